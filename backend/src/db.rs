@@ -1,0 +1,178 @@
+//! The database: one pool over SQLite or PostgreSQL, chosen by the URL, with the
+//! migrations for each dialect. Queries are written once in the SQL both accept
+//! (`$1` placeholders, `RETURNING`, `ON CONFLICT`, integers for times and money).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+
+use crate::{Error, Result};
+
+/// Which SQL engine is behind the pool; used only where the dialects really differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connects to `url`, creating the SQLite file (and its folder) when missing.
+    ///
+    /// Fails with a message fit for the operator when the folder cannot be created, the
+    /// URL has an unknown scheme, or the server does not answer.
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let shown = describe_url(url);
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::invalid(format!(
+                "unsupported database URL {shown}: use sqlite://path/to/file.db or postgres://user@host/db"
+            )));
+        };
+
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| Error::invalid(format!("invalid database URL {shown}: {e}")))?;
+
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let pool = match backend {
+            Backend::Sqlite => pool_options.max_connections(8).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => pool_options.max_connections(16),
+        }
+        .connect_with(options)
+        .await
+        .map_err(|e| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e))))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the pending migrations of this dialect.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_ready(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes every connection; waits for the ones in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure the SQLite file's folder exists and that the file is created if missing.
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::invalid(format!("cannot create the database folder {}: {e}", dir.display()))
+            })?;
+        }
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The database URL without its password, fit for logs and error messages.
+pub fn describe_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, tail) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+            format!("{scheme}://{host}{tail}")
+        }
+        None => "(unrecognised URL)".to_owned(),
+    }
+}
+
+/// The innermost cause of a connection error, without the URL it may repeat.
+fn plain_cause(e: &sqlx::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn described_urls_hide_passwords_and_options() {
+        assert_eq!(
+            describe_url("postgres://shop:hunter2@db:5432/backroom?sslmode=require"),
+            "postgres://db:5432/backroom"
+        );
+        assert_eq!(describe_url("sqlite://data/backroom.db"), "sqlite://data/backroom.db");
+    }
+
+    #[tokio::test]
+    async fn a_folder_that_cannot_be_created_is_reported() {
+        let e = Db::connect("sqlite:///proc/backroom/nope.db").await.unwrap_err();
+        assert!(e.to_string().contains("cannot create the database folder"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_is_reported_without_the_password() {
+        let e = Db::connect("postgres://shop:hunter2@127.0.0.1:1/backroom?connect_timeout=1")
+            .await
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("cannot open the database at postgres://127.0.0.1:1/backroom"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+}

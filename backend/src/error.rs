@@ -1,0 +1,82 @@
+//! The domain's one error type. Callers map it to HTTP statuses or UI messages; the
+//! `Internal` variant carries details for the log only and is never shown to a user.
+
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input was not acceptable; the message is safe to show to the person who sent it.
+    #[error("{0}")]
+    Invalid(String),
+    /// Wrong email or password, an unknown or expired session: deliberately vague.
+    #[error("the email or password is not right")]
+    BadCredentials,
+    /// Too many failed attempts; try again after the given number of seconds.
+    #[error("too many failed attempts; try again in {} minutes", (retry_after_secs + 59) / 60)]
+    LockedOut { retry_after_secs: i64 },
+    /// The signed-in person may not do this.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// The action conflicts with the current state (a duplicate, a finished first run).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something went wrong on our side; the details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] InternalError),
+}
+
+/// A wrapper so any source error can become `Error::Internal` with `?`.
+#[derive(Debug)]
+pub struct InternalError(Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(InternalError(source.into()))
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            other => Error::internal(other),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::internal(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::internal(e)
+    }
+}
+
+/// True when a database error is a unique-constraint violation (both dialects).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,380 @@
+//! Durable background jobs in the database: a scheduled run time, a lease that another
+//! worker takes over when its holder dies, retries with exponential backoff, a dead state
+//! after the last attempt, and an idempotency key so the same work is never queued twice.
+//! Safe with several workers and several processes (on PostgreSQL the claim skips rows
+//! another worker holds; SQLite has one writer at a time).
+
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, Row};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::{
+    Error, Result,
+    clock::now,
+    db::{Backend, Db},
+};
+
+/// What to queue.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// At most one job per key, ever; `None` for jobs that may repeat.
+    pub idempotency_key: Option<String>,
+    pub run_at: i64,
+    pub max_attempts: i64,
+}
+
+impl NewJob {
+    /// A job of `kind` with an empty payload, due now, with the default attempts.
+    pub fn now(kind: &str) -> NewJob {
+        NewJob {
+            kind: kind.to_owned(),
+            payload: serde_json::json!({}),
+            idempotency_key: None,
+            run_at: now(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+/// First retry after this many seconds, doubling each time up to [`MAX_BACKOFF_SECS`].
+const BASE_BACKOFF_SECS: i64 = 30;
+const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+
+/// Queues a job inside the caller's transaction when given one. Returns its id, or
+/// `None` when a job with the same idempotency key already exists.
+pub async fn enqueue<'e, E>(executor: E, job: &NewJob) -> Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let now = now();
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, max_attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6) \
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(job.payload.to_string())
+    .bind(&job.idempotency_key)
+    .bind(job.max_attempts.max(1))
+    .bind(job.run_at)
+    .bind(now)
+    .fetch_optional(executor)
+    .await?;
+    Ok(id)
+}
+
+/// A job a worker holds the lease on.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Counting this one.
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub idempotency_key: Option<String>,
+}
+
+const DUE: &str = "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_until < $1))";
+
+/// Takes the lease on the next due job (or one whose holder's lease ran out).
+pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+    let skip_locked = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let now = now();
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE jobs SET state = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $1 \
+         WHERE id = (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {DUE} \
+         RETURNING id, kind, payload, attempts, max_attempts, idempotency_key"
+    )))
+    .bind(now)
+    .bind(worker)
+    .bind(now + lease.as_secs() as i64)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let payload: String = row.try_get("payload")?;
+    Ok(Some(ClaimedJob {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        payload: serde_json::from_str(&payload).unwrap_or_default(),
+        attempt: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+    }))
+}
+
+/// Extends the lease of a job this worker still holds; false if it lost it.
+pub async fn extend_lease(db: &Db, job_id: i64, worker: &str, lease: Duration) -> Result<bool> {
+    let done = sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'")
+        .bind(now() + lease.as_secs() as i64)
+        .bind(job_id)
+        .bind(worker)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn complete(db: &Db, job_id: i64, worker: &str) -> Result<()> {
+    let now = now();
+    sqlx::query(
+        "UPDATE jobs SET state = 'succeeded', finished_at = $1, updated_at = $1, locked_by = NULL, locked_until = NULL, \
+         last_error = NULL WHERE id = $2 AND locked_by = $3",
+    )
+    .bind(now)
+    .bind(job_id)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The wait before attempt `attempt + 1`: 30 s, 1 min, 2 min, … up to 6 h.
+pub fn backoff_secs(attempt: i64) -> i64 {
+    let exponent = (attempt - 1).clamp(0, 20) as u32;
+    BASE_BACKOFF_SECS.saturating_mul(1 << exponent).min(MAX_BACKOFF_SECS)
+}
+
+/// Records a failed attempt: queued again after the backoff, or dead after the last one.
+pub async fn fail(db: &Db, job: &ClaimedJob, worker: &str, error: &str) -> Result<()> {
+    let now = now();
+    let error: String = error.chars().take(2000).collect();
+    let dead = job.attempt >= job.max_attempts;
+    let jitter = rand::random_range(0..=backoff_secs(job.attempt) / 10);
+    sqlx::query(
+        "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, updated_at = $4, locked_by = NULL, \
+         locked_until = NULL, finished_at = $5 WHERE id = $6 AND locked_by = $7",
+    )
+    .bind(if dead { "dead" } else { "queued" })
+    .bind(now + backoff_secs(job.attempt) + jitter)
+    .bind(&error)
+    .bind(now)
+    .bind(dead.then_some(now))
+    .bind(job.id)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Gives a job back untouched (shutdown came first); the attempt does not count.
+pub async fn release(db: &Db, job_id: i64, worker: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, \
+         updated_at = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+    )
+    .bind(now())
+    .bind(job_id)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Queues a failed or dead job to run now, with its attempts counted afresh.
+pub async fn retry(db: &Db, job_id: i64) -> Result<()> {
+    let now = now();
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL \
+         WHERE id = $2 AND (state = 'dead' OR (state = 'queued' AND last_error IS NOT NULL))",
+    )
+    .bind(now)
+    .bind(job_id)
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict("only a failed or dead job can be retried".into()));
+    }
+    Ok(())
+}
+
+/// How a job looks in the panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: i64,
+    pub kind: String,
+    /// `queued`, `running`, `failed` (waiting to retry) or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: i64,
+    pub last_error: Option<String>,
+}
+
+/// Jobs that are not finished successfully: queued, running, failed (to be retried) and
+/// dead, newest first.
+pub async fn unfinished(db: &Db, limit: i64) -> Result<Vec<JobSummary>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, state, attempts, max_attempts, run_at, last_error FROM jobs \
+         WHERE state <> 'succeeded' ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit.clamp(1, 500))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            let last_error: Option<String> = r.try_get("last_error")?;
+            let status = if state == "queued" && last_error.is_some() { "failed".to_owned() } else { state };
+            Ok(JobSummary {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+                run_at: r.try_get("run_at")?,
+                last_error,
+            })
+        })
+        .collect()
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+type Handler = Arc<dyn Fn(ClaimedJob) -> HandlerFuture + Send + Sync>;
+
+/// The job kinds this process knows how to run.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, Handler>,
+}
+
+impl Registry {
+    /// Registers the handler for `kind`; it returns `Err(reason)` to ask for a retry.
+    pub fn on<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    where
+        F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        self
+    }
+}
+
+/// A worker: claims due jobs one at a time and runs them.
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    registry: Arc<Registry>,
+    id: String,
+    lease: Duration,
+    idle_poll: Duration,
+    /// How long an in-flight job may run on after shutdown before it is released.
+    shutdown_grace: Duration,
+}
+
+impl Worker {
+    pub fn new(db: Db, registry: Arc<Registry>) -> Worker {
+        Worker {
+            db,
+            registry,
+            id: format!("worker-{}", uuid::Uuid::new_v4()),
+            lease: Duration::from_secs(300),
+            idle_poll: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    pub fn with_idle_poll(mut self, every: Duration) -> Self {
+        self.idle_poll = every;
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs jobs until `stop` is cancelled; then lets the current job finish within the
+    /// grace period, or releases it.
+    pub async fn run_until_stopped(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            match self.run_one(&stop).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = tokio::time::sleep(self.idle_poll) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(worker = %self.id, error = %e, "job worker could not reach the database");
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = tokio::time::sleep(self.idle_poll * 5) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Claims and runs one due job; false when none was due. Tests drain queues with it.
+    pub async fn run_one(&self, stop: &CancellationToken) -> Result<bool> {
+        let Some(job) = claim(&self.db, &self.id, self.lease).await? else { return Ok(false) };
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+        self.execute(job, stop).instrument(span).await?;
+        Ok(true)
+    }
+
+    async fn execute(&self, job: ClaimedJob, stop: &CancellationToken) -> Result<()> {
+        if job.attempt > job.max_attempts {
+            // Its holders kept dying mid-run: stop handing it out.
+            return fail(&self.db, &job, &self.id, "the job's worker stopped before finishing, too many times").await;
+        }
+        let Some(handler) = self.registry.handlers.get(&job.kind).cloned() else {
+            return fail(&self.db, &job, &self.id, &format!("no handler for job kind {}", job.kind)).await;
+        };
+        let mut running = handler(job.clone());
+        let mut heartbeat = tokio::time::interval(self.lease / 3);
+        heartbeat.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                result = &mut running => break Some(result),
+                _ = heartbeat.tick() => {
+                    if !extend_lease(&self.db, job.id, &self.id, self.lease).await.unwrap_or(false) {
+                        tracing::warn!("lost the lease on a running job");
+                    }
+                }
+                _ = stop.cancelled() => {
+                    break tokio::time::timeout(self.shutdown_grace, &mut running).await.ok();
+                }
+            }
+        };
+        match outcome {
+            Some(Ok(())) => complete(&self.db, job.id, &self.id).await?,
+            Some(Err(reason)) => {
+                tracing::warn!(%reason, "job failed");
+                fail(&self.db, &job, &self.id, &reason).await?;
+            }
+            None => {
+                tracing::info!("released an unfinished job at shutdown");
+                release(&self.db, job.id, &self.id).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_cap() {
+        assert_eq!(backoff_secs(1), 30);
+        assert_eq!(backoff_secs(2), 60);
+        assert_eq!(backoff_secs(5), 480);
+        assert_eq!(backoff_secs(30), MAX_BACKOFF_SECS);
+    }
+}

@@ -1,0 +1,23 @@
+//! Backroom's domain: the shop's data, the rules about it, and the work done in the
+//! background. Both the admin panel and the REST API call into this crate, so each rule
+//! lives here once. It depends on neither Leptos nor axum.
+
+pub mod audit;
+pub mod background;
+pub mod clock;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod master_key;
+pub mod money;
+pub mod passwords;
+pub mod sales_daily;
+pub mod sessions;
+pub mod settings;
+pub mod sign_in;
+pub mod users;
+
+pub use error::{Error, Result};

@@ -1,0 +1,212 @@
+//! Sales per day in the shop's time zone — what the dashboard and reports read instead
+//! of scanning orders. Kept with each order change and rebuildable from the orders.
+//!
+//! The rules: an order counts as a sale on the local day it was created when its status
+//! is processing, on-hold, completed or refunded; a refund counts on the local day it was
+//! made. Net = gross − refunds.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate};
+use chrono_tz::Tz;
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Result, db::Db};
+
+pub const REBUILD_JOB: &str = "sales_daily.rebuild";
+
+/// Statuses whose orders count as sales.
+pub const SALE_STATUSES: [&str; 4] = ["processing", "on-hold", "completed", "refunded"];
+
+pub fn counts_as_sale(status: &str) -> bool {
+    SALE_STATUSES.contains(&status)
+}
+
+/// The shop-local calendar day of a UTC timestamp.
+pub fn local_day(at: i64, tz: Tz) -> NaiveDate {
+    DateTime::from_timestamp(at, 0).unwrap_or_default().with_timezone(&tz).date_naive()
+}
+
+/// One day's figures in one currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTotals {
+    pub orders: i64,
+    pub items: i64,
+    pub gross: i64,
+    pub refunds: i64,
+    pub tax: i64,
+    pub shipping: i64,
+}
+
+impl DayTotals {
+    pub fn net(&self) -> i64 {
+        self.gross - self.refunds
+    }
+}
+
+/// Figures keyed by (day, currency), built up in memory and written in one go.
+#[derive(Default)]
+pub struct Accumulator {
+    days: BTreeMap<(NaiveDate, String), DayTotals>,
+}
+
+pub struct SaleFacts<'a> {
+    pub created_at: i64,
+    pub status: &'a str,
+    pub currency: &'a str,
+    pub total: i64,
+    pub items: i64,
+    pub tax: i64,
+    pub shipping: i64,
+}
+
+impl Accumulator {
+    pub fn add_order(&mut self, tz: Tz, order: &SaleFacts<'_>) {
+        if !counts_as_sale(order.status) {
+            return;
+        }
+        let day = self.days.entry((local_day(order.created_at, tz), order.currency.to_owned())).or_default();
+        day.orders += 1;
+        day.items += order.items;
+        day.gross += order.total;
+        day.tax += order.tax;
+        day.shipping += order.shipping;
+    }
+
+    pub fn add_refund(&mut self, tz: Tz, created_at: i64, currency: &str, amount: i64) {
+        self.days.entry((local_day(created_at, tz), currency.to_owned())).or_default().refunds += amount;
+    }
+
+    /// Adds another accumulator's figures to these.
+    pub fn merge(&mut self, other: Accumulator) {
+        for (key, t) in other.days {
+            let day = self.days.entry(key).or_default();
+            day.orders += t.orders;
+            day.items += t.items;
+            day.gross += t.gross;
+            day.refunds += t.refunds;
+            day.tax += t.tax;
+            day.shipping += t.shipping;
+        }
+    }
+
+    /// Replaces the whole table with these figures, in one transaction.
+    pub async fn replace_all(self, db: &Db) -> Result<()> {
+        let mut tx = db.pool().begin().await?;
+        sqlx::query("DELETE FROM sales_daily").execute(&mut *tx).await?;
+        let rows: Vec<_> = self.days.into_iter().collect();
+        for chunk in rows.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO sales_daily (day, currency, orders, items, gross, refunds, tax, shipping) ",
+            );
+            q.push_values(chunk, |mut b, ((day, currency), t)| {
+                b.push_bind(day.to_string())
+                    .push_bind(currency.clone())
+                    .push_bind(t.orders)
+                    .push_bind(t.items)
+                    .push_bind(t.gross)
+                    .push_bind(t.refunds)
+                    .push_bind(t.tax)
+                    .push_bind(t.shipping);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Recomputes every day from the orders and refunds (after a time-zone change, an
+/// import, or to repair). Streams rows; memory grows with days, not orders.
+pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
+    let mut acc = Accumulator::default();
+    let statuses = SALE_STATUSES.map(|s| format!("'{s}'")).join(", ");
+    let mut orders = sqlx::query(AssertSqlSafe(format!(
+        "SELECT created_at, status, currency, total, items_count, total_tax, shipping_total \
+         FROM orders WHERE status IN ({statuses})"
+    )))
+    .fetch(db.pool());
+    while let Some(row) = orders.try_next().await? {
+        let status: String = row.try_get("status")?;
+        let currency: String = row.try_get("currency")?;
+        acc.add_order(tz, &SaleFacts {
+            created_at: row.try_get("created_at")?,
+            status: &status,
+            currency: &currency,
+            total: row.try_get("total")?,
+            items: row.try_get("items_count")?,
+            tax: row.try_get("total_tax")?,
+            shipping: row.try_get("shipping_total")?,
+        });
+    }
+    drop(orders);
+    let mut refunds =
+        sqlx::query("SELECT r.created_at, r.amount, o.currency FROM refunds r JOIN orders o ON o.id = r.order_id")
+            .fetch(db.pool());
+    while let Some(row) = refunds.try_next().await? {
+        let currency: String = row.try_get("currency")?;
+        acc.add_refund(tz, row.try_get("created_at")?, &currency, row.try_get("amount")?);
+    }
+    drop(refunds);
+    acc.replace_all(db).await
+}
+
+/// The figures for each day from `first` to `last` inclusive (days without sales are
+/// zero), in one currency.
+pub async fn range(db: &Db, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<Vec<(NaiveDate, DayTotals)>> {
+    let rows = sqlx::query(
+        "SELECT day, orders, items, gross, refunds, tax, shipping FROM sales_daily \
+         WHERE currency = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(currency)
+    .bind(first.to_string())
+    .bind(last.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    let mut found = BTreeMap::new();
+    for r in &rows {
+        let day: String = r.try_get("day")?;
+        let Ok(day) = day.parse::<NaiveDate>() else { continue };
+        found.insert(day, DayTotals {
+            orders: r.try_get("orders")?,
+            items: r.try_get("items")?,
+            gross: r.try_get("gross")?,
+            refunds: r.try_get("refunds")?,
+            tax: r.try_get("tax")?,
+            shipping: r.try_get("shipping")?,
+        });
+    }
+    Ok(first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|d| (d, found.get(&d).copied().unwrap_or_default()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_just_after_local_midnight_counts_on_the_new_local_day() {
+        // 2026-03-01 21:30 UTC is 00:30 on 2 March in Istanbul (UTC+3).
+        let at = DateTime::parse_from_rfc3339("2026-03-01T21:30:00Z").unwrap().timestamp();
+        assert_eq!(local_day(at, chrono_tz::Europe::Istanbul).to_string(), "2026-03-02");
+        assert_eq!(local_day(at, Tz::UTC).to_string(), "2026-03-01");
+    }
+
+    #[test]
+    fn only_paid_statuses_count_as_sales() {
+        let mut acc = Accumulator::default();
+        for status in ["pending", "failed", "cancelled", "processing", "completed"] {
+            acc.add_order(Tz::UTC, &SaleFacts {
+                created_at: 0, status, currency: "TRY", total: 100, items: 1, tax: 0, shipping: 0,
+            });
+        }
+        acc.add_refund(Tz::UTC, 0, "TRY", 30);
+        let totals = acc.days.values().next().unwrap();
+        assert_eq!((totals.orders, totals.gross, totals.net()), (2, 200, 170));
+    }
+}

@@ -1,0 +1,118 @@
+//! The store's settings: name, public URL, currency, time zone and locale.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{
+    Error, Result,
+    audit::{self, Outcome},
+    clock::now,
+    db::Db,
+    jobs,
+    money::is_currency_code,
+    users::User,
+};
+
+pub const LOCALES: [(&str, &str); 2] = [("en", "English"), ("tr", "Türkçe")];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    pub name: String,
+    /// Overrides `BACKROOM_PUBLIC_URL` when set.
+    pub public_url: Option<String>,
+    pub currency: String,
+    pub time_zone: String,
+    pub locale: String,
+}
+
+impl StoreSettings {
+    /// The shop's time zone; the settings are validated on save, so this cannot fail
+    /// except on a hand-edited database, where UTC is the safe reading.
+    pub fn tz(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// Checks and normalises every field; fails with a message naming the field.
+    pub fn validated(mut self) -> Result<StoreSettings> {
+        self.name = self.name.trim().to_owned();
+        if self.name.is_empty() || self.name.chars().count() > 100 {
+            return Err(Error::invalid("the store name needs 1 to 100 characters"));
+        }
+        self.public_url = match self.public_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => {
+                let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() <= 200
+                    && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !ok {
+                    return Err(Error::invalid("the public URL must start with https:// or http://"));
+                }
+                Some(url.trim_end_matches('/').to_owned())
+            }
+        };
+        self.currency = self.currency.trim().to_uppercase();
+        if !is_currency_code(&self.currency) {
+            return Err(Error::invalid("the currency must be a three-letter ISO code such as TRY or EUR"));
+        }
+        self.time_zone = self.time_zone.trim().to_owned();
+        if self.time_zone.parse::<Tz>().is_err() {
+            return Err(Error::invalid("the time zone must be an IANA name such as Europe/Istanbul"));
+        }
+        if !LOCALES.iter().any(|(code, _)| *code == self.locale) {
+            return Err(Error::invalid("the language must be English (en) or Turkish (tr)"));
+        }
+        Ok(self)
+    }
+}
+
+pub async fn get(db: &Db) -> Result<StoreSettings> {
+    let row = sqlx::query("SELECT name, public_url, currency, time_zone, locale FROM store_settings WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(StoreSettings {
+        name: row.try_get("name")?,
+        public_url: row.try_get("public_url")?,
+        currency: row.try_get("currency")?,
+        time_zone: row.try_get("time_zone")?,
+        locale: row.try_get("locale")?,
+    })
+}
+
+/// Saves new settings. A change of time zone queues a rebuild of the daily sales, in the
+/// same transaction, since "a day" has moved.
+pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings) -> Result<StoreSettings> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let new = new.validated()?;
+    let old = get(db).await?;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE store_settings SET name = $1, public_url = $2, currency = $3, time_zone = $4, locale = $5, \
+         updated_at = $6 WHERE id = 1",
+    )
+    .bind(&new.name)
+    .bind(&new.public_url)
+    .bind(&new.currency)
+    .bind(&new.time_zone)
+    .bind(&new.locale)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    if old.time_zone != new.time_zone {
+        jobs::enqueue(&mut *tx, &jobs::NewJob::now(crate::sales_daily::REBUILD_JOB)).await?;
+    }
+    audit::record(&mut *tx, &audit::Event {
+        actor_user_id: Some(actor.id),
+        actor: &actor.email,
+        action: "settings.update",
+        target: "store",
+        ip,
+        outcome: Outcome::Success,
+        details: "",
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}

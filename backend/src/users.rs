@@ -1,0 +1,256 @@
+//! The people who run the shop: owner, admin, shop manager, support agent.
+
+use std::{fmt, str::FromStr};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Error, Result, clock::now, db::Db, error::is_unique_violation, passwords};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Manager,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Manager, Role::Agent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Manager => "Shop manager",
+            Role::Agent => "Support agent",
+        }
+    }
+
+    /// Who may add, change and disable users.
+    pub fn manages_users(self) -> bool {
+        self == Role::Owner
+    }
+
+    /// Who may change the store's settings and see background jobs.
+    pub fn manages_store(self) -> bool {
+        self >= Role::Admin
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| Error::invalid("the role must be owner, admin, manager or agent"))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An email address, trimmed and lowercased; checked for a plausible shape only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LENGTH: usize = 254;
+
+    /// Fails when the text is not shaped like `local@domain.tld` or is too long.
+    pub fn parse(raw: &str) -> Result<Email> {
+        let email = raw.trim().to_lowercase();
+        let invalid = || Error::invalid("enter a valid email address");
+        if email.len() > Self::MAX_LENGTH || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+        if local.is_empty() || local.len() > 64 || domain.len() < 3 || !domain.contains('.') {
+            return Err(invalid());
+        }
+        if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") || domain.contains('@') {
+            return Err(invalid());
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password: SecretString,
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at";
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: row.try_get::<String, _>("role")?.parse()?,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Adds a user. Fails with `Conflict` when the email is taken, `Invalid` for a weak password.
+pub async fn create(db: &Db, new: NewUser) -> Result<User> {
+    let name = new.name.trim().to_owned();
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("the name may have at most 100 characters"));
+    }
+    let password_hash = passwords::hash(new.password).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING {USER_COLUMNS}"
+    )))
+    .bind(new.email.as_str())
+    .bind(&name)
+    .bind(new.role.as_str())
+    .bind(&password_hash)
+    .bind(now())
+    .fetch_one(db.pool())
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict("a user with this email already exists".into())
+        } else {
+            e.into()
+        }
+    })?;
+    user_from_row(&row)
+}
+
+/// Creates the owner account on first run. Fails with `Conflict` once any user exists,
+/// so the first-run page is gone for good.
+pub async fn create_first_owner(db: &Db, email: Email, name: String, password: SecretString) -> Result<User> {
+    passwords::validate_new(&password)?;
+    if any_exist(db).await? {
+        return Err(Error::Conflict("the owner account already exists; sign in instead".into()));
+    }
+    create(db, NewUser { email, name, role: Role::Owner, password }).await
+}
+
+/// True once at least one user exists (the first run is over).
+pub async fn any_exist(db: &Db) -> Result<bool> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) AS one_user")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(count > 0)
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<User> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
+    user_from_row(&row)
+}
+
+/// The user and stored password hash for an email, if such an account exists.
+pub(crate) async fn find_credentials(db: &Db, email: &Email) -> Result<Option<(User, String)>> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1")))
+        .bind(email.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| Ok((user_from_row(&row)?, row.try_get("password_hash")?))).transpose()
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>> {
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))).fetch_all(db.pool()).await?;
+    rows.iter().map(user_from_row).collect()
+}
+
+/// Disables or re-enables an account. Disabling signs the user out everywhere. The last
+/// enabled owner cannot be disabled, and nobody disables themselves.
+pub async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -> Result<User> {
+    if !actor.role.manages_users() {
+        return Err(Error::Forbidden);
+    }
+    if actor.id == user_id {
+        return Err(Error::invalid("you cannot disable your own account"));
+    }
+    let target = find(db, user_id).await?;
+    let mut tx = db.pool().begin().await?;
+    if disabled && target.role == Role::Owner {
+        let owners: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if owners == 0 {
+            return Err(Error::invalid("the shop needs at least one enabled owner"));
+        }
+    }
+    let disabled_at = disabled.then(now);
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        .bind(disabled_at)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    if disabled {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    find(db, user_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(Email::parse("  Ayse@Example.COM ").unwrap().as_str(), "ayse@example.com");
+        for bad in ["", "no-at-sign", "a@b", "a@.com", "a b@example.com", "a@example..com", "@example.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(300))).is_err());
+    }
+
+    #[test]
+    fn roles_parse_from_their_names() {
+        assert_eq!("manager".parse::<Role>().unwrap(), Role::Manager);
+        assert!("root".parse::<Role>().is_err());
+        assert!(Role::Owner.manages_users() && !Role::Admin.manages_users());
+        assert!(Role::Admin.manages_store() && !Role::Manager.manages_store());
+    }
+}
