@@ -1,0 +1,82 @@
+//! Backroom's admin panel: the Leptos pages, their components and the server functions
+//! behind them. Server functions authenticate, call one backend function and map the
+//! result; the rules live in the `backend` crate.
+
+pub mod audit;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod context;
+pub mod dashboard;
+pub mod error;
+pub mod jobs;
+pub mod layout;
+pub mod settings;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, provide_meta_context};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use layout::NotBuiltYet;
+
+/// Sets the remembered theme before the first paint, so a dark page never flashes light.
+const THEME_SCRIPT: &str = "try{var t=localStorage.getItem('backroom-theme');\
+if(t==='dark'||t==='light'){document.documentElement.setAttribute('data-theme',t)}\
+else if(matchMedia('(prefers-color-scheme: dark)').matches){document.documentElement.setAttribute('data-theme','dark')}}catch(e){}";
+
+/// The HTML document around the panel, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <script inner_html=THEME_SCRIPT></script>
+                <link rel="stylesheet" href="/pkg/backroom.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, once the page is interactive: mark it, so tests
+    // (and anyone curious) can tell a hydrated page from server-rendered HTML.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <main class="auth-page"><div class="card"><h1>"Page not found"</h1><p><a href="/admin">"Back to the dashboard"</a></p></div></main> }>
+                <Route path=path!("/admin/setup") view=auth::SetupPage/>
+                <Route path=path!("/admin/login") view=auth::LoginPage/>
+                <ParentRoute path=path!("/admin") view=layout::PanelLayout>
+                    <Route path=path!("") view=dashboard::DashboardPage/>
+                    <Route path=path!("orders") view=|| view! { <NotBuiltYet title="Orders" what="Order lists with filters and search, order details, status changes, notes and refunds arrive with the orders capability. The dashboard already shows the latest orders."/> }/>
+                    <Route path=path!("products") view=|| view! { <NotBuiltYet title="Products" what="Simple and variable products, stock, prices and images arrive with the products capability."/> }/>
+                    <Route path=path!("support") view=|| view! { <NotBuiltYet title="Support" what="The support form for customers and the ticket inbox arrive with the support capability."/> }/>
+                    <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
+                    <Route path=path!("accounting") view=|| view! { <NotBuiltYet title="Accounting" what="Invoice sync to Cari.com.tr arrives with the accounting capability."/> }/>
+                    <Route path=path!("access") view=|| view! { <NotBuiltYet title="Access & keys" what="Connection keys for the mobile app, application passwords and OAuth clients arrive with the access capability."/> }/>
+                    <Route path=path!("audit") view=audit::AuditPage/>
+                    <Route path=path!("settings") view=settings::SettingsPage/>
+                    <Route path=path!("users") view=users::UsersPage/>
+                    <Route path=path!("jobs") view=jobs::JobsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

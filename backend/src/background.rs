@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Days, NaiveTime, TimeZone};
+use chrono::{Days, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::{
@@ -24,9 +24,10 @@ pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
     let rebuild_db = db;
     Arc::new(
         Registry::default()
-            .on(SESSION_CLEANUP_JOB, move |_job| {
+            .on(SESSION_CLEANUP_JOB, move |job| {
                 let db = cleanup_db.clone();
-                async move { clean_up_sessions(&db, policy).await.map_err(|e| e.to_string()) }
+                let night = job.payload["night"].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
+                async move { clean_up_sessions(&db, policy, night).await.map_err(|e| e.to_string()) }
             })
             .on(sales_daily::REBUILD_JOB, move |_job| {
                 let db = rebuild_db.clone();
@@ -38,38 +39,56 @@ pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
     )
 }
 
-/// Deletes expired sessions and stale sign-in counters, then books the next night.
-async fn clean_up_sessions(db: &Db, policy: SessionPolicy) -> Result<()> {
+/// Deletes expired sessions and stale sign-in counters, then books the night after
+/// this job's own (whatever the clock says, so no night is skipped or booked twice).
+async fn clean_up_sessions(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> Result<()> {
     let sessions = sessions::delete_expired(db, policy).await?;
     let counters = sign_in::delete_stale(db).await?;
     tracing::info!(sessions, counters, "cleaned up expired sessions");
-    schedule_recurring(db).await
+    let tz = settings::get(db).await?.tz();
+    let next = match night.and_then(|n| n.checked_add_days(Days::new(1))) {
+        Some(next) => next.max(next_run(now(), tz).0),
+        None => next_run(now(), tz).0,
+    };
+    schedule_night(db, tz, next).await
 }
 
 /// Makes sure the next nightly clean-up is queued. Safe to call from every instance at
 /// every start: the idempotency key names the night, so it is queued once.
 pub async fn schedule_recurring(db: &Db) -> Result<()> {
     let tz = settings::get(db).await?.tz();
-    let (night, run_at) = next_run(now(), tz);
+    schedule_night(db, tz, next_run(now(), tz).0).await
+}
+
+async fn schedule_night(db: &Db, tz: Tz, night: NaiveDate) -> Result<()> {
     let job = NewJob {
+        payload: serde_json::json!({ "night": night.to_string() }),
         idempotency_key: Some(format!("{SESSION_CLEANUP_JOB}:{night}")),
-        run_at,
+        run_at: run_time(night, tz),
         ..NewJob::now(SESSION_CLEANUP_JOB)
     };
     jobs::enqueue(db.pool(), &job).await?;
     Ok(())
 }
 
+/// 03:00 on `night` in the shop's time zone; where a DST gap skips that hour, the first
+/// moment after it.
+fn run_time(night: NaiveDate, tz: Tz) -> i64 {
+    (0..3)
+        .find_map(|extra| {
+            let at = night.and_time(NaiveTime::from_hms_opt(CLEANUP_HOUR + extra, 0, 0)?);
+            tz.from_local_datetime(&at).earliest().map(|local| local.timestamp())
+        })
+        .unwrap_or_else(|| night.and_time(NaiveTime::MIN).and_utc().timestamp())
+}
+
 /// The next 03:00 in the shop's time zone after `after`: (its local date, its timestamp).
 fn next_run(after: i64, tz: Tz) -> (chrono::NaiveDate, i64) {
     let mut day = sales_daily::local_day(after, tz);
     loop {
-        let at = day.and_time(NaiveTime::from_hms_opt(CLEANUP_HOUR, 0, 0).expect("valid time"));
-        // A DST gap at 03:00 has no such local time; take the earliest reading otherwise.
-        if let Some(local) = tz.from_local_datetime(&at).earliest() {
-            if local.timestamp() > after {
-                return (day, local.timestamp());
-            }
+        let at = run_time(day, tz);
+        if at > after {
+            return (day, at);
         }
         day = day.checked_add_days(Days::new(1)).expect("dates far from the end of time");
     }

@@ -101,6 +101,71 @@ impl Db {
     }
 }
 
+/// One value of a row for [`insert_rows`].
+#[derive(Clone, Debug)]
+pub enum Value {
+    Int(i64),
+    MaybeInt(Option<i64>),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Int(v)
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Value {
+        Value::MaybeInt(v)
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Text(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}
+
+/// Inserts many rows (`values` flattened row by row) as multi-row `INSERT`s, each under
+/// SQLite's 32,766 bound parameters. Table and column names must be our own constants.
+pub async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    values: &[Value],
+) -> Result<()> {
+    let width = columns.len();
+    let rows_per_statement = (30_000 / width).min(1_000);
+    for chunk in values.chunks(rows_per_statement * width) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        for row in 0..chunk.len() / width {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for col in 0..width {
+                if col > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(row * width + col + 1).to_string());
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in chunk {
+            query = match value {
+                Value::Int(i) => query.bind(*i),
+                Value::MaybeInt(i) => query.bind(*i),
+                Value::Text(t) => query.bind(t.as_str()),
+            };
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Makes sure the SQLite file's folder exists and that the file is created if missing.
 fn prepare_sqlite_url(url: &str) -> Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");

@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod master_key;
 pub mod money;
+pub mod orders;
 pub mod passwords;
 pub mod sales_daily;
 pub mod sessions;

@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, db::Db};
+use crate::{Result, db::{Db, Value, insert_rows}};
 
 pub const REBUILD_JOB: &str = "sales_daily.rebuild";
 
@@ -96,23 +96,16 @@ impl Accumulator {
     pub async fn replace_all(self, db: &Db) -> Result<()> {
         let mut tx = db.pool().begin().await?;
         sqlx::query("DELETE FROM sales_daily").execute(&mut *tx).await?;
-        let rows: Vec<_> = self.days.into_iter().collect();
-        for chunk in rows.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "INSERT INTO sales_daily (day, currency, orders, items, gross, refunds, tax, shipping) ",
-            );
-            q.push_values(chunk, |mut b, ((day, currency), t)| {
-                b.push_bind(day.to_string())
-                    .push_bind(currency.clone())
-                    .push_bind(t.orders)
-                    .push_bind(t.items)
-                    .push_bind(t.gross)
-                    .push_bind(t.refunds)
-                    .push_bind(t.tax)
-                    .push_bind(t.shipping);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
+        let values: Vec<Value> = self
+            .days
+            .into_iter()
+            .flat_map(|((day, currency), t)| {
+                [day.to_string().into(), currency.into(), t.orders.into(), t.items.into(), t.gross.into(),
+                 t.refunds.into(), t.tax.into(), t.shipping.into()]
+            })
+            .collect();
+        insert_rows(&mut tx, "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -132,21 +132,28 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
 
 /// Adds a user. Fails with `Conflict` when the email is taken, `Invalid` for a weak password.
 pub async fn create(db: &Db, new: NewUser) -> Result<User> {
+    insert(db, new, false).await?.ok_or_else(|| Error::internal("insert returned no row"))
+}
+
+/// Inserts the user; with `only_first`, only while no user exists (one statement, so two
+/// first-run forms sent at once cannot both create an owner on SQLite).
+async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>> {
     let name = new.name.trim().to_owned();
     if name.chars().count() > 100 {
         return Err(Error::invalid("the name may have at most 100 characters"));
     }
     let password_hash = passwords::hash(new.password).await?;
+    let condition = if only_first { "WHERE NOT EXISTS (SELECT 1 FROM users)" } else { "" };
     let row = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (email, name, role, password_hash, created_at) \
+         SELECT $1, $2, $3, $4, $5 {condition} RETURNING {USER_COLUMNS}"
     )))
     .bind(new.email.as_str())
     .bind(&name)
     .bind(new.role.as_str())
     .bind(&password_hash)
     .bind(now())
-    .fetch_one(db.pool())
+    .fetch_optional(db.pool())
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -155,17 +162,15 @@ pub async fn create(db: &Db, new: NewUser) -> Result<User> {
             e.into()
         }
     })?;
-    user_from_row(&row)
+    row.as_ref().map(user_from_row).transpose()
 }
 
 /// Creates the owner account on first run. Fails with `Conflict` once any user exists,
 /// so the first-run page is gone for good.
 pub async fn create_first_owner(db: &Db, email: Email, name: String, password: SecretString) -> Result<User> {
-    passwords::validate_new(&password)?;
-    if any_exist(db).await? {
-        return Err(Error::Conflict("the owner account already exists; sign in instead".into()));
-    }
-    create(db, NewUser { email, name, role: Role::Owner, password }).await
+    insert(db, NewUser { email, name, role: Role::Owner, password }, true)
+        .await?
+        .ok_or_else(|| Error::Conflict("the owner account already exists; sign in instead".into()))
 }
 
 /// True once at least one user exists (the first run is over).

@@ -1,0 +1,158 @@
+//! The `backroom` server: configuration in, an axum application out — the panel (Leptos,
+//! server-rendered and hydrated), health checks, and the middleware every request passes.
+
+pub mod cli;
+mod client_ip;
+mod cross_origin;
+mod health;
+mod panel;
+pub mod telemetry;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use axum::{Router, extract::FromRef};
+use backend::{
+    background, config::Config, db::Db, jobs::Worker, master_key::MasterKey, sessions::SessionPolicy,
+};
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Request bodies larger than this get 413; later parts raise it per route where needed.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub panel: app::context::PanelContext,
+    pub db: Db,
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Set once the owner account exists (it never goes back).
+    pub setup_done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Opens the configured database and applies its migrations.
+pub async fn open_database(config: &Config) -> backend::Result<Db> {
+    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Db,
+    workers: Vec<Worker>,
+}
+
+impl Application {
+    /// Opens the database (migrating it), loads the master key, binds the listener.
+    ///
+    /// Fails with a message for the operator when any of those cannot be done.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = open_database(&config).await?;
+        // Loaded now so a missing or unreadable key stops the start, not a later request.
+        let _master_key = MasterKey::load_or_create(&config)?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+        let sessions = SessionPolicy {
+            idle_timeout: config.session_idle_timeout,
+            absolute_timeout: config.session_absolute_timeout,
+        };
+        let store = backend::settings::get(&db).await?;
+        let base_url = store.public_url.unwrap_or_else(|| match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()),
+        });
+        let state = AppState {
+            leptos_options: leptos_options(),
+            panel: app::context::PanelContext {
+                db: db.clone(),
+                sessions,
+                secure_cookies: base_url.starts_with("https://"),
+                base_url: base_url.into(),
+            },
+            db: db.clone(),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            setup_done: Arc::default(),
+        };
+        background::schedule_recurring(&db).await?;
+        let registry = background::registry(db.clone(), sessions);
+        let workers = (0..config.job_workers).map(|_| Worker::new(db.clone(), registry.clone())).collect();
+        Ok(Application { listener, router: router(state), db, workers })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes; then stops taking connections, lets in-flight
+    /// requests and jobs finish (or releases the jobs), and closes the database.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        tracing::info!(addr = %self.local_addr(), "Backroom is listening");
+        let job_tasks: Vec<_> =
+            self.workers.into_iter().map(|w| tokio::spawn(w.run_until_stopped(stop.child_token()))).collect();
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        stop.cancel();
+        for task in job_tasks {
+            let _ = task.await;
+        }
+        self.db.close().await;
+        tracing::info!("Backroom stopped");
+        serving.map_err(Into::into)
+    }
+}
+
+fn leptos_options() -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    LeptosOptions::builder().output_name("backroom").site_root(site_root).site_pkg_dir("pkg").build()
+}
+
+fn router(state: AppState) -> Router {
+    let site_root = PathBuf::from(state.leptos_options.site_root.as_ref());
+    Router::new()
+        .merge(health::router())
+        .merge(panel::router(state.clone()))
+        .fallback_service(tower_http::services::ServeDir::new(site_root))
+        .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and jobs");
+}

@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
-use sqlx::{Acquire, Any, AssertSqlSafe, QueryBuilder};
+use sqlx::AssertSqlSafe;
 
 use crate::{
     Error, Result,
     clock::now,
-    db::{Backend, Db},
+    db::{Backend, Db, Value as V, insert_rows},
+    orders::OrderStatus,
     sales_daily::{Accumulator, SaleFacts},
     settings,
 };
@@ -117,34 +118,6 @@ async fn advance_identity_sequences(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// One value of a generated row.
-enum V {
-    I(i64),
-    N(Option<i64>),
-    T(String),
-}
-
-impl From<i64> for V {
-    fn from(v: i64) -> V {
-        V::I(v)
-    }
-}
-impl From<Option<i64>> for V {
-    fn from(v: Option<i64>) -> V {
-        V::N(v)
-    }
-}
-impl From<String> for V {
-    fn from(v: String) -> V {
-        V::T(v)
-    }
-}
-impl From<&str> for V {
-    fn from(v: &str) -> V {
-        V::T(v.to_owned())
-    }
-}
-
 /// Rows for one table, flattened row by row.
 struct Rows {
     table: &'static str,
@@ -167,27 +140,11 @@ impl Rows {
     }
 }
 
-/// Writes tables in order (parents first) in one transaction, as multi-row inserts kept
-/// under SQLite's 32,766 bound parameters per statement.
+/// Writes tables in order (parents first) in one transaction.
 async fn write_batch(db: &Db, tables: &[Rows]) -> Result<()> {
-    let mut conn = db.pool().acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = db.pool().begin().await?;
     for rows in tables {
-        let width = rows.columns.len();
-        let per_statement = (30_000 / width).min(1_000);
-        for chunk in rows.values.chunks(per_statement * width) {
-            let mut q = QueryBuilder::<Any>::new(format!("INSERT INTO {} ({}) ", rows.table, rows.columns.join(", ")));
-            q.push_values(chunk.chunks(width), |mut b, row| {
-                for value in row {
-                    match value {
-                        V::I(i) => b.push_bind(*i),
-                        V::N(i) => b.push_bind(*i),
-                        V::T(s) => b.push_bind(s.as_str()),
-                    };
-                }
-            });
-            q.build().execute(&mut *tx).await?;
-        }
+        insert_rows(&mut tx, rows.table, rows.columns, &rows.values).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -260,17 +217,6 @@ const ITEM_COLUMNS: &[&str] = &[
     "subtotal_tax", "total", "total_tax", "tax_class",
 ];
 
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "pending" => "Pending payment",
-        "processing" => "Processing",
-        "on-hold" => "On hold",
-        "completed" => "Completed",
-        "cancelled" => "Cancelled",
-        "refunded" => "Refunded",
-        _ => "Failed",
-    }
-}
 
 /// `amount × rate`, rounded half up, for basis-point rates.
 fn share(amount: i64, basis_points: i64) -> i64 {
@@ -396,25 +342,26 @@ impl Generator {
         self.anchor - TWO_YEARS_SECS + (t * TWO_YEARS_SECS as f64) as i64
     }
 
-    fn status(&mut self, age_days: i64) -> &'static str {
+    fn status(&mut self, age_days: i64) -> OrderStatus {
+        use OrderStatus::*;
         let r = self.rng.random_range(0..100);
         if age_days < 2 {
             match r {
-                0..10 => "pending",
-                10..65 => "processing",
-                65..72 => "on-hold",
-                72..92 => "completed",
-                92..96 => "failed",
-                _ => "cancelled",
+                0..10 => Pending,
+                10..65 => Processing,
+                65..72 => OnHold,
+                72..92 => Completed,
+                92..96 => Failed,
+                _ => Cancelled,
             }
         } else {
             match r {
-                0..2 => "pending",
-                2..3 => "on-hold",
-                3..84 => "completed",
-                84..90 => "cancelled",
-                90..95 => "refunded",
-                _ => "failed",
+                0..2 => Pending,
+                2..3 => OnHold,
+                3..84 => Completed,
+                84..90 => Cancelled,
+                90..95 => Refunded,
+                _ => Failed,
             }
         }
     }
@@ -441,6 +388,7 @@ impl Generator {
             let id = i as i64 + 1;
             let created_at = self.order_time(i);
             let status = self.status((self.anchor - created_at) / 86_400);
+            let status_name = status.as_str();
             // Returning customers are common: skew towards the first customers; 10 % are guests.
             let skew: f64 = self.rng.random::<f64>().powi(2);
             let customer = &self.customers[(skew * self.customers.len() as f64) as usize % self.customers.len()];
@@ -506,25 +454,26 @@ impl Generator {
             let total_tax = cart_tax + shipping_tax;
             let total = line_total_sum + shipping_total + fee_total + total_tax;
 
-            let paid = matches!(status, "processing" | "completed" | "refunded") || (status == "on-hold" && gateway != "bacs");
+            let paid = matches!(status, OrderStatus::Processing | OrderStatus::Completed | OrderStatus::Refunded)
+                || (status == OrderStatus::OnHold && gateway != "bacs");
             let paid_at = paid.then_some(created_at + 60);
-            let completed_at = matches!(status, "completed" | "refunded")
+            let completed_at = matches!(status, OrderStatus::Completed | OrderStatus::Refunded)
                 .then(|| (created_at + self.rng.random_range(86_400..5 * 86_400)).min(self.anchor));
             let mut updated_at = completed_at.or(paid_at).unwrap_or(created_at);
-            let note = if status == "pending" {
+            let note = if status == OrderStatus::Pending {
                 "Awaiting payment.".to_owned()
             } else {
-                format!("Order status changed from Pending payment to {}.", status_label(status))
+                format!("Order status changed from Pending payment to {}.", status.label())
             };
             notes.push([Ids::take(&mut self.next.note).into(), id.into(), 0i64.into(), note.into(), updated_at.into()]);
-            if status == "completed" && self.rng.random_bool(0.05) {
+            if status == OrderStatus::Completed && self.rng.random_bool(0.05) {
                 notes.push([
                     Ids::take(&mut self.next.note).into(), id.into(), 1i64.into(),
                     "Your order is on its way. Thank you for shopping with us!".into(), updated_at.into(),
                 ]);
             }
             let card = gateway == "iyzico" || gateway == "stripe";
-            if paid || (status == "failed" && card) {
+            if paid || (status == OrderStatus::Failed && card) {
                 let reference = match gateway {
                     "stripe" => format!("pi_{:024x}", self.rng.random::<u128>() >> 32),
                     "iyzico" => format!("{}", self.rng.random_range(10_000_000..99_999_999)),
@@ -539,8 +488,8 @@ impl Generator {
 
             // Refunds: refunded orders in full; a few completed ones in part (one unit).
             let refund = match status {
-                "refunded" => Some((total, "Customer changed their mind", None)),
-                "completed" if self.rng.random_bool(0.03) => {
+                OrderStatus::Refunded => Some((total, "Customer changed their mind", None)),
+                OrderStatus::Completed if self.rng.random_bool(0.03) => {
                     first_item.map(|(item_id, unit, unit_tax)| (unit + unit_tax, "Damaged in transit", Some((item_id, unit, unit_tax))))
                 }
                 _ => None,
@@ -565,13 +514,13 @@ impl Generator {
             }
 
             sales.add_order(tz, &SaleFacts {
-                created_at, status, currency: &self.currency, total, items: quantity_sum, tax: total_tax, shipping: shipping_total,
+                created_at, status: status_name, currency: &self.currency, total, items: quantity_sum, tax: total_tax, shipping: shipping_total,
             });
             let c = customer;
             let (city, state, _, street) = c.country.places[c.place];
             let address = format!("{street} {}", c.house);
             orders.push([
-                id.into(), id.to_string().into(), status.into(), self.currency.as_str().into(), (!guest).then_some(c.id).into(),
+                id.into(), id.to_string().into(), status_name.into(), self.currency.as_str().into(), (!guest).then_some(c.id).into(),
                 c.first_name.as_str().into(), c.last_name.as_str().into(), address.clone().into(), city.into(), state.into(),
                 c.postcode.clone().into(), c.country.code.into(), c.email.as_str().into(), c.phone.as_str().into(),
                 c.first_name.as_str().into(), c.last_name.as_str().into(), address.into(), city.into(), state.into(),

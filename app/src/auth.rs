@@ -1,0 +1,177 @@
+//! First run, sign-in and sign-out: the pages and the server functions behind them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PanelError;
+
+/// How many orders the first-run page's demo option loads.
+pub const FIRST_RUN_DEMO_ORDERS: i64 = 2_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role_label: String,
+    pub manages_users: bool,
+    pub manages_store: bool,
+    pub store_name: String,
+}
+
+#[server(endpoint = "signed_in_user")]
+pub async fn signed_in_user() -> Result<Option<CurrentUser>, PanelError> {
+    let ctx = crate::context::panel()?;
+    let user = match crate::context::require_user().await {
+        Ok(user) => user,
+        Err(PanelError::SignedOut) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let store = backend::settings::get(&ctx.db).await?;
+    Ok(Some(CurrentUser {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role_label: user.role.label().to_owned(),
+        manages_users: user.role.manages_users(),
+        manages_store: user.role.manages_store(),
+        store_name: store.name,
+    }))
+}
+
+#[server(endpoint = "create_owner")]
+pub async fn create_owner(
+    store_name: String,
+    name: String,
+    email: String,
+    password: String,
+    demo: Option<String>,
+) -> Result<(), PanelError> {
+    use backend::{demo, settings, users};
+    let ctx = crate::context::panel()?;
+    let (headers, ip) = crate::context::request_info().await?;
+    let email = users::Email::parse(&email)?;
+    let owner = users::create_first_owner(&ctx.db, email, name, password.into()).await?;
+    let mut store = settings::get(&ctx.db).await?;
+    if !store_name.trim().is_empty() {
+        store.name = store_name;
+        settings::update(&ctx.db, &owner, ip.as_deref(), store).await?;
+    }
+    if demo.is_some() {
+        demo::load(&ctx.db, demo::DemoOptions { orders: FIRST_RUN_DEMO_ORDERS, seed: 1 }, |_| {}).await?;
+    }
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let token = backend::sessions::start(&ctx.db, ctx.sessions, owner.id, ip.as_deref(), user_agent).await?;
+    crate::context::set_session_cookie(&ctx, Some(&token));
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let (headers, ip) = crate::context::request_info().await?;
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
+    let (_, token) = backend::sign_in::sign_in(&ctx.db, ctx.sessions, attempt).await?;
+    crate::context::set_session_cookie(&ctx, Some(&token));
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let (headers, _) = crate::context::request_info().await?;
+    if let Some(token) = crate::context::session_token(&headers) {
+        backend::sessions::end(&ctx.db, &token).await?;
+    }
+    crate::context::set_session_cookie(&ctx, None);
+    leptos_axum::redirect("/admin/login");
+    Ok(())
+}
+
+#[server(endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let user = crate::context::require_user().await?;
+    backend::sessions::end_all(&ctx.db, user.id).await?;
+    crate::context::set_session_cookie(&ctx, None);
+    leptos_axum::redirect("/admin/login");
+    Ok(())
+}
+
+/// The error of the last run of an action, as text.
+pub fn action_error<I, O>(action: ServerAction<I>) -> impl Fn() -> Option<String> + Copy
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = PanelError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    move || action.value().get().and_then(|result| result.err()).map(|e| e.to_string())
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<CreateOwner>::new();
+    let error = action_error(action);
+    view! {
+        <Title text="Welcome · Backroom"/>
+        <main class="auth-page">
+            <div class="card">
+                <h1>"Welcome to Backroom"</h1>
+                <p>"Create the owner account. There is no default password: this page is shown once, until the owner exists."</p>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="store_name">"Shop name"</label>
+                        <input id="store_name" name="store_name" type="text" maxlength="100" placeholder="My shop"/>
+                    </div>
+                    <div class="field">
+                        <label for="name">"Your name"</label>
+                        <input id="name" name="name" type="text" maxlength="100" autocomplete="name" required/>
+                    </div>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" maxlength="254" autocomplete="username" required/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password (at least 10 characters)"</label>
+                        <input id="password" name="password" type="password" minlength="10" maxlength="256" autocomplete="new-password" required/>
+                    </div>
+                    <div class="field checkbox">
+                        <input id="demo" name="demo" type="checkbox" value="yes"/>
+                        <label for="demo">{format!("Load demo data ({FIRST_RUN_DEMO_ORDERS} orders) to try Backroom out")}</label>
+                    </div>
+                    {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Create the owner account"</button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = action_error(action);
+    view! {
+        <Title text="Sign in · Backroom"/>
+        <main class="auth-page">
+            <div class="card">
+                <h1>"Sign in to Backroom"</h1>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" maxlength="254" autocomplete="username" required/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password" maxlength="256" autocomplete="current-password" required/>
+                    </div>
+                    {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,72 @@
+//! What the server hands the panel: the database and the session rules. Server functions
+//! read it from Leptos's context.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use backend::{db::Db, sessions::SessionPolicy, users::User};
+use leptos::prelude::*;
+
+use crate::error::PanelError;
+
+pub const SESSION_COOKIE: &str = "backroom_session";
+
+#[derive(Clone)]
+pub struct PanelContext {
+    pub db: Db,
+    pub sessions: SessionPolicy,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    pub base_url: Arc<str>,
+}
+
+/// The client's IP address as the server worked it out (socket, or a trusted proxy's
+/// `X-Forwarded-For`); put in the request's extensions by the server.
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub Option<String>);
+
+pub fn panel() -> Result<PanelContext, PanelError> {
+    use_context::<PanelContext>().ok_or(PanelError::Internal)
+}
+
+/// The request's headers and client IP.
+pub async fn request_info() -> Result<(HeaderMap, Option<String>), PanelError> {
+    let (headers, ip): (HeaderMap, Option<axum::Extension<ClientIp>>) =
+        leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
+    Ok((headers, ip.and_then(|axum::Extension(ClientIp(ip))| ip)))
+}
+
+/// The session token from the request's cookies, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The signed-in user, or `SignedOut`.
+pub async fn require_user() -> Result<User, PanelError> {
+    let ctx = panel()?;
+    let (headers, _) = request_info().await?;
+    let token = session_token(&headers).ok_or(PanelError::SignedOut)?;
+    backend::sessions::resolve(&ctx.db, ctx.sessions, &token).await?.ok_or(PanelError::SignedOut)
+}
+
+/// Sets (or, with `None`, clears) the session cookie on the response.
+pub fn set_session_cookie(ctx: &PanelContext, token: Option<&str>) {
+    let secure = if ctx.secure_cookies { "; Secure" } else { "" };
+    let cookie = match token {
+        Some(token) => format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            ctx.sessions.absolute_timeout.as_secs()
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,195 @@
+//! The dashboard page: today's orders and revenue, the last seven days as a chart, the
+//! latest orders.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PanelError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub today_orders: i64,
+    pub today_revenue: String,
+    pub today_net: String,
+    pub week_orders: i64,
+    pub week_revenue: String,
+    pub days: Vec<DayBar>,
+    pub latest: Vec<OrderLine>,
+    pub time_zone: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DayBar {
+    pub label: String,
+    pub orders: i64,
+    pub gross: i64,
+    pub gross_text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub status_label: String,
+    pub customer: String,
+    pub total: String,
+    pub created: String,
+}
+
+#[server(endpoint = "dashboard")]
+pub async fn dashboard() -> Result<DashboardView, PanelError> {
+    use backend::{money, orders::OrderStatus, settings};
+    let ctx = crate::context::panel()?;
+    crate::context::require_user().await?;
+    let store = settings::get(&ctx.db).await?;
+    let figures = backend::dashboard::load(&ctx.db, &store).await?;
+    let tz = store.tz();
+    let fmt = |amount| money::format(amount, &store.currency, &store.locale);
+    let today = figures.today();
+    Ok(DashboardView {
+        today_orders: today.orders,
+        today_revenue: fmt(today.gross),
+        today_net: fmt(today.net()),
+        week_orders: figures.last_7_days.iter().map(|(_, t)| t.orders).sum(),
+        week_revenue: fmt(figures.last_7_days.iter().map(|(_, t)| t.gross).sum()),
+        days: figures
+            .last_7_days
+            .iter()
+            .map(|(day, t)| DayBar {
+                label: day.format("%a %d").to_string(),
+                orders: t.orders,
+                gross: t.gross,
+                gross_text: fmt(t.gross),
+            })
+            .collect(),
+        latest: figures
+            .latest_orders
+            .into_iter()
+            .map(|o| OrderLine {
+                id: o.id,
+                status_label: o.status.parse::<OrderStatus>().map(|s| s.label().to_owned()).unwrap_or_default(),
+                status: o.status,
+                number: o.number,
+                customer: o.customer,
+                total: money::format(o.total, &o.currency, &store.locale),
+                created: backend::clock::format_local(o.created_at, tz, "%Y-%m-%d %H:%M"),
+            })
+            .collect(),
+        time_zone: store.time_zone,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Revenue,
+    Orders,
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| dashboard());
+    view! {
+        <Title text="Dashboard · Backroom"/>
+        <h1>"Dashboard"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading figures…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Figures d/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Figures(d: DashboardView) -> impl IntoView {
+    view! {
+        <p class="muted">"Times in " {d.time_zone.clone()} "."</p>
+        <section class="stats" aria-label="Today">
+            <div class="stat card"><span class="stat-label">"Orders today"</span><span class="stat-value" data-testid="today-orders">{d.today_orders}</span></div>
+            <div class="stat card"><span class="stat-label">"Revenue today"</span><span class="stat-value" data-testid="today-revenue">{d.today_revenue.clone()}</span></div>
+            <div class="stat card"><span class="stat-label">"Net today"</span><span class="stat-value">{d.today_net.clone()}</span></div>
+            <div class="stat card"><span class="stat-label">"Last 7 days"</span><span class="stat-value" data-testid="week-revenue">{d.week_revenue.clone()}</span><span class="stat-sub">{format!("{} orders", d.week_orders)}</span></div>
+        </section>
+        <WeekChart days=d.days.clone()/>
+        <section class="card">
+            <h2>"Latest orders"</h2>
+            {if d.latest.is_empty() {
+                view! { <p>"No orders yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Order"</th><th scope="col">"Date"</th><th scope="col">"Customer"</th><th scope="col">"Status"</th><th scope="col" class="num">"Total"</th></tr></thead>
+                            <tbody>
+                                {d.latest.into_iter().map(|o| view! {
+                                    <tr>
+                                        <td>"#"{o.number}</td>
+                                        <td>{o.created}</td>
+                                        <td>{o.customer}</td>
+                                        <td><span class=format!("badge status-{}", o.status)>{o.status_label}</span></td>
+                                        <td class="num">{o.total}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Seven bars, switchable between revenue and order counts.
+#[component]
+fn WeekChart(days: Vec<DayBar>) -> impl IntoView {
+    let metric = RwSignal::new(Metric::Revenue);
+    let days = StoredValue::new(days);
+    let value = move |d: &DayBar| match metric.get() {
+        Metric::Revenue => d.gross,
+        Metric::Orders => d.orders,
+    };
+    let bars = move || {
+        let days = days.get_value();
+        let max = days.iter().map(value).max().unwrap_or(0).max(1);
+        days.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let height = (value(d) * 100 / max) as f64;
+                let x = i as f64 * 44.0 + 6.0;
+                let title = match metric.get() {
+                    Metric::Revenue => format!("{}: {}", d.label, d.gross_text),
+                    Metric::Orders => format!("{}: {} orders", d.label, d.orders),
+                };
+                view! {
+                    <g>
+                        <title>{title}</title>
+                        <rect x=x y=110.0 - height width=32 height=height rx=3 class="bar"/>
+                        <text x=x + 16.0 y=126 text-anchor="middle" class="bar-label">{d.label.clone()}</text>
+                    </g>
+                }
+            })
+            .collect_view()
+    };
+    let caption = move || match metric.get() {
+        Metric::Revenue => "Revenue per day, last 7 days",
+        Metric::Orders => "Orders per day, last 7 days",
+    };
+    view! {
+        <section class="card chart">
+            <div class="chart-head">
+                <h2 data-testid="chart-caption">{caption}</h2>
+                <div class="segmented" role="group" aria-label="Chart shows">
+                    <button type="button" aria-pressed=move || (metric.get() == Metric::Revenue).to_string()
+                        on:click=move |_| metric.set(Metric::Revenue)>"Revenue"</button>
+                    <button type="button" aria-pressed=move || (metric.get() == Metric::Orders).to_string()
+                        on:click=move |_| metric.set(Metric::Orders)>"Orders"</button>
+                </div>
+            </div>
+            <svg viewBox="0 0 314 132" role="img" aria-label=caption class="bars">{bars}</svg>
+        </section>
+    }
+}

@@ -1,0 +1,118 @@
+//! The panel's frame: header, navigation for every area, theme switch, sign-out.
+
+use leptos::prelude::*;
+use leptos_router::{components::{A, Outlet, Redirect}};
+
+use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
+
+/// Every area of the product, in the navigation's order: (path, label).
+pub const AREAS: [(&str, &str); 9] = [
+    ("/admin", "Dashboard"),
+    ("/admin/orders", "Orders"),
+    ("/admin/products", "Products"),
+    ("/admin/support", "Support"),
+    ("/admin/whatsapp", "WhatsApp"),
+    ("/admin/accounting", "Accounting"),
+    ("/admin/access", "Access & keys"),
+    ("/admin/audit", "Audit log"),
+    ("/admin/settings", "Settings"),
+];
+
+/// The frame renders at once; only what depends on who is signed in waits for them.
+/// (Signed-out visitors never get here: the server's gate sends them to sign in.)
+#[component]
+pub fn PanelLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| signed_in_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
+    let signed_in = move || async move { user.await.ok().flatten() };
+    view! {
+        <a class="skip-link" href="#content">"Skip to content"</a>
+        <header class="topbar">
+            <Suspense fallback=|| view! { <a class="brand" href="/admin">"Backroom"</a> }>
+                {move || Suspend::new(async move {
+                    match signed_in().await {
+                        Some(u) => view! {
+                            <a class="brand" href="/admin">{u.store_name.clone()}<span class="brand-sub">" · Backroom"</span></a>
+                            <span class="who" title=u.email.clone()>{u.name.clone()}" ("{u.role_label.clone()}")"</span>
+                        }.into_any(),
+                        None => view! { <Redirect path="/admin/login"/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <div class="topbar-actions">
+                <ThemeToggle/>
+                <ActionForm action=sign_out>
+                    <button type="submit">"Sign out"</button>
+                </ActionForm>
+                <ActionForm action=sign_out_everywhere>
+                    <button type="submit" title="End every session of yours, on every device">"Sign out everywhere"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <div class="panel">
+            <nav class="sidebar" aria-label="Areas">
+                <ul>
+                    {AREAS
+                        .into_iter()
+                        .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+                        .collect_view()}
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let user: Option<CurrentUser> = signed_in().await;
+                            let (users, store) = user.map_or((false, false), |u| (u.manages_users, u.manages_store));
+                            view! {
+                                {users.then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
+                                {store.then(|| view! { <li><A href="/admin/jobs">"Background jobs"</A></li> })}
+                            }
+                        })}
+                    </Suspense>
+                </ul>
+            </nav>
+            <main id="content" class="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// Light or dark, remembered in the browser; the page starts in the remembered theme
+/// (the shell's inline script) or the system's.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let dark = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            dark.set(root.get_attribute("data-theme").as_deref() == Some("dark"));
+        }
+    });
+    let toggle = move |_| {
+        let next = !dark.get_untracked();
+        dark.set(next);
+        let theme = if next { "dark" } else { "light" };
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-theme", theme);
+        }
+        if let Ok(Some(storage)) = window().local_storage() {
+            let _ = storage.set_item("backroom-theme", theme);
+        }
+    };
+    view! {
+        <button type="button" class="theme-toggle" aria-pressed=move || dark.get().to_string() on:click=toggle>
+            {move || if dark.get() { "Light theme" } else { "Dark theme" }}
+        </button>
+    }
+}
+
+/// An area that a later part of Backroom delivers; says so plainly.
+#[component]
+pub fn NotBuiltYet(title: &'static str, what: &'static str) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=format!("{title} · Backroom")/>
+        <h1>{title}</h1>
+        <div class="card notice">
+            <p><strong>"This area is not built yet."</strong></p>
+            <p>{what}</p>
+        </div>
+    }
+}

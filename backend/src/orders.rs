@@ -1,0 +1,68 @@
+//! Orders as WooCommerce models them. This part holds the statuses; the order services
+//! come with the orders capability.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrderStatus {
+    Pending,
+    Processing,
+    OnHold,
+    Completed,
+    Cancelled,
+    Refunded,
+    Failed,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::Pending,
+        OrderStatus::Processing,
+        OrderStatus::OnHold,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+        OrderStatus::Failed,
+    ];
+
+    /// The name stored in the database and used by WooCommerce's API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Processing => "processing",
+            OrderStatus::OnHold => "on-hold",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::Failed => "failed",
+        }
+    }
+
+    /// How a shop manager reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "Pending payment",
+            OrderStatus::Processing => "Processing",
+            OrderStatus::OnHold => "On hold",
+            OrderStatus::Completed => "Shipped / completed",
+            OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::Refunded => "Refunded",
+            OrderStatus::Failed => "Failed",
+        }
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<OrderStatus> {
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| Error::invalid(format!("unknown order status {s:?}")))
+    }
+}

@@ -1,0 +1,88 @@
+// The panel in a real browser: first run with demo data, the dashboard's figures,
+// hydration, sign-out, a wrong password, sign-in.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BACKROOM_URL ?? 'http://127.0.0.1:3000';
+const OWNER = { name: 'Ayşe Yılmaz', email: 'ayse@shop.example', password: 'a long owner password' };
+let browser, page;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+after(async () => { await browser?.close(); });
+
+const hydrated = () => page.waitForSelector('body[data-hydrated="true"]', { timeout: 15000 });
+
+test('first run creates the owner with demo data and lands on the dashboard', async () => {
+  await page.goto(`${BASE}/admin`);
+  assert.match(page.url(), /\/admin\/setup$/);
+  await hydrated();
+  await page.getByLabel('Shop name').fill('Anadolu Home');
+  await page.getByLabel('Your name').fill(OWNER.name);
+  await page.getByLabel('Email').fill(OWNER.email);
+  await page.getByLabel(/^Password/).fill(OWNER.password);
+  await page.getByLabel(/Load demo data/).check();
+  await page.getByRole('button', { name: 'Create the owner account' }).click();
+  await page.waitForURL(`${BASE}/admin`, { timeout: 30000 });
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+});
+
+test('the dashboard shows the demo figures', async () => {
+  await page.reload();
+  await hydrated();
+  const week = await page.getByTestId('week-revenue').textContent();
+  assert.match(week, /TRY$/);
+  assert.notEqual(week.trim(), '0.00 TRY', 'demo orders of the last 7 days count');
+  const rows = await page.locator('table tbody tr').count();
+  assert.equal(rows, 8, 'the latest orders are listed');
+  assert.equal(await page.locator('nav[aria-label="Areas"] a').count() >= 9, true);
+  assert.match(await page.locator('header .brand').textContent(), /Anadolu Home/);
+});
+
+test('the chart switch works, which proves the page hydrated', async () => {
+  const caption = page.getByTestId('chart-caption');
+  assert.equal((await caption.textContent()).trim(), 'Revenue per day, last 7 days');
+  await page.getByRole('button', { name: 'Orders', exact: true }).click();
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="chart-caption"]').textContent.startsWith('Orders per day'));
+  assert.equal(await page.getByRole('button', { name: 'Orders', exact: true }).getAttribute('aria-pressed'), 'true');
+  await page.getByRole('button', { name: 'Dark theme' }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+});
+
+test('an area that is not built yet says so', async () => {
+  await page.getByRole('link', { name: 'WhatsApp' }).click();
+  await page.getByText('This area is not built yet.').waitFor();
+});
+
+test('signing out returns to the sign-in page', async () => {
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.waitForURL(`${BASE}/admin/login`);
+  await page.goto(`${BASE}/admin`);
+  assert.match(page.url(), /\/admin\/login$/);
+});
+
+test('a wrong password shows the generic error', async () => {
+  await hydrated();
+  await page.getByLabel('Email').fill(OWNER.email);
+  await page.getByLabel('Password').fill('not my password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.equal((await alert.textContent()).trim(), 'the email or password is not right');
+});
+
+test('the right password signs in', async () => {
+  await page.getByLabel('Password').fill(OWNER.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+});

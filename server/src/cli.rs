@@ -1,0 +1,144 @@
+//! The command line: `serve`, `migrate`, `user add`, `demo`.
+
+use std::{io::BufRead, process::ExitCode};
+
+use backend::{
+    config::Config,
+    db::Db,
+    demo::{self, DemoOptions},
+    users::{self, Email, NewUser},
+};
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+#[derive(Parser)]
+#[command(name = "backroom", version, about = "The back office of a WooCommerce shop")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve the panel and the API (default 127.0.0.1:3000).
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Manage the people who use the panel.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fill an empty shop with realistic demo data.
+    Demo {
+        /// How many orders to create.
+        #[arg(long, default_value_t = 2_000, allow_negative_numbers = true)]
+        orders: i64,
+        /// The same seed gives the same shop.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// owner, admin, manager or agent
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from standard input (the only way, so it stays out of shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    crate::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            let app = crate::Application::build(config).await.map_err(|e| e.to_string())?;
+            app.run_until_stopped(crate::shutdown_signal()).await.map_err(|e| e.to_string())
+        }
+        Command::Migrate => {
+            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { email, role, name, password_stdin: _ } } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let role = role.parse().map_err(|e: backend::Error| e.to_string())?;
+            let password = read_password()?;
+            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let name = if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
+            let user = users::create(&db, NewUser { email, name, role, password }).await.map_err(|e| e.to_string())?;
+            println!("added {} ({})", user.email, user.role);
+            Ok(())
+        }
+        Command::Demo { orders, seed } => {
+            if !(0..=demo::MAX_ORDERS).contains(&orders) {
+                return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));
+            }
+            let db = open_database_quietly(&config).await?;
+            let step = (orders / 10).max(1) as u64;
+            let summary = demo::load(&db, DemoOptions { orders, seed }, |done| {
+                if done % step < 5_000 || done == orders as u64 {
+                    eprintln!("  {done} of {orders} orders written");
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            db.close().await;
+            println!(
+                "demo shop ready: {} products ({} variations), {} customers, {} orders in {:.1} s",
+                summary.products,
+                summary.variations,
+                summary.customers,
+                summary.orders,
+                summary.elapsed.as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn open_database_quietly(config: &Config) -> Result<Db, String> {
+    crate::open_database(config).await.map_err(|e| e.to_string())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<SecretString, String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err("no password on standard input".into());
+    }
+    Ok(password.into())
+}

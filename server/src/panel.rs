@@ -1,0 +1,96 @@
+//! The admin panel's routes: the Leptos pages, the server functions behind them, and the
+//! gate that sends people to first-run setup or sign-in before any page renders.
+
+use std::sync::atomic::Ordering;
+
+use app::{context::session_token, error::PanelError};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::{Next, from_fn, from_fn_with_state},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use leptos::prelude::provide_context;
+use leptos_axum::LeptosRoutes;
+
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let routes = leptos_axum::generate_route_list(app::App);
+    let ctx = state.panel.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin") }))
+        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), move || {
+            app::shell(options.clone())
+        })
+        .layer(from_fn(error_status))
+        .layer(from_fn_with_state(state, gate))
+}
+
+/// Server functions (registered by `leptos_routes_with_context` under `/api/`) answer
+/// every error with 500; give each the status it deserves (400 for bad input, 401, 403,
+/// 409, 429), so only our own faults are 500s.
+async fn error_status(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT).await.unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<PanelError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Before a panel page renders: first run → setup; signed out → sign-in; the setup and
+/// sign-in pages are skipped when they have nothing to do.
+async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_panel_page = path == "/admin" || path.starts_with("/admin/");
+    if req.method() != Method::GET || !is_panel_page {
+        return next.run(req).await;
+    }
+    let (on_setup, on_login) = (path == "/admin/setup", path == "/admin/login");
+    match setup_done(&state).await {
+        Err(response) => return response,
+        Ok(false) if on_setup => return next.run(req).await,
+        Ok(false) => return Redirect::to("/admin/setup").into_response(),
+        Ok(true) if on_setup => return Redirect::to("/admin/login").into_response(),
+        Ok(true) => {}
+    }
+    let signed_in = match session_token(req.headers()) {
+        None => false,
+        Some(token) => match backend::sessions::resolve(&state.db, state.panel.sessions, &token).await {
+            Ok(user) => user.is_some(),
+            Err(e) => return unavailable(e),
+        },
+    };
+    match (signed_in, on_login) {
+        (true, true) => Redirect::to("/admin").into_response(),
+        (false, false) => Redirect::to("/admin/login").into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+/// Whether the owner exists; once true it stays true, so it is remembered.
+async fn setup_done(state: &AppState) -> Result<bool, Response> {
+    if state.setup_done.load(Ordering::Relaxed) {
+        return Ok(true);
+    }
+    let done = backend::users::any_exist(&state.db).await.map_err(unavailable)?;
+    if done {
+        state.setup_done.store(true, Ordering::Relaxed);
+    }
+    Ok(done)
+}
+
+fn unavailable(e: backend::Error) -> Response {
+    tracing::error!(error = %e, "panel gate could not read the database");
+    (StatusCode::SERVICE_UNAVAILABLE, "Backroom cannot reach its database right now; try again shortly.").into_response()
+}

@@ -1,0 +1,170 @@
+//! The durable job runner: idempotent queueing, retries with backoff, the dead state,
+//! lease recovery after a crash, two workers never running one job twice.
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use backend::{
+    db::Db,
+    jobs::{self, NewJob, Registry, Worker},
+};
+use common::*;
+use tokio_util::sync::CancellationToken;
+
+async fn database(engine: Engine) -> Db {
+    let (url, _) = fresh_database(engine).await;
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+fn job(kind: &str, key: Option<&str>) -> NewJob {
+    NewJob { idempotency_key: key.map(str::to_owned), ..NewJob::now(kind) }
+}
+
+async fn state_of(db: &Db, id: i64) -> (String, i64) {
+    sqlx::query_as("SELECT state, attempts FROM jobs WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap()
+}
+
+async fn a_job_with_the_same_idempotency_key_is_queued_once(engine: Engine) {
+    let db = database(engine).await;
+    let first = jobs::enqueue(db.pool(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
+    let second = jobs::enqueue(db.pool(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(second, None);
+    db.close().await;
+}
+
+async fn a_failing_job_is_retried_with_backoff_then_dead(engine: Engine) {
+    let db = database(engine).await;
+    let id = jobs::enqueue(db.pool(), &NewJob { max_attempts: 2, ..job("flaky", None) }).await.unwrap().unwrap();
+    let registry = Arc::new(Registry::default().on("flaky", |_| async { Err("the remote said no".to_owned()) }));
+    let worker = Worker::new(db.clone(), registry);
+    let stop = CancellationToken::new();
+
+    assert!(worker.run_one(&stop).await.unwrap());
+    let (state, attempts) = state_of(&db, id).await;
+    assert_eq!((state.as_str(), attempts), ("queued", 1));
+    let listed = jobs::unfinished(&db, 10).await.unwrap();
+    assert_eq!(listed[0].status, "failed");
+    assert_eq!(listed[0].last_error.as_deref(), Some("the remote said no"));
+    assert!(listed[0].run_at >= backend::clock::now() + 29, "the retry waits for the backoff");
+    assert!(!worker.run_one(&stop).await.unwrap(), "not due before the backoff ends");
+
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    assert!(worker.run_one(&stop).await.unwrap());
+    assert_eq!(state_of(&db, id).await.0, "dead");
+
+    jobs::retry(&db, id).await.unwrap();
+    assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0));
+    db.close().await;
+}
+
+async fn a_job_whose_worker_died_is_taken_over_after_its_lease(engine: Engine) {
+    let db = database(engine).await;
+    let id = jobs::enqueue(db.pool(), &job("report", None)).await.unwrap().unwrap();
+    // A worker claims it and "crashes" (never completes).
+    let claimed = jobs::claim(&db, "worker-that-died", Duration::from_secs(0)).await.unwrap().unwrap();
+    assert_eq!(claimed.id, id);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let runs = Arc::new(Mutex::new(0));
+    let counter = runs.clone();
+    let registry = Arc::new(Registry::default().on("report", move |_| {
+        let counter = counter.clone();
+        async move {
+            *counter.lock().unwrap() += 1;
+            Ok(())
+        }
+    }));
+    let worker = Worker::new(db.clone(), registry);
+    assert!(worker.run_one(&CancellationToken::new()).await.unwrap());
+    assert_eq!(*runs.lock().unwrap(), 1);
+    assert_eq!(state_of(&db, id).await, ("succeeded".to_owned(), 2));
+    db.close().await;
+}
+
+async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
+    let db = database(engine).await;
+    for n in 0..40 {
+        jobs::enqueue(db.pool(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let registry = Arc::new(Registry::default().on("count", move |job| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(job.id);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Ok(())
+        }
+    }));
+    let stop = CancellationToken::new();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let worker = Worker::new(db.clone(), registry.clone()).with_idle_poll(Duration::from_millis(20));
+            tokio::spawn(worker.run_until_stopped(stop.clone()))
+        })
+        .collect();
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() >= 40 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let mut ids = seen.lock().unwrap().clone();
+    assert_eq!(ids.len(), 40);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "no job ran twice");
+    db.close().await;
+}
+
+async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: Engine) {
+    let db = database(engine).await;
+    let id = jobs::enqueue(db.pool(), &job("slow", None)).await.unwrap().unwrap();
+    let claimed = jobs::claim(&db, "stopping-worker", Duration::from_secs(300)).await.unwrap().unwrap();
+    jobs::release(&db, claimed.id, "stopping-worker").await.unwrap();
+    assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0), "released work is not counted as an attempt");
+    db.close().await;
+}
+
+async fn the_nightly_cleanup_removes_expired_sessions(engine: Engine) {
+    let app = spawn_app_with(engine, Options { job_workers: 1 }).await;
+    app.signed_in_owner().await;
+    sqlx::query("UPDATE sessions SET expires_at = 0").execute(app.db.pool()).await.unwrap();
+    // Bring tonight's clean-up forward.
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.pool()).await.unwrap();
+    let mut left = 1;
+    for _ in 0..100 {
+        left = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0);
+    let queued: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'queued'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued.0, 1, "the next night is booked");
+    app.stop().await;
+}
+
+on_both_databases!(
+    a_job_with_the_same_idempotency_key_is_queued_once,
+    a_failing_job_is_retried_with_backoff_then_dead,
+    a_job_whose_worker_died_is_taken_over_after_its_lease,
+    two_workers_never_run_the_same_job_twice,
+    a_job_interrupted_by_shutdown_is_released_for_the_next_worker,
+    the_nightly_cleanup_removes_expired_sessions,
+);

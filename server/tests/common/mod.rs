@@ -1,0 +1,185 @@
+//! The test harness: one Backroom per test on port 0 with its own database — a fresh
+//! SQLite file, or a fresh database on the local PostgreSQL server.
+
+#![allow(dead_code)]
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+
+use backend::{config::Config, db::Db};
+use leptos::server_fn::ServerFn;
+use reqwest::{StatusCode, header};
+
+pub const OWNER_EMAIL: &str = "owner@shop.example";
+pub const OWNER_PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Engine::Postgres).await })*
+        }
+    };
+}
+
+/// A database URL of its own for one test.
+pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("backroom-test-{id}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = match engine {
+        Engine::Sqlite => format!("sqlite://{}", dir.join("backroom.db").display()),
+        Engine::Postgres => {
+            let admin = std::env::var("BACKROOM_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("backroom_test_{id}");
+            let db = Db::connect(&admin).await.expect("the test PostgreSQL server answers");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.pool()).await.unwrap();
+            db.close().await;
+            let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin).to_owned();
+            format!("{base}/{name}")
+        }
+    };
+    (url, dir)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub struct Options {
+    pub job_workers: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { job_workers: 0 }
+    }
+}
+
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, Options::default()).await
+}
+
+pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
+    let (url, data_dir) = fresh_database(engine).await;
+    let env: HashMap<String, String> = [
+        ("BACKROOM_ADDR", "127.0.0.1:0".to_owned()),
+        ("BACKROOM_DATABASE_URL", url.clone()),
+        ("BACKROOM_DATA_DIR", data_dir.display().to_string()),
+        ("BACKROOM_JOB_WORKERS", options.job_workers.to_string()),
+        ("BACKROOM_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = Config::load_from(&env).unwrap();
+    server::telemetry::init(&config.log);
+    let app = server::Application::build(config).await.expect("the app starts");
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let db = Db::connect(&url).await.unwrap();
+    TestApp { addr, db, client: browser(), data_dir, stop: Some(stop), server: Some(server) }
+}
+
+/// A client that keeps cookies and does not follow redirects (tests look at them).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Calls a panel server function the way the hydrated page does (same origin).
+    pub async fn call<F: ServerFn>(&self, client: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
+        client
+            .post(self.url(F::PATH))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_owner(&self) -> reqwest::Response {
+        self.call::<app::auth::CreateOwner>(&self.client, &[
+            ("store_name", "Test Shop"),
+            ("name", "Olcay Owner"),
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+        ])
+        .await
+    }
+
+    pub async fn sign_in_with(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        self.call::<app::auth::SignIn>(client, &[("email", email), ("password", password)]).await
+    }
+
+    /// Creates the owner with a separate client, then signs `self.client` in.
+    pub async fn signed_in_owner(&self) {
+        let setup = browser();
+        let response = self.call::<app::auth::CreateOwner>(&setup, &[
+            ("store_name", "Test Shop"),
+            ("name", "Olcay Owner"),
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+        ])
+        .await;
+        assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
+        let response = self.sign_in_with(&self.client, OWNER_EMAIL, OWNER_PASSWORD).await;
+        assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self.db.close().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+pub fn assert_status(response: &reqwest::Response, expected: StatusCode) {
+    assert_eq!(response.status(), expected, "unexpected status for {}", response.url());
+}

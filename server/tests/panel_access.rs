@@ -1,0 +1,197 @@
+//! First run, sign-in, sessions, lockout and the guards around the panel, over HTTP.
+
+mod common;
+
+use app::auth::{CreateOwner, SignOutEverywhere};
+use common::*;
+use reqwest::{StatusCode, header};
+
+async fn health_and_readiness_answer(engine: Engine) {
+    let app = spawn_app(engine).await;
+    assert_status(&app.get("/healthz").await, StatusCode::OK);
+    assert_status(&app.get("/readyz").await, StatusCode::OK);
+    app.stop().await;
+}
+
+async fn first_run_leads_to_setup_and_setup_is_gone_once_the_owner_exists(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let response = app.get("/admin").await;
+    assert_eq!(location(&response), "/admin/setup");
+    assert_status(&app.get("/admin/setup").await, StatusCode::OK);
+
+    let created = app.create_owner().await;
+    assert!(created.status().is_redirection() || created.status().is_success(), "{}", created.status());
+
+    let again = app.call::<CreateOwner>(&browser(), &[
+        ("store_name", ""), ("name", "Mallory"), ("email", "mallory@evil.example"), ("password", "another password"),
+    ])
+    .await;
+    assert_status(&again, StatusCode::CONFLICT);
+    let response = browser().get(app.url("/admin/setup")).send().await.unwrap();
+    assert_eq!(location(&response), "/admin/login");
+    app.stop().await;
+}
+
+async fn signing_in_sets_a_safe_cookie_and_opens_the_dashboard(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    let fresh = browser();
+    let response = app.sign_in_with(&fresh, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let cookie = response.headers().get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("backroom_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http on loopback gets no Secure flag: {cookie}");
+
+    let page = fresh.get(app.url("/admin")).send().await.unwrap();
+    assert_status(&page, StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Dashboard") && html.contains("Orders today"), "{html}");
+    app.stop().await;
+}
+
+async fn a_new_session_id_is_issued_at_each_sign_in(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    let client = browser();
+    let first = app.sign_in_with(&client, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let second = app.sign_in_with(&client, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let cookie = |r: &reqwest::Response| r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert_ne!(cookie(&first), cookie(&second));
+    app.stop().await;
+}
+
+async fn wrong_password_and_unknown_email_get_the_same_generic_error(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    let wrong_password = app.sign_in_with(&browser(), OWNER_EMAIL, "not the password").await;
+    assert_status(&wrong_password, StatusCode::UNAUTHORIZED);
+    let wrong_password = wrong_password.text().await.unwrap();
+    let unknown = app.sign_in_with(&browser(), "nobody@shop.example", "not the password").await;
+    assert_status(&unknown, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password, unknown.text().await.unwrap());
+    let shown: app::error::PanelError = serde_json::from_str(&wrong_password).unwrap();
+    assert_eq!(shown.to_string(), "the email or password is not right");
+    app.stop().await;
+}
+
+async fn the_eleventh_attempt_is_refused_even_with_the_right_password(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    for _ in 0..10 {
+        let r = app.sign_in_with(&browser(), OWNER_EMAIL, "wrong password!").await;
+        assert_status(&r, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_status(&locked, StatusCode::TOO_MANY_REQUESTS);
+    let shown: app::error::PanelError = serde_json::from_str(&locked.text().await.unwrap()).unwrap();
+    assert!(shown.to_string().starts_with("too many failed attempts"), "{shown}");
+    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_throttle WHERE locked_until IS NOT NULL")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(row.0 >= 1, "the lock lives in the database, so every instance sees it");
+    app.stop().await;
+}
+
+async fn sign_out_everywhere_ends_every_session(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    let laptop = browser();
+    app.sign_in_with(&laptop, OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_status(&laptop.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+
+    let r = app.call::<SignOutEverywhere>(&app.client, &[]).await;
+    assert!(r.status().is_redirection() || r.status().is_success(), "{}", r.status());
+    assert_eq!(location(&laptop.get(app.url("/admin")).send().await.unwrap()), "/admin/login");
+    assert_eq!(location(&app.get("/admin").await), "/admin/login");
+    app.stop().await;
+}
+
+async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    for cookie in ["backroom_session=forged", "backroom_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        let r = browser().get(app.url("/admin")).header(header::COOKIE, cookie).send().await.unwrap();
+        assert_eq!(location(&r), "/admin/login", "{cookie}");
+    }
+    // Age every session past the idle timeout (2 h): the next request is sent to sign in.
+    let sessions = || async { sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0 };
+    let before = sessions().await;
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3 * 3600").execute(app.db.pool()).await.unwrap();
+    assert_eq!(location(&app.get("/admin").await), "/admin/login");
+    assert_eq!(sessions().await, before - 1, "an expired session is deleted when seen");
+    app.stop().await;
+}
+
+async fn cross_origin_posts_are_refused(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    let path = <app::auth::SignIn as leptos::server_fn::ServerFn>::PATH;
+    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+        let r = browser()
+            .post(app.url(path))
+            .header(name, value)
+            .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_status(&r, StatusCode::FORBIDDEN);
+        assert!(r.headers().get(header::SET_COOKIE).is_none());
+    }
+    app.stop().await;
+}
+
+async fn bad_sign_in_bodies_get_clear_errors_not_500s(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    let path = <app::auth::SignIn as leptos::server_fn::ServerFn>::PATH;
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        browser()
+            .post(app.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+    };
+    let huge = post(format!("email=a%40b.example&password={}", "x".repeat(1 << 20)).into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    assert_status(&huge, StatusCode::PAYLOAD_TOO_LARGE);
+    let empty = post(Vec::new(), "application/x-www-form-urlencoded").await.unwrap();
+    assert_status(&empty, StatusCode::BAD_REQUEST);
+    let malformed = post(b"\xff\xfe%%%=&&=".to_vec(), "application/x-www-form-urlencoded").await.unwrap();
+    assert_status(&malformed, StatusCode::BAD_REQUEST);
+    let text = malformed.text().await.unwrap();
+    assert!(!text.to_lowercase().contains("panicked"), "{text}");
+    app.stop().await;
+}
+
+async fn an_agent_cannot_manage_users(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    let added = app.call::<app::users::AddUser>(&app.client, &[
+        ("email", "agent@shop.example"), ("name", "Ada Agent"), ("role", "agent"), ("password", "agent password 1"),
+    ])
+    .await;
+    assert!(added.status().is_success(), "{}", added.status());
+    let agent = browser();
+    app.sign_in_with(&agent, "agent@shop.example", "agent password 1").await;
+    let r = app.call::<app::users::AddUser>(&agent, &[
+        ("email", "x@shop.example"), ("name", "X"), ("role", "owner"), ("password", "agent password 1"),
+    ])
+    .await;
+    assert_status(&r, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+on_both_databases!(
+    health_and_readiness_answer,
+    first_run_leads_to_setup_and_setup_is_gone_once_the_owner_exists,
+    signing_in_sets_a_safe_cookie_and_opens_the_dashboard,
+    a_new_session_id_is_issued_at_each_sign_in,
+    wrong_password_and_unknown_email_get_the_same_generic_error,
+    the_eleventh_attempt_is_refused_even_with_the_right_password,
+    sign_out_everywhere_ends_every_session,
+    a_forged_or_expired_session_cookie_leads_to_sign_in,
+    cross_origin_posts_are_refused,
+    bad_sign_in_bodies_get_clear_errors_not_500s,
+    an_agent_cannot_manage_users,
+);
