@@ -13,7 +13,7 @@ use crate::{Error, Result};
 pub struct Config {
     /// Where the HTTP server listens.
     pub addr: SocketAddr,
-    /// `sqlite://…` (the default) or `postgres://…`.
+    /// `sqlite://…` or `postgres://…`; by default `sqlite://{data_dir}/backroom.db`.
     pub database_url: SecretString,
     /// The URL customers and the mobile app see, when it differs from `http://{addr}`.
     pub public_url: Option<String>,
@@ -120,8 +120,13 @@ impl Config {
             None => Layer::default(),
         };
         let mut config = Config::default();
+        let env_layer = env_layer(env);
+        let database_named = file_layer.database_url.is_some() || env_layer.database_url.is_some();
         config.apply(file_layer)?;
-        config.apply(env_layer(env))?;
+        config.apply(env_layer)?;
+        if !database_named {
+            config.database_url = SecretString::from(format!("sqlite://{}", config.data_dir.join("backroom.db").display()));
+        }
         Ok(config)
     }
 
@@ -249,6 +254,15 @@ mod tests {
         for secret in ["c2VjcmV0", "hunter2", "pa55word"] {
             assert!(!printed.contains(secret), "{printed}");
         }
+    }
+
+    #[test]
+    fn the_default_database_lives_in_the_data_folder() {
+        use secrecy::ExposeSecret;
+        let c = Config::load_from(&env(&[("BACKROOM_DATA_DIR", "/var/lib/backroom")])).unwrap();
+        assert_eq!(c.database_url.expose_secret(), "sqlite:///var/lib/backroom/backroom.db");
+        let c = Config::load_from(&env(&[])).unwrap();
+        assert_eq!(c.database_url.expose_secret(), "sqlite://data/backroom.db");
     }
 
     #[test]

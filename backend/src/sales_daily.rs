@@ -104,7 +104,7 @@ impl Accumulator {
                  t.refunds.into(), t.tax.into(), t.shipping.into()]
             })
             .collect();
-        insert_rows(&mut tx, "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
+        insert_rows(&mut tx, db.backend(), "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
             .await?;
         tx.commit().await?;
         Ok(())

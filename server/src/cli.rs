@@ -4,7 +4,6 @@ use std::{io::BufRead, process::ExitCode};
 
 use backend::{
     config::Config,
-    db::Db,
     demo::{self, DemoOptions},
     users::{self, Email, NewUser},
 };
@@ -105,7 +104,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             if !(0..=demo::MAX_ORDERS).contains(&orders) {
                 return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));
             }
-            let db = open_database_quietly(&config).await?;
+            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
             let step = (orders / 10).max(1) as u64;
             let summary = demo::load(&db, DemoOptions { orders, seed }, |done| {
                 if done % step < 5_000 || done == orders as u64 {
@@ -126,10 +125,6 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-async fn open_database_quietly(config: &Config) -> Result<Db, String> {
-    crate::open_database(config).await.map_err(|e| e.to_string())
 }
 
 /// The first line of standard input, without its line ending.

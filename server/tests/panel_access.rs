@@ -182,7 +182,24 @@ async fn an_agent_cannot_manage_users(engine: Engine) {
     app.stop().await;
 }
 
+async fn sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    app.sign_in_with(&browser(), OWNER_EMAIL, "wrong password!").await;
+    app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    let outcomes: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, outcome FROM audit_log WHERE action = 'panel.sign_in' ORDER BY id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcomes.iter().map(|(_, o)| o.as_str()).collect::<Vec<_>>(), ["failure", "success"]);
+    assert!(sqlx::query("UPDATE audit_log SET outcome = 'success'").execute(app.db.pool()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log").execute(app.db.pool()).await.is_err());
+    app.stop().await;
+}
+
 on_both_databases!(
+    sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten,
     health_and_readiness_answer,
     first_run_leads_to_setup_and_setup_is_gone_once_the_owner_exists,
     signing_in_sets_a_safe_cookie_and_opens_the_dashboard,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
-use sqlx::AssertSqlSafe;
+use sqlx::{Acquire, AssertSqlSafe};
 
 use crate::{
     Error, Result,
@@ -68,6 +68,12 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     let anchor = now() / 3600 * 3600;
     let mut generator = Generator::new(options.seed, store.currency.clone(), anchor, options.orders as u64);
 
+    // One connection for the whole load; on SQLite with a page cache large enough to keep
+    // the indexes being filled in memory (the default 2 MB makes the load I/O-bound).
+    let mut conn = db.pool().acquire().await?;
+    if db.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await?;
+    }
     let mut summary = DemoSummary::default();
     let catalogue = generator.catalogue();
     summary.products = catalogue[0].len() as u64;
@@ -76,7 +82,7 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     summary.customers = customers.len() as u64;
     let mut tables = catalogue;
     tables.push(customers);
-    write_batch(db, &tables).await?;
+    write_batch(&mut conn, db.backend(), &tables).await?;
 
     // Generate on a blocking thread while this task writes the previous batch.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<Rows>, Accumulator)>(2);
@@ -90,11 +96,15 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     let mut sales = Accumulator::default();
     while let Some((tables, batch_sales)) = rx.recv().await {
         summary.orders += (tables[0].values.len() / tables[0].columns.len()) as u64;
-        write_batch(db, &tables).await?;
+        write_batch(&mut conn, db.backend(), &tables).await?;
         sales.merge(batch_sales);
         progress(summary.orders);
     }
     producer.await?;
+    if db.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -2000").execute(&mut *conn).await?;
+    }
+    drop(conn);
     sales.replace_all(db).await?;
     if db.backend() == Backend::Postgres {
         advance_identity_sequences(db).await?;
@@ -141,10 +151,10 @@ impl Rows {
 }
 
 /// Writes tables in order (parents first) in one transaction.
-async fn write_batch(db: &Db, tables: &[Rows]) -> Result<()> {
-    let mut tx = db.pool().begin().await?;
+async fn write_batch(conn: &mut sqlx::AnyConnection, backend: Backend, tables: &[Rows]) -> Result<()> {
+    let mut tx = conn.begin().await?;
     for rows in tables {
-        insert_rows(&mut tx, rows.table, rows.columns, &rows.values).await?;
+        insert_rows(&mut tx, backend, rows.table, rows.columns, &rows.values).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -56,6 +56,7 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub database_url: String,
     pub db: Db,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
@@ -98,7 +99,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         let _ = stopped.await;
     }));
     let db = Db::connect(&url).await.unwrap();
-    TestApp { addr, db, client: browser(), data_dir, stop: Some(stop), server: Some(server) }
+    TestApp { addr, database_url: url, db, client: browser(), data_dir, stop: Some(stop), server: Some(server) }
 }
 
 /// A client that keeps cookies and does not follow redirects (tests look at them).
