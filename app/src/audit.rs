@@ -20,10 +20,7 @@ pub struct AuditRow {
 #[server(endpoint = "recent_audit")]
 pub async fn recent_audit() -> Result<Vec<AuditRow>, PanelError> {
     let ctx = crate::context::panel()?;
-    let me = crate::context::require_user().await?;
-    if !me.role.manages_store() {
-        return Err(PanelError::Forbidden);
-    }
+    crate::context::require_role(backend::users::Role::manages_store).await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
     Ok(backend::audit::recent(&ctx.db, 200)
         .await?

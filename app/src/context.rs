@@ -56,6 +56,13 @@ pub async fn require_user() -> Result<User, PanelError> {
     backend::sessions::resolve(&ctx.db, ctx.sessions, &token).await?.ok_or(PanelError::SignedOut)
 }
 
+/// The signed-in user if their role passes `allowed` (e.g. `Role::manages_store`), else
+/// `Forbidden`.
+pub async fn require_role(allowed: fn(backend::users::Role) -> bool) -> Result<User, PanelError> {
+    let user = require_user().await?;
+    if allowed(user.role) { Ok(user) } else { Err(PanelError::Forbidden) }
+}
+
 /// Sets (or, with `None`, clears) the session cookie on the response.
 pub fn set_session_cookie(ctx: &PanelContext, token: Option<&str>) {
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };

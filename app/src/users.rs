@@ -23,10 +23,7 @@ pub const ROLES: [(&str, &str); 4] =
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
     let ctx = crate::context::panel()?;
-    let me = crate::context::require_user().await?;
-    if !me.role.manages_users() {
-        return Err(PanelError::Forbidden);
-    }
+    let me = crate::context::require_role(backend::users::Role::manages_users).await?;
     Ok(backend::users::list(&ctx.db)
         .await?
         .into_iter()
@@ -45,10 +42,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
 pub async fn add_user(email: String, name: String, role: String, password: String) -> Result<(), PanelError> {
     use backend::{audit, users};
     let ctx = crate::context::panel()?;
-    let me = crate::context::require_user().await?;
-    if !me.role.manages_users() {
-        return Err(PanelError::Forbidden);
-    }
+    let me = crate::context::require_role(backend::users::Role::manages_users).await?;
     let (_, ip) = crate::context::request_info().await?;
     let new = users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
     let user = users::create(&ctx.db, new).await?;

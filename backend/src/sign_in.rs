@@ -37,16 +37,7 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
     let subjects: Vec<&str> = std::iter::once(email_subject.as_str()).chain(ip_subject.as_deref()).collect();
 
     if let Some(until) = locked_until(db, &subjects).await? {
-        audit::record(db.pool(), &audit::Event {
-            actor_user_id: None,
-            actor: attempt.email.trim(),
-            action: "panel.sign_in",
-            target: "",
-            ip: attempt.ip.as_deref(),
-            outcome: Outcome::Denied,
-            details: "locked out",
-        })
-        .await?;
+        audit_attempt(db, &attempt.email, attempt.ip.as_deref(), None, Outcome::Denied, "locked out").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
     }
 
@@ -65,32 +56,27 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
         for subject in &subjects {
             record_failure(db, subject).await?;
         }
-        audit::record(db.pool(), &audit::Event {
-            actor_user_id: None,
-            actor: attempt.email.trim(),
-            action: "panel.sign_in",
-            target: "",
-            ip: attempt.ip.as_deref(),
-            outcome: Outcome::Failure,
-            details: "",
-        })
-        .await?;
+        audit_attempt(db, &attempt.email, attempt.ip.as_deref(), None, Outcome::Failure, "").await?;
         return Err(Error::BadCredentials);
     };
 
     sqlx::query("DELETE FROM sign_in_throttle WHERE subject = $1").bind(&email_subject).execute(db.pool()).await?;
     let token = sessions::start(db, policy, user.id, attempt.ip.as_deref(), attempt.user_agent.as_deref()).await?;
+    audit_attempt(db, &attempt.email, attempt.ip.as_deref(), Some(&user), Outcome::Success, "").await?;
+    Ok((user, token))
+}
+
+async fn audit_attempt(db: &Db, email: &str, ip: Option<&str>, user: Option<&User>, outcome: Outcome, details: &str) -> Result<()> {
     audit::record(db.pool(), &audit::Event {
-        actor_user_id: Some(user.id),
-        actor: &user.email,
+        actor_user_id: user.map(|u| u.id),
+        actor: user.map_or(email.trim(), |u| u.email.as_str()),
         action: "panel.sign_in",
         target: "",
-        ip: attempt.ip.as_deref(),
-        outcome: Outcome::Success,
-        details: "",
+        ip,
+        outcome,
+        details,
     })
-    .await?;
-    Ok((user, token))
+    .await
 }
 
 /// When the latest lock on any of the subjects ends, if one is in force.

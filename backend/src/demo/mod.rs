@@ -71,8 +71,16 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     // One connection for the whole load; on SQLite with a page cache large enough to keep
     // the indexes being filled in memory (the default 2 MB makes the load I/O-bound).
     let mut conn = db.pool().acquire().await?;
-    if db.backend() == Backend::Sqlite {
-        sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await?;
+    match db.backend() {
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await?;
+        }
+        Backend::Postgres => {
+            // Skip PostgreSQL's per-row foreign-key triggers during the load, as pg_restore
+            // does; the generator only writes rows whose parents it wrote first. Allowed
+            // for superusers only; others load at the slower, checked speed.
+            let _ = sqlx::query("SET session_replication_role = replica").execute(&mut *conn).await;
+        }
     }
     let mut summary = DemoSummary::default();
     let catalogue = generator.catalogue();
@@ -101,9 +109,10 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
         progress(summary.orders);
     }
     producer.await?;
-    if db.backend() == Backend::Sqlite {
-        sqlx::query("PRAGMA cache_size = -2000").execute(&mut *conn).await?;
-    }
+    match db.backend() {
+        Backend::Sqlite => sqlx::query("PRAGMA cache_size = -2000").execute(&mut *conn).await?,
+        Backend::Postgres => sqlx::query("RESET session_replication_role").execute(&mut *conn).await?,
+    };
     drop(conn);
     sales.replace_all(db).await?;
     if db.backend() == Backend::Postgres {
