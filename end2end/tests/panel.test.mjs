@@ -7,6 +7,8 @@ import { chromium } from 'playwright-core';
 const BASE = process.env.BACKROOM_URL ?? 'http://127.0.0.1:3000';
 const OWNER = { name: 'Ayşe Yılmaz', email: 'ayse@shop.example', password: 'a long owner password' };
 let browser, page;
+// Hydration mismatches and panics in the WebAssembly show up as console errors.
+const problems = [];
 
 before(async () => {
   browser = await chromium.launch({
@@ -15,7 +17,10 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await (await browser.newContext()).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /hydrat|panicked/i.test(m.text())) problems.push(m.text().split('\n')[0]);
+  });
 });
 after(async () => { await browser?.close(); });
 
@@ -56,6 +61,16 @@ test('the chart switch works, which proves the page hydrated', async () => {
   assert.equal(await page.getByRole('button', { name: 'Orders', exact: true }).getAttribute('aria-pressed'), 'true');
   await page.getByRole('button', { name: 'Dark theme' }).click();
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.equal(await page.locator('.theme-toggle').getAttribute('aria-pressed'), 'true');
+});
+
+test('the chosen theme is remembered across a reload', async () => {
+  await page.reload();
+  await hydrated();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.getByRole('button', { name: 'Light theme' }).waitFor({ timeout: 5000 });
+  await page.getByRole('button', { name: 'Light theme' }).click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
 });
 
 test('an area that is not built yet says so', async () => {
@@ -85,4 +100,8 @@ test('the right password signs in', async () => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${BASE}/admin`);
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+});
+
+test('no page reported a hydration error or a panic', () => {
+  assert.deepEqual(problems, []);
 });
