@@ -292,6 +292,11 @@ impl Worker {
         self
     }
 
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -135,15 +135,22 @@ pub async fn create(db: &Db, new: NewUser) -> Result<User> {
     insert(db, new, false).await?.ok_or_else(|| Error::internal("insert returned no row"))
 }
 
-/// Inserts the user; with `only_first`, only while no user exists (one statement, so two
-/// first-run forms sent at once cannot both create an owner on SQLite).
+/// Inserts the user; with `only_first`, only while no user exists. The store settings
+/// row is locked first, so two first-run forms sent at once — to one instance or to two
+/// on PostgreSQL — are taken one after the other and only the first creates an owner.
 async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>> {
     let name = new.name.trim().to_owned();
     if name.chars().count() > 100 {
         return Err(Error::invalid("the name may have at most 100 characters"));
     }
     let password_hash = passwords::hash(new.password).await?;
-    let condition = if only_first { "WHERE NOT EXISTS (SELECT 1 FROM users)" } else { "" };
+    let mut tx = db.pool().begin().await?;
+    let condition = if only_first {
+        sqlx::query("UPDATE store_settings SET updated_at = updated_at WHERE id = 1").execute(&mut *tx).await?;
+        "WHERE NOT EXISTS (SELECT 1 FROM users)"
+    } else {
+        ""
+    };
     let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO users (email, name, role, password_hash, created_at) \
          SELECT $1, $2, $3, $4, $5 {condition} RETURNING {USER_COLUMNS}"
@@ -153,7 +160,7 @@ async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>>
     .bind(new.role.as_str())
     .bind(&password_hash)
     .bind(now())
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -162,6 +169,7 @@ async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>>
             e.into()
         }
     })?;
+    tx.commit().await?;
     row.as_ref().map(user_from_row).transpose()
 }
 

@@ -138,7 +138,7 @@ async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: E
 }
 
 async fn the_nightly_cleanup_removes_expired_sessions(engine: Engine) {
-    let app = spawn_app_with(engine, Options { job_workers: 1 }).await;
+    let app = spawn_app_with(engine, Options { job_workers: 1, ..Options::default() }).await;
     app.signed_in_owner().await;
     sqlx::query("UPDATE sessions SET expires_at = 0").execute(app.db.pool()).await.unwrap();
     // Bring tonight's clean-up forward.
@@ -160,7 +160,31 @@ async fn the_nightly_cleanup_removes_expired_sessions(engine: Engine) {
     app.stop().await;
 }
 
+async fn a_job_still_running_at_shutdown_is_released_after_the_grace_period(engine: Engine) {
+    let db = database(engine).await;
+    let id = jobs::enqueue(db.pool(), &job("endless", None)).await.unwrap().unwrap();
+    let registry = Arc::new(Registry::default().on("endless", |_| async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(())
+    }));
+    let worker = Worker::new(db.clone(), registry).with_shutdown_grace(Duration::from_millis(200));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(worker.run_until_stopped(stop.clone()));
+    for _ in 0..50 {
+        if state_of(&db, id).await.0 == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state_of(&db, id).await.0, "running");
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("the worker stops").unwrap();
+    assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0), "released, and the attempt not counted");
+    db.close().await;
+}
+
 on_both_databases!(
+    a_job_still_running_at_shutdown_is_released_after_the_grace_period,
     a_job_with_the_same_idempotency_key_is_queued_once,
     a_failing_job_is_retried_with_backoff_then_dead,
     a_job_whose_worker_died_is_taken_over_after_its_lease,

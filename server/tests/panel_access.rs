@@ -198,7 +198,38 @@ async fn sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten(engine: Engi
     app.stop().await;
 }
 
+async fn first_run_forms_sent_at_once_create_one_owner(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let attempts = (0..4).map(|n| {
+        let email = format!("owner{n}@shop.example");
+        let app = &app;
+        async move {
+            app.call::<CreateOwner>(&browser(), &[
+                ("store_name", ""), ("name", "Racing Owner"), ("email", &email), ("password", OWNER_PASSWORD),
+            ])
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| s.is_success() || s.is_redirection()).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().filter(|s| !(s.is_success() || s.is_redirection())).all(|s| *s == StatusCode::CONFLICT));
+    let owners: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(owners.0, 1);
+    app.stop().await;
+}
+
+async fn cookies_are_secure_when_the_public_url_is_https(engine: Engine) {
+    let app = spawn_app_with(engine, Options { public_url: Some("https://shop.example"), ..Options::default() }).await;
+    let response = app.create_owner().await;
+    let cookie = response.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    app.stop().await;
+}
+
 on_both_databases!(
+    first_run_forms_sent_at_once_create_one_owner,
+    cookies_are_secure_when_the_public_url_is_https,
     sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten,
     health_and_readiness_answer,
     first_run_leads_to_setup_and_setup_is_gone_once_the_owner_exists,

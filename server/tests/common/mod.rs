@@ -66,11 +66,12 @@ pub struct TestApp {
 
 pub struct Options {
     pub job_workers: usize,
+    pub public_url: Option<&'static str>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { job_workers: 0 }
+        Options { job_workers: 0, public_url: None }
     }
 }
 
@@ -86,6 +87,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_DATA_DIR", data_dir.display().to_string()),
         ("BACKROOM_JOB_WORKERS", options.job_workers.to_string()),
         ("BACKROOM_LOG", "warn".to_owned()),
+        ("BACKROOM_PUBLIC_URL", options.public_url.unwrap_or_default().to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
