@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::error::PanelError;
+use crate::{error::PanelError, loaded::Loaded};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
@@ -93,14 +93,7 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Dashboard · Backroom"/>
         <h1>"Dashboard"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading figures…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <Figures d/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=data show={|d: DashboardView| view! { <Figures d/> }}/>
     }
 }
 

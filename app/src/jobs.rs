@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::action_error, error::PanelError};
+use crate::{auth::action_error, error::PanelError, loaded::Loaded};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRow {
@@ -53,40 +53,37 @@ pub fn JobsPage() -> impl IntoView {
         <h1>"Background jobs"</h1>
         <p class="muted">"Work that runs outside requests: emails, messages, syncs, clean-ups. Finished jobs are not listed."</p>
         {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match jobs.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(rows) if rows.is_empty() => view! { <p class="card">"Nothing queued, nothing failed."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <div class="card table-wrap">
-                            <table>
-                                <thead><tr><th scope="col">"Job"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Next run"</th><th scope="col">"Last error"</th><th scope="col">"Action"</th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|j| {
-                                        let retryable = j.status == "failed" || j.status == "dead";
-                                        view! {
-                                            <tr>
-                                                <td>{j.kind.clone()}" #"{j.id}</td>
-                                                <td><span class=format!("badge job-{}", j.status)>{j.status.clone()}</span></td>
-                                                <td>{j.attempts}</td>
-                                                <td>{j.run_at}</td>
-                                                <td class="wrap">{j.last_error}</td>
-                                                <td>{retryable.then(|| view! {
-                                                    <ActionForm action=retry>
-                                                        <input type="hidden" name="job_id" value=j.id/>
-                                                        <button type="submit" aria-label=format!("Retry job {}", j.id)>"Retry"</button>
-                                                    </ActionForm>
-                                                })}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=jobs show={move |rows: Vec<JobRow>| {
+            if rows.is_empty() {
+                return view! { <p class="card">"Nothing queued, nothing failed."</p> }.into_any();
+            }
+            view! {
+                <div class="card table-wrap">
+                    <table>
+                        <thead><tr><th scope="col">"Job"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Next run"</th><th scope="col">"Last error"</th><th scope="col">"Action"</th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|j| {
+                                let retryable = j.status == "failed" || j.status == "dead";
+                                view! {
+                                    <tr>
+                                        <td>{j.kind.clone()}" #"{j.id}</td>
+                                        <td><span class=format!("badge job-{}", j.status)>{j.status.clone()}</span></td>
+                                        <td>{j.attempts}</td>
+                                        <td>{j.run_at}</td>
+                                        <td class="wrap">{j.last_error}</td>
+                                        <td>{retryable.then(|| view! {
+                                            <ActionForm action=retry>
+                                                <input type="hidden" name="job_id" value=j.id/>
+                                                <button type="submit" aria-label=format!("Retry job {}", j.id)>"Retry"</button>
+                                            </ActionForm>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}/>
     }
 }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod error;
 pub mod jobs;
 pub mod layout;
+pub mod loaded;
 pub mod settings;
 pub mod users;
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::action_error, error::PanelError};
+use crate::{auth::action_error, error::PanelError, loaded::Loaded};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsView {
@@ -61,49 +61,42 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings · Backroom"/>
         <h1>"Store settings"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(s) => view! {
-                        <div class="card">
-                            <ActionForm action=save>
-                                <fieldset disabled=!s.can_edit>
-                                    <div class="field">
-                                        <label for="name">"Store name"</label>
-                                        <input id="name" name="name" type="text" maxlength="100" required value=s.name/>
-                                    </div>
-                                    <div class="field">
-                                        <label for="public_url">"Public URL (what customers and the mobile app see)"</label>
-                                        <input id="public_url" name="public_url" type="url" maxlength="200" placeholder=s.effective_url.clone() value=s.public_url/>
-                                        <p class="hint">"Leave empty to use " {s.effective_url.clone()} "."</p>
-                                    </div>
-                                    <div class="field">
-                                        <label for="currency">"Currency (ISO code)"</label>
-                                        <input id="currency" name="currency" type="text" minlength="3" maxlength="3" required value=s.currency/>
-                                    </div>
-                                    <div class="field">
-                                        <label for="time_zone">"Time zone (reports and “today” use it)"</label>
-                                        <input id="time_zone" name="time_zone" type="text" maxlength="64" required value=s.time_zone/>
-                                    </div>
-                                    <div class="field">
-                                        <label for="locale">"Language"</label>
-                                        <select id="locale" name="locale">
-                                            {s.locales.into_iter().map(|(code, label)| {
-                                                let selected = code == s.locale;
-                                                view! { <option value=code selected=selected>{label}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </div>
-                                    <button type="submit" class="primary">"Save settings"</button>
-                                </fieldset>
-                            </ActionForm>
-                            {(!s.can_edit).then(|| view! { <p class="hint">"Only an owner or admin can change these."</p> })}
+        <Loaded resource=data show={move |s: SettingsView| view! {
+            <div class="card">
+                <ActionForm action=save>
+                    <fieldset disabled=!s.can_edit>
+                        <div class="field">
+                            <label for="name">"Store name"</label>
+                            <input id="name" name="name" type="text" maxlength="100" required value=s.name/>
                         </div>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+                        <div class="field">
+                            <label for="public_url">"Public URL (what customers and the mobile app see)"</label>
+                            <input id="public_url" name="public_url" type="url" maxlength="200" placeholder=s.effective_url.clone() value=s.public_url/>
+                            <p class="hint">"Leave empty to use " {s.effective_url.clone()} "."</p>
+                        </div>
+                        <div class="field">
+                            <label for="currency">"Currency (ISO code)"</label>
+                            <input id="currency" name="currency" type="text" minlength="3" maxlength="3" required value=s.currency/>
+                        </div>
+                        <div class="field">
+                            <label for="time_zone">"Time zone (reports and “today” use it)"</label>
+                            <input id="time_zone" name="time_zone" type="text" maxlength="64" required value=s.time_zone/>
+                        </div>
+                        <div class="field">
+                            <label for="locale">"Language"</label>
+                            <select id="locale" name="locale">
+                                {s.locales.into_iter().map(|(code, label)| {
+                                    let selected = code == s.locale;
+                                    view! { <option value=code selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <button type="submit" class="primary">"Save settings"</button>
+                    </fieldset>
+                </ActionForm>
+                {(!s.can_edit).then(|| view! { <p class="hint">"Only an owner or admin can change these."</p> })}
+            </div>
+            }}/>
         {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || saved().then(|| view! { <p class="success" role="status">"Settings saved."</p> })}
     }

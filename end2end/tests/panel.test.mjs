@@ -102,6 +102,21 @@ test('the right password signs in', async () => {
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 });
 
+test("settings save, and the owner's other pages open", async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByLabel('Store name').fill('Anadolu Home & Garden');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  assert.equal((await page.getByRole('status').textContent()).trim(), 'Settings saved.');
+  for (const area of ['Users', 'Background jobs', 'Audit log']) {
+    await page.getByRole('link', { name: area, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: area }).waitFor();
+  }
+  await page.getByRole('cell', { name: 'panel.sign_in' }).first().waitFor();
+  await page.reload();
+  await hydrated();
+  assert.match(await page.locator('header .brand').textContent(), /Anadolu Home & Garden/);
+});
+
 test('no page reported a hydration error or a panic', () => {
   assert.deepEqual(problems, []);
 });

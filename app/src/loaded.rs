@@ -1,0 +1,29 @@
+//! Showing a server function's result: a loading line while it runs, then either the
+//! content or the error, said plainly.
+
+use leptos::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::error::PanelError;
+
+#[component]
+pub fn Loaded<T, F, V>(resource: Resource<Result<T, PanelError>>, show: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(data) => show(data).into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
