@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 
 const BASE = process.env.BACKROOM_URL ?? 'http://127.0.0.1:3000';
 const OWNER = { name: 'Ayşe Yılmaz', email: 'ayse@shop.example', password: 'a long owner password' };
@@ -24,12 +25,21 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
+// Serious and critical accessibility problems on the current page, as readable lines.
+async function accessibilityProblems(on = page) {
+  const { violations } = await new AxeBuilder({ page: on }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 const hydrated = () => page.waitForSelector('body[data-hydrated="true"]', { timeout: 15000 });
 
 test('first run creates the owner with demo data and lands on the dashboard', async () => {
   await page.goto(`${BASE}/admin`);
   assert.match(page.url(), /\/admin\/setup$/);
   await hydrated();
+  assert.deepEqual(await accessibilityProblems(), [], '/admin/setup');
   await page.getByLabel('Shop name').fill('Anadolu Home');
   await page.getByLabel('Your name').fill(OWNER.name);
   await page.getByLabel('Email').fill(OWNER.email);
@@ -115,6 +125,18 @@ test("settings save, and the owner's other pages open", async () => {
   await page.reload();
   await hydrated();
   assert.match(await page.locator('header .brand').textContent(), /Anadolu Home & Garden/);
+});
+
+test('the dashboard, settings, users and sign-in pages pass an accessibility check', async () => {
+  for (const path of ['/admin', '/admin/settings', '/admin/users']) {
+    await page.goto(`${BASE}${path}`);
+    await hydrated();
+    assert.deepEqual(await accessibilityProblems(), [], path);
+  }
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`${BASE}/admin/login`);
+  assert.deepEqual(await accessibilityProblems(visitor), [], '/admin/login');
+  await visitor.context().close();
 });
 
 test('no page reported a hydration error or a panic', () => {
