@@ -26,7 +26,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$root/end2end/node_modules/@axe-core/playwright" ]; then
+lock="$root/end2end/package-lock.json" installed="$root/end2end/node_modules/.package-lock.json"
+if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
   say "installing the npm packages (playwright-core, axe-core, binaryen's wasm-opt)"
   (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
 fi
