@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, db::{Db, Value, insert_rows}};
+use crate::{Result, db::{Backend, Db, Value, insert_rows}};
 
 pub const REBUILD_JOB: &str = "sales_daily.rebuild";
 
@@ -92,10 +92,9 @@ impl Accumulator {
         }
     }
 
-    /// Replaces the whole table with these figures, in one transaction.
-    pub async fn replace_all(self, db: &Db) -> Result<()> {
-        let mut tx = db.pool().begin().await?;
-        sqlx::query("DELETE FROM sales_daily").execute(&mut *tx).await?;
+    /// Replaces the whole table with these figures (in the caller's transaction).
+    pub async fn replace_all(self, conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<()> {
+        sqlx::query("DELETE FROM sales_daily").execute(&mut *conn).await?;
         let values: Vec<Value> = self
             .days
             .into_iter()
@@ -104,10 +103,8 @@ impl Accumulator {
                  t.refunds.into(), t.tax.into(), t.shipping.into()]
             })
             .collect();
-        insert_rows(&mut tx, db.backend(), "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        insert_rows(conn, backend, "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
+            .await
     }
 }
 
@@ -143,7 +140,10 @@ pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
         acc.add_refund(tz, row.try_get("created_at")?, &currency, row.try_get("amount")?);
     }
     drop(refunds);
-    acc.replace_all(db).await
+    let mut tx = db.pool().begin().await?;
+    acc.replace_all(&mut tx, db.backend()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The figures for each day from `first` to `last` inclusive (days without sales are

@@ -23,10 +23,20 @@ async fn daily_rows(db: &Db) -> Vec<(String, String, i64, i64, i64, i64)> {
         .unwrap()
 }
 
+async fn index_count(db: &Db, engine: Engine) -> i64 {
+    let sql = match engine {
+        Engine::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'",
+        Engine::Postgres => "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()",
+    };
+    sqlx::query_as::<_, (i64,)>(sql).fetch_one(db.pool()).await.unwrap().0
+}
+
 async fn demo_data_is_complete_and_its_daily_figures_match_a_full_rebuild(engine: Engine) {
     let db = database(engine).await;
+    let indexes_before = index_count(&db, engine).await;
     let summary = demo::load(&db, DemoOptions { orders: 3_000, seed: 7 }, |_| {}).await.unwrap();
     assert_eq!(summary.orders, 3_000);
+    assert_eq!(index_count(&db, engine).await, indexes_before, "the indexes dropped for the load are back");
     assert!(summary.products >= 200 && summary.variations > 0);
 
     let pool = db.pool();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
-use sqlx::{Acquire, AssertSqlSafe};
+use sqlx::{AssertSqlSafe, Connection};
 
 use crate::{
     Error, Result,
@@ -68,20 +68,25 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     let anchor = now() / 3600 * 3600;
     let mut generator = Generator::new(options.seed, store.currency.clone(), anchor, options.orders as u64);
 
-    // One connection for the whole load; on SQLite with a page cache large enough to keep
-    // the indexes being filled in memory (the default 2 MB makes the load I/O-bound).
-    let mut conn = db.pool().acquire().await?;
-    match db.backend() {
-        Backend::Sqlite => {
-            sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await?;
-        }
-        Backend::Postgres => {
-            // Skip PostgreSQL's per-row foreign-key triggers during the load, as pg_restore
-            // does; the generator only writes rows whose parents it wrote first. Allowed
-            // for superusers only; others load at the slower, checked speed.
-            let _ = sqlx::query("SET session_replication_role = replica").execute(&mut *conn).await;
-        }
+    // One connection, kept out of the pool so no setting made for the load outlives it,
+    // and one transaction: the shop gets all of the demo data or none of it. On SQLite
+    // the page cache is made large enough to keep the tables being filled in memory.
+    let mut conn = db.pool().acquire().await?.detach();
+    if db.backend() == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -262144").execute(&mut conn).await?;
     }
+    let mut tx = conn.begin().await?;
+    if db.backend() == Backend::Postgres && is_superuser(&mut tx).await? {
+        // Skip the per-row foreign-key triggers during the load, as pg_restore does; the
+        // generator writes every parent before its children. Reverts at commit.
+        sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
+    }
+    // Building the secondary indexes once at the end beats updating them row by row.
+    let indexes = secondary_indexes(&mut tx, db.backend()).await?;
+    for (name, _) in &indexes {
+        sqlx::query(AssertSqlSafe(format!("DROP INDEX {name}"))).execute(&mut *tx).await?;
+    }
+
     let mut summary = DemoSummary::default();
     let catalogue = generator.catalogue();
     summary.products = catalogue[0].len() as u64;
@@ -90,31 +95,31 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     summary.customers = customers.len() as u64;
     let mut tables = catalogue;
     tables.push(customers);
-    write_batch(&mut conn, db.backend(), &tables).await?;
+    write_tables(&mut tx, db.backend(), &tables).await?;
 
     // Generate on a blocking thread while this task writes the previous batch.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<Rows>, Accumulator)>(2);
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<(Vec<Rows>, Accumulator)>(2);
     let producer = tokio::task::spawn_blocking(move || {
         while let Some(batch) = generator.next_orders(tz) {
-            if tx.blocking_send(batch).is_err() {
+            if sender.blocking_send(batch).is_err() {
                 break;
             }
         }
     });
     let mut sales = Accumulator::default();
-    while let Some((tables, batch_sales)) = rx.recv().await {
-        summary.orders += (tables[0].values.len() / tables[0].columns.len()) as u64;
-        write_batch(&mut conn, db.backend(), &tables).await?;
+    while let Some((tables, batch_sales)) = batches.recv().await {
+        summary.orders += tables[0].len() as u64;
+        write_tables(&mut tx, db.backend(), &tables).await?;
         sales.merge(batch_sales);
         progress(summary.orders);
     }
     producer.await?;
-    match db.backend() {
-        Backend::Sqlite => sqlx::query("PRAGMA cache_size = -2000").execute(&mut *conn).await?,
-        Backend::Postgres => sqlx::query("RESET session_replication_role").execute(&mut *conn).await?,
-    };
-    drop(conn);
-    sales.replace_all(db).await?;
+    for (_, create) in &indexes {
+        sqlx::query(AssertSqlSafe(create.clone())).execute(&mut *tx).await?;
+    }
+    sales.replace_all(&mut tx, db.backend()).await?;
+    tx.commit().await?;
+    conn.close().await?;
     if db.backend() == Backend::Postgres {
         advance_identity_sequences(db).await?;
     }
@@ -122,12 +127,39 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     Ok(summary)
 }
 
+/// The tables the demo fills, parents first.
+const DEMO_TABLES: [&str; 12] = [
+    "products", "product_variations", "customers", "orders", "order_items", "order_shipping_lines",
+    "order_fee_lines", "order_coupon_lines", "order_notes", "refunds", "refund_lines", "payment_transactions",
+];
+
+/// The indexes of the demo's tables that no constraint needs: (name, statement that
+/// creates it), read from the database itself so the migrations stay their one source.
+async fn secondary_indexes(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Vec<(String, String)>> {
+    let tables = DEMO_TABLES.map(|t| format!("'{t}'")).join(", ");
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({tables})"
+        ),
+        Backend::Postgres => format!(
+            "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ({tables}) \
+             AND indexname NOT IN (SELECT CAST(conname AS TEXT) FROM pg_constraint)"
+        ),
+    };
+    Ok(sqlx::query_as(AssertSqlSafe(sql)).fetch_all(conn).await?)
+}
+
+async fn is_superuser(conn: &mut sqlx::AnyConnection) -> Result<bool> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pg_roles WHERE rolname = current_user AND rolsuper")
+            .fetch_one(conn)
+            .await?;
+    Ok(count > 0)
+}
+
 /// Explicit ids leave PostgreSQL's identity sequences behind; move them past the data.
 async fn advance_identity_sequences(db: &Db) -> Result<()> {
-    for table in [
-        "products", "product_variations", "customers", "orders", "order_items", "order_shipping_lines",
-        "order_fee_lines", "order_coupon_lines", "order_notes", "refunds", "refund_lines", "payment_transactions",
-    ] {
+    for table in DEMO_TABLES {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )))
@@ -159,13 +191,11 @@ impl Rows {
     }
 }
 
-/// Writes tables in order (parents first) in one transaction.
-async fn write_batch(conn: &mut sqlx::AnyConnection, backend: Backend, tables: &[Rows]) -> Result<()> {
-    let mut tx = conn.begin().await?;
+/// Writes tables in order, parents first.
+async fn write_tables(conn: &mut sqlx::AnyConnection, backend: Backend, tables: &[Rows]) -> Result<()> {
     for rows in tables {
-        insert_rows(&mut tx, backend, rows.table, rows.columns, &rows.values).await?;
+        insert_rows(conn, backend, rows.table, rows.columns, &rows.values).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
