@@ -29,6 +29,12 @@ pub fn panel() -> Result<PanelContext, PanelError> {
     use_context::<PanelContext>().ok_or(PanelError::Internal)
 }
 
+/// Who sent the request: the session cookie resolved once by the server (one database
+/// read per request, whatever the page and its server functions ask); put in the
+/// request's extensions, `None` when signed out.
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub Option<User>);
+
 /// The request's headers and client IP.
 pub async fn request_info() -> Result<(HeaderMap, Option<String>), PanelError> {
     let (headers, ip): (HeaderMap, Option<axum::Extension<ClientIp>>) =
@@ -50,10 +56,8 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// The signed-in user, or `SignedOut`.
 pub async fn require_user() -> Result<User, PanelError> {
-    let ctx = panel()?;
-    let (headers, _) = request_info().await?;
-    let token = session_token(&headers).ok_or(PanelError::SignedOut)?;
-    backend::sessions::resolve(&ctx.db, ctx.sessions, &token).await?.ok_or(PanelError::SignedOut)
+    let signed_in: Option<axum::Extension<SignedIn>> = leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
+    signed_in.and_then(|axum::Extension(SignedIn(user))| user).ok_or(PanelError::SignedOut)
 }
 
 /// The signed-in user if their role passes `allowed` (e.g. `Role::manages_store`), else

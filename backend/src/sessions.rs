@@ -56,10 +56,13 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
         return Ok(None);
     }
     let hash = token_hash(token);
-    let Some(row) = sqlx::query("SELECT user_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(&hash)
-        .fetch_optional(db.pool())
-        .await?
+    let Some(row) = sqlx::query(
+        "SELECT s.last_seen_at, s.expires_at, u.id, u.email, u.name, u.role, u.disabled_at, u.created_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(db.pool())
+    .await?
     else {
         return Ok(None);
     };
@@ -70,7 +73,7 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(db.pool()).await?;
         return Ok(None);
     }
-    let user = crate::users::find(db, row.try_get("user_id")?).await?;
+    let user = crate::users::user_from_row(&row)?;
     if user.disabled {
         return Ok(None);
     }

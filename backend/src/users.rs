@@ -119,7 +119,7 @@ pub struct NewUser {
 
 const USER_COLUMNS: &str = "id, email, name, role, disabled_at, created_at";
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         email: row.try_get("email")?,

@@ -122,6 +122,7 @@ fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

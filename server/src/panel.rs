@@ -3,7 +3,10 @@
 
 use std::sync::atomic::Ordering;
 
-use app::{context::session_token, error::PanelError};
+use app::{
+    context::{SignedIn, session_token},
+    error::PanelError,
+};
 use axum::{
     Router,
     body::Body,
@@ -64,18 +67,29 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         Ok(true) if on_setup => return Redirect::to("/admin/login").into_response(),
         Ok(true) => {}
     }
-    let signed_in = match session_token(req.headers()) {
-        None => false,
-        Some(token) => match backend::sessions::resolve(&state.db, state.panel.sessions, &token).await {
-            Ok(user) => user.is_some(),
-            Err(e) => return unavailable(e),
-        },
-    };
+    let signed_in = req.extensions().get::<SignedIn>().is_some_and(|s| s.0.is_some());
     match (signed_in, on_login) {
         (true, true) => Redirect::to("/admin").into_response(),
         (false, false) => Redirect::to("/admin/login").into_response(),
         _ => next.run(req).await,
     }
+}
+
+/// Resolves the session cookie once for every panel page and server function, so the
+/// gate and the server functions a page calls share one lookup.
+pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path == "/admin" || path.starts_with("/admin/") || path.starts_with("/api/") {
+        let user = match session_token(req.headers()) {
+            None => None,
+            Some(token) => match backend::sessions::resolve(&state.db, state.panel.sessions, &token).await {
+                Ok(user) => user,
+                Err(e) => return unavailable(e),
+            },
+        };
+        req.extensions_mut().insert(SignedIn(user));
+    }
+    next.run(req).await
 }
 
 /// Whether the owner exists; once true it stays true, so it is remembered.
