@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, loaded::Loaded};
+use crate::{error::PanelError, loaded::{DataTable, Loaded}};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
@@ -45,19 +45,14 @@ pub fn AuditPage() -> impl IntoView {
         <h1>"Audit log"</h1>
         <p class="muted">"Every sign-in and every change, newest first. Filters and CSV export come with the access capability."</p>
         <Loaded resource=rows show={|rows: Vec<AuditRow>| view! {
-            <div class="card table-wrap">
-                <table>
-                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Target"</th><th scope="col">"From"</th><th scope="col">"Outcome"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|e| view! {
-                            <tr>
-                                <td>{e.at}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.ip}</td>
-                                <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable headings={&["When", "Who", "What", "Target", "From", "Outcome"]}>
+                {rows.into_iter().map(|e| view! {
+                    <tr>
+                        <td>{e.at}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.ip}</td>
+                        <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
+                    </tr>
+                }).collect_view()}
+            </DataTable>
         }}/>
     }
 }

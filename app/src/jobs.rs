@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::action_error, error::PanelError, loaded::Loaded};
+use crate::{auth::action_error, error::PanelError, loaded::{DataTable, Loaded}};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRow {
@@ -58,31 +58,26 @@ pub fn JobsPage() -> impl IntoView {
                 return view! { <p class="card">"Nothing queued, nothing failed."</p> }.into_any();
             }
             view! {
-                <div class="card table-wrap">
-                    <table>
-                        <thead><tr><th scope="col">"Job"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Next run"</th><th scope="col">"Last error"</th><th scope="col">"Action"</th></tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|j| {
-                                let retryable = j.status == "failed" || j.status == "dead";
-                                view! {
-                                    <tr>
-                                        <td>{j.kind.clone()}" #"{j.id}</td>
-                                        <td><span class=format!("badge job-{}", j.status)>{j.status.clone()}</span></td>
-                                        <td>{j.attempts}</td>
-                                        <td>{j.run_at}</td>
-                                        <td class="wrap">{j.last_error}</td>
-                                        <td>{retryable.then(|| view! {
-                                            <ActionForm action=retry>
-                                                <input type="hidden" name="job_id" value=j.id/>
-                                                <button type="submit" aria-label=format!("Retry job {}", j.id)>"Retry"</button>
-                                            </ActionForm>
-                                        })}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable headings={&["Job", "Status", "Attempts", "Next run", "Last error", "Action"]}>
+                    {rows.into_iter().map(|j| {
+                        let retryable = j.status == "failed" || j.status == "dead";
+                        view! {
+                            <tr>
+                                <td>{j.kind.clone()}" #"{j.id}</td>
+                                <td><span class=format!("badge job-{}", j.status)>{j.status.clone()}</span></td>
+                                <td>{j.attempts}</td>
+                                <td>{j.run_at}</td>
+                                <td class="wrap">{j.last_error}</td>
+                                <td>{retryable.then(|| view! {
+                                    <ActionForm action=retry>
+                                        <input type="hidden" name="job_id" value=j.id/>
+                                        <button type="submit" aria-label=format!("Retry job {}", j.id)>"Retry"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </DataTable>
             }.into_any()
         }}/>
     }

@@ -1,5 +1,5 @@
 //! Showing a server function's result: a loading line while it runs, then either the
-//! content or the error, said plainly.
+//! content or the error, said plainly; and the card table most results are shown in.
 
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
@@ -25,5 +25,20 @@ where
                 })
             }}
         </Suspense>
+    }
+}
+
+/// A table in a card that scrolls sideways on narrow screens; `children` are its rows.
+#[component]
+pub fn DataTable(headings: &'static [&'static str], children: Children) -> impl IntoView {
+    view! {
+        <div class="card table-wrap">
+            <table>
+                <thead>
+                    <tr>{headings.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
     }
 }

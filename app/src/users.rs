@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::action_error, error::PanelError, loaded::Loaded};
+use crate::{auth::action_error, error::PanelError, loaded::{DataTable, Loaded}};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -90,32 +90,27 @@ pub fn UsersPage() -> impl IntoView {
         <Title text="Users · Backroom"/>
         <h1>"Users"</h1>
         <Loaded resource=users show={move |rows: Vec<UserRow>| view! {
-            <div class="card table-wrap">
-                <table>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Action"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|u| view! {
-                            <tr>
-                                <td>{u.name.clone()}</td>
-                                <td>{u.email.clone()}</td>
-                                <td>{u.role_label.clone()}</td>
-                                <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
-                                <td>
-                                    {(!u.is_me).then(|| view! {
-                                        <ActionForm action=toggle>
-                                            <input type="hidden" name="user_id" value=u.id/>
-                                            <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
-                                            <button type="submit" aria-label=format!("{} {}", if u.disabled { "Enable" } else { "Disable" }, u.email)>
-                                                {if u.disabled { "Enable" } else { "Disable" }}
-                                            </button>
-                                        </ActionForm>
-                                    })}
-                                </td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable headings={&["Name", "Email", "Role", "Status", "Action"]}>
+                {rows.into_iter().map(|u| view! {
+                    <tr>
+                        <td>{u.name.clone()}</td>
+                        <td>{u.email.clone()}</td>
+                        <td>{u.role_label.clone()}</td>
+                        <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
+                        <td>
+                            {(!u.is_me).then(|| view! {
+                                <ActionForm action=toggle>
+                                    <input type="hidden" name="user_id" value=u.id/>
+                                    <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                                    <button type="submit" aria-label=format!("{} {}", if u.disabled { "Enable" } else { "Disable" }, u.email)>
+                                        {if u.disabled { "Enable" } else { "Disable" }}
+                                    </button>
+                                </ActionForm>
+                            })}
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </DataTable>
         }}/>
         {move || toggle_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <section class="card">

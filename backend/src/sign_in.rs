@@ -36,7 +36,7 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
     let ip_subject = attempt.ip.as_deref().map(|ip| format!("ip:{ip}"));
     let subjects: Vec<&str> = std::iter::once(email_subject.as_str()).chain(ip_subject.as_deref()).collect();
 
-    if let Some(until) = locked_until(db, &subjects).await? {
+    if let Some(until) = locked_until(db, &email_subject, ip_subject.as_deref()).await? {
         audit_attempt(db, &attempt.email, attempt.ip.as_deref(), None, Outcome::Denied, "locked out").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
     }
@@ -79,21 +79,17 @@ async fn audit_attempt(db: &Db, email: &str, ip: Option<&str>, user: Option<&Use
     .await
 }
 
-/// When the latest lock on any of the subjects ends, if one is in force.
-async fn locked_until(db: &Db, subjects: &[&str]) -> Result<Option<i64>> {
-    let mut latest = None;
-    for subject in subjects {
-        let until: Option<i64> = sqlx::query_scalar(
-            "SELECT locked_until FROM sign_in_throttle WHERE subject = $1 AND locked_until > $2",
-        )
-        .bind(*subject)
-        .bind(now())
-        .fetch_optional(db.pool())
-        .await?
-        .flatten();
-        latest = latest.max(until);
-    }
-    Ok(latest)
+/// When the lock on the account or the IP ends, if one is in force.
+async fn locked_until(db: &Db, email_subject: &str, ip_subject: Option<&str>) -> Result<Option<i64>> {
+    let until: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(locked_until) FROM sign_in_throttle WHERE subject IN ($1, $2) AND locked_until > $3",
+    )
+    .bind(email_subject)
+    .bind(ip_subject.unwrap_or(email_subject))
+    .bind(now())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(until)
 }
 
 /// Counts one failure in the subject's current window, locking it at the limit — one
