@@ -68,15 +68,31 @@ pub async fn create_owner(
     Ok(())
 }
 
+/// Where to go after signing in: `next` when it is one of our own pages (the panel, or an
+/// app's OAuth consent), else the dashboard. Never another site.
+pub fn after_sign_in(next: Option<&str>) -> &str {
+    match next {
+        Some(next)
+            if (next.starts_with("/admin") || next.starts_with("/oauth/authorize?"))
+                && !next.contains("//")
+                && !next.contains('\\')
+                && next.len() <= 4000 =>
+        {
+            next
+        }
+        _ => "/admin",
+    }
+}
+
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String) -> Result<(), PanelError> {
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), PanelError> {
     let ctx = crate::context::panel()?;
     let (headers, ip) = crate::context::request_info().await?;
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
     let (_, token) = backend::sign_in::sign_in(&ctx.db, ctx.sessions, attempt).await?;
     crate::context::set_session_cookie(&ctx, Some(&token));
-    leptos_axum::redirect("/admin");
+    leptos_axum::redirect(after_sign_in(next.as_deref()));
     Ok(())
 }
 
@@ -154,6 +170,7 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = action_error(action);
+    let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
     view! {
         <Title text="Sign in · Backroom"/>
         <main class="auth-page">
@@ -168,10 +185,26 @@ pub fn LoginPage() -> impl IntoView {
                         <label for="password">"Password"</label>
                         <input id="password" name="password" type="password" maxlength="256" autocomplete="current-password" required/>
                     </div>
+                    {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                     {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
                 </ActionForm>
             </div>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_sign_in;
+
+    #[test]
+    fn only_our_own_pages_are_followed_after_sign_in() {
+        assert_eq!(after_sign_in(Some("/oauth/authorize?client_id=app_x&state=1")), "/oauth/authorize?client_id=app_x&state=1");
+        assert_eq!(after_sign_in(Some("/admin/access")), "/admin/access");
+        for bad in ["https://evil.example", "//evil.example", "/admin//evil.example", "/\\evil.example", "/oauth/token"] {
+            assert_eq!(after_sign_in(Some(bad)), "/admin", "{bad}");
+        }
+        assert_eq!(after_sign_in(None), "/admin");
     }
 }

@@ -4,7 +4,12 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use backend::{db::Db, sessions::SessionPolicy, users::User};
+use backend::{
+    access::{secret::SecretHasher, security::SecurityCache},
+    db::Db,
+    sessions::SessionPolicy,
+    users::User,
+};
 use leptos::prelude::*;
 
 use crate::error::PanelError;
@@ -18,6 +23,9 @@ pub struct PanelContext {
     /// Cookies get `Secure` when the public URL is https.
     pub secure_cookies: bool,
     pub base_url: Arc<str>,
+    /// Hashes connection keys, application passwords and OAuth secrets.
+    pub hasher: SecretHasher,
+    pub security: Arc<SecurityCache>,
 }
 
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's

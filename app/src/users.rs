@@ -52,8 +52,8 @@ pub async fn add_user(email: String, name: String, role: String, password: Strin
         action: "user.create",
         target: &user.email,
         ip: ip.as_deref(),
-        outcome: audit::Outcome::Success,
         details: user.role.as_str(),
+        ..audit::Event::default()
     })
     .await?;
     Ok(())
@@ -72,8 +72,7 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), Panel
         action: if disabled { "user.disable" } else { "user.enable" },
         target: &user.email,
         ip: ip.as_deref(),
-        outcome: audit::Outcome::Success,
-        details: "",
+        ..audit::Event::default()
     })
     .await?;
     Ok(())

@@ -1,8 +1,9 @@
-//! The audit log: who did what, when, from where, and how it went. Append-only (the
-//! database refuses updates and deletes).
+//! The audit log: who did what, with which credential, when, from where, and how it went.
+//! Append-only: the database refuses updates, and deletes of entries younger than the
+//! shortest retention; the retention job prunes what is older than the configured one.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Result, clock::now, db::Db};
 
@@ -15,7 +16,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Failure, Outcome::Denied];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
             Outcome::Failure => "failure",
@@ -24,14 +27,18 @@ impl Outcome {
     }
 }
 
-/// One event to record. `actor` is a readable name (an email, `system`, `cli`).
+/// One event to record. `actor` is a readable name (an email, `system`, `cli`);
+/// `credential` names what the actor used, when not a panel session (`connection_key:3`).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Event<'a> {
     pub actor_user_id: Option<i64>,
     pub actor: &'a str,
+    pub credential: Option<&'a str>,
     pub action: &'a str,
     pub target: &'a str,
     pub ip: Option<&'a str>,
-    pub outcome: Outcome,
+    pub user_agent: Option<&'a str>,
+    pub outcome: Option<Outcome>,
     pub details: &'a str,
 }
 
@@ -40,55 +47,133 @@ pub async fn record<'e, E>(executor: E, event: &Event<'_>) -> Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
+    let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor, action, target, ip, outcome, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (at, actor_user_id, actor, credential, action, target, ip, user_agent, outcome, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(now())
     .bind(event.actor_user_id)
-    .bind(event.actor)
+    .bind(clip(event.actor, 254))
+    .bind(event.credential)
     .bind(event.action)
-    .bind(event.target)
+    .bind(clip(event.target, 500))
     .bind(event.ip)
-    .bind(event.outcome.as_str())
-    .bind(event.details)
+    .bind(event.user_agent.map(|ua| clip(ua, 200)))
+    .bind(event.outcome.unwrap_or(Outcome::Success).as_str())
+    .bind(clip(event.details, 2000))
     .execute(executor)
     .await?;
     Ok(())
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub id: i64,
     pub at: i64,
     pub actor: String,
+    pub credential: Option<String>,
     pub action: String,
     pub target: String,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub outcome: String,
     pub details: String,
 }
 
-/// The newest entries, newest first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Entry>> {
-    let rows = sqlx::query(
-        "SELECT id, at, actor, action, target, ip, outcome, details FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
-    )
-    .bind(limit.clamp(1, 500))
-    .fetch_all(db.pool())
-    .await?;
+/// What to show: every field optional; `before_id` pages backwards from an entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Part of the actor's name or email.
+    pub actor: Option<String>,
+    /// An action, or its start (`key.` matches every key event).
+    pub action: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+/// Entries matching `filter`, newest first, at most `limit` (1–1000).
+pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>> {
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let actor = filter.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
+    let action = filter.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
+    if actor.is_some() {
+        conditions.push(format!("LOWER(actor) LIKE {} ESCAPE '\\'", next()));
+    }
+    if action.is_some() {
+        conditions.push(format!("action LIKE {} ESCAPE '\\'", next()));
+    }
+    if filter.outcome.is_some() {
+        conditions.push(format!("outcome = {}", next()));
+    }
+    if filter.from.is_some() {
+        conditions.push(format!("at >= {}", next()));
+    }
+    if filter.to.is_some() {
+        conditions.push(format!("at < {}", next()));
+    }
+    if filter.before_id.is_some() {
+        conditions.push(format!("id < {}", next()));
+    }
+    let limit_param = next();
+    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!(
+        "SELECT id, at, actor, credential, action, target, ip, user_agent, outcome, details FROM audit_log \
+         {clause} ORDER BY id DESC LIMIT {limit_param}"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    if let Some(actor) = actor {
+        query = query.bind(actor);
+    }
+    if let Some(action) = action {
+        query = query.bind(action);
+    }
+    if let Some(outcome) = filter.outcome {
+        query = query.bind(outcome.as_str());
+    }
+    for value in [filter.from, filter.to, filter.before_id].into_iter().flatten() {
+        query = query.bind(value);
+    }
+    let rows = query.bind(limit.clamp(1, 1000)).fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
             Ok(Entry {
                 id: r.try_get("id")?,
                 at: r.try_get("at")?,
                 actor: r.try_get("actor")?,
+                credential: r.try_get("credential")?,
                 action: r.try_get("action")?,
                 target: r.try_get("target")?,
                 ip: r.try_get("ip")?,
+                user_agent: r.try_get("user_agent")?,
                 outcome: r.try_get("outcome")?,
                 details: r.try_get("details")?,
             })
         })
         .collect()
+}
+
+/// The newest entries, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Entry>> {
+    search(db, &Filter::default(), limit).await
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Deletes entries older than `days` (at least 30, the floor the database enforces).
+pub async fn prune(db: &Db, days: i64) -> Result<u64> {
+    let cutoff = now() - days.max(30) * 86_400;
+    let done = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(cutoff).execute(db.pool()).await?;
+    Ok(done.rows_affected())
 }

@@ -1,5 +1,6 @@
 //! The background work this build knows: which job kinds exist, what runs them, and
-//! the recurring schedule (the nightly clean-up of expired sessions).
+//! the recurring schedule (the nightly clean-up of expired sessions, tokens, nonces and
+//! old audit entries).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use crate::{
     clock::now,
     db::Db,
     jobs::{self, NewJob, Registry},
-    sales_daily, sessions::{self, SessionPolicy}, settings, sign_in,
+    access, audit, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -27,7 +28,7 @@ pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
             .on(SESSION_CLEANUP_JOB, move |job| {
                 let db = cleanup_db.clone();
                 let night = job.payload["night"].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
-                async move { clean_up_sessions(&db, policy, night).await.map_err(|e| e.to_string()) }
+                async move { clean_up(&db, policy, night).await.map_err(|e| e.to_string()) }
             })
             .on(sales_daily::REBUILD_JOB, move |_job| {
                 let db = rebuild_db.clone();
@@ -39,12 +40,17 @@ pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
     )
 }
 
-/// Deletes expired sessions and stale sign-in counters, then books the night after
-/// this job's own (whatever the clock says, so no night is skipped or booked twice).
-async fn clean_up_sessions(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> Result<()> {
+/// Deletes expired sessions, stale sign-in counters, spent nonces, OAuth codes and
+/// tokens, and audit entries past their retention; then books the night after this
+/// job's own (whatever the clock says, so no night is skipped or booked twice).
+async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> Result<()> {
     let sessions = sessions::delete_expired(db, policy).await?;
-    let counters = sign_in::delete_stale(db).await?;
-    tracing::info!(sessions, counters, "cleaned up expired sessions");
+    let counters = throttle::delete_stale(db).await?;
+    let nonces = access::authenticate::delete_expired_nonces(db).await?;
+    let oauth = access::oauth::delete_expired(db).await?;
+    let retention_days = access::security::get(db).await?.audit_retention_days;
+    let audit_entries = audit::prune(db, retention_days).await?;
+    tracing::info!(sessions, counters, nonces, oauth, audit_entries, "nightly clean-up done");
     let tz = settings::get(db).await?.tz();
     let next = match night.and_then(|n| n.checked_add_days(Days::new(1))) {
         Some(next) => next.max(next_run(now(), tz).0),

@@ -237,6 +237,39 @@ pub async fn unfinished(db: &Db, limit: i64) -> Result<Vec<JobSummary>> {
         .collect()
 }
 
+/// The queue at a glance, for the connection test: how many jobs wait, run or died, and
+/// how late the most overdue one is (a growing lateness means no worker is running).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueHealth {
+    pub due: i64,
+    pub scheduled: i64,
+    pub running: i64,
+    pub dead: i64,
+    pub oldest_due_secs: i64,
+}
+
+pub async fn health(db: &Db) -> Result<QueueHealth> {
+    let now = now();
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'queued' AND run_at <= $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS due, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'queued' AND run_at > $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS scheduled, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS BIGINT) AS running, \
+         CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead, \
+         CAST(COALESCE(MIN(CASE WHEN state = 'queued' AND run_at <= $1 THEN run_at END), $1) AS BIGINT) AS oldest_due \
+         FROM jobs WHERE state <> 'succeeded'",
+    )
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(QueueHealth {
+        due: row.try_get("due")?,
+        scheduled: row.try_get("scheduled")?,
+        running: row.try_get("running")?,
+        dead: row.try_get("dead")?,
+        oldest_due_secs: now - row.try_get::<i64, _>("oldest_due")?,
+    })
+}
+
 type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type Handler = Arc<dyn Fn(ClaimedJob) -> HandlerFuture + Send + Sync>;
 

@@ -2,10 +2,12 @@
 //! background. Both the admin panel and the REST API call into this crate, so each rule
 //! lives here once. It depends on neither Leptos nor axum.
 
+pub mod access;
 pub mod audit;
 pub mod background;
 pub mod clock;
 pub mod config;
+pub mod csv;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
@@ -19,6 +21,7 @@ pub mod sales_daily;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod throttle;
 pub mod users;
 
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use crate::{
     Error, Result,
-    audit::{self, Outcome},
+    audit,
     clock::now,
     db::Db,
     jobs,
@@ -109,8 +109,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings)
         action: "settings.update",
         target: "store",
         ip,
-        outcome: Outcome::Success,
-        details: "",
+        ..audit::Event::default()
     })
     .await?;
     tx.commit().await?;

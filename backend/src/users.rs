@@ -197,6 +197,20 @@ pub async fn find(db: &Db, id: i64) -> Result<User> {
     user_from_row(&row)
 }
 
+pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<User>> {
+    Ok(find_credentials(db, email).await?.map(|(user, _)| user))
+}
+
+/// The earliest owner still enabled.
+pub async fn first_owner(db: &Db) -> Result<Option<User>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE role = 'owner' AND disabled_at IS NULL ORDER BY id LIMIT 1"
+    )))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
 /// The user and stored password hash for an email, if such an account exists.
 pub(crate) async fn find_credentials(db: &Db, email: &Email) -> Result<Option<(User, String)>> {
     let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1")))

@@ -1,9 +1,15 @@
-//! The command line: `serve`, `migrate`, `user add`, `demo`.
+//! The command line: `serve`, `migrate`, `user add`, `key create`, `demo`.
 
 use std::{io::BufRead, process::ExitCode};
 
 use backend::{
+    access::{
+        Scope,
+        credentials::{self, Kind, NewCredential},
+        secret::SecretHasher,
+    },
     config::Config,
+    master_key::MasterKey,
     demo::{self, DemoOptions},
     users::{self, Email, NewUser},
 };
@@ -27,6 +33,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage connection keys for the mobile app and integrations.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
     /// Fill an empty shop with realistic demo data.
     Demo {
@@ -53,6 +64,24 @@ enum UserCommand {
         /// Read the password from standard input (the only way, so it stays out of shell history).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a connection key and print it once (on standard output).
+    Create {
+        #[arg(long)]
+        label: String,
+        /// read or write
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days until it expires; without it, it never does.
+        #[arg(long, allow_negative_numbers = true)]
+        expires_days: Option<i64>,
+        /// The owner or admin the key acts as; the first owner when not given.
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -98,6 +127,33 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let name = if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
             let user = users::create(&db, NewUser { email, name, role, password }).await.map_err(|e| e.to_string())?;
             println!("added {} ({})", user.email, user.role);
+            Ok(())
+        }
+        Command::Key { command: KeyCommand::Create { label, scope, expires_days, user } } => {
+            let scope: Scope = scope.parse().map_err(|e: backend::Error| e.to_string())?;
+            let hasher = SecretHasher::new(&MasterKey::load_or_create(&config).map_err(|e| e.to_string())?);
+            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let actor = match user {
+                Some(email) => {
+                    let email = Email::parse(&email).map_err(|e| e.to_string())?;
+                    users::find_by_email(&db, &email).await.map_err(|e| e.to_string())?
+                }
+                None => users::first_owner(&db).await.map_err(|e| e.to_string())?,
+            };
+            let actor = actor.ok_or("no such user; create the owner first (backroom user add --role owner)")?;
+            let new = NewCredential { kind: Kind::ConnectionKey, label, scope, lifetime_days: expires_days };
+            let issued = credentials::create(&db, &hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
+            let store = backend::settings::get(&db).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            let store_url = store.public_url.or(config.public_url).unwrap_or_else(|| format!("http://{}", config.addr));
+            eprintln!(
+                "connection key \"{}\" ({}, {}) acting as {} for {store_url}; it is shown once: store it now",
+                issued.info.label,
+                issued.info.scope,
+                issued.info.expires_at.map_or("never expires".to_owned(), |at| format!("expires {} UTC", backend::clock::format_local(at, chrono_tz::UTC, "%Y-%m-%d %H:%M"))),
+                actor.email,
+            );
+            println!("{}", issued.secret);
             Ok(())
         }
         Command::Demo { orders, seed } => {

@@ -1,10 +1,12 @@
 //! The `backroom` server: configuration in, an axum application out — the panel (Leptos,
 //! server-rendered and hydrated), health checks, and the middleware every request passes.
 
+pub mod api;
 pub mod cli;
 mod client_ip;
 mod cross_origin;
 mod health;
+mod oauth;
 mod panel;
 pub mod telemetry;
 
@@ -12,7 +14,13 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{Router, extract::FromRef};
 use backend::{
-    background, config::Config, db::Db, jobs::Worker, master_key::MasterKey, sessions::SessionPolicy,
+    access::{secret::SecretHasher, security::SecurityCache},
+    background,
+    config::Config,
+    db::Db,
+    jobs::Worker,
+    master_key::MasterKey,
+    sessions::SessionPolicy,
 };
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
@@ -31,6 +39,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub panel: app::context::PanelContext,
     pub db: Db,
+    pub api: api::guard::ApiContext,
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Set once the owner account exists (it never goes back).
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
@@ -57,7 +66,9 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = open_database(&config).await?;
         // Loaded now so a missing or unreadable key stops the start, not a later request.
-        let _master_key = MasterKey::load_or_create(&config)?;
+        let master_key = MasterKey::load_or_create(&config)?;
+        let hasher = SecretHasher::new(&master_key);
+        let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
@@ -77,8 +88,11 @@ impl Application {
                 sessions,
                 secure_cookies: base_url.starts_with("https://"),
                 base_url: base_url.into(),
+                hasher: hasher.clone(),
+                security: security.clone(),
             },
             db: db.clone(),
+            api: api::guard::ApiContext { hasher, security, rates: Arc::default() },
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             setup_done: Arc::default(),
         };
@@ -118,8 +132,11 @@ fn leptos_options() -> LeptosOptions {
 
 fn router(state: AppState) -> Router {
     let site_root = PathBuf::from(state.leptos_options.site_root.as_ref());
+    let (api, _) = api::router(state.clone());
     Router::new()
         .merge(health::router())
+        .merge(api)
+        .merge(oauth::router(state.clone()))
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))

@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// every error with 500; give each the status it deserves (400 for bad input, 401, 403,
 /// 409, 429), so only our own faults are 500s.
 async fn error_status(req: Request, next: Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/");
+    let is_server_fn = req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
     let response = next.run(req).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
@@ -69,7 +69,12 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     }
     let signed_in = req.extensions().get::<SignedIn>().is_some_and(|s| s.0.is_some());
     match (signed_in, on_login) {
-        (true, true) => Redirect::to("/admin").into_response(),
+        (true, true) => {
+            let next = req.uri().query().and_then(|q| {
+                form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "next").map(|(_, v)| v.into_owned())
+            });
+            Redirect::to(app::auth::after_sign_in(next.as_deref())).into_response()
+        }
         (false, false) => Redirect::to("/admin/login").into_response(),
         _ => next.run(req).await,
     }
@@ -79,7 +84,9 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
 /// gate and the server functions a page calls share one lookup.
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path == "/admin" || path.starts_with("/admin/") || path.starts_with("/api/") {
+    let uses_session = path == "/admin" || path.starts_with("/admin/") || path.starts_with("/oauth/authorize")
+        || (path.starts_with("/api/") && !path.starts_with("/api/v1/"));
+    if uses_session {
         let user = match session_token(req.headers()) {
             None => None,
             Some(token) => match backend::sessions::resolve(&state.db, state.panel.sessions, &token).await {

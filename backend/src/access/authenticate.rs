@@ -1,0 +1,299 @@
+//! Turning what a request presents into a [`Caller`], or the reason it is refused: the
+//! lockout of an address after repeated failures, the credential itself, and — for
+//! connection keys — the timestamp window and nonces. Scope and rate limits, which need
+//! no database, are the HTTP layer's. One database read for a request that passes; a
+//! malformed secret or one with a bad checksum costs none.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{
+    Caller, CredentialKind, Denied,
+    secret::{self, SecretHasher, SecretKind},
+    security::SecuritySettings,
+};
+use crate::{
+    Error,
+    audit::{self, Event, Outcome},
+    clock::now,
+    db::Db,
+    error::is_unique_violation,
+    throttle,
+    users::user_from_row,
+};
+
+/// How often a credential's "last used" time and address are written, at most.
+pub const LAST_USED_INTERVAL_SECS: i64 = 60;
+
+/// What the request carried, already split out of its headers.
+#[derive(Clone, Debug, Default)]
+pub struct Presented<'a> {
+    /// The `Authorization` header's value; `None` when absent.
+    pub authorization: Option<&'a str>,
+    /// More than one `Authorization` header was sent.
+    pub duplicate_authorization: bool,
+    pub timestamp: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+enum Secret<'a> {
+    Bearer(&'a str, SecretKind),
+    Basic { email: String, password: String },
+}
+
+/// Checks the credentials of an API request. `Err(Error)` only for our own faults (the
+/// database); every fault of the request's is a [`Denied`].
+pub async fn authenticate(
+    db: &Db,
+    hasher: &SecretHasher,
+    settings: &SecuritySettings,
+    presented: &Presented<'_>,
+) -> Result<Result<Caller, Denied>, Error> {
+    let secret = match parse_authorization(presented) {
+        Ok(secret) => secret,
+        Err(denied) => return Ok(Err(denied)),
+    };
+    let ip_subject = format!("api-ip:{}", presented.ip.unwrap_or("unknown"));
+    let now = now();
+    let found = match &secret {
+        Secret::Bearer(token, kind) => lookup(db, hasher, token, *kind, &ip_subject).await?,
+        Secret::Basic { password, .. } => lookup(db, hasher, password, SecretKind::AppPassword, &ip_subject).await?,
+    };
+    let Some(found) = found else {
+        let denied = Denied::InvalidCredentials("unknown credential");
+        return Ok(Err(failure(db, settings, presented, &ip_subject, None, denied).await?));
+    };
+    if let Some(until) = found.ip_locked_until.filter(|u| *u > now) {
+        return Ok(Err(Denied::LockedOut { retry_after_secs: until - now }));
+    }
+    let kind = found.caller.kind;
+    let refusal = if let Secret::Basic { email, .. } = &secret
+        && !email.eq_ignore_ascii_case(&found.caller.user.email)
+    {
+        Some(Denied::InvalidCredentials("unknown credential"))
+    } else if found.revoked {
+        Some(if kind == CredentialKind::OauthToken { Denied::TokenExpired } else { Denied::KeyRevoked })
+    } else if found.caller.expires_at.is_some_and(|at| at <= now) {
+        Some(if kind == CredentialKind::OauthToken { Denied::TokenExpired } else { Denied::KeyExpired })
+    } else if found.caller.user.disabled {
+        Some(Denied::InvalidCredentials("the account is disabled"))
+    } else if kind == CredentialKind::ConnectionKey {
+        check_timestamp(presented.timestamp, settings.timestamp_window_secs, now).err()
+    } else {
+        None
+    };
+    if let Some(denied) = refusal {
+        return Ok(Err(failure(db, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
+    }
+    if kind == CredentialKind::ConnectionKey
+        && let Some(nonce) = presented.nonce
+    {
+        if !well_formed_nonce(nonce) {
+            return Ok(Err(Denied::NonceInvalid));
+        }
+        if !remember_nonce(db, &found.caller.credential_ref(), nonce, now + settings.timestamp_window_secs).await? {
+            let denied = Denied::NonceReused;
+            return Ok(Err(failure(db, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
+        }
+    }
+    if found.ip_failures > 0 {
+        throttle::clear(db, &ip_subject).await?;
+    }
+    if found.last_used_at.is_none_or(|at| at <= now - LAST_USED_INTERVAL_SECS) {
+        touch(db, &found.caller, presented.ip, now).await?;
+    }
+    Ok(Ok(found.caller))
+}
+
+fn parse_authorization<'a>(presented: &Presented<'a>) -> Result<Secret<'a>, Denied> {
+    if presented.duplicate_authorization {
+        return Err(Denied::InvalidCredentials("send one Authorization header"));
+    }
+    let header = presented.authorization.ok_or(Denied::MissingCredentials)?.trim();
+    let (scheme, value) = header.split_once(' ').ok_or(Denied::InvalidCredentials("malformed Authorization header"))?;
+    let value = value.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return match secret::parse(value) {
+            Some(kind @ (SecretKind::ConnectionKey | SecretKind::AccessToken)) => Ok(Secret::Bearer(value, kind)),
+            Some(SecretKind::AppPassword) => Err(Denied::InvalidCredentials("send an application password as HTTP Basic")),
+            Some(_) => Err(Denied::InvalidCredentials("this token cannot be used on the API")),
+            None => Err(Denied::InvalidCredentials("the key is mistyped or incomplete")),
+        };
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD.decode(value).ok().and_then(|b| String::from_utf8(b).ok());
+        let (email, password) = decoded
+            .as_deref()
+            .and_then(|d| d.split_once(':'))
+            .ok_or(Denied::InvalidCredentials("malformed Basic credentials"))?;
+        // Only application passwords work here, never a person's sign-in password.
+        if secret::parse(password) != Some(SecretKind::AppPassword) {
+            return Err(Denied::InvalidCredentials("use an application password, not the sign-in password"));
+        }
+        return Ok(Secret::Basic { email: email.trim().to_owned(), password: password.to_owned() });
+    }
+    Err(Denied::InvalidCredentials("the Authorization scheme must be Bearer or Basic"))
+}
+
+/// The connection-key timestamp: Unix seconds within the window of the server's clock.
+pub fn check_timestamp(timestamp: Option<&str>, window_secs: i64, now: i64) -> Result<(), Denied> {
+    let sent: i64 = timestamp
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|t| t.parse().ok())
+        .ok_or(Denied::TimestampInvalid)?;
+    if (sent - now).abs() > window_secs { Err(Denied::TimestampExpired) } else { Ok(()) }
+}
+
+fn well_formed_nonce(nonce: &str) -> bool {
+    (8..=64).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Stores the nonce; false when this credential already used it within the window.
+async fn remember_nonce(db: &Db, credential: &str, nonce: &str, expires_at: i64) -> Result<bool, Error> {
+    // A nonce whose window has passed may be reused: its row is replaced.
+    sqlx::query("DELETE FROM api_nonces WHERE credential = $1 AND nonce = $2 AND expires_at < $3")
+        .bind(credential)
+        .bind(nonce)
+        .bind(now())
+        .execute(db.pool())
+        .await?;
+    let inserted = sqlx::query("INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ($1, $2, $3)")
+        .bind(credential)
+        .bind(nonce)
+        .bind(expires_at)
+        .execute(db.pool())
+        .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes nonces whose window has passed.
+pub async fn delete_expired_nonces(db: &Db) -> Result<u64, Error> {
+    let done = sqlx::query("DELETE FROM api_nonces WHERE expires_at < $1").bind(now()).execute(db.pool()).await?;
+    Ok(done.rows_affected())
+}
+
+struct Found {
+    caller: Caller,
+    revoked: bool,
+    last_used_at: Option<i64>,
+    ip_failures: i64,
+    ip_locked_until: Option<i64>,
+}
+
+const USER: &str = "u.id, u.email, u.name, u.role, u.disabled_at, u.created_at";
+const THROTTLE: &str = "t.failures AS ip_failures, t.locked_until AS ip_locked_until";
+
+/// The credential with its user and the address's failure count, in one read.
+async fn lookup(db: &Db, hasher: &SecretHasher, secret: &str, kind: SecretKind, ip_subject: &str) -> Result<Option<Found>, Error> {
+    let sql = match kind {
+        SecretKind::AccessToken => format!(
+            "SELECT g.id AS credential_id, 'oauth_token' AS kind, cl.name AS label, g.scope, k.expires_at, \
+             CAST(CASE WHEN g.revoked_at IS NULL AND cl.revoked_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS revoked, \
+             g.last_used_at, {USER}, {THROTTLE} \
+             FROM oauth_tokens k JOIN oauth_grants g ON g.id = k.grant_id JOIN oauth_clients cl ON cl.id = g.client_id \
+             JOIN users u ON u.id = g.user_id LEFT JOIN sign_in_throttle t ON t.subject = $2 \
+             WHERE k.token_hash = $1 AND k.kind = 'access'"
+        ),
+        _ => format!(
+            "SELECT c.id AS credential_id, c.kind, c.label, c.scope, c.expires_at, \
+             CAST(CASE WHEN c.revoked_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS revoked, c.last_used_at, {USER}, {THROTTLE} \
+             FROM api_credentials c JOIN users u ON u.id = c.user_id LEFT JOIN sign_in_throttle t ON t.subject = $2 \
+             WHERE c.secret_hash = $1 AND c.kind = $3"
+        ),
+    };
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(hasher.hash(secret)).bind(ip_subject);
+    match kind {
+        SecretKind::AccessToken => {}
+        SecretKind::ConnectionKey => query = query.bind("connection_key"),
+        _ => query = query.bind("app_password"),
+    }
+    let row = query.fetch_optional(db.pool()).await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind = match row.try_get::<String, _>("kind")?.as_str() {
+        "connection_key" => CredentialKind::ConnectionKey,
+        "app_password" => CredentialKind::AppPassword,
+        _ => CredentialKind::OauthToken,
+    };
+    Ok(Some(Found {
+        caller: Caller {
+            user: user_from_row(&row)?,
+            kind,
+            credential_id: row.try_get("credential_id")?,
+            label: row.try_get("label")?,
+            scope: row.try_get::<String, _>("scope")?.parse()?,
+            expires_at: row.try_get("expires_at")?,
+        },
+        revoked: row.try_get::<i64, _>("revoked")? != 0,
+        last_used_at: row.try_get("last_used_at")?,
+        ip_failures: row.try_get::<Option<i64>, _>("ip_failures")?.unwrap_or(0),
+        ip_locked_until: row.try_get("ip_locked_until")?,
+    }))
+}
+
+/// Counts a failed authentication against the address and records it; a failure that
+/// reaches the threshold answers `locked_out` at once.
+async fn failure(
+    db: &Db,
+    settings: &SecuritySettings,
+    presented: &Presented<'_>,
+    ip_subject: &str,
+    caller: Option<&Caller>,
+    denied: Denied,
+) -> Result<Denied, Error> {
+    if let Some(until) = throttle::locked_until(db, &[ip_subject]).await? {
+        return Ok(Denied::LockedOut { retry_after_secs: until - now() });
+    }
+    throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
+    let credential = caller.map(Caller::credential_ref);
+    audit::record(db.pool(), &Event {
+        actor_user_id: caller.map(|c| c.user.id),
+        actor: caller.map_or("unknown", |c| c.user.email.as_str()),
+        credential: credential.as_deref(),
+        action: "api.authenticate",
+        ip: presented.ip,
+        user_agent: presented.user_agent,
+        outcome: Some(Outcome::Failure),
+        details: denied.code(),
+        ..Event::default()
+    })
+    .await?;
+    Ok(denied)
+}
+
+async fn touch(db: &Db, caller: &Caller, ip: Option<&str>, now: i64) -> Result<(), Error> {
+    let table = if caller.kind == CredentialKind::OauthToken { "oauth_grants" } else { "api_credentials" };
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {table} SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $4)"
+    )))
+    .bind(now)
+    .bind(ip)
+    .bind(caller.credential_id)
+    .bind(now - LAST_USED_INTERVAL_SECS)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_must_be_numbers_within_the_window() {
+        let now = 1_800_000_000;
+        assert_eq!(check_timestamp(Some("1800000100"), 300, now), Ok(()));
+        assert_eq!(check_timestamp(Some("1799999700"), 300, now), Ok(()));
+        assert_eq!(check_timestamp(Some("1800000301"), 300, now), Err(Denied::TimestampExpired));
+        assert_eq!(check_timestamp(Some("99999999999"), 300, now), Err(Denied::TimestampExpired));
+        for bad in [None, Some(""), Some("abc"), Some("-5"), Some("1.5e9"), Some("9999999999999999999999")] {
+            assert_eq!(check_timestamp(bad, 300, now), Err(Denied::TimestampInvalid), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Access to the REST API: machine credentials (connection keys, application passwords),
+//! OAuth 2.0 with PKCE for the mobile app, the security settings the API's guards follow,
+//! and the checks that turn a presented credential into a [`Caller`].
+
+pub mod authenticate;
+pub mod credentials;
+pub mod oauth;
+pub mod secret;
+pub mod security;
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, users::User};
+
+/// What a credential may do: `read` reads; `write` reads and changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    pub fn allows(self, needed: Scope) -> bool {
+        self >= needed
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Scope> {
+        match s.trim() {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            _ => Err(Error::invalid("the scope must be read or write")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    ConnectionKey,
+    AppPassword,
+    OauthToken,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::ConnectionKey => "connection_key",
+            CredentialKind::AppPassword => "app_password",
+            CredentialKind::OauthToken => "oauth_token",
+        }
+    }
+}
+
+/// Who is calling the API, and with what.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub kind: CredentialKind,
+    /// The key's or password's id; for OAuth, the grant's (the device's).
+    pub credential_id: i64,
+    /// The key's or password's label; for OAuth, the app's name.
+    pub label: String,
+    pub scope: Scope,
+    pub expires_at: Option<i64>,
+}
+
+impl Caller {
+    /// How the audit log names the credential: `connection_key:12`.
+    pub fn credential_ref(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.credential_id)
+    }
+}
+
+/// Why the API's guards refused a request: each reason has its own code and status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Denied {
+    HttpsRequired,
+    IpNotAllowed,
+    MissingCredentials,
+    /// Unknown, malformed or wrongly formed; the message says which part of the request.
+    InvalidCredentials(&'static str),
+    KeyExpired,
+    KeyRevoked,
+    TokenExpired,
+    TimestampInvalid,
+    TimestampExpired,
+    NonceInvalid,
+    NonceReused,
+    InsufficientScope { needed: Scope },
+    Forbidden,
+    RateLimited { retry_after_secs: i64 },
+    LockedOut { retry_after_secs: i64 },
+}
+
+impl Denied {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denied::HttpsRequired => "https_required",
+            Denied::IpNotAllowed => "ip_not_allowed",
+            Denied::MissingCredentials => "missing_credentials",
+            Denied::InvalidCredentials(_) => "invalid_credentials",
+            Denied::KeyExpired => "key_expired",
+            Denied::KeyRevoked => "key_revoked",
+            Denied::TokenExpired => "token_expired",
+            Denied::TimestampInvalid => "timestamp_invalid",
+            Denied::TimestampExpired => "timestamp_expired",
+            Denied::NonceInvalid => "nonce_invalid",
+            Denied::NonceReused => "nonce_reused",
+            Denied::InsufficientScope { .. } => "insufficient_scope",
+            Denied::Forbidden => "forbidden",
+            Denied::RateLimited { .. } => "rate_limited",
+            Denied::LockedOut { .. } => "locked_out",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Denied::HttpsRequired | Denied::IpNotAllowed | Denied::InsufficientScope { .. } | Denied::Forbidden => 403,
+            Denied::RateLimited { .. } | Denied::LockedOut { .. } => 429,
+            _ => 401,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Denied::HttpsRequired => "this API is served over HTTPS only".into(),
+            Denied::IpNotAllowed => "requests from this IP address are not allowed".into(),
+            Denied::MissingCredentials => {
+                "send a connection key or OAuth access token as `Authorization: Bearer …`, or an application password as HTTP Basic".into()
+            }
+            Denied::InvalidCredentials(what) => format!("the credentials are not valid: {what}"),
+            Denied::KeyExpired => "this key has expired; create a new one in the panel".into(),
+            Denied::KeyRevoked => "this key has been revoked".into(),
+            Denied::TokenExpired => "the access token has expired; use the refresh token".into(),
+            Denied::TimestampInvalid => "send X-Backroom-Timestamp: the current time in Unix seconds".into(),
+            Denied::TimestampExpired => "X-Backroom-Timestamp is too far from the server's clock".into(),
+            Denied::NonceInvalid => "X-Backroom-Nonce must be 8 to 64 letters, digits, '-' or '_'".into(),
+            Denied::NonceReused => "this X-Backroom-Nonce was already used".into(),
+            Denied::InsufficientScope { needed } => format!("this needs a credential with the {needed} scope"),
+            Denied::Forbidden => "your role does not allow this".into(),
+            Denied::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
+            Denied::LockedOut { retry_after_secs } => {
+                format!("too many failed authentications from this address; try again in {} minutes", (retry_after_secs + 59) / 60)
+            }
+        }
+    }
+
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            Denied::RateLimited { retry_after_secs } | Denied::LockedOut { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `GET /api/v1/audit`: the audit log for owners and admins, newest first, filtered and
+//! paged with an opaque cursor.
+
+use axum::{Json, extract::State, http::StatusCode};
+use backend::audit::{self, Filter, Outcome};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    error::{ApiError, ApiQuery},
+    guard::Authenticated,
+};
+use crate::AppState;
+
+pub const MAX_PER_PAGE: i64 = 100;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Part of the actor's email or name.
+    pub actor: Option<String>,
+    /// An action or its beginning, e.g. `key.` for every connection-key event.
+    pub action: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: Option<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    /// 1 to 100; 50 when absent.
+    pub per_page: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: String,
+    /// The credential used, e.g. `connection_key:3`; absent for panel sessions.
+    pub credential: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: String,
+    pub details: String,
+}
+
+/// The audit log (owners and admins).
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = AuditPage)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    if !caller.user.role.manages_store() {
+        return Err(backend::Error::Forbidden.into());
+    }
+    let bad = |code, message: &str| ApiError::new(StatusCode::BAD_REQUEST, code, message);
+    let per_page = query.per_page.unwrap_or(50);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(bad("invalid_query", "per_page must be between 1 and 100"));
+    }
+    let outcome = match query.outcome.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            Outcome::ALL
+                .into_iter()
+                .find(|o| o.as_str() == text)
+                .ok_or_else(|| bad("invalid_query", "outcome must be success, failure or denied"))?,
+        ),
+    };
+    let before_id = query.cursor.as_deref().map(decode_cursor).transpose().map_err(|()| bad("invalid_cursor", "the cursor is not one we gave out"))?;
+    let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 200);
+    if too_long(&query.actor) || too_long(&query.action) {
+        return Err(bad("invalid_query", "actor and action filters are at most 200 characters"));
+    }
+    let filter = Filter { actor: query.actor, action: query.action, outcome, from: query.from, to: query.to, before_id };
+    let mut entries = audit::search(&state.db, &filter, per_page + 1).await?;
+    let next_cursor = (entries.len() as i64 > per_page).then(|| {
+        entries.truncate(per_page as usize);
+        encode_cursor(entries.last().map_or(0, |e| e.id))
+    });
+    let items = entries
+        .into_iter()
+        .map(|e| AuditEntry {
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            credential: e.credential,
+            action: e.action,
+            target: e.target,
+            ip: e.ip,
+            user_agent: e.user_agent,
+            outcome: e.outcome,
+            details: e.details,
+        })
+        .collect();
+    Ok(Json(AuditPage { items, next_cursor }))
+}
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<i64, ()> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| ())?;
+    let text = String::from_utf8(bytes).map_err(|_| ())?;
+    text.strip_prefix("audit:").and_then(|id| id.parse().ok()).filter(|id| *id > 0).ok_or(())
+}
