@@ -56,6 +56,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    security: Arc<SecurityCache>,
     workers: Vec<Worker>,
 }
 
@@ -99,7 +100,14 @@ impl Application {
         background::schedule_recurring(&db).await?;
         let registry = background::registry(db.clone(), sessions);
         let workers = (0..config.job_workers).map(|_| Worker::new(db.clone(), registry.clone())).collect();
-        Ok(Application { listener, router: router(state), db, workers })
+        let security = state.api.security.clone();
+        Ok(Application { listener, router: router(state), db, security, workers })
+    }
+
+    /// This instance's copy of the security settings (tests change them without waiting
+    /// for the refresh).
+    pub fn security(&self) -> Arc<SecurityCache> {
+        self.security.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -143,6 +151,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(api::error::uniform_errors))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");

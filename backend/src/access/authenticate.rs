@@ -74,7 +74,7 @@ pub async fn authenticate(
     {
         Some(Denied::InvalidCredentials("unknown credential"))
     } else if found.revoked {
-        Some(if kind == CredentialKind::OauthToken { Denied::TokenExpired } else { Denied::KeyRevoked })
+        Some(if kind == CredentialKind::OauthToken { Denied::TokenRevoked } else { Denied::KeyRevoked })
     } else if found.caller.expires_at.is_some_and(|at| at <= now) {
         Some(if kind == CredentialKind::OauthToken { Denied::TokenExpired } else { Denied::KeyExpired })
     } else if found.caller.user.disabled {

@@ -227,9 +227,12 @@ async fn find(db: &Db, id: i64) -> Result<(CredentialInfo, Option<i64>)> {
     Ok((from_row(&row)?, row.try_get("lifetime_days")?))
 }
 
-/// Revokes a credential: from now on it gets 401 `key_revoked`.
-pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, id: i64) -> Result<()> {
+/// Revokes a credential of `kind`: from now on it gets 401 `key_revoked`.
+pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64) -> Result<()> {
     let (info, _) = find(db, id).await?;
+    if info.kind != kind {
+        return Err(Error::NotFound);
+    }
     if !may_manage(actor, info.kind, info.user_id) {
         return Err(Error::Forbidden);
     }

@@ -126,9 +126,14 @@ fn too_large() -> ApiError {
 }
 
 /// Gives every error the API returns the one shape, also those made outside our
-/// handlers (an unknown path, a wrong method, a body over the size limit).
+/// handlers (an unknown path, a wrong method, a body over the size limit). Wraps the
+/// whole server, outside the body limit, and looks only at `/api/v1`.
 pub async fn uniform_errors(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/v1/") || req.uri().path() == "/api/v1";
     let response = next.run(req).await;
+    if !is_api {
+        return response;
+    }
     let status = response.status();
     let is_json = response
         .headers()

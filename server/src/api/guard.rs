@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{FromRequestParts, Request, State},
+    extract::{FromRequestParts, OriginalUri, Request, State},
     http::{HeaderMap, Method, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -69,8 +69,10 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     let headers = req.headers();
     let user_agent = header(headers, "user-agent").map(str::to_owned);
     let authorizations = headers.get_all("authorization").iter().count();
+    // An Authorization header that is not text is sent, but malformed.
+    let authorization = headers.get("authorization").map(|v| v.to_str().unwrap_or(""));
     let presented = Presented {
-        authorization: header(headers, "authorization"),
+        authorization,
         duplicate_authorization: authorizations > 1,
         timestamp: header(headers, "x-backroom-timestamp"),
         nonce: header(headers, "x-backroom-nonce"),
@@ -107,7 +109,8 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     }
 
     let write = needed == Scope::Write;
-    let target = format!("{} {}", req.method(), req.uri().path());
+    let path = req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    let target = format!("{} {path}", req.method());
     req.extensions_mut().insert(caller.clone());
     let response = next.run(req).await;
     if write {
@@ -154,5 +157,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
             tracing::error!(path = %parts.uri.path(), "an API handler that needs a caller is routed without the guard");
             ApiError::from(backend::Error::internal("no caller"))
         })
+    }
+}
+
+/// The client's address as text, for the audit log.
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, std::convert::Infallible> {
+        Ok(ClientAddress(parts.extensions.get::<Transport>().and_then(|t| t.ip).map(|ip| ip.to_string())))
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod connection;
 pub mod error;
 pub mod guard;
+pub mod keys;
 pub mod rate_limit;
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use axum::{
     Extension, Router,
     http::header,
-    middleware::{from_fn, from_fn_with_state},
+    middleware::from_fn_with_state,
     response::IntoResponse,
     routing::any,
 };
@@ -44,6 +45,7 @@ use crate::AppState;
     tags(
         (name = "connection", description = "Discovery, identity and the connection test"),
         (name = "audit", description = "The audit log"),
+        (name = "keys", description = "Connection keys"),
     )
 )]
 struct ApiDoc;
@@ -63,7 +65,9 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
     let mut authenticated = OpenApiRouter::new()
         .routes(routes!(connection::me))
         .routes(routes!(connection::status))
-        .routes(routes!(audit::list));
+        .routes(routes!(audit::list))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::revoke));
     document_guards(authenticated.get_openapi_mut(), true);
     let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
     document_guards(public.get_openapi_mut(), false);
@@ -78,8 +82,7 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .route("/api/v1", any(no_such_endpoint))
         .route("/api/v1/{*rest}", any(no_such_endpoint))
         .route_layer(from_fn_with_state(state, guard::transport))
-        .layer(Extension(Document(Arc::new(json))))
-        .layer(from_fn(error::uniform_errors));
+        .layer(Extension(Document(Arc::new(json))));
     (router, doc)
 }
 
@@ -100,7 +103,7 @@ fn document_guards(doc: &mut openapi::OpenApi, authenticated: bool) {
     if authenticated {
         errors.push((
             "401",
-            "`missing_credentials`, `invalid_credentials`, `key_expired`, `key_revoked`, `token_expired`, \
+            "`missing_credentials`, `invalid_credentials`, `key_expired`, `key_revoked`, `token_expired`, `token_revoked`, \
              `timestamp_invalid`, `timestamp_expired`, `nonce_invalid`, `nonce_reused`",
         ));
     }

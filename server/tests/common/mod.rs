@@ -5,7 +5,18 @@
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
-use backend::{config::Config, db::Db};
+use backend::{
+    access::{
+        Scope,
+        credentials::{self, Kind, NewCredential},
+        secret::SecretHasher,
+        security::{self, SecurityCache, SecuritySettings},
+    },
+    config::Config,
+    db::Db,
+    master_key::MasterKey,
+    users::{self, User},
+};
 use leptos::server_fn::ServerFn;
 use reqwest::{StatusCode, header};
 
@@ -60,6 +71,8 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
+    pub security: std::sync::Arc<SecurityCache>,
+    pub hasher: SecretHasher,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -94,14 +107,16 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
     .collect();
     let config = Config::load_from(&env).unwrap();
     server::telemetry::init(&config.log);
+    let hasher = SecretHasher::new(&MasterKey::load_or_create(&config).unwrap());
     let app = server::Application::build(config).await.expect("the app starts");
     let addr = app.local_addr();
+    let security = app.security();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     let db = Db::connect(&url).await.unwrap();
-    TestApp { addr, database_url: url, db, client: browser(), data_dir, stop: Some(stop), server: Some(server) }
+    TestApp { addr, database_url: url, db, client: browser(), data_dir, security, hasher, stop: Some(stop), server: Some(server) }
 }
 
 /// A client that keeps cookies and does not follow redirects (tests look at them).
@@ -159,6 +174,54 @@ impl TestApp {
         assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
     }
 
+    /// The owner (created on first call), as the backend sees them.
+    pub async fn owner(&self) -> User {
+        if let Some(owner) = users::first_owner(&self.db).await.unwrap() {
+            return owner;
+        }
+        let created = self.create_owner().await;
+        assert!(created.status().is_success() || created.status().is_redirection(), "{:?}", created.status());
+        users::first_owner(&self.db).await.unwrap().unwrap()
+    }
+
+    /// A user of `role` with a known password.
+    pub async fn user(&self, email: &str, role: users::Role) -> User {
+        let email = users::Email::parse(email).unwrap();
+        users::create(&self.db, users::NewUser { email, name: "Test".into(), role, password: OWNER_PASSWORD.to_owned().into() })
+            .await
+            .unwrap()
+    }
+
+    /// A new connection key acting as `user`.
+    pub async fn key_for(&self, user: &User, scope: Scope, lifetime_days: Option<i64>) -> (i64, String) {
+        let new = NewCredential { kind: Kind::ConnectionKey, label: "Test phone".into(), scope, lifetime_days };
+        let issued = credentials::create(&self.db, &self.hasher, user, None, new).await.unwrap();
+        (issued.info.id, issued.secret)
+    }
+
+    /// A new connection key of the owner's.
+    pub async fn key(&self, scope: Scope) -> String {
+        let owner = self.owner().await;
+        self.key_for(&owner, scope, None).await.1
+    }
+
+    /// A request to the API with a connection key and a fresh timestamp.
+    pub fn api(&self, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(key)
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
+    }
+
+    /// Changes the security settings, in the database and in this instance at once.
+    pub async fn set_security(&self, change: impl FnOnce(&mut SecuritySettings)) {
+        let mut settings = security::get(&self.db).await.unwrap();
+        change(&mut settings);
+        let owner = self.owner().await;
+        let saved = security::update(&self.db, &owner, None, settings).await.unwrap();
+        self.security.set(saved);
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -185,4 +248,11 @@ pub fn location(response: &reqwest::Response) -> String {
 
 pub fn assert_status(response: &reqwest::Response, expected: StatusCode) {
     assert_eq!(response.status(), expected, "unexpected status for {}", response.url());
+}
+
+/// The API's error code in a response body.
+pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
 }

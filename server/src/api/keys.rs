@@ -1,0 +1,121 @@
+//! Connection keys over the API, for owners and admins: list, create (the key is in the
+//! answer once), revoke. The same rules as the panel's Access & keys page.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use backend::access::{
+    Scope,
+    credentials::{self, CredentialInfo, Kind, NewCredential},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    error::{ApiError, ApiJson},
+    guard::{Authenticated, ClientAddress},
+};
+use crate::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Key {
+    pub id: i64,
+    pub label: String,
+    /// `read` or `write`.
+    pub scope: &'static str,
+    /// The email of the user the key acts as.
+    pub acts_as: String,
+    pub last_four: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+}
+
+impl From<CredentialInfo> for Key {
+    fn from(c: CredentialInfo) -> Key {
+        Key {
+            id: c.id,
+            label: c.label,
+            scope: c.scope.as_str(),
+            acts_as: c.user_email,
+            last_four: c.last_four,
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            revoked_at: c.revoked_at,
+            last_used_at: c.last_used_at,
+            last_used_ip: c.last_used_ip,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<Key>,
+}
+
+/// The shop's connection keys, newest first (revoked ones for 30 days).
+#[utoipa::path(get, path = "/keys", tag = "keys", responses((status = 200, body = KeyList)))]
+pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenticated) -> Result<Json<KeyList>, ApiError> {
+    if !caller.user.role.manages_store() {
+        return Err(backend::Error::Forbidden.into());
+    }
+    let items = credentials::list(&state.db, Kind::ConnectionKey, None).await?.into_iter().map(Key::from).collect();
+    Ok(Json(KeyList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// 1 to 80 characters.
+    pub label: String,
+    /// `read` (the default) or `write`.
+    pub scope: Option<String>,
+    /// 1 to 3650; absent: never expires.
+    pub expires_days: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key itself: shown this once, never again.
+    pub secret: String,
+    pub key: Key,
+}
+
+/// Creates a connection key acting as the caller.
+#[utoipa::path(post, path = "/keys", tag = "keys", request_body = NewKey, responses((status = 201, body = CreatedKey), (status = 422, body = super::error::ErrorBody, description = "`invalid`: the label, scope or expiry")))]
+pub async fn create(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddress(ip): ClientAddress,
+    ApiJson(new): ApiJson<NewKey>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    let scope = new.scope.as_deref().unwrap_or("read").parse::<Scope>()?;
+    // A key never gets more than the credential that made it.
+    if !caller.scope.allows(scope) {
+        return Err(backend::access::Denied::InsufficientScope { needed: scope }.into());
+    }
+    let issued = credentials::create(&state.db, &state.api.hasher, &caller.user, ip.as_deref(), NewCredential {
+        kind: Kind::ConnectionKey,
+        label: new.label,
+        scope,
+        lifetime_days: new.expires_days,
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(CreatedKey { secret: issued.secret, key: issued.info.into() })))
+}
+
+/// Revokes a connection key: it answers `key_revoked` from now on.
+#[utoipa::path(delete, path = "/keys/{id}", tag = "keys", params(("id" = i64, Path)), responses((status = 204, description = "Revoked"), (status = 404, body = super::error::ErrorBody, description = "`not_found`"), (status = 409, body = super::error::ErrorBody, description = "`conflict`: already revoked")))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddress(ip): ClientAddress,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    credentials::revoke(&state.db, &caller.user, ip.as_deref(), Kind::ConnectionKey, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
