@@ -1,58 +1,332 @@
-//! The audit log page: the latest events, newest first.
+//! The audit log page: events newest first, filtered by actor, action, outcome and dates
+//! (kept in the address, so a reload or a shared link shows the same), paged backwards,
+//! and exported as CSV with the same filters.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_location, use_navigate},
+    params::ParamsMap,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{error::PanelError, loaded::{DataTable, Loaded}};
+
+/// Entries per page.
+pub const PAGE_SIZE: i64 = 100;
+
+/// The filters as typed: the page's address query, the CSV link's, and the form's fields.
+/// Dates are `YYYY-MM-DD` days in the shop's time zone, both inclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    pub actor: String,
+    pub action: String,
+    /// Empty, `success`, `failure` or `denied`.
+    pub outcome: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl AuditQuery {
+    pub fn from_params(params: &ParamsMap) -> AuditQuery {
+        let get = |key| params.get(key).unwrap_or_default();
+        AuditQuery { actor: get("actor"), action: get("action"), outcome: get("outcome"), from: get("from"), to: get("to") }
+    }
+
+    /// The backend's filter, with the days turned into instants in the shop's time zone.
+    ///
+    /// Fails, saying which field, when a date or the outcome is not one the form offers.
+    #[cfg(feature = "ssr")]
+    pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::audit::Filter, PanelError> {
+        use backend::audit::{Filter, Outcome};
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let outcome = match self.outcome.trim() {
+            "" => None,
+            given => Some(
+                Outcome::ALL
+                    .into_iter()
+                    .find(|o| o.as_str() == given)
+                    .ok_or_else(|| PanelError::Message("the outcome must be success, failure or denied".into()))?,
+            ),
+        };
+        let from = day(&self.from, "from")?;
+        let to = day(&self.to, "to")?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(PanelError::Message("the “from” date is after the “to” date".into()));
+        }
+        Ok(Filter {
+            actor: text(&self.actor),
+            action: text(&self.action),
+            outcome,
+            from: from.map(|d| start_of_day(d, tz)),
+            // The "to" day is included: stop at the start of the next one.
+            to: to.and_then(|d| d.succ_opt()).map(|d| start_of_day(d, tz)),
+            before_id: None,
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn day(text: &str, field: &str) -> Result<Option<chrono::NaiveDate>, PanelError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| PanelError::Message(format!("the “{field}” date must look like 2025-01-31"))),
+    }
+}
+
+/// The first instant of `day` in `tz`, in Unix seconds. Where the clocks skip midnight
+/// the day starts at the first hour that exists.
+#[cfg(feature = "ssr")]
+fn start_of_day(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> i64 {
+    use chrono::TimeZone;
+    (0..24)
+        .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+        .find_map(|at| tz.from_local_datetime(&at).earliest())
+        .map_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp(), |at| at.timestamp())
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
     pub at: String,
     pub actor: String,
+    pub credential: String,
     pub action: String,
     pub target: String,
     pub ip: String,
+    pub user_agent: String,
     pub outcome: String,
+    pub details: String,
 }
 
-#[server(endpoint = "recent_audit")]
-pub async fn recent_audit() -> Result<Vec<AuditRow>, PanelError> {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResults {
+    pub rows: Vec<AuditRow>,
+    /// Whether older entries match too.
+    pub more: bool,
+    pub time_zone: String,
+}
+
+/// One page of entries matching `filters`, older than entry `before_id` when given.
+#[server(endpoint = "search_audit")]
+pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result<AuditResults, PanelError> {
     let ctx = crate::context::panel()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
-    let tz = backend::settings::get(&ctx.db).await?.tz();
-    Ok(backend::audit::recent(&ctx.db, 200)
-        .await?
-        .into_iter()
-        .map(|e| AuditRow {
-            id: e.id,
-            at: backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S"),
-            actor: e.actor,
-            action: e.action,
-            target: e.target,
-            ip: e.ip.unwrap_or_default(),
-            outcome: e.outcome,
-        })
-        .collect())
+    let store = backend::settings::get(&ctx.db).await?;
+    let tz = store.tz();
+    let filter = backend::audit::Filter { before_id, ..filters.filter(tz)? };
+    // One more than a page tells whether there is an older page.
+    let mut entries = backend::audit::search(&ctx.db, &filter, PAGE_SIZE + 1).await?;
+    let more = entries.len() as i64 > PAGE_SIZE;
+    entries.truncate(PAGE_SIZE as usize);
+    Ok(AuditResults {
+        rows: entries
+            .into_iter()
+            .map(|e| AuditRow {
+                id: e.id,
+                at: backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S"),
+                actor: e.actor,
+                credential: e.credential.unwrap_or_default(),
+                action: e.action,
+                target: e.target,
+                ip: e.ip.unwrap_or_default(),
+                user_agent: e.user_agent.unwrap_or_default(),
+                outcome: e.outcome,
+                details: e.details,
+            })
+            .collect(),
+        more,
+        time_zone: store.time_zone,
+    })
 }
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let rows = Resource::new(|| (), |_| recent_audit());
+    let location = use_location();
+    let query = Memo::new(move |_| AuditQuery::from_params(&location.query.get()));
+    let first = Resource::new(move || query.get(), |filters| search_audit(filters, None));
+    // Older pages, appended below the first; forgotten when the filters change.
+    let older = RwSignal::new(Vec::<AuditRow>::new());
+    let older_more = RwSignal::new(None::<bool>);
+    let load_older = Action::new(move |before_id: &i64| {
+        let (filters, before_id) = (query.get_untracked(), *before_id);
+        async move { (filters.clone(), search_audit(filters, Some(before_id)).await) }
+    });
+    Effect::new(move |_| {
+        query.track();
+        older.set(Vec::new());
+        older_more.set(None);
+    });
+    Effect::new(move |_| {
+        if let Some((filters, Ok(page))) = load_older.value().get()
+            // A page asked for under filters since changed is not this list's.
+            && filters == query.get_untracked()
+        {
+            older.update(|rows| rows.extend(page.rows));
+            older_more.set(Some(page.more));
+        }
+    });
+    let older_error = move || load_older.value().get().and_then(|(_, result)| result.err()).map(|e| e.to_string());
+    let csv_href = move || {
+        let search = location.search.get();
+        let search = search.trim_start_matches('?');
+        if search.is_empty() { "/admin/audit.csv".to_owned() } else { format!("/admin/audit.csv?{search}") }
+    };
     view! {
         <Title text="Audit log · Backroom"/>
         <h1>"Audit log"</h1>
-        <p class="muted">"Every sign-in and every change, newest first. Filters and CSV export come with the access capability."</p>
-        <Loaded resource=rows show={|rows: Vec<AuditRow>| view! {
-            <DataTable headings={&["When", "Who", "What", "Target", "From", "Outcome"]}>
-                {rows.into_iter().map(|e| view! {
-                    <tr>
-                        <td>{e.at}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.ip}</td>
-                        <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
-                    </tr>
-                }).collect_view()}
-            </DataTable>
+        <p class="muted">"Every sign-in, every change and every refused API request, newest first."</p>
+        <AuditFilters query/>
+        <p><a class="button" href=csv_href rel="external" download="backroom-audit.csv">"Export CSV"</a>
+            <span class="hint">" (the entries matching these filters, up to 10,000)"</span></p>
+        <Loaded resource=first show={move |page: AuditResults| {
+            let last_first_page_id = page.rows.last().map(|r| r.id);
+            let more = move || older_more.get().unwrap_or(page.more);
+            let before_id = move || older.with(|rows| rows.last().map(|r| r.id)).or(last_first_page_id);
+            view! {
+                <p class="muted">"Times in " {page.time_zone.clone()} "."</p>
+                {if page.rows.is_empty() {
+                    view! { <p class="card">"No entries match these filters."</p> }.into_any()
+                } else {
+                    view! {
+                        <DataTable headings={&["When", "Who", "Credential", "What", "Target", "From", "User agent", "Outcome", "Details"]}>
+                            {page.rows.into_iter().map(audit_row).collect_view()}
+                            {move || older.get().into_iter().map(audit_row).collect_view()}
+                        </DataTable>
+                    }.into_any()
+                }}
+                {move || older_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || more().then(|| view! {
+                    <button type="button" disabled=move || load_older.pending().get()
+                        on:click=move |_| if let Some(id) = before_id() { load_older.dispatch(id); }>
+                        "Load older"
+                    </button>
+                })}
+            }
         }}/>
+    }
+}
+
+fn audit_row(e: AuditRow) -> impl IntoView {
+    view! {
+        <tr>
+            <td class="nowrap">{e.at}</td>
+            <td>{e.actor}</td>
+            <td>{e.credential}</td>
+            <td>{e.action}</td>
+            <td>{e.target}</td>
+            <td>{e.ip}</td>
+            <td class="wrap">{e.user_agent}</td>
+            <td><span class=format!("badge outcome-{}", e.outcome)>{e.outcome.clone()}</span></td>
+            <td class="wrap wide">{e.details}</td>
+        </tr>
+    }
+}
+
+/// The filter form: a GET to this page, so the filters land in its address. Once the page
+/// is interactive it navigates without reloading, leaving empty fields out of the address.
+#[component]
+fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
+    // The fields follow the address (a link or the back button changes it), and start
+    // from it in the server-rendered page.
+    let initial = query.get_untracked();
+    let field = move |pick: fn(&AuditQuery) -> String| move || pick(&query.get());
+    let form = NodeRef::<leptos::html::Form>::new();
+    let navigate = use_navigate();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let Some(data) = form.get_untracked().and_then(|form| web_sys::FormData::new_with_form(&form).ok()) else { return };
+        ev.prevent_default();
+        let search = ["actor", "action", "outcome", "from", "to"]
+            .into_iter()
+            .filter_map(|key| {
+                let value = data.get(key).as_string()?;
+                let value = value.trim();
+                (!value.is_empty()).then(|| format!("{key}={}", web_sys::js_sys::encode_uri_component(value)))
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let to = if search.is_empty() { "/admin/audit".to_owned() } else { format!("/admin/audit?{search}") };
+        navigate(&to, NavigateOptions { scroll: false, ..NavigateOptions::default() });
+    };
+    view! {
+        <div class="card">
+            <form method="get" action="/admin/audit" node_ref=form on:submit=on_submit>
+                <div class="filters">
+                    <div class="field">
+                        <label for="audit-actor">"Actor contains"</label>
+                        <input id="audit-actor" name="actor" type="search" maxlength="254" value=initial.actor.clone() prop:value=field(|q| q.actor.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="audit-action">"Action starts with"</label>
+                        <input id="audit-action" name="action" type="search" maxlength="100" placeholder="key." value=initial.action.clone() prop:value=field(|q| q.action.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="audit-outcome">"Outcome"</label>
+                        <select id="audit-outcome" name="outcome" prop:value=field(|q| q.outcome.clone())>
+                            {[("", "Any"), ("success", "Success"), ("failure", "Failure"), ("denied", "Denied")]
+                                .into_iter()
+                                .map(|(value, label)| view! { <option value=value selected=initial.outcome == value>{label}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="audit-from">"From (day)"</label>
+                        <input id="audit-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="audit-to">"To (day, included)"</label>
+                        <input id="audit-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Filter"</button>
+                    <a href="/admin/audit">"Clear filters"</a>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::AuditQuery;
+
+    fn query(from: &str, to: &str) -> AuditQuery {
+        AuditQuery { from: from.into(), to: to.into(), ..AuditQuery::default() }
+    }
+
+    #[test]
+    fn dates_are_whole_days_in_the_shops_time_zone() {
+        let filter = query("2025-03-01", "2025-03-01").filter(chrono_tz::Europe::Istanbul).unwrap();
+        // Istanbul is UTC+3: the day runs from 21:00 UTC the day before, for 24 hours.
+        assert_eq!(filter.from, Some(1_740_776_400));
+        assert_eq!(filter.to, Some(1_740_776_400 + 86_400));
+    }
+
+    #[test]
+    fn a_day_whose_midnight_is_skipped_starts_at_the_first_hour_that_exists() {
+        // Havana moved its clocks from 00:00 to 01:00 on 2023-03-12.
+        let filter = query("2023-03-12", "").filter(chrono_tz::America::Havana).unwrap();
+        assert_eq!(filter.from, Some(1_678_597_200));
+    }
+
+    #[test]
+    fn empty_fields_filter_nothing_and_bad_ones_are_named() {
+        let filter = AuditQuery { actor: "  ".into(), outcome: "".into(), ..AuditQuery::default() }.filter(chrono_tz::UTC).unwrap();
+        assert_eq!(filter, backend::audit::Filter::default());
+        let denied = AuditQuery { outcome: "denied".into(), action: "key.".into(), ..AuditQuery::default() };
+        let filter = denied.filter(chrono_tz::UTC).unwrap();
+        assert_eq!((filter.outcome, filter.action.as_deref()), (Some(backend::audit::Outcome::Denied), Some("key.")));
+        for (bad, says) in [(query("31.01.2025", ""), "“from” date"), (query("2025-02-01", "2025-01-01"), "after")] {
+            assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");
+        }
+        let odd = AuditQuery { outcome: "maybe".into(), ..AuditQuery::default() };
+        assert!(odd.filter(chrono_tz::UTC).is_err());
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::{components::{A, Outlet, Redirect}};
 use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
 /// Every area of the product, in the navigation's order: (path, label).
-pub const AREAS: [(&str, &str); 9] = [
+pub const AREAS: [(&str, &str); 10] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
     ("/admin/products", "Products"),
@@ -14,6 +14,7 @@ pub const AREAS: [(&str, &str); 9] = [
     ("/admin/whatsapp", "WhatsApp"),
     ("/admin/accounting", "Accounting"),
     ("/admin/access", "Access & keys"),
+    ("/admin/security", "Security"),
     ("/admin/audit", "Audit log"),
     ("/admin/settings", "Settings"),
 ];

@@ -2,6 +2,7 @@
 //! behind them. Server functions authenticate, call one backend function and map the
 //! result; the rules live in the `backend` crate.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -11,6 +12,7 @@ pub mod error;
 pub mod jobs;
 pub mod layout;
 pub mod loaded;
+pub mod security;
 pub mod settings;
 pub mod users;
 
@@ -71,7 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("support") view=|| view! { <NotBuiltYet title="Support" what="The support form for customers and the ticket inbox arrive with the support capability."/> }/>
                     <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
                     <Route path=path!("accounting") view=|| view! { <NotBuiltYet title="Accounting" what="Invoice sync to Cari.com.tr arrives with the accounting capability."/> }/>
-                    <Route path=path!("access") view=|| view! { <NotBuiltYet title="Access & keys" what="Connection keys for the mobile app, application passwords and OAuth clients arrive with the access capability."/> }/>
+                    <Route path=path!("access") view=access::AccessPage/>
+                    <Route path=path!("security") view=security::SecurityPage/>
                     <Route path=path!("audit") view=audit::AuditPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("users") view=users::UsersPage/>

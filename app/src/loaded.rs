@@ -29,10 +29,12 @@ where
 }
 
 /// A table in a card that scrolls sideways on narrow screens; `children` are its rows.
+/// The card takes keyboard focus, so a table wider than the screen can be scrolled
+/// without a mouse.
 #[component]
 pub fn DataTable(headings: &'static [&'static str], children: Children) -> impl IntoView {
     view! {
-        <div class="card table-wrap">
+        <div class="card table-wrap" tabindex="0">
             <table>
                 <thead>
                     <tr>{headings.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}</tr>

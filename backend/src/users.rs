@@ -255,6 +255,7 @@ pub async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -
         .await?;
     if disabled {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        crate::access::authenticate::forget_remembered_credentials();
     }
     tx.commit().await?;
     find(db, user_id).await

@@ -2,6 +2,7 @@
 //! server-rendered and hydrated), health checks, and the middleware every request passes.
 
 pub mod api;
+mod audit_export;
 pub mod cli;
 mod client_ip;
 mod cross_origin;
@@ -93,7 +94,7 @@ impl Application {
                 security: security.clone(),
             },
             db: db.clone(),
-            api: api::guard::ApiContext { hasher, security, rates: Arc::default() },
+            api: api::guard::ApiContext { hasher, security, rates: Arc::default(), credentials: Arc::default() },
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             setup_done: Arc::default(),
         };
@@ -145,6 +146,7 @@ fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(api)
         .merge(oauth::router(state.clone()))
+        .merge(audit_export::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))

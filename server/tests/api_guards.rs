@@ -4,7 +4,11 @@
 
 mod common;
 
-use backend::{access::Scope, clock::now, users::Role};
+use backend::{
+    access::{Scope, authenticate::CACHE_TTL},
+    clock::now,
+    users::Role,
+};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use common::*;
 use reqwest::{Method, StatusCode, header};
@@ -173,6 +177,9 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     assert!((me["credential"]["expires_at"].as_i64().unwrap() - (now() + 30 * 86_400)).abs() < 5);
 
     sqlx::query("UPDATE api_credentials SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(id).execute(app.db.pool()).await.unwrap();
+    // A change made behind the server's back (here: straight in the database) is seen
+    // once the remembered credential is a second old.
+    tokio::time::sleep(CACHE_TTL).await;
     let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_expired"));
 
@@ -317,7 +324,9 @@ async fn repeated_failures_lock_the_address_out_until_it_passes(engine: Engine) 
         let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &unknown()).send().await.unwrap()).await;
         assert_eq!(code, "invalid_credentials", "failure {i} answered {status}");
     }
-    // Now even the right key is refused from this address, with a time to wait.
+    // Now even the right key is refused from this address (once its last success is no
+    // longer remembered), with a time to wait.
+    tokio::time::sleep(CACHE_TTL).await;
     let response = app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     let retry_after: i64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!((500..=600).contains(&retry_after), "{retry_after}");
@@ -391,6 +400,7 @@ async fn last_used_is_written_at_most_once_a_minute(engine: Engine) {
     }
     assert_eq!(last_used().await.0, Some(thirty_seconds_ago), "not written again within the minute");
     sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(now() - 61).bind(id).execute(app.db.pool()).await.unwrap();
+    tokio::time::sleep(CACHE_TTL).await;
     app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     assert!(last_used().await.0.unwrap() >= now() - 2);
     app.stop().await;

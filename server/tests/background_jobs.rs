@@ -137,26 +137,52 @@ async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: E
     db.close().await;
 }
 
-async fn the_nightly_cleanup_removes_expired_sessions(engine: Engine) {
+async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entries(engine: Engine) {
     let app = spawn_app_with(engine, Options { job_workers: 1, ..Options::default() }).await;
     app.signed_in_owner().await;
     sqlx::query("UPDATE sessions SET expires_at = 0").execute(app.db.pool()).await.unwrap();
+    let day = 86_400;
+    let now = backend::clock::now();
+    for (at, action) in [(now - 400 * day, "old.event"), (now - 300 * day, "kept.event")] {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, outcome) VALUES ($1, 'test', $2, 'success')")
+            .bind(at)
+            .bind(action)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ('connection_key:1', 'spent-nonce', $1)")
+        .bind(now - 10)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     // Bring tonight's clean-up forward.
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.pool()).await.unwrap();
-    let mut left = 1;
     for _ in 0..100 {
-        left = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0;
-        if left == 0 {
+        let done = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'succeeded'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            .0;
+        if done == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let left = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0;
     assert_eq!(left, 0);
     let queued: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'queued'")
         .fetch_one(app.db.pool())
         .await
         .unwrap();
     assert_eq!(queued.0, 1, "the next night is booked");
+    let actions: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_log WHERE action LIKE '%.event'").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(actions, vec![("kept.event".to_owned(),)], "past the 365 days' retention, and only those");
+    let nonces: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_nonces").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(nonces.0, 0);
+    // Retention below the 30-day floor is refused by the database itself.
+    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'kept.event'").execute(app.db.pool()).await.is_ok());
+    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'panel.sign_in'").execute(app.db.pool()).await.is_err());
     app.stop().await;
 }
 
@@ -190,5 +216,5 @@ on_both_databases!(
     a_job_whose_worker_died_is_taken_over_after_its_lease,
     two_workers_never_run_the_same_job_twice,
     a_job_interrupted_by_shutdown_is_released_for_the_next_worker,
-    the_nightly_cleanup_removes_expired_sessions,
+    the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entries,
 );

@@ -12,6 +12,13 @@ use reqwest::StatusCode;
 
 fn backroom(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     let data = std::env::temp_dir().join(format!("backroom-cli-{}", uuid::Uuid::new_v4()));
+    let output = backroom_in(&data, args, database_url, stdin);
+    let _ = std::fs::remove_dir_all(data);
+    output
+}
+
+/// Runs `backroom` with a given data folder (where the master key lives).
+fn backroom_in(data: &std::path::Path, args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
         .args(args)
         .env("BACKROOM_DATABASE_URL", database_url)
@@ -25,9 +32,7 @@ fn backroom(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     if let Some(input) = stdin {
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
-    let output = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(data);
-    output
+    child.wait_with_output().unwrap()
 }
 
 fn stderr(output: &Output) -> String {
@@ -41,6 +46,34 @@ async fn a_user_added_on_the_command_line_can_sign_in(engine: Engine) {
     assert!(added.status.success(), "{}", stderr(&added));
     let response = app.sign_in_with(&browser(), "cli@shop.example", "a password from stdin").await;
     assert!(response.status().is_success(), "{}", response.status());
+    app.stop().await;
+}
+
+async fn a_key_created_on_the_command_line_works_once_printed(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.owner().await;
+    let url = app.database_url.clone();
+    let created = backroom_in(&app.data_dir, &["key", "create", "--label", "Warehouse tablet", "--scope", "write", "--expires-days", "90"], &url, None);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let key = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(key.starts_with("brk_") && key.len() == 62, "only the key on standard output: {key}");
+    assert!(stderr(&created).contains("shown once"), "{}", stderr(&created));
+    let response = app.api(reqwest::Method::GET, "/api/v1/me", &key).send().await.unwrap();
+    assert_status(&response, StatusCode::OK);
+    let me: serde_json::Value = response.json().await.unwrap();
+    assert_eq!((me["credential"]["label"].as_str(), me["credential"]["scope"].as_str()), (Some("Warehouse tablet"), Some("write")));
+    assert_eq!(me["user"]["email"], OWNER_EMAIL);
+
+    for (args, message) in [
+        (vec!["key", "create", "--label", "x", "--scope", "admin"], "the scope must be read or write"),
+        (vec!["key", "create", "--label", "x", "--expires-days", "0"], "between 1 and 3650 days"),
+        (vec!["key", "create", "--label", "  "], "the label needs 1 to 80 characters"),
+        (vec!["key", "create", "--label", "x", "--user", "nobody@shop.example"], "no such user"),
+    ] {
+        let refused = backroom_in(&app.data_dir, &args, &url, None);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(message), "{args:?}: {}", stderr(&refused));
+    }
     app.stop().await;
 }
 
@@ -79,6 +112,7 @@ async fn settings_are_checked_and_a_new_time_zone_rebuilds_the_daily_sales(engin
 }
 
 on_both_databases!(
+    a_key_created_on_the_command_line_works_once_printed,
     a_user_added_on_the_command_line_can_sign_in,
     bad_command_line_input_gets_a_clear_message,
     settings_are_checked_and_a_new_time_zone_rebuilds_the_daily_sales,

@@ -1,8 +1,20 @@
 //! Turning what a request presents into a [`Caller`], or the reason it is refused: the
 //! lockout of an address after repeated failures, the credential itself, and — for
 //! connection keys — the timestamp window and nonces. Scope and rate limits, which need
-//! no database, are the HTTP layer's. One database read for a request that passes; a
-//! malformed secret or one with a bad checksum costs none.
+//! no database, are the HTTP layer's. A malformed secret or one with a bad checksum
+//! costs no database read; a good one costs one read a second per credential and
+//! address: a credential that passed is remembered for [`CACHE_TTL`], so a key revoked
+//! or a user disabled on another instance stops working within that second (on this
+//! instance at once). Failures are never remembered: each one is counted.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sqlx::{AssertSqlSafe, Row};
@@ -24,6 +36,54 @@ use crate::{
 
 /// How often a credential's "last used" time and address are written, at most.
 pub const LAST_USED_INTERVAL_SECS: i64 = 60;
+
+/// How long a credential that passed is remembered by this instance.
+pub const CACHE_TTL: Duration = Duration::from_secs(1);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Bumped by every revocation in this process (keys, passwords, devices, apps, disabled
+/// users), so that no remembered credential outlives it here.
+static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn forget_remembered_credentials() {
+    REVOCATIONS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Credentials that passed recently, by secret hash and client address.
+#[derive(Default)]
+pub struct CredentialCache(Mutex<HashMap<(String, String), Remembered>>);
+
+struct Remembered {
+    at: Instant,
+    revocations: u64,
+    found: Found,
+}
+
+impl CredentialCache {
+    fn get(&self, key: &(String, String)) -> Option<Found> {
+        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(key)?;
+        let fresh = entry.at.elapsed() < CACHE_TTL && entry.revocations == REVOCATIONS.load(Ordering::Relaxed);
+        fresh.then(|| entry.found.clone())
+    }
+
+    fn put(&self, key: (String, String), found: Found, revocations: u64) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.retain(|_, e| e.at.elapsed() < CACHE_TTL);
+            if entries.len() >= CACHE_MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, Remembered { at: Instant::now(), revocations, found });
+    }
+
+    fn update(&self, key: &(String, String), change: impl FnOnce(&mut Found)) {
+        if let Some(entry) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get_mut(key) {
+            change(&mut entry.found);
+        }
+    }
+}
 
 /// What the request carried, already split out of its headers.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +108,7 @@ enum Secret<'a> {
 pub async fn authenticate(
     db: &Db,
     hasher: &SecretHasher,
+    cache: &CredentialCache,
     settings: &SecuritySettings,
     presented: &Presented<'_>,
 ) -> Result<Result<Caller, Denied>, Error> {
@@ -57,9 +118,22 @@ pub async fn authenticate(
     };
     let ip_subject = format!("api-ip:{}", presented.ip.unwrap_or("unknown"));
     let now = now();
-    let found = match &secret {
-        Secret::Bearer(token, kind) => lookup(db, hasher, token, *kind, &ip_subject).await?,
-        Secret::Basic { password, .. } => lookup(db, hasher, password, SecretKind::AppPassword, &ip_subject).await?,
+    let (text, kind) = match &secret {
+        Secret::Bearer(token, kind) => (*token, *kind),
+        Secret::Basic { password, .. } => (password.as_str(), SecretKind::AppPassword),
+    };
+    let cache_key = (hasher.hash(text), ip_subject.clone());
+    let found = match cache.get(&cache_key) {
+        Some(found) => Some(found),
+        None => {
+            let revocations = REVOCATIONS.load(Ordering::Relaxed);
+            let found = lookup(db, &cache_key.0, kind, &ip_subject).await?;
+            let passes = |f: &&Found| !f.revoked && !f.caller.user.disabled && f.ip_locked_until.is_none_or(|u| u <= now);
+            if let Some(found) = found.as_ref().filter(passes) {
+                cache.put(cache_key.clone(), found.clone(), revocations);
+            }
+            found
+        }
     };
     let Some(found) = found else {
         let denied = Denied::InvalidCredentials("unknown credential");
@@ -100,9 +174,11 @@ pub async fn authenticate(
     }
     if found.ip_failures > 0 {
         throttle::clear(db, &ip_subject).await?;
+        cache.update(&cache_key, |f| f.ip_failures = 0);
     }
     if found.last_used_at.is_none_or(|at| at <= now - LAST_USED_INTERVAL_SECS) {
         touch(db, &found.caller, presented.ip, now).await?;
+        cache.update(&cache_key, |f| f.last_used_at = Some(now));
     }
     Ok(Ok(found.caller))
 }
@@ -179,6 +255,7 @@ pub async fn delete_expired_nonces(db: &Db) -> Result<u64, Error> {
     Ok(done.rows_affected())
 }
 
+#[derive(Clone)]
 struct Found {
     caller: Caller,
     revoked: bool,
@@ -191,7 +268,7 @@ const USER: &str = "u.id, u.email, u.name, u.role, u.disabled_at, u.created_at";
 const THROTTLE: &str = "t.failures AS ip_failures, t.locked_until AS ip_locked_until";
 
 /// The credential with its user and the address's failure count, in one read.
-async fn lookup(db: &Db, hasher: &SecretHasher, secret: &str, kind: SecretKind, ip_subject: &str) -> Result<Option<Found>, Error> {
+async fn lookup(db: &Db, secret_hash: &str, kind: SecretKind, ip_subject: &str) -> Result<Option<Found>, Error> {
     let sql = match kind {
         SecretKind::AccessToken => format!(
             "SELECT g.id AS credential_id, 'oauth_token' AS kind, cl.name AS label, g.scope, k.expires_at, \
@@ -208,7 +285,7 @@ async fn lookup(db: &Db, hasher: &SecretHasher, secret: &str, kind: SecretKind, 
              WHERE c.secret_hash = $1 AND c.kind = $3"
         ),
     };
-    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(hasher.hash(secret)).bind(ip_subject);
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(secret_hash).bind(ip_subject);
     match kind {
         SecretKind::AccessToken => {}
         SecretKind::ConnectionKey => query = query.bind("connection_key"),

@@ -245,6 +245,7 @@ pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64
     if done.rows_affected() == 0 {
         return Err(Error::Conflict(format!("this {} is already revoked", info.kind.noun())));
     }
+    super::authenticate::forget_remembered_credentials();
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
         actor: &actor.email,
@@ -274,6 +275,7 @@ pub async fn regenerate(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option
         .execute(&mut *tx)
         .await?;
     let issued = insert(&mut tx, hasher, &owner, info.kind, &info.label, info.scope, lifetime_days).await?;
+    super::authenticate::forget_remembered_credentials();
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
         actor: &actor.email,

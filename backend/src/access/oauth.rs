@@ -188,6 +188,7 @@ pub async fn revoke_client(db: &Db, actor: &User, ip: Option<&str>, id: i64) -> 
     if done.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
+    super::authenticate::forget_remembered_credentials();
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'app revoked' WHERE client_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -478,6 +479,7 @@ async fn issue_pair(tx: &mut sqlx::Transaction<'_, sqlx::Any>, hasher: &SecretHa
 }
 
 async fn revoke_grant(tx: &mut sqlx::Transaction<'_, sqlx::Any>, grant_id: i64, reason: &str) -> Result<()> {
+    super::authenticate::forget_remembered_credentials();
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now())
         .bind(reason)
@@ -530,6 +532,7 @@ pub async fn revoke_token(db: &Db, hasher: &SecretHasher, token: &str, origin: O
         revoke_grant(&mut tx, grant_id, "revoked by the app").await?;
     } else {
         sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = $1").bind(hasher.hash(token)).execute(&mut *tx).await?;
+        super::authenticate::forget_remembered_credentials();
     }
     record_token_event(&mut tx, row.try_get("user_id")?, grant_id, "oauth.revoke", origin, Outcome::Success, "").await?;
     tx.commit().await?;

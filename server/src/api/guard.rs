@@ -16,7 +16,7 @@ use axum::{
 use backend::{
     access::{
         Caller, CredentialKind, Denied, Scope,
-        authenticate::{Presented, authenticate},
+        authenticate::{CredentialCache, Presented, authenticate},
         secret::SecretHasher,
         security::SecurityCache,
     },
@@ -32,6 +32,7 @@ pub struct ApiContext {
     pub hasher: SecretHasher,
     pub security: Arc<SecurityCache>,
     pub rates: Arc<RateLimits>,
+    pub credentials: Arc<CredentialCache>,
 }
 
 /// HTTPS and the IP allowlist: for every API request, public ones included.
@@ -82,7 +83,7 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     let duplicate_signing_headers = ["x-backroom-timestamp", "x-backroom-nonce"]
         .iter()
         .any(|name| headers.get_all(*name).iter().count() > 1);
-    let caller = match authenticate(&state.db, &state.api.hasher, &settings, &presented).await {
+    let caller = match authenticate(&state.db, &state.api.hasher, &state.api.credentials, &settings, &presented).await {
         Err(e) => return ApiError::from(e).into_response(),
         Ok(Err(denied)) => return ApiError::from(denied).into_response(),
         Ok(Ok(caller)) => caller,

@@ -1,0 +1,685 @@
+//! The access page: the shop's connection keys (for the mobile app and integrations), each
+//! user's application passwords, the OAuth apps people sign in to, and the devices signed
+//! in with them. A new secret is shown once, on a copy screen, and never again.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::{CurrentUser, action_error, signed_in_user},
+    error::PanelError,
+    loaded::{DataTable, Loaded},
+};
+
+/// Which kind of machine credential a form, list or copy screen is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialType {
+    ConnectionKey,
+    AppPassword,
+}
+
+impl CredentialType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::ConnectionKey => "connection_key",
+            CredentialType::AppPassword => "app_password",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            CredentialType::ConnectionKey => "connection key",
+            CredentialType::AppPassword => "application password",
+        }
+    }
+
+    /// Keeps the element ids of the two forms on the page apart.
+    fn id_prefix(self) -> &'static str {
+        match self {
+            CredentialType::ConnectionKey => "key",
+            CredentialType::AppPassword => "password",
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    fn backend(self) -> backend::access::credentials::Kind {
+        use backend::access::credentials::Kind;
+        match self {
+            CredentialType::ConnectionKey => Kind::ConnectionKey,
+            CredentialType::AppPassword => Kind::AppPassword,
+        }
+    }
+}
+
+/// One key or password as listed: never the secret, only its last four characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRow {
+    pub id: i64,
+    pub label: String,
+    pub scope: String,
+    pub last_four: String,
+    pub created: String,
+    /// A time, or "never".
+    pub expires: String,
+    /// A time and the address it came from, or "never".
+    pub last_used: String,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+}
+
+/// A secret just issued, for the copy screen: the only time it leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSecret {
+    pub kind: CredentialType,
+    pub label: String,
+    pub secret: String,
+    /// The shop's public address, which the mobile app connects to.
+    pub url: String,
+    /// The user an application password belongs to: its HTTP Basic user name.
+    pub email: String,
+    /// For connection keys: an SVG QR code with the address and the key, for the app to scan.
+    pub qr_svg: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OauthAppRow {
+    pub id: i64,
+    pub name: String,
+    pub client_id: String,
+    pub redirect_uris: Vec<String>,
+    pub scope: String,
+    pub created: String,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub app: String,
+    pub device: String,
+    pub user: String,
+    pub scope: String,
+    pub signed_in: String,
+    pub last_used: String,
+}
+
+#[cfg(feature = "ssr")]
+fn local_time(at: i64, tz: chrono_tz::Tz) -> String {
+    backend::clock::format_local(at, tz, "%Y-%m-%d %H:%M")
+}
+
+#[cfg(feature = "ssr")]
+fn last_used_text(at: Option<i64>, ip: Option<String>, tz: chrono_tz::Tz) -> String {
+    match (at, ip.filter(|ip| !ip.is_empty())) {
+        (Some(at), Some(ip)) => format!("{} from {ip}", local_time(at, tz)),
+        (Some(at), None) => local_time(at, tz),
+        (None, _) => "never".to_owned(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn credential_row(c: backend::access::credentials::CredentialInfo, tz: chrono_tz::Tz, now: i64) -> CredentialRow {
+    let status = if c.revoked_at.is_some() {
+        "revoked"
+    } else if c.expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else {
+        "active"
+    };
+    CredentialRow {
+        id: c.id,
+        scope: c.scope.to_string(),
+        last_four: c.last_four,
+        created: local_time(c.created_at, tz),
+        expires: c.expires_at.map_or_else(|| "never".to_owned(), |at| local_time(at, tz)),
+        last_used: last_used_text(c.last_used_at, c.last_used_ip, tz),
+        status: status.to_owned(),
+        label: c.label,
+    }
+}
+
+/// The copy screen's content for a secret just issued.
+#[cfg(feature = "ssr")]
+async fn new_secret(ctx: &crate::context::PanelContext, issued: backend::access::credentials::Issued) -> Result<NewSecret, PanelError> {
+    use backend::access::credentials::Kind;
+    // The address saved in the settings wins over the one the server started with, as on
+    // the settings page.
+    let url = backend::settings::get(&ctx.db)
+        .await?
+        .public_url
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| ctx.base_url.to_string());
+    let (kind, qr_svg) = match issued.info.kind {
+        Kind::ConnectionKey => {
+            let payload = serde_json::json!({ "backroom": 1, "url": url, "key": issued.secret }).to_string();
+            (CredentialType::ConnectionKey, qr_svg(&payload))
+        }
+        Kind::AppPassword => (CredentialType::AppPassword, None),
+    };
+    Ok(NewSecret { kind, label: issued.info.label, secret: issued.secret, url, email: issued.info.user_email, qr_svg })
+}
+
+/// `text` as an inline SVG QR code (black on white, whatever the theme, so phones read it).
+#[cfg(feature = "ssr")]
+fn qr_svg(text: &str) -> Option<String> {
+    use qrcode::{EcLevel, QrCode, render::svg};
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    let image = code.render::<svg::Color>().min_dimensions(240, 240).build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    Some(image.split_once("?>").map_or(image.clone(), |(_, svg)| svg.to_owned()))
+}
+
+/// Days from the form's expiry field: empty means never.
+#[cfg(feature = "ssr")]
+fn lifetime_days(text: &str) -> Result<Option<i64>, PanelError> {
+    match text.trim() {
+        "" => Ok(None),
+        days => days
+            .parse()
+            .map(Some)
+            .map_err(|_| PanelError::Message("the expiry must be a whole number of days, or empty for never".into())),
+    }
+}
+
+#[server(endpoint = "list_credentials")]
+pub async fn list_credentials(kind: CredentialType) -> Result<Vec<CredentialRow>, PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    // Connection keys are the shop's; application passwords are each user's own.
+    let owner = match kind {
+        CredentialType::ConnectionKey if me.role.manages_store() => None,
+        CredentialType::ConnectionKey => return Err(PanelError::Forbidden),
+        CredentialType::AppPassword => Some(me.id),
+    };
+    let tz = backend::settings::get(&ctx.db).await?.tz();
+    let now = backend::clock::now();
+    Ok(backend::access::credentials::list(&ctx.db, kind.backend(), owner)
+        .await?
+        .into_iter()
+        .map(|c| credential_row(c, tz, now))
+        .collect())
+}
+
+#[server(endpoint = "create_credential")]
+pub async fn create_credential(
+    kind: CredentialType,
+    label: String,
+    scope: String,
+    expires_days: String,
+) -> Result<NewSecret, PanelError> {
+    use backend::access::credentials;
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    let new = credentials::NewCredential {
+        kind: kind.backend(),
+        label,
+        scope: scope.parse()?,
+        lifetime_days: lifetime_days(&expires_days)?,
+    };
+    let issued = credentials::create(&ctx.db, &ctx.hasher, &me, ip.as_deref(), new).await?;
+    new_secret(&ctx, issued).await
+}
+
+#[server(endpoint = "revoke_credential")]
+pub async fn revoke_credential(kind: CredentialType, id: i64) -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    backend::access::credentials::revoke(&ctx.db, &me, ip.as_deref(), kind.backend(), id).await?;
+    Ok(())
+}
+
+#[server(endpoint = "regenerate_credential")]
+pub async fn regenerate_credential(id: i64) -> Result<NewSecret, PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    let issued = backend::access::credentials::regenerate(&ctx.db, &ctx.hasher, &me, ip.as_deref(), id).await?;
+    new_secret(&ctx, issued).await
+}
+
+#[server(endpoint = "list_oauth_apps")]
+pub async fn list_oauth_apps() -> Result<Vec<OauthAppRow>, PanelError> {
+    let ctx = crate::context::panel()?;
+    crate::context::require_role(backend::users::Role::manages_store).await?;
+    let tz = backend::settings::get(&ctx.db).await?.tz();
+    Ok(backend::access::oauth::list_clients(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|c| OauthAppRow {
+            id: c.id,
+            name: c.name,
+            client_id: c.client_id,
+            redirect_uris: c.redirect_uris,
+            scope: c.scope.to_string(),
+            created: local_time(c.created_at, tz),
+            revoked: c.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Registers an app; answers its client ID.
+#[server(endpoint = "register_oauth_app")]
+pub async fn register_oauth_app(name: String, redirect_uris: String, scope: String) -> Result<String, PanelError> {
+    use backend::access::oauth;
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    let dev_mode = ctx.security.get().await.dev_mode;
+    let new = oauth::NewClient { name, redirect_uris, scope: scope.parse()? };
+    Ok(oauth::create_client(&ctx.db, &me, ip.as_deref(), new, dev_mode).await?.client_id)
+}
+
+#[server(endpoint = "revoke_oauth_app")]
+pub async fn revoke_oauth_app(id: i64) -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    backend::access::oauth::revoke_client(&ctx.db, &me, ip.as_deref(), id).await?;
+    Ok(())
+}
+
+/// The devices signed in with OAuth: the user's own, or everyone's for an owner.
+#[server(endpoint = "list_devices")]
+pub async fn list_devices() -> Result<Vec<DeviceRow>, PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let tz = backend::settings::get(&ctx.db).await?.tz();
+    let whose = if me.role.manages_users() { None } else { Some(me.id) };
+    Ok(backend::access::oauth::devices(&ctx.db, whose)
+        .await?
+        .into_iter()
+        .map(|d| DeviceRow {
+            id: d.id,
+            app: d.app,
+            device: if d.device.trim().is_empty() { "unknown device".to_owned() } else { d.device },
+            user: d.user_email,
+            scope: d.scope.to_string(),
+            signed_in: local_time(d.created_at, tz),
+            last_used: last_used_text(d.last_used_at, d.last_used_ip, tz),
+        })
+        .collect())
+}
+
+#[server(endpoint = "sign_out_device")]
+pub async fn sign_out_device(grant_id: i64) -> Result<(), PanelError> {
+    let ctx = crate::context::panel()?;
+    let me = crate::context::require_user().await?;
+    let (_, ip) = crate::context::request_info().await?;
+    backend::access::oauth::sign_out_device(&ctx.db, &me, ip.as_deref(), grant_id).await?;
+    Ok(())
+}
+
+#[component]
+pub fn AccessPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| signed_in_user());
+    // One copy screen on the whole page at a time: the secret last issued, until "Done".
+    let shown = RwSignal::new(None::<NewSecret>);
+    view! {
+        <Title text="Access & keys · Backroom"/>
+        <h1>"Access & keys"</h1>
+        <p class="muted">
+            "What may use this shop's REST API: connection keys, application passwords and apps that sign people in. "
+            "Every secret is shown once, when it is made; Backroom keeps only a fingerprint of it."
+        </p>
+        <Loaded resource=me show={move |me: Option<CurrentUser>| {
+            let Some(me) = me else { return ().into_any() };
+            view! {
+                {if me.manages_store {
+                    view! { <CredentialSection kind=CredentialType::ConnectionKey shown/> }.into_any()
+                } else {
+                    view! {
+                        <section class="access-section" aria-labelledby="connection_key-heading">
+                            <h2 id="connection_key-heading">"Connection keys"</h2>
+                            <p class="card">"Connection keys belong to the shop, so an owner or admin makes them. Your own application passwords are below."</p>
+                        </section>
+                    }.into_any()
+                }}
+                <CredentialSection kind=CredentialType::AppPassword shown/>
+                {me.manages_store.then(|| view! { <OauthApps/> })}
+                <Devices everyone=me.manages_users/>
+            }.into_any()
+        }}/>
+    }
+}
+
+/// Making, listing, revoking and regenerating one kind of credential.
+#[component]
+fn CredentialSection(kind: CredentialType, shown: RwSignal<Option<NewSecret>>) -> impl IntoView {
+    let create = ServerAction::<CreateCredential>::new();
+    let revoke = ServerAction::<RevokeCredential>::new();
+    let regenerate = ServerAction::<RegenerateCredential>::new();
+    let rows = Resource::new(
+        move || (create.version().get(), revoke.version().get(), regenerate.version().get()),
+        move |_| list_credentials(kind),
+    );
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(secret)) = create.value().get() {
+            shown.set(Some(secret));
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(secret)) = regenerate.value().get() {
+            shown.set(Some(secret));
+        }
+    });
+    let create_error = action_error(create);
+    let revoke_error = action_error(revoke);
+    let regenerate_error = action_error(regenerate);
+    let p = kind.id_prefix();
+    let (title, intro, button) = match kind {
+        CredentialType::ConnectionKey => (
+            "Connection keys",
+            "For the Backroom mobile app and integrations. A key acts with the role of the person who made it, within its scope.",
+            "Create key",
+        ),
+        CredentialType::AppPassword => (
+            "Application passwords",
+            "Your own passwords for scripts and tools that speak HTTP Basic: your email as the user name. They work only for the REST API, not to sign in here.",
+            "Create password",
+        ),
+    };
+    let heading_id = format!("{}-heading", kind.as_str());
+    view! {
+        <section class="access-section" aria-labelledby=heading_id.clone()>
+            <h2 id=heading_id.clone()>{title}</h2>
+            <p class="muted">{intro}</p>
+            <div class="card">
+                <ActionForm action=create node_ref=form>
+                    <input type="hidden" name="kind" value=kind.as_str()/>
+                    <div class="field">
+                        <label for=format!("{p}-label")>"Label"</label>
+                        <input id=format!("{p}-label") name="label" type="text" maxlength="80" required
+                            placeholder=match kind { CredentialType::ConnectionKey => "Ayşe's phone", CredentialType::AppPassword => "Stock sync script" }/>
+                    </div>
+                    <div class="field">
+                        <label for=format!("{p}-scope")>"Scope"</label>
+                        <select id=format!("{p}-scope") name="scope">
+                            <option value="read" selected>"Read only"</option>
+                            <option value="write">"Read and write"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for=format!("{p}-expires")>"Expires after (days, empty = never)"</label>
+                        <input id=format!("{p}-expires") name="expires_days" type="number" min="1" max="3650" step="1" inputmode="numeric"/>
+                    </div>
+                    {move || create_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>{button}</button>
+                </ActionForm>
+            </div>
+            {move || shown.get().filter(|secret| secret.kind == kind).map(|secret| view! { <SecretScreen secret shown/> })}
+            {move || revoke_error().or_else(regenerate_error).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Loaded resource=rows show={move |rows: Vec<CredentialRow>| view! { <CredentialList kind rows revoke regenerate/> }}/>
+        </section>
+    }
+}
+
+/// The keys or passwords of a section, with a revoke and a regenerate button on each that
+/// still works.
+#[component]
+fn CredentialList(
+    kind: CredentialType,
+    rows: Vec<CredentialRow>,
+    revoke: ServerAction<RevokeCredential>,
+    regenerate: ServerAction<RegenerateCredential>,
+) -> impl IntoView {
+    let noun = kind.noun();
+    if rows.is_empty() {
+        return view! { <p class="card muted">{format!("No {noun}s yet.")}</p> }.into_any();
+    }
+    let headings: &'static [&'static str] = match kind {
+        CredentialType::ConnectionKey => &["Label", "Scope", "Key", "Created", "Expires", "Last used", "Status", "Actions"],
+        CredentialType::AppPassword => &["Label", "Scope", "Password", "Created", "Expires", "Last used", "Status", "Actions"],
+    };
+    view! {
+        <DataTable headings>
+            {rows.into_iter().map(|r| {
+                let name = format!("{noun} {} (…{})", r.label, r.last_four);
+                let (revoke_label, regenerate_label) = (format!("Revoke {name}"), format!("Regenerate {name}"));
+                let live = r.status != "revoked";
+                view! {
+                    <tr class:revoked=!live>
+                        <td class="wrap">{r.label.clone()}</td>
+                        <td>{r.scope}</td>
+                        <td><code>"…"{r.last_four}</code></td>
+                        <td class="nowrap">{r.created}</td>
+                        <td class="nowrap">{r.expires}</td>
+                        <td>{r.last_used}</td>
+                        <td><span class=format!("badge credential-{}", r.status)>{r.status.clone()}</span></td>
+                        <td>
+                            {live.then(|| view! {
+                                <div class="row-actions">
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="kind" value=kind.as_str()/>
+                                        <input type="hidden" name="id" value=r.id/>
+                                        <button type="submit" aria-label=revoke_label>"Revoke"</button>
+                                    </ActionForm>
+                                    <ActionForm action=regenerate>
+                                        <input type="hidden" name="id" value=r.id/>
+                                        <button type="submit" aria-label=regenerate_label>"Regenerate"</button>
+                                    </ActionForm>
+                                </div>
+                            })}
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </DataTable>
+    }
+    .into_any()
+}
+
+/// Shows a secret just issued, once: the secret, a copy button, and for a connection key
+/// the shop's address and a QR code the mobile app scans. "Done" forgets it.
+#[component]
+fn SecretScreen(secret: NewSecret, shown: RwSignal<Option<NewSecret>>) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let secret_ref = NodeRef::<leptos::html::Code>::new();
+    let copy_ref = NodeRef::<leptos::html::Button>::new();
+    // Keyboard and screen-reader users land on the screen that just appeared.
+    Effect::new(move |_| {
+        if let Some(button) = copy_ref.get() {
+            let _ = button.focus();
+        }
+    });
+    let text = secret.secret.clone();
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            if copy_to_clipboard(&text).await {
+                status.set("Copied.".to_owned());
+            } else {
+                let selected = secret_ref.get_untracked().is_some_and(|code| select_contents(&code));
+                status.set(if selected {
+                    "This browser did not let Backroom copy; the text is selected, press Ctrl+C (⌘C on a Mac).".to_owned()
+                } else {
+                    "This browser did not let Backroom copy; select the text and copy it.".to_owned()
+                });
+            }
+        });
+    };
+    let (noun, copy_label) = match secret.kind {
+        CredentialType::ConnectionKey => ("connection key", "Copy key"),
+        CredentialType::AppPassword => ("application password", "Copy password"),
+    };
+    let how = match secret.kind {
+        CredentialType::ConnectionKey => view! {
+            <p>"Shop address: "<code>{secret.url.clone()}</code></p>
+            <p>"In the Backroom mobile app, scan this code, or type the address and the key."</p>
+            {secret.qr_svg.clone().map(|svg| view! {
+                <div class="qr" role="img" aria-label="QR code with the store URL and the key" inner_html=svg></div>
+            })}
+        }
+        .into_any(),
+        CredentialType::AppPassword => view! {
+            <p>"Use it as HTTP Basic authentication for the REST API: the user name is "<code>{secret.email.clone()}</code>
+                ", the password is the text above."</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="secret-screen" aria-labelledby="new-secret-heading">
+            <h3 id="new-secret-heading">{format!("Your new {noun}: {}", secret.label)}</h3>
+            <p><strong>"Copy it now."</strong>" It will not be shown again: Backroom keeps only a fingerprint of it."</p>
+            <code id="new-secret" class="secret" node_ref=secret_ref>{secret.secret.clone()}</code>
+            <div class="secret-actions">
+                <button type="button" id="copy-secret" class="primary" node_ref=copy_ref on:click=copy>{copy_label}</button>
+                <span class="copy-status" role="status">{move || status.get()}</span>
+            </div>
+            {how}
+            <button type="button" on:click=move |_| shown.set(None)>"Done"</button>
+        </section>
+    }
+}
+
+/// Copies `text` with the asynchronous clipboard API, which browsers offer only on secure
+/// pages (https or localhost); false when there is none or the browser refused.
+async fn copy_to_clipboard(text: &str) -> bool {
+    use web_sys::{js_sys::Reflect, wasm_bindgen::JsValue};
+    let navigator = window().navigator();
+    let available = Reflect::get(&navigator, &JsValue::from_str("clipboard")).is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if !available {
+        return false;
+    }
+    wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
+}
+
+/// Selects an element's text, so the person can copy it themselves.
+fn select_contents(element: &web_sys::HtmlElement) -> bool {
+    match window().get_selection() {
+        Ok(Some(selection)) => selection.select_all_children(element).is_ok(),
+        _ => false,
+    }
+}
+
+#[component]
+fn OauthApps() -> impl IntoView {
+    let register = ServerAction::<RegisterOauthApp>::new();
+    let revoke = ServerAction::<RevokeOauthApp>::new();
+    let apps = Resource::new(move || (register.version().get(), revoke.version().get()), |_| list_oauth_apps());
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = register.value().get()
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+    let register_error = action_error(register);
+    let revoke_error = action_error(revoke);
+    view! {
+        <section class="access-section" aria-labelledby="oauth-heading">
+            <h2 id="oauth-heading">"OAuth apps"</h2>
+            <p class="muted">"Apps where people sign in with their own Backroom account (OAuth 2.0 with PKCE). Each app returns only to the addresses registered here."</p>
+            <div class="card">
+                <ActionForm action=register node_ref=form>
+                    <div class="field">
+                        <label for="oauth-name">"App name"</label>
+                        <input id="oauth-name" name="name" type="text" maxlength="80" required/>
+                    </div>
+                    <div class="field">
+                        <label for="oauth-redirect-uris">"Redirect URIs (one per line)"</label>
+                        <textarea id="oauth-redirect-uris" name="redirect_uris" rows="3" required aria-describedby="oauth-redirect-hint"></textarea>
+                        <p class="hint" id="oauth-redirect-hint">
+                            "https:// addresses, http:// only to 127.0.0.1 or localhost, or an app's own scheme such as cartman://oauth. "
+                            "exp:// (Expo development builds) only while dev mode is on (see the Security page)."
+                        </p>
+                    </div>
+                    <div class="field">
+                        <label for="oauth-scope">"Most access it may ask for"</label>
+                        <select id="oauth-scope" name="scope">
+                            <option value="read" selected>"Read only"</option>
+                            <option value="write">"Read and write"</option>
+                        </select>
+                    </div>
+                    {move || register_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || register.pending().get()>"Register app"</button>
+                </ActionForm>
+                {move || register.value().get().and_then(Result::ok).map(|client_id| view! {
+                    <p class="success" role="status">"App registered. Its client ID: "<code>{client_id}</code></p>
+                })}
+            </div>
+            {move || revoke_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Loaded resource=apps show={move |apps: Vec<OauthAppRow>| {
+                if apps.is_empty() {
+                    return view! { <p class="card muted">"No apps registered yet."</p> }.into_any();
+                }
+                view! {
+                    <DataTable headings={&["App", "Client ID", "Redirect URIs", "Most access", "Registered", "Status", "Action"]}>
+                        {apps.into_iter().map(|a| view! {
+                            <tr class:revoked=a.revoked>
+                                <td class="wrap">{a.name.clone()}</td>
+                                <td><code>{a.client_id}</code></td>
+                                <td class="wrap">
+                                    <ul class="plain">{a.redirect_uris.into_iter().map(|uri| view! { <li><code>{uri}</code></li> }).collect_view()}</ul>
+                                </td>
+                                <td>{a.scope}</td>
+                                <td>{a.created}</td>
+                                <td>
+                                    <span class=if a.revoked { "badge credential-revoked" } else { "badge credential-active" }>
+                                        {if a.revoked { "revoked" } else { "active" }}
+                                    </span>
+                                </td>
+                                <td>{(!a.revoked).then(|| view! {
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="id" value=a.id/>
+                                        <button type="submit" aria-label=format!("Revoke app {}", a.name)>"Revoke"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }).collect_view()}
+                    </DataTable>
+                }.into_any()
+            }}/>
+        </section>
+    }
+}
+
+/// Phones and tools signed in with OAuth; signing one out ends its tokens at once.
+#[component]
+fn Devices(everyone: bool) -> impl IntoView {
+    let sign_out = ServerAction::<SignOutDevice>::new();
+    let devices = Resource::new(move || sign_out.version().get(), |_| list_devices());
+    let error = action_error(sign_out);
+    view! {
+        <section class="access-section" aria-labelledby="devices-heading">
+            <h2 id="devices-heading">"Devices"</h2>
+            <p class="muted">
+                {if everyone { "Every device signed in through an OAuth app, whoever it belongs to." } else { "Your devices signed in through an OAuth app." }}
+            </p>
+            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <Loaded resource=devices show={move |devices: Vec<DeviceRow>| {
+                if devices.is_empty() {
+                    return view! { <p class="card muted">"No device is signed in."</p> }.into_any();
+                }
+                view! {
+                    <DataTable headings={&["App", "Device", "User", "Access", "Signed in", "Last used", "Action"]}>
+                        {devices.into_iter().map(|d| view! {
+                            <tr>
+                                <td>{d.app.clone()}</td>
+                                <td class="wrap">{d.device}</td>
+                                <td>{d.user.clone()}</td>
+                                <td>{d.scope}</td>
+                                <td>{d.signed_in.clone()}</td>
+                                <td>{d.last_used}</td>
+                                <td>
+                                    <ActionForm action=sign_out>
+                                        <input type="hidden" name="grant_id" value=d.id/>
+                                        <button type="submit" aria-label=format!("Sign out {} for {}, signed in {}", d.app, d.user, d.signed_in)>"Sign out"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }).collect_view()}
+                    </DataTable>
+                }.into_any()
+            }}/>
+        </section>
+    }
+}
