@@ -3,41 +3,23 @@
 # and a fresh timestamp against `GET /healthz` (no auth, no database) on the same server
 # in the same run, with wrk on this machine as the load generator. Rate limits are raised
 # for the run (they would otherwise answer 429 after the first 120 requests).
-#   1. throughput: wrk, CONNECTIONS (64) connections, DURATION (10s);
-#   2. cost per request: mean latency over one connection, /api/v1/me minus /healthz.
+#   1. throughput: wrk, CONNECTIONS (64) connections, DURATION (10s) per endpoint;
+#   2. what auth + guards cost: with the machine saturated, the CPU time per request is
+#      cores / (requests per second); the difference between /api/v1/me and /healthz is
+#      the CPU the auth and guards add to a request (wrk's own share is the same for
+#      both). Single-connection latencies are printed too, for reference.
 # Usage: bench/api.sh [sqlite|postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
 engine="${1:-sqlite}"
 connections="${CONNECTIONS:-64}"
 duration="${DURATION:-10s}"
+
+source bench/common.sh
 if ! command -v wrk >/dev/null; then
   say "installing wrk"
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 fi
-
-cargo build --release -p backroom --quiet
-bin="$CARGO_TARGET_DIR/release/backroom"
-data="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-case "$engine" in
-  sqlite) url="sqlite://$data/backroom.db" ;;
-  postgres)
-    source scripts/postgres.sh
-    name="backroom_bench_$$"
-    psql "$BACKROOM_TEST_POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null
-    url="${BACKROOM_TEST_POSTGRES_URL%/*}/$name" ;;
-  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
-esac
-export BACKROOM_DATABASE_URL="$url" BACKROOM_DATA_DIR="$data" BACKROOM_ADDR="127.0.0.1:$port" BACKROOM_LOG=warn
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  [ "$engine" = postgres ] && psql "$BACKROOM_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $name" >/dev/null
-  rm -rf "$data"
-}
-trap cleanup EXIT
 
 "$bin" migrate >/dev/null
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null
@@ -48,10 +30,7 @@ case "$engine" in
   postgres) psql "$url" -qc "$raise" >/dev/null ;;
 esac
 
-"$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+start_backroom
 auth=(-H "Authorization: Bearer $key" -H "X-Backroom-Timestamp: $(date +%s)")
 curl -fs "${auth[@]}" "$base/api/v1/me" >/dev/null || { echo "the key does not work" >&2; exit 1; }
 
@@ -66,10 +45,17 @@ def us(v, unit): return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[unit]
 m = re.search(r"Latency\s+([\d.]+)(us|ms|s)", text)
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{sys.argv[1]:<28} {rps:>10.0f} req/s   mean latency {us(*m.groups()):>8.1f} us" + (f"   NON-2xx: {errors.group(1)}" if errors else ""))
-' "$label"
+print(rps, file=open(sys.argv[2], "w"))
+' "$label" "$data/rps"
+  cat "$data/rps" > "$data/rps-$label"
 }
 echo "engine: $engine, wrk for $duration each, server and wrk on this machine ($(nproc) cores)"
-run "/healthz c=$connections" "$connections" "$base/healthz"
-run "/api/v1/me c=$connections" "$connections" "$base/api/v1/me" "${auth[@]}"
-run "/healthz c=1" 1 "$base/healthz"
-run "/api/v1/me c=1" 1 "$base/api/v1/me" "${auth[@]}"
+run health "$connections" "$base/healthz"
+run me "$connections" "$base/api/v1/me" "${auth[@]}"
+python3 -c '
+import sys
+cores, health, me = int(sys.argv[1]), float(open(sys.argv[2]).read()), float(open(sys.argv[3]).read())
+print(f"auth + guards: {cores * (1 / me - 1 / health) * 1e6:.1f} us of CPU per request ({cores} cores x (1/{me:.0f} - 1/{health:.0f} s))")
+' "$(nproc)" "$data/rps-health" "$data/rps-me"
+run health-c1 1 "$base/healthz"
+run me-c1 1 "$base/api/v1/me" "${auth[@]}"

@@ -6,32 +6,11 @@
 # Usage: bench/dashboard.sh [sqlite|postgres]   (ORDERS=1000000 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
 engine="${1:-sqlite}"
 orders="${ORDERS:-1000000}"
 requests="${REQUESTS:-100}"
 
-cargo build --release -p backroom --quiet
-bin="$CARGO_TARGET_DIR/release/backroom"
-data="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-case "$engine" in
-  sqlite) url="sqlite://$data/backroom.db" ;;
-  postgres)
-    source scripts/postgres.sh
-    name="backroom_bench_$$"
-    psql "$BACKROOM_TEST_POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null
-    url="${BACKROOM_TEST_POSTGRES_URL%/*}/$name" ;;
-  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
-esac
-export BACKROOM_DATABASE_URL="$url" BACKROOM_DATA_DIR="$data" BACKROOM_ADDR="127.0.0.1:$port" BACKROOM_LOG=warn
-server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  [ "$engine" = postgres ] && psql "$BACKROOM_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $name" >/dev/null
-  rm -rf "$data"
-}
-trap cleanup EXIT
+source bench/common.sh
 
 "$bin" migrate >/dev/null
 start=$(date +%s.%N)
@@ -39,10 +18,7 @@ start=$(date +%s.%N)
 load_secs=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null
 
-"$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+start_backroom
 
 # Sign in through the same server function the sign-in form calls.
 curl -fs -o /dev/null -c "$data/cookies" -H 'sec-fetch-site: same-origin' -H 'accept: application/json' \

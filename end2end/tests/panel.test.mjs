@@ -139,6 +139,70 @@ test('the dashboard, settings, users and sign-in pages pass an accessibility che
   await visitor.context().close();
 });
 
+test('a connection key is shown once, copied, listed by its last four, and works on the API', async () => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  await page.goto(`${BASE}/admin/access`);
+  await hydrated();
+  const keys = page.getByRole('region', { name: 'Connection keys' });
+  await keys.getByLabel('Label').fill('Ayşe’s phone');
+  await keys.getByLabel('Scope').selectOption('read');
+  await keys.getByRole('button', { name: 'Create key' }).click();
+  const secret = (await page.locator('#new-secret').textContent()).trim();
+  assert.match(secret, /^brk_[a-z2-7]{58}$/);
+  assert.equal(await page.locator('.qr svg').count(), 1, 'a QR code for the app to scan');
+  await page.locator('#copy-secret').click();
+  await page.locator('.copy-status').filter({ hasText: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, secret);
+  assert.deepEqual(await accessibilityProblems(), [], '/admin/access with the copy screen open');
+  await page.getByRole('button', { name: 'Done' }).click();
+
+  // Shown once: after a reload the key is nowhere on the page, only its last four.
+  await page.reload();
+  await hydrated();
+  assert.equal(await page.locator('#new-secret').count(), 0);
+  assert.equal((await page.content()).includes(secret), false);
+  await keys.getByText(`…${secret.slice(-4)}`).first().waitFor();
+
+  const me = () => fetch(`${BASE}/api/v1/me`, {
+    headers: { authorization: `Bearer ${copied}`, 'x-backroom-timestamp': String(Math.floor(Date.now() / 1000)) },
+  });
+  const response = await me();
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.user.email, OWNER.email);
+  assert.deepEqual([body.credential.label, body.credential.scope], ['Ayşe’s phone', 'read']);
+
+  await keys.getByRole('button', { name: /^Revoke connection key Ayşe’s phone/ }).click();
+  await keys.locator('tr.revoked').first().waitFor();
+  const revoked = await me();
+  assert.equal(revoked.status, 401);
+  assert.equal((await revoked.json()).error.code, 'key_revoked');
+});
+
+test('the security settings refuse a bad CIDR with the reason, and save good ones', async () => {
+  await page.goto(`${BASE}/admin/security`);
+  await hydrated();
+  await page.getByLabel(/^IP allowlist/).fill('10.0.0.0/8\n10.0.0/8');
+  await page.getByRole('button', { name: 'Save security settings' }).click();
+  await page.getByRole('alert').filter({ hasText: '"10.0.0/8" is not' }).waitFor();
+  await page.getByLabel(/^IP allowlist/).fill('');
+  await page.getByLabel('Rate limit per credential (requests per minute)').fill('240');
+  await page.getByRole('button', { name: 'Save security settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await page.goto(`${BASE}/admin/audit?action=security.`);
+  await hydrated();
+  await page.getByRole('cell', { name: 'security.update' }).first().waitFor();
+});
+
+test('the access, security and audit pages pass an accessibility check', async () => {
+  for (const path of ['/admin/access', '/admin/security', '/admin/audit']) {
+    await page.goto(`${BASE}${path}`);
+    await hydrated();
+    assert.deepEqual(await accessibilityProblems(), [], path);
+  }
+});
+
 test('no page reported a hydration error or a panic', () => {
   assert.deepEqual(problems, []);
 });

@@ -1,0 +1,33 @@
+# Shared by the benchmarks: builds the release binary, gives the run its own database
+# (SQLite in a temporary folder, or a fresh PostgreSQL database), a free port and the
+# environment, and cleans it all up on exit. Sourced after `engine` is set.
+#   start_backroom: serves in the background and waits until /healthz answers.
+source scripts/setup.sh
+cargo build --release -p backroom --quiet
+bin="$CARGO_TARGET_DIR/release/backroom"
+data="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+case "$engine" in
+  sqlite) url="sqlite://$data/backroom.db" ;;
+  postgres)
+    source scripts/postgres.sh
+    name="backroom_bench_$$"
+    psql "$BACKROOM_TEST_POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null
+    url="${BACKROOM_TEST_POSTGRES_URL%/*}/$name" ;;
+  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
+esac
+export BACKROOM_DATABASE_URL="$url" BACKROOM_DATA_DIR="$data" BACKROOM_ADDR="127.0.0.1:$port" BACKROOM_LOG=warn
+base="http://127.0.0.1:$port"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  [ "$engine" = postgres ] && psql "$BACKROOM_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $name" >/dev/null
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+start_backroom() {
+  "$bin" serve >"$data/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+}
