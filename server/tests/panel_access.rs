@@ -227,7 +227,35 @@ async fn cookies_are_secure_when_the_public_url_is_https(engine: Engine) {
     app.stop().await;
 }
 
+async fn the_audit_log_exports_to_a_formula_safe_csv_for_owners_only(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    // Someone tries to sign in with a "name" a spreadsheet would run.
+    let attacker = browser();
+    app.sign_in_with(&attacker, "=HYPERLINK(\"https://evil.example\",\"Şifre\")", "guess").await;
+    let response = app.get("/admin/audit.csv?action=panel.sign_in").await;
+    assert_status(&response, StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(response.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("attachment"));
+    let body = response.text().await.unwrap();
+    assert!(body.starts_with('\u{feff}'), "a byte-order mark, so spreadsheets read UTF-8");
+    assert!(body.contains("\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"Şifre\"\")\""), "{body}");
+    assert!(!body.contains(",\"=HYPERLINK"), "{body}");
+    assert!(body.contains(OWNER_EMAIL));
+    assert!(body.lines().all(|line| !line.contains("audit.export")), "only the filtered action");
+
+    // Agents may not take a copy; signed-out visitors are sent to sign in.
+    app.user("agent@shop.example", backend::users::Role::Agent).await;
+    let agent = browser();
+    app.sign_in_with(&agent, "agent@shop.example", OWNER_PASSWORD).await;
+    assert_status(&agent.get(app.url("/admin/audit.csv")).send().await.unwrap(), StatusCode::FORBIDDEN);
+    let visitor = browser().get(app.url("/admin/audit.csv")).send().await.unwrap();
+    assert!(location(&visitor).starts_with("/admin/login?next="), "{}", location(&visitor));
+    app.stop().await;
+}
+
 on_both_databases!(
+    the_audit_log_exports_to_a_formula_safe_csv_for_owners_only,
     first_run_forms_sent_at_once_create_one_owner,
     cookies_are_secure_when_the_public_url_is_https,
     sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten,
