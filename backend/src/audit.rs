@@ -67,16 +67,21 @@ where
     Ok(())
 }
 
+/// One recorded event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AuditEntry))]
 pub struct Entry {
     pub id: i64,
+    /// Unix seconds.
     pub at: i64,
     pub actor: String,
+    /// The credential used, e.g. `connection_key:3`; absent for panel sessions.
     pub credential: Option<String>,
     pub action: String,
     pub target: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// `success`, `failure` or `denied`.
     pub outcome: String,
     pub details: String,
 }

@@ -22,7 +22,7 @@ fn backroom_in(data: &std::path::Path, args: &[&str], database_url: &str, stdin:
     let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
         .args(args)
         .env("BACKROOM_DATABASE_URL", database_url)
-        .env("BACKROOM_DATA_DIR", &data)
+        .env("BACKROOM_DATA_DIR", data)
         .env("BACKROOM_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -19,6 +19,7 @@ use crate::{
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CredentialKind))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     ConnectionKey,
@@ -67,16 +68,20 @@ pub struct NewCredential {
     pub lifetime_days: Option<i64>,
 }
 
+/// A credential as lists show it: never its secret. Times are Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Credential))]
 pub struct CredentialInfo {
     pub id: i64,
     pub kind: Kind,
+    /// The user it acts as.
     pub user_id: i64,
     pub user_email: String,
     pub label: String,
     pub scope: Scope,
     pub last_four: String,
     pub created_at: i64,
+    /// Absent: never expires.
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,

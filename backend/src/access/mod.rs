@@ -16,6 +16,7 @@ use crate::{Error, Result, users::User};
 
 /// What a credential may do: `read` reads; `write` reads and changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     Read,

@@ -2,7 +2,7 @@
 //! paged with an opaque cursor.
 
 use axum::{Json, extract::State, http::StatusCode};
-use backend::audit::{self, Filter, Outcome};
+use backend::audit::{self, Entry, Filter, Outcome};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,26 +36,9 @@ pub struct AuditQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
-    pub items: Vec<AuditEntry>,
+    pub items: Vec<Entry>,
     /// Absent on the last page.
     pub next_cursor: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub id: i64,
-    /// Unix seconds.
-    pub at: i64,
-    pub actor: String,
-    /// The credential used, e.g. `connection_key:3`; absent for panel sessions.
-    pub credential: Option<String>,
-    pub action: String,
-    pub target: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    /// `success`, `failure` or `denied`.
-    pub outcome: String,
-    pub details: String,
 }
 
 /// The audit log (owners and admins).
@@ -93,22 +76,7 @@ pub async fn list(
         entries.truncate(per_page as usize);
         encode_cursor(entries.last().map_or(0, |e| e.id))
     });
-    let items = entries
-        .into_iter()
-        .map(|e| AuditEntry {
-            id: e.id,
-            at: e.at,
-            actor: e.actor,
-            credential: e.credential,
-            action: e.action,
-            target: e.target,
-            ip: e.ip,
-            user_agent: e.user_agent,
-            outcome: e.outcome,
-            details: e.details,
-        })
-        .collect();
-    Ok(Json(AuditPage { items, next_cursor }))
+    Ok(Json(AuditPage { items: entries, next_cursor }))
 }
 
 fn encode_cursor(id: i64) -> String {

@@ -20,41 +20,8 @@ use super::{
 use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
-pub struct Key {
-    pub id: i64,
-    pub label: String,
-    /// `read` or `write`.
-    pub scope: &'static str,
-    /// The email of the user the key acts as.
-    pub acts_as: String,
-    pub last_four: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub last_used_ip: Option<String>,
-}
-
-impl From<CredentialInfo> for Key {
-    fn from(c: CredentialInfo) -> Key {
-        Key {
-            id: c.id,
-            label: c.label,
-            scope: c.scope.as_str(),
-            acts_as: c.user_email,
-            last_four: c.last_four,
-            created_at: c.created_at,
-            expires_at: c.expires_at,
-            revoked_at: c.revoked_at,
-            last_used_at: c.last_used_at,
-            last_used_ip: c.last_used_ip,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct KeyList {
-    pub items: Vec<Key>,
+    pub items: Vec<CredentialInfo>,
 }
 
 /// The shop's connection keys, newest first (revoked ones for 30 days).
@@ -63,7 +30,7 @@ pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenti
     if !caller.user.role.manages_store() {
         return Err(backend::Error::Forbidden.into());
     }
-    let items = credentials::list(&state.db, Kind::ConnectionKey, None).await?.into_iter().map(Key::from).collect();
+    let items = credentials::list(&state.db, Kind::ConnectionKey, None).await?;
     Ok(Json(KeyList { items }))
 }
 
@@ -82,7 +49,7 @@ pub struct NewKey {
 pub struct CreatedKey {
     /// The key itself: shown this once, never again.
     pub secret: String,
-    pub key: Key,
+    pub key: CredentialInfo,
 }
 
 /// Creates a connection key acting as the caller.
@@ -105,7 +72,7 @@ pub async fn create(
         lifetime_days: new.expires_days,
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { secret: issued.secret, key: issued.info.into() })))
+    Ok((StatusCode::CREATED, Json(CreatedKey { secret: issued.secret, key: issued.info })))
 }
 
 /// Revokes a connection key: it answers `key_revoked` from now on.

@@ -77,15 +77,10 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub job_workers: usize,
     pub public_url: Option<&'static str>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { job_workers: 0, public_url: None }
-    }
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
