@@ -116,33 +116,13 @@ pub fn SecurityPage() -> impl IntoView {
                         <textarea id="trusted_proxies" name="settings[trusted_proxies]" rows="3" spellcheck="false" aria-describedby="trusted_proxies-hint">{s.trusted_proxies.clone()}</textarea>
                         <p class="hint" id="trusted_proxies-hint">"Their X-Forwarded-For and X-Forwarded-Proto are believed. Added to BACKROOM_TRUSTED_PROXIES."</p>
                     </div>
-                    <div class="field">
-                        <label for="timestamp_window_secs">"Timestamp window (seconds)"</label>
-                        <input id="timestamp_window_secs" name="settings[timestamp_window_secs]" type="number" min="30" max="3600" required value=s.timestamp_window_secs aria-describedby="timestamp_window_secs-hint"/>
-                        <p class="hint" id="timestamp_window_secs-hint">"How far a request's X-Backroom-Timestamp may be from this server's clock."</p>
-                    </div>
-                    <div class="field">
-                        <label for="rate_per_credential">"Rate limit per credential (requests per minute)"</label>
-                        <input id="rate_per_credential" name="settings[rate_per_credential]" type="number" min="1" max="1000000" required value=s.rate_per_credential/>
-                    </div>
-                    <div class="field">
-                        <label for="rate_per_ip">"Rate limit per IP address (requests per minute)"</label>
-                        <input id="rate_per_ip" name="settings[rate_per_ip]" type="number" min="1" max="1000000" required value=s.rate_per_ip/>
-                    </div>
+                    <NumberField name="timestamp_window_secs" label="Timestamp window (seconds)" min=30 max=3600 value=s.timestamp_window_secs hint="How far a request's X-Backroom-Timestamp may be from this server's clock."/>
+                    <NumberField name="rate_per_credential" label="Rate limit per credential (requests per minute)" min=1 max=1000000 value=s.rate_per_credential/>
+                    <NumberField name="rate_per_ip" label="Rate limit per IP address (requests per minute)" min=1 max=1000000 value=s.rate_per_ip/>
                     <p class="hint field-hint">"Rate limits are counted by each instance of Backroom: with N instances behind a load balancer, a client may get up to N times the limit."</p>
-                    <div class="field">
-                        <label for="lockout_failures">"Failed authentications before a lockout"</label>
-                        <input id="lockout_failures" name="settings[lockout_failures]" type="number" min="3" max="1000" required value=s.lockout_failures/>
-                    </div>
-                    <div class="field">
-                        <label for="lockout_window_secs">"Lockout window (seconds)"</label>
-                        <input id="lockout_window_secs" name="settings[lockout_window_secs]" type="number" min="60" max="86400" required value=s.lockout_window_secs aria-describedby="lockout_window_secs-hint"/>
-                        <p class="hint" id="lockout_window_secs-hint">"Failures are counted over this long, and an address that reaches the limit waits this long."</p>
-                    </div>
-                    <div class="field">
-                        <label for="audit_retention_days">"Keep the audit log for (days)"</label>
-                        <input id="audit_retention_days" name="settings[audit_retention_days]" type="number" min="30" max="3650" required value=s.audit_retention_days/>
-                    </div>
+                    <NumberField name="lockout_failures" label="Failed authentications before a lockout" min=3 max=1000 value=s.lockout_failures/>
+                    <NumberField name="lockout_window_secs" label="Lockout window (seconds)" min=60 max=86400 value=s.lockout_window_secs hint="Failures are counted over this long, and an address that reaches the limit waits this long."/>
+                    <NumberField name="audit_retention_days" label="Keep the audit log for (days)" min=30 max=3650 value=s.audit_retention_days/>
                     <div class="field checkbox">
                         <input id="dev_mode" name="settings[dev_mode]" type="checkbox" checked=s.dev_mode.is_some()/>
                         <label for="dev_mode">"Dev mode"</label>
@@ -154,5 +134,26 @@ pub fn SecurityPage() -> impl IntoView {
         }}/>
         {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || saved().then(|| view! { <p class="success" role="status">"Saved."</p> })}
+    }
+}
+
+/// A number in the form, with its label and, when given, a hint tied to it.
+#[component]
+fn NumberField(
+    name: &'static str,
+    label: &'static str,
+    min: i64,
+    max: i64,
+    value: i64,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <input id=name name=format!("settings[{name}]") type="number" min=min max=max required value=value
+                aria-describedby=hint.map(|_| hint_id.clone())/>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+        </div>
     }
 }

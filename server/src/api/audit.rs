@@ -23,12 +23,14 @@ pub struct AuditQuery {
     /// An action or its beginning, e.g. `key.` for every connection-key event.
     pub action: Option<String>,
     /// `success`, `failure` or `denied`.
+    #[param(pattern = "^(success|failure|denied)?$")]
     pub outcome: Option<String>,
     /// Unix seconds, inclusive.
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub to: Option<i64>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -65,7 +67,7 @@ pub async fn list(
                 .ok_or_else(|| bad("invalid_query", "outcome must be success, failure or denied"))?,
         ),
     };
-    let before_id = query.cursor.as_deref().map(decode_cursor).transpose().map_err(|()| bad("invalid_cursor", "the cursor is not one we gave out"))?;
+    let before_id = query.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose().map_err(|()| bad("invalid_cursor", "the cursor is not one we gave out"))?;
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 200);
     if too_long(&query.actor) || too_long(&query.action) {
         return Err(bad("invalid_query", "actor and action filters are at most 200 characters"));

@@ -37,12 +37,27 @@ pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenti
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
-    /// 1 to 80 characters.
+    /// 1 to 80 characters, not all blank, no control characters.
+    #[schema(min_length = 1, max_length = 80, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*\S[^\u0000-\u001f\u007f-\u009f]*$")]
     pub label: String,
     /// `read` (the default) or `write`.
-    pub scope: Option<String>,
-    /// 1 to 3650; absent: never expires.
+    pub scope: Option<Scope>,
+    /// Days until it expires, 1 to 3650; absent: never.
+    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub expires_days: Option<i64>,
+}
+
+/// JSON Schema counts `30.0` as an integer, so it is read as 30; `30.5` is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!("{number} is not a whole number of days"))),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,7 +75,7 @@ pub async fn create(
     ClientAddress(ip): ClientAddress,
     ApiJson(new): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    let scope = new.scope.as_deref().unwrap_or("read").parse::<Scope>()?;
+    let scope = new.scope.unwrap_or(Scope::Read);
     // A key never gets more than the credential that made it.
     if !caller.scope.allows(scope) {
         return Err(backend::access::Denied::InsufficientScope { needed: scope }.into());

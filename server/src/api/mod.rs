@@ -114,7 +114,9 @@ fn document_guards(doc: &mut openapi::OpenApi, authenticated: bool) {
     ];
     for item in doc.paths.paths.values_mut() {
         for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            for (status, description) in &errors {
+            let body_errors = [("415", "`unsupported_media_type`: the body must be JSON"), ("422", "`invalid`: the body's values are not acceptable")];
+            let with_body = operation.request_body.is_some().then_some(body_errors.iter()).into_iter().flatten();
+            for (status, description) in errors.iter().chain(with_body) {
                 let response = Response::builder()
                     .description(*description)
                     .content("application/json", Content::new(Some(openapi::Ref::from_schema_name("ErrorBody"))))
