@@ -5,8 +5,9 @@ use leptos_router::{components::{A, Outlet, Redirect}};
 
 use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
-/// Every area of the product, in the navigation's order: (path, label).
-pub const AREAS: [(&str, &str); 10] = [
+/// The areas every role sees, in the navigation's order: (path, label). Owners and
+/// admins also see Security, the audit log and background jobs; owners, Users.
+pub const AREAS: [(&str, &str); 8] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
     ("/admin/products", "Products"),
@@ -14,8 +15,6 @@ pub const AREAS: [(&str, &str); 10] = [
     ("/admin/whatsapp", "WhatsApp"),
     ("/admin/accounting", "Accounting"),
     ("/admin/access", "Access & keys"),
-    ("/admin/security", "Security"),
-    ("/admin/audit", "Audit log"),
     ("/admin/settings", "Settings"),
 ];
 
@@ -63,6 +62,10 @@ pub fn PanelLayout() -> impl IntoView {
                             let user: Option<CurrentUser> = signed_in().await;
                             let (users, store) = user.map_or((false, false), |u| (u.manages_users, u.manages_store));
                             view! {
+                                {store.then(|| view! {
+                                    <li><A href="/admin/security">"Security"</A></li>
+                                    <li><A href="/admin/audit">"Audit log"</A></li>
+                                }.into_any())}
                                 {users.then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
                                 {store.then(|| view! { <li><A href="/admin/jobs">"Background jobs"</A></li> })}
                             }

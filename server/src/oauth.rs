@@ -50,7 +50,7 @@ async fn authorize_page(
         return Redirect::to(&format!("/admin/login?next={next}")).into_response();
     };
     let store = backend::settings::get(&state.db).await.map(|s| s.name).unwrap_or_default();
-    consent_page(&store, &request, &params, &user).into_response()
+    consent_page(&store, &request, &params, &user)
 }
 
 #[derive(Deserialize)]
@@ -204,7 +204,7 @@ fn internal(e: backend::Error) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, page("Something went wrong", "<p>Please try again in a moment.</p>")).into_response()
 }
 
-fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &AuthorizeParams, user: &User) -> Html<String> {
+fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &AuthorizeParams, user: &User) -> Response {
     let hidden = [
         ("response_type", params.response_type.as_deref()),
         ("client_id", params.client_id.as_deref()),
@@ -236,15 +236,18 @@ fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &Aut
     page(&format!("Allow {}?", request.client.name), &body)
 }
 
-/// A small page in the panel's style, for the OAuth flow.
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
+/// A small page in the panel's style, for the OAuth flow. Never shown inside another
+/// site's frame, where a hidden "Allow" button could be clicked for the person.
+fn page(title: &str, body: &str) -> Response {
+    let headers = [(header::X_FRAME_OPTIONS, "DENY"), (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'")];
+    (headers, Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\">\
          <title>{t} · Backroom</title><link rel=\"stylesheet\" href=\"/pkg/backroom.css\"></head>\
          <body><main class=\"auth-page\"><div class=\"card\"><h1>{t}</h1>{body}</div></main></body></html>",
         t = escape(title)
-    ))
+    )))
+        .into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -38,6 +38,7 @@ fn consent_fields(html: &str) -> Vec<(String, String)> {
 async fn consent(app: &TestApp, browser: &reqwest::Client, authorize_url: &str, decision: &str) -> Vec<(String, String)> {
     let page = browser.get(authorize_url).send().await.unwrap();
     assert_status(&page, StatusCode::OK);
+    assert_eq!(page.headers()["content-security-policy"], "frame-ancestors 'none'", "no clickjacking of Allow");
     let html = page.text().await.unwrap();
     assert!(html.contains("Cartman &lt;mobile&gt;") && html.contains("see and change"), "the page names the app (escaped) and the scope: {html}");
     let mut fields = consent_fields(&html);
