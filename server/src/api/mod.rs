@@ -9,6 +9,7 @@ pub mod connection;
 pub mod error;
 pub mod guard;
 pub mod keys;
+pub mod orders;
 pub mod rate_limit;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use crate::AppState;
         (name = "connection", description = "Discovery, identity and the connection test"),
         (name = "audit", description = "The audit log"),
         (name = "keys", description = "Connection keys"),
+        (name = "orders", description = "Orders, their details, refunds and notes"),
     )
 )]
 struct ApiDoc;
@@ -67,7 +69,9 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(connection::status))
         .routes(routes!(audit::list))
         .routes(routes!(keys::list, keys::create))
-        .routes(routes!(keys::revoke));
+        .routes(routes!(keys::revoke))
+        .routes(routes!(orders::list))
+        .routes(routes!(orders::get));
     document_guards(authenticated.get_openapi_mut(), true);
     let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
     document_guards(public.get_openapi_mut(), false);

@@ -1,5 +1,8 @@
-//! Orders as WooCommerce models them. This part holds the statuses; the order services
-//! come with the orders capability.
+//! Orders as WooCommerce models them: their statuses, the list with its filters and
+//! cursor pages, and the whole of one order.
+
+pub mod detail;
+pub mod list;
 
 use std::str::FromStr;
 
@@ -8,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum OrderStatus {
     Pending,

@@ -1,0 +1,258 @@
+//! The orders list: filters (statuses, a date range, a customer, a search), sorting by
+//! date or total, and pages of at most [`MAX_PER_PAGE`] reached through a cursor. The
+//! cursor is the sort key of the last row, so new orders arriving do not shift the pages
+//! a person is reading; it is signed, so a tampered one is refused rather than obeyed.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::OrderStatus;
+use crate::{Error, Result, access::secret::SecretHasher, db::Db};
+
+pub const MAX_PER_PAGE: i64 = 100;
+pub const DEFAULT_PER_PAGE: i64 = 25;
+/// Longer searches are refused: nobody types more to find an order.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Date,
+    Total,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub statuses: Vec<OrderStatus>,
+    /// Unix seconds, inclusive.
+    pub after: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub before: Option<i64>,
+    pub customer_id: Option<i64>,
+    /// An order number, an email address, a phone number or part of a name.
+    pub search: Option<String>,
+    pub sort: SortBy,
+    pub ascending: bool,
+    pub per_page: i64,
+    /// Where the previous page ended, as [`Page::next_cursor`] gave it.
+    pub cursor: Option<String>,
+}
+
+/// One row of the list: what a list screen shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = OrderRow))]
+pub struct OrderRow {
+    pub id: i64,
+    pub number: String,
+    pub status: OrderStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub customer_name: String,
+    pub email: String,
+    /// Minor units (kuruş, cents) of `currency`.
+    pub total: i64,
+    pub currency: String,
+    pub items_count: i64,
+    pub payment_method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub rows: Vec<OrderRow>,
+    /// Absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What a search looks for, decided by its shape.
+#[derive(Debug, PartialEq, Eq)]
+enum Search {
+    Number(String),
+    Email(String),
+    Phone(String),
+    Name(String),
+}
+
+/// `#1042` or up to 8 digits: an order number; with `@`: an email; digits with spaces,
+/// `+`, `-`, brackets or a leading 0: a phone; anything else: part of a name.
+fn classify(search: &str) -> Search {
+    let text = search.trim();
+    let all_digits = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if let Some(number) = text.strip_prefix('#').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+        Search::Number(number.to_owned())
+    } else if text.contains('@') {
+        Search::Email(text.to_lowercase())
+    } else if all_digits && text.len() <= 8 && !text.starts_with('0') {
+        Search::Number(text.to_owned())
+    } else if digits.len() >= 7 && text.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+        Search::Phone(digits)
+    } else {
+        Search::Name(text.to_owned())
+    }
+}
+
+pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Page> {
+    if !(1..=MAX_PER_PAGE).contains(&filter.per_page) {
+        return Err(Error::invalid(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
+    }
+    let search = match filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > MAX_SEARCH_CHARS => {
+            return Err(Error::invalid(format!("the search is at most {MAX_SEARCH_CHARS} characters")));
+        }
+        Some(s) => Some(classify(s)),
+        None => None,
+    };
+    let after_key = filter.cursor.as_deref().map(|c| decode_cursor(hasher, c, filter)).transpose()?;
+
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let param = |binds: &mut Vec<Bind>, value: Bind| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter.statuses.iter().map(|s| param(&mut binds, Bind::Text(s.as_str().to_owned()))).collect();
+        conditions.push(format!("status IN ({})", list.join(", ")));
+    }
+    if let Some(after) = filter.after {
+        conditions.push(format!("created_at >= {}", param(&mut binds, Bind::Int(after))));
+    }
+    if let Some(before) = filter.before {
+        conditions.push(format!("created_at < {}", param(&mut binds, Bind::Int(before))));
+    }
+    if let Some(customer) = filter.customer_id {
+        conditions.push(format!("customer_id = {}", param(&mut binds, Bind::Int(customer))));
+    }
+    match search {
+        Some(Search::Number(n)) => conditions.push(format!("number = {}", param(&mut binds, Bind::Text(n)))),
+        Some(Search::Email(e)) => conditions.push(format!("billing_email = {}", param(&mut binds, Bind::Text(e)))),
+        Some(Search::Phone(digits)) => {
+            // Phones are stored as typed; compare their last digits.
+            let tail = digits[digits.len().saturating_sub(10)..].to_owned();
+            conditions.push(format!(
+                "REPLACE(REPLACE(REPLACE(billing_phone, ' ', ''), '-', ''), '+', '') LIKE {}",
+                param(&mut binds, Bind::Text(format!("%{tail}")))
+            ));
+        }
+        Some(Search::Name(name)) => {
+            // SQLite's LOWER folds ASCII letters only, PostgreSQL's every letter: fold the
+            // search the same way, so "şeyma" finds "Şeyma" where the database can.
+            let name = match db.backend() {
+                crate::db::Backend::Sqlite => name.to_ascii_lowercase(),
+                crate::db::Backend::Postgres => name.to_lowercase(),
+            };
+            let pattern = format!("%{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            conditions.push(format!(
+                "LOWER(billing_first_name || ' ' || billing_last_name) LIKE {} ESCAPE '\\'",
+                param(&mut binds, Bind::Text(pattern))
+            ));
+        }
+        None => {}
+    }
+    let key_column = match filter.sort {
+        SortBy::Date => "created_at",
+        SortBy::Total => "total",
+    };
+    let (direction, comparison) = if filter.ascending { ("ASC", ">") } else { ("DESC", "<") };
+    if let Some((key, id)) = after_key {
+        let (k, i) = (param(&mut binds, Bind::Int(key)), param(&mut binds, Bind::Int(id)));
+        conditions.push(format!("({key_column} {comparison} {k} OR ({key_column} = {k} AND id {comparison} {i}))"));
+    }
+    let limit = param(&mut binds, Bind::Int(filter.per_page + 1));
+    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!(
+        "SELECT id, number, status, created_at, billing_first_name, billing_last_name, billing_email, total, currency, \
+         items_count, payment_method_title FROM orders {clause} \
+         ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for bind in binds {
+        query = match bind {
+            Bind::Int(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+        };
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let mut rows: Vec<OrderRow> = rows
+        .iter()
+        .map(|r| {
+            let first: String = r.try_get("billing_first_name")?;
+            let last: String = r.try_get("billing_last_name")?;
+            Ok(OrderRow {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                status: r.try_get::<String, _>("status")?.parse()?,
+                created_at: r.try_get("created_at")?,
+                customer_name: format!("{first} {last}").trim().to_owned(),
+                email: r.try_get("billing_email")?,
+                total: r.try_get("total")?,
+                currency: r.try_get("currency")?,
+                items_count: r.try_get("items_count")?,
+                payment_method: r.try_get("payment_method_title")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
+        rows.truncate(filter.per_page as usize);
+        let last = rows.last().expect("a full page has a last row");
+        let key = match filter.sort {
+            SortBy::Date => last.created_at,
+            SortBy::Total => last.total,
+        };
+        encode_cursor(hasher, filter, key, last.id)
+    });
+    Ok(Page { rows, next_cursor })
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The sort it was made for, the last row's key and id, and a signature over them.
+fn encode_cursor(hasher: &SecretHasher, filter: &Filter, key: i64, id: i64) -> String {
+    let payload = format!("{}:{}:{key}:{id}", sort_name(filter), u8::from(filter.ascending));
+    let signature = &hasher.hash(&format!("orders-cursor:{payload}"))[..12];
+    URL_SAFE_NO_PAD.encode(format!("{payload}:{signature}"))
+}
+
+fn decode_cursor(hasher: &SecretHasher, cursor: &str, filter: &Filter) -> Result<(i64, i64)> {
+    let tampered = || Error::invalid("the cursor is not one we gave out for this sort order; start from the first page");
+    let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(tampered)?;
+    let (payload, signature) = text.rsplit_once(':').ok_or_else(tampered)?;
+    if hasher.hash(&format!("orders-cursor:{payload}"))[..12] != *signature {
+        return Err(tampered());
+    }
+    let parts: Vec<&str> = payload.split(':').collect();
+    match parts.as_slice() {
+        [sort, ascending, key, id] if *sort == sort_name(filter) && *ascending == u8::from(filter.ascending).to_string() => {
+            Ok((key.parse().map_err(|_| tampered())?, id.parse().map_err(|_| tampered())?))
+        }
+        _ => Err(tampered()),
+    }
+}
+
+fn sort_name(filter: &Filter) -> &'static str {
+    match filter.sort {
+        SortBy::Date => "date",
+        SortBy::Total => "total",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_is_read_by_its_shape() {
+        assert_eq!(classify("#1042"), Search::Number("1042".into()));
+        assert_eq!(classify("1042"), Search::Number("1042".into()));
+        assert_eq!(classify(" Ayse@Example.com "), Search::Email("ayse@example.com".into()));
+        assert_eq!(classify("+90 532 123 45 67"), Search::Phone("905321234567".into()));
+        assert_eq!(classify("05321234567"), Search::Phone("05321234567".into()));
+        assert_eq!(classify("Şeyma Çelik"), Search::Name("Şeyma Çelik".into()));
+    }
+}
