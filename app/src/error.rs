@@ -66,6 +66,7 @@ impl From<backend::Error> for PanelError {
         match e {
             E::Invalid(msg) => PanelError::Message(msg),
             E::Conflict(msg) => PanelError::Conflict(msg),
+            E::InvalidTransition { .. } => PanelError::Conflict(e.to_string()),
             E::BadCredentials => PanelError::BadCredentials,
             E::LockedOut { .. } => PanelError::LockedOut(e.to_string()),
             E::Forbidden => PanelError::Forbidden,

@@ -24,6 +24,10 @@ pub enum Error {
     /// The action conflicts with the current state (a duplicate, a finished first run).
     #[error("{0}")]
     Conflict(String),
+    /// An order cannot move from its status to the one asked for; `allowed` are the
+    /// statuses it can move to by hand.
+    #[error("an order cannot go from {from} to {to}; from {from} it can go to: {}", if allowed.is_empty() { "nothing (a refunded order stays refunded)".to_owned() } else { allowed.join(", ") })]
+    InvalidTransition { from: String, to: String, allowed: Vec<String> },
     /// Something went wrong on our side; the details go to the log only.
     #[error("internal error")]
     Internal(#[source] InternalError),

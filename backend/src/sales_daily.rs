@@ -64,15 +64,49 @@ pub struct SaleFacts<'a> {
 
 impl Accumulator {
     pub fn add_order(&mut self, tz: Tz, order: &SaleFacts<'_>) {
+        self.count_order(tz, order, 1);
+    }
+
+    /// Takes an order out again (its status stopped counting as a sale).
+    pub fn remove_order(&mut self, tz: Tz, order: &SaleFacts<'_>) {
+        self.count_order(tz, order, -1);
+    }
+
+    fn count_order(&mut self, tz: Tz, order: &SaleFacts<'_>, sign: i64) {
         if !counts_as_sale(order.status) {
             return;
         }
         let day = self.days.entry((local_day(order.created_at, tz), order.currency.to_owned())).or_default();
-        day.orders += 1;
-        day.items += order.items;
-        day.gross += order.total;
-        day.tax += order.tax;
-        day.shipping += order.shipping;
+        day.orders += sign;
+        day.items += sign * order.items;
+        day.gross += sign * order.total;
+        day.tax += sign * order.tax;
+        day.shipping += sign * order.shipping;
+    }
+
+    /// Adds these figures to the table's (in the caller's transaction): one upsert per
+    /// day touched, so a change to one order writes one or two rows.
+    pub async fn add_to_table(self, conn: &mut sqlx::AnyConnection) -> Result<()> {
+        for ((day, currency), t) in self.days {
+            sqlx::query(
+                "INSERT INTO sales_daily (day, currency, orders, items, gross, refunds, tax, shipping) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (day, currency) DO UPDATE SET \
+                 orders = sales_daily.orders + excluded.orders, items = sales_daily.items + excluded.items, \
+                 gross = sales_daily.gross + excluded.gross, refunds = sales_daily.refunds + excluded.refunds, \
+                 tax = sales_daily.tax + excluded.tax, shipping = sales_daily.shipping + excluded.shipping",
+            )
+            .bind(day.to_string())
+            .bind(currency)
+            .bind(t.orders)
+            .bind(t.items)
+            .bind(t.gross)
+            .bind(t.refunds)
+            .bind(t.tax)
+            .bind(t.shipping)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
     }
 
     pub fn add_refund(&mut self, tz: Tz, created_at: i64, currency: &str, amount: i64) {

@@ -43,6 +43,11 @@ impl Role {
         self == Role::Owner
     }
 
+    /// Who may change orders: their status, notes and refunds.
+    pub fn manages_orders(self) -> bool {
+        self >= Role::Manager
+    }
+
     /// Who may change the store's settings and see background jobs.
     pub fn manages_store(self) -> bool {
         self >= Role::Admin

@@ -174,7 +174,195 @@ async fn bad_list_queries_get_their_error_codes(engine: Engine) {
     app.stop().await;
 }
 
+async fn sales_table(app: &TestApp) -> Vec<(String, String, i64, i64, i64, i64)> {
+    sqlx::query_as("SELECT day, currency, orders, items, gross, refunds FROM sales_daily WHERE orders <> 0 OR gross <> 0 OR refunds <> 0 ORDER BY day, currency")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn status_changes_follow_the_policy_and_leave_a_trail(engine: Engine) {
+    let (app, read) = shop_with_orders(engine).await;
+    let write = app.key(Scope::Write).await;
+    let id = count(&app, "SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
+    let patch = |key: &str, id: i64, body: Value| app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), key).json(&body).send();
+    assert_status(&patch(&write, id, serde_json::json!({ "status": "processing" })).await.unwrap(), StatusCode::OK);
+
+    let response = patch(&write, id, serde_json::json!({ "status": "completed" })).await.unwrap();
+    assert_status(&response, StatusCode::OK);
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(order["status"], "completed");
+    assert!(order["completed_at"].as_i64().is_some());
+    let note = order["notes"].as_array().unwrap().last().unwrap()["body"].as_str().unwrap().to_owned();
+    assert!(note.starts_with("Status changed from Processing to Shipped / completed by owner@shop.example"), "{note}");
+
+    // Reopening a completed order needs a reason, which is kept.
+    let (status, code) = error_code(patch(&write, id, serde_json::json!({ "status": "processing" })).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    let reopened: Value = patch(&write, id, serde_json::json!({ "status": "processing", "reason": "Kargo geri döndü" })).await.unwrap().json().await.unwrap();
+    assert!(reopened["notes"].as_array().unwrap().last().unwrap()["body"].as_str().unwrap().ends_with("Reason: Kargo geri döndü"));
+
+    // Not allowed: the answer names where the order can go.
+    let response = patch(&write, id, serde_json::json!({ "status": "refunded" })).await.unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_transition");
+    assert!(body["error"]["message"].as_str().unwrap().ends_with("it can go to: completed, on-hold, cancelled"), "{body}");
+    for (body, expected) in [
+        (serde_json::json!({ "status": "shipped" }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "status": "completed", "total": 1 }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({}), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+    ] {
+        let (status, code) = error_code(patch(&write, id, body.clone()).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), expected, "{body}");
+    }
+    let (status, code) = error_code(patch(&read, id, serde_json::json!({ "status": "completed" })).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "insufficient_scope"));
+    let (status, code) = error_code(patch(&write, 99_999_999, serde_json::json!({ "status": "completed" })).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+
+    // Every change left an event for later work and an audit entry naming the key.
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 3);
+    let audited = count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'order.status_changed' AND target LIKE 'order:{id} %' AND credential LIKE 'connection_key:%'")).await;
+    assert_eq!(audited, 3);
+
+    // The daily sales follow each change, exactly as a rebuild from the orders says: a
+    // pending order that is paid becomes a sale; a sale cancelled stops being one.
+    let other = count(&app, "SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
+    let before = sales_table(&app).await;
+    assert_status(&patch(&write, other, serde_json::json!({ "status": "processing" })).await.unwrap(), StatusCode::OK);
+    let paid = sales_table(&app).await;
+    assert_ne!(before, paid);
+    assert_status(&patch(&write, other, serde_json::json!({ "status": "cancelled" })).await.unwrap(), StatusCode::OK);
+    assert_eq!(sales_table(&app).await, before);
+    assert_status(&patch(&write, other, serde_json::json!({ "status": "processing", "reason": "paid after all" })).await.unwrap(), StatusCode::OK);
+    let after = sales_table(&app).await;
+    assert_eq!(after, paid);
+    backend::sales_daily::rebuild(&app.db, chrono_tz::Europe::Istanbul).await.unwrap();
+    assert_eq!(sales_table(&app).await, after, "kept in step with each change");
+    app.stop().await;
+}
+
+/// A completed order with at least two lines and nothing refunded yet.
+async fn refundable_order(app: &TestApp, key: &str, skip: i64) -> Value {
+    let id = count(app, &format!(
+        "SELECT id FROM orders o WHERE status = 'completed' AND refunded_total = 0 \
+         AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) >= 2 ORDER BY id LIMIT 1 OFFSET {skip}"
+    ))
+    .await;
+    get_json(app, key, &format!("/api/v1/orders/{id}")).await
+}
+
+async fn refunds_per_line_and_in_full_never_exceed_what_was_paid(engine: Engine) {
+    let (app, _) = shop_with_orders(engine).await;
+    let key = app.key(Scope::Write).await;
+    let order = refundable_order(&app, &key, 0).await;
+    let id = order["id"].as_i64().unwrap();
+    let total = order["totals"]["total"].as_i64().unwrap();
+    let line = &order["items"][0];
+    let (line_id, quantity) = (line["id"].as_i64().unwrap(), line["quantity"].as_i64().unwrap());
+    let unit = (line["total"].as_i64().unwrap() + line["total_tax"].as_i64().unwrap()) / quantity;
+    // The line's product (or variation) keeps 10 in stock.
+    let (table, stocked) = match line["variation_id"].as_i64() {
+        Some(variation) => ("product_variations", variation),
+        None => ("products", line["product_id"].as_i64().unwrap()),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET manage_stock = 1, stock_quantity = 10 WHERE id = {stocked}")))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let stock_sql = format!("SELECT stock_quantity FROM {table} WHERE id = {stocked}");
+    let refunds_url = format!("/api/v1/orders/{id}/refunds");
+    let post = |body: Value, idempotency: Option<&str>| {
+        let mut request = app.api(Method::POST, &refunds_url, &key).json(&body);
+        if let Some(k) = idempotency {
+            request = request.header("idempotency-key", k);
+        }
+        request.send()
+    };
+
+    let one_item = serde_json::json!({ "lines": [{ "line_id": line_id, "quantity": 1, "amount": unit }], "reason": "Kırık geldi", "restock": true });
+    let response = post(one_item.clone(), Some("refund-1")).await.unwrap();
+    assert_status(&response, StatusCode::CREATED);
+    let refund: Value = response.json().await.unwrap();
+    assert_eq!((refund["amount"].as_i64(), refund["lines"][0]["quantity"].as_i64()), (Some(unit), Some(1)));
+    assert_eq!(refund["reason"], "Kırık geldi");
+    // A retry with the same key is the same refund, not a second one.
+    let retry = post(one_item.clone(), Some("refund-1")).await.unwrap();
+    assert_status(&retry, StatusCode::OK);
+    assert_eq!(retry.json::<Value>().await.unwrap()["id"], refund["id"]);
+    let (status, code) = error_code(post(serde_json::json!({ "amount": 1, "restock": false }), Some("refund-1")).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 1);
+    assert_eq!(count(&app, &stock_sql).await, 11, "the item went back in stock, once");
+
+    let other_order_line = count(&app, &format!("SELECT MIN(id) FROM order_items WHERE order_id <> {id}")).await;
+    for (body, expected) in [
+        (serde_json::json!({ "amount": -5, "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "amount": 0, "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "amount": 100 }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "amount": 100, "restock": false, "refund_everything": true }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "amount": total, "restock": false }), (StatusCode::CONFLICT, "conflict")),
+        (serde_json::json!({ "lines": [{ "line_id": other_order_line, "quantity": 1, "amount": 1 }], "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "lines": [{ "line_id": line_id, "quantity": quantity, "amount": 1 }], "restock": false }), (StatusCode::CONFLICT, "conflict")),
+        (serde_json::json!({ "lines": [{ "line_id": line_id, "quantity": 0, "amount": unit * quantity }], "restock": false }), (StatusCode::CONFLICT, "conflict")),
+        (serde_json::json!({ "lines": [{ "line_id": line_id, "quantity": -1, "amount": 1 }], "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "amount": 3, "lines": [{ "line_id": line_id, "quantity": 0, "amount": 1 }], "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+    ] {
+        let (status, code) = error_code(post(body.clone(), None).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), expected, "{body}");
+    }
+
+    // The rest in full: the order becomes refunded, and then nothing more can go.
+    let remaining = total - unit;
+    let response = post(serde_json::json!({ "amount": remaining, "restock": false, "reason": "İade" }), None).await.unwrap();
+    assert_status(&response, StatusCode::CREATED);
+    let order = get_json(&app, &key, &format!("/api/v1/orders/{id}")).await;
+    assert_eq!(order["status"], "refunded");
+    assert_eq!(order["totals"]["refunded_total"].as_i64(), Some(total));
+    assert_eq!(order["refunds"].as_array().unwrap().len(), 2);
+    let listed = get_json(&app, &key, &refunds_url).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    let (status, code) = error_code(post(serde_json::json!({ "amount": 1, "restock": false }), None).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.refunded'")).await, 2);
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 1);
+
+    let kept = sales_table(&app).await;
+    backend::sales_daily::rebuild(&app.db, chrono_tz::Europe::Istanbul).await.unwrap();
+    assert_eq!(sales_table(&app).await, kept, "refunds count on their day, as a rebuild says");
+    app.stop().await;
+}
+
+async fn refunds_racing_for_the_last_lira_never_refund_more_than_was_paid(engine: Engine) {
+    let (app, _) = shop_with_orders(engine).await;
+    let key = app.key(Scope::Write).await;
+    let order = refundable_order(&app, &key, 1).await;
+    let id = order["id"].as_i64().unwrap();
+    let total = order["totals"]["total"].as_i64().unwrap();
+    // Eight refunds of more than half the order, all at once: one fits.
+    let url = app.url(&format!("/api/v1/orders/{id}/refunds"));
+    let attempts = (0..8).map(|_| {
+        app.client
+            .post(&url)
+            .bearer_auth(&key)
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
+            .json(&serde_json::json!({ "amount": total / 2 + 1, "restock": false }))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts).await.into_iter().map(|r| r.unwrap().status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+    let refunded = count(&app, &format!("SELECT refunded_total FROM orders WHERE id = {id}")).await;
+    assert_eq!(refunded, total / 2 + 1);
+    assert_eq!(count(&app, &format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = {id}")).await, refunded);
+    app.stop().await;
+}
+
 on_both_databases!(
+    refunds_per_line_and_in_full_never_exceed_what_was_paid,
+    refunds_racing_for_the_last_lira_never_refund_more_than_was_paid,
+    status_changes_follow_the_policy_and_leave_a_trail,
     the_list_pages_through_every_order_newest_first,
     filters_and_sorting_match_the_database,
     one_order_comes_whole_with_its_panel_link,

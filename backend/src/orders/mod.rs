@@ -3,6 +3,8 @@
 
 pub mod detail;
 pub mod list;
+pub mod refunds;
+pub mod status;
 
 use std::str::FromStr;
 

@@ -77,6 +77,7 @@ impl From<backend::Error> for ApiError {
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            E::InvalidTransition { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string()),
             E::Internal(source) => {
                 tracing::error!(error = %source, "API request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")

@@ -71,7 +71,8 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::revoke))
         .routes(routes!(orders::list))
-        .routes(routes!(orders::get));
+        .routes(routes!(orders::get, orders::change_status))
+        .routes(routes!(orders::refunds, orders::refund));
     document_guards(authenticated.get_openapi_mut(), true);
     let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
     document_guards(public.get_openapi_mut(), false);

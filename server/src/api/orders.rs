@@ -4,20 +4,22 @@
 use axum::{
     Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
 };
 use backend::orders::{
     OrderStatus,
-    detail::{self, Order},
+    detail::{self, Order, Refund},
     list::{self, Filter, OrderRow, SortBy},
+    refunds::{self, NewRefund},
+    status,
 };
 use chrono::{NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    error::{ApiError, ApiQuery},
-    guard::Authenticated,
+    error::{ApiError, ApiJson, ApiQuery},
+    guard::{Authenticated, ClientAddress},
 };
 use crate::AppState;
 
@@ -115,6 +117,74 @@ pub struct OrderDetail {
     pub order: Order,
     /// The order's page in the panel.
     pub admin_url: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// The new status; `refunded` is reached through a refund, not here.
+    pub status: OrderStatus,
+    /// Needed to reopen a completed or cancelled order; kept in the order's notes.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Changes an order's status under the transition policy. Each change adds a system
+/// note, an audit entry and an `order.status_changed` event.
+#[utoipa::path(patch, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path)), request_body = StatusChange,
+    responses((status = 200, body = OrderDetail), (status = 404, body = super::error::ErrorBody, description = "`not_found`"),
+        (status = 409, body = super::error::ErrorBody, description = "`invalid_transition` (the message lists the allowed next statuses) or `conflict` (changed meanwhile)")))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddress(ip): ClientAddress,
+    Path(id): Path<i64>,
+    ApiJson(change): ApiJson<StatusChange>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let tz = backend::settings::get(&state.db).await?.tz();
+    let credential = caller.credential_ref();
+    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    status::change(&state.db, tz, actor, id, change.status, change.reason.as_deref()).await?;
+    get(State(state), Authenticated(caller), Path(id)).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefundList {
+    pub items: Vec<Refund>,
+}
+
+/// The order's refunds, oldest first.
+#[utoipa::path(get, path = "/orders/{id}/refunds", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = RefundList), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
+pub async fn refunds(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<RefundList>, ApiError> {
+    Ok(Json(RefundList { items: detail::get(&state.db, id).await?.refunds }))
+}
+
+/// Refunds an amount, or lines (quantity and amount each), never more than remains
+/// refundable. Send an `Idempotency-Key` header: a retry with the same key and body gets
+/// the same refund (200) instead of a second one; the same key with another body, 409.
+#[utoipa::path(post, path = "/orders/{id}/refunds", tag = "orders", request_body = NewRefund,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = Refund, description = "Refunded"), (status = 200, body = Refund, description = "Already refunded under this Idempotency-Key"),
+        (status = 404, body = super::error::ErrorBody, description = "`not_found`"),
+        (status = 409, body = super::error::ErrorBody, description = "`conflict`: more than remains refundable, or an order that cannot be refunded")))]
+pub async fn refund(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddress(ip): ClientAddress,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(new): ApiJson<NewRefund>,
+) -> Result<(StatusCode, Json<Refund>), ApiError> {
+    let keys: Vec<&str> = headers.get_all("idempotency-key").iter().filter_map(|v| v.to_str().ok()).collect();
+    if keys.len() > 1 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send one Idempotency-Key header"));
+    }
+    let tz = backend::settings::get(&state.db).await?.tz();
+    let credential = caller.credential_ref();
+    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let done = refunds::refund(&state.db, tz, actor, id, &new, keys.first().copied()).await?;
+    Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
 }
 
 /// One order, whole.

@@ -1,0 +1,288 @@
+//! Refunds: of an amount, or per line (quantity and amount), with a reason and an
+//! explicit choice to restock. Never more than what remains refundable, per line and in
+//! total, tax included — also when two refunds race for the last lira: the order's row is
+//! locked first and its refunded total only moves under that lock. A refund asked for
+//! with an idempotency key is made once. The order's totals, the daily sales (on the day
+//! of the refund) and — when nothing is left — its status (`refunded`) follow in the same
+//! transaction, with a note, an event and an audit entry.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{OrderStatus, detail::Refund, status::Actor};
+use crate::{
+    Error, Result,
+    audit::{self, Event},
+    clock::now,
+    db::Db,
+    error::is_unique_violation,
+    money,
+    sales_daily::Accumulator,
+};
+
+/// A refund as asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRefund {
+    /// Minor units, tax included. With `lines`, it must equal their sum (or be left out).
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub lines: Vec<NewRefundLine>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    pub reason: String,
+    /// Put the refunded quantities back in stock. Required: there is no default.
+    pub restock: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRefundLine {
+    pub line_id: i64,
+    /// Items given back (0 for a price adjustment).
+    #[serde(default)]
+    pub quantity: i64,
+    /// Minor units, tax included.
+    pub amount: i64,
+}
+
+/// What a refund request produced: the refund, and whether it was made just now (or
+/// found, for a retried idempotency key).
+pub struct Refunded {
+    pub refund: Refund,
+    pub created: bool,
+}
+
+/// Statuses an order can be refunded in: it was paid.
+const REFUNDABLE: [OrderStatus; 3] = [OrderStatus::Processing, OrderStatus::OnHold, OrderStatus::Completed];
+pub const MAX_LINES: usize = 200;
+
+pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewRefund, idempotency_key: Option<&str>) -> Result<Refunded> {
+    if !actor.user.role.manages_orders() {
+        return Err(Error::Forbidden);
+    }
+    check_shape(new)?;
+    let request_hash = hex(&Sha256::digest(serde_json::to_vec(new).unwrap_or_default()));
+    if let Some(key) = idempotency_key {
+        if key.is_empty() || key.len() > 200 {
+            return Err(Error::invalid("the Idempotency-Key is 1 to 200 characters"));
+        }
+        if let Some(found) = find_by_key(db, order_id, key, &request_hash).await? {
+            return Ok(Refunded { refund: found, created: false });
+        }
+    }
+    let now = now();
+    let mut tx = db.pool().begin().await?;
+    // Take the order's row first: every refund of this order waits here for the others.
+    let locked = sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2").bind(now).bind(order_id).execute(&mut *tx).await?;
+    if locked.rows_affected() == 0 {
+        return Err(Error::NotFound);
+    }
+    let order = sqlx::query("SELECT number, status, currency, total, refunded_total FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let status: OrderStatus = order.try_get::<String, _>("status")?.parse()?;
+    let currency: String = order.try_get("currency")?;
+    let remaining = order.try_get::<i64, _>("total")? - order.try_get::<i64, _>("refunded_total")?;
+    if !REFUNDABLE.contains(&status) {
+        return Err(Error::Conflict(format!("an order that is {} cannot be refunded", status.label().to_lowercase())));
+    }
+    let lines = line_amounts(&mut tx, order_id, &new.lines).await?;
+    let amount = new.amount.unwrap_or_else(|| new.lines.iter().map(|l| l.amount).sum());
+    if amount > remaining {
+        return Err(Error::Conflict(format!(
+            "only {} remains refundable on this order",
+            money::format(remaining, &currency, "en")
+        )));
+    }
+    let refund_id: i64 = sqlx::query_scalar(
+        "INSERT INTO refunds (order_id, amount, reason, restock, refunded_by, created_at, idempotency_key, request_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(order_id)
+    .bind(amount)
+    .bind(new.reason.trim())
+    .bind(i64::from(new.restock))
+    .bind(actor.user.id)
+    .bind(now)
+    .bind(idempotency_key)
+    .bind(&request_hash)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { Error::Conflict("this Idempotency-Key is being used by another refund right now".into()) } else { e.into() })?;
+    for (line, item) in new.lines.iter().zip(&lines) {
+        let tax = if item.total_with_tax == 0 { 0 } else { line.amount * item.tax / item.total_with_tax };
+        sqlx::query("INSERT INTO refund_lines (refund_id, order_item_id, quantity, amount, tax) VALUES ($1, $2, $3, $4, $5)")
+            .bind(refund_id)
+            .bind(line.line_id)
+            .bind(line.quantity)
+            .bind(line.amount)
+            .bind(tax)
+            .execute(&mut *tx)
+            .await?;
+        if new.restock && line.quantity > 0 {
+            restock(&mut tx, item, line.quantity, now).await?;
+        }
+    }
+    sqlx::query("UPDATE orders SET refunded_total = refunded_total + $1 WHERE id = $2").bind(amount).bind(order_id).execute(&mut *tx).await?;
+    let fully = amount == remaining;
+    if fully {
+        sqlx::query("UPDATE orders SET status = 'refunded' WHERE id = $1").bind(order_id).execute(&mut *tx).await?;
+    }
+    let shown = money::format(amount, &currency, "en");
+    let reason = if new.reason.trim().is_empty() { String::new() } else { format!(": {}", new.reason.trim()) };
+    let note = format!("Refunded {shown} by {}{reason}.{}", actor.user.email, if fully { " The order is fully refunded." } else { "" });
+    sqlx::query("INSERT INTO order_notes (order_id, author_user_id, is_customer_note, body, created_at) VALUES ($1, $2, 0, $3, $4)")
+        .bind(order_id)
+        .bind(actor.user.id)
+        .bind(&note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let mut events = vec![("order.refunded", serde_json::json!({ "refund_id": refund_id, "amount": amount, "full": fully }))];
+    if fully {
+        events.push(("order.status_changed", serde_json::json!({ "from": status.as_str(), "to": "refunded", "by": actor.user.id })));
+    }
+    for (kind, payload) in events {
+        sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(order_id)
+            .bind(kind)
+            .bind(payload.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let number: String = order.try_get("number")?;
+    audit::record(&mut *tx, &Event {
+        actor_user_id: Some(actor.user.id),
+        actor: &actor.user.email,
+        credential: actor.credential,
+        action: "order.refunded",
+        target: &format!("order:{order_id} #{number}"),
+        ip: actor.ip,
+        details: &format!("{shown}{reason}{}", if new.restock { " (restocked)" } else { "" }),
+        ..Event::default()
+    })
+    .await?;
+    let mut sales = Accumulator::default();
+    sales.add_refund(tz, now, &currency, amount);
+    sales.add_to_table(&mut tx).await?;
+    tx.commit().await?;
+    let refund = super::detail::get(db, order_id).await?.refunds.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
+    Ok(Refunded { refund, created: true })
+}
+
+fn check_shape(new: &NewRefund) -> Result<()> {
+    if new.lines.len() > MAX_LINES {
+        return Err(Error::invalid(format!("at most {MAX_LINES} lines in one refund")));
+    }
+    if new.reason.chars().count() > 500 {
+        return Err(Error::invalid("the reason is at most 500 characters"));
+    }
+    for line in &new.lines {
+        if line.quantity < 0 || line.amount < 0 {
+            return Err(Error::invalid("line quantities and amounts cannot be negative"));
+        }
+    }
+    let mut ids: Vec<i64> = new.lines.iter().map(|l| l.line_id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Error::invalid("each line may appear once in a refund"));
+    }
+    let lines_sum: i64 = new.lines.iter().map(|l| l.amount).sum();
+    let amount = match (new.amount, new.lines.is_empty()) {
+        (None, true) => return Err(Error::invalid("give an amount, or lines to refund")),
+        (Some(amount), false) if amount != lines_sum => {
+            return Err(Error::invalid("the amount must equal the sum of the lines' amounts"));
+        }
+        (Some(amount), _) => amount,
+        (None, false) => lines_sum,
+    };
+    if amount <= 0 {
+        return Err(Error::invalid("the amount to refund must be more than zero"));
+    }
+    Ok(())
+}
+
+struct ItemRemaining {
+    product_id: Option<i64>,
+    variation_id: Option<i64>,
+    total_with_tax: i64,
+    tax: i64,
+}
+
+/// Checks each line against what remains refundable on it (under the order's lock).
+async fn line_amounts(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: i64, lines: &[NewRefundLine]) -> Result<Vec<ItemRemaining>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let item = sqlx::query(
+            "SELECT i.product_id, i.variation_id, i.quantity, i.total, i.total_tax, \
+             CAST(COALESCE((SELECT SUM(l.quantity) FROM refund_lines l WHERE l.order_item_id = i.id), 0) AS BIGINT) AS refunded_quantity, \
+             CAST(COALESCE((SELECT SUM(l.amount) FROM refund_lines l WHERE l.order_item_id = i.id), 0) AS BIGINT) AS refunded_amount \
+             FROM order_items i WHERE i.id = $1 AND i.order_id = $2",
+        )
+        .bind(line.line_id)
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::invalid(format!("line {} is not part of this order", line.line_id)))?;
+        let quantity_left = item.try_get::<i64, _>("quantity")? - item.try_get::<i64, _>("refunded_quantity")?;
+        let total_with_tax = item.try_get::<i64, _>("total")? + item.try_get::<i64, _>("total_tax")?;
+        let amount_left = total_with_tax - item.try_get::<i64, _>("refunded_amount")?;
+        if line.quantity > quantity_left {
+            return Err(Error::Conflict(format!("line {}: only {quantity_left} left to refund", line.line_id)));
+        }
+        if line.amount > amount_left {
+            return Err(Error::Conflict(format!("line {}: only {amount_left} (minor units) left to refund", line.line_id)));
+        }
+        out.push(ItemRemaining {
+            product_id: item.try_get("product_id")?,
+            variation_id: item.try_get("variation_id")?,
+            total_with_tax,
+            tax: item.try_get("total_tax")?,
+        });
+    }
+    Ok(out)
+}
+
+async fn restock(tx: &mut sqlx::Transaction<'_, sqlx::Any>, item: &ItemRemaining, quantity: i64, now: i64) -> Result<()> {
+    let (table, id) = match (item.variation_id, item.product_id) {
+        (Some(variation), _) => ("product_variations", variation),
+        (None, Some(product)) => ("products", product),
+        (None, None) => return Ok(()),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET stock_quantity = stock_quantity + $1, updated_at = $2 WHERE id = $3 AND manage_stock = 1"
+    )))
+    .bind(quantity)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The refund an earlier request with this key made; a different request under the same
+/// key is refused.
+async fn find_by_key(db: &Db, order_id: i64, key: &str, request_hash: &str) -> Result<Option<Refund>> {
+    let row = sqlx::query("SELECT id, request_hash FROM refunds WHERE order_id = $1 AND idempotency_key = $2")
+        .bind(order_id)
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.try_get::<Option<String>, _>("request_hash")?.as_deref() != Some(request_hash) {
+        return Err(Error::Conflict("this Idempotency-Key was used for a different refund".into()));
+    }
+    let id: i64 = row.try_get("id")?;
+    Ok(super::detail::get(db, order_id).await?.refunds.into_iter().find(|r| r.id == id))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

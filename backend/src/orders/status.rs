@@ -1,0 +1,150 @@
+//! Changing an order's status by hand, under an explicit policy: each status lists where
+//! it may go, some moves need a reason (reopening a completed or cancelled order), nothing
+//! leaves `refunded`, and nothing enters it here — a refund does that. A change writes, in
+//! one transaction: the order, a system note, an `order.status_changed` event for later
+//! work (notifications, accounting), the audit entry, and the daily sales figures.
+
+use chrono_tz::Tz;
+use sqlx::Row;
+
+use super::OrderStatus;
+use crate::{
+    Error, Result,
+    audit::{self, Event},
+    clock::now,
+    db::Db,
+    sales_daily::{Accumulator, SaleFacts, counts_as_sale},
+    users::User,
+};
+
+use OrderStatus::*;
+
+impl OrderStatus {
+    /// Where an order may be moved by hand from this status: (status, needs a reason).
+    pub fn next(self) -> &'static [(OrderStatus, bool)] {
+        match self {
+            Pending => &[(Processing, false), (OnHold, false), (Completed, false), (Cancelled, false), (Failed, false)],
+            Failed => &[(Pending, false), (Processing, false), (OnHold, false), (Cancelled, false)],
+            OnHold => &[(Processing, false), (Completed, false), (Cancelled, false), (Failed, false)],
+            Processing => &[(Completed, false), (OnHold, false), (Cancelled, false)],
+            Completed => &[(Processing, true)],
+            Cancelled => &[(Pending, true), (Processing, true)],
+            Refunded => &[],
+        }
+    }
+}
+
+/// Who is making a change, and from where, for the note and the audit log.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    pub user: &'a User,
+    /// The API credential used (`connection_key:3`); `None` in the panel.
+    pub credential: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// Moves the order to `to`, returning the status it left.
+pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderStatus, reason: Option<&str>) -> Result<OrderStatus> {
+    if !actor.user.role.manages_orders() {
+        return Err(Error::Forbidden);
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(Error::invalid("the reason is at most 500 characters"));
+    }
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query("SELECT number, status, created_at, currency, total, items_count, total_tax, shipping_total FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let from: OrderStatus = row.try_get::<String, _>("status")?.parse()?;
+    let Some(&(_, needs_reason)) = from.next().iter().find(|(next, _)| *next == to) else {
+        return Err(Error::InvalidTransition {
+            from: from.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+            allowed: from.next().iter().map(|(s, _)| s.as_str().to_owned()).collect(),
+        });
+    };
+    if needs_reason && reason.is_none() {
+        return Err(Error::invalid(format!("moving an order from {} to {} needs a reason", from.label(), to.label())));
+    }
+    let now = now();
+    let moved = sqlx::query(
+        "UPDATE orders SET status = $1, updated_at = $2, completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE completed_at END \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(order_id)
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Err(Error::Conflict("the order's status changed meanwhile; reload it and try again".into()));
+    }
+    let note = match reason {
+        Some(reason) => format!("Status changed from {} to {} by {}. Reason: {reason}", from.label(), to.label(), actor.user.email),
+        None => format!("Status changed from {} to {} by {}.", from.label(), to.label(), actor.user.email),
+    };
+    sqlx::query("INSERT INTO order_notes (order_id, author_user_id, is_customer_note, body, created_at) VALUES ($1, $2, 0, $3, $4)")
+        .bind(order_id)
+        .bind(actor.user.id)
+        .bind(&note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let payload = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "by": actor.user.id, "reason": reason });
+    sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, 'order.status_changed', $2, $3)")
+        .bind(order_id)
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let number: String = row.try_get("number")?;
+    audit::record(&mut *tx, &Event {
+        actor_user_id: Some(actor.user.id),
+        actor: &actor.user.email,
+        credential: actor.credential,
+        action: "order.status_changed",
+        target: &format!("order:{order_id} #{number}"),
+        ip: actor.ip,
+        details: &format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default()),
+        ..Event::default()
+    })
+    .await?;
+    let currency: String = row.try_get("currency")?;
+    let facts = |status: OrderStatus| -> Result<SaleFacts<'_>> {
+        Ok(SaleFacts {
+            created_at: row.try_get("created_at")?,
+            status: status.as_str(),
+            currency: &currency,
+            total: row.try_get("total")?,
+            items: row.try_get("items_count")?,
+            tax: row.try_get("total_tax")?,
+            shipping: row.try_get("shipping_total")?,
+        })
+    };
+    if counts_as_sale(from.as_str()) != counts_as_sale(to.as_str()) {
+        let mut sales = Accumulator::default();
+        sales.remove_order(tz, &facts(from)?);
+        sales.add_order(tz, &facts(to)?);
+        sales.add_to_table(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_never_enters_or_leaves_refunded_by_hand() {
+        assert!(Refunded.next().is_empty());
+        for status in OrderStatus::ALL {
+            assert!(status.next().iter().all(|(to, _)| *to != Refunded && *to != status), "{status:?}");
+        }
+        assert_eq!(Completed.next(), &[(Processing, true)]);
+    }
+}
