@@ -8,6 +8,7 @@ pub mod background;
 pub mod clock;
 pub mod config;
 pub mod csv;
+pub mod cursor;
 pub mod dashboard;
 pub mod db;
 pub mod demo;

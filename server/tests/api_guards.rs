@@ -35,7 +35,7 @@ async fn the_openapi_document_describes_every_route_with_its_guards(engine: Engi
     let doc: Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for expected in ["/api/v1/discover", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/system/status", "/api/v1/audit", "/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/orders", "/api/v1/orders/{id}"] {
+    for expected in ["/api/v1/discover", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/system/status", "/api/v1/audit", "/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/orders", "/api/v1/orders/{id}", "/api/v1/orders/{id}/refunds", "/api/v1/transactions"] {
         assert!(paths.contains_key(expected), "{expected} is missing from the document");
     }
     for (path, item) in paths {

@@ -359,7 +359,39 @@ async fn refunds_racing_for_the_last_lira_never_refund_more_than_was_paid(engine
     app.stop().await;
 }
 
+async fn transactions_list_across_the_store_with_filters(engine: Engine) {
+    let (app, key) = shop_with_orders(engine).await;
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get_json(&app, &key, &format!("/api/v1/transactions?per_page=100&cursor={cursor}")).await;
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(all.len() as i64, count(&app, "SELECT COUNT(*) FROM payment_transactions").await);
+    let keys: Vec<(i64, i64)> = all.iter().map(|t| (t["created_at"].as_i64().unwrap(), t["id"].as_i64().unwrap())).collect();
+    assert!(keys.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats");
+    let sample = &all[all.len() / 2];
+    let gateway = sample["gateway"].as_str().unwrap();
+    let filtered = get_json(&app, &key, &format!("/api/v1/transactions?per_page=100&gateway={gateway}&status=succeeded")).await;
+    assert!(filtered["items"].as_array().unwrap().iter().all(|t| t["gateway"] == gateway && t["status"] == "succeeded"));
+    let order_id = sample["order_id"].as_i64().unwrap();
+    let of_order = get_json(&app, &key, &format!("/api/v1/transactions?order={order_id}")).await;
+    let expected = count(&app, &format!("SELECT COUNT(*) FROM payment_transactions WHERE order_id = {order_id}")).await;
+    assert_eq!(of_order["items"].as_array().unwrap().len() as i64, expected);
+    let orders_cursor = get_json(&app, &key, "/api/v1/orders?per_page=1").await["next_cursor"].as_str().unwrap().to_owned();
+    for (query, expected) in [("status=refundedish", "invalid_query"), ("per_page=101", "invalid_query"), ("after=soon", "invalid_query"), (&*format!("cursor={orders_cursor}"), "invalid_cursor")] {
+        let (status, code) = error_code(app.api(Method::GET, &format!("/api/v1/transactions?{query}"), &key).send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, expected), "{query}");
+    }
+    app.stop().await;
+}
+
 on_both_databases!(
+    transactions_list_across_the_store_with_filters,
     refunds_per_line_and_in_full_never_exceed_what_was_paid,
     refunds_racing_for_the_last_lira_never_refund_more_than_was_paid,
     status_changes_follow_the_policy_and_leave_a_trail,

@@ -1,14 +1,13 @@
 //! The orders list: filters (statuses, a date range, a customer, a search), sorting by
 //! date or total, and pages of at most [`MAX_PER_PAGE`] reached through a cursor. The
 //! cursor is the sort key of the last row, so new orders arriving do not shift the pages
-//! a person is reading; it is signed, so a tampered one is refused rather than obeyed.
+//! a person is reading; it is signed (see [`crate::cursor`]).
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::OrderStatus;
-use crate::{Error, Result, access::secret::SecretHasher, db::Db};
+use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db};
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 25;
@@ -105,7 +104,13 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         Some(s) => Some(classify(s)),
         None => None,
     };
-    let after_key = filter.cursor.as_deref().map(|c| decode_cursor(hasher, c, filter)).transpose()?;
+    let after_key = match filter.cursor.as_deref() {
+        Some(c) => match cursor::decode(hasher, &listing(filter), c, 2)?.as_slice() {
+            [key, id] => Some((*key, *id)),
+            _ => None,
+        },
+        None => None,
+    };
 
     let mut conditions: Vec<String> = Vec::new();
     let mut binds: Vec<Bind> = Vec::new();
@@ -202,7 +207,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
             SortBy::Date => last.created_at,
             SortBy::Total => last.total,
         };
-        encode_cursor(hasher, filter, key, last.id)
+        cursor::encode(hasher, &listing(filter), &[key, last.id])
     });
     Ok(Page { rows, next_cursor })
 }
@@ -212,34 +217,13 @@ enum Bind {
     Text(String),
 }
 
-/// The sort it was made for, the last row's key and id, and a signature over them.
-fn encode_cursor(hasher: &SecretHasher, filter: &Filter, key: i64, id: i64) -> String {
-    let payload = format!("{}:{}:{key}:{id}", sort_name(filter), u8::from(filter.ascending));
-    let signature = &hasher.hash(&format!("orders-cursor:{payload}"))[..12];
-    URL_SAFE_NO_PAD.encode(format!("{payload}:{signature}"))
-}
-
-fn decode_cursor(hasher: &SecretHasher, cursor: &str, filter: &Filter) -> Result<(i64, i64)> {
-    let tampered = || Error::invalid("the cursor is not one we gave out for this sort order; start from the first page");
-    let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(tampered)?;
-    let (payload, signature) = text.rsplit_once(':').ok_or_else(tampered)?;
-    if hasher.hash(&format!("orders-cursor:{payload}"))[..12] != *signature {
-        return Err(tampered());
-    }
-    let parts: Vec<&str> = payload.split(':').collect();
-    match parts.as_slice() {
-        [sort, ascending, key, id] if *sort == sort_name(filter) && *ascending == u8::from(filter.ascending).to_string() => {
-            Ok((key.parse().map_err(|_| tampered())?, id.parse().map_err(|_| tampered())?))
-        }
-        _ => Err(tampered()),
-    }
-}
-
-fn sort_name(filter: &Filter) -> &'static str {
-    match filter.sort {
+/// Which listing a cursor belongs to: the sort and its direction.
+fn listing(filter: &Filter) -> String {
+    let sort = match filter.sort {
         SortBy::Date => "date",
         SortBy::Total => "total",
-    }
+    };
+    format!("orders:{sort}:{}", if filter.ascending { "asc" } else { "desc" })
 }
 
 #[cfg(test)]

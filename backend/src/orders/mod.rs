@@ -5,6 +5,7 @@ pub mod detail;
 pub mod list;
 pub mod refunds;
 pub mod status;
+pub mod transactions;
 
 use std::str::FromStr;
 

@@ -2,8 +2,10 @@
 //! paged with an opaque cursor.
 
 use axum::{Json, extract::State, http::StatusCode};
-use backend::audit::{self, Entry, Filter, Outcome};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use backend::{
+    audit::{self, Entry, Filter, Outcome},
+    cursor,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -67,7 +69,10 @@ pub async fn list(
                 .ok_or_else(|| bad("invalid_query", "outcome must be success, failure or denied"))?,
         ),
     };
-    let before_id = query.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose().map_err(|()| bad("invalid_cursor", "the cursor is not one we gave out"))?;
+    let before_id = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => cursor::decode(&state.api.hasher, "audit", c, 1).map_err(|e| bad("invalid_cursor", &e.to_string()))?.first().copied(),
+        None => None,
+    };
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 200);
     if too_long(&query.actor) || too_long(&query.action) {
         return Err(bad("invalid_query", "actor and action filters are at most 200 characters"));
@@ -76,17 +81,7 @@ pub async fn list(
     let mut entries = audit::search(&state.db, &filter, per_page + 1).await?;
     let next_cursor = (entries.len() as i64 > per_page).then(|| {
         entries.truncate(per_page as usize);
-        encode_cursor(entries.last().map_or(0, |e| e.id))
+        cursor::encode(&state.api.hasher, "audit", &[entries.last().map_or(0, |e| e.id)])
     });
     Ok(Json(AuditPage { items: entries, next_cursor }))
-}
-
-fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Result<i64, ()> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| ())?;
-    let text = String::from_utf8(bytes).map_err(|_| ())?;
-    text.strip_prefix("audit:").and_then(|id| id.parse().ok()).filter(|id| *id > 0).ok_or(())
 }

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod keys;
 pub mod orders;
 pub mod rate_limit;
+pub mod transactions;
 
 use std::sync::Arc;
 
@@ -72,7 +73,8 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(keys::revoke))
         .routes(routes!(orders::list))
         .routes(routes!(orders::get, orders::change_status))
-        .routes(routes!(orders::refunds, orders::refund));
+        .routes(routes!(orders::refunds, orders::refund))
+        .routes(routes!(transactions::list));
     document_guards(authenticated.get_openapi_mut(), true);
     let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
     document_guards(public.get_openapi_mut(), false);

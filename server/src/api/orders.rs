@@ -95,16 +95,21 @@ pub async fn list(
         per_page: query.per_page.unwrap_or(list::DEFAULT_PER_PAGE),
         cursor: query.cursor.filter(|c| !c.is_empty()),
     };
-    let page = list::list(&state.db, &state.api.hasher, &filter).await.map_err(|e| match e {
-        backend::Error::Invalid(message) if message.contains("cursor") => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", message),
-        backend::Error::Invalid(message) => bad(message),
-        other => other.into(),
-    })?;
+    let page = list::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
     Ok(Json(OrderPage { items: page.rows, next_cursor: page.next_cursor }))
 }
 
+/// A listing's bad filter or cursor is a 400 (`invalid_query`, `invalid_cursor`).
+pub fn list_error(e: backend::Error) -> ApiError {
+    match e {
+        backend::Error::Invalid(message) if message.contains("cursor") => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", message),
+        backend::Error::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message),
+        other => other.into(),
+    }
+}
+
 /// A day at midnight in the shop's time zone, or an RFC 3339 time.
-fn parse_moment(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
+pub fn parse_moment(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp());
     }

@@ -1,0 +1,103 @@
+//! Payment transactions across the store, newest first: filters for a date range, a
+//! gateway, a status and an order; keyset pages with a signed cursor.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::detail::Transaction;
+use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    pub gateway: Option<String>,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: Option<String>,
+    pub order_id: Option<i64>,
+    pub per_page: i64,
+    pub cursor: Option<String>,
+}
+
+pub struct Page {
+    /// Each with the order it belongs to.
+    pub rows: Vec<(i64, Transaction)>,
+    pub next_cursor: Option<String>,
+}
+
+const LISTING: &str = "transactions:date:desc";
+
+pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Page> {
+    if !(1..=super::list::MAX_PER_PAGE).contains(&filter.per_page) {
+        return Err(Error::invalid(format!("per_page must be between 1 and {}", super::list::MAX_PER_PAGE)));
+    }
+    if let Some(status) = filter.status.as_deref()
+        && !["pending", "succeeded", "failed"].contains(&status)
+    {
+        return Err(Error::invalid("status must be pending, succeeded or failed"));
+    }
+    if filter.gateway.as_ref().is_some_and(|g| g.len() > 100) {
+        return Err(Error::invalid("the gateway is at most 100 characters"));
+    }
+    let after_key = filter.cursor.as_deref().map(|c| cursor::decode(hasher, LISTING, c, 2)).transpose()?;
+    let mut conditions = Vec::new();
+    let mut ints = Vec::new();
+    let mut texts = Vec::new();
+    // Integers are bound first, then texts; the placeholders are numbered to match.
+    for (sql, value) in [("created_at >= ", filter.after), ("created_at < ", filter.before), ("order_id = ", filter.order_id)] {
+        if let Some(value) = value {
+            ints.push(value);
+            conditions.push(format!("{sql}${}", ints.len()));
+        }
+    }
+    if let Some(key) = &after_key {
+        ints.extend([key[0], key[1]]);
+        let (k, i) = (ints.len() - 1, ints.len());
+        conditions.push(format!("(created_at < ${k} OR (created_at = ${k} AND id < ${i}))"));
+    }
+    ints.push(filter.per_page + 1);
+    let limit = ints.len();
+    for (sql, value) in [("gateway = ", &filter.gateway), ("status = ", &filter.status)] {
+        if let Some(value) = value {
+            texts.push(value.clone());
+            conditions.push(format!("{sql}${}", ints.len() + texts.len()));
+        }
+    }
+    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!(
+        "SELECT id, order_id, gateway, transaction_id, kind, amount, currency, status, created_at FROM payment_transactions \
+         {clause} ORDER BY created_at DESC, id DESC LIMIT ${limit}"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for value in ints {
+        query = query.bind(value);
+    }
+    for value in texts {
+        query = query.bind(value);
+    }
+    let mut rows: Vec<(i64, Transaction)> = query
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("order_id")?,
+                Transaction {
+                    id: r.try_get("id")?,
+                    gateway: r.try_get("gateway")?,
+                    transaction_id: r.try_get("transaction_id")?,
+                    kind: r.try_get("kind")?,
+                    amount: r.try_get("amount")?,
+                    currency: r.try_get("currency")?,
+                    status: r.try_get("status")?,
+                    created_at: r.try_get("created_at")?,
+                },
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
+        rows.truncate(filter.per_page as usize);
+        let (_, last) = rows.last().expect("a full page has a last row");
+        cursor::encode(hasher, LISTING, &[last.created_at, last.id])
+    });
+    Ok(Page { rows, next_cursor })
+}
