@@ -18,6 +18,7 @@ pub mod master_key;
 pub mod money;
 pub mod orders;
 pub mod passwords;
+pub mod reports;
 pub mod sales_daily;
 pub mod sessions;
 pub mod settings;

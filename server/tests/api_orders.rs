@@ -390,7 +390,100 @@ async fn transactions_list_across_the_store_with_filters(engine: Engine) {
     app.stop().await;
 }
 
+/// Sales per shop-local day, computed from every order and refund with no help from the
+/// aggregates: (gross, refunds, orders, items).
+async fn full_scan(app: &TestApp) -> std::collections::BTreeMap<String, (i64, i64, i64, i64)> {
+    let tz = chrono_tz::Europe::Istanbul;
+    let day = |at: i64| chrono::DateTime::from_timestamp(at, 0).unwrap().with_timezone(&tz).date_naive().to_string();
+    let mut days = std::collections::BTreeMap::new();
+    let orders: Vec<(i64, String, i64, i64)> =
+        sqlx::query_as("SELECT created_at, status, total, items_count FROM orders WHERE currency = 'TRY'").fetch_all(app.db.pool()).await.unwrap();
+    for (at, status, total, items) in orders {
+        if ["processing", "on-hold", "completed", "refunded"].contains(&status.as_str()) {
+            let entry: &mut (i64, i64, i64, i64) = days.entry(day(at)).or_default();
+            entry.0 += total;
+            entry.2 += 1;
+            entry.3 += items;
+        }
+    }
+    let refunds: Vec<(i64, i64)> = sqlx::query_as("SELECT r.created_at, r.amount FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.currency = 'TRY'")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    for (at, amount) in refunds {
+        days.entry(day(at)).or_default().1 += amount;
+    }
+    days
+}
+
+async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let key = app.key(Scope::Write).await;
+    demo::load(&app.db, DemoOptions { orders: 2_000, seed: 11 }, |_| {}).await.unwrap();
+    let tz = chrono_tz::Europe::Istanbul;
+    // Orders on both sides of last midnight in Istanbul, paid through the API (so the
+    // aggregates are kept by the same path real changes take).
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let midnight = backend::reports::day_start(today, tz);
+    for (n, at) in [(1, midnight - 1), (2, midnight), (3, midnight - 3 * 3600 - 1), (4, midnight + 86_399.min(backend::clock::now() - midnight))] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (number, status, currency, total, items_count, created_at, updated_at) VALUES ($1, 'pending', 'TRY', $2, 1, $3, $3) RETURNING id",
+        )
+        .bind(format!("90000{n}"))
+        .bind(10_000 * n)
+        .bind(at)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        let response = app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&serde_json::json!({ "status": "processing" })).send().await.unwrap();
+        assert_status(&response, StatusCode::OK);
+    }
+    // A refund today of an order placed long ago counts today.
+    let old = refundable_order(&app, &key, 0).await;
+    let response = app
+        .api(Method::POST, &format!("/api/v1/orders/{}/refunds", old["id"]), &key)
+        .json(&serde_json::json!({ "amount": 1_234, "restock": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_status(&response, StatusCode::CREATED);
+
+    let scan = full_scan(&app).await;
+    let sum = |first: &str, last: &str| {
+        scan.range(first.to_owned()..=last.to_owned()).fold((0, 0, 0, 0), |a, (_, d)| (a.0 + d.0, a.1 + d.1, a.2 + d.2, a.3 + d.3))
+    };
+    for query in ["period=today", "period=7d", "period=90d", "from=2025-12-01&to=2026-03-15"] {
+        let report = get_json(&app, &key, &format!("/api/v1/reports/sales?{query}")).await;
+        let (from, to) = (report["from"].as_str().unwrap(), report["to"].as_str().unwrap());
+        let (gross, refunds, orders, items) = sum(from, to);
+        let totals = &report["totals"];
+        assert_eq!(
+            (totals["gross"].as_i64().unwrap(), totals["refunds"].as_i64().unwrap(), totals["orders"].as_i64().unwrap(), totals["items"].as_i64().unwrap()),
+            (gross, refunds, orders, items),
+            "{query}"
+        );
+        assert_eq!(totals["net"].as_i64().unwrap(), gross - refunds);
+        for day in report["series"].as_array().unwrap() {
+            let expected = scan.get(day["day"].as_str().unwrap()).copied().unwrap_or_default();
+            assert_eq!((day["gross"].as_i64().unwrap(), day["refunds"].as_i64().unwrap(), day["orders"].as_i64().unwrap()), (expected.0, expected.1, expected.2), "{query} {day}");
+        }
+        let (previous_gross, _, previous_orders, _) = sum(report["previous_from"].as_str().unwrap(), report["previous_to"].as_str().unwrap());
+        assert_eq!((report["previous"]["gross"].as_i64().unwrap(), report["previous"]["orders"].as_i64().unwrap()), (previous_gross, previous_orders), "{query}");
+    }
+    let today_report = get_json(&app, &key, "/api/v1/reports/sales?period=today").await;
+    assert!(today_report["totals"]["refunds"].as_i64().unwrap() >= 1_234);
+    let week = get_json(&app, &key, "/api/v1/reports/sales?period=7d").await;
+    assert_eq!(week["series"].as_array().unwrap().len(), 7);
+    assert!(week["top_products"].as_array().unwrap().len() <= 10);
+    for (query, expected) in [("period=1y", "invalid_query"), ("from=2026-02-01&to=2026-01-01", "invalid_query"), ("period=7d&from=2026-01-01", "invalid_query"), ("from=2020-01-01&to=2026-01-01", "invalid_query"), ("currency=lira", "invalid_query")] {
+        let (status, code) = error_code(app.api(Method::GET, &format!("/api/v1/reports/sales?{query}"), &key).send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, expected), "{query}");
+    }
+    app.stop().await;
+}
+
 on_both_databases!(
+    the_sales_report_equals_a_full_scan_of_the_orders,
     transactions_list_across_the_store_with_filters,
     refunds_per_line_and_in_full_never_exceed_what_was_paid,
     refunds_racing_for_the_last_lira_never_refund_more_than_was_paid,

@@ -11,6 +11,7 @@ pub mod guard;
 pub mod keys;
 pub mod orders;
 pub mod rate_limit;
+pub mod reports;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ use crate::AppState;
         (name = "audit", description = "The audit log"),
         (name = "keys", description = "Connection keys"),
         (name = "orders", description = "Orders, their details, refunds and notes"),
+        (name = "reports", description = "Sales reports"),
     )
 )]
 struct ApiDoc;
@@ -74,7 +76,8 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(orders::list))
         .routes(routes!(orders::get, orders::change_status))
         .routes(routes!(orders::refunds, orders::refund))
-        .routes(routes!(transactions::list));
+        .routes(routes!(transactions::list))
+        .routes(routes!(reports::sales));
     document_guards(authenticated.get_openapi_mut(), true);
     let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
     document_guards(public.get_openapi_mut(), false);
