@@ -482,7 +482,36 @@ async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
     app.stop().await;
 }
 
+async fn notes_are_private_or_for_the_customer(engine: Engine) {
+    let (app, read) = shop_with_orders(engine).await;
+    let key = app.key(Scope::Write).await;
+    let id = count(&app, "SELECT MIN(id) FROM orders").await;
+    let post = |key: &str, body: Value| app.api(Method::POST, &format!("/api/v1/orders/{id}/notes"), key).json(&body).send();
+    let response = post(&key, serde_json::json!({ "note": "Müşteri aradı, <b>kapıya</b> bırakılsın" })).await.unwrap();
+    assert_status(&response, StatusCode::CREATED);
+    let note: Value = response.json().await.unwrap();
+    assert_eq!((note["to_customer"].as_bool(), note["body"].as_str()), (Some(false), Some("Müşteri aradı, <b>kapıya</b> bırakılsın")));
+    assert_status(&post(&key, serde_json::json!({ "note": "Kargonuz yolda.", "to_customer": true })).await.unwrap(), StatusCode::CREATED);
+    let order = get_json(&app, &key, &format!("/api/v1/orders/{id}")).await;
+    let bodies: Vec<&str> = order["notes"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap()).collect();
+    assert!(bodies.contains(&"Kargonuz yolda."));
+    // Only the customer's note waits for the mail outbox.
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.customer_note'")).await, 1);
+    for (body, expected) in [
+        (serde_json::json!({ "note": "" }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "note": "x".repeat(5_001) }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+        (serde_json::json!({ "note": "x", "pin": true }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
+    ] {
+        let (status, code) = error_code(post(&key, body).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), expected);
+    }
+    let (status, code) = error_code(post(&read, serde_json::json!({ "note": "x" })).await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "insufficient_scope"));
+    app.stop().await;
+}
+
 on_both_databases!(
+    notes_are_private_or_for_the_customer,
     the_sales_report_equals_a_full_scan_of_the_orders,
     transactions_list_across_the_store_with_filters,
     refunds_per_line_and_in_full_never_exceed_what_was_paid,

@@ -3,6 +3,7 @@
 
 pub mod detail;
 pub mod list;
+pub mod notes;
 pub mod refunds;
 pub mod status;
 pub mod transactions;

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(orders::list))
         .routes(routes!(orders::get, orders::change_status))
         .routes(routes!(orders::refunds, orders::refund))
+        .routes(routes!(orders::add_note))
         .routes(routes!(transactions::list))
         .routes(routes!(reports::sales));
     document_guards(authenticated.get_openapi_mut(), true);

@@ -8,8 +8,9 @@ use axum::{
 };
 use backend::orders::{
     OrderStatus,
-    detail::{self, Order, Refund},
+    detail::{self, Note, Order, Refund},
     list::{self, Filter, OrderRow, SortBy},
+    notes,
     refunds::{self, NewRefund},
     status,
 };
@@ -190,6 +191,34 @@ pub async fn refund(
     let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
     let done = refunds::refund(&state.db, tz, actor, id, &new, keys.first().copied()).await?;
     Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// 1 to 5,000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
+    pub note: String,
+    /// Meant for the customer: queued for email as an `order.customer_note` event (sent
+    /// once the mail outbox is set up); otherwise it stays private to the shop.
+    #[serde(default)]
+    pub to_customer: bool,
+}
+
+/// Adds a note to the order.
+#[utoipa::path(post, path = "/orders/{id}/notes", tag = "orders", params(("id" = i64, Path)), request_body = NewNote,
+    responses((status = 201, body = Note), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    ClientAddress(ip): ClientAddress,
+    Path(id): Path<i64>,
+    ApiJson(new): ApiJson<NewNote>,
+) -> Result<(StatusCode, Json<Note>), ApiError> {
+    let credential = caller.credential_ref();
+    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let note = notes::add(&state.db, actor, id, &new.note, new.to_customer).await?;
+    Ok((StatusCode::CREATED, Json(note)))
 }
 
 /// One order, whole.
