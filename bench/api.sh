@@ -25,10 +25,7 @@ fi
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null
 key="$("$bin" key create --label bench --scope read 2>/dev/null)"
 raise="UPDATE security_settings SET rate_per_credential = 1000000000, rate_per_ip = 1000000000 WHERE id = 1"
-case "$engine" in
-  sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()" "$data/backroom.db" "$raise" ;;
-  postgres) psql "$url" -qc "$raise" >/dev/null ;;
-esac
+run_sql "$raise"
 
 start_backroom
 auth=(-H "Authorization: Bearer $key" -H "X-Backroom-Timestamp: $(date +%s)")

@@ -1,6 +1,7 @@
 # Shared by the benchmarks: builds the release binary, gives the run its own database
 # (SQLite in a temporary folder, or a fresh PostgreSQL database), a free port and the
 # environment, and cleans it all up on exit. Sourced after `engine` is set.
+#   run_sql "SQL": runs a statement against that database;
 #   start_backroom: serves in the background and waits until /healthz answers.
 source scripts/setup.sh
 cargo build --release -p backroom --quiet
@@ -25,6 +26,14 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
+
+# Runs one SQL statement against the run's database (e.g. to raise the rate limits).
+run_sql() {
+  case "$engine" in
+    sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()" "$data/backroom.db" "$1" ;;
+    postgres) psql "$url" -qc "$1" >/dev/null ;;
+  esac
+}
 
 start_backroom() {
   "$bin" serve >"$data/server.log" 2>&1 &

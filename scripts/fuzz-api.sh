@@ -13,10 +13,7 @@ command -v schemathesis >/dev/null || pip install -q schemathesis
 echo "fuzz-owner-password" | "$bin" user add --email fuzz@shop.example --role owner --password-stdin >/dev/null
 key="$("$bin" key create --label fuzz --scope write 2>/dev/null)"
 raise="UPDATE security_settings SET rate_per_credential = 1000000, rate_per_ip = 1000000, lockout_failures = 1000 WHERE id = 1"
-case "$engine" in
-  sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()" "$data/backroom.db" "$raise" ;;
-  postgres) psql "$url" -qc "$raise" >/dev/null ;;
-esac
+run_sql "$raise"
 start_backroom
 # DELETE is left out so the run does not revoke its own key halfway.
 schemathesis run "$base/api/v1/openapi.json" --max-examples "${EXAMPLES:-300}" --exclude-method DELETE \

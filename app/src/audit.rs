@@ -62,9 +62,9 @@ impl AuditQuery {
             actor: text(&self.actor),
             action: text(&self.action),
             outcome,
-            from: from.map(|d| start_of_day(d, tz)),
+            from: from.map(|d| backend::sales_daily::day_start(d, tz)),
             // The "to" day is included: stop at the start of the next one.
-            to: to.and_then(|d| d.succ_opt()).map(|d| start_of_day(d, tz)),
+            to: to.and_then(|d| d.succ_opt()).map(|d| backend::sales_daily::day_start(d, tz)),
             before_id: None,
         })
     }
@@ -78,17 +78,6 @@ fn day(text: &str, field: &str) -> Result<Option<chrono::NaiveDate>, PanelError>
             .map(Some)
             .map_err(|_| PanelError::Message(format!("the “{field}” date must look like 2025-01-31"))),
     }
-}
-
-/// The first instant of `day` in `tz`, in Unix seconds. Where the clocks skip midnight
-/// the day starts at the first hour that exists.
-#[cfg(feature = "ssr")]
-fn start_of_day(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> i64 {
-    use chrono::TimeZone;
-    (0..24)
-        .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
-        .find_map(|at| tz.from_local_datetime(&at).earliest())
-        .map_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp(), |at| at.timestamp())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,7 +64,7 @@ impl From<backend::Error> for PanelError {
     fn from(e: backend::Error) -> Self {
         use backend::Error as E;
         match e {
-            E::Invalid(msg) => PanelError::Message(msg),
+            E::Invalid(msg) | E::InvalidCursor(msg) => PanelError::Message(msg),
             E::Conflict(msg) => PanelError::Conflict(msg),
             E::InvalidTransition { .. } => PanelError::Conflict(e.to_string()),
             E::BadCredentials => PanelError::BadCredentials,

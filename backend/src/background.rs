@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Days, NaiveDate, NaiveTime, TimeZone};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::{
@@ -77,15 +77,9 @@ async fn schedule_night(db: &Db, tz: Tz, night: NaiveDate) -> Result<()> {
     Ok(())
 }
 
-/// 03:00 on `night` in the shop's time zone; where a DST gap skips that hour, the first
-/// moment after it.
+/// 03:00 on `night` in the shop's time zone (or the first hour after a DST gap).
 fn run_time(night: NaiveDate, tz: Tz) -> i64 {
-    (0..3)
-        .find_map(|extra| {
-            let at = night.and_time(NaiveTime::from_hms_opt(CLEANUP_HOUR + extra, 0, 0)?);
-            tz.from_local_datetime(&at).earliest().map(|local| local.timestamp())
-        })
-        .unwrap_or_else(|| night.and_time(NaiveTime::MIN).and_utc().timestamp())
+    crate::clock::local_hour(night, CLEANUP_HOUR, tz)
 }
 
 /// The next 03:00 in the shop's time zone after `after`: (its local date, its timestamp).

@@ -5,6 +5,15 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// `hour`:00 on `day` in `tz`; where a daylight-saving gap skips that hour, the first
+/// whole hour after it.
+pub fn local_hour(day: chrono::NaiveDate, hour: u32, tz: chrono_tz::Tz) -> i64 {
+    use chrono::{NaiveTime, TimeZone};
+    (0..3)
+        .find_map(|extra| tz.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(hour + extra, 0, 0)?)).earliest())
+        .map_or_else(|| day.and_time(NaiveTime::MIN).and_utc().timestamp(), |t| t.timestamp())
+}
+
 /// A UTC timestamp as local time in `tz`, formatted with a chrono pattern such as
 /// `%Y-%m-%d %H:%M`.
 pub fn format_local(at: i64, tz: chrono_tz::Tz, pattern: &str) -> String {

@@ -10,6 +10,10 @@ pub enum Error {
     /// The input was not acceptable; the message is safe to show to the person who sent it.
     #[error("{0}")]
     Invalid(String),
+    /// A page cursor that was not made for this list (tampered with, or from another
+    /// list or sort order).
+    #[error("{0}")]
+    InvalidCursor(String),
     /// Wrong email or password, an unknown or expired session: deliberately vague.
     #[error("the email or password is not right")]
     BadCredentials,

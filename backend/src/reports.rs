@@ -3,7 +3,7 @@
 //! the period before it. The figures come from the daily aggregates (`sales_daily`), so a
 //! 90-day report reads 90 rows, not every order.
 
-use chrono::{Days, NaiveDate, NaiveTime, TimeZone};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
@@ -159,14 +159,6 @@ pub async fn sales(db: &Db, tz: Tz, currency: &str, period: Period) -> Result<Sa
     })
 }
 
-/// Midnight at the start of `day` in the shop's time zone (the first moment after a
-/// daylight-saving gap).
-pub fn day_start(day: NaiveDate, tz: Tz) -> i64 {
-    (0..3)
-        .find_map(|hour| tz.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(hour, 0, 0)?)).earliest())
-        .map_or_else(|| day.and_time(NaiveTime::MIN).and_utc().timestamp(), |t| t.timestamp())
-}
-
 /// The ten products that brought in most, by line totals of the period's sales.
 async fn top_products(db: &Db, tz: Tz, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<Vec<TopProduct>> {
     let statuses = SALE_STATUSES.map(|s| format!("'{s}'")).join(", ");
@@ -176,8 +168,8 @@ async fn top_products(db: &Db, tz: Tz, currency: &str, first: NaiveDate, last: N
          WHERE o.created_at >= $1 AND o.created_at < $2 AND o.currency = $3 AND o.status IN ({statuses}) \
          GROUP BY i.product_id ORDER BY revenue DESC, i.product_id LIMIT 10"
     )))
-    .bind(day_start(first, tz))
-    .bind(day_start(last + Days::new(1), tz))
+    .bind(sales_daily::day_start(first, tz))
+    .bind(sales_daily::day_start(last + Days::new(1), tz))
     .bind(currency)
     .fetch_all(db.pool())
     .await?;

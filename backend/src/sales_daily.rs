@@ -29,6 +29,11 @@ pub fn local_day(at: i64, tz: Tz) -> NaiveDate {
     DateTime::from_timestamp(at, 0).unwrap_or_default().with_timezone(&tz).date_naive()
 }
 
+/// When `day` begins in the shop's time zone: the inverse of [`local_day`].
+pub fn day_start(day: NaiveDate, tz: Tz) -> i64 {
+    crate::clock::local_hour(day, 0, tz)
+}
+
 /// One day's figures in one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayTotals {

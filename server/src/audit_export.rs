@@ -10,7 +10,7 @@ use axum::{
     Extension, Router,
     extract::{Query, State},
     http::{StatusCode, Uri, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use backend::{audit, csv};
@@ -36,9 +36,7 @@ async fn export(
     uri: Uri,
 ) -> Response {
     let Some(user) = signed_in.and_then(|Extension(SignedIn(user))| user) else {
-        let here = uri.path_and_query().map_or("/admin/audit.csv", |pq| pq.as_str());
-        let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
-        return Redirect::to(&format!("/admin/login?next={next}")).into_response();
+        return crate::panel::sign_in_first(&uri);
     };
     if !user.role.manages_store() {
         return (StatusCode::FORBIDDEN, PanelError::Forbidden.to_string()).into_response();

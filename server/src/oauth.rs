@@ -9,7 +9,7 @@ use axum::{
     extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
     middleware::from_fn_with_state,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
 use backend::{
@@ -45,9 +45,7 @@ async fn authorize_page(
         Ok(Ok(request)) => request,
     };
     let Some(user) = signed_in.and_then(|axum::Extension(SignedIn(user))| user) else {
-        let here = uri.path_and_query().map_or("/oauth/authorize", |pq| pq.as_str());
-        let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
-        return Redirect::to(&format!("/admin/login?next={next}")).into_response();
+        return crate::panel::sign_in_first(&uri);
     };
     let store = backend::settings::get(&state.db).await.map(|s| s.name).unwrap_or_default();
     consent_page(&store, &request, &params, &user)

@@ -80,6 +80,13 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     }
 }
 
+/// Sends a signed-out visitor to sign in, and back to `uri` afterwards.
+pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
+    let here = uri.path_and_query().map_or("/admin", |pq| pq.as_str());
+    let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    Redirect::to(&format!("/admin/login?next={next}")).into_response()
+}
+
 /// Resolves the session cookie once for every panel page and server function, so the
 /// gate and the server functions a page calls share one lookup.
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -424,7 +424,7 @@ async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
     // Orders on both sides of last midnight in Istanbul, paid through the API (so the
     // aggregates are kept by the same path real changes take).
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let midnight = backend::reports::day_start(today, tz);
+    let midnight = backend::sales_daily::day_start(today, tz);
     for (n, at) in [(1, midnight - 1), (2, midnight), (3, midnight - 3 * 3600 - 1), (4, midnight + 86_399.min(backend::clock::now() - midnight))] {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (number, status, currency, total, items_count, created_at, updated_at) VALUES ($1, 'pending', 'TRY', $2, 1, $3, $3) RETURNING id",

@@ -53,7 +53,7 @@ impl FromStr for Scope {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     ConnectionKey,
@@ -109,7 +109,6 @@ pub enum Denied {
     NonceInvalid,
     NonceReused,
     InsufficientScope { needed: Scope },
-    Forbidden,
     RateLimited { retry_after_secs: i64 },
     LockedOut { retry_after_secs: i64 },
 }
@@ -130,7 +129,6 @@ impl Denied {
             Denied::NonceInvalid => "nonce_invalid",
             Denied::NonceReused => "nonce_reused",
             Denied::InsufficientScope { .. } => "insufficient_scope",
-            Denied::Forbidden => "forbidden",
             Denied::RateLimited { .. } => "rate_limited",
             Denied::LockedOut { .. } => "locked_out",
         }
@@ -138,7 +136,7 @@ impl Denied {
 
     pub fn status(&self) -> u16 {
         match self {
-            Denied::HttpsRequired | Denied::IpNotAllowed | Denied::InsufficientScope { .. } | Denied::Forbidden => 403,
+            Denied::HttpsRequired | Denied::IpNotAllowed | Denied::InsufficientScope { .. } => 403,
             Denied::RateLimited { .. } | Denied::LockedOut { .. } => 429,
             _ => 401,
         }
@@ -161,7 +159,6 @@ impl Denied {
             Denied::NonceInvalid => "X-Backroom-Nonce must be 8 to 64 letters, digits, '-' or '_'".into(),
             Denied::NonceReused => "this X-Backroom-Nonce was already used".into(),
             Denied::InsufficientScope { needed } => format!("this needs a credential with the {needed} scope"),
-            Denied::Forbidden => "your role does not allow this".into(),
             Denied::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
             Denied::LockedOut { retry_after_secs } => {
                 format!("too many failed authentications from this address; try again in {} minutes", (retry_after_secs + 59) / 60)

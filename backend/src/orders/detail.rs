@@ -203,17 +203,6 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         .bind(id)
         .fetch_all(pool)
         .await?;
-    let refunds = sqlx::query("SELECT id, amount, reason, restock, refunded_by, created_at FROM refunds WHERE order_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-    let refund_lines = sqlx::query(
-        "SELECT l.refund_id, l.order_item_id, l.quantity, l.amount, l.tax FROM refund_lines l \
-         JOIN refunds r ON r.id = l.refund_id WHERE r.order_id = $1 ORDER BY l.id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
     let transactions = sqlx::query(
         "SELECT id, gateway, transaction_id, kind, amount, currency, status, created_at FROM payment_transactions \
          WHERE order_id = $1 ORDER BY created_at, id",
@@ -303,51 +292,74 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
                 })
             })
             .collect::<Result<_>>()?,
-        refunds: refunds
-            .iter()
-            .map(|r| {
-                let refund_id: i64 = r.try_get("id")?;
-                let lines = refund_lines
-                    .iter()
-                    .filter(|l| l.try_get::<i64, _>("refund_id").ok() == Some(refund_id))
-                    .map(|l| {
-                        Ok(RefundLine {
-                            line_id: l.try_get("order_item_id")?,
-                            quantity: l.try_get("quantity")?,
-                            amount: l.try_get("amount")?,
-                            tax: l.try_get("tax")?,
-                        })
-                    })
-                    .collect::<Result<_>>()?;
-                Ok(Refund {
-                    id: refund_id,
-                    amount: r.try_get("amount")?,
-                    reason: r.try_get("reason")?,
-                    restock: r.try_get::<i64, _>("restock")? != 0,
-                    refunded_by: r.try_get("refunded_by")?,
-                    created_at: r.try_get("created_at")?,
-                    lines,
-                })
-            })
-            .collect::<Result<_>>()?,
-        transactions: transactions
-            .iter()
-            .map(|r| {
-                Ok(Transaction {
-                    id: r.try_get("id")?,
-                    gateway: r.try_get("gateway")?,
-                    transaction_id: r.try_get("transaction_id")?,
-                    kind: r.try_get("kind")?,
-                    amount: r.try_get("amount")?,
-                    currency: r.try_get("currency")?,
-                    status: r.try_get("status")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect::<Result<_>>()?,
+        refunds: refunds(db, id).await?,
+        transactions: transactions.iter().map(Transaction::from_row).collect::<Result<_>>()?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
         completed_at: row.try_get("completed_at")?,
     })
+}
+
+impl Transaction {
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<Transaction> {
+        Ok(Transaction {
+            id: r.try_get("id")?,
+            gateway: r.try_get("gateway")?,
+            transaction_id: r.try_get("transaction_id")?,
+            kind: r.try_get("kind")?,
+            amount: r.try_get("amount")?,
+            currency: r.try_get("currency")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+/// The order's refunds with their lines, oldest first; `NotFound` when there is no such
+/// order.
+pub async fn refunds(db: &Db, order_id: i64) -> Result<Vec<Refund>> {
+    let pool = db.pool();
+    let refunds = sqlx::query("SELECT id, amount, reason, restock, refunded_by, created_at FROM refunds WHERE order_id = $1 ORDER BY id")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await?;
+    if refunds.is_empty() {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1").bind(order_id).fetch_optional(pool).await?;
+        return if exists.is_some() { Ok(Vec::new()) } else { Err(Error::NotFound) };
+    }
+    let lines = sqlx::query(
+        "SELECT l.refund_id, l.order_item_id, l.quantity, l.amount, l.tax FROM refund_lines l \
+         JOIN refunds r ON r.id = l.refund_id WHERE r.order_id = $1 ORDER BY l.id",
+    )
+    .bind(order_id)
+    .fetch_all(pool)
+    .await?;
+    refunds
+        .iter()
+        .map(|r| {
+            let refund_id: i64 = r.try_get("id")?;
+            let lines = lines
+                .iter()
+                .filter(|l| l.try_get::<i64, _>("refund_id").ok() == Some(refund_id))
+                .map(|l| {
+                    Ok(RefundLine {
+                        line_id: l.try_get("order_item_id")?,
+                        quantity: l.try_get("quantity")?,
+                        amount: l.try_get("amount")?,
+                        tax: l.try_get("tax")?,
+                    })
+                })
+                .collect::<Result<_>>()?;
+            Ok(Refund {
+                id: refund_id,
+                amount: r.try_get("amount")?,
+                reason: r.try_get("reason")?,
+                restock: r.try_get::<i64, _>("restock")? != 0,
+                refunded_by: r.try_get("refunded_by")?,
+                created_at: r.try_get("created_at")?,
+                lines,
+            })
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ pub mod list;
 pub mod notes;
 pub mod refunds;
 pub mod status;
+pub mod trail;
 pub mod transactions;
 
 use std::str::FromStr;

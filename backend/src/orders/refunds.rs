@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{OrderStatus, detail::Refund, status::Actor};
+use super::{
+    OrderStatus,
+    detail::Refund,
+    trail::{self, Actor},
+};
 use crate::{
     Error, Result,
-    audit::{self, Event},
     clock::now,
     db::Db,
     error::is_unique_violation,
@@ -137,43 +140,20 @@ pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewR
     let shown = money::format(amount, &currency, "en");
     let reason = if new.reason.trim().is_empty() { String::new() } else { format!(": {}", new.reason.trim()) };
     let note = format!("Refunded {shown} by {}{reason}.{}", actor.user.email, if fully { " The order is fully refunded." } else { "" });
-    sqlx::query("INSERT INTO order_notes (order_id, author_user_id, is_customer_note, body, created_at) VALUES ($1, $2, 0, $3, $4)")
-        .bind(order_id)
-        .bind(actor.user.id)
-        .bind(&note)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    let mut events = vec![("order.refunded", serde_json::json!({ "refund_id": refund_id, "amount": amount, "full": fully }))];
+    trail::note(&mut tx, order_id, actor, false, &note, now).await?;
+    let refunded = serde_json::json!({ "refund_id": refund_id, "amount": amount, "full": fully });
+    trail::event(&mut tx, order_id, "order.refunded", refunded, now).await?;
     if fully {
-        events.push(("order.status_changed", serde_json::json!({ "from": status.as_str(), "to": "refunded", "by": actor.user.id })));
+        let changed = serde_json::json!({ "from": status.as_str(), "to": "refunded", "by": actor.user.id });
+        trail::event(&mut tx, order_id, "order.status_changed", changed, now).await?;
     }
-    for (kind, payload) in events {
-        sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(order_id)
-            .bind(kind)
-            .bind(payload.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let number: String = order.try_get("number")?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.user.id),
-        actor: &actor.user.email,
-        credential: actor.credential,
-        action: "order.refunded",
-        target: &format!("order:{order_id} #{number}"),
-        ip: actor.ip,
-        details: &format!("{shown}{reason}{}", if new.restock { " (restocked)" } else { "" }),
-        ..Event::default()
-    })
-    .await?;
+    let details = format!("{shown}{reason}{}", if new.restock { " (restocked)" } else { "" });
+    trail::audit(&mut tx, actor, "order.refunded", order_id, &order.try_get::<String, _>("number")?, &details).await?;
     let mut sales = Accumulator::default();
     sales.add_refund(tz, now, &currency, amount);
     sales.add_to_table(&mut tx).await?;
     tx.commit().await?;
-    let refund = super::detail::get(db, order_id).await?.refunds.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
+    let refund = super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
     Ok(Refunded { refund, created: true })
 }
 
@@ -280,7 +260,7 @@ async fn find_by_key(db: &Db, order_id: i64, key: &str, request_hash: &str) -> R
         return Err(Error::Conflict("this Idempotency-Key was used for a different refund".into()));
     }
     let id: i64 = row.try_get("id")?;
-    Ok(super::detail::get(db, order_id).await?.refunds.into_iter().find(|r| r.id == id))
+    Ok(super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == id))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -7,14 +7,15 @@
 use chrono_tz::Tz;
 use sqlx::Row;
 
-use super::OrderStatus;
+use super::{
+    OrderStatus,
+    trail::{self, Actor},
+};
 use crate::{
     Error, Result,
-    audit::{self, Event},
     clock::now,
     db::Db,
     sales_daily::{Accumulator, SaleFacts, counts_as_sale},
-    users::User,
 };
 
 use OrderStatus::*;
@@ -32,15 +33,6 @@ impl OrderStatus {
             Refunded => &[],
         }
     }
-}
-
-/// Who is making a change, and from where, for the note and the audit log.
-#[derive(Clone, Copy, Debug)]
-pub struct Actor<'a> {
-    pub user: &'a User,
-    /// The API credential used (`connection_key:3`); `None` in the panel.
-    pub credential: Option<&'a str>,
-    pub ip: Option<&'a str>,
 }
 
 /// Moves the order to `to`, returning the status it left.
@@ -87,32 +79,11 @@ pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderS
         Some(reason) => format!("Status changed from {} to {} by {}. Reason: {reason}", from.label(), to.label(), actor.user.email),
         None => format!("Status changed from {} to {} by {}.", from.label(), to.label(), actor.user.email),
     };
-    sqlx::query("INSERT INTO order_notes (order_id, author_user_id, is_customer_note, body, created_at) VALUES ($1, $2, 0, $3, $4)")
-        .bind(order_id)
-        .bind(actor.user.id)
-        .bind(&note)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    trail::note(&mut tx, order_id, actor, false, &note, now).await?;
     let payload = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "by": actor.user.id, "reason": reason });
-    sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, 'order.status_changed', $2, $3)")
-        .bind(order_id)
-        .bind(payload.to_string())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    let number: String = row.try_get("number")?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.user.id),
-        actor: &actor.user.email,
-        credential: actor.credential,
-        action: "order.status_changed",
-        target: &format!("order:{order_id} #{number}"),
-        ip: actor.ip,
-        details: &format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default()),
-        ..Event::default()
-    })
-    .await?;
+    trail::event(&mut tx, order_id, "order.status_changed", payload, now).await?;
+    let details = format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default());
+    trail::audit(&mut tx, actor, "order.status_changed", order_id, &row.try_get::<String, _>("number")?, &details).await?;
     let currency: String = row.try_get("currency")?;
     let facts = |status: OrderStatus| -> Result<SaleFacts<'_>> {
         Ok(SaleFacts {

@@ -78,21 +78,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         .fetch_all(db.pool())
         .await?
         .iter()
-        .map(|r| {
-            Ok((
-                r.try_get("order_id")?,
-                Transaction {
-                    id: r.try_get("id")?,
-                    gateway: r.try_get("gateway")?,
-                    transaction_id: r.try_get("transaction_id")?,
-                    kind: r.try_get("kind")?,
-                    amount: r.try_get("amount")?,
-                    currency: r.try_get("currency")?,
-                    status: r.try_get("status")?,
-                    created_at: r.try_get("created_at")?,
-                },
-            ))
-        })
+        .map(|r| Ok((r.try_get("order_id")?, Transaction::from_row(r)?)))
         .collect::<Result<_>>()?;
     let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
         rows.truncate(filter.per_page as usize);

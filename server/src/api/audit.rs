@@ -70,7 +70,7 @@ pub async fn list(
         ),
     };
     let before_id = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => cursor::decode(&state.api.hasher, "audit", c, 1).map_err(|e| bad("invalid_cursor", &e.to_string()))?.first().copied(),
+        Some(c) => cursor::decode(&state.api.hasher, "audit", c, 1)?.first().copied(),
         None => None,
     };
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 200);

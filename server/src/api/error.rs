@@ -70,6 +70,7 @@ impl From<backend::Error> for ApiError {
         use backend::Error as E;
         match e {
             E::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            E::InvalidCursor(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", message),
             E::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string()),
             E::LockedOut { retry_after_secs } => {
                 ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", e.to_string()) }

@@ -15,10 +15,10 @@ use axum::{
 };
 use backend::{
     access::{
-        Caller, CredentialKind, Denied, Scope,
+        Caller, Denied, Scope,
         authenticate::{CredentialCache, Presented, authenticate},
         secret::SecretHasher,
-        security::SecurityCache,
+        security::{SecurityCache, SecuritySettings},
     },
     audit::{self, Event, Outcome},
 };
@@ -35,8 +35,9 @@ pub struct ApiContext {
     pub credentials: Arc<CredentialCache>,
 }
 
-/// HTTPS and the IP allowlist: for every API request, public ones included.
-pub async fn transport(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// HTTPS and the IP allowlist: for every API request, public ones included. Leaves the
+/// settings it read in the request for the guards after it.
+pub async fn transport(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let settings = state.api.security.get().await;
     let transport = req.extensions().get::<Transport>().copied().unwrap_or_default();
     if settings.https_required && !transport.https && !transport.ip.is_some_and(|ip| ip.is_loopback()) {
@@ -47,12 +48,21 @@ pub async fn transport(State(state): State<AppState>, req: Request, next: Next) 
     {
         return ApiError::from(Denied::IpNotAllowed).into_response();
     }
+    req.extensions_mut().insert(settings);
     next.run(req).await
+}
+
+/// The settings [`transport`] read for this request, if it ran.
+fn settings_read(req: &Request) -> Option<Arc<SecuritySettings>> {
+    req.extensions().get::<Arc<SecuritySettings>>().cloned()
 }
 
 /// The per-address rate limit, for endpoints anyone may call.
 pub async fn public_rate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let settings = state.api.security.get().await;
+    let settings = match settings_read(&req) {
+        Some(settings) => settings,
+        None => state.api.security.get().await,
+    };
     if let Some(ip) = req.extensions().get::<Transport>().and_then(|t| t.ip)
         && let Err(retry_after_secs) = state.api.rates.check_address(ip, settings.rate_per_ip)
     {
@@ -64,7 +74,10 @@ pub async fn public_rate(State(state): State<AppState>, req: Request, next: Next
 /// Credentials, timestamp and nonce, scope, rate limits; then the handler, with the
 /// [`Caller`] in the request's extensions; then the audit entry for a write.
 pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let settings = state.api.security.get().await;
+    let settings = match settings_read(&req) {
+        Some(settings) => settings,
+        None => state.api.security.get().await,
+    };
     let ip = req.extensions().get::<Transport>().and_then(|t| t.ip);
     let ip_text = ip.map(|ip| ip.to_string());
     let headers = req.headers();
@@ -95,15 +108,10 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     if !caller.scope.allows(needed) {
         return ApiError::from(Denied::InsufficientScope { needed }).into_response();
     }
-    let kind = match caller.kind {
-        CredentialKind::ConnectionKey => 0,
-        CredentialKind::AppPassword => 1,
-        CredentialKind::OauthToken => 2,
-    };
     let limited = state
         .api
         .rates
-        .check_credential(kind, caller.credential_id, settings.rate_per_credential)
+        .check_credential(caller.kind, caller.credential_id, settings.rate_per_credential)
         .and_then(|()| ip.map_or(Ok(()), |ip| state.api.rates.check_address(ip, settings.rate_per_ip)));
     if let Err(retry_after_secs) = limited {
         return ApiError::from(Denied::RateLimited { retry_after_secs }).into_response();

@@ -12,9 +12,9 @@ use backend::orders::{
     list::{self, Filter, OrderRow, SortBy},
     notes,
     refunds::{self, NewRefund},
-    status,
+    status, trail,
 };
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,10 +76,7 @@ pub async fn list(
         .transpose()
         .map_err(|e| bad(format!("{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed")))?
         .unwrap_or_default();
-    let tz = backend::settings::get(&state.db).await?.tz();
-    let moment = |text: &Option<String>, name: &str| -> Result<Option<i64>, ApiError> {
-        text.as_deref().filter(|t| !t.is_empty()).map(|t| parse_moment(t, tz).ok_or_else(|| bad(format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time")))).transpose()
-    };
+    let (after, before) = date_range(&state, query.after.as_deref(), query.before.as_deref()).await?;
     let ascending = match query.order.as_deref() {
         None | Some("") | Some("desc") => false,
         Some("asc") => true,
@@ -87,8 +84,8 @@ pub async fn list(
     };
     let filter = Filter {
         statuses,
-        after: moment(&query.after, "after")?,
-        before: moment(&query.before, "before")?,
+        after,
+        before,
         customer_id: query.customer,
         search: query.search,
         sort: query.orderby.unwrap_or_default(),
@@ -100,21 +97,30 @@ pub async fn list(
     Ok(Json(OrderPage { items: page.rows, next_cursor: page.next_cursor }))
 }
 
-/// A listing's bad filter or cursor is a 400 (`invalid_query`, `invalid_cursor`).
+/// A listing's bad filter is a 400 `invalid_query` (not a 422: it is the query string).
 pub fn list_error(e: backend::Error) -> ApiError {
     match e {
-        backend::Error::Invalid(message) if message.contains("cursor") => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", message),
         backend::Error::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message),
         other => other.into(),
     }
 }
 
-/// A day at midnight in the shop's time zone, or an RFC 3339 time.
-pub fn parse_moment(text: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp());
-    }
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
+/// A listing's `after` and `before`: each a day (midnight in the shop's time zone) or an
+/// RFC 3339 time. The shop's settings are read only when a day needs its time zone.
+pub async fn date_range(state: &AppState, after: Option<&str>, before: Option<&str>) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let (after, before) = (after.filter(|t| !t.is_empty()), before.filter(|t| !t.is_empty()));
+    let needs_tz = [after, before].into_iter().flatten().any(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok());
+    let tz = if needs_tz { backend::settings::get(&state.db).await?.tz() } else { chrono_tz::Tz::UTC };
+    let moment = |text: Option<&str>, name: &str| {
+        text.map(|t| {
+            let day = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|day| backend::sales_daily::day_start(day, tz));
+            day.or_else(|| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp())).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time"))
+            })
+        })
+        .transpose()
+    };
+    Ok((moment(after, "after")?, moment(before, "before")?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -149,7 +155,7 @@ pub async fn change_status(
 ) -> Result<Json<OrderDetail>, ApiError> {
     let tz = backend::settings::get(&state.db).await?.tz();
     let credential = caller.credential_ref();
-    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
     status::change(&state.db, tz, actor, id, change.status, change.reason.as_deref()).await?;
     get(State(state), Authenticated(caller), Path(id)).await
 }
@@ -163,7 +169,7 @@ pub struct RefundList {
 #[utoipa::path(get, path = "/orders/{id}/refunds", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = RefundList), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn refunds(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<RefundList>, ApiError> {
-    Ok(Json(RefundList { items: detail::get(&state.db, id).await?.refunds }))
+    Ok(Json(RefundList { items: detail::refunds(&state.db, id).await? }))
 }
 
 /// Refunds an amount, or lines (quantity and amount each), never more than remains
@@ -188,7 +194,7 @@ pub async fn refund(
     }
     let tz = backend::settings::get(&state.db).await?.tz();
     let credential = caller.credential_ref();
-    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
     let done = refunds::refund(&state.db, tz, actor, id, &new, keys.first().copied()).await?;
     Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
 }
@@ -216,7 +222,7 @@ pub async fn add_note(
     ApiJson(new): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
     let credential = caller.credential_ref();
-    let actor = status::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
     let note = notes::add(&state.db, actor, id, &new.note, new.to_customer).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }

@@ -11,19 +11,21 @@ use std::{
     time::{Duration, Instant},
 };
 
+use backend::access::CredentialKind;
+
 const PERIOD: Duration = Duration::from_secs(60);
 /// Above this many tracked clients, idle ones are forgotten.
 const PRUNE_ABOVE: usize = 50_000;
 
 #[derive(Default)]
 pub struct RateLimits {
-    credentials: Cells<(u8, i64)>,
+    credentials: Cells<(CredentialKind, i64)>,
     addresses: Cells<IpAddr>,
 }
 
 impl RateLimits {
     /// `Err(seconds to wait)` when the credential has used up its rate.
-    pub fn check_credential(&self, kind: u8, id: i64, per_minute: i64) -> Result<(), i64> {
+    pub fn check_credential(&self, kind: CredentialKind, id: i64, per_minute: i64) -> Result<(), i64> {
         self.credentials.check((kind, id), per_minute, Instant::now())
     }
 

@@ -1,10 +1,6 @@
 //! `GET /api/v1/transactions`: payment transactions across the store.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State};
 use backend::orders::{
     detail::Transaction,
     list::DEFAULT_PER_PAGE,
@@ -16,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     error::{ApiError, ApiQuery},
     guard::Authenticated,
-    orders::parse_moment,
+    orders::{date_range, list_error},
 };
 use crate::AppState;
 
@@ -60,24 +56,17 @@ pub async fn list(
     Authenticated(_): Authenticated,
     ApiQuery(query): ApiQuery<TransactionsQuery>,
 ) -> Result<Json<TransactionPage>, ApiError> {
-    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
-    let tz = backend::settings::get(&state.db).await?.tz();
-    let moment = |text: &Option<String>, name: &str| -> Result<Option<i64>, ApiError> {
-        text.as_deref()
-            .filter(|t| !t.is_empty())
-            .map(|t| parse_moment(t, tz).ok_or_else(|| bad(format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time"))))
-            .transpose()
-    };
+    let (after, before) = date_range(&state, query.after.as_deref(), query.before.as_deref()).await?;
     let filter = Filter {
-        after: moment(&query.after, "after")?,
-        before: moment(&query.before, "before")?,
+        after,
+        before,
         gateway: query.gateway.filter(|g| !g.is_empty()),
         status: query.status.filter(|s| !s.is_empty()),
         order_id: query.order,
         per_page: query.per_page.unwrap_or(DEFAULT_PER_PAGE),
         cursor: query.cursor.filter(|c| !c.is_empty()),
     };
-    let page = transactions::list(&state.db, &state.api.hasher, &filter).await.map_err(super::orders::list_error)?;
+    let page = transactions::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
     let items = page.rows.into_iter().map(|(order_id, transaction)| TransactionRow { order_id, transaction }).collect();
     Ok(Json(TransactionPage { items, next_cursor: page.next_cursor }))
 }
