@@ -410,7 +410,9 @@ async fn bad_bodies_and_queries_get_the_error_shape(engine: Engine) {
     let app = spawn_app(engine).await;
     let key = app.key(Scope::Write).await;
     let big = serde_json::json!({ "label": "x".repeat(100 * 1024) });
-    let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &key).json(&big).send().await.unwrap()).await;
+    let response = app.api(Method::POST, "/api/v1/keys", &key).json(&big).send().await.unwrap();
+    assert_eq!(response.headers()[header::CONNECTION], "close", "the unread body ends the connection; the client must not reuse it");
+    let (status, code) = error_code(response).await;
     assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
     let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &key).header(header::CONTENT_TYPE, "application/json").body("{not json").send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
