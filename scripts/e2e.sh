@@ -9,7 +9,8 @@ data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export BACKROOM_ADDR="127.0.0.1:$port" BACKROOM_DATA_DIR="$data" BACKROOM_DATABASE_URL="sqlite://$data/backroom.db"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}" BACKROOM_LOG=warn
-"$CARGO_TARGET_DIR/debug/backroom" serve >"$data/server.log" 2>&1 &
+export BACKROOM_BIN="$CARGO_TARGET_DIR/debug/backroom"
+"$BACKROOM_BIN" serve >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://$BACKROOM_ADDR/healthz" >/dev/null && break; sleep 0.2; done

@@ -26,6 +26,8 @@ pub struct PanelContext {
     /// Hashes connection keys, application passwords and OAuth secrets.
     pub hasher: SecretHasher,
     pub security: Arc<SecurityCache>,
+    /// Where email goes (SMTP, or files in a folder), as the email page says it.
+    pub mail_delivery: Arc<str>,
 }
 
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, loaded::Loaded};
+use crate::{
+    chart::{DailyChart, Series},
+    error::PanelError,
+    loaded::Loaded,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
@@ -81,15 +85,11 @@ pub async fn dashboard() -> Result<DashboardView, PanelError> {
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Metric {
-    Revenue,
-    Orders,
-}
-
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| dashboard());
+    // New orders arriving reload the figures and the latest orders.
+    let arrivals = crate::live::use_new_orders();
+    let data = Resource::new(move || arrivals.get(), |_| dashboard());
     view! {
         <Title text="Dashboard · Backroom"/>
         <h1>"Dashboard"</h1>
@@ -120,7 +120,7 @@ fn Figures(d: DashboardView) -> impl IntoView {
                             <tbody>
                                 {d.latest.into_iter().map(|o| view! {
                                     <tr>
-                                        <td>"#"{o.number}</td>
+                                        <td><a href=format!("/admin/orders/{}", o.id)>"#"{o.number}</a></td>
                                         <td>{o.created}</td>
                                         <td>{o.customer}</td>
                                         <td><span class=format!("badge status-{}", o.status)>{o.status_label}</span></td>
@@ -139,50 +139,17 @@ fn Figures(d: DashboardView) -> impl IntoView {
 /// Seven bars, switchable between revenue and order counts.
 #[component]
 fn WeekChart(days: Vec<DayBar>) -> impl IntoView {
-    let metric = RwSignal::new(Metric::Revenue);
-    let days = StoredValue::new(days);
-    let value = move |d: &DayBar| match metric.get() {
-        Metric::Revenue => d.gross,
-        Metric::Orders => d.orders,
-    };
-    let bars = move || {
-        let days = days.get_value();
-        let max = days.iter().map(value).max().unwrap_or(0).max(1);
-        days.iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let height = (value(d) * 100 / max) as f64;
-                let x = i as f64 * 44.0 + 6.0;
-                let title = match metric.get() {
-                    Metric::Revenue => format!("{}: {}", d.label, d.gross_text),
-                    Metric::Orders => format!("{}: {} orders", d.label, d.orders),
-                };
-                view! {
-                    <g>
-                        <title>{title}</title>
-                        <rect x=x y=110.0 - height width=32 height=height rx=3 class="bar"/>
-                        <text x=x + 16.0 y=126 text-anchor="middle" class="bar-label">{d.label.clone()}</text>
-                    </g>
-                }
-            })
-            .collect_view()
-    };
-    let caption = move || match metric.get() {
-        Metric::Revenue => "Revenue per day, last 7 days",
-        Metric::Orders => "Orders per day, last 7 days",
-    };
-    view! {
-        <section class="card chart">
-            <div class="chart-head">
-                <h2 data-testid="chart-caption">{caption}</h2>
-                <div class="segmented" role="group" aria-label="Chart shows">
-                    <button type="button" aria-pressed=move || (metric.get() == Metric::Revenue).to_string()
-                        on:click=move |_| metric.set(Metric::Revenue)>"Revenue"</button>
-                    <button type="button" aria-pressed=move || (metric.get() == Metric::Orders).to_string()
-                        on:click=move |_| metric.set(Metric::Orders)>"Orders"</button>
-                </div>
-            </div>
-            <svg viewBox="0 0 314 132" role="img" aria-label=caption class="bars">{bars}</svg>
-        </section>
-    }
+    let series = vec![
+        Series {
+            name: "Revenue",
+            caption: "Revenue per day, last 7 days".into(),
+            values: days.iter().map(|d| (d.gross, d.gross_text.clone())).collect(),
+        },
+        Series {
+            name: "Orders",
+            caption: "Orders per day, last 7 days".into(),
+            values: days.iter().map(|d| (d.orders, format!("{} orders", d.orders))).collect(),
+        },
+    ];
+    view! { <DailyChart days=days.into_iter().map(|d| d.label).collect() series/> }
 }

@@ -6,10 +6,12 @@ use leptos_router::{components::{A, Outlet, Redirect}};
 use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
 /// The areas every role sees, in the navigation's order: (path, label). Owners and
-/// admins also see Security, the audit log and background jobs; owners, Users.
-pub const AREAS: [(&str, &str); 8] = [
+/// admins also see Security, the audit log, email and background jobs; owners, Users.
+pub const AREAS: [(&str, &str); 10] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
+    ("/admin/transactions", "Transactions"),
+    ("/admin/reports", "Reports"),
     ("/admin/products", "Products"),
     ("/admin/support", "Support"),
     ("/admin/whatsapp", "WhatsApp"),
@@ -67,7 +69,10 @@ pub fn PanelLayout() -> impl IntoView {
                                     <li><A href="/admin/audit">"Audit log"</A></li>
                                 }.into_any())}
                                 {users.then(|| view! { <li><A href="/admin/users">"Users"</A></li> })}
-                                {store.then(|| view! { <li><A href="/admin/jobs">"Background jobs"</A></li> })}
+                                {store.then(|| view! {
+                                    <li><A href="/admin/mail">"Email"</A></li>
+                                    <li><A href="/admin/jobs">"Background jobs"</A></li>
+                                }.into_any())}
                             }
                         })}
                     </Suspense>

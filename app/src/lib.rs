@@ -5,15 +5,22 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod chart;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod dashboard;
 pub mod error;
 pub mod jobs;
 pub mod layout;
+pub mod live;
 pub mod loaded;
+pub mod mail;
+pub mod orders;
+pub mod query_form;
+pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod transactions;
 pub mod users;
 
 use leptos::prelude::*;
@@ -68,7 +75,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/login") view=auth::LoginPage/>
                 <ParentRoute path=path!("/admin") view=layout::PanelLayout>
                     <Route path=path!("") view=dashboard::DashboardPage/>
-                    <Route path=path!("orders") view=|| view! { <NotBuiltYet title="Orders" what="Order lists with filters and search, order details, status changes, notes and refunds arrive with the orders capability. The dashboard already shows the latest orders."/> }/>
+                    <Route path=path!("orders") view=orders::list::OrdersPage/>
+                    <Route path=path!("orders/:id") view=orders::page::OrderPage/>
+                    <Route path=path!("transactions") view=transactions::TransactionsPage/>
+                    <Route path=path!("reports") view=reports::ReportsPage/>
                     <Route path=path!("products") view=|| view! { <NotBuiltYet title="Products" what="Simple and variable products, stock, prices and images arrive with the products capability."/> }/>
                     <Route path=path!("support") view=|| view! { <NotBuiltYet title="Support" what="The support form for customers and the ticket inbox arrive with the support capability."/> }/>
                     <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
@@ -79,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("users") view=users::UsersPage/>
                     <Route path=path!("jobs") view=jobs::JobsPage/>
+                    <Route path=path!("mail") view=mail::MailPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -12,7 +12,7 @@ use crate::{
     clock::now,
     db::Db,
     jobs::{self, NewJob, Registry},
-    access, audit, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
+    access, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -20,9 +20,10 @@ pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
 const CLEANUP_HOUR: u32 = 3;
 
 /// Every job kind with its handler.
-pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
+pub fn registry(db: Db, policy: SessionPolicy, transport: Transport) -> Arc<Registry> {
     let cleanup_db = db.clone();
-    let rebuild_db = db;
+    let rebuild_db = db.clone();
+    let mail_db = db;
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
@@ -35,6 +36,13 @@ pub fn registry(db: Db, policy: SessionPolicy) -> Arc<Registry> {
                 async move {
                     let tz = settings::get(&db).await.map_err(|e| e.to_string())?.tz();
                     sales_daily::rebuild(&db, tz).await.map_err(|e| e.to_string())
+                }
+            })
+            .on(mail::outbox::SEND_JOB, move |job| {
+                let (db, transport) = (mail_db.clone(), transport.clone());
+                async move {
+                    let id = job.payload["mail_id"].as_i64().ok_or("the job names no email")?;
+                    mail::outbox::send(&db, &transport, id, job.attempt >= job.max_attempts).await
                 }
             }),
     )

@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod master_key;
 pub mod money;
 pub mod orders;

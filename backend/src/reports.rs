@@ -6,13 +6,13 @@
 use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 use crate::{
     Error, Result,
     clock::now,
     db::Db,
-    sales_daily::{self, DayTotals, SALE_STATUSES},
+    sales_daily::{self, DayTotals},
 };
 
 /// The longest custom range, in days.
@@ -152,31 +152,34 @@ pub async fn sales(db: &Db, tz: Tz, currency: &str, period: Period) -> Result<Sa
         time_zone: tz.name().to_owned(),
         totals,
         series,
-        top_products: top_products(db, tz, currency, first, last).await?,
+        top_products: top_products(db, currency, first, last).await?,
         previous_from: previous_first.to_string(),
         previous_to: previous_last.to_string(),
         previous,
     })
 }
 
-/// The ten products that brought in most, by line totals of the period's sales.
-async fn top_products(db: &Db, tz: Tz, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<Vec<TopProduct>> {
-    let statuses = SALE_STATUSES.map(|s| format!("'{s}'")).join(", ");
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT i.product_id, MIN(i.name) AS name, CAST(SUM(i.quantity) AS BIGINT) AS quantity, CAST(SUM(i.total) AS BIGINT) AS revenue \
-         FROM orders o JOIN order_items i ON i.order_id = o.id \
-         WHERE o.created_at >= $1 AND o.created_at < $2 AND o.currency = $3 AND o.status IN ({statuses}) \
-         GROUP BY i.product_id ORDER BY revenue DESC, i.product_id LIMIT 10"
-    )))
-    .bind(sales_daily::day_start(first, tz))
-    .bind(sales_daily::day_start(last + Days::new(1), tz))
+/// The ten products that brought in most, by line totals (before tax) of the period's
+/// sales, from the per-product daily figures; named as the product is named now.
+async fn top_products(db: &Db, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<Vec<TopProduct>> {
+    let rows = sqlx::query(
+        "SELECT s.product_id, COALESCE(MIN(p.name), MIN(s.name)) AS name, \
+         CAST(SUM(s.quantity) AS BIGINT) AS quantity, CAST(SUM(s.revenue) AS BIGINT) AS revenue \
+         FROM product_sales_daily s LEFT JOIN products p ON p.id = s.product_id \
+         WHERE s.currency = $1 AND s.day >= $2 AND s.day <= $3 \
+         GROUP BY s.product_id HAVING SUM(s.quantity) <> 0 OR SUM(s.revenue) <> 0 \
+         ORDER BY revenue DESC, s.product_id LIMIT 10",
+    )
     .bind(currency)
+    .bind(first.to_string())
+    .bind(last.to_string())
     .fetch_all(db.pool())
     .await?;
     rows.iter()
         .map(|r| {
+            let product_id: i64 = r.try_get("product_id")?;
             Ok(TopProduct {
-                product_id: r.try_get("product_id")?,
+                product_id: (product_id != 0).then_some(product_id),
                 name: r.try_get("name")?,
                 quantity: r.try_get("quantity")?,
                 revenue: r.try_get("revenue")?,

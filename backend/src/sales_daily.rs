@@ -3,7 +3,8 @@
 //!
 //! The rules: an order counts as a sale on the local day it was created when its status
 //! is processing, on-hold, completed or refunded; a refund counts on the local day it was
-//! made. Net = gross − refunds.
+//! made. Net = gross − refunds. Alongside, each product's quantity and line totals per
+//! day (`product_sales_daily`) by the same rule, for the reports' top products.
 
 use std::collections::BTreeMap;
 
@@ -51,10 +52,22 @@ impl DayTotals {
     }
 }
 
-/// Figures keyed by (day, currency), built up in memory and written in one go.
+/// One product's sales on one day in one currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProductTotals {
+    /// The first line's name seen for it (kept for products since deleted).
+    pub name: String,
+    pub quantity: i64,
+    /// Line totals after discounts, before tax.
+    pub revenue: i64,
+}
+
+/// Figures keyed by (day, currency) and by (day, currency, product), built up in memory
+/// and written in one go.
 #[derive(Default)]
 pub struct Accumulator {
     days: BTreeMap<(NaiveDate, String), DayTotals>,
+    products: BTreeMap<(NaiveDate, String, i64), ProductTotals>,
 }
 
 pub struct SaleFacts<'a> {
@@ -65,6 +78,38 @@ pub struct SaleFacts<'a> {
     pub items: i64,
     pub tax: i64,
     pub shipping: i64,
+    /// The order's lines (for the per-product figures).
+    pub lines: &'a [SoldLine],
+}
+
+/// An order line as the per-product figures count it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SoldLine {
+    pub product_id: Option<i64>,
+    pub name: String,
+    pub quantity: i64,
+    /// The line's total after discounts, before tax.
+    pub revenue: i64,
+}
+
+impl SoldLine {
+    /// The lines of `order_id`, read in the caller's transaction.
+    pub async fn of_order(conn: &mut sqlx::AnyConnection, order_id: i64) -> Result<Vec<SoldLine>> {
+        let rows = sqlx::query("SELECT product_id, name, quantity, total FROM order_items WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SoldLine {
+                    product_id: r.try_get("product_id")?,
+                    name: r.try_get("name")?,
+                    quantity: r.try_get("quantity")?,
+                    revenue: r.try_get("total")?,
+                })
+            })
+            .collect()
+    }
 }
 
 impl Accumulator {
@@ -87,6 +132,17 @@ impl Accumulator {
         day.gross += sign * order.total;
         day.tax += sign * order.tax;
         day.shipping += sign * order.shipping;
+        for line in order.lines {
+            self.count_line(tz, order.created_at, order.currency, line, sign);
+        }
+    }
+
+    /// Counts one line of a sale made at `created_at` (`sign` -1 takes it out).
+    fn count_line(&mut self, tz: Tz, created_at: i64, currency: &str, line: &SoldLine, sign: i64) {
+        let key = (local_day(created_at, tz), currency.to_owned(), line.product_id.unwrap_or(0));
+        let product = self.products.entry(key).or_insert_with(|| ProductTotals { name: line.name.clone(), ..ProductTotals::default() });
+        product.quantity += sign * line.quantity;
+        product.revenue += sign * line.revenue;
     }
 
     /// Adds these figures to the table's (in the caller's transaction): one upsert per
@@ -111,6 +167,22 @@ impl Accumulator {
             .execute(&mut *conn)
             .await?;
         }
+        for ((day, currency, product_id), p) in self.products {
+            sqlx::query(
+                "INSERT INTO product_sales_daily (day, currency, product_id, name, quantity, revenue) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (day, currency, product_id) DO UPDATE SET \
+                 quantity = product_sales_daily.quantity + excluded.quantity, \
+                 revenue = product_sales_daily.revenue + excluded.revenue",
+            )
+            .bind(day.to_string())
+            .bind(currency)
+            .bind(product_id)
+            .bind(p.name)
+            .bind(p.quantity)
+            .bind(p.revenue)
+            .execute(&mut *conn)
+            .await?;
+        }
         Ok(())
     }
 
@@ -129,6 +201,11 @@ impl Accumulator {
             day.tax += t.tax;
             day.shipping += t.shipping;
         }
+        for (key, p) in other.products {
+            let product = self.products.entry(key).or_insert_with(|| ProductTotals { name: p.name.clone(), ..ProductTotals::default() });
+            product.quantity += p.quantity;
+            product.revenue += p.revenue;
+        }
     }
 
     /// Replaces the whole table with these figures (in the caller's transaction).
@@ -143,6 +220,16 @@ impl Accumulator {
             })
             .collect();
         insert_rows(conn, backend, "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
+            .await?;
+        sqlx::query("DELETE FROM product_sales_daily").execute(&mut *conn).await?;
+        let values: Vec<Value> = self
+            .products
+            .into_iter()
+            .flat_map(|((day, currency, product_id), p)| {
+                [day.to_string().into(), currency.into(), product_id.into(), p.name.into(), p.quantity.into(), p.revenue.into()]
+            })
+            .collect();
+        insert_rows(conn, backend, "product_sales_daily", &["day", "currency", "product_id", "name", "quantity", "revenue"], &values)
             .await
     }
 }
@@ -168,9 +255,27 @@ pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
             items: row.try_get("items_count")?,
             tax: row.try_get("total_tax")?,
             shipping: row.try_get("shipping_total")?,
+            lines: &[],
         });
     }
     drop(orders);
+    // The lines of the same orders, streamed on their own rather than per order.
+    let mut lines = sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.created_at, o.currency, i.product_id, i.name, i.quantity, i.total \
+         FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status IN ({statuses})"
+    )))
+    .fetch(db.pool());
+    while let Some(row) = lines.try_next().await? {
+        let currency: String = row.try_get("currency")?;
+        let line = SoldLine {
+            product_id: row.try_get("product_id")?,
+            name: row.try_get("name")?,
+            quantity: row.try_get("quantity")?,
+            revenue: row.try_get("total")?,
+        };
+        acc.count_line(tz, row.try_get("created_at")?, &currency, &line, 1);
+    }
+    drop(lines);
     let mut refunds =
         sqlx::query("SELECT r.created_at, r.amount, o.currency FROM refunds r JOIN orders o ON o.id = r.order_id")
             .fetch(db.pool());
@@ -235,10 +340,13 @@ mod tests {
         for status in ["pending", "failed", "cancelled", "processing", "completed"] {
             acc.add_order(Tz::UTC, &SaleFacts {
                 created_at: 0, status, currency: "TRY", total: 100, items: 1, tax: 0, shipping: 0,
+                lines: &[SoldLine { product_id: Some(7), name: "Mug".into(), quantity: 2, revenue: 80 }],
             });
         }
         acc.add_refund(Tz::UTC, 0, "TRY", 30);
         let totals = acc.days.values().next().unwrap();
         assert_eq!((totals.orders, totals.gross, totals.net()), (2, 200, 170));
+        let mug = acc.products.values().next().unwrap();
+        assert_eq!((mug.quantity, mug.revenue), (4, 160));
     }
 }

@@ -2,38 +2,22 @@
 // hydration, sign-out, a wrong password, sign-in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
+import { launch, watchProblems, accessibilityProblems as axeProblems, hydrated as hydratedPage } from '../support.mjs';
 
 const BASE = process.env.BACKROOM_URL ?? 'http://127.0.0.1:3000';
 const OWNER = { name: 'Ayşe Yılmaz', email: 'ayse@shop.example', password: 'a long owner password' };
 let browser, page;
-// Hydration mismatches and panics in the WebAssembly show up as console errors.
 const problems = [];
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
   page = await (await browser.newContext()).newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /hydrat|panicked/i.test(m.text())) problems.push(m.text().split('\n')[0]);
-  });
+  watchProblems(page, problems);
 });
 after(async () => { await browser?.close(); });
 
-// Serious and critical accessibility problems on the current page, as readable lines.
-async function accessibilityProblems(on = page) {
-  const { violations } = await new AxeBuilder({ page: on }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-const hydrated = () => page.waitForSelector('body[data-hydrated="true"]', { timeout: 15000 });
+const accessibilityProblems = (on = page) => axeProblems(on);
+const hydrated = () => hydratedPage(page);
 
 test('first run creates the owner with demo data and lands on the dashboard', async () => {
   await page.goto(`${BASE}/admin`);

@@ -1,14 +1,21 @@
 //! The `backroom` server: configuration in, an axum application out — the panel (Leptos,
 //! server-rendered and hydrated), health checks, and the middleware every request passes.
 
+// Leptos views nest deeply in their types; the panel's largest pages need more than the
+// default depth when the server crate lays them out.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod audit_export;
 pub mod cli;
 mod client_ip;
 mod cross_origin;
 mod health;
+pub mod live;
 mod oauth;
+mod orders_export;
 mod panel;
+mod reports_export;
 pub mod telemetry;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
@@ -44,6 +51,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Set once the owner account exists (it never goes back).
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
+    /// Tells open panel pages about new orders.
+    pub live: Arc<live::LiveOrders>,
 }
 
 /// Opens the configured database and applies its migrations.
@@ -59,6 +68,7 @@ pub struct Application {
     db: Db,
     security: Arc<SecurityCache>,
     workers: Vec<Worker>,
+    live: Arc<live::LiveOrders>,
 }
 
 impl Application {
@@ -78,6 +88,7 @@ impl Application {
             idle_timeout: config.session_idle_timeout,
             absolute_timeout: config.session_absolute_timeout,
         };
+        let transport = backend::mail::transport::Transport::from_config(&config)?;
         let store = backend::settings::get(&db).await?;
         let base_url = store.public_url.unwrap_or_else(|| match &config.public_url {
             Some(url) => url.clone(),
@@ -92,17 +103,20 @@ impl Application {
                 base_url: base_url.into(),
                 hasher: hasher.clone(),
                 security: security.clone(),
+                mail_delivery: transport.describe().into(),
             },
             db: db.clone(),
             api: api::guard::ApiContext { hasher, security, rates: Arc::default(), credentials: Arc::default() },
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             setup_done: Arc::default(),
+            live: live::LiveOrders::new(),
         };
         background::schedule_recurring(&db).await?;
-        let registry = background::registry(db.clone(), sessions);
+        let registry = background::registry(db.clone(), sessions, transport);
         let workers = (0..config.job_workers).map(|_| Worker::new(db.clone(), registry.clone())).collect();
         let security = state.api.security.clone();
-        Ok(Application { listener, router: router(state), db, security, workers })
+        let live = state.live.clone();
+        Ok(Application { listener, router: router(state), db, security, workers, live })
     }
 
     /// This instance's copy of the security settings (tests change them without waiting
@@ -122,9 +136,18 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "Backroom is listening");
         let job_tasks: Vec<_> =
             self.workers.into_iter().map(|w| tokio::spawn(w.run_until_stopped(stop.child_token()))).collect();
+        let watcher = tokio::spawn(self.live.clone().watch(self.db.clone()));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let live = self.live;
+        // Open event streams end when the shutdown begins; the server then waits only for
+        // requests that end by themselves.
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         let serving = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         stop.cancel();
+        let _ = watcher.await;
         for task in job_tasks {
             let _ = task.await;
         }
@@ -147,6 +170,9 @@ fn router(state: AppState) -> Router {
         .merge(api)
         .merge(oauth::router(state.clone()))
         .merge(audit_export::router())
+        .merge(orders_export::router())
+        .merge(reports_export::router())
+        .merge(live::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))

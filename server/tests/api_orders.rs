@@ -416,6 +416,32 @@ async fn full_scan(app: &TestApp) -> std::collections::BTreeMap<String, (i64, i6
     days
 }
 
+/// The ten products with the highest line totals among the sales of `from`..=`to` (days
+/// in `tz`), from the order lines themselves: (product id, quantity, revenue).
+async fn top_products_by_scan(app: &TestApp, tz: chrono_tz::Tz, from: &str, to: &str) -> Vec<(i64, i64, i64)> {
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let (start, end) = (backend::sales_daily::day_start(day(from), tz), backend::sales_daily::day_start(day(to).succ_opt().unwrap(), tz));
+    let lines: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.product_id, i.quantity, i.total FROM order_items i JOIN orders o ON o.id = i.order_id \
+         WHERE o.currency = 'TRY' AND o.status IN ('processing', 'on-hold', 'completed', 'refunded') AND o.created_at >= $1 AND o.created_at < $2",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let mut products = std::collections::BTreeMap::<i64, (i64, i64)>::new();
+    for (product, quantity, total) in lines {
+        let p = products.entry(product).or_default();
+        p.0 += quantity;
+        p.1 += total;
+    }
+    let mut ranked: Vec<(i64, i64, i64)> = products.into_iter().map(|(id, (q, r))| (id, q, r)).collect();
+    ranked.sort_by_key(|&(id, _, revenue)| (std::cmp::Reverse(revenue), id));
+    ranked.truncate(10);
+    ranked
+}
+
 async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
     let app = spawn_app(engine).await;
     let key = app.key(Scope::Write).await;
@@ -467,6 +493,14 @@ async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
             let expected = scan.get(day["day"].as_str().unwrap()).copied().unwrap_or_default();
             assert_eq!((day["gross"].as_i64().unwrap(), day["refunds"].as_i64().unwrap(), day["orders"].as_i64().unwrap()), (expected.0, expected.1, expected.2), "{query} {day}");
         }
+        let scanned = top_products_by_scan(&app, tz, from, to).await;
+        let reported: Vec<(i64, i64, i64)> = report["top_products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["product_id"].as_i64().unwrap(), p["quantity"].as_i64().unwrap(), p["revenue"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(reported, scanned, "{query}: top products");
         let (previous_gross, _, previous_orders, _) = sum(report["previous_from"].as_str().unwrap(), report["previous_to"].as_str().unwrap());
         assert_eq!((report["previous"]["gross"].as_i64().unwrap(), report["previous"]["orders"].as_i64().unwrap()), (previous_gross, previous_orders), "{query}");
     }

@@ -21,7 +21,7 @@ use crate::{
     clock::now,
     db::{Backend, Db, Value as V, insert_rows},
     orders::OrderStatus,
-    sales_daily::{Accumulator, SaleFacts},
+    sales_daily::{Accumulator, SaleFacts, SoldLine},
     settings,
 };
 use catalog::*;
@@ -457,6 +457,7 @@ impl Generator {
 
             // Lines: unit prices exclude tax, as WooCommerce stores them.
             let mut first_item = None;
+            let mut sold = Vec::with_capacity(4);
             let (mut subtotal_sum, mut discount_sum, mut discount_tax_sum, mut line_tax_sum, mut line_total_sum, mut quantity_sum) =
                 (0, 0, 0, 0, 0, 0);
             for _ in 0..self.rng.random_range(1..=4) {
@@ -473,6 +474,7 @@ impl Generator {
                 let (subtotal_tax, total_tax) = (share(subtotal, rate), share(total, rate));
                 let item_id = Ids::take(&mut self.next.item);
                 first_item.get_or_insert((item_id, unit, share(unit, rate)));
+                sold.push(SoldLine { product_id: Some(product.id), name: name.clone(), quantity, revenue: total });
                 items.push([
                     item_id.into(), id.into(), product.id.into(), variation_id.into(), name.into(), sku.into(),
                     quantity.into(), unit.into(), subtotal.into(), subtotal_tax.into(), total.into(),
@@ -564,6 +566,7 @@ impl Generator {
 
             sales.add_order(tz, &SaleFacts {
                 created_at, status: status_name, currency: &self.currency, total, items: quantity_sum, tax: total_tax, shipping: shipping_total,
+                lines: &sold,
             });
             let c = customer;
             let (city, state, _, street) = c.country.places[c.place];

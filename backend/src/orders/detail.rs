@@ -69,6 +69,21 @@ pub struct LineItem {
     pub total: i64,
     pub total_tax: i64,
     pub tax_class: String,
+    /// What earlier refunds gave back on this line: items, and minor units tax included.
+    pub refunded_quantity: i64,
+    pub refunded_amount: i64,
+}
+
+impl LineItem {
+    /// Items that can still be refunded.
+    pub fn refundable_quantity(&self) -> i64 {
+        self.quantity - self.refunded_quantity
+    }
+
+    /// Minor units, tax included, that can still be refunded.
+    pub fn refundable_amount(&self) -> i64 {
+        self.total + self.total_tax - self.refunded_amount
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +226,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
     .fetch_all(pool)
     .await?;
 
-    Ok(Order {
+    let refunds = refunds(db, id).await?;
+    let mut order = Order {
         id,
         number: row.try_get("number")?,
         status: row.try_get::<String, _>("status")?.parse()?,
@@ -238,6 +254,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
                     total: r.try_get("total")?,
                     total_tax: r.try_get("total_tax")?,
                     tax_class: r.try_get("tax_class")?,
+                    refunded_quantity: 0,
+                    refunded_amount: 0,
                 })
             })
             .collect::<Result<_>>()?,
@@ -292,13 +310,27 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
                 })
             })
             .collect::<Result<_>>()?,
-        refunds: refunds(db, id).await?,
+        refunds,
         transactions: transactions.iter().map(Transaction::from_row).collect::<Result<_>>()?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
         completed_at: row.try_get("completed_at")?,
-    })
+    };
+    for line in order.refunds.iter().flat_map(|r| &r.lines) {
+        if let Some(item) = order.items.iter_mut().find(|i| i.id == line.line_id) {
+            item.refunded_quantity += line.quantity;
+            item.refunded_amount += line.amount;
+        }
+    }
+    Ok(order)
+}
+
+impl Order {
+    /// Minor units, tax included, that can still be refunded.
+    pub fn refundable(&self) -> i64 {
+        self.totals.total - self.totals.refunded_total
+    }
 }
 
 impl Transaction {

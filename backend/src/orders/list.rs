@@ -168,11 +168,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     }
     let limit = param(&mut binds, Bind::Int(filter.per_page + 1));
     let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!(
-        "SELECT id, number, status, created_at, billing_first_name, billing_last_name, billing_email, total, currency, \
-         items_count, payment_method_title FROM orders {clause} \
-         ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}"
-    );
+    let sql = format!("SELECT {ROW_COLUMNS} FROM orders {clause} ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}");
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {
@@ -181,25 +177,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         };
     }
     let rows = query.fetch_all(db.pool()).await?;
-    let mut rows: Vec<OrderRow> = rows
-        .iter()
-        .map(|r| {
-            let first: String = r.try_get("billing_first_name")?;
-            let last: String = r.try_get("billing_last_name")?;
-            Ok(OrderRow {
-                id: r.try_get("id")?,
-                number: r.try_get("number")?,
-                status: r.try_get::<String, _>("status")?.parse()?,
-                created_at: r.try_get("created_at")?,
-                customer_name: format!("{first} {last}").trim().to_owned(),
-                email: r.try_get("billing_email")?,
-                total: r.try_get("total")?,
-                currency: r.try_get("currency")?,
-                items_count: r.try_get("items_count")?,
-                payment_method: r.try_get("payment_method_title")?,
-            })
-        })
-        .collect::<Result<_>>()?;
+    let mut rows: Vec<OrderRow> = rows.iter().map(order_row).collect::<Result<_>>()?;
     let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
         rows.truncate(filter.per_page as usize);
         let last = rows.last().expect("a full page has a last row");
@@ -210,6 +188,67 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         cursor::encode(hasher, &listing(filter), &[key, last.id])
     });
     Ok(Page { rows, next_cursor })
+}
+
+/// The id of the newest order (0 in an empty shop): one index lookup, for telling open
+/// panels that orders arrived.
+pub async fn newest_id(db: &Db) -> Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM orders").fetch_one(db.pool()).await?;
+    Ok(id.unwrap_or(0))
+}
+
+/// The columns [`order_row`] reads.
+const ROW_COLUMNS: &str = "id, number, status, created_at, billing_first_name, billing_last_name, billing_email, total, currency, \
+                           items_count, payment_method_title";
+
+fn order_row(r: &sqlx::any::AnyRow) -> Result<OrderRow> {
+    let first: String = r.try_get("billing_first_name")?;
+    let last: String = r.try_get("billing_last_name")?;
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        status: r.try_get::<String, _>("status")?.parse()?,
+        created_at: r.try_get("created_at")?,
+        customer_name: format!("{first} {last}").trim().to_owned(),
+        email: r.try_get("billing_email")?,
+        total: r.try_get("total")?,
+        currency: r.try_get("currency")?,
+        items_count: r.try_get("items_count")?,
+        payment_method: r.try_get("payment_method_title")?,
+    })
+}
+
+/// An order as the list shows it, with what an export adds: the billing phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRow {
+    pub row: OrderRow,
+    pub phone: String,
+}
+
+/// The orders with these ids (at most [`MAX_PER_PAGE`]), for an export: in the order of
+/// `ids`, leaving out ids with no order.
+///
+/// Fails with `Invalid` for more than [`MAX_PER_PAGE`] ids.
+pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<ExportRow>> {
+    if ids.len() as i64 > MAX_PER_PAGE {
+        return Err(Error::invalid(format!("at most {MAX_PER_PAGE} orders at once")));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT {ROW_COLUMNS}, billing_phone FROM orders WHERE id IN ({})", params.join(", "));
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let mut found = query
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok(ExportRow { row: order_row(r)?, phone: r.try_get("billing_phone")? }))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ids.iter().filter_map(|id| found.iter().position(|r| r.row.id == *id).map(|at| found.swap_remove(at))).collect())
 }
 
 enum Bind {

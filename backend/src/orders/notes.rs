@@ -1,12 +1,25 @@
-//! Notes on an order: private to the shop, or to the customer. A customer note also
-//! writes an `order.customer_note` event in the same transaction; the mail outbox (which
-//! comes with the support capability) sends the email from it, so none is lost.
+//! Notes on an order: private to the shop, or to the customer. A customer note is
+//! emailed to the order's billing address: the email is queued in the mail outbox in the
+//! same transaction as the note (with an `order.customer_note` event for other
+//! listeners), so none is lost. An order without a usable email address keeps the note
+//! and sends nothing.
 
 use super::{
     detail::Note,
     trail::{self, Actor},
 };
-use crate::{Error, Result, clock::now, db::Db};
+use sqlx::Row;
+
+use crate::{
+    Error, Result,
+    clock::now,
+    db::Db,
+    mail::{
+        outbox::{self, NewMail},
+        templates::{self, Shop},
+    },
+    settings,
+};
 
 pub const MAX_CHARS: usize = 5_000;
 
@@ -19,12 +32,29 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
         return Err(Error::invalid(format!("a note needs 1 to {MAX_CHARS} characters")));
     }
     let now = now();
+    let store = settings::get(db).await?;
+    // A customer's reply goes to the shop's notification address, when there is one.
+    let reply_to = Some(crate::mail::settings(db).await?.notify_address).filter(|a| !a.is_empty());
     let mut tx = db.pool().begin().await?;
-    let number: Option<String> = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1").bind(order_id).fetch_optional(&mut *tx).await?;
-    let number = number.ok_or(Error::NotFound)?;
+    let order = sqlx::query("SELECT number, billing_first_name, billing_last_name, billing_email FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let number: String = order.try_get("number")?;
     let id = trail::note(&mut tx, order_id, actor, to_customer, body, now).await?;
     if to_customer {
-        trail::event(&mut tx, order_id, "order.customer_note", serde_json::json!({ "note_id": id }), now).await?;
+        let email: String = order.try_get("billing_email")?;
+        let name = format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?);
+        let mail = if outbox::parse_address(&email).is_ok() {
+            let content = templates::customer_note(Shop { name: &store.name, locale: &store.locale }, &number, &name, body);
+            let new = NewMail { kind: "order.customer_note", to_address: &email, to_name: &name, content: &content, reply_to: reply_to.as_deref(), order_id: Some(order_id) };
+            Some(outbox::queue(&mut tx, &new).await?)
+        } else {
+            tracing::info!(order = order_id, "a customer note was not emailed: the order has no usable email address");
+            None
+        };
+        trail::event(&mut tx, order_id, "order.customer_note", serde_json::json!({ "note_id": id, "mail_id": mail }), now).await?;
     }
     let action = if to_customer { "order.customer_note" } else { "order.note" };
     trail::audit(&mut tx, actor, action, order_id, &number, "").await?;

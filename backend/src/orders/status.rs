@@ -15,7 +15,7 @@ use crate::{
     Error, Result,
     clock::now,
     db::Db,
-    sales_daily::{Accumulator, SaleFacts, counts_as_sale},
+    sales_daily::{Accumulator, SaleFacts, SoldLine, counts_as_sale},
 };
 
 use OrderStatus::*;
@@ -85,6 +85,9 @@ pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderS
     let details = format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default());
     trail::audit(&mut tx, actor, "order.status_changed", order_id, &row.try_get::<String, _>("number")?, &details).await?;
     let currency: String = row.try_get("currency")?;
+    let counts_changed = counts_as_sale(from.as_str()) != counts_as_sale(to.as_str());
+    // The lines are read only when the order enters or leaves the sales.
+    let lines = if counts_changed { SoldLine::of_order(&mut tx, order_id).await? } else { Vec::new() };
     let facts = |status: OrderStatus| -> Result<SaleFacts<'_>> {
         Ok(SaleFacts {
             created_at: row.try_get("created_at")?,
@@ -94,9 +97,10 @@ pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderS
             items: row.try_get("items_count")?,
             tax: row.try_get("total_tax")?,
             shipping: row.try_get("shipping_total")?,
+            lines: &lines,
         })
     };
-    if counts_as_sale(from.as_str()) != counts_as_sale(to.as_str()) {
+    if counts_changed {
         let mut sales = Accumulator::default();
         sales.remove_order(tz, &facts(from)?);
         sales.add_order(tz, &facts(to)?);

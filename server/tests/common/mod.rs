@@ -81,6 +81,8 @@ pub struct TestApp {
 pub struct Options {
     pub job_workers: usize,
     pub public_url: Option<&'static str>,
+    /// Unset: email is written to the data folder's outbox.
+    pub smtp_url: Option<String>,
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
@@ -96,6 +98,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_JOB_WORKERS", options.job_workers.to_string()),
         ("BACKROOM_LOG", "warn".to_owned()),
         ("BACKROOM_PUBLIC_URL", options.public_url.unwrap_or_default().to_owned()),
+        ("BACKROOM_SMTP_URL", options.smtp_url.unwrap_or_default()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -1,0 +1,763 @@
+//! The orders list: its filters live in the address (statuses, days in the shop's time
+//! zone, a search applied as it is typed, the sort, the page's cursor), so a reload or a
+//! shared link shows the same page. Rows can be walked with the keyboard, selected and
+//! exported as CSV; new orders appear on the first page without a reload.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use leptos::{ev, prelude::*};
+use leptos_meta::Title;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_location, use_navigate},
+    params::ParamsMap,
+};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+
+use crate::error::PanelError;
+
+pub const LIST_PATH: &str = "/admin/orders";
+/// Served by the server crate (`orders_export`), with this page's query.
+pub const CSV_PATH: &str = "/admin/orders.csv";
+/// The most orders one "Export selected" takes.
+pub const MAX_SELECTED: usize = 1_000;
+/// The longest search the backend takes; the field stops there.
+pub const MAX_SEARCH_CHARS: usize = 100;
+#[cfg(feature = "ssr")]
+const _: () = assert!(MAX_SEARCH_CHARS == backend::orders::list::MAX_SEARCH_CHARS);
+/// Earlier pages remembered for "Previous page"; from further on, "First page" remains.
+const MAX_PREV: usize = 20;
+/// Where the list's address is kept for the order page's "Back to orders".
+pub(crate) const LIST_ADDRESS_KEY: &str = "backroom-orders-list";
+/// How long typing pauses before the search runs.
+const SEARCH_PAUSE: Duration = Duration::from_millis(250);
+
+/// The list's filters as they stand in its address, and in the CSV export's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrdersQuery {
+    /// Comma-separated statuses (`processing,on-hold`); empty for every status.
+    pub status: String,
+    /// `YYYY-MM-DD` days in the shop's time zone, both included.
+    pub from: String,
+    pub to: String,
+    /// An order number, an email, a phone number or part of a name.
+    pub search: String,
+    /// Empty (by date) or `total`.
+    pub sort: String,
+    /// Empty (newest or largest first) or `asc`.
+    pub dir: String,
+    /// Where this page starts: the previous page's cursor; empty on the first page.
+    pub cursor: String,
+    /// The cursors of the pages between the first and this one, oldest first and
+    /// dot-separated (cursors are base64url, without dots), for "Previous page".
+    pub prev: String,
+}
+
+impl OrdersQuery {
+    /// Reads an address's query. Statuses may come as one comma-separated value (the
+    /// panel's links) or repeated (a form sent without JavaScript, one per checkbox).
+    /// Other keys are ignored.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> OrdersQuery {
+        let mut query = OrdersQuery::default();
+        let mut statuses: Vec<String> = Vec::new();
+        for (key, value) in pairs {
+            let value = value.as_ref().to_owned();
+            match key.as_ref() {
+                "status" => statuses.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)),
+                "from" => query.from = value,
+                "to" => query.to = value,
+                "search" => query.search = value,
+                "sort" => query.sort = value,
+                "dir" => query.dir = value,
+                "cursor" => query.cursor = value,
+                "prev" => query.prev = value,
+                _ => {}
+            }
+        }
+        query.status = statuses.join(",");
+        query
+    }
+
+    pub fn from_params(params: &ParamsMap) -> OrdersQuery {
+        OrdersQuery::from_pairs(params)
+    }
+
+    pub fn statuses(&self) -> impl Iterator<Item = &str> {
+        self.status.split(',').map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// The query string (no `?`) of the fields that are set.
+    pub fn search_string(&self) -> String {
+        [
+            ("status", &self.status),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("search", &self.search),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+            ("cursor", &self.cursor),
+            ("prev", &self.prev),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode_component(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+
+    /// The list's address with these filters.
+    pub fn href(&self) -> String {
+        with_query(LIST_PATH, &self.search_string())
+    }
+
+    /// Every order matching these filters, as CSV.
+    pub fn csv_href(&self) -> String {
+        with_query(CSV_PATH, &self.first_page().search_string())
+    }
+
+    /// The same filters, from the first page.
+    pub fn first_page(&self) -> OrdersQuery {
+        OrdersQuery { cursor: String::new(), prev: String::new(), ..self.clone() }
+    }
+
+    /// The page that starts at `cursor` (the one this page's results gave), remembering
+    /// this one for "Previous page".
+    pub fn next_page(&self, cursor: &str) -> OrdersQuery {
+        let mut prev: Vec<&str> = self.prev_cursors().collect();
+        // The first page has no cursor: going back to it needs none.
+        if !self.cursor.is_empty() {
+            prev.push(&self.cursor);
+        }
+        let keep_from = prev.len().saturating_sub(MAX_PREV);
+        OrdersQuery { cursor: cursor.to_owned(), prev: prev[keep_from..].join("."), ..self.clone() }
+    }
+
+    /// The page before this one, if this is not the first.
+    pub fn previous_page(&self) -> Option<OrdersQuery> {
+        if self.cursor.is_empty() {
+            return None;
+        }
+        let mut prev: Vec<&str> = self.prev_cursors().collect();
+        let cursor = prev.pop().unwrap_or_default().to_owned();
+        Some(OrdersQuery { cursor, prev: prev.join("."), ..self.clone() })
+    }
+
+    fn prev_cursors(&self) -> impl Iterator<Item = &str> {
+        self.prev.split('.').filter(|c| !c.is_empty())
+    }
+
+    /// The backend's filter for one page, days turned into instants in the shop's time zone.
+    ///
+    /// Fails, saying what is wrong, on an unknown status, sort or direction, or a day that
+    /// is not a date; the backend itself refuses a long search or a broken cursor.
+    #[cfg(feature = "ssr")]
+    pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::list::Filter, PanelError> {
+        use backend::orders::{
+            OrderStatus,
+            list::{DEFAULT_PER_PAGE, Filter, SortBy},
+        };
+        let statuses = self.statuses().map(str::parse::<OrderStatus>).collect::<Result<Vec<_>, _>>()?;
+        let sort = match self.sort.trim() {
+            "" | "date" => SortBy::Date,
+            "total" => SortBy::Total,
+            _ => return Err(PanelError::Message("the list sorts by date or by total".into())),
+        };
+        let ascending = match self.dir.trim() {
+            "" | "desc" => false,
+            "asc" => true,
+            _ => return Err(PanelError::Message("the direction is asc or desc".into())),
+        };
+        let (after, before) = day_range(&self.from, &self.to, tz)?;
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(Filter {
+            statuses,
+            after,
+            before,
+            customer_id: None,
+            search: text(&self.search),
+            sort,
+            ascending,
+            per_page: DEFAULT_PER_PAGE,
+            cursor: text(&self.cursor),
+        })
+    }
+}
+
+/// Percent-encodes a query value as the browser's `encodeURIComponent` does, so the
+/// server-rendered links and the browser's are the same.
+fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") }
+}
+
+/// Two days, both included, as the instants the backend filters by: from the start of
+/// the first to the start of the day after the second, in the shop's time zone.
+#[cfg(feature = "ssr")]
+fn day_range(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(Option<i64>, Option<i64>), PanelError> {
+    let day = |text: &str, field: &str| match text.trim() {
+        "" => Ok(None),
+        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2025-01-31"))),
+    };
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(PanelError::Message("the “from” day is after the “to” day".into()));
+    }
+    let start = |d: chrono::NaiveDate| backend::sales_daily::day_start(d, tz);
+    Ok((from.map(start), to.and_then(|d| d.succ_opt()).map(start)))
+}
+
+/// One row as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderListRow {
+    pub id: i64,
+    pub number: String,
+    /// `processing`, for the badge's class.
+    pub status: String,
+    pub status_label: String,
+    pub created: String,
+    pub customer: String,
+    pub email: String,
+    pub items: i64,
+    pub total: String,
+    pub payment_method: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersView {
+    pub rows: Vec<OrderListRow>,
+    /// Where the next page starts; absent on the last.
+    pub next_cursor: Option<String>,
+    pub time_zone: String,
+}
+
+/// A status the filter offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusOption {
+    pub value: String,
+    pub label: String,
+}
+
+/// One page of orders matching `query`.
+#[server(endpoint = "list_orders")]
+pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
+    use backend::{money, orders::list};
+    let ctx = crate::context::panel()?;
+    crate::context::require_user().await?;
+    let store = backend::settings::get(&ctx.db).await?;
+    let tz = store.tz();
+    let page = list::list(&ctx.db, &ctx.hasher, &query.filter(tz)?).await?;
+    Ok(OrdersView {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|o| OrderListRow {
+                id: o.id,
+                number: o.number,
+                status: o.status.as_str().to_owned(),
+                status_label: o.status.label().to_owned(),
+                created: backend::clock::format_local(o.created_at, tz, "%Y-%m-%d %H:%M"),
+                customer: o.customer_name,
+                email: o.email,
+                items: o.items_count,
+                total: money::format(o.total, &o.currency, &store.locale),
+                payment_method: o.payment_method,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        time_zone: store.time_zone,
+    })
+}
+
+/// The statuses, in the order the shop works through them, with their labels.
+#[server(endpoint = "order_statuses")]
+pub async fn order_statuses() -> Result<Vec<StatusOption>, PanelError> {
+    use backend::orders::OrderStatus;
+    crate::context::require_user().await?;
+    Ok(OrderStatus::ALL.into_iter().map(|s| StatusOption { value: s.as_str().to_owned(), label: s.label().to_owned() }).collect())
+}
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let location = use_location();
+    let query = Memo::new(move |_| OrdersQuery::from_params(&location.query.get()));
+    let arrivals = crate::live::use_new_orders();
+    let orders = Resource::new(
+        move || {
+            let query = query.get();
+            // New orders belong on the first page; a later page stays as its cursor left
+            // it, with a link to the newest (below).
+            let arrivals = if query.cursor.is_empty() { arrivals.get() } else { 0 };
+            (query, arrivals)
+        },
+        |(query, _)| list_orders(query),
+    );
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
+    let highlight = RwSignal::new(None::<i64>);
+    let search_input = NodeRef::<leptos::html::Input>::new();
+
+    // The order page's "Back to orders" returns to this very list.
+    Effect::new(move |_| {
+        let href = query.get().href();
+        if let Ok(Some(storage)) = window().session_storage() {
+            let _ = storage.set_item(LIST_ADDRESS_KEY, &href);
+        }
+    });
+    // A new list, a new walk through it.
+    Effect::new(move |_| {
+        query.track();
+        highlight.set(None);
+    });
+    let keys = window_event_listener(ev::keydown, move |ev| on_list_key(&ev, highlight, search_input));
+    on_cleanup(move || keys.remove());
+
+    let newer_waiting = move || arrivals.get() > 0 && !query.with(|q| q.cursor.is_empty());
+    view! {
+        <Title text="Orders · Backroom"/>
+        <h1>"Orders"</h1>
+        <OrderFilters query search_input/>
+        {move || newer_waiting().then(|| view! {
+            <p class="card notice" role="status">
+                "New orders have arrived. "<a href=move || query.get().first_page().href()>"Show the newest"</a>
+            </p>
+        })}
+        <ExportBar query selected/>
+        <p class="hint" id="orders-keys">
+            "Keyboard: "<kbd>"j"</kbd>" / "<kbd>"k"</kbd>" or "<kbd>"↓"</kbd>" / "<kbd>"↑"</kbd>" move through the orders, "
+            <kbd>"Enter"</kbd>" opens one, "<kbd>"/"</kbd>" goes to the search."
+        </p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match orders.await {
+                    Ok(page) => view! { <OrdersTable page query selected highlight/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The keys that walk the list: j/k or the arrows move the highlight (and the focus, so
+/// Enter opens the order and screen readers follow), `/` goes to the search. Keys typed
+/// into a field are the field's.
+fn on_list_key(ev: &web_sys::KeyboardEvent, highlight: RwSignal<Option<i64>>, search_input: NodeRef<leptos::html::Input>) {
+    if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() || typing_in_field(ev) {
+        return;
+    }
+    let step: isize = match ev.key().as_str() {
+        "/" => {
+            if let Some(input) = search_input.get_untracked() {
+                ev.prevent_default();
+                let _ = input.focus();
+            }
+            return;
+        }
+        "j" => 1,
+        "k" => -1,
+        // The arrows scroll the page anywhere but on the list itself.
+        "ArrowDown" if focus_on_list() => 1,
+        "ArrowUp" if focus_on_list() => -1,
+        // With the focus on a row's link Enter follows it; with the focus nowhere (it was
+        // on a row that a live update replaced), it opens the highlighted order.
+        "Enter" if nothing_focused() => {
+            if let Some(link) = highlight.get_untracked().and_then(row_link) {
+                ev.prevent_default();
+                link.click();
+            }
+            return;
+        }
+        _ => return,
+    };
+    let ids = row_ids();
+    if ids.is_empty() {
+        return;
+    }
+    ev.prevent_default();
+    let at = highlight.get_untracked().and_then(|id| ids.iter().position(|&i| i == id));
+    let next = match at {
+        None if step > 0 => 0,
+        None => ids.len() - 1,
+        Some(at) => at.saturating_add_signed(step).min(ids.len() - 1),
+    };
+    highlight.set(Some(ids[next]));
+    if let Some(link) = row_link(ids[next]) {
+        let _ = link.focus();
+    }
+}
+
+/// True when a key goes into a text field, a list box or an editable element.
+fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
+    let Some(element) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return false };
+    match element.tag_name().as_str() {
+        "TEXTAREA" | "SELECT" => true,
+        "INPUT" => !matches!(element.get_attribute("type").as_deref(), Some("checkbox" | "radio" | "button" | "submit" | "reset")),
+        _ => element.is_content_editable(),
+    }
+}
+
+/// True when nothing has the focus, or something in the orders table does.
+fn focus_on_list() -> bool {
+    let Some(active) = document().active_element() else { return true };
+    let active: &web_sys::Node = active.as_ref();
+    nothing_focused() || document().get_element_by_id("orders-table").is_some_and(|table| table.contains(Some(active)))
+}
+
+/// True when the focus rests on the page itself.
+fn nothing_focused() -> bool {
+    let document = document();
+    match (document.active_element(), document.body()) {
+        (None, _) => true,
+        (Some(active), Some(body)) => active.is_same_node(Some(body.as_ref())),
+        (Some(_), None) => false,
+    }
+}
+
+fn row_ids() -> Vec<i64> {
+    let Some(rows) = document().get_element_by_id("orders-rows") else { return Vec::new() };
+    let rows = rows.children();
+    (0..rows.length())
+        .filter_map(|i| rows.item(i)?.get_attribute("data-id")?.parse().ok())
+        .collect()
+}
+
+fn row_link(id: i64) -> Option<web_sys::HtmlElement> {
+    document().get_element_by_id(&format!("order-link-{id}"))?.dyn_into().ok()
+}
+
+/// The filter form: a GET to this page, so it works before the page is interactive.
+/// Once it is, a change applies at once, and the search runs as it is typed.
+#[component]
+fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::Input>) -> impl IntoView {
+    let statuses = Resource::new(|| (), |_| order_statuses());
+    let initial = query.get_untracked();
+    let form = NodeRef::<leptos::html::Form>::new();
+    let navigate = use_navigate();
+    // Goes to the first page of what the form says; `replace` for each pause in typing,
+    // so the back button skips the letters.
+    let apply = move |replace: bool| {
+        let Some(wanted) = form.get_untracked().and_then(|form| read_form(&form)) else { return false };
+        if wanted != query.get_untracked() {
+            navigate(&wanted.href(), NavigateOptions { replace, scroll: false, ..NavigateOptions::default() });
+        }
+        true
+    };
+    let apply_on_submit = apply.clone();
+    let apply_on_change = apply.clone();
+    let pending_search = StoredValue::new(None::<TimeoutHandle>);
+    let on_search_input = move |_| {
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        let apply = apply.clone();
+        pending_search.set_value(set_timeout_with_handle(move || { apply(true); }, SEARCH_PAUSE).ok());
+    };
+    // The search follows the address (back button, "Clear filters") but never overwrites
+    // what is being typed.
+    Effect::new(move |_| {
+        let search = query.with(|q| q.search.clone());
+        if let Some(input) = search_input.get_untracked() {
+            let typing = document().active_element().is_some_and(|active| active.is_same_node(Some(input.as_ref())));
+            if !typing && input.value() != search {
+                input.set_value(&search);
+            }
+        }
+    });
+    let field = move |pick: fn(&OrdersQuery) -> String| move || pick(&query.get());
+    view! {
+        <div class="card">
+            <form method="get" action=LIST_PATH node_ref=form class="order-filters"
+                on:submit=move |ev| if apply_on_submit(false) { ev.prevent_default() }
+                on:change=move |ev| {
+                    // The search has its own pace (above).
+                    let from_search = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|t| t.id() == "orders-search");
+                    if !from_search {
+                        apply_on_change(false);
+                    }
+                }>
+                <div class="field orders-search">
+                    <label for="orders-search">"Search"</label>
+                    <input id="orders-search" name="search" type="search" node_ref=search_input autocomplete="off"
+                        maxlength=MAX_SEARCH_CHARS.to_string() value=initial.search.clone() aria-describedby="orders-search-hint"
+                        on:input=on_search_input/>
+                    <p class="hint" id="orders-search-hint">"An order number (#1042), an email, a phone number or part of a name."</p>
+                </div>
+                <fieldset class="status-filter">
+                    <legend>"Status"</legend>
+                    <Suspense fallback=|| view! { <span class="loading">"Loading…"</span> }>
+                        {move || Suspend::new(async move {
+                            match statuses.await {
+                                Ok(options) => options.into_iter().map(|option| {
+                                    let id = format!("status-{}", option.value);
+                                    let value = option.value.clone();
+                                    let checked = move || query.with(|q| q.statuses().any(|s| s == value));
+                                    view! {
+                                        <span class="choice">
+                                            <input type="checkbox" id=id.clone() name="status" value=option.value.clone()
+                                                checked=checked.clone() prop:checked=checked/>
+                                            <label for=id>{option.label}</label>
+                                        </span>
+                                    }
+                                }).collect_view().into_any(),
+                                Err(e) => view! { <span class="error" role="alert">{e.to_string()}</span> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </fieldset>
+                <div class="filters">
+                    <div class="field">
+                        <label for="orders-from">"From (day)"</label>
+                        <input id="orders-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="orders-to">"To (day, included)"</label>
+                        <input id="orders-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="orders-sort">"Sort by"</label>
+                        <select id="orders-sort" name="sort" prop:value=field(|q| q.sort.clone())>
+                            <option value="" selected=initial.sort.is_empty()>"Date"</option>
+                            <option value="total" selected=initial.sort == "total">"Total"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="orders-dir">"Order"</label>
+                        <select id="orders-dir" name="dir" prop:value=field(|q| q.dir.clone())>
+                            <option value="" selected=initial.dir.is_empty()>"Newest or largest first"</option>
+                            <option value="asc" selected=initial.dir == "asc">"Oldest or smallest first"</option>
+                        </select>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Filter"</button>
+                    <a href=LIST_PATH>"Clear filters"</a>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+/// What the filter form says, from its first page.
+fn read_form(form: &web_sys::HtmlFormElement) -> Option<OrdersQuery> {
+    let data = web_sys::FormData::new_with_form(form).ok()?;
+    let pairs = data
+        .entries()
+        .into_iter()
+        .filter_map(|entry| {
+            let pair = web_sys::js_sys::Array::from(&entry.ok()?);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect::<Vec<_>>();
+    let mut query = OrdersQuery::from_pairs(pairs);
+    // Blanks typed around a search are not part of it, but the ones inside are.
+    query.search = query.search.trim().to_owned();
+    Some(query)
+}
+
+/// "Export all matching" and "Export selected", with how many are selected.
+#[component]
+fn ExportBar(query: Memo<OrdersQuery>, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
+    let count = move || selected.with(BTreeSet::len);
+    let selection_href = move || {
+        let ids = selected.with(|s| s.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+        format!("{CSV_PATH}?ids={ids}")
+    };
+    view! {
+        <div class="orders-toolbar">
+            <a class="button" href=move || query.get().csv_href() rel="external" download="backroom-orders.csv">"Export all matching as CSV"</a>
+            {move || match count() {
+                0 => view! { <button type="button" disabled>"Export selected as CSV"</button> }.into_any(),
+                n if n > MAX_SELECTED => view! {
+                    <button type="button" disabled>"Export selected as CSV"</button>
+                }.into_any(),
+                _ => view! {
+                    <a class="button" href=selection_href rel="external" download="backroom-orders-selected.csv">"Export selected as CSV"</a>
+                }.into_any(),
+            }}
+            <span role="status" class="muted">{move || match count() {
+                0 => "No orders selected.".to_owned(),
+                1 => "1 order selected.".to_owned(),
+                n if n > MAX_SELECTED => format!("{n} orders selected: one export takes at most {MAX_SELECTED}."),
+                n => format!("{n} orders selected."),
+            }}</span>
+            {move || (count() > 0).then(|| view! {
+                <button type="button" on:click=move |_| selected.set(BTreeSet::new())>"Clear selection"</button>
+            })}
+            <span class="hint">" (“all matching”: up to 10,000 orders)"</span>
+        </div>
+    }
+}
+
+#[component]
+fn OrdersTable(
+    page: OrdersView,
+    query: Memo<OrdersQuery>,
+    selected: RwSignal<BTreeSet<i64>>,
+    highlight: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let count = page.rows.len();
+    let shown = match count {
+        0 => "No orders match these filters.".to_owned(),
+        1 => "1 order on this page.".to_owned(),
+        n => format!("{n} orders on this page."),
+    };
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    let all_ids = ids.clone();
+    let all_selected = move || !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(id)));
+    let select_page = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|s| {
+            for id in &all_ids {
+                if on { s.insert(*id) } else { s.remove(id) };
+            }
+        });
+    };
+    let next = page.next_cursor.clone();
+    view! {
+        <p class="muted"><span role="status">{shown}</span>" Times in "{page.time_zone.clone()}"."</p>
+        {(count > 0).then(|| view! {
+            <div class="card table-wrap" tabindex="0" role="region" aria-label="Orders" aria-describedby="orders-keys">
+                <table id="orders-table" class="orders-table">
+                    <thead>
+                        <tr>
+                            <th scope="col" class="select">
+                                <input type="checkbox" id="select-page" prop:checked=all_selected on:change=select_page/>
+                                <label for="select-page">"All"</label>
+                            </th>
+                            <th scope="col">"Order"</th>
+                            <th scope="col">"Date"</th>
+                            <th scope="col">"Customer"</th>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" class="num">"Items"</th>
+                            <th scope="col" class="num">"Total"</th>
+                            <th scope="col">"Payment"</th>
+                        </tr>
+                    </thead>
+                    <tbody id="orders-rows">
+                        {page.rows.into_iter().map(|row| view! { <OrderRowView row selected highlight/> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        })}
+        <nav class="pager" aria-label="Pages">
+            {move || query.with(|q| (!q.cursor.is_empty()).then(|| view! { <a href=q.first_page().href()>"First page"</a> }))}
+            {move || query.with(|q| q.previous_page().filter(|p| !p.cursor.is_empty()).map(|p| view! { <a href=p.href() rel="prev">"Previous page"</a> }))}
+            {move || next.clone().map(|cursor| view! { <a href=query.with(|q| q.next_page(&cursor).href()) rel="next">"Next page"</a> })}
+        </nav>
+    }
+}
+
+#[component]
+fn OrderRowView(row: OrderListRow, selected: RwSignal<BTreeSet<i64>>, highlight: RwSignal<Option<i64>>) -> impl IntoView {
+    let id = row.id;
+    let toggle = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|s| {
+            if on { s.insert(id) } else { s.remove(&id) };
+        });
+    };
+    view! {
+        <tr data-id=id class:highlighted=move || highlight.get() == Some(id)>
+            <td class="select">
+                <input type="checkbox" id=format!("select-{id}") aria-label=format!("Select order #{}", row.number)
+                    prop:checked=move || selected.with(|s| s.contains(&id)) on:change=toggle/>
+            </td>
+            <td class="nowrap">
+                <a id=format!("order-link-{id}") href=format!("{LIST_PATH}/{id}") on:focus=move |_| highlight.set(Some(id))>
+                    "#"{row.number}
+                </a>
+            </td>
+            <td class="nowrap">{row.created}</td>
+            <td>{row.customer}</td>
+            <td class="wrap">{row.email}</td>
+            <td><span class=format!("badge status-{}", row.status)>{row.status_label}</span></td>
+            <td class="num">{row.items}</td>
+            <td class="num nowrap">{row.total}</td>
+            <td>{row.payment_method}</td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> OrdersQuery {
+        OrdersQuery::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn statuses_come_comma_separated_or_repeated() {
+        let q = query(&[("status", "processing"), ("status", "on-hold,completed"), ("search", "Ayşe"), ("ids", "1")]);
+        assert_eq!(q.status, "processing,on-hold,completed");
+        assert_eq!(q.search, "Ayşe");
+        assert_eq!(q.statuses().collect::<Vec<_>>(), ["processing", "on-hold", "completed"]);
+    }
+
+    #[test]
+    fn an_address_carries_only_what_is_set() {
+        assert_eq!(OrdersQuery::default().href(), "/admin/orders");
+        let q = query(&[("status", "on-hold"), ("search", "a b&c"), ("sort", "total")]);
+        assert_eq!(q.href(), "/admin/orders?status=on-hold&search=a%20b%26c&sort=total");
+        let paged = q.next_page("CUR1");
+        assert_eq!(paged.csv_href(), "/admin/orders.csv?status=on-hold&search=a%20b%26c&sort=total");
+    }
+
+    #[test]
+    fn pages_go_forward_and_back_to_the_first() {
+        let first = query(&[("search", "x")]);
+        assert_eq!(first.previous_page(), None);
+        let second = first.next_page("c1");
+        assert_eq!((second.cursor.as_str(), second.prev.as_str()), ("c1", ""));
+        let third = second.next_page("c2");
+        assert_eq!((third.cursor.as_str(), third.prev.as_str()), ("c2", "c1"));
+        assert_eq!(third.previous_page(), Some(second.clone()));
+        assert_eq!(second.previous_page(), Some(first.clone()));
+        assert_eq!(third.first_page(), first);
+    }
+
+    #[test]
+    fn only_the_latest_earlier_pages_are_remembered() {
+        let mut q = OrdersQuery::default();
+        for i in 0..30 {
+            q = q.next_page(&format!("c{i}"));
+        }
+        assert_eq!(q.prev.split('.').count(), MAX_PREV);
+        assert_eq!(q.previous_page().map(|p| p.cursor), Some("c28".to_owned()));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn bad_filters_are_refused_with_a_reason() {
+        let tz = chrono_tz::Europe::Istanbul;
+        let filter = query(&[("status", "processing,on-hold"), ("from", "2025-03-01"), ("to", "2025-03-01"), ("dir", "asc")]).filter(tz).unwrap();
+        assert_eq!(filter.statuses.len(), 2);
+        assert_eq!((filter.after, filter.before), (Some(1_740_776_400), Some(1_740_776_400 + 86_400)));
+        assert!(filter.ascending);
+        for (bad, says) in [
+            (query(&[("status", "shipped")]), "unknown order status"),
+            (query(&[("from", "01.03.2025")]), "“from” day"),
+            (query(&[("from", "2025-03-02"), ("to", "2025-03-01")]), "after"),
+            (query(&[("sort", "name")]), "date or by total"),
+        ] {
+            let error = bad.filter(tz).unwrap_err().to_string();
+            assert!(error.contains(says), "{bad:?}: {error}");
+        }
+    }
+}

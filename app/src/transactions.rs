@@ -1,0 +1,286 @@
+//! The payment transactions page: every payment and refund across the store, newest
+//! first, filtered by days (in the shop's time zone), gateway, status and order, a page
+//! at a time. Filters and the page's cursor live in the address, so a reload or a shared
+//! link shows the same page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{hooks::use_location, params::ParamsMap};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::PanelError,
+    loaded::{DataTable, Loaded},
+    query_form::QueryForm,
+};
+
+/// The filters and the page as the address gives them. Days are `YYYY-MM-DD` in the
+/// shop's time zone, both included.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransactionsQuery {
+    pub from: String,
+    pub to: String,
+    pub gateway: String,
+    /// Empty, `pending`, `succeeded` or `failed`.
+    pub status: String,
+    /// An order's id (`1042` or `#1042`).
+    pub order: String,
+    /// Where the previous page ended; empty on the first page.
+    pub cursor: String,
+}
+
+const STATUSES: [(&str, &str); 4] = [("", "Any"), ("succeeded", "Succeeded"), ("pending", "Pending"), ("failed", "Failed")];
+
+impl TransactionsQuery {
+    pub fn from_params(params: &ParamsMap) -> TransactionsQuery {
+        let get = |key| params.get(key).unwrap_or_default();
+        TransactionsQuery {
+            from: get("from"),
+            to: get("to"),
+            gateway: get("gateway"),
+            status: get("status"),
+            order: get("order"),
+            cursor: get("cursor"),
+        }
+    }
+
+    /// The backend's filter, with the days turned into instants in the shop's time zone.
+    ///
+    /// Fails, saying which field, on a malformed day, a "from" after the "to", or an order
+    /// that is not an id; the backend checks the status, the gateway and the cursor.
+    #[cfg(feature = "ssr")]
+    pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::transactions::Filter, PanelError> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let (after, before) = day_range(&self.from, &self.to, tz)?;
+        let order_id = match self.order.trim().trim_start_matches('#') {
+            "" => None,
+            id => Some(
+                id.parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .ok_or_else(|| PanelError::Message("the order must be an order ID such as 1042".into()))?,
+            ),
+        };
+        Ok(backend::orders::transactions::Filter {
+            after,
+            before,
+            gateway: text(&self.gateway),
+            status: text(&self.status),
+            order_id,
+            per_page: backend::orders::list::DEFAULT_PER_PAGE,
+            cursor: text(&self.cursor),
+        })
+    }
+}
+
+/// `from` and `to` days (either may be empty) as the instants a listing filters by: the
+/// start of the first day, and the start of the day after the last (it is included).
+///
+/// Fails, naming the field, on a malformed day or a "from" after the "to".
+#[cfg(feature = "ssr")]
+pub fn day_range(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(Option<i64>, Option<i64>), PanelError> {
+    let day = |text: &str, field: &str| match text.trim() {
+        "" => Ok(None),
+        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31"))),
+    };
+    let (first, last) = (day(from, "from")?, day(to, "to")?);
+    if first.zip(last).is_some_and(|(first, last)| first > last) {
+        return Err(PanelError::Message("the “from” day is after the “to” day".into()));
+    }
+    let start = |d: chrono::NaiveDate| backend::sales_daily::day_start(d, tz);
+    Ok((first.map(start), last.and_then(|d| d.succ_opt()).map(start)))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionLine {
+    pub id: i64,
+    pub order_id: i64,
+    pub at: String,
+    pub gateway: String,
+    pub transaction_id: String,
+    /// `payment` or `refund`.
+    pub kind: String,
+    pub amount: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionsView {
+    pub rows: Vec<TransactionLine>,
+    /// The next page's cursor; absent on the last page.
+    pub next_cursor: Option<String>,
+    pub time_zone: String,
+}
+
+/// One page of the transactions matching `query`.
+#[server(endpoint = "store_transactions")]
+pub async fn store_transactions(query: TransactionsQuery) -> Result<TransactionsView, PanelError> {
+    let ctx = crate::context::panel()?;
+    crate::context::require_role(backend::users::Role::manages_orders).await?;
+    let store = backend::settings::get(&ctx.db).await?;
+    let tz = store.tz();
+    let page = backend::orders::transactions::list(&ctx.db, &ctx.hasher, &query.filter(tz)?).await?;
+    Ok(TransactionsView {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|(order_id, t)| TransactionLine {
+                id: t.id,
+                order_id,
+                at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
+                amount: backend::money::format(t.amount, &t.currency, &store.locale),
+                gateway: t.gateway,
+                transaction_id: t.transaction_id,
+                kind: t.kind,
+                status: t.status,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        time_zone: store.time_zone,
+    })
+}
+
+/// The address's query without its cursor: the first page under the same filters.
+fn first_page_search(search: &str) -> String {
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
+        .collect();
+    if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) }
+}
+
+#[component]
+pub fn TransactionsPage() -> impl IntoView {
+    let location = use_location();
+    let query = Memo::new(move |_| TransactionsQuery::from_params(&location.query.get()));
+    let page = Resource::new(move || query.get(), store_transactions);
+    let first_page = move || format!("/admin/transactions{}", first_page_search(&location.search.get()));
+    let on_first_page = move || query.with(|q| q.cursor.is_empty());
+    view! {
+        <Title text="Transactions · Backroom"/>
+        <h1>"Transactions"</h1>
+        <p class="muted">"Payments and refunds across the store, newest first."</p>
+        <TransactionFilters query/>
+        <Loaded resource=page show={move |page: TransactionsView| {
+            // Cursors are URL-safe base64: they go into the address as they are.
+            let next = page.next_cursor.map(|cursor| {
+                let first = first_page();
+                let joiner = if first.contains('?') { '&' } else { '?' };
+                format!("{first}{joiner}cursor={cursor}")
+            });
+            view! {
+                <p class="muted">"Times in " {page.time_zone.clone()} "."</p>
+                {if page.rows.is_empty() {
+                    view! { <p class="card">"No transactions match these filters."</p> }.into_any()
+                } else {
+                    view! {
+                        <DataTable headings={&["Time", "Order", "Gateway", "Transaction ID", "Kind", "Amount", "Status"]}>
+                            {page.rows.into_iter().map(transaction_row).collect_view()}
+                        </DataTable>
+                    }.into_any()
+                }}
+                <nav class="pager" aria-label="Pages">
+                    {(!on_first_page()).then(|| view! { <a href=first_page>"First page"</a> })}
+                    {next.map(|href| view! { <a href=href rel="next">"Next page"</a> })}
+                </nav>
+            }
+        }}/>
+    }
+}
+
+fn transaction_row(t: TransactionLine) -> impl IntoView {
+    let kind = if t.kind == "refund" { "Refund" } else { "Payment" };
+    view! {
+        <tr>
+            <td class="nowrap">{t.at}</td>
+            <td><a href=format!("/admin/orders/{}", t.order_id)>{format!("Order {}", t.order_id)}</a></td>
+            <td>{t.gateway}</td>
+            <td><code>{t.transaction_id}</code></td>
+            <td>{kind}</td>
+            <td class="num nowrap">{t.amount}</td>
+            <td><span class=format!("badge transaction-{}", t.status)>{t.status.clone()}</span></td>
+        </tr>
+    }
+}
+
+/// The filter form: its fields become the page's address (a new filter starts again from
+/// the first page).
+#[component]
+fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
+    // The fields follow the address, and start from it in the server-rendered page.
+    let initial = query.get_untracked();
+    let field = move |pick: fn(&TransactionsQuery) -> String| move || pick(&query.get());
+    view! {
+        <div class="card">
+            <QueryForm action="/admin/transactions">
+                <div class="filters">
+                    <div class="field">
+                        <label for="transactions-from">"From (day)"</label>
+                        <input id="transactions-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="transactions-to">"To (day, included)"</label>
+                        <input id="transactions-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="transactions-gateway">"Gateway"</label>
+                        <input id="transactions-gateway" name="gateway" type="search" maxlength="100" placeholder="iyzico"
+                            value=initial.gateway.clone() prop:value=field(|q| q.gateway.clone())/>
+                    </div>
+                    <div class="field">
+                        <label for="transactions-status">"Status"</label>
+                        <select id="transactions-status" name="status" prop:value=field(|q| q.status.clone())>
+                            {STATUSES.into_iter()
+                                .map(|(value, label)| view! { <option value=value selected=initial.status == value>{label}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="transactions-order">"Order ID"</label>
+                        <input id="transactions-order" name="order" type="search" inputmode="numeric" maxlength="20"
+                            value=initial.order.clone() prop:value=field(|q| q.order.clone())/>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="primary">"Filter"</button>
+                    <a href="/admin/transactions">"Clear filters"</a>
+                </div>
+            </QueryForm>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_page_keeps_the_filters_and_drops_the_cursor() {
+        assert_eq!(first_page_search("?gateway=iyzico&cursor=abc_-1&status=failed"), "?gateway=iyzico&status=failed");
+        assert_eq!(first_page_search("?cursor=abc"), "");
+        assert_eq!(first_page_search(""), "");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn days_are_whole_days_in_the_shops_time_zone_and_bad_input_is_named() {
+        // Istanbul is UTC+3: 2025-03-01 starts at 21:00 UTC the day before.
+        let query = TransactionsQuery { from: "2025-03-01".into(), to: "2025-03-01".into(), ..TransactionsQuery::default() };
+        let filter = query.filter(chrono_tz::Europe::Istanbul).unwrap();
+        assert_eq!((filter.after, filter.before), (Some(1_740_776_400), Some(1_740_776_400 + 86_400)));
+        let order = TransactionsQuery { order: " #1042 ".into(), ..TransactionsQuery::default() };
+        assert_eq!(order.filter(chrono_tz::UTC).unwrap().order_id, Some(1042));
+        for (bad, says) in [
+            (TransactionsQuery { from: "01.03.2025".into(), ..TransactionsQuery::default() }, "“from” day"),
+            (TransactionsQuery { from: "2025-03-02".into(), to: "2025-03-01".into(), ..TransactionsQuery::default() }, "after"),
+            (TransactionsQuery { order: "ORD-7".into(), ..TransactionsQuery::default() }, "order ID"),
+        ] {
+            assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");
+        }
+    }
+}

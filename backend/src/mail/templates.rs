@@ -1,0 +1,166 @@
+//! What each email says, in the shop's language (English or Turkish), as a plain-text
+//! part and an HTML part built from the same paragraphs. Every value that comes from a
+//! person (a name, a note, a subject) is escaped in the HTML part; subjects and names are
+//! made single-line before they reach a header (see [`one_line`]).
+
+/// A rendered email: what goes into the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Who is writing: the shop's name and language (`en` or `tr`).
+#[derive(Clone, Copy, Debug)]
+pub struct Shop<'a> {
+    pub name: &'a str,
+    pub locale: &'a str,
+}
+
+impl Shop<'_> {
+    fn turkish(&self) -> bool {
+        self.locale == "tr"
+    }
+}
+
+/// A note the shop wrote to the customer on their order.
+pub fn customer_note(shop: Shop<'_>, order_number: &str, customer_name: &str, note: &str) -> Rendered {
+    let (subject, greeting, intro, thanks) = if shop.turkish() {
+        (
+            format!("{}: #{order_number} numaralı siparişiniz hakkında bir not", shop.name),
+            greeting_tr(customer_name),
+            format!("#{order_number} numaralı siparişinize bir not ekledik:"),
+            format!("{} üzerinden alışveriş yaptığınız için teşekkür ederiz.", shop.name),
+        )
+    } else {
+        (
+            format!("A note about your order #{order_number} from {}", shop.name),
+            greeting_en(customer_name),
+            format!("We added a note to your order #{order_number}:"),
+            format!("Thank you for shopping with {}.", shop.name),
+        )
+    };
+    compose(shop, subject, &[Part::Text(greeting), Part::Text(intro), Part::Quote(note.to_owned()), Part::Text(thanks)])
+}
+
+/// The "send test email" button's message.
+pub fn test_message(shop: Shop<'_>) -> Rendered {
+    let (subject, body) = if shop.turkish() {
+        (
+            format!("{}: Backroom deneme e-postası", shop.name),
+            format!("Bu, {} için Backroom'dan gönderilen bir deneme e-postasıdır. Bunu okuyabiliyorsanız e-posta gönderimi çalışıyor.", shop.name),
+        )
+    } else {
+        (
+            format!("{}: Backroom test email", shop.name),
+            format!("This is a test email from Backroom for {}. If you can read it, sending email works.", shop.name),
+        )
+    };
+    compose(shop, subject, &[Part::Text(body)])
+}
+
+fn greeting_en(name: &str) -> String {
+    if name.trim().is_empty() { "Hello,".to_owned() } else { format!("Hello {},", name.trim()) }
+}
+
+fn greeting_tr(name: &str) -> String {
+    if name.trim().is_empty() { "Merhaba,".to_owned() } else { format!("Merhaba {},", name.trim()) }
+}
+
+enum Part {
+    Text(String),
+    /// What a person wrote, set apart.
+    Quote(String),
+}
+
+/// Both parts from the same paragraphs, with the shop's name at the foot.
+fn compose(shop: Shop<'_>, subject: String, parts: &[Part]) -> Rendered {
+    let mut text = String::new();
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1a1a1a;max-width:40rem;margin:0 auto;padding:1rem\">",
+        if shop.turkish() { "tr" } else { "en" },
+        escape(&one_line(&subject)),
+    );
+    for part in parts {
+        match part {
+            Part::Text(t) => {
+                text.push_str(t);
+                html.push_str(&format!("<p>{}</p>", escape(t)));
+            }
+            Part::Quote(q) => {
+                for line in q.lines() {
+                    text.push_str("> ");
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                let lines: Vec<String> = q.lines().map(escape).collect();
+                html.push_str(&format!(
+                    "<blockquote style=\"border-left:3px solid #ccc;margin:1rem 0;padding:.25rem 1rem\">{}</blockquote>",
+                    lines.join("<br>")
+                ));
+            }
+        }
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("-- \n{}\n", shop.name));
+    html.push_str(&format!("<hr><p style=\"color:#666\">{}</p></body></html>", escape(shop.name)));
+    Rendered { subject: one_line(&subject), text, html }
+}
+
+/// Text safe inside HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One line of at most 200 characters: control characters (CR and LF above all, which
+/// could start a new header) become spaces, runs of spaces one.
+pub fn one_line(text: &str) -> String {
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOP: Shop<'static> = Shop { name: "Anadolu <Home>", locale: "en" };
+
+    #[test]
+    fn what_people_wrote_is_escaped_in_html_and_kept_in_text() {
+        let mail = customer_note(SHOP, "1042", "<b>Ayşe</b>", "Kargo <script>alert(1)</script>\nyolda");
+        assert!(mail.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;<br>yolda"));
+        assert!(mail.html.contains("Hello &lt;b&gt;Ayşe&lt;/b&gt;,"));
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.text.contains("> Kargo <script>alert(1)</script>\n> yolda"));
+        assert_eq!(mail.subject, "A note about your order #1042 from Anadolu <Home>");
+    }
+
+    #[test]
+    fn turkish_shops_write_in_turkish() {
+        let mail = customer_note(Shop { name: "Çiçek Evi", locale: "tr" }, "7", "Şükrü Öztürk", "Teşekkürler");
+        assert_eq!(mail.subject, "Çiçek Evi: #7 numaralı siparişiniz hakkında bir not");
+        assert!(mail.text.starts_with("Merhaba Şükrü Öztürk,"));
+        assert!(mail.html.contains("lang=\"tr\""));
+    }
+
+    #[test]
+    fn a_header_value_never_spans_lines() {
+        assert_eq!(one_line("Hi\r\nBcc: everyone@example.com"), "Hi Bcc: everyone@example.com");
+        assert_eq!(one_line(&"x".repeat(500)).len(), 200);
+        let mail = customer_note(Shop { name: "Shop\r\nX-Evil: 1", locale: "en" }, "1", "", "n");
+        assert!(!mail.subject.contains('\n') && !mail.subject.contains('\r'));
+    }
+}

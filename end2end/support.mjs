@@ -1,0 +1,106 @@
+// What the browser tests share: Chromium launched as these machines need it, a Backroom
+// of a test's own (fresh SQLite database, demo shop, an owner), signing in, hydration,
+// and the accessibility check.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, homedir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+export const BIN = process.env.BACKROOM_BIN
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/backroom/target'), 'debug/backroom');
+
+export function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/// Collects hydration mismatches and WebAssembly panics (they show up as console errors).
+export function watchProblems(page, problems) {
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /hydrat|panicked/i.test(m.text())) problems.push(m.text().split('\n')[0]);
+  });
+}
+
+export const hydrated = (page) => page.waitForSelector('body[data-hydrated="true"]', { timeout: 15000 });
+
+/// Serious and critical accessibility problems on the page, as readable lines.
+export async function accessibilityProblems(page) {
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/// Runs `backroom` with `args` against the test's database; fails with its output.
+export function backroom(env, args, input) {
+  const run = spawnSync(BIN, args, { env, input, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`backroom ${args.join(' ')}: ${run.stderr || run.stdout}`);
+  return run.stdout;
+}
+
+/// A Backroom of the test's own: a fresh SQLite database with `orders` demo orders and an
+/// owner, served on a free port. `stop()` ends it and removes its data.
+export async function startBackroom({ orders = 300, seed = 7 } = {}) {
+  const data = mkdtempSync(join(tmpdir(), 'backroom-e2e-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    BACKROOM_ADDR: `127.0.0.1:${port}`,
+    BACKROOM_DATA_DIR: data,
+    BACKROOM_DATABASE_URL: `sqlite://${data}/backroom.db`,
+    BACKROOM_LOG: 'warn',
+  };
+  const owner = { name: 'Elif Şahin', email: 'elif@shop.example', password: 'a long owner password' };
+  backroom(env, ['user', 'add', '--email', owner.email, '--role', 'owner', '--name', owner.name, '--password-stdin'], owner.password);
+  backroom(env, ['demo', '--orders', String(orders), '--seed', String(seed)]);
+  const server = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  server.stderr.on('data', (chunk) => { log += chunk; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch { /* not up yet */ }
+    if (i > 100) throw new Error(`backroom did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    env,
+    owner,
+    log: () => log,
+    stop: async () => {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/// Signs `user` in on `page` and waits for the dashboard.
+export async function signIn(page, base, user) {
+  await page.goto(`${base}/admin/login`);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/admin`);
+}
