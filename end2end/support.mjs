@@ -2,10 +2,11 @@
 // of a test's own (fresh SQLite database, demo shop, an owner), signing in, hydration,
 // and the accessibility check.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
@@ -58,7 +59,7 @@ export function backroom(env, args, input) {
 
 /// A Backroom of the test's own: a fresh SQLite database with `orders` demo orders and an
 /// owner, served on a free port. `stop()` ends it and removes its data.
-export async function startBackroom({ orders = 300, seed = 7 } = {}) {
+export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'backroom-e2e-'));
   const port = await freePort();
   const env = {
@@ -67,6 +68,7 @@ export async function startBackroom({ orders = 300, seed = 7 } = {}) {
     BACKROOM_DATA_DIR: data,
     BACKROOM_DATABASE_URL: `sqlite://${data}/backroom.db`,
     BACKROOM_LOG: 'warn',
+    BACKROOM_SMTP_URL: smtpUrl,
   };
   const owner = { name: 'Elif Şahin', email: 'elif@shop.example', password: 'a long owner password' };
   backroom(env, ['user', 'add', '--email', owner.email, '--role', 'owner', '--name', owner.name, '--password-stdin'], owner.password);
@@ -103,4 +105,26 @@ export async function signIn(page, base, user) {
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${base}/admin`);
+}
+
+/// A real SMTP server on loopback (aiosmtpd; server/tests/smtp/smtp_sink.py). `received()` is
+/// every message so far, parsed: rcpt_tos, from, to, subject, text, html.
+export async function startSmtpSink() {
+  const dir = mkdtempSync(join(tmpdir(), 'backroom-smtp-'));
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'server', 'tests', 'smtp', 'smtp_sink.py');
+  const sink = spawn('python3', [script, '--dir', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    sink.stdout.once('data', (line) => resolve(Number(String(line).trim().replace('port ', ''))));
+    sink.once('exit', (code) => reject(new Error(`the SMTP sink exited (${code}); is aiosmtpd installed?`)));
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received: () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))),
+    stop: async () => {
+      sink.stdin.end();
+      sink.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -68,7 +68,7 @@ impl From<backend::Error> for PanelError {
             E::Conflict(msg) => PanelError::Conflict(msg),
             E::InvalidTransition { .. } => PanelError::Conflict(e.to_string()),
             E::BadCredentials => PanelError::BadCredentials,
-            E::LockedOut { .. } => PanelError::LockedOut(e.to_string()),
+            E::LockedOut { .. } | E::RateLimited { .. } => PanelError::LockedOut(e.to_string()),
             E::Forbidden => PanelError::Forbidden,
             E::NotFound => PanelError::Message("not found".into()),
             E::Internal(inner) => {

@@ -28,6 +28,7 @@ pub fn PanelLayout() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
     let signed_in = move || async move { user.await.ok().flatten() };
+    let unread_tickets = crate::support::provide_unread_count();
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="topbar">
@@ -57,7 +58,11 @@ pub fn PanelLayout() -> impl IntoView {
                 <ul>
                     {AREAS
                         .into_iter()
-                        .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+                        .map(|(href, label)| if href == crate::support::INBOX_PATH {
+                            view! { <li><crate::support::SupportNavLink count=unread_tickets label/></li> }.into_any()
+                        } else {
+                            view! { <li><A href=href exact=true>{label}</A></li> }.into_any()
+                        })
                         .collect_view()}
                     <Suspense>
                         {move || Suspend::new(async move {

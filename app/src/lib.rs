@@ -10,16 +10,17 @@ pub mod chart;
 pub mod context;
 pub mod dashboard;
 pub mod error;
+pub mod filters;
 pub mod jobs;
 pub mod layout;
 pub mod live;
 pub mod loaded;
 pub mod mail;
 pub mod orders;
-pub mod query_form;
 pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod support;
 pub mod transactions;
 pub mod users;
 
@@ -80,7 +81,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("transactions") view=transactions::TransactionsPage/>
                     <Route path=path!("reports") view=reports::ReportsPage/>
                     <Route path=path!("products") view=|| view! { <NotBuiltYet title="Products" what="Simple and variable products, stock, prices and images arrive with the products capability."/> }/>
-                    <Route path=path!("support") view=|| view! { <NotBuiltYet title="Support" what="The support form for customers and the ticket inbox arrive with the support capability."/> }/>
+                    <Route path=path!("support") view=support::inbox::InboxPage/>
+                    <Route path=path!("support/settings") view=support::settings::SupportSettingsPage/>
+                    <Route path=path!("support/:id") view=support::ticket::TicketPage/>
                     <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
                     <Route path=path!("accounting") view=|| view! { <NotBuiltYet title="Accounting" what="Invoice sync to Cari.com.tr arrives with the accounting capability."/> }/>
                     <Route path=path!("access") view=access::AccessPage/>

@@ -8,9 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{auth::action_error, error::PanelError, loaded::{DataTable, Loaded}};
 
-/// Emails listed at a time.
-const PAGE_SIZE: i64 = 100;
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailView {
     pub from_name: String,
@@ -78,7 +75,8 @@ pub async fn outbox(state: String) -> Result<Vec<OutboxRow>, PanelError> {
     }
     let tz = backend::settings::get(&ctx.db).await?.tz();
     let state = Some(state.as_str()).filter(|s| !s.is_empty());
-    Ok(backend::mail::outbox::recent(&ctx.db, state, None, PAGE_SIZE)
+    // The newest hundred; older ones stay in the outbox table.
+    Ok(backend::mail::outbox::recent(&ctx.db, state, None, 100)
         .await?
         .into_iter()
         .map(|m| OutboxRow {

@@ -11,7 +11,7 @@ use crate::{
     chart::{DailyChart, Series},
     error::PanelError,
     loaded::{DataTable, Loaded},
-    query_form::QueryForm,
+    filters::QueryForm,
 };
 
 /// The period as the address gives it: `period=7d`, or `from=…&to=…` days (both

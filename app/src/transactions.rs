@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::PanelError,
     loaded::{DataTable, Loaded},
-    query_form::QueryForm,
+    filters::QueryForm,
 };
 
 /// The filters and the page as the address gives them. Days are `YYYY-MM-DD` in the
@@ -52,7 +52,7 @@ impl TransactionsQuery {
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::transactions::Filter, PanelError> {
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let (after, before) = day_range(&self.from, &self.to, tz)?;
+        let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
         let order_id = match self.order.trim().trim_start_matches('#') {
             "" => None,
             id => Some(
@@ -72,26 +72,6 @@ impl TransactionsQuery {
             cursor: text(&self.cursor),
         })
     }
-}
-
-/// `from` and `to` days (either may be empty) as the instants a listing filters by: the
-/// start of the first day, and the start of the day after the last (it is included).
-///
-/// Fails, naming the field, on a malformed day or a "from" after the "to".
-#[cfg(feature = "ssr")]
-pub fn day_range(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(Option<i64>, Option<i64>), PanelError> {
-    let day = |text: &str, field: &str| match text.trim() {
-        "" => Ok(None),
-        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31"))),
-    };
-    let (first, last) = (day(from, "from")?, day(to, "to")?);
-    if first.zip(last).is_some_and(|(first, last)| first > last) {
-        return Err(PanelError::Message("the “from” day is after the “to” day".into()));
-    }
-    let start = |d: chrono::NaiveDate| backend::sales_daily::day_start(d, tz);
-    Ok((first.map(start), last.and_then(|d| d.succ_opt()).map(start)))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

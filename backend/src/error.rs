@@ -20,6 +20,9 @@ pub enum Error {
     /// Too many failed attempts; try again after the given number of seconds.
     #[error("too many failed attempts; try again in {} minutes", (retry_after_secs + 59) / 60)]
     LockedOut { retry_after_secs: i64 },
+    /// Too many requests of a kind (e.g. support form submissions); the message says which.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: i64 },
     /// The signed-in person may not do this.
     #[error("you are not allowed to do this")]
     Forbidden,

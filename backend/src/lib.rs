@@ -24,6 +24,7 @@ pub mod sales_daily;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod support;
 pub mod throttle;
 pub mod users;
 

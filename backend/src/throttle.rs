@@ -1,6 +1,7 @@
-//! Counting failed authentications per subject (`email:…`, `ip:…`, `api-ip:…`) and locking
-//! a subject out after too many, in the database so that every instance agrees. Used by
-//! the panel's sign-in and by the API's guards, each with its own policy.
+//! Counting failed authentications per subject (`email:…`, `ip:…`, `api-ip:…`) — or, for
+//! the support form, every attempt (`support-ip:…`, `support-order:…`) — and locking a
+//! subject out after too many, in the database so that every instance agrees. Used by the
+//! panel's sign-in, the API's guards and the support form, each with its own policy.
 
 use crate::{Result, clock::now, db::Db};
 
@@ -52,6 +53,12 @@ pub async fn record_failure(db: &Db, subject: &str, policy: Policy) -> Result<Op
     .fetch_one(db.pool())
     .await?;
     Ok(locked_until.filter(|until| *until > now))
+}
+
+/// Counts an attempt where every attempt counts, not only failures (the support form's
+/// limits); the same counting as [`record_failure`].
+pub async fn record_attempt(db: &Db, subject: &str, policy: Policy) -> Result<Option<i64>> {
+    record_failure(db, subject, policy).await
 }
 
 /// Forgets the subject's failures (after a success).

@@ -4,7 +4,7 @@
 // exports, accessibility, and no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackroom, launch, signIn, hydrated, accessibilityProblems, watchProblems } from '../support.mjs';
+import { startBackroom, backroom as run, launch, signIn, hydrated, accessibilityProblems, watchProblems } from '../support.mjs';
 
 let backroom, browser, page;
 const problems = [];
@@ -150,6 +150,8 @@ test('the order page shows the order whole and passes an accessibility check', a
   await page.waitForURL(`${backroom.base}/admin/orders/${order.id}`);
   await page.getByRole('heading', { level: 1, name: `Order #${order.number}` }).waitFor();
   await hydrated(page);
+  // Back to the list as it was left.
+  await page.locator(`.back-link a[href="/admin/orders?search=${encodeURIComponent(order.email)}"]`).waitFor();
   assert.equal(await text(page.getByTestId('order-status')), 'Shipped / completed');
   for (const heading of ['Billing address', 'Shipping address', 'Items', 'Totals', 'Change the status', 'Refund', 'Notes']) {
     await page.getByRole('heading', { name: heading, exact: true }).waitFor();
@@ -186,6 +188,7 @@ test('the status moves only where the policy allows; reopening needs a reason, w
 test('refunding one line previews the totals, then shows the refund and what remains', async () => {
   const before = await text(page.getByTestId('refundable'));
   const refund = page.getByRole('region', { name: 'Refund', exact: true });
+  assert.equal(await page.getByLabel(/^Amount to refund \(TRY/).isVisible(), false, 'the amount-only field waits for its choice');
   const quantity = refund.locator('input[id^="refund-quantity-"]').first();
   const amount = refund.locator('input[id^="refund-amount-"]').first();
   await quantity.fill('1');
@@ -217,12 +220,21 @@ test('an amount refund written with a comma is read as decimals, and too much is
   await page.getByRole('alert').filter({ hasText: /only .* remains refundable on this order/ }).waitFor();
 });
 
-test('a note is added, newest first', async () => {
+test('notes are added, private or to the customer, newest first', async () => {
+  const newest = () => page.getByTestId('notes').locator('li').first();
   await page.getByLabel('Note', { exact: true }).fill('Customer called: leave it with the neighbour.');
   await page.getByRole('button', { name: 'Add note' }).click();
   await page.getByRole('status').filter({ hasText: 'The private note is added.' }).waitFor();
-  const newest = page.getByTestId('notes').locator('li').first();
-  assert.match(await text(newest), /Private\s*Customer called: leave it with the neighbour\.$/);
+  await newest().filter({ hasText: 'Customer called: leave it with the neighbour.' }).waitFor();
+  assert.match(await text(newest()), /· Private/);
+
+  await page.getByLabel('Note', { exact: true }).fill('Your parcel leaves today.');
+  await page.getByLabel('Note to the customer (emailed)').check();
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.getByRole('status').filter({ hasText: 'emailed to the customer' }).waitFor();
+  await newest().filter({ hasText: 'Your parcel leaves today.' }).waitFor();
+  assert.match(await text(newest()), /· To the customer/);
+  assert.equal(await page.getByLabel('Note', { exact: true }).inputValue(), '', 'the form starts afresh');
 });
 
 test('an unknown order says so, with a way back', async () => {
@@ -266,6 +278,28 @@ test('all matching orders and a selection export as CSV with a byte-order mark',
 test('the export is recorded in the audit log', async () => {
   await open('/admin/audit?action=orders.export');
   await page.getByRole('cell', { name: 'orders.export' }).first().waitFor();
+});
+
+test('a support agent reads orders, but changes and exports none', async () => {
+  const agent = { name: 'Deniz Kaya', email: 'deniz@shop.example', password: 'a long agent password' };
+  run(backroom.env, ['user', 'add', '--email', agent.email, '--role', 'agent', '--name', agent.name, '--password-stdin'], agent.password);
+  const context = await browser.newContext();
+  const theirs = await context.newPage();
+  watchProblems(theirs, problems);
+  await signIn(theirs, backroom.base, agent);
+  await theirs.goto(`${backroom.base}/admin/orders?status=completed`);
+  await hydrated(theirs);
+  await theirs.locator(`#order-link-${order.id}`).waitFor();
+  assert.equal(await theirs.getByRole('link', { name: 'Export all matching as CSV' }).count(), 0);
+  assert.equal(await theirs.locator('#orders-rows input[type="checkbox"]').count(), 0);
+  assert.equal((await theirs.request.get(`${backroom.base}/admin/orders.csv`)).status(), 403);
+  await theirs.goto(`${backroom.base}/admin/orders/${order.id}`);
+  await hydrated(theirs);
+  await theirs.getByRole('heading', { level: 2, name: 'Items' }).waitFor();
+  for (const form of ['Change the status', 'Add a note', 'Refund']) {
+    assert.equal(await theirs.getByRole('heading', { name: form, exact: true }).count(), 0, form);
+  }
+  await context.close();
 });
 
 test('no page reported a hydration error or a panic', () => {

@@ -15,6 +15,7 @@ pub mod live;
 mod oauth;
 mod orders_export;
 mod panel;
+mod support_page;
 mod reports_export;
 pub mod telemetry;
 
@@ -145,7 +146,14 @@ impl Application {
             shutdown.await;
             live.close();
         };
-        let serving = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        // Pages stream out in several writes: without TCP_NODELAY, Nagle's algorithm holds
+        // the later ones until the client's delayed ACK (about 40 ms on Linux).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         stop.cancel();
         let _ = watcher.await;
         for task in job_tasks {
@@ -173,6 +181,7 @@ fn router(state: AppState) -> Router {
         .merge(orders_export::router())
         .merge(reports_export::router())
         .merge(live::router())
+        .merge(support_page::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))

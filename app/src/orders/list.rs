@@ -69,8 +69,9 @@ impl OrdersQuery {
                 "from" => query.from = value,
                 "to" => query.to = value,
                 "search" => query.search = value,
-                "sort" => query.sort = value,
-                "dir" => query.dir = value,
+                // The defaults stay out of the address however they were written.
+                "sort" => query.sort = if value == "date" { String::new() } else { value },
+                "dir" => query.dir = if value == "desc" { String::new() } else { value },
                 "cursor" => query.cursor = value,
                 "prev" => query.prev = value,
                 _ => {}
@@ -169,7 +170,7 @@ impl OrdersQuery {
             "asc" => true,
             _ => return Err(PanelError::Message("the direction is asc or desc".into())),
         };
-        let (after, before) = day_range(&self.from, &self.to, tz)?;
+        let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(Filter {
             statuses,
@@ -203,26 +204,6 @@ fn with_query(path: &str, query: &str) -> String {
     if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") }
 }
 
-/// Two days, both included, as the instants the backend filters by: from the start of
-/// the first to the start of the day after the second, in the shop's time zone.
-#[cfg(feature = "ssr")]
-fn day_range(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(Option<i64>, Option<i64>), PanelError> {
-    let day = |text: &str, field: &str| match text.trim() {
-        "" => Ok(None),
-        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2025-01-31"))),
-    };
-    let (from, to) = (day(from, "from")?, day(to, "to")?);
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(PanelError::Message("the “from” day is after the “to” day".into()));
-    }
-    let start = |d: chrono::NaiveDate| backend::sales_daily::day_start(d, tz);
-    Ok((from.map(start), to.and_then(|d| d.succ_opt()).map(start)))
-}
-
 /// One row as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderListRow {
@@ -245,6 +226,8 @@ pub struct OrdersView {
     /// Where the next page starts; absent on the last.
     pub next_cursor: Option<String>,
     pub time_zone: String,
+    /// Whether the person may export orders (they manage them): rows can then be selected.
+    pub can_export: bool,
 }
 
 /// A status the filter offers.
@@ -259,7 +242,7 @@ pub struct StatusOption {
 pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
     use backend::{money, orders::list};
     let ctx = crate::context::panel()?;
-    crate::context::require_user().await?;
+    let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let page = list::list(&ctx.db, &ctx.hasher, &query.filter(tz)?).await?;
@@ -282,6 +265,7 @@ pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
             .collect(),
         next_cursor: page.next_cursor,
         time_zone: store.time_zone,
+        can_export: me.role.manages_orders(),
     })
 }
 
@@ -296,7 +280,12 @@ pub async fn order_statuses() -> Result<Vec<StatusOption>, PanelError> {
 #[component]
 pub fn OrdersPage() -> impl IntoView {
     let location = use_location();
-    let query = Memo::new(move |_| OrdersQuery::from_params(&location.query.get()));
+    // Leaving for an order changes the address before this page goes: that address's
+    // query is not this list's (and must not fetch it, nor be remembered as it).
+    let query = Memo::new(move |shown: Option<&OrdersQuery>| match shown {
+        Some(shown) if location.pathname.get() != LIST_PATH => shown.clone(),
+        _ => OrdersQuery::from_params(&location.query.get()),
+    });
     let arrivals = crate::live::use_new_orders();
     let orders = Resource::new(
         move || {
@@ -319,15 +308,17 @@ pub fn OrdersPage() -> impl IntoView {
             let _ = storage.set_item(LIST_ADDRESS_KEY, &href);
         }
     });
-    // A new list, a new walk through it.
+    // A new list: a new walk through it, and arrivals counted from now.
+    let arrivals_seen = RwSignal::new(0u64);
     Effect::new(move |_| {
         query.track();
         highlight.set(None);
+        arrivals_seen.set(arrivals.get_untracked());
     });
     let keys = window_event_listener(ev::keydown, move |ev| on_list_key(&ev, highlight, search_input));
     on_cleanup(move || keys.remove());
 
-    let newer_waiting = move || arrivals.get() > 0 && !query.with(|q| q.cursor.is_empty());
+    let newer_waiting = move || arrivals.get() > arrivals_seen.get() && !query.with(|q| q.cursor.is_empty());
     view! {
         <Title text="Orders · Backroom"/>
         <h1>"Orders"</h1>
@@ -337,7 +328,6 @@ pub fn OrdersPage() -> impl IntoView {
                 "New orders have arrived. "<a href=move || query.get().first_page().href()>"Show the newest"</a>
             </p>
         })}
-        <ExportBar query selected/>
         <p class="hint" id="orders-keys">
             "Keyboard: "<kbd>"j"</kbd>" / "<kbd>"k"</kbd>" or "<kbd>"↓"</kbd>" / "<kbd>"↑"</kbd>" move through the orders, "
             <kbd>"Enter"</kbd>" opens one, "<kbd>"/"</kbd>" goes to the search."
@@ -345,7 +335,10 @@ pub fn OrdersPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match orders.await {
-                    Ok(page) => view! { <OrdersTable page query selected highlight/> }.into_any(),
+                    Ok(page) => view! {
+                        {page.can_export.then(|| view! { <ExportBar query selected/> })}
+                        <OrdersTable page query selected highlight/>
+                    }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -467,6 +460,12 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
         let apply = apply.clone();
         pending_search.set_value(set_timeout_with_handle(move || { apply(true); }, SEARCH_PAUSE).ok());
     };
+    // A search still waiting when the page goes would reach for a form that is gone.
+    on_cleanup(move || {
+        if let Some(handle) = pending_search.try_get_value().flatten() {
+            handle.clear();
+        }
+    });
     // The search follows the address (back button, "Clear filters") but never overwrites
     // what is being typed.
     Effect::new(move |_| {
@@ -536,7 +535,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                         </select>
                     </div>
                     <div class="field">
-                        <label for="orders-dir">"Order"</label>
+                        <label for="orders-dir">"Direction"</label>
                         <select id="orders-dir" name="dir" prop:value=field(|q| q.dir.clone())>
                             <option value="" selected=initial.dir.is_empty()>"Newest or largest first"</option>
                             <option value="asc" selected=initial.dir == "asc">"Oldest or smallest first"</option>
@@ -628,6 +627,7 @@ fn OrdersTable(
         });
     };
     let next = page.next_cursor.clone();
+    let selectable = page.can_export;
     view! {
         <p class="muted"><span role="status">{shown}</span>" Times in "{page.time_zone.clone()}"."</p>
         {(count > 0).then(|| view! {
@@ -635,10 +635,12 @@ fn OrdersTable(
                 <table id="orders-table" class="orders-table">
                     <thead>
                         <tr>
-                            <th scope="col" class="select">
-                                <input type="checkbox" id="select-page" prop:checked=all_selected on:change=select_page/>
-                                <label for="select-page">"All"</label>
-                            </th>
+                            {selectable.then(|| view! {
+                                <th scope="col" class="select">
+                                    <input type="checkbox" id="select-page" prop:checked=all_selected on:change=select_page/>
+                                    <label for="select-page">"All"</label>
+                                </th>
+                            })}
                             <th scope="col">"Order"</th>
                             <th scope="col">"Date"</th>
                             <th scope="col">"Customer"</th>
@@ -650,7 +652,7 @@ fn OrdersTable(
                         </tr>
                     </thead>
                     <tbody id="orders-rows">
-                        {page.rows.into_iter().map(|row| view! { <OrderRowView row selected highlight/> }).collect_view()}
+                        {page.rows.into_iter().map(|row| view! { <OrderRowView row selectable selected highlight/> }).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -664,7 +666,12 @@ fn OrdersTable(
 }
 
 #[component]
-fn OrderRowView(row: OrderListRow, selected: RwSignal<BTreeSet<i64>>, highlight: RwSignal<Option<i64>>) -> impl IntoView {
+fn OrderRowView(
+    row: OrderListRow,
+    selectable: bool,
+    selected: RwSignal<BTreeSet<i64>>,
+    highlight: RwSignal<Option<i64>>,
+) -> impl IntoView {
     let id = row.id;
     let toggle = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
@@ -672,12 +679,15 @@ fn OrderRowView(row: OrderListRow, selected: RwSignal<BTreeSet<i64>>, highlight:
             if on { s.insert(id) } else { s.remove(&id) };
         });
     };
+    let select_label = format!("Select order #{}", row.number);
     view! {
         <tr data-id=id class:highlighted=move || highlight.get() == Some(id)>
-            <td class="select">
-                <input type="checkbox" id=format!("select-{id}") aria-label=format!("Select order #{}", row.number)
-                    prop:checked=move || selected.with(|s| s.contains(&id)) on:change=toggle/>
-            </td>
+            {selectable.then(|| view! {
+                <td class="select">
+                    <input type="checkbox" id=format!("select-{id}") aria-label=select_label
+                        prop:checked=move || selected.with(|s| s.contains(&id)) on:change=toggle/>
+                </td>
+            })}
             <td class="nowrap">
                 <a id=format!("order-link-{id}") href=format!("{LIST_PATH}/{id}") on:focus=move |_| highlight.set(Some(id))>
                     "#"{row.number}
@@ -685,7 +695,7 @@ fn OrderRowView(row: OrderListRow, selected: RwSignal<BTreeSet<i64>>, highlight:
             </td>
             <td class="nowrap">{row.created}</td>
             <td>{row.customer}</td>
-            <td class="wrap">{row.email}</td>
+            <td>{row.email}</td>
             <td><span class=format!("badge status-{}", row.status)>{row.status_label}</span></td>
             <td class="num">{row.items}</td>
             <td class="num nowrap">{row.total}</td>
@@ -704,8 +714,9 @@ mod tests {
 
     #[test]
     fn statuses_come_comma_separated_or_repeated() {
-        let q = query(&[("status", "processing"), ("status", "on-hold,completed"), ("search", "Ayşe"), ("ids", "1")]);
+        let q = query(&[("status", "processing"), ("status", "on-hold,completed"), ("search", "Ayşe"), ("ids", "1"), ("sort", "date")]);
         assert_eq!(q.status, "processing,on-hold,completed");
+        assert_eq!(q.sort, "", "the default sort is left out");
         assert_eq!(q.search, "Ayşe");
         assert_eq!(q.statuses().collect::<Vec<_>>(), ["processing", "on-hold", "completed"]);
     }

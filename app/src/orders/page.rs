@@ -217,9 +217,7 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
                 total: show(i.total),
                 refunded: match (i.refunded_quantity, i.refunded_amount) {
                     (0, 0) => String::new(),
-                    (0, amount) => show(amount),
-                    (1, amount) => format!("1 item, {}", show(amount)),
-                    (n, amount) => format!("{n} items, {}", show(amount)),
+                    (items, amount) => items_and_amount(items, &show(amount)),
                 },
                 refundable_quantity: i.refundable_quantity(),
                 refundable_amount: i.refundable_amount(),
@@ -357,9 +355,9 @@ pub fn OrderPage() -> impl IntoView {
         Some(Ok(message)) => {
             done.set(message);
             // Errors of earlier attempts do not apply to the order as it now is.
-            status_change.clear();
-            add_note.clear();
-            refund.clear();
+            forget_error(status_change);
+            forget_error(add_note);
+            forget_error(refund);
             reloads.update(|n| *n += 1);
         }
         Some(Err(_)) => done.set(String::new()),
@@ -404,6 +402,33 @@ pub fn OrderPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+fn forget_error<I>(action: ServerAction<I>)
+where
+    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
+{
+    if action.value().with_untracked(|result| matches!(result, Some(Err(_)))) {
+        action.clear();
+    }
+}
+
+/// Empties `form` each time `action` succeeds. The page's reload redraws the form in
+/// place, keeping what was typed, so a form sent successfully is emptied here.
+fn reset_on_success<I>(action: ServerAction<I>, form: NodeRef<leptos::html::Form>)
+where
+    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
+{
+    Effect::new(move |seen: Option<()>| {
+        let succeeded = action.value().with(|result| matches!(result, Some(Ok(_))));
+        // The first run is the form appearing, not an answer arriving.
+        if seen.is_some()
+            && succeeded
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
 }
 
 #[component]
@@ -497,7 +522,7 @@ fn Items(order: OrderView) -> impl IntoView {
                         {order.items.into_iter().map(|i| view! {
                             <tr>
                                 <td class="wrap">{i.name}</td>
-                                <td><code>{i.sku}</code></td>
+                                <td class="nowrap"><code>{i.sku}</code></td>
                                 <td>{i.variation}</td>
                                 <td class="num">{i.quantity}</td>
                                 <td class="num nowrap">{i.unit_price}</td>
@@ -572,15 +597,17 @@ fn StatusForm(order: OrderView, action: ServerAction<ChangeOrderStatus>) -> impl
     let chosen = RwSignal::new(next[0].value.clone());
     let needs_reason = move || next.iter().any(|n| n.value == chosen.get() && n.needs_reason);
     let needs_reason_label = needs_reason.clone();
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(action, form);
     view! {
         <section class="card" aria-labelledby="status-heading">
             <h2 id="status-heading">"Change the status"</h2>
             <p>"Now: "<strong>{order.status_label.clone()}</strong></p>
-            <ActionForm action>
+            <ActionForm action node_ref=form>
                 <input type="hidden" name="id" value=order.id/>
                 <div class="field">
                     <label for="status-to">"New status"</label>
-                    <select id="status-to" name="to" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    <select id="status-to" name="to" prop:value=move || chosen.get() on:change=move |ev| chosen.set(event_target_value(&ev))>
                         {order.next.iter().map(|n| view! {
                             <option value=n.value.clone()>{n.label.clone()}{n.needs_reason.then_some(" (needs a reason)")}</option>
                         }).collect_view()}
@@ -603,10 +630,12 @@ fn StatusForm(order: OrderView, action: ServerAction<ChangeOrderStatus>) -> impl
 #[component]
 fn NoteForm(id: i64, action: ServerAction<AddOrderNote>) -> impl IntoView {
     let error = action_error(action);
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(action, form);
     view! {
         <section class="card" aria-labelledby="add-note-heading">
             <h2 id="add-note-heading">"Add a note"</h2>
-            <ActionForm action>
+            <ActionForm action node_ref=form>
                 <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="note-body">"Note"</label>
@@ -738,12 +767,12 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
                 <fieldset class="choices">
                     <legend>"Refund by"</legend>
                     <span class="choice">
-                        <input type="radio" id="refund-by-lines" name="refund-by" checked=!by_amount.get_untracked()
+                        <input type="radio" id="refund-by-lines" name="refund-by" checked=!by_amount.get_untracked() prop:checked=move || !by_amount.get()
                             disabled=no_lines on:change=move |_| by_amount.set(false)/>
                         <label for="refund-by-lines">"Items: a quantity and an amount per line"</label>
                     </span>
                     <span class="choice">
-                        <input type="radio" id="refund-by-amount" name="refund-by" checked=by_amount.get_untracked()
+                        <input type="radio" id="refund-by-amount" name="refund-by" checked=by_amount.get_untracked() prop:checked=move || by_amount.get()
                             on:change=move |_| by_amount.set(true)/>
                         <label for="refund-by-amount">"An amount only"</label>
                     </span>
@@ -763,7 +792,7 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
                                 let item = items.with_value(|items| items[input.line].clone());
                                 let (row_id, quantity_id, amount_id) =
                                     (format!("refund-item-{}", item.id), format!("refund-quantity-{}", item.id), format!("refund-amount-{}", item.id));
-                                let refundable_text = format!("{} × · {}", item.refundable_quantity, line_money.show(item.refundable_amount));
+                                let refundable_text = items_and_amount(item.refundable_quantity, &line_money.show(item.refundable_amount));
                                 // A quantity fills the amount in: the items' share of the line,
                                 // all that remains for the last of them.
                                 let (most, all_of_it, each) = (item.refundable_quantity, item.refundable_amount, item.unit_refund);
@@ -823,6 +852,15 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
         </section>
     }
     .into_any()
+}
+
+/// `2 items, 50.00 TRY`; the amount alone when no items (a price adjustment).
+fn items_and_amount(items: i64, amount: &str) -> String {
+    match items {
+        0 => amount.to_owned(),
+        1 => format!("1 item, {amount}"),
+        n => format!("{n} items, {amount}"),
+    }
 }
 
 /// A whole number of items, 0 when empty.

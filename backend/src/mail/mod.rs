@@ -121,7 +121,7 @@ pub async fn send_test(db: &Db, actor: &User, ip: Option<&str>, to: &str) -> Res
     let store = settings::get(db).await?;
     let content = templates::test_message(Shop { name: &store.name, locale: &store.locale });
     let mut tx = db.pool().begin().await?;
-    outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None })
+    outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None, ticket_id: None })
         .await?;
     audit::record(&mut *tx, &audit::Event {
         actor_user_id: Some(actor.id),

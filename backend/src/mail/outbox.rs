@@ -44,6 +44,7 @@ pub struct NewMail<'a> {
     pub content: &'a Rendered,
     pub reply_to: Option<&'a str>,
     pub order_id: Option<i64>,
+    pub ticket_id: Option<i64>,
 }
 
 /// Checks an address we are about to send to; fails with a message saying so.
@@ -64,7 +65,7 @@ pub async fn queue(conn: &mut sqlx::AnyConnection, mail: &NewMail<'_>) -> Result
     let now = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO mail_outbox (kind, to_address, to_name, subject, text_body, html_body, reply_to, message_id, state, \
-         order_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $10) RETURNING id",
+         order_id, ticket_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11, $11) RETURNING id",
     )
     .bind(mail.kind)
     .bind(to.to_string())
@@ -75,6 +76,7 @@ pub async fn queue(conn: &mut sqlx::AnyConnection, mail: &NewMail<'_>) -> Result
     .bind(mail.reply_to.map(str::trim))
     .bind(uuid::Uuid::new_v4().simple().to_string())
     .bind(mail.order_id)
+    .bind(mail.ticket_id)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;

@@ -44,6 +44,56 @@ pub fn customer_note(shop: Shop<'_>, order_number: &str, customer_name: &str, no
     compose(shop, subject, &[Part::Text(greeting), Part::Text(intro), Part::Quote(note.to_owned()), Part::Text(thanks)])
 }
 
+/// To the customer, when the support form made a ticket. The reference is in the
+/// subject, so a reply by email can find its ticket.
+pub fn ticket_acknowledgement(shop: Shop<'_>, reference: &str, customer_name: &str, subject: &str, message: &str) -> Rendered {
+    let (title, intro, later) = if shop.turkish() {
+        (
+            format!("[{reference}] Mesajınızı aldık: {subject}"),
+            format!("{} destek ekibine yazdığınız mesajı aldık. Talep numaranız: {reference}.", shop.name),
+            "En kısa sürede yanıt vereceğiz. Bu e-postayı yanıtlayarak ekleme yapabilirsiniz.".to_owned(),
+        )
+    } else {
+        (
+            format!("[{reference}] We received your message: {subject}"),
+            format!("Thank you for writing to {}. Your ticket reference is {reference}.", shop.name),
+            "We will answer as soon as we can. You can reply to this email to add to it.".to_owned(),
+        )
+    };
+    let greeting = if shop.turkish() { greeting_tr(customer_name) } else { greeting_en(customer_name) };
+    compose(shop, title, &[Part::Text(greeting), Part::Text(intro), Part::Quote(message.to_owned()), Part::Text(later)])
+}
+
+/// To the shop's notification address, when a ticket arrives.
+pub fn ticket_for_shop(shop: Shop<'_>, reference: &str, order_number: &str, customer: &str, subject: &str, message: &str, link: &str) -> Rendered {
+    let (title, intro, open) = if shop.turkish() {
+        (
+            format!("[{reference}] Yeni destek talebi: {subject}"),
+            format!("{customer}, #{order_number} numaralı sipariş hakkında yazdı:"),
+            format!("Talebi açın: {link}"),
+        )
+    } else {
+        (
+            format!("[{reference}] New support ticket: {subject}"),
+            format!("{customer} wrote about order #{order_number}:"),
+            format!("Open the ticket: {link}"),
+        )
+    };
+    compose(shop, title, &[Part::Text(intro), Part::Quote(message.to_owned()), Part::Text(open)])
+}
+
+/// The shop's reply to a ticket, to the customer.
+pub fn ticket_reply(shop: Shop<'_>, reference: &str, customer_name: &str, subject: &str, reply: &str) -> Rendered {
+    let title = format!("[{reference}] Re: {subject}");
+    let greeting = if shop.turkish() { greeting_tr(customer_name) } else { greeting_en(customer_name) };
+    let later = if shop.turkish() {
+        "Bu e-postayı yanıtlayarak bize yazabilirsiniz.".to_owned()
+    } else {
+        "You can reply to this email to write back.".to_owned()
+    };
+    compose(shop, title, &[Part::Text(greeting), Part::Text(reply.to_owned()), Part::Text(later)])
+}
+
 /// The "send test email" button's message.
 pub fn test_message(shop: Shop<'_>) -> Rendered {
     let (subject, body) = if shop.turkish() {
@@ -87,7 +137,7 @@ fn compose(shop: Shop<'_>, subject: String, parts: &[Part]) -> Rendered {
         match part {
             Part::Text(t) => {
                 text.push_str(t);
-                html.push_str(&format!("<p>{}</p>", escape(t)));
+                html.push_str(&format!("<p>{}</p>", escape(t).replace('\n', "<br>")));
             }
             Part::Quote(q) => {
                 for line in q.lines() {

@@ -48,7 +48,7 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
         let name = format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?);
         let mail = if outbox::parse_address(&email).is_ok() {
             let content = templates::customer_note(Shop { name: &store.name, locale: &store.locale }, &number, &name, body);
-            let new = NewMail { kind: "order.customer_note", to_address: &email, to_name: &name, content: &content, reply_to: reply_to.as_deref(), order_id: Some(order_id) };
+            let new = NewMail { kind: "order.customer_note", to_address: &email, to_name: &name, content: &content, reply_to: reply_to.as_deref(), order_id: Some(order_id), ticket_id: None };
             Some(outbox::queue(&mut tx, &new).await?)
         } else {
             tracing::info!(order = order_id, "a customer note was not emailed: the order has no usable email address");

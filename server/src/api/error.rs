@@ -75,6 +75,9 @@ impl From<backend::Error> for ApiError {
             E::LockedOut { retry_after_secs } => {
                 ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", e.to_string()) }
             }
+            E::RateLimited { message, retry_after_secs } => {
+                ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
+            }
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod orders;
 pub mod rate_limit;
 pub mod reports;
+pub mod tickets;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -51,6 +52,7 @@ use crate::AppState;
         (name = "keys", description = "Connection keys"),
         (name = "orders", description = "Orders, their details, refunds and notes"),
         (name = "reports", description = "Sales reports"),
+        (name = "support", description = "Support tickets, and the support form's public back end"),
     )
 )]
 struct ApiDoc;
@@ -78,9 +80,16 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(orders::refunds, orders::refund))
         .routes(routes!(orders::add_note))
         .routes(routes!(transactions::list))
-        .routes(routes!(reports::sales));
+        .routes(routes!(reports::sales))
+        .routes(routes!(tickets::list))
+        .routes(routes!(tickets::get, tickets::change))
+        .routes(routes!(tickets::reply))
+        .routes(routes!(tickets::note));
     document_guards(authenticated.get_openapi_mut(), true);
-    let mut public = OpenApiRouter::new().routes(routes!(connection::discover)).routes(routes!(openapi_json));
+    let mut public = OpenApiRouter::new()
+        .routes(routes!(connection::discover))
+        .routes(routes!(openapi_json))
+        .routes(routes!(tickets::submit));
     document_guards(public.get_openapi_mut(), false);
 
     let api = authenticated

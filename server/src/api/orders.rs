@@ -205,8 +205,8 @@ pub struct NewNote {
     /// 1 to 5,000 characters.
     #[schema(min_length = 1, max_length = 5000)]
     pub note: String,
-    /// Meant for the customer: queued for email as an `order.customer_note` event (sent
-    /// once the mail outbox is set up); otherwise it stays private to the shop.
+    /// Meant for the customer: emailed to the order's billing address through the mail
+    /// outbox; otherwise it stays private to the shop.
     #[serde(default)]
     pub to_customer: bool,
 }

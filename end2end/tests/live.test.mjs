@@ -1,0 +1,54 @@
+// New orders appear in the open panel without a reload: an order written straight into
+// the database (as another process or a WooCommerce sync would) shows up on the
+// dashboard and on the orders list while they are open.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { launch, startBackroom, signIn, hydrated, watchProblems } from '../support.mjs';
+
+let shop, browser, page;
+const problems = [];
+
+before(async () => {
+  shop = await startBackroom({ orders: 50 });
+  browser = await launch();
+  page = await (await browser.newContext()).newPage();
+  watchProblems(page, problems);
+  await signIn(page, shop.base, shop.owner);
+});
+after(async () => {
+  await browser?.close();
+  await shop?.stop();
+});
+
+/// Inserts a paid order placed now, numbered `number`, into the test's SQLite database.
+function placeOrder(number) {
+  const file = shop.env.BACKROOM_DATABASE_URL.replace(/^sqlite:\/\//, '');
+  const sql = `INSERT INTO orders (number, status, currency, billing_first_name, billing_last_name, total, items_count, created_at, updated_at)
+    VALUES ('${number}', 'processing', 'TRY', 'Canlı', 'Sipariş', 43210, 1, strftime('%s','now'), strftime('%s','now'))`;
+  const run = spawnSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()', file, sql]);
+  assert.equal(run.status, 0, String(run.stderr));
+}
+
+test('a new order appears on the open dashboard without a reload', async () => {
+  await page.goto(`${shop.base}/admin`);
+  await hydrated(page);
+  // Give the page's event stream a moment to connect before the order arrives.
+  await page.waitForTimeout(500);
+  const before = page.url();
+  placeOrder('777001');
+  await page.getByRole('link', { name: '#777001' }).waitFor({ timeout: 10000 });
+  assert.equal(page.url(), before);
+});
+
+test('a new order appears on the open orders list without a reload', async () => {
+  await page.goto(`${shop.base}/admin/orders`);
+  await hydrated(page);
+  await page.waitForTimeout(500);
+  placeOrder('777002');
+  await page.getByRole('link', { name: /777002/ }).first().waitFor({ timeout: 10000 });
+});
+
+test('no page reported a hydration error or a panic', () => {
+  assert.deepEqual(problems, []);
+});
