@@ -49,8 +49,8 @@ sample "SELECT id FROM orders ORDER BY random() LIMIT 2000" >"$data/ids"
 sample "SELECT id FROM orders WHERE status IN ('processing', 'completed') ORDER BY random() LIMIT 2000" >"$data/paid"
 email="$(sample "SELECT billing_email FROM orders WHERE id = $(head -1 "$data/ids")")"
 name="$(sample "SELECT billing_last_name FROM orders WHERE id = $(head -1 "$data/ids")" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')"
-after="$(( $(date +%s) - 30 * 86400 ))"
-first_id="$(sort -n "$data/ids" | head -1)"; last_id="$(sort -n "$data/ids" | tail -1)"
+after="$(date -d "-30 days" +%F)"
+read -r first_id last_id < <(awk 'NR == 1 { lo = $1; hi = $1 } { if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 } END { print lo, hi }' "$data/ids")
 
 # A panel session, signed in through the sign-in server function.
 curl -fs -o /dev/null -c "$data/cookies" --data-urlencode "email=bench@shop.example" --data-urlencode "password=$password" "$base/api/sign_in"

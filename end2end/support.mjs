@@ -1,6 +1,6 @@
 // What the browser tests share: Chromium launched as these machines need it, a Backroom
-// of a test's own (fresh SQLite database, demo shop, an owner), signing in, hydration,
-// and the accessibility check.
+// of a test's own (fresh SQLite database, demo shop, an owner), signing in, the three
+// together for a test file, hydration, and the accessibility check.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -58,7 +58,8 @@ export function backroom(env, args, input) {
 }
 
 /// A Backroom of the test's own: a fresh SQLite database with `orders` demo orders and an
-/// owner, served on a free port. `stop()` ends it and removes its data.
+/// owner, served on a free port. `addUser(user, role)` adds another user (name, email,
+/// password); `stop()` ends it and removes its data.
 export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'backroom-e2e-'));
   const port = await freePort();
@@ -70,8 +71,10 @@ export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {
     BACKROOM_LOG: 'warn',
     BACKROOM_SMTP_URL: smtpUrl,
   };
+  const addUser = (user, role) =>
+    backroom(env, ['user', 'add', '--email', user.email, '--role', role, '--name', user.name, '--password-stdin'], user.password);
   const owner = { name: 'Elif Şahin', email: 'elif@shop.example', password: 'a long owner password' };
-  backroom(env, ['user', 'add', '--email', owner.email, '--role', 'owner', '--name', owner.name, '--password-stdin'], owner.password);
+  addUser(owner, 'owner');
   backroom(env, ['demo', '--orders', String(orders), '--seed', String(seed)]);
   const server = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -88,6 +91,7 @@ export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {
     base,
     env,
     owner,
+    addUser,
     log: () => log,
     stop: async () => {
       server.kill('SIGTERM');
@@ -105,6 +109,35 @@ export async function signIn(page, base, user) {
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${base}/admin`);
+}
+
+/// What a browser test file works with: a Backroom of its own (`options` as for
+/// `startBackroom`), Chromium, and a `page` signed in as the owner. `signedInPage(user)`
+/// opens another, in a browser context of its own; the hydration errors and panics of every
+/// page opened here land in `problems`. `close()` ends the browser and the Backroom.
+export async function openShop(options) {
+  const shop = await startBackroom(options);
+  let browser;
+  try {
+    browser = await launch();
+    const problems = [];
+    const signedInPage = async (user) => {
+      const page = await (await browser.newContext()).newPage();
+      watchProblems(page, problems);
+      await signIn(page, shop.base, user);
+      return page;
+    };
+    const page = await signedInPage(shop.owner);
+    const close = async () => {
+      await browser.close();
+      await shop.stop();
+    };
+    return { shop, browser, page, problems, signedInPage, close };
+  } catch (e) {
+    await browser?.close();
+    await shop.stop();
+    throw e;
+  }
 }
 
 /// A real SMTP server on loopback (aiosmtpd; server/tests/smtp/smtp_sink.py). `received()` is

@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::{CurrentUser, action_error, signed_in_user},
+    auth::{CurrentUser, signed_in_user},
     error::PanelError,
+    forms::action_error,
     loaded::{DataTable, Loaded},
 };
 

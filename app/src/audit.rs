@@ -4,14 +4,16 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_location, use_navigate},
-    params::ParamsMap,
-};
+use leptos_router::{hooks::use_location, params::ParamsMap};
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, loaded::{DataTable, Loaded}};
+use crate::{
+    error::PanelError,
+    filters::{DayFields, FilterButtons, QueryForm, with_query},
+    loaded::{DataTable, Loaded},
+};
+
+pub const AUDIT_PATH: &str = "/admin/audit";
 
 /// Entries per page.
 pub const PAGE_SIZE: i64 = 100;
@@ -37,11 +39,13 @@ impl AuditQuery {
 
     /// The backend's filter, with the days turned into instants in the shop's time zone.
     ///
-    /// Fails, saying which field, when a date or the outcome is not one the form offers.
+    /// Fails, saying which field, on a malformed day, a "from" after the "to", or an
+    /// outcome the form does not offer.
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::audit::Filter, PanelError> {
         use backend::audit::{Filter, Outcome};
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+
+        use crate::filters::filled;
         let outcome = match self.outcome.trim() {
             "" => None,
             given => Some(
@@ -51,32 +55,8 @@ impl AuditQuery {
                     .ok_or_else(|| PanelError::Message("the outcome must be success, failure or denied".into()))?,
             ),
         };
-        let from = day(&self.from, "from")?;
-        let to = day(&self.to, "to")?;
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(PanelError::Message("the “from” date is after the “to” date".into()));
-        }
-        Ok(Filter {
-            actor: text(&self.actor),
-            action: text(&self.action),
-            outcome,
-            from: from.map(|d| backend::sales_daily::day_start(d, tz)),
-            // The "to" day is included: stop at the start of the next one.
-            to: to.and_then(|d| d.succ_opt()).map(|d| backend::sales_daily::day_start(d, tz)),
-            before_id: None,
-        })
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn day(text: &str, field: &str) -> Result<Option<chrono::NaiveDate>, PanelError> {
-    match text.trim() {
-        "" => Ok(None),
-        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| PanelError::Message(format!("the “{field}” date must look like 2025-01-31"))),
+        let (from, to) = crate::filters::day_range(&self.from, &self.to, tz)?;
+        Ok(Filter { actor: filled(&self.actor), action: filled(&self.action), outcome, from, to, before_id: None })
     }
 }
 
@@ -162,11 +142,7 @@ pub fn AuditPage() -> impl IntoView {
         }
     });
     let older_error = move || load_older.value().get().and_then(|(_, result)| result.err()).map(|e| e.to_string());
-    let csv_href = move || {
-        let search = location.search.get();
-        let search = search.trim_start_matches('?');
-        if search.is_empty() { "/admin/audit.csv".to_owned() } else { format!("/admin/audit.csv?{search}") }
-    };
+    let csv_href = move || with_query("/admin/audit.csv", location.search.get().trim_start_matches('?'));
     view! {
         <Title text="Audit log · Backroom"/>
         <h1>"Audit log"</h1>
@@ -218,34 +194,16 @@ fn audit_row(e: AuditRow) -> impl IntoView {
     }
 }
 
-/// The filter form: a GET to this page, so the filters land in its address. Once the page
-/// is interactive it navigates without reloading, leaving empty fields out of the address.
+/// The filter form: its fields become the page's address.
 #[component]
 fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
     // The fields follow the address (a link or the back button changes it), and start
     // from it in the server-rendered page.
     let initial = query.get_untracked();
     let field = move |pick: fn(&AuditQuery) -> String| move || pick(&query.get());
-    let form = NodeRef::<leptos::html::Form>::new();
-    let navigate = use_navigate();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        let Some(data) = form.get_untracked().and_then(|form| web_sys::FormData::new_with_form(&form).ok()) else { return };
-        ev.prevent_default();
-        let search = ["actor", "action", "outcome", "from", "to"]
-            .into_iter()
-            .filter_map(|key| {
-                let value = data.get(key).as_string()?;
-                let value = value.trim();
-                (!value.is_empty()).then(|| format!("{key}={}", web_sys::js_sys::encode_uri_component(value)))
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        let to = if search.is_empty() { "/admin/audit".to_owned() } else { format!("/admin/audit?{search}") };
-        navigate(&to, NavigateOptions { scroll: false, ..NavigateOptions::default() });
-    };
     view! {
         <div class="card">
-            <form method="get" action="/admin/audit" node_ref=form on:submit=on_submit>
+            <QueryForm action=AUDIT_PATH>
                 <div class="filters">
                     <div class="field">
                         <label for="audit-actor">"Actor contains"</label>
@@ -264,20 +222,10 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </div>
-                    <div class="field">
-                        <label for="audit-from">"From (day)"</label>
-                        <input id="audit-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
-                    </div>
-                    <div class="field">
-                        <label for="audit-to">"To (day, included)"</label>
-                        <input id="audit-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
-                    </div>
+                    <DayFields prefix="audit" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone()))/>
                 </div>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Filter"</button>
-                    <a href="/admin/audit">"Clear filters"</a>
-                </div>
-            </form>
+                <FilterButtons clear=AUDIT_PATH/>
+            </QueryForm>
         </div>
     }
 }
@@ -312,7 +260,7 @@ mod tests {
         let denied = AuditQuery { outcome: "denied".into(), action: "key.".into(), ..AuditQuery::default() };
         let filter = denied.filter(chrono_tz::UTC).unwrap();
         assert_eq!((filter.outcome, filter.action.as_deref()), (Some(backend::audit::Outcome::Denied), Some("key.")));
-        for (bad, says) in [(query("31.01.2025", ""), "“from” date"), (query("2025-02-01", "2025-01-01"), "after")] {
+        for (bad, says) in [(query("31.01.2025", ""), "“from” day"), (query("2025-02-01", "2025-01-01"), "after")] {
             assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");
         }
         let odd = AuditQuery { outcome: "maybe".into(), ..AuditQuery::default() };

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::error::PanelError;
+use crate::{error::PanelError, forms::action_error};
 
 /// How many orders the first-run page's demo option loads.
 pub const FIRST_RUN_DEMO_ORDERS: i64 = 2_000;
@@ -116,15 +116,6 @@ pub async fn sign_out_everywhere() -> Result<(), PanelError> {
     crate::context::set_session_cookie(&ctx, None);
     leptos_axum::redirect("/admin/login");
     Ok(())
-}
-
-/// The error of the last run of an action, as text.
-pub fn action_error<I, O>(action: ServerAction<I>) -> impl Fn() -> Option<String> + Copy
-where
-    I: leptos::server_fn::ServerFn<Output = O, Error = PanelError> + Clone + Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
-{
-    move || action.value().get().and_then(|result| result.err()).map(|e| e.to_string())
 }
 
 #[component]

@@ -77,6 +77,29 @@ pub async fn require_role(allowed: fn(backend::users::Role) -> bool) -> Result<U
     if allowed(user.role) { Ok(user) } else { Err(PanelError::Forbidden) }
 }
 
+/// Who makes a change from the panel, and from where, as the backend's trail (the note,
+/// the audit log) names them.
+pub struct Acting {
+    pub ctx: PanelContext,
+    pub user: User,
+    pub ip: Option<String>,
+}
+
+impl Acting {
+    pub fn actor(&self) -> backend::orders::trail::Actor<'_> {
+        backend::orders::trail::Actor { user: &self.user, credential: None, ip: self.ip.as_deref() }
+    }
+}
+
+/// The panel's context and the signed-in user, with the request's address, if their role
+/// passes `allowed`; fails as [`require_role`] does.
+pub async fn acting(allowed: fn(backend::users::Role) -> bool) -> Result<Acting, PanelError> {
+    let ctx = panel()?;
+    let user = require_role(allowed).await?;
+    let (_, ip) = request_info().await?;
+    Ok(Acting { ctx, user, ip })
+}
+
 /// Sets (or, with `None`, clears) the session cookie on the response.
 pub fn set_session_cookie(ctx: &PanelContext, token: Option<&str>) {
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };

@@ -27,6 +27,8 @@ pub enum PanelError {
     Forbidden,
     #[error("something went wrong on our side; it has been logged")]
     Internal,
+    #[error("Backroom is busy right now; please try again in a moment")]
+    Busy,
     #[error("the server could not be reached: {0}")]
     Transport(String),
 }
@@ -41,6 +43,7 @@ impl PanelError {
             PanelError::Conflict(_) => 409,
             PanelError::LockedOut(_) => 429,
             PanelError::Internal => 500,
+            PanelError::Busy => 503,
             PanelError::Transport(_) => 502,
         }
     }
@@ -70,6 +73,7 @@ impl From<backend::Error> for PanelError {
             E::BadCredentials => PanelError::BadCredentials,
             E::LockedOut { .. } | E::RateLimited { .. } => PanelError::LockedOut(e.to_string()),
             E::Forbidden => PanelError::Forbidden,
+            E::Busy => PanelError::Busy,
             E::NotFound => PanelError::Message("not found".into()),
             E::Internal(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "panel request failed");

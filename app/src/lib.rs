@@ -11,6 +11,7 @@ pub mod context;
 pub mod dashboard;
 pub mod error;
 pub mod filters;
+pub mod forms;
 pub mod jobs;
 pub mod layout;
 pub mod live;

@@ -1,7 +1,9 @@
 //! Showing a server function's result: a loading line while it runs, then either the
-//! content or the error, said plainly; and the card table most results are shown in.
+//! content or the error, said plainly; one record's page, which may find no record; and
+//! the card table most results are shown in.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::PanelError;
@@ -17,14 +19,63 @@ where
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let show = show.clone();
-                Suspend::new(async move {
-                    match resource.await {
-                        Ok(data) => show(data).into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })
+                Suspend::new(async move { answer(resource.await, show) })
             }}
         </Suspense>
+    }
+}
+
+/// One record's page (an order, a ticket; `thing` names it): a loading line at first,
+/// then the record, a page saying there is none at this address (with a link to `back`,
+/// `back_label`), or the error. Reloading the record keeps it on screen until the new one
+/// arrives, so its forms stay in place.
+#[component]
+pub fn LoadedRecord<T, F, V>(
+    resource: Resource<Result<Option<T>, PanelError>>,
+    show: F,
+    thing: &'static str,
+    back: &'static str,
+    back_label: &'static str,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move {
+                    answer(resource.await, |record| match record {
+                        Some(record) => show(record).into_any(),
+                        None => view! { <NotFound thing back back_label/> }.into_any(),
+                    })
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// What a server function answered: `show`n, or its error said plainly.
+fn answer<T, V: IntoView + 'static>(result: Result<T, PanelError>, show: impl FnOnce(T) -> V) -> AnyView {
+    match result {
+        Ok(data) => show(data).into_any(),
+        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn NotFound(thing: &'static str, back: &'static str, back_label: &'static str) -> impl IntoView {
+    let mut heading: String = thing.chars().take(1).flat_map(char::to_uppercase).chain(thing.chars().skip(1)).collect();
+    heading.push_str(" not found");
+    view! {
+        <Title text=format!("{heading} · Backroom")/>
+        <h1>{heading}</h1>
+        <div class="card">
+            <p>{format!("There is no {thing} at this address. It may have been mistyped.")}</p>
+            <p><a href=back>{back_label}</a></p>
+        </div>
     }
 }
 

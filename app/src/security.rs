@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::action_error, error::PanelError, loaded::Loaded};
+use crate::{error::PanelError, forms::action_error, loaded::Loaded};
 
 /// The settings as the form shows and sends them: address lists as text, one per line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

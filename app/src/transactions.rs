@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::PanelError,
+    filters::{DayFields, FilterButtons, Pager, Paged, QueryForm},
     loaded::{DataTable, Loaded},
-    filters::QueryForm,
 };
+
+pub const TRANSACTIONS_PATH: &str = "/admin/transactions";
 
 /// The filters and the page as the address gives them. Days are `YYYY-MM-DD` in the
 /// shop's time zone, both included.
@@ -26,8 +28,10 @@ pub struct TransactionsQuery {
     pub status: String,
     /// An order's id (`1042` or `#1042`).
     pub order: String,
-    /// Where the previous page ended; empty on the first page.
+    /// Where this page starts: the previous page's cursor; empty on the first page.
     pub cursor: String,
+    /// The pages between the first and this one, for "Previous page" (see [`Paged`]).
+    pub prev: String,
 }
 
 const STATUSES: [(&str, &str); 4] = [("", "Any"), ("succeeded", "Succeeded"), ("pending", "Pending"), ("failed", "Failed")];
@@ -42,6 +46,7 @@ impl TransactionsQuery {
             status: get("status"),
             order: get("order"),
             cursor: get("cursor"),
+            prev: get("prev"),
         }
     }
 
@@ -51,7 +56,7 @@ impl TransactionsQuery {
     /// that is not an id; the backend checks the status, the gateway and the cursor.
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::transactions::Filter, PanelError> {
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        use crate::filters::filled;
         let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
         let order_id = match self.order.trim().trim_start_matches('#') {
             "" => None,
@@ -65,15 +70,35 @@ impl TransactionsQuery {
         Ok(backend::orders::transactions::Filter {
             after,
             before,
-            gateway: text(&self.gateway),
-            status: text(&self.status),
+            gateway: filled(&self.gateway),
+            status: filled(&self.status),
             order_id,
             per_page: backend::orders::list::DEFAULT_PER_PAGE,
-            cursor: text(&self.cursor),
+            cursor: filled(&self.cursor),
         })
     }
 }
 
+impl Paged for TransactionsQuery {
+    const PATH: &'static str = TRANSACTIONS_PATH;
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+            ("gateway", self.gateway.as_str()),
+            ("status", self.status.as_str()),
+            ("order", self.order.as_str()),
+        ]
+    }
+    fn page(&self) -> (&str, &str) {
+        (&self.cursor, &self.prev)
+    }
+    fn at(&self, cursor: String, prev: String) -> TransactionsQuery {
+        TransactionsQuery { cursor, prev, ..self.clone() }
+    }
+}
+
+/// A payment or a refund, as this page and an order's page show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionLine {
     pub id: i64,
@@ -88,6 +113,23 @@ pub struct TransactionLine {
     pub status: String,
 }
 
+#[cfg(feature = "ssr")]
+impl TransactionLine {
+    /// Order `order_id`'s transaction `t`, its time in `tz` and its amount in `locale`.
+    pub fn new(order_id: i64, t: backend::orders::detail::Transaction, tz: chrono_tz::Tz, locale: &str) -> TransactionLine {
+        TransactionLine {
+            id: t.id,
+            order_id,
+            at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
+            amount: backend::money::format(t.amount, &t.currency, locale),
+            gateway: t.gateway,
+            transaction_id: t.transaction_id,
+            kind: t.kind,
+            status: t.status,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionsView {
     pub rows: Vec<TransactionLine>,
@@ -96,42 +138,19 @@ pub struct TransactionsView {
     pub time_zone: String,
 }
 
-/// One page of the transactions matching `query`.
+/// One page of the transactions matching `query`. Every role reads them, as over the API.
 #[server(endpoint = "store_transactions")]
 pub async fn store_transactions(query: TransactionsQuery) -> Result<TransactionsView, PanelError> {
     let ctx = crate::context::panel()?;
-    crate::context::require_role(backend::users::Role::manages_orders).await?;
+    crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let page = backend::orders::transactions::list(&ctx.db, &ctx.hasher, &query.filter(tz)?).await?;
     Ok(TransactionsView {
-        rows: page
-            .rows
-            .into_iter()
-            .map(|(order_id, t)| TransactionLine {
-                id: t.id,
-                order_id,
-                at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
-                amount: backend::money::format(t.amount, &t.currency, &store.locale),
-                gateway: t.gateway,
-                transaction_id: t.transaction_id,
-                kind: t.kind,
-                status: t.status,
-            })
-            .collect(),
+        rows: page.rows.into_iter().map(|(order_id, t)| TransactionLine::new(order_id, t, tz, &store.locale)).collect(),
         next_cursor: page.next_cursor,
         time_zone: store.time_zone,
     })
-}
-
-/// The address's query without its cursor: the first page under the same filters.
-fn first_page_search(search: &str) -> String {
-    let kept: Vec<&str> = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
-        .collect();
-    if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) }
 }
 
 #[component]
@@ -139,46 +158,35 @@ pub fn TransactionsPage() -> impl IntoView {
     let location = use_location();
     let query = Memo::new(move |_| TransactionsQuery::from_params(&location.query.get()));
     let page = Resource::new(move || query.get(), store_transactions);
-    let first_page = move || format!("/admin/transactions{}", first_page_search(&location.search.get()));
-    let on_first_page = move || query.with(|q| q.cursor.is_empty());
     view! {
         <Title text="Transactions · Backroom"/>
         <h1>"Transactions"</h1>
         <p class="muted">"Payments and refunds across the store, newest first."</p>
         <TransactionFilters query/>
-        <Loaded resource=page show={move |page: TransactionsView| {
-            // Cursors are URL-safe base64: they go into the address as they are.
-            let next = page.next_cursor.map(|cursor| {
-                let first = first_page();
-                let joiner = if first.contains('?') { '&' } else { '?' };
-                format!("{first}{joiner}cursor={cursor}")
-            });
-            view! {
-                <p class="muted">"Times in " {page.time_zone.clone()} "."</p>
-                {if page.rows.is_empty() {
-                    view! { <p class="card">"No transactions match these filters."</p> }.into_any()
-                } else {
-                    view! {
-                        <DataTable headings={&["Time", "Order", "Gateway", "Transaction ID", "Kind", "Amount", "Status"]}>
-                            {page.rows.into_iter().map(transaction_row).collect_view()}
-                        </DataTable>
-                    }.into_any()
-                }}
-                <nav class="pager" aria-label="Pages">
-                    {(!on_first_page()).then(|| view! { <a href=first_page>"First page"</a> })}
-                    {next.map(|href| view! { <a href=href rel="next">"Next page"</a> })}
-                </nav>
-            }
+        <Loaded resource=page show={move |page: TransactionsView| view! {
+            <p class="muted">"Times in " {page.time_zone.clone()} "."</p>
+            {if page.rows.is_empty() {
+                view! { <p class="card">"No transactions match these filters."</p> }.into_any()
+            } else {
+                view! {
+                    <DataTable headings={&["Time", "Order", "Gateway", "Transaction ID", "Kind", "Amount", "Status"]}>
+                        {page.rows.into_iter().map(|t| transaction_row(t, true)).collect_view()}
+                    </DataTable>
+                }.into_any()
+            }}
+            <Pager query next=page.next_cursor/>
         }}/>
     }
 }
 
-fn transaction_row(t: TransactionLine) -> impl IntoView {
+/// A transaction's row: when, its order (`with_order`; an order's own page leaves it out),
+/// the gateway and its id, payment or refund, the amount and the status.
+pub fn transaction_row(t: TransactionLine, with_order: bool) -> impl IntoView {
     let kind = if t.kind == "refund" { "Refund" } else { "Payment" };
     view! {
         <tr>
             <td class="nowrap">{t.at}</td>
-            <td><a href=format!("/admin/orders/{}", t.order_id)>{format!("Order {}", t.order_id)}</a></td>
+            {with_order.then(|| view! { <td><a href=format!("/admin/orders/{}", t.order_id)>{format!("Order {}", t.order_id)}</a></td> })}
             <td>{t.gateway}</td>
             <td><code>{t.transaction_id}</code></td>
             <td>{kind}</td>
@@ -197,16 +205,9 @@ fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
     let field = move |pick: fn(&TransactionsQuery) -> String| move || pick(&query.get());
     view! {
         <div class="card">
-            <QueryForm action="/admin/transactions">
+            <QueryForm action=TRANSACTIONS_PATH>
                 <div class="filters">
-                    <div class="field">
-                        <label for="transactions-from">"From (day)"</label>
-                        <input id="transactions-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
-                    </div>
-                    <div class="field">
-                        <label for="transactions-to">"To (day, included)"</label>
-                        <input id="transactions-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
-                    </div>
+                    <DayFields prefix="transactions" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone()))/>
                     <div class="field">
                         <label for="transactions-gateway">"Gateway"</label>
                         <input id="transactions-gateway" name="gateway" type="search" maxlength="100" placeholder="iyzico"
@@ -226,10 +227,7 @@ fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
                             value=initial.order.clone() prop:value=field(|q| q.order.clone())/>
                     </div>
                 </div>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Filter"</button>
-                    <a href="/admin/transactions">"Clear filters"</a>
-                </div>
+                <FilterButtons clear=TRANSACTIONS_PATH/>
             </QueryForm>
         </div>
     }
@@ -241,9 +239,10 @@ mod tests {
 
     #[test]
     fn the_first_page_keeps_the_filters_and_drops_the_cursor() {
-        assert_eq!(first_page_search("?gateway=iyzico&cursor=abc_-1&status=failed"), "?gateway=iyzico&status=failed");
-        assert_eq!(first_page_search("?cursor=abc"), "");
-        assert_eq!(first_page_search(""), "");
+        let query = TransactionsQuery { gateway: "iyzico".into(), status: "failed".into(), ..TransactionsQuery::default() };
+        let second = query.next_page("abc_-1");
+        assert_eq!(second.href(), "/admin/transactions?gateway=iyzico&status=failed&cursor=abc_-1");
+        assert_eq!(second.first_page().href(), "/admin/transactions?gateway=iyzico&status=failed");
     }
 
     #[cfg(feature = "ssr")]

@@ -18,10 +18,29 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// A scalar subquery giving the rows of `table` that match `condition`, in `order`, as
+    /// one JSON array (text) of objects with `columns` — so one statement brings a row
+    /// and all its children. The one place the dialects' JSON functions differ.
+    pub fn json_rows(self, table: &str, columns: &[&str], condition: &str, order: &str) -> String {
+        let pairs = columns.iter().map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
+        match self {
+            Backend::Sqlite => format!(
+                "(SELECT json_group_array(json_object({pairs})) FROM (SELECT * FROM {table} WHERE {condition} ORDER BY {order}))"
+            ),
+            Backend::Postgres => format!(
+                "(SELECT CAST(COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]') AS TEXT) FROM {table} WHERE {condition})"
+            ),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Sales reports computed from this database, reused while its figures stand.
+    reports: std::sync::Arc<crate::reports::ReportCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -69,7 +88,7 @@ impl Db {
         .connect_with(options)
         .await
         .map_err(|e| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e))))?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, reports: Default::default() })
     }
 
     /// Applies the pending migrations of this dialect.
@@ -84,6 +103,10 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn reports(&self) -> &crate::reports::ReportCache {
+        &self.reports
     }
 
     pub fn backend(&self) -> Backend {

@@ -35,6 +35,10 @@ pub enum Error {
     /// statuses it can move to by hand.
     #[error("an order cannot go from {from} to {to}; from {from} it can go to: {}", if allowed.is_empty() { "nothing (a refunded order stays refunded)".to_owned() } else { allowed.join(", ") })]
     InvalidTransition { from: String, to: String, allowed: Vec<String> },
+    /// Every database connection stayed busy for the whole wait: the server is overloaded
+    /// for now; the request may be tried again shortly.
+    #[error("Backroom is busy right now; please try again in a moment")]
+    Busy,
     /// Something went wrong on our side; the details go to the log only.
     #[error("internal error")]
     Internal(#[source] InternalError),
@@ -70,6 +74,7 @@ impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => Error::NotFound,
+            sqlx::Error::PoolTimedOut => Error::Busy,
             other => Error::internal(other),
         }
     }

@@ -126,8 +126,47 @@ pub struct SalesReport {
     pub previous: Figures,
 }
 
+/// Reports computed recently, each with the version of the sales figures it was computed
+/// from; reused while the figures have not moved (see [`sales_daily::version`]). Shared
+/// by every clone of a [`Db`].
+#[derive(Debug, Default)]
+pub struct ReportCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, SalesReport)>>,
+}
+
+/// Reports kept at most; the cache starts over when full.
+const CACHED_REPORTS: usize = 64;
+
+impl ReportCache {
+    fn get(&self, key: &str, version: i64) -> Option<SalesReport> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(key).filter(|(v, _)| *v == version).map(|(_, report)| report.clone())
+    }
+
+    fn put(&self, key: String, version: i64, report: SalesReport) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= CACHED_REPORTS && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, (version, report));
+    }
+}
+
+/// The sales report for `period`: computed from the daily figures, or the same report
+/// computed before if the figures have not changed since (one small read to know).
 pub async fn sales(db: &Db, tz: Tz, currency: &str, period: Period) -> Result<SalesReport> {
     let (first, last) = period.days(tz);
+    let key = format!("{currency} {} {first} {last}", tz.name());
+    let version = sales_daily::version(db).await?;
+    if let Some(report) = db.reports().get(&key, version) {
+        return Ok(report);
+    }
+    let report = compute(db, tz, currency, first, last).await?;
+    db.reports().put(key, version, report.clone());
+    Ok(report)
+}
+
+async fn compute(db: &Db, tz: Tz, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<SalesReport> {
     let length = Days::new((last - first).num_days() as u64 + 1);
     let (previous_first, previous_last) = (first - length, first - Days::new(1));
     let mut totals = Figures::default();
@@ -162,13 +201,14 @@ pub async fn sales(db: &Db, tz: Tz, currency: &str, period: Period) -> Result<Sa
 /// The ten products that brought in most, by line totals (before tax) of the period's
 /// sales, from the per-product daily figures; named as the product is named now.
 async fn top_products(db: &Db, currency: &str, first: NaiveDate, last: NaiveDate) -> Result<Vec<TopProduct>> {
+    // Grouped first, then only the ten winners are named.
     let rows = sqlx::query(
-        "SELECT s.product_id, COALESCE(MIN(p.name), MIN(s.name)) AS name, \
-         CAST(SUM(s.quantity) AS BIGINT) AS quantity, CAST(SUM(s.revenue) AS BIGINT) AS revenue \
-         FROM product_sales_daily s LEFT JOIN products p ON p.id = s.product_id \
-         WHERE s.currency = $1 AND s.day >= $2 AND s.day <= $3 \
-         GROUP BY s.product_id HAVING SUM(s.quantity) <> 0 OR SUM(s.revenue) <> 0 \
-         ORDER BY revenue DESC, s.product_id LIMIT 10",
+        "SELECT t.product_id, COALESCE(p.name, t.name) AS name, t.quantity, t.revenue FROM \
+         (SELECT product_id, MIN(name) AS name, CAST(SUM(quantity) AS BIGINT) AS quantity, CAST(SUM(revenue) AS BIGINT) AS revenue \
+          FROM product_sales_daily WHERE currency = $1 AND day >= $2 AND day <= $3 \
+          GROUP BY product_id HAVING SUM(quantity) <> 0 OR SUM(revenue) <> 0 \
+          ORDER BY revenue DESC, product_id LIMIT 10) t \
+         LEFT JOIN products p ON p.id = t.product_id ORDER BY t.revenue DESC, t.product_id",
     )
     .bind(currency)
     .bind(first.to_string())

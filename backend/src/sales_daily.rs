@@ -183,7 +183,7 @@ impl Accumulator {
             .execute(&mut *conn)
             .await?;
         }
-        Ok(())
+        bump_version(conn).await
     }
 
     pub fn add_refund(&mut self, tz: Tz, created_at: i64, currency: &str, amount: i64) {
@@ -230,8 +230,21 @@ impl Accumulator {
             })
             .collect();
         insert_rows(conn, backend, "product_sales_daily", &["day", "currency", "product_id", "name", "quantity", "revenue"], &values)
-            .await
+            .await?;
+        bump_version(conn).await
     }
+}
+
+/// Says the figures changed (in the writer's transaction): reports computed before are
+/// stale from now on.
+async fn bump_version(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE sales_version SET version = version + 1 WHERE id = 1").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The figures' version, as [`bump_version`] moves it.
+pub async fn version(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT version FROM sales_version WHERE id = 1").fetch_one(db.pool()).await?)
 }
 
 /// Recomputes every day from the orders and refunds (after a time-zone change, an

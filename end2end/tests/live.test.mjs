@@ -4,21 +4,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { launch, startBackroom, signIn, hydrated, watchProblems } from '../support.mjs';
+import { openShop, hydrated } from '../support.mjs';
 
-let shop, browser, page;
-const problems = [];
+let shop, page, problems, close;
 
 before(async () => {
-  shop = await startBackroom({ orders: 50 });
-  browser = await launch();
-  page = await (await browser.newContext()).newPage();
-  watchProblems(page, problems);
-  await signIn(page, shop.base, shop.owner);
+  ({ shop, page, problems, close } = await openShop({ orders: 50 }));
 });
 after(async () => {
-  await browser?.close();
-  await shop?.stop();
+  await close?.();
 });
 
 /// Inserts a paid order placed now, numbered `number`, into the test's SQLite database.

@@ -4,23 +4,17 @@
 // exports, accessibility, and no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackroom, backroom as run, launch, signIn, hydrated, accessibilityProblems, watchProblems } from '../support.mjs';
+import { openShop, hydrated, accessibilityProblems } from '../support.mjs';
 
-let backroom, browser, page;
-const problems = [];
+let backroom, page, problems, signedInPage, close;
 /// The order the tests work on: the newest completed one, found on the list.
 let order;
 
 before(async () => {
-  backroom = await startBackroom({ orders: 300 });
-  browser = await launch();
-  page = await (await browser.newContext()).newPage();
-  watchProblems(page, problems);
-  await signIn(page, backroom.base, backroom.owner);
+  ({ shop: backroom, page, problems, signedInPage, close } = await openShop({ orders: 300 }));
 });
 after(async () => {
-  await browser?.close();
-  await backroom?.stop();
+  await close?.();
 });
 
 const text = async (locator) => (await locator.textContent()).trim();
@@ -237,6 +231,14 @@ test('notes are added, private or to the customer, newest first', async () => {
   assert.equal(await page.getByLabel('Note', { exact: true }).inputValue(), '', 'the form starts afresh');
 });
 
+test('an unpaid order offers no refund form, and says why', async () => {
+  await open('/admin/orders?status=pending');
+  await rows().first().locator('a').click();
+  await page.getByRole('heading', { level: 2, name: 'Refund', exact: true }).waitFor();
+  assert.equal(await text(page.getByTestId('no-refund')), 'This order is pending payment: only paid orders can be refunded.');
+  assert.equal(await page.getByRole('button', { name: 'Refund', exact: true }).count(), 0);
+});
+
 test('an unknown order says so, with a way back', async () => {
   await open('/admin/orders/987654321');
   await page.getByRole('heading', { level: 1, name: 'Order not found' }).waitFor();
@@ -282,11 +284,8 @@ test('the export is recorded in the audit log', async () => {
 
 test('a support agent reads orders, but changes and exports none', async () => {
   const agent = { name: 'Deniz Kaya', email: 'deniz@shop.example', password: 'a long agent password' };
-  run(backroom.env, ['user', 'add', '--email', agent.email, '--role', 'agent', '--name', agent.name, '--password-stdin'], agent.password);
-  const context = await browser.newContext();
-  const theirs = await context.newPage();
-  watchProblems(theirs, problems);
-  await signIn(theirs, backroom.base, agent);
+  backroom.addUser(agent, 'agent');
+  const theirs = await signedInPage(agent);
   await theirs.goto(`${backroom.base}/admin/orders?status=completed`);
   await hydrated(theirs);
   await theirs.locator(`#order-link-${order.id}`).waitFor();
@@ -299,7 +298,7 @@ test('a support agent reads orders, but changes and exports none', async () => {
   for (const form of ['Change the status', 'Add a note', 'Refund']) {
     assert.equal(await theirs.getByRole('heading', { name: form, exact: true }).count(), 0, form);
   }
-  await context.close();
+  await theirs.context().close();
 });
 
 test('no page reported a hydration error or a panic', () => {

@@ -3,21 +3,15 @@
 // CSV export, transactions filtered and paged, accessibility, and no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackroom, launch, signIn, hydrated, accessibilityProblems, watchProblems } from '../support.mjs';
+import { openShop, hydrated, accessibilityProblems } from '../support.mjs';
 
-let backroom, browser, page;
-const problems = [];
+let backroom, page, problems, close;
 
 before(async () => {
-  backroom = await startBackroom({ orders: 600 });
-  browser = await launch();
-  page = await (await browser.newContext()).newPage();
-  watchProblems(page, problems);
-  await signIn(page, backroom.base, backroom.owner);
+  ({ shop: backroom, page, problems, close } = await openShop({ orders: 600 }));
 });
 after(async () => {
-  await browser?.close();
-  await backroom?.stop();
+  await close?.();
 });
 
 const text = async (locator) => (await locator.textContent()).trim();

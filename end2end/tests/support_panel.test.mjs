@@ -8,12 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  startBackroom, startSmtpSink, backroom as run, launch, signIn, hydrated, accessibilityProblems, watchProblems,
-} from '../support.mjs';
+import { openShop, startSmtpSink, hydrated, accessibilityProblems } from '../support.mjs';
 
-let shop, sink, browser, page;
-const problems = [];
+let shop, sink, page, problems, signedInPage, close;
 /// The order the customer writes about, read from the test's database.
 let order;
 /// The ticket the customer's question became.
@@ -26,16 +23,11 @@ const ticket = {
 
 before(async () => {
   sink = await startSmtpSink();
-  shop = await startBackroom({ orders: 30, smtpUrl: sink.url });
+  ({ shop, page, problems, signedInPage, close } = await openShop({ orders: 30, smtpUrl: sink.url }));
   order = firstOrder();
-  browser = await launch();
-  page = await (await browser.newContext()).newPage();
-  watchProblems(page, problems);
-  await signIn(page, shop.base, shop.owner);
 });
 after(async () => {
-  await browser?.close();
-  await shop?.stop();
+  await close?.();
   await sink?.stop();
 });
 
@@ -281,12 +273,9 @@ test('cursor pages go forward and back, and survive a reload', async () => {
 
 test('a support agent works tickets, but not the support settings', async () => {
   const agent = { name: 'Deniz Yılmaz', email: 'deniz@shop.example', password: 'a long agent password' };
-  run(shop.env, ['user', 'add', '--email', agent.email, '--role', 'agent', '--name', agent.name, '--password-stdin'], agent.password);
-  const context = await browser.newContext();
-  const agentPage = await context.newPage();
-  watchProblems(agentPage, problems);
+  shop.addUser(agent, 'agent');
+  const agentPage = await signedInPage(agent);
   try {
-    await signIn(agentPage, shop.base, agent);
     await agentPage.goto(`${shop.base}/admin/support`);
     await hydrated(agentPage);
     assert.equal(await agentPage.locator('#tickets-rows tr').count(), 25);
@@ -300,7 +289,7 @@ test('a support agent works tickets, but not the support settings', async () => 
     await hydrated(agentPage);
     await agentPage.getByRole('alert').filter({ hasText: 'not allowed' }).waitFor();
   } finally {
-    await context.close();
+    await agentPage.context().close();
   }
 });
 

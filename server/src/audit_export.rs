@@ -9,13 +9,16 @@ use app::{
 use axum::{
     Extension, Router,
     extract::{Query, State},
-    http::{StatusCode, Uri, header},
-    response::{IntoResponse, Response},
+    http::Uri,
+    response::Response,
     routing::get,
 };
-use backend::{audit, csv};
+use backend::{audit, csv, users::Role};
 
-use crate::AppState;
+use crate::{
+    AppState,
+    panel::csv_export::{Download, Requester, failed},
+};
 
 /// The most entries one export holds.
 pub const MAX_ROWS: usize = 10_000;
@@ -35,45 +38,16 @@ async fn export(
     Query(query): Query<AuditQuery>,
     uri: Uri,
 ) -> Response {
-    let Some(user) = signed_in.and_then(|Extension(SignedIn(user))| user) else {
-        return crate::panel::sign_in_first(&uri);
+    let requester = match Requester::check(signed_in, ip, &uri, Role::manages_store) {
+        Ok(requester) => requester,
+        Err(refused) => return *refused,
     };
-    if !user.role.manages_store() {
-        return (StatusCode::FORBIDDEN, PanelError::Forbidden.to_string()).into_response();
-    }
-    let ip = ip.and_then(|Extension(ClientIp(ip))| ip);
-    match write(&state, &query).await {
-        Ok((body, rows)) => {
-            // Who took a copy of the log is itself worth knowing.
-            let recorded = audit::record(state.db.pool(), &audit::Event {
-                actor_user_id: Some(user.id),
-                actor: &user.email,
-                action: "audit.export",
-                target: "audit_log",
-                ip: ip.as_deref(),
-                details: &format!("{rows} entries as CSV"),
-                ..audit::Event::default()
-            })
-            .await;
-            if let Err(e) = recorded {
-                return failed(e.into());
-            }
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"backroom-audit.csv\""),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Err(e) => failed(e),
-    }
-}
-
-fn failed(e: PanelError) -> Response {
-    (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response()
+    let (body, rows) = match write(&state, &query).await {
+        Ok(written) => written,
+        Err(e) => return failed(e),
+    };
+    let details = format!("{rows} entries as CSV");
+    requester.deliver(&state, Download { action: "audit.export", target: "audit_log", details: &details, filename: "backroom-audit.csv", body }).await
 }
 
 /// The CSV document and how many entries it holds: newest first, at most [`MAX_ROWS`],

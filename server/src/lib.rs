@@ -190,6 +190,9 @@ fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(api::error::uniform_errors))
         .layer(axum::middleware::from_fn(close_after_refused_body))
+        // gzip for whoever asks (pages, the panel's WebAssembly, JSON); not for event
+        // streams, images or tiny bodies (tower-http's default rules).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -5,6 +5,7 @@
 use app::{
     context::{ClientIp, SignedIn},
     error::PanelError,
+    filters::Paged,
     orders::{
         amount::decimal,
         list::{MAX_SELECTED, OrdersQuery},
@@ -13,16 +14,20 @@ use app::{
 use axum::{
     Extension, Router,
     extract::{RawQuery, State},
-    http::{StatusCode, Uri, header},
-    response::{IntoResponse, Response},
+    http::Uri,
+    response::Response,
     routing::get,
 };
 use backend::{
-    audit, csv, money,
+    csv, money,
     orders::list::{self, ExportRow, MAX_PER_PAGE},
+    users::Role,
 };
 
-use crate::AppState;
+use crate::{
+    AppState,
+    panel::csv_export::{Download, Requester, failed},
+};
 
 /// The most orders one export of the filtered list holds.
 pub const MAX_ROWS: usize = 10_000;
@@ -40,12 +45,10 @@ async fn export(
     RawQuery(raw): RawQuery,
     uri: Uri,
 ) -> Response {
-    let Some(user) = signed_in.and_then(|Extension(SignedIn(user))| user) else {
-        return crate::panel::sign_in_first(&uri);
+    let requester = match Requester::check(signed_in, ip, &uri, Role::manages_orders) {
+        Ok(requester) => requester,
+        Err(refused) => return *refused,
     };
-    if !user.role.manages_orders() {
-        return failed(PanelError::Forbidden);
-    }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
     let ids = pairs.iter().find(|(key, _)| key == "ids").map(|(_, ids)| ids.as_str());
     let query = OrdersQuery::from_pairs(pairs.iter().map(|(key, value)| (key, value)));
@@ -57,7 +60,6 @@ async fn export(
         Ok(written) => written,
         Err(e) => return failed(e),
     };
-    // Who took a copy of the customers' details is worth knowing.
     let details = match ids {
         Some(_) => format!("{rows} selected orders as CSV"),
         None => match query.first_page().search_string() {
@@ -65,33 +67,8 @@ async fn export(
             filters => format!("{rows} orders as CSV; filters: {filters}"),
         },
     };
-    let ip = ip.and_then(|Extension(ClientIp(ip))| ip);
-    let recorded = audit::record(state.db.pool(), &audit::Event {
-        actor_user_id: Some(user.id),
-        actor: &user.email,
-        action: "orders.export",
-        target: "orders",
-        ip: ip.as_deref(),
-        details: &details,
-        ..audit::Event::default()
-    })
-    .await;
-    if let Err(e) = recorded {
-        return failed(e.into());
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"backroom-orders.csv\""),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-fn failed(e: PanelError) -> Response {
-    (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response()
+    let download = Download { action: "orders.export", target: "orders", details: &details, filename: "backroom-orders.csv", body };
+    requester.deliver(&state, download).await
 }
 
 /// Every order matching the list's filters, from the first page on, newest first unless

@@ -1,5 +1,8 @@
 //! The admin panel's routes: the Leptos pages, the server functions behind them, and the
-//! gate that sends people to first-run setup or sign-in before any page renders.
+//! gate that sends people to first-run setup or sign-in before any page renders; and what
+//! the panel's CSV downloads share.
+
+pub mod csv_export;
 
 use std::sync::atomic::Ordering;
 

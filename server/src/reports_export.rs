@@ -1,31 +1,33 @@
 //! `/admin/reports/sales.csv`: the sales report as a spreadsheet, with the reports page's
-//! period, for people signed in to the panel who manage orders. A row per day, then a
-//! blank line, the period's totals and the previous period's.
+//! period, for anyone signed in to the panel (every role reads reports, as over the API).
+//! A row per day, then a blank line, the period's totals and the previous period's.
 
 use app::{
     context::{ClientIp, SignedIn},
-    error::PanelError,
     orders::amount::decimal,
-    reports::{ReportQuery, load},
+    reports::{ReportQuery, SALES_CSV_PATH, load},
 };
 use axum::{
     Extension, Router,
     extract::{Query, State},
-    http::{StatusCode, Uri, header},
-    response::{IntoResponse, Response},
+    http::Uri,
+    response::Response,
     routing::get,
 };
 use backend::{
-    audit, csv,
+    csv,
     reports::{Figures, SalesReport},
 };
 
-use crate::AppState;
+use crate::{
+    AppState,
+    panel::csv_export::{Download, Requester, failed},
+};
 
 const COLUMNS: [&str; 8] = ["day", "orders", "items", "gross", "refunds", "net", "average order value", "currency"];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/reports/sales.csv", get(export))
+    Router::new().route(SALES_CSV_PATH, get(export))
 }
 
 async fn export(
@@ -35,44 +37,23 @@ async fn export(
     Query(query): Query<ReportQuery>,
     uri: Uri,
 ) -> Response {
-    let Some(user) = signed_in.and_then(|Extension(SignedIn(user))| user) else {
-        return crate::panel::sign_in_first(&uri);
+    let requester = match Requester::check(signed_in, ip, &uri, |_| true) {
+        Ok(requester) => requester,
+        Err(refused) => return *refused,
     };
-    if !user.role.manages_orders() {
-        return failed(PanelError::Forbidden);
-    }
     let report = match load(&state.db, &query).await {
         Ok((_, report)) => report,
         Err(e) => return failed(e),
     };
-    let ip = ip.and_then(|Extension(ClientIp(ip))| ip);
-    let recorded = audit::record(state.db.pool(), &audit::Event {
-        actor_user_id: Some(user.id),
-        actor: &user.email,
-        action: "reports.export",
-        target: "sales_report",
-        ip: ip.as_deref(),
-        details: &format!("sales from {} to {} in {} as CSV", report.from, report.to, report.currency),
-        ..audit::Event::default()
-    })
-    .await;
-    if let Err(e) = recorded {
-        return failed(e.into());
-    }
-    let disposition = format!("attachment; filename=\"backroom-sales-{}-to-{}.csv\"", report.from, report.to);
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        document(&report),
-    )
-        .into_response()
-}
-
-fn failed(e: PanelError) -> Response {
-    (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response()
+    requester
+        .deliver(&state, Download {
+            action: "reports.export",
+            target: "sales_report",
+            details: &format!("sales from {} to {} in {} as CSV", report.from, report.to, report.currency),
+            filename: &format!("backroom-sales-{}-to-{}.csv", report.from, report.to),
+            body: document(&report),
+        })
+        .await
 }
 
 /// The CSV: a row per day, a blank line, then the totals of the period and of the one

@@ -131,6 +131,7 @@ async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress,
             let status = match &e {
                 backend::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 backend::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                backend::Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 _ => {
                     tracing::error!(error = %e, "the support form failed");
                     StatusCode::INTERNAL_SERVER_ERROR

@@ -254,7 +254,25 @@ async fn the_audit_log_exports_to_a_formula_safe_csv_for_owners_only(engine: Eng
     app.stop().await;
 }
 
+async fn every_role_reads_the_reports_and_the_transactions(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    app.user("agent@shop.example", backend::users::Role::Agent).await;
+    let agent = browser();
+    app.sign_in_with(&agent, "agent@shop.example", OWNER_PASSWORD).await;
+
+    let report = app.call::<app::reports::SalesReport>(&agent, &[("query[period]", "7d")]).await;
+    assert_status(&report, StatusCode::OK);
+    let transactions = app.call::<app::transactions::StoreTransactions>(&agent, &[("query[status]", "succeeded")]).await;
+    assert_status(&transactions, StatusCode::OK);
+    let csv = agent.get(app.url("/admin/reports/sales.csv?period=7d")).send().await.unwrap();
+    assert_status(&csv, StatusCode::OK);
+    assert!(csv.text().await.unwrap().contains("\"total "), "the period's totals");
+    app.stop().await;
+}
+
 on_both_databases!(
+    every_role_reads_the_reports_and_the_transactions,
     the_audit_log_exports_to_a_formula_safe_csv_for_owners_only,
     first_run_forms_sent_at_once_create_one_owner,
     cookies_are_secure_when_the_public_url_is_https,

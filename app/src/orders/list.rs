@@ -15,7 +15,10 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
-use crate::error::PanelError;
+use crate::{
+    error::PanelError,
+    filters::{DayFields, FilterButtons, Pager, Paged, form_fields, with_query},
+};
 
 pub const LIST_PATH: &str = "/admin/orders";
 /// Served by the server crate (`orders_export`), with this page's query.
@@ -26,8 +29,6 @@ pub const MAX_SELECTED: usize = 1_000;
 pub const MAX_SEARCH_CHARS: usize = 100;
 #[cfg(feature = "ssr")]
 const _: () = assert!(MAX_SEARCH_CHARS == backend::orders::list::MAX_SEARCH_CHARS);
-/// Earlier pages remembered for "Previous page"; from further on, "First page" remains.
-const MAX_PREV: usize = 20;
 /// Where the list's address is kept for the order page's "Back to orders".
 pub(crate) const LIST_ADDRESS_KEY: &str = "backroom-orders-list";
 /// How long typing pauses before the search runs.
@@ -89,64 +90,9 @@ impl OrdersQuery {
         self.status.split(',').map(str::trim).filter(|s| !s.is_empty())
     }
 
-    /// The query string (no `?`) of the fields that are set.
-    pub fn search_string(&self) -> String {
-        [
-            ("status", &self.status),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("search", &self.search),
-            ("sort", &self.sort),
-            ("dir", &self.dir),
-            ("cursor", &self.cursor),
-            ("prev", &self.prev),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode_component(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-    }
-
-    /// The list's address with these filters.
-    pub fn href(&self) -> String {
-        with_query(LIST_PATH, &self.search_string())
-    }
-
     /// Every order matching these filters, as CSV.
     pub fn csv_href(&self) -> String {
         with_query(CSV_PATH, &self.first_page().search_string())
-    }
-
-    /// The same filters, from the first page.
-    pub fn first_page(&self) -> OrdersQuery {
-        OrdersQuery { cursor: String::new(), prev: String::new(), ..self.clone() }
-    }
-
-    /// The page that starts at `cursor` (the one this page's results gave), remembering
-    /// this one for "Previous page".
-    pub fn next_page(&self, cursor: &str) -> OrdersQuery {
-        let mut prev: Vec<&str> = self.prev_cursors().collect();
-        // The first page has no cursor: going back to it needs none.
-        if !self.cursor.is_empty() {
-            prev.push(&self.cursor);
-        }
-        let keep_from = prev.len().saturating_sub(MAX_PREV);
-        OrdersQuery { cursor: cursor.to_owned(), prev: prev[keep_from..].join("."), ..self.clone() }
-    }
-
-    /// The page before this one, if this is not the first.
-    pub fn previous_page(&self) -> Option<OrdersQuery> {
-        if self.cursor.is_empty() {
-            return None;
-        }
-        let mut prev: Vec<&str> = self.prev_cursors().collect();
-        let cursor = prev.pop().unwrap_or_default().to_owned();
-        Some(OrdersQuery { cursor, prev: prev.join("."), ..self.clone() })
-    }
-
-    fn prev_cursors(&self) -> impl Iterator<Item = &str> {
-        self.prev.split('.').filter(|c| !c.is_empty())
     }
 
     /// The backend's filter for one page, days turned into instants in the shop's time zone.
@@ -171,37 +117,38 @@ impl OrdersQuery {
             _ => return Err(PanelError::Message("the direction is asc or desc".into())),
         };
         let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(Filter {
             statuses,
             after,
             before,
             customer_id: None,
-            search: text(&self.search),
+            search: crate::filters::filled(&self.search),
             sort,
             ascending,
             per_page: DEFAULT_PER_PAGE,
-            cursor: text(&self.cursor),
+            cursor: crate::filters::filled(&self.cursor),
         })
     }
 }
 
-/// Percent-encodes a query value as the browser's `encodeURIComponent` does, so the
-/// server-rendered links and the browser's are the same.
-fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
+impl Paged for OrdersQuery {
+    const PATH: &'static str = LIST_PATH;
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("status", self.status.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+            ("search", self.search.as_str()),
+            ("sort", self.sort.as_str()),
+            ("dir", self.dir.as_str()),
+        ]
     }
-    out
-}
-
-fn with_query(path: &str, query: &str) -> String {
-    if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") }
+    fn page(&self) -> (&str, &str) {
+        (&self.cursor, &self.prev)
+    }
+    fn at(&self, cursor: String, prev: String) -> OrdersQuery {
+        OrdersQuery { cursor, prev, ..self.clone() }
+    }
 }
 
 /// One row as the list shows it.
@@ -519,14 +466,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                     </Suspense>
                 </fieldset>
                 <div class="filters">
-                    <div class="field">
-                        <label for="orders-from">"From (day)"</label>
-                        <input id="orders-from" name="from" type="date" value=initial.from.clone() prop:value=field(|q| q.from.clone())/>
-                    </div>
-                    <div class="field">
-                        <label for="orders-to">"To (day, included)"</label>
-                        <input id="orders-to" name="to" type="date" value=initial.to.clone() prop:value=field(|q| q.to.clone())/>
-                    </div>
+                    <DayFields prefix="orders" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone()))/>
                     <div class="field">
                         <label for="orders-sort">"Sort by"</label>
                         <select id="orders-sort" name="sort" prop:value=field(|q| q.sort.clone())>
@@ -542,10 +482,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                         </select>
                     </div>
                 </div>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Filter"</button>
-                    <a href=LIST_PATH>"Clear filters"</a>
-                </div>
+                <FilterButtons clear=LIST_PATH/>
             </form>
         </div>
     }
@@ -554,15 +491,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
 /// What the filter form says, from its first page.
 fn read_form(form: &web_sys::HtmlFormElement) -> Option<OrdersQuery> {
     let data = web_sys::FormData::new_with_form(form).ok()?;
-    let pairs = data
-        .entries()
-        .into_iter()
-        .filter_map(|entry| {
-            let pair = web_sys::js_sys::Array::from(&entry.ok()?);
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect::<Vec<_>>();
-    let mut query = OrdersQuery::from_pairs(pairs);
+    let mut query = OrdersQuery::from_pairs(form_fields(&data));
     // Blanks typed around a search are not part of it, but the ones inside are.
     query.search = query.search.trim().to_owned();
     Some(query)
@@ -657,11 +586,7 @@ fn OrdersTable(
                 </table>
             </div>
         })}
-        <nav class="pager" aria-label="Pages">
-            {move || query.with(|q| (!q.cursor.is_empty()).then(|| view! { <a href=q.first_page().href()>"First page"</a> }))}
-            {move || query.with(|q| q.previous_page().filter(|p| !p.cursor.is_empty()).map(|p| view! { <a href=p.href() rel="prev">"Previous page"</a> }))}
-            {move || next.clone().map(|cursor| view! { <a href=query.with(|q| q.next_page(&cursor).href()) rel="next">"Next page"</a> })}
-        </nav>
+        <Pager query next/>
     }
 }
 
@@ -731,26 +656,11 @@ mod tests {
     }
 
     #[test]
-    fn pages_go_forward_and_back_to_the_first() {
-        let first = query(&[("search", "x")]);
-        assert_eq!(first.previous_page(), None);
-        let second = first.next_page("c1");
-        assert_eq!((second.cursor.as_str(), second.prev.as_str()), ("c1", ""));
-        let third = second.next_page("c2");
-        assert_eq!((third.cursor.as_str(), third.prev.as_str()), ("c2", "c1"));
-        assert_eq!(third.previous_page(), Some(second.clone()));
-        assert_eq!(second.previous_page(), Some(first.clone()));
+    fn a_new_page_keeps_the_filters() {
+        let first = query(&[("search", "x"), ("status", "on-hold")]);
+        let third = first.next_page("c1").next_page("c2");
+        assert_eq!(third.href(), "/admin/orders?status=on-hold&search=x&cursor=c2&prev=c1");
         assert_eq!(third.first_page(), first);
-    }
-
-    #[test]
-    fn only_the_latest_earlier_pages_are_remembered() {
-        let mut q = OrdersQuery::default();
-        for i in 0..30 {
-            q = q.next_page(&format!("c{i}"));
-        }
-        assert_eq!(q.prev.split('.').count(), MAX_PREV);
-        assert_eq!(q.previous_page().map(|p| p.cursor), Some("c28".to_owned()));
     }
 
     #[cfg(feature = "ssr")]

@@ -12,7 +12,12 @@ use super::{
     amount::{MoneyFormat, decimal, parse_amount},
     list::{LIST_ADDRESS_KEY, LIST_PATH},
 };
-use crate::{auth::action_error, error::PanelError};
+use crate::{
+    error::PanelError,
+    forms::{PageActions, action_error, reset_on_success},
+    loaded::LoadedRecord,
+    transactions::{TransactionLine, transaction_row},
+};
 
 /// The longest reason a status change or a refund takes.
 const MAX_REASON_CHARS: usize = 500;
@@ -48,11 +53,13 @@ pub struct OrderView {
     /// Newest first.
     pub notes: Vec<NoteView>,
     pub refunds: Vec<RefundView>,
-    pub transactions: Vec<TransactionView>,
+    pub transactions: Vec<TransactionLine>,
     /// Where the status may move by hand.
     pub next: Vec<NextStatus>,
     /// Whether the person may change the order (status, notes, refunds).
     pub can_change: bool,
+    /// Whether the order's status lets it be refunded (it was paid).
+    pub status_refundable: bool,
     pub time_zone: String,
 }
 
@@ -107,16 +114,6 @@ pub struct RefundView {
     pub restocked: bool,
     /// `2 × Mug: 50.00 TRY`, one per refunded line.
     pub lines: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransactionView {
-    pub at: String,
-    pub gateway: String,
-    pub transaction_id: String,
-    pub kind: String,
-    pub amount: String,
-    pub status: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,18 +260,7 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
                     .collect(),
             })
             .collect(),
-        transactions: o
-            .transactions
-            .iter()
-            .map(|tx| TransactionView {
-                at: at(tx.created_at),
-                gateway: tx.gateway.clone(),
-                transaction_id: tx.transaction_id.clone(),
-                kind: tx.kind.clone(),
-                amount: MoneyFormat { currency: tx.currency.clone(), locale: store.locale.clone() }.show(tx.amount),
-                status: tx.status.clone(),
-            })
-            .collect(),
+        transactions: o.transactions.iter().cloned().map(|tx| TransactionLine::new(o.id, tx, tz, &store.locale)).collect(),
         next: o
             .status
             .next()
@@ -282,61 +268,52 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
             .map(|(s, needs_reason)| NextStatus { value: s.as_str().to_owned(), label: s.label().to_owned(), needs_reason: *needs_reason })
             .collect(),
         can_change,
+        status_refundable: o.status.is_refundable(),
         time_zone: store.time_zone.clone(),
         money: money.clone(),
     }
 }
 
-/// Who is acting, as the order's note and the audit log name them.
+/// Who is acting: someone who manages orders.
 #[cfg(feature = "ssr")]
-async fn acting() -> Result<(crate::context::PanelContext, backend::users::User, Option<String>), PanelError> {
-    let ctx = crate::context::panel()?;
-    let me = crate::context::require_role(backend::users::Role::manages_orders).await?;
-    let (_, ip) = crate::context::request_info().await?;
-    Ok((ctx, me, ip))
+async fn acting() -> Result<crate::context::Acting, PanelError> {
+    crate::context::acting(backend::users::Role::manages_orders).await
 }
 
 /// Moves the order to `to` under the transition policy; answers what happened, for the
 /// page's status line.
 #[server(endpoint = "change_order_status")]
 pub async fn change_order_status(id: i64, to: String, reason: String) -> Result<String, PanelError> {
-    use backend::orders::{OrderStatus, status, trail::Actor};
-    let (ctx, me, ip) = acting().await?;
+    use backend::orders::{OrderStatus, status};
+    let me = acting().await?;
     let to: OrderStatus = to.parse()?;
-    let tz = backend::settings::get(&ctx.db).await?.tz();
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    status::change(&ctx.db, tz, actor, id, to, Some(reason.as_str())).await?;
+    let tz = backend::settings::get(&me.ctx.db).await?.tz();
+    status::change(&me.ctx.db, tz, me.actor(), id, to, Some(reason.as_str())).await?;
     Ok(format!("The order is now {}.", to.label()))
 }
 
 /// Adds a note: private, or to the customer (emailed).
 #[server(endpoint = "add_order_note")]
 pub async fn add_order_note(id: i64, note: String, to_customer: Option<String>) -> Result<String, PanelError> {
-    use backend::orders::{notes, trail::Actor};
-    let (ctx, me, ip) = acting().await?;
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    let note = notes::add(&ctx.db, actor, id, &note, to_customer.is_some()).await?;
+    let me = acting().await?;
+    let note = backend::orders::notes::add(&me.ctx.db, me.actor(), id, &note, to_customer.is_some()).await?;
     Ok(if note.to_customer { "The note is added and will be emailed to the customer." } else { "The private note is added." }.to_owned())
 }
 
 /// Refunds under `idempotency_key`: the same key (a second click, a retry) refunds once.
 #[server(endpoint = "refund_order", input = leptos::server_fn::codec::Json)]
 pub async fn refund_order(id: i64, refund: RefundRequest, idempotency_key: String) -> Result<String, PanelError> {
-    use backend::orders::{
-        refunds::{self, NewRefund, NewRefundLine},
-        trail::Actor,
-    };
-    let (ctx, me, ip) = acting().await?;
-    let tz = backend::settings::get(&ctx.db).await?.tz();
+    use backend::orders::refunds::{self, NewRefund, NewRefundLine};
+    let me = acting().await?;
+    let tz = backend::settings::get(&me.ctx.db).await?.tz();
     let new = NewRefund {
         amount: refund.amount,
         lines: refund.lines.into_iter().map(|l| NewRefundLine { line_id: l.line_id, quantity: l.quantity, amount: l.amount }).collect(),
         reason: refund.reason,
         restock: refund.restock,
     };
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
     let key = Some(idempotency_key.as_str()).filter(|k| !k.is_empty());
-    let done = refunds::refund(&ctx.db, tz, actor, id, &new, key).await?;
+    let done = refunds::refund(&me.ctx.db, tz, me.actor(), id, &new, key).await?;
     Ok(if done.created { "The refund is made." } else { "This refund was already made." }.to_owned())
 }
 
@@ -347,26 +324,11 @@ pub fn OrderPage() -> impl IntoView {
     let status_change = ServerAction::<ChangeOrderStatus>::new();
     let add_note = ServerAction::<AddOrderNote>::new();
     let refund = ServerAction::<RefundOrder>::new();
-    // Each action that succeeds reloads the order and says what it did; one that fails
-    // leaves the forms as they are, with the error next to them.
-    let reloads = RwSignal::new(0u32);
-    let done = RwSignal::new(String::new());
-    let on_result = move |result: Option<Result<String, PanelError>>| match result {
-        Some(Ok(message)) => {
-            done.set(message);
-            // Errors of earlier attempts do not apply to the order as it now is.
-            forget_error(status_change);
-            forget_error(add_note);
-            forget_error(refund);
-            reloads.update(|n| *n += 1);
-        }
-        Some(Err(_)) => done.set(String::new()),
-        None => {}
-    };
-    Effect::new(move |_| on_result(status_change.value().get()));
-    Effect::new(move |_| on_result(add_note.value().get()));
-    Effect::new(move |_| on_result(refund.value().get()));
-    let order = Resource::new(move || (id.get(), reloads.get()), |(id, _)| async move {
+    let actions = PageActions::default();
+    actions.follow(status_change);
+    actions.follow(add_note);
+    actions.follow(refund);
+    let order = Resource::new(move || (id.get(), actions.reloads.get()), |(id, _)| async move {
         match id {
             Some(id) => get_order(id).await,
             None => Ok(None),
@@ -384,51 +346,10 @@ pub fn OrderPage() -> impl IntoView {
     });
     view! {
         <p class="back-link"><a href=move || back.get()>"← Back to orders"</a></p>
-        <p role="status" class="success">{move || done.get()}</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match order.await {
-                    Ok(Some(order)) => view! { <OrderDetail order status_change add_note refund/> }.into_any(),
-                    Ok(None) => view! {
-                        <Title text="Order not found · Backroom"/>
-                        <h1>"Order not found"</h1>
-                        <div class="card">
-                            <p>"There is no order at this address. It may have been mistyped."</p>
-                            <p><a href=LIST_PATH>"Back to orders"</a></p>
-                        </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <p role="status" class="success">{move || actions.done.get()}</p>
+        <LoadedRecord resource=order thing="order" back=LIST_PATH back_label="Back to orders"
+            show=move |order| view! { <OrderDetail order status_change add_note refund/> }/>
     }
-}
-
-fn forget_error<I>(action: ServerAction<I>)
-where
-    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
-{
-    if action.value().with_untracked(|result| matches!(result, Some(Err(_)))) {
-        action.clear();
-    }
-}
-
-/// Empties `form` each time `action` succeeds. The page's reload redraws the form in
-/// place, keeping what was typed, so a form sent successfully is emptied here.
-fn reset_on_success<I>(action: ServerAction<I>, form: NodeRef<leptos::html::Form>)
-where
-    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
-{
-    Effect::new(move |seen: Option<()>| {
-        let succeeded = action.value().with(|result| matches!(result, Some(Ok(_))));
-        // The first run is the form appearing, not an answer arriving.
-        if seen.is_some()
-            && succeeded
-            && let Some(form) = form.get_untracked()
-        {
-            form.reset();
-        }
-    });
 }
 
 #[component]
@@ -672,11 +593,19 @@ struct RefundPlan {
 /// totals after it. The backend decides whether it may be made.
 #[component]
 fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoView {
-    if order.refundable <= 0 {
+    // The backend refuses these too; the form would only lead to its refusal.
+    let cannot = if order.refundable <= 0 {
+        Some("Nothing remains to be refunded on this order.".to_owned())
+    } else if !order.status_refundable {
+        Some(format!("This order is {}: only paid orders can be refunded.", order.status_label.to_lowercase()))
+    } else {
+        None
+    };
+    if let Some(why) = cannot {
         return view! {
             <section class="card" aria-labelledby="refund-heading">
                 <h2 id="refund-heading">"Refund"</h2>
-                <p>"Nothing remains to be refunded on this order."</p>
+                <p data-testid="no-refund">{why}</p>
             </section>
         }
         .into_any();
@@ -879,113 +808,95 @@ fn new_idempotency_key() -> String {
     format!("panel-{:x}-{:012x}{:012x}", Date::now() as u64, random(2f64.powi(48)), random(2f64.powi(48)))
 }
 
+/// A part of the order's page under its heading (`id` is the heading's): `children`, or
+/// a card saying `empty` when there is nothing to show.
 #[component]
-fn Refunds(refunds: Vec<RefundView>) -> impl IntoView {
+fn Part(id: &'static str, heading: &'static str, empty: &'static str, is_empty: bool, children: Children) -> impl IntoView {
     view! {
-        <section aria-labelledby="refunds-heading">
-            <h2 id="refunds-heading">"Refunds"</h2>
-            {if refunds.is_empty() {
-                view! { <p class="card muted">"No refunds."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="card table-wrap" tabindex="0" role="region" aria-labelledby="refunds-heading">
-                        <table data-testid="refunds">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"When"</th>
-                                    <th scope="col" class="num">"Amount"</th>
-                                    <th scope="col">"Lines"</th>
-                                    <th scope="col">"Reason"</th>
-                                    <th scope="col">"Restocked"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {refunds.into_iter().map(|r| view! {
-                                    <tr>
-                                        <td class="nowrap">{r.at}</td>
-                                        <td class="num nowrap">{r.amount}</td>
-                                        <td>{if r.lines.is_empty() {
-                                            view! { <span class="muted">"Amount only"</span> }.into_any()
-                                        } else {
-                                            view! { <ul class="plain">{r.lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }.into_any()
-                                        }}</td>
-                                        <td class="wrap">{r.reason}</td>
-                                        <td>{if r.restocked { "Yes" } else { "No" }}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
-            }}
+        <section aria-labelledby=id>
+            <h2 id=id>{heading}</h2>
+            {if is_empty { view! { <p class="card muted">{empty}</p> }.into_any() } else { children() }}
         </section>
     }
 }
 
 #[component]
-fn Transactions(transactions: Vec<TransactionView>) -> impl IntoView {
+fn Refunds(refunds: Vec<RefundView>) -> impl IntoView {
     view! {
-        <section aria-labelledby="transactions-heading">
-            <h2 id="transactions-heading">"Transactions"</h2>
-            {if transactions.is_empty() {
-                view! { <p class="card muted">"No payment transactions."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="card table-wrap" tabindex="0" role="region" aria-labelledby="transactions-heading">
-                        <table>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"When"</th>
-                                    <th scope="col">"Gateway"</th>
-                                    <th scope="col">"Transaction"</th>
-                                    <th scope="col">"Kind"</th>
-                                    <th scope="col" class="num">"Amount"</th>
-                                    <th scope="col">"Status"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {transactions.into_iter().map(|t| view! {
-                                    <tr>
-                                        <td class="nowrap">{t.at}</td>
-                                        <td>{t.gateway}</td>
-                                        <td><code>{t.transaction_id}</code></td>
-                                        <td>{t.kind}</td>
-                                        <td class="num nowrap">{t.amount}</td>
-                                        <td>{t.status}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
-            }}
-        </section>
+        <Part id="refunds-heading" heading="Refunds" empty="No refunds." is_empty=refunds.is_empty()>
+            <div class="card table-wrap" tabindex="0" role="region" aria-labelledby="refunds-heading">
+                <table data-testid="refunds">
+                    <thead>
+                        <tr>
+                            <th scope="col">"When"</th>
+                            <th scope="col" class="num">"Amount"</th>
+                            <th scope="col">"Lines"</th>
+                            <th scope="col">"Reason"</th>
+                            <th scope="col">"Restocked"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {refunds.into_iter().map(|r| view! {
+                            <tr>
+                                <td class="nowrap">{r.at}</td>
+                                <td class="num nowrap">{r.amount}</td>
+                                <td>{if r.lines.is_empty() {
+                                    view! { <span class="muted">"Amount only"</span> }.into_any()
+                                } else {
+                                    view! { <ul class="plain">{r.lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }.into_any()
+                                }}</td>
+                                <td class="wrap">{r.reason}</td>
+                                <td>{if r.restocked { "Yes" } else { "No" }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Part>
+    }
+}
+
+#[component]
+fn Transactions(transactions: Vec<TransactionLine>) -> impl IntoView {
+    view! {
+        <Part id="transactions-heading" heading="Transactions" empty="No payment transactions." is_empty=transactions.is_empty()>
+            <div class="card table-wrap" tabindex="0" role="region" aria-labelledby="transactions-heading">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"When"</th>
+                            <th scope="col">"Gateway"</th>
+                            <th scope="col">"Transaction"</th>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col" class="num">"Amount"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {transactions.into_iter().map(|t| transaction_row(t, false)).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Part>
     }
 }
 
 #[component]
 fn Notes(notes: Vec<NoteView>) -> impl IntoView {
     view! {
-        <section aria-labelledby="notes-heading">
-            <h2 id="notes-heading">"Notes"</h2>
-            {if notes.is_empty() {
-                view! { <p class="card muted">"No notes."</p> }.into_any()
-            } else {
-                view! {
-                    <ol class="order-notes" data-testid="notes">
-                        {notes.into_iter().map(|n| view! {
-                            <li class=if n.to_customer { "card to-customer" } else { "card" }>
-                                <p class="note-meta">
-                                    <span class="nowrap">{n.at}</span>" · "
-                                    {if n.to_customer { "To the customer" } else { "Private" }}
-                                </p>
-                                <p class="note-body">{n.body}</p>
-                            </li>
-                        }).collect_view()}
-                    </ol>
-                }.into_any()
-            }}
-        </section>
+        <Part id="notes-heading" heading="Notes" empty="No notes." is_empty=notes.is_empty()>
+            <ol class="order-notes" data-testid="notes">
+                {notes.into_iter().map(|n| view! {
+                    <li class=if n.to_customer { "card to-customer" } else { "card" }>
+                        <p class="note-meta">
+                            <span class="nowrap">{n.at}</span>" · "
+                            {if n.to_customer { "To the customer" } else { "Private" }}
+                        </p>
+                        <p class="note-body">{n.body}</p>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </Part>
     }
 }
 

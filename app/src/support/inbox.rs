@@ -8,14 +8,15 @@ use leptos_router::{hooks::use_location, params::ParamsMap};
 use serde::{Deserialize, Serialize};
 
 use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, support_agents};
-use crate::{error::PanelError, filters::QueryForm};
+use crate::{
+    error::PanelError,
+    filters::{FilterButtons, Pager, Paged, QueryForm},
+};
 
 /// Tickets per page.
 pub const PAGE_SIZE: i64 = 25;
 /// The longest search the backend takes; the field stops there.
 const MAX_SEARCH_CHARS: usize = 100;
-/// Earlier pages remembered for "Previous page"; from further on, "First page" remains.
-const MAX_PREV: usize = 20;
 
 /// The filters and the page as the address gives them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,53 +41,6 @@ impl InboxQuery {
         InboxQuery { status: get("status"), assignee: get("assignee"), search: get("search"), cursor: get("cursor"), prev: get("prev") }
     }
 
-    /// The inbox's address with these filters and this page.
-    pub fn href(&self) -> String {
-        let query = [
-            ("status", &self.status),
-            ("assignee", &self.assignee),
-            ("search", &self.search),
-            ("cursor", &self.cursor),
-            ("prev", &self.prev),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode_component(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-        if query.is_empty() { INBOX_PATH.to_owned() } else { format!("{INBOX_PATH}?{query}") }
-    }
-
-    /// The same filters, from the first page.
-    pub fn first_page(&self) -> InboxQuery {
-        InboxQuery { cursor: String::new(), prev: String::new(), ..self.clone() }
-    }
-
-    /// The page that starts at `cursor`, remembering this one for "Previous page".
-    pub fn next_page(&self, cursor: &str) -> InboxQuery {
-        let mut prev: Vec<&str> = self.prev_cursors().collect();
-        // The first page has no cursor: going back to it needs none.
-        if !self.cursor.is_empty() {
-            prev.push(&self.cursor);
-        }
-        let keep_from = prev.len().saturating_sub(MAX_PREV);
-        InboxQuery { cursor: cursor.to_owned(), prev: prev[keep_from..].join("."), ..self.clone() }
-    }
-
-    /// The page before this one, if this is not the first.
-    pub fn previous_page(&self) -> Option<InboxQuery> {
-        if self.cursor.is_empty() {
-            return None;
-        }
-        let mut prev: Vec<&str> = self.prev_cursors().collect();
-        let cursor = prev.pop().unwrap_or_default().to_owned();
-        Some(InboxQuery { cursor, prev: prev.join("."), ..self.clone() })
-    }
-
-    fn prev_cursors(&self) -> impl Iterator<Item = &str> {
-        self.prev.split('.').filter(|c| !c.is_empty())
-    }
-
     /// Whether any filter is set (the empty inbox then says so differently).
     pub fn filtered(&self) -> bool {
         ![&self.status, &self.assignee, &self.search].iter().all(|v| v.trim().is_empty())
@@ -98,7 +52,7 @@ impl InboxQuery {
     /// user's id; the backend itself refuses a long search or a broken cursor.
     #[cfg(feature = "ssr")]
     pub fn filter(&self, me: i64) -> Result<backend::support::tickets::Filter, PanelError> {
-        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        use crate::filters::filled;
         let status = match self.status.trim() {
             "" | "all" => None,
             status => Some(status.parse()?),
@@ -109,22 +63,21 @@ impl InboxQuery {
             "none" => Some(None),
             id => Some(Some(id.parse::<i64>().map_err(|_| PanelError::Message("the assignee must be anyone, me, unassigned or a user".into()))?)),
         };
-        Ok(backend::support::tickets::Filter { status, assignee, search: text(&self.search), per_page: PAGE_SIZE, cursor: text(&self.cursor) })
+        Ok(backend::support::tickets::Filter { status, assignee, search: filled(&self.search), per_page: PAGE_SIZE, cursor: filled(&self.cursor) })
     }
 }
 
-/// Percent-encodes a query value as the browser's `encodeURIComponent` does, so the
-/// server-rendered links and the browser's are the same.
-fn encode_component(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
+impl Paged for InboxQuery {
+    const PATH: &'static str = INBOX_PATH;
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        vec![("status", self.status.as_str()), ("assignee", self.assignee.as_str()), ("search", self.search.as_str())]
     }
-    out
+    fn page(&self) -> (&str, &str) {
+        (&self.cursor, &self.prev)
+    }
+    fn at(&self, cursor: String, prev: String) -> InboxQuery {
+        InboxQuery { cursor, prev, ..self.clone() }
+    }
 }
 
 /// One ticket as the inbox shows it.
@@ -256,11 +209,7 @@ fn TicketsTable(page: InboxView, query: Memo<InboxQuery>) -> impl IntoView {
                 </div>
             }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">
-            {move || query.with(|q| (!q.cursor.is_empty()).then(|| view! { <a href=q.first_page().href()>"First page"</a> }))}
-            {move || query.with(|q| q.previous_page().filter(|p| !p.cursor.is_empty()).map(|p| view! { <a href=p.href() rel="prev">"Previous page"</a> }))}
-            {move || next.clone().map(|cursor| view! { <a href=query.with(|q| q.next_page(&cursor).href()) rel="next">"Next page"</a> })}
-        </nav>
+        <Pager query next/>
     }
 }
 
@@ -327,10 +276,7 @@ fn InboxFilters(query: Memo<InboxQuery>) -> impl IntoView {
                         <p class="hint" id="tickets-search-hint">"A reference (T-…), an order number, an email, or words of the subject or name."</p>
                     </div>
                 </div>
-                <div class="form-actions">
-                    <button type="submit" class="primary">"Filter"</button>
-                    <a href=INBOX_PATH>"Clear filters"</a>
-                </div>
+                <FilterButtons clear=INBOX_PATH/>
             </QueryForm>
         </div>
     }
@@ -369,14 +315,10 @@ mod tests {
     }
 
     #[test]
-    fn pages_go_forward_and_back_to_the_first() {
+    fn a_new_page_keeps_the_filters() {
         let first = query("", "me", "");
-        assert_eq!(first.previous_page(), None);
-        let second = first.next_page("c1");
-        let third = second.next_page("c2");
-        assert_eq!((third.cursor.as_str(), third.prev.as_str()), ("c2", "c1"));
-        assert_eq!(third.previous_page(), Some(second.clone()));
-        assert_eq!(second.previous_page(), Some(first.clone()));
+        let third = first.next_page("c1").next_page("c2");
+        assert_eq!(third.href(), "/admin/support?assignee=me&cursor=c2&prev=c1");
         assert_eq!(third.first_page(), first);
     }
 

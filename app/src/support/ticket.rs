@@ -9,7 +9,11 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, refresh_unread_count};
-use crate::{auth::action_error, error::PanelError};
+use crate::{
+    error::PanelError,
+    forms::{PageActions, action_error, reset_on_success},
+    loaded::LoadedRecord,
+};
 
 /// The longest message the backend takes; the fields stop there.
 const MAX_BODY_CHARS: usize = 10_000;
@@ -129,59 +133,46 @@ pub async fn get_ticket(id: i64) -> Result<Option<TicketView>, PanelError> {
     }))
 }
 
-/// Who is acting, for the backend's audit trail.
+/// Who is acting: any signed-in user, as every role works tickets.
 #[cfg(feature = "ssr")]
-async fn acting() -> Result<(crate::context::PanelContext, backend::users::User, Option<String>), PanelError> {
-    let ctx = crate::context::panel()?;
-    let me = crate::context::require_user().await?;
-    let (_, ip) = crate::context::request_info().await?;
-    Ok((ctx, me, ip))
+async fn acting() -> Result<crate::context::Acting, PanelError> {
+    crate::context::acting(|_| true).await
 }
 
 /// Emails `body` to the customer and adds it to the thread.
 #[server(endpoint = "reply_to_ticket")]
 pub async fn reply_to_ticket(id: i64, body: String) -> Result<String, PanelError> {
-    use backend::{orders::trail::Actor, support::tickets};
-    let (ctx, me, ip) = acting().await?;
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    tickets::reply(&ctx.db, actor, id, &body).await?;
+    let me = acting().await?;
+    backend::support::tickets::reply(&me.ctx.db, me.actor(), id, &body).await?;
     Ok("The reply is added and queued to be emailed to the customer.".to_owned())
 }
 
 /// Adds an internal note: for the shop, never emailed.
 #[server(endpoint = "add_ticket_note")]
 pub async fn add_ticket_note(id: i64, body: String) -> Result<String, PanelError> {
-    use backend::{orders::trail::Actor, support::tickets};
-    let (ctx, me, ip) = acting().await?;
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    tickets::note(&ctx.db, actor, id, &body).await?;
+    let me = acting().await?;
+    backend::support::tickets::note(&me.ctx.db, me.actor(), id, &body).await?;
     Ok("The internal note is added. It was not emailed.".to_owned())
 }
 
 #[server(endpoint = "set_ticket_status")]
 pub async fn set_ticket_status(id: i64, status: String) -> Result<String, PanelError> {
-    use backend::{
-        orders::trail::Actor,
-        support::{TicketStatus, tickets},
-    };
-    let (ctx, me, ip) = acting().await?;
+    use backend::support::{TicketStatus, tickets};
+    let me = acting().await?;
     let status: TicketStatus = status.parse()?;
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    tickets::set_status(&ctx.db, actor, id, status).await?;
+    tickets::set_status(&me.ctx.db, me.actor(), id, status).await?;
     Ok(format!("The ticket is now {}.", status.label().to_lowercase()))
 }
 
 /// Gives the ticket to the user `assignee` (an id), or to nobody when it is empty.
 #[server(endpoint = "assign_ticket")]
 pub async fn assign_ticket(id: i64, assignee: String) -> Result<String, PanelError> {
-    use backend::{orders::trail::Actor, support::tickets};
-    let (ctx, me, ip) = acting().await?;
+    let me = acting().await?;
     let assignee = match assignee.trim() {
         "" => None,
         user => Some(user.parse::<i64>().map_err(|_| PanelError::Message("choose a user to assign the ticket to".into()))?),
     };
-    let actor = Actor { user: &me, credential: None, ip: ip.as_deref() };
-    let row = tickets::assign(&ctx.db, actor, id, assignee).await?;
+    let row = backend::support::tickets::assign(&me.ctx.db, me.actor(), id, assignee).await?;
     Ok(match row.assignee_name {
         Some(name) => format!("The ticket is assigned to {name}."),
         None => "The ticket is unassigned.".to_owned(),
@@ -198,29 +189,13 @@ pub fn TicketPage() -> impl IntoView {
         status: ServerAction::<SetTicketStatus>::new(),
         assign: ServerAction::<AssignTicket>::new(),
     };
-    // Each action that succeeds reloads the ticket and says what it did; one that fails
-    // leaves the forms as they are, with the error next to its form.
-    let reloads = RwSignal::new(0u32);
-    let done = RwSignal::new(String::new());
-    let on_result = move |result: Option<Result<String, PanelError>>| match result {
-        Some(Ok(message)) => {
-            done.set(message);
-            // Errors of earlier attempts do not apply to the ticket as it now is.
-            forget_error(actions.reply);
-            forget_error(actions.note);
-            forget_error(actions.status);
-            forget_error(actions.assign);
-            reloads.update(|n| *n += 1);
-            refresh_unread_count();
-        }
-        Some(Err(_)) => done.set(String::new()),
-        None => {}
-    };
-    Effect::new(move |_| on_result(actions.reply.value().get()));
-    Effect::new(move |_| on_result(actions.note.value().get()));
-    Effect::new(move |_| on_result(actions.status.value().get()));
-    Effect::new(move |_| on_result(actions.assign.value().get()));
-    let ticket = Resource::new(move || (id.get(), reloads.get()), |(id, _)| async move {
+    let page = PageActions::default();
+    page.follow(actions.reply);
+    page.follow(actions.note);
+    page.follow(actions.status);
+    page.follow(actions.assign);
+    page.after_success(refresh_unread_count);
+    let ticket = Resource::new(move || (id.get(), page.reloads.get()), |(id, _)| async move {
         match id {
             Some(id) => get_ticket(id).await,
             None => Ok(None),
@@ -234,23 +209,9 @@ pub fn TicketPage() -> impl IntoView {
     });
     view! {
         <p class="back-link"><a href=INBOX_PATH>"← Back to the inbox"</a></p>
-        <p role="status" class="success">{move || done.get()}</p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match ticket.await {
-                    Ok(Some(ticket)) => view! { <TicketDetail ticket actions/> }.into_any(),
-                    Ok(None) => view! {
-                        <Title text="Ticket not found · Backroom"/>
-                        <h1>"Ticket not found"</h1>
-                        <div class="card">
-                            <p>"There is no ticket at this address. It may have been mistyped."</p>
-                            <p><a href=INBOX_PATH>"Back to the inbox"</a></p>
-                        </div>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <p role="status" class="success">{move || page.done.get()}</p>
+        <LoadedRecord resource=ticket thing="ticket" back=INBOX_PATH back_label="Back to the inbox"
+            show=move |ticket| view! { <TicketDetail ticket actions/> }/>
     }
 }
 
@@ -261,33 +222,6 @@ struct TicketActions {
     note: ServerAction<AddTicketNote>,
     status: ServerAction<SetTicketStatus>,
     assign: ServerAction<AssignTicket>,
-}
-
-fn forget_error<I>(action: ServerAction<I>)
-where
-    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
-{
-    if action.value().with_untracked(|result| matches!(result, Some(Err(_)))) {
-        action.clear();
-    }
-}
-
-/// Empties `form` each time `action` succeeds: the reload redraws the page in place,
-/// which would keep what was typed into a message already sent.
-fn reset_on_success<I>(action: ServerAction<I>, form: NodeRef<leptos::html::Form>)
-where
-    I: leptos::server_fn::ServerFn<Output = String, Error = PanelError> + Clone + Send + Sync + 'static,
-{
-    Effect::new(move |seen: Option<()>| {
-        let succeeded = action.value().with(|result| matches!(result, Some(Ok(_))));
-        // The first run is the form appearing, not an answer arriving.
-        if seen.is_some()
-            && succeeded
-            && let Some(form) = form.get_untracked()
-        {
-            form.reset();
-        }
-    });
 }
 
 #[component]

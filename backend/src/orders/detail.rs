@@ -70,7 +70,9 @@ pub struct LineItem {
     pub total_tax: i64,
     pub tax_class: String,
     /// What earlier refunds gave back on this line: items, and minor units tax included.
+    #[serde(default)]
     pub refunded_quantity: i64,
+    #[serde(default)]
     pub refunded_amount: i64,
 }
 
@@ -194,39 +196,37 @@ fn address(row: &sqlx::any::AnyRow, prefix: &str) -> Result<Address> {
     })
 }
 
-/// The order with everything that belongs to it; `NotFound` when there is none.
+/// The order with everything that belongs to it; `NotFound` when there is none. One
+/// statement: the order's row with each kind of child as a JSON array beside it (an
+/// order page is read far more often than written, and each statement costs more than
+/// the rows it brings).
 pub async fn get(db: &Db, id: i64) -> Result<Order> {
-    let pool = db.pool();
-    let row = sqlx::query("SELECT * FROM orders WHERE id = $1").bind(id).fetch_optional(pool).await?.ok_or(Error::NotFound)?;
-    let items = sqlx::query(
-        "SELECT id, product_id, variation_id, name, sku, quantity, unit_price, subtotal, subtotal_tax, total, total_tax, tax_class \
-         FROM order_items WHERE order_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let shipping = sqlx::query("SELECT id, method_id, method_title, total, total_tax FROM order_shipping_lines WHERE order_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-    let fees = sqlx::query("SELECT id, name, total, total_tax FROM order_fee_lines WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(pool).await?;
-    let coupons = sqlx::query("SELECT id, code, discount, discount_tax FROM order_coupon_lines WHERE order_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-    let notes = sqlx::query("SELECT id, author_user_id, is_customer_note, body, created_at FROM order_notes WHERE order_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?;
-    let transactions = sqlx::query(
-        "SELECT id, gateway, transaction_id, kind, amount, currency, status, created_at FROM payment_transactions \
-         WHERE order_id = $1 ORDER BY created_at, id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-
-    let refunds = refunds(db, id).await?;
+    let children = |table: &str, columns: &[&str], condition: &str, order: &str, name: &str| {
+        format!("{} AS {name}", db.backend().json_rows(table, columns, condition, order))
+    };
+    let sql = [
+        "SELECT o.*".to_owned(),
+        children("order_items", &ITEM_COLUMNS, "order_id = $1", "id", "items_json"),
+        children("order_shipping_lines", &["id", "method_id", "method_title", "total", "total_tax"], "order_id = $1", "id", "shipping_json"),
+        children("order_fee_lines", &["id", "name", "total", "total_tax"], "order_id = $1", "id", "fees_json"),
+        children("order_coupon_lines", &["id", "code", "discount", "discount_tax"], "order_id = $1", "id", "coupons_json"),
+        children("order_notes", &["id", "author_user_id", "is_customer_note", "body", "created_at"], "order_id = $1", "id", "notes_json"),
+        children("payment_transactions", &TRANSACTION_COLUMNS, "order_id = $1", "created_at, id", "transactions_json"),
+        children("refunds", &REFUND_COLUMNS, "order_id = $1", "id", "refunds_json"),
+        children("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id", "refund_lines_json"),
+    ]
+    .join(", ")
+        + " FROM orders o WHERE o.id = $1";
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
+    let json = |column: &str| -> Result<String> { Ok(row.try_get::<String, _>(column)?) };
+    let parse = |column: &str| -> Result<serde_json::Value> {
+        serde_json::from_str(&json(column)?).map_err(|e| Error::internal(format!("{column} of order {id}: {e}")))
+    };
+    fn rows<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<Vec<T>> {
+        serde_json::from_value(value).map_err(Error::internal)
+    }
+    let notes: Vec<NoteRow> = rows(parse("notes_json")?)?;
+    let refunds = assemble_refunds(rows(parse("refunds_json")?)?, rows(parse("refund_lines_json")?)?);
     let mut order = Order {
         id,
         number: row.try_get("number")?,
@@ -238,54 +238,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         payment_method: row.try_get("payment_method")?,
         payment_method_title: row.try_get("payment_method_title")?,
         customer_note: row.try_get("customer_note")?,
-        items: items
-            .iter()
-            .map(|r| {
-                Ok(LineItem {
-                    id: r.try_get("id")?,
-                    product_id: r.try_get("product_id")?,
-                    variation_id: r.try_get("variation_id")?,
-                    name: r.try_get("name")?,
-                    sku: r.try_get("sku")?,
-                    quantity: r.try_get("quantity")?,
-                    unit_price: r.try_get("unit_price")?,
-                    subtotal: r.try_get("subtotal")?,
-                    subtotal_tax: r.try_get("subtotal_tax")?,
-                    total: r.try_get("total")?,
-                    total_tax: r.try_get("total_tax")?,
-                    tax_class: r.try_get("tax_class")?,
-                    refunded_quantity: 0,
-                    refunded_amount: 0,
-                })
-            })
-            .collect::<Result<_>>()?,
-        shipping_lines: shipping
-            .iter()
-            .map(|r| {
-                Ok(ShippingLine {
-                    id: r.try_get("id")?,
-                    method_id: r.try_get("method_id")?,
-                    method_title: r.try_get("method_title")?,
-                    total: r.try_get("total")?,
-                    total_tax: r.try_get("total_tax")?,
-                })
-            })
-            .collect::<Result<_>>()?,
-        fee_lines: fees
-            .iter()
-            .map(|r| Ok(FeeLine { id: r.try_get("id")?, name: r.try_get("name")?, total: r.try_get("total")?, total_tax: r.try_get("total_tax")? }))
-            .collect::<Result<_>>()?,
-        coupon_lines: coupons
-            .iter()
-            .map(|r| {
-                Ok(CouponLine {
-                    id: r.try_get("id")?,
-                    code: r.try_get("code")?,
-                    discount: r.try_get("discount")?,
-                    discount_tax: r.try_get("discount_tax")?,
-                })
-            })
-            .collect::<Result<_>>()?,
+        items: rows(parse("items_json")?)?,
+        shipping_lines: rows(parse("shipping_json")?)?,
+        fee_lines: rows(parse("fees_json")?)?,
+        coupon_lines: rows(parse("coupons_json")?)?,
         totals: Totals {
             discount_total: row.try_get("discount_total")?,
             discount_tax: row.try_get("discount_tax")?,
@@ -299,19 +255,11 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
             items_count: row.try_get("items_count")?,
         },
         notes: notes
-            .iter()
-            .map(|r| {
-                Ok(Note {
-                    id: r.try_get("id")?,
-                    author_user_id: r.try_get("author_user_id")?,
-                    to_customer: r.try_get::<i64, _>("is_customer_note")? != 0,
-                    body: r.try_get("body")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect::<Result<_>>()?,
+            .into_iter()
+            .map(|n| Note { id: n.id, author_user_id: n.author_user_id, to_customer: n.is_customer_note != 0, body: n.body, created_at: n.created_at })
+            .collect(),
         refunds,
-        transactions: transactions.iter().map(Transaction::from_row).collect::<Result<_>>()?,
+        transactions: rows(parse("transactions_json")?)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
@@ -324,6 +272,62 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         }
     }
     Ok(order)
+}
+
+const ITEM_COLUMNS: [&str; 12] =
+    ["id", "product_id", "variation_id", "name", "sku", "quantity", "unit_price", "subtotal", "subtotal_tax", "total", "total_tax", "tax_class"];
+const TRANSACTION_COLUMNS: [&str; 8] = ["id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at"];
+const REFUND_COLUMNS: [&str; 6] = ["id", "amount", "reason", "restock", "refunded_by", "created_at"];
+const REFUND_LINE_COLUMNS: [&str; 5] = ["refund_id", "order_item_id", "quantity", "amount", "tax"];
+
+/// A note as stored (its flag an integer).
+#[derive(Deserialize)]
+struct NoteRow {
+    id: i64,
+    author_user_id: Option<i64>,
+    is_customer_note: i64,
+    body: String,
+    created_at: i64,
+}
+
+/// A refund as stored, and one of its lines.
+#[derive(Deserialize)]
+struct RefundRow {
+    id: i64,
+    amount: i64,
+    reason: String,
+    restock: i64,
+    refunded_by: Option<i64>,
+    created_at: i64,
+}
+
+#[derive(Deserialize)]
+struct RefundLineRow {
+    refund_id: i64,
+    order_item_id: i64,
+    quantity: i64,
+    amount: i64,
+    tax: i64,
+}
+
+/// Each refund with its lines, oldest first.
+fn assemble_refunds(refunds: Vec<RefundRow>, lines: Vec<RefundLineRow>) -> Vec<Refund> {
+    refunds
+        .into_iter()
+        .map(|r| Refund {
+            id: r.id,
+            amount: r.amount,
+            reason: r.reason,
+            restock: r.restock != 0,
+            refunded_by: r.refunded_by,
+            created_at: r.created_at,
+            lines: lines
+                .iter()
+                .filter(|l| l.refund_id == r.id)
+                .map(|l| RefundLine { line_id: l.order_item_id, quantity: l.quantity, amount: l.amount, tax: l.tax })
+                .collect(),
+        })
+        .collect()
 }
 
 impl Order {
@@ -351,47 +355,17 @@ impl Transaction {
 /// The order's refunds with their lines, oldest first; `NotFound` when there is no such
 /// order.
 pub async fn refunds(db: &Db, order_id: i64) -> Result<Vec<Refund>> {
-    let pool = db.pool();
-    let refunds = sqlx::query("SELECT id, amount, reason, restock, refunded_by, created_at FROM refunds WHERE order_id = $1 ORDER BY id")
-        .bind(order_id)
-        .fetch_all(pool)
-        .await?;
-    if refunds.is_empty() {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1").bind(order_id).fetch_optional(pool).await?;
-        return if exists.is_some() { Ok(Vec::new()) } else { Err(Error::NotFound) };
-    }
-    let lines = sqlx::query(
-        "SELECT l.refund_id, l.order_item_id, l.quantity, l.amount, l.tax FROM refund_lines l \
-         JOIN refunds r ON r.id = l.refund_id WHERE r.order_id = $1 ORDER BY l.id",
-    )
-    .bind(order_id)
-    .fetch_all(pool)
-    .await?;
-    refunds
-        .iter()
-        .map(|r| {
-            let refund_id: i64 = r.try_get("id")?;
-            let lines = lines
-                .iter()
-                .filter(|l| l.try_get::<i64, _>("refund_id").ok() == Some(refund_id))
-                .map(|l| {
-                    Ok(RefundLine {
-                        line_id: l.try_get("order_item_id")?,
-                        quantity: l.try_get("quantity")?,
-                        amount: l.try_get("amount")?,
-                        tax: l.try_get("tax")?,
-                    })
-                })
-                .collect::<Result<_>>()?;
-            Ok(Refund {
-                id: refund_id,
-                amount: r.try_get("amount")?,
-                reason: r.try_get("reason")?,
-                restock: r.try_get::<i64, _>("restock")? != 0,
-                refunded_by: r.try_get("refunded_by")?,
-                created_at: r.try_get("created_at")?,
-                lines,
-            })
-        })
-        .collect()
+    let backend = db.backend();
+    let sql = format!(
+        "SELECT {} AS refunds_json, {} AS lines_json FROM orders WHERE id = $1",
+        backend.json_rows("refunds", &REFUND_COLUMNS, "order_id = $1", "id"),
+        backend.json_rows("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id"),
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
+    let parse = |column: &str| -> Result<serde_json::Value> {
+        serde_json::from_str(&row.try_get::<String, _>(column)?).map_err(Error::internal)
+    };
+    let refunds: Vec<RefundRow> = serde_json::from_value(parse("refunds_json")?).map_err(Error::internal)?;
+    let lines: Vec<RefundLineRow> = serde_json::from_value(parse("lines_json")?).map_err(Error::internal)?;
+    Ok(assemble_refunds(refunds, lines))
 }

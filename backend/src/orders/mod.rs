@@ -64,6 +64,12 @@ impl OrderStatus {
             OrderStatus::Failed => "Failed",
         }
     }
+
+    /// Whether an order in this status can be refunded: it was paid, and it is not
+    /// refunded already.
+    pub fn is_refundable(self) -> bool {
+        matches!(self, OrderStatus::Processing | OrderStatus::OnHold | OrderStatus::Completed)
+    }
 }
 
 impl FromStr for OrderStatus {
@@ -73,5 +79,16 @@ impl FromStr for OrderStatus {
             .into_iter()
             .find(|status| status.as_str() == s)
             .ok_or_else(|| Error::invalid(format!("unknown order status {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus;
+
+    #[test]
+    fn only_paid_orders_not_yet_refunded_are_refundable() {
+        let refundable: Vec<&str> = OrderStatus::ALL.into_iter().filter(|s| s.is_refundable()).map(OrderStatus::as_str).collect();
+        assert_eq!(refundable, ["processing", "on-hold", "completed"]);
     }
 }

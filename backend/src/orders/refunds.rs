@@ -60,8 +60,6 @@ pub struct Refunded {
     pub created: bool,
 }
 
-/// Statuses an order can be refunded in: it was paid.
-const REFUNDABLE: [OrderStatus; 3] = [OrderStatus::Processing, OrderStatus::OnHold, OrderStatus::Completed];
 pub const MAX_LINES: usize = 200;
 
 pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewRefund, idempotency_key: Option<&str>) -> Result<Refunded> {
@@ -92,7 +90,7 @@ pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewR
     let status: OrderStatus = order.try_get::<String, _>("status")?.parse()?;
     let currency: String = order.try_get("currency")?;
     let remaining = order.try_get::<i64, _>("total")? - order.try_get::<i64, _>("refunded_total")?;
-    if !REFUNDABLE.contains(&status) {
+    if !status.is_refundable() {
         return Err(Error::Conflict(format!("an order that is {} cannot be refunded", status.label().to_lowercase())));
     }
     let lines = line_amounts(&mut tx, order_id, &new.lines).await?;

@@ -78,6 +78,7 @@ impl From<backend::Error> for ApiError {
             E::RateLimited { message, retry_after_secs } => {
                 ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
             }
+            E::Busy => ApiError { retry_after_secs: Some(1), ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()) },
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),

@@ -21,6 +21,7 @@ use backend::{
         security::{SecurityCache, SecuritySettings},
     },
     audit::{self, Event, Outcome},
+    orders::trail::Actor,
 };
 
 use super::{error::ApiError, rate_limit::RateLimits};
@@ -177,5 +178,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, std::convert::Infallible> {
         Ok(ClientAddress(parts.extensions.get::<Transport>().and_then(|t| t.ip).map(|ip| ip.to_string())))
+    }
+}
+
+/// The authenticated caller making a change, and from where: what the backend's trail (an
+/// order's note, the audit log) names, for handlers behind [`caller`].
+pub struct ActingCaller {
+    pub caller: Caller,
+    /// How the audit log names the credential (`connection_key:3`), kept for [`Self::actor`].
+    credential: String,
+    ip: Option<String>,
+}
+
+impl ActingCaller {
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { user: &self.caller.user, credential: Some(&self.credential), ip: self.ip.as_deref() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ActingCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        let Ok(ClientAddress(ip)) = ClientAddress::from_request_parts(parts, state).await;
+        Ok(ActingCaller { credential: caller.credential_ref(), caller, ip })
     }
 }

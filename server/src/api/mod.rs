@@ -119,6 +119,7 @@ fn document_guards(doc: &mut openapi::OpenApi, authenticated: bool) {
         ("403", "`https_required`, `ip_not_allowed`, `insufficient_scope`, `forbidden` (the role does not allow it)"),
         ("413", "`too_large`: the body is over the limit"),
         ("429", "`rate_limited` or `locked_out`, with `Retry-After`"),
+        ("503", "`busy`: every database connection stayed busy; try again after `Retry-After`"),
     ];
     if authenticated {
         errors.push((

@@ -12,7 +12,7 @@ use backend::orders::{
     list::{self, Filter, OrderRow, SortBy},
     notes,
     refunds::{self, NewRefund},
-    status, trail,
+    status,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     error::{ApiError, ApiJson, ApiQuery},
-    guard::{Authenticated, ClientAddress},
+    guard::{ActingCaller, Authenticated},
 };
 use crate::AppState;
 
@@ -36,7 +36,8 @@ pub struct OrdersQuery {
     pub after: Option<String>,
     /// Orders before this moment (exclusive), in the same forms.
     pub before: Option<String>,
-    /// An order number, an email, a phone number or part of the customer's name.
+    /// An order number, an email, a phone number, or the start of the customer's first
+    /// and last names (`ayş yıl`).
     #[param(max_length = 100)]
     pub search: Option<String>,
     /// A customer's id.
@@ -148,16 +149,13 @@ pub struct StatusChange {
         (status = 409, body = super::error::ErrorBody, description = "`invalid_transition` (the message lists the allowed next statuses) or `conflict` (changed meanwhile)")))]
 pub async fn change_status(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let tz = backend::settings::get(&state.db).await?.tz();
-    let credential = caller.credential_ref();
-    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
-    status::change(&state.db, tz, actor, id, change.status, change.reason.as_deref()).await?;
-    get(State(state), Authenticated(caller), Path(id)).await
+    status::change(&state.db, tz, acting.actor(), id, change.status, change.reason.as_deref()).await?;
+    get(State(state), Authenticated(acting.caller), Path(id)).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,8 +180,7 @@ pub async fn refunds(State(state): State<AppState>, Authenticated(_): Authentica
         (status = 409, body = super::error::ErrorBody, description = "`conflict`: more than remains refundable, or an order that cannot be refunded")))]
 pub async fn refund(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewRefund>,
@@ -193,9 +190,7 @@ pub async fn refund(
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send one Idempotency-Key header"));
     }
     let tz = backend::settings::get(&state.db).await?.tz();
-    let credential = caller.credential_ref();
-    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
-    let done = refunds::refund(&state.db, tz, actor, id, &new, keys.first().copied()).await?;
+    let done = refunds::refund(&state.db, tz, acting.actor(), id, &new, keys.first().copied()).await?;
     Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
 }
 
@@ -216,14 +211,11 @@ pub struct NewNote {
     responses((status = 201, body = Note), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn add_note(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    let credential = caller.credential_ref();
-    let actor = trail::Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
-    let note = notes::add(&state.db, actor, id, &new.note, new.to_customer).await?;
+    let note = notes::add(&state.db, acting.actor(), id, &new.note, new.to_customer).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 

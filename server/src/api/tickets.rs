@@ -8,7 +8,6 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 use backend::{
-    orders::trail::Actor,
     support::{
         TicketStatus,
         form::{self, Outcome, Submission},
@@ -21,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     error::{ApiError, ApiJson, ApiQuery},
-    guard::{Authenticated, ClientAddress},
+    guard::{ActingCaller, Authenticated, ClientAddress},
 };
 use crate::AppState;
 
@@ -92,14 +91,11 @@ pub struct NewMessage {
     responses((status = 201, body = Message), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn reply(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let credential = caller.credential_ref();
-    let actor = Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
-    Ok((StatusCode::CREATED, Json(tickets::reply(&state.db, actor, id, &new.body).await?)))
+    Ok((StatusCode::CREATED, Json(tickets::reply(&state.db, acting.actor(), id, &new.body).await?)))
 }
 
 /// Adds an internal note, never emailed.
@@ -107,14 +103,11 @@ pub async fn reply(
     responses((status = 201, body = Message), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn note(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let credential = caller.credential_ref();
-    let actor = Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
-    Ok((StatusCode::CREATED, Json(tickets::note(&state.db, actor, id, &new.body).await?)))
+    Ok((StatusCode::CREATED, Json(tickets::note(&state.db, acting.actor(), id, &new.body).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -137,13 +130,11 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<O
     responses((status = 200, body = TicketRow), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn change(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    ClientAddress(ip): ClientAddress,
+    acting: ActingCaller,
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<TicketChange>,
 ) -> Result<Json<TicketRow>, ApiError> {
-    let credential = caller.credential_ref();
-    let actor = Actor { user: &caller.user, credential: Some(&credential), ip: ip.as_deref() };
+    let actor = acting.actor();
     if change.status.is_none() && change.assignee_user_id.is_none() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "give a status, an assignee_user_id, or both"));
     }
