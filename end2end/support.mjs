@@ -59,7 +59,8 @@ export function backroom(env, args, input) {
 
 /// A Backroom of the test's own: a fresh SQLite database with `orders` demo orders and an
 /// owner, served on a free port. `addUser(user, role)` adds another user (name, email,
-/// password); `stop()` ends it and removes its data.
+/// password); `sql(statement)` runs SQL on its database and answers the rows (arrays);
+/// `stop()` ends it and removes its data.
 export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'backroom-e2e-'));
   const port = await freePort();
@@ -87,11 +88,19 @@ export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {
     if (i > 100) throw new Error(`backroom did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const sql = (statement) => {
+    const run = spawnSync('python3', ['-c',
+      'import json,sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(json.dumps(r))',
+      join(data, 'backroom.db'), statement], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`${statement}: ${run.stderr}`);
+    return JSON.parse(run.stdout);
+  };
   return {
     base,
     env,
     owner,
     addUser,
+    sql,
     log: () => log,
     stop: async () => {
       server.kill('SIGTERM');

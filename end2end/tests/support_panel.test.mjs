@@ -7,7 +7,6 @@
 // support agent works tickets but not the settings; accessibility; no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { openShop, startSmtpSink, hydrated, accessibilityProblems } from '../support.mjs';
 
 let shop, sink, page, problems, signedInPage, close;
@@ -33,14 +32,9 @@ after(async () => {
 
 /// An order with a billing email, as the customer's confirmation would show it.
 function firstOrder() {
-  const file = shop.env.BACKROOM_DATABASE_URL.replace(/^sqlite:\/\//, '');
-  const script = `import sqlite3, sys, json
-c = sqlite3.connect(sys.argv[1])
-r = c.execute("SELECT id, number, billing_email, billing_first_name, billing_last_name FROM orders WHERE billing_email <> '' ORDER BY id LIMIT 1").fetchone()
-print(json.dumps({"id": r[0], "number": r[1], "email": r[2], "name": (r[3] + " " + r[4]).strip()}))`;
-  const py = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
-  assert.equal(py.status, 0, py.stderr);
-  return JSON.parse(py.stdout);
+  const [[id, number, email, first, last]] = shop.sql(
+    "SELECT id, number, billing_email, billing_first_name, billing_last_name FROM orders WHERE billing_email <> '' ORDER BY id LIMIT 1");
+  return { id, number, email, name: `${first} ${last}`.trim() };
 }
 
 /// Sends the support form as the customer's browser would; answers the JSON reply.

@@ -249,7 +249,8 @@ async fn document(state: &AppState, mode: Mode, shop_name: &str, w: &Words, body
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it browsers send `Origin: null` on the form's own posts.
+    response.headers_mut().insert("referrer-policy", HeaderValue::from_static("same-origin"));
     response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
 }

@@ -179,8 +179,12 @@ pub async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddr
     Ok((StatusCode::CREATED, Json(SubmissionReceived { reference, message })))
 }
 
-/// A post carrying an `Origin` must come from this server or an origin the shop allows.
+/// A post carrying an `Origin` must come from this server or an origin the shop allows
+/// (a browser's `Sec-Fetch-Site: same-origin` says the former too).
 pub async fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if headers.get("sec-fetch-site").is_some_and(|site| site == "same-origin") {
+        return Ok(());
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
     let own = state.panel.base_url.trim_end_matches('/');
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
