@@ -35,6 +35,12 @@ impl Backend {
     }
 }
 
+/// How SQLite transactions that write begin: with the write lock taken at once. A
+/// transaction that reads first and writes later ("BEGIN" deferred) fails with "database
+/// is locked" — whatever the busy timeout — when another writer got in between; waiting
+/// for the lock at the start waits as the busy timeout says.
+pub const WRITE_TRANSACTION: &str = "BEGIN IMMEDIATE";
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -103,6 +109,15 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Starts a transaction that writes. On SQLite it takes the write lock at the start
+    /// ([`WRITE_TRANSACTION`]); see there.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with(WRITE_TRANSACTION).await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub(crate) fn reports(&self) -> &crate::reports::ReportCache {

@@ -297,7 +297,7 @@ pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
         acc.add_refund(tz, row.try_get("created_at")?, &currency, row.try_get("amount")?);
     }
     drop(refunds);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     acc.replace_all(&mut tx, db.backend()).await?;
     tx.commit().await?;
     Ok(())

@@ -87,7 +87,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings)
     }
     let new = new.validated()?;
     let old = get(db).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE store_settings SET name = $1, public_url = $2, currency = $3, time_zone = $4, locale = $5, \
          updated_at = $6 WHERE id = 1",

@@ -149,7 +149,7 @@ async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>>
         return Err(Error::invalid("the name may have at most 100 characters"));
     }
     let password_hash = passwords::hash(new.password).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let condition = if only_first {
         sqlx::query("UPDATE store_settings SET updated_at = updated_at WHERE id = 1").execute(&mut *tx).await?;
         "WHERE NOT EXISTS (SELECT 1 FROM users)"
@@ -240,7 +240,7 @@ pub async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -
         return Err(Error::invalid("you cannot disable your own account"));
     }
     let target = find(db, user_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     if disabled && target.role == Role::Owner {
         let owners: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1",

@@ -118,7 +118,7 @@ pub async fn create(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option<&st
     {
         return Err(Error::invalid(format!("the expiry must be between 1 and {MAX_LIFETIME_DAYS} days, or never")));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let issued = insert(&mut tx, hasher, actor, new.kind, &label, new.scope, new.lifetime_days).await?;
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
@@ -241,7 +241,7 @@ pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64
     if !may_manage(actor, info.kind, info.user_id) {
         return Err(Error::Forbidden);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now())
         .bind(id)
@@ -273,7 +273,7 @@ pub async fn regenerate(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option
         return Err(Error::Forbidden);
     }
     let owner = crate::users::find(db, info.user_id).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now())
         .bind(id)

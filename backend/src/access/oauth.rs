@@ -113,7 +113,7 @@ pub async fn create_client(db: &Db, actor: &User, ip: Option<&str>, new: NewClie
     }
     let client_id = format!("app_{}", &secret::generate(SecretKind::AuthorizationCode)[4..28]);
     let created_at = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO oauth_clients (client_id, name, redirect_uris, scope, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -179,7 +179,7 @@ pub async fn revoke_client(db: &Db, actor: &User, ip: Option<&str>, id: i64) -> 
         return Err(Error::Forbidden);
     }
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE oauth_clients SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -280,7 +280,7 @@ pub async fn check_authorization(db: &Db, params: &AuthorizeParams) -> Result<Re
 /// The person said yes: a code for the app, valid once for [`CODE_TTL_SECS`].
 pub async fn approve(db: &Db, hasher: &SecretHasher, request: &AuthorizationRequest, user: &User, ip: Option<&str>) -> Result<String> {
     let code = secret::generate(SecretKind::AuthorizationCode);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, code_challenge, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -341,7 +341,7 @@ pub async fn exchange_code(
     }
     let code_hash = hasher.hash(code);
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query(
         "SELECT k.client_id AS client_pk, cl.client_id, k.user_id, k.redirect_uri, k.scope, k.code_challenge, k.expires_at, \
          k.used_at, k.grant_id FROM oauth_codes k JOIN oauth_clients cl ON cl.id = k.client_id WHERE k.code_hash = $1",
@@ -417,7 +417,7 @@ pub async fn refresh(
     }
     let token_hash = hasher.hash(refresh_token);
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query(
         "SELECT t.grant_id, t.expires_at, g.user_id, g.scope, g.revoked_at, cl.client_id \
          FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN oauth_clients cl ON cl.id = g.client_id \
@@ -521,7 +521,7 @@ pub async fn revoke_token(db: &Db, hasher: &SecretHasher, token: &str, origin: O
     if !matches!(kind, Some(SecretKind::AccessToken | SecretKind::RefreshToken)) {
         return Ok(());
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT t.grant_id, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.token_hash = $1")
         .bind(hasher.hash(token))
         .fetch_optional(&mut *tx)
@@ -594,7 +594,7 @@ pub async fn sign_out_device(db: &Db, actor: &User, ip: Option<&str>, grant_id: 
     if owner != actor.id && !actor.role.manages_users() {
         return Err(Error::Forbidden);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     revoke_grant(&mut tx, grant_id, "signed out from the panel").await?;
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),

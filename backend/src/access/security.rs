@@ -144,7 +144,7 @@ pub async fn get(db: &Db) -> Result<SecuritySettings> {
 pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SecuritySettings) -> Result<SecuritySettings> {
     new.check()?;
     let old = get(db).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE security_settings SET https_required = $1, ip_allowlist = $2, trusted_proxies = $3, \
          timestamp_window_secs = $4, rate_per_credential = $5, rate_per_ip = $6, lockout_failures = $7, \

@@ -85,7 +85,7 @@ pub async fn update_settings(db: &Db, actor: &User, ip: Option<&str>, new: MailS
     };
     let from_address = address(&new.from_address, "sender address")?;
     let notify_address = address(&new.notify_address, "notification address")?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE mail_settings SET from_name = $1, from_address = $2, notify_address = $3, updated_at = $4 WHERE id = 1")
         .bind(&from_name)
         .bind(&from_address)
@@ -120,7 +120,7 @@ pub async fn send_test(db: &Db, actor: &User, ip: Option<&str>, to: &str) -> Res
     };
     let store = settings::get(db).await?;
     let content = templates::test_message(Shop { name: &store.name, locale: &store.locale });
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None, ticket_id: None })
         .await?;
     audit::record(&mut *tx, &audit::Event {

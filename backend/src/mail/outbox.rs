@@ -139,7 +139,7 @@ pub async fn recent(db: &Db, state: Option<&str>, before_id: Option<i64>, limit:
 
 /// Queues a failed email again (after the address or the mail server was fixed).
 pub async fn retry(db: &Db, id: i64) -> Result<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let attempts: Option<i64> = sqlx::query_scalar(
         "UPDATE mail_outbox SET state = 'queued', updated_at = $1 WHERE id = $2 AND state = 'failed' RETURNING attempts",
     )

@@ -35,7 +35,7 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
     let store = settings::get(db).await?;
     // A customer's reply goes to the shop's notification address, when there is one.
     let reply_to = Some(crate::mail::settings(db).await?.notify_address).filter(|a| !a.is_empty());
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let order = sqlx::query("SELECT number, billing_first_name, billing_last_name, billing_email FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_optional(&mut *tx)

@@ -77,7 +77,7 @@ pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewR
         }
     }
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Take the order's row first: every refund of this order waits here for the others.
     let locked = sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2").bind(now).bind(order_id).execute(&mut *tx).await?;
     if locked.rows_affected() == 0 {

@@ -44,7 +44,7 @@ pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderS
     if reason.is_some_and(|r| r.chars().count() > 500) {
         return Err(Error::invalid("the reason is at most 500 characters"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT number, status, created_at, currency, total, items_count, total_tax, shipping_total FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_optional(&mut *tx)

@@ -141,7 +141,7 @@ pub async fn submit(db: &Db, ctx: Context<'_>, sub: &Submission) -> Result<Outco
     // A reference is random; the rare clash is tried again with another.
     for _ in 0..5 {
         let reference = new_reference();
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO tickets (reference, order_id, customer_email, customer_name, subject, status, unread, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",

@@ -61,7 +61,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SupportSetting
     if !(1..=1000).contains(&new.per_ip_per_hour) || !(1..=1000).contains(&new.per_order_per_day) {
         return Err(Error::invalid("the limits are between 1 and 1,000"));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE support_settings SET embed_origins = $1, per_ip_per_hour = $2, per_order_per_day = $3, updated_at = $4 WHERE id = 1")
         .bind(origins.join("\n"))
         .bind(new.per_ip_per_hour)

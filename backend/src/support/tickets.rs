@@ -279,7 +279,7 @@ pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mes
     let reply_to = Some(mail::settings(db).await?.notify_address).filter(|a| !a.is_empty());
     let content = templates::ticket_reply(Shop { name: &store.name, locale: &store.locale }, &ticket.reference, &ticket.customer_name, &ticket.subject, body);
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let mail_id = outbox::queue(&mut tx, &NewMail {
         kind: "ticket.reply",
         to_address: &ticket.customer_email,
@@ -306,7 +306,7 @@ pub async fn note(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mess
     let body = check_body(body)?;
     let ticket = get(db, id).await?.row;
     let now = now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let message_id = add_message(&mut tx, id, "note", actor, body, None, now).await?;
     sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.note", &ticket, "").await?;
@@ -330,7 +330,7 @@ async fn add_message(tx: &mut Tx<'_>, ticket_id: i64, kind: &str, actor: Actor<'
 
 pub async fn set_status(db: &Db, actor: Actor<'_>, id: i64, status: TicketStatus) -> Result<TicketRow> {
     let ticket = get(db, id).await?.row;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now()).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.status", &ticket, &format!("{} → {}", ticket.status, status)).await?;
     tx.commit().await?;
@@ -348,7 +348,7 @@ pub async fn assign(db: &Db, actor: Actor<'_>, id: i64, assignee: Option<i64>) -
             .await?
             .ok_or_else(|| Error::invalid("the assignee must be an active user"))?,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE tickets SET assignee_user_id = $1, updated_at = $2 WHERE id = $3").bind(assignee).bind(now()).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.assign", &ticket, &format!("to {name}")).await?;
     tx.commit().await?;
