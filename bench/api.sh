@@ -16,10 +16,6 @@ connections="${CONNECTIONS:-64}"
 duration="${DURATION:-10s}"
 
 source bench/common.sh
-if ! command -v wrk >/dev/null; then
-  say "installing wrk"
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
-fi
 
 "$bin" migrate >/dev/null
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null

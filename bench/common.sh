@@ -1,9 +1,15 @@
-# Shared by the benchmarks: builds the release binary, gives the run its own database
-# (SQLite in a temporary folder, or a fresh PostgreSQL database), a free port and the
-# environment, and cleans it all up on exit. Sourced after `engine` is set.
+# Shared by the benchmarks: installs wrk when missing, builds the release binary, gives
+# the run its own database (SQLite in a temporary folder, or a fresh PostgreSQL
+# database), a free port and the environment, and cleans it all up on exit. Sourced
+# after `engine` is set.
 #   run_sql "SQL": runs a statement against that database;
 #   start_backroom: serves in the background and waits until /healthz answers.
 source scripts/setup.sh
+# The load generator for saturation runs (Debian's wrk).
+if ! command -v wrk >/dev/null; then
+  say "installing wrk"
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
 cargo build --release -p backroom --quiet
 bin="$CARGO_TARGET_DIR/release/backroom"
 data="$(mktemp -d)"

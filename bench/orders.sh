@@ -21,10 +21,6 @@ connections="${CONNECTIONS:-32}"
 duration="${DURATION:-10}"
 
 source bench/common.sh
-if ! command -v wrk >/dev/null; then
-  say "installing wrk"
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
-fi
 cargo build --release -p loadgen --quiet
 loadgen="$CARGO_TARGET_DIR/release/loadgen"
 
