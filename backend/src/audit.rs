@@ -42,6 +42,13 @@ pub struct Event<'a> {
     pub details: &'a str,
 }
 
+impl<'a> Event<'a> {
+    /// `user` did `action` to `target` in the panel, from `ip`: the common case.
+    pub fn by(user: &'a crate::users::User, action: &'a str, target: &'a str, ip: Option<&'a str>) -> Event<'a> {
+        Event { actor_user_id: Some(user.id), actor: &user.email, action, target, ip, ..Event::default() }
+    }
+}
+
 /// Records an event, inside the caller's transaction when given one.
 pub async fn record<'e, E>(executor: E, event: &Event<'_>) -> Result<()>
 where

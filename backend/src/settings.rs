@@ -103,15 +103,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings)
     if old.time_zone != new.time_zone {
         jobs::enqueue(&mut *tx, &jobs::NewJob::now(crate::sales_daily::REBUILD_JOB)).await?;
     }
-    audit::record(&mut *tx, &audit::Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "settings.update",
-        target: "store",
-        ip,
-        ..audit::Event::default()
-    })
-    .await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "settings.update", "store", ip)).await?;
     tx.commit().await?;
     Ok(new)
 }

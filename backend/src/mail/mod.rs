@@ -93,15 +93,7 @@ pub async fn update_settings(db: &Db, actor: &User, ip: Option<&str>, new: MailS
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut *tx, &audit::Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "mail.settings.update",
-        target: "mail",
-        ip,
-        ..audit::Event::default()
-    })
-    .await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "mail.settings.update", "mail", ip)).await?;
     tx.commit().await?;
     Ok(MailSettings { from_name, from_address, notify_address })
 }
@@ -123,15 +115,7 @@ pub async fn send_test(db: &Db, actor: &User, ip: Option<&str>, to: &str) -> Res
     let mut tx = db.begin().await?;
     outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None, ticket_id: None })
         .await?;
-    audit::record(&mut *tx, &audit::Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "mail.test",
-        target: &to,
-        ip,
-        ..audit::Event::default()
-    })
-    .await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "mail.test", &to, ip)).await?;
     tx.commit().await?;
     Ok(to)
 }

@@ -70,13 +70,8 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SupportSetting
         .execute(&mut *tx)
         .await?;
     audit::record(&mut *tx, &audit::Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "support.settings.update",
-        target: "support",
-        ip,
         details: &origins.join(" "),
-        ..audit::Event::default()
+        ..audit::Event::by(actor, "support.settings.update", "support", ip)
     })
     .await?;
     tx.commit().await?;
