@@ -19,6 +19,17 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// How a transaction that writes begins. SQLite takes the write lock at once: a
+    /// transaction that reads first and writes later ("BEGIN", deferred) fails with
+    /// "database is locked" — whatever the busy timeout — when another writer got in
+    /// between; waiting for the lock at the start waits as the busy timeout says.
+    pub fn write_transaction(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
     /// A scalar subquery giving the rows of `table` that match `condition`, in `order`, as
     /// one JSON array (text) of objects with `columns` — so one statement brings a row
     /// and all its children. The one place the dialects' JSON functions differ.
@@ -34,12 +45,6 @@ impl Backend {
         }
     }
 }
-
-/// How SQLite transactions that write begin: with the write lock taken at once. A
-/// transaction that reads first and writes later ("BEGIN" deferred) fails with "database
-/// is locked" — whatever the busy timeout — when another writer got in between; waiting
-/// for the lock at the start waits as the busy timeout says.
-pub const WRITE_TRANSACTION: &str = "BEGIN IMMEDIATE";
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -111,13 +116,9 @@ impl Db {
         &self.pool
     }
 
-    /// Starts a transaction that writes. On SQLite it takes the write lock at the start
-    /// ([`WRITE_TRANSACTION`]); see there.
+    /// Starts a transaction that writes ([`Backend::write_transaction`]).
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with(WRITE_TRANSACTION).await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        Ok(self.pool.begin_with(self.backend.write_transaction()).await?)
     }
 
     pub(crate) fn reports(&self) -> &crate::reports::ReportCache {

@@ -75,10 +75,7 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     if db.backend() == Backend::Sqlite {
         sqlx::query("PRAGMA cache_size = -262144").execute(&mut conn).await?;
     }
-    let mut tx = match db.backend() {
-        Backend::Sqlite => conn.begin_with(crate::db::WRITE_TRANSACTION).await?,
-        Backend::Postgres => conn.begin().await?,
-    };
+    let mut tx = conn.begin_with(db.backend().write_transaction()).await?;
     if db.backend() == Backend::Postgres && is_superuser(&mut tx).await? {
         // Skip the per-row foreign-key triggers during the load, as pg_restore does; the
         // generator writes every parent before its children. Reverts at commit.

@@ -39,6 +39,12 @@ pub struct Sender {
 }
 
 impl MailSettings {
+    /// Where a customer's reply to the shop's email goes: the notification address, when
+    /// there is one.
+    pub fn reply_to(&self) -> Option<&str> {
+        Some(self.notify_address.as_str()).filter(|a| !a.is_empty())
+    }
+
     pub fn sender(&self, store: &StoreSettings) -> Sender {
         let name = if self.from_name.is_empty() { store.name.clone() } else { self.from_name.clone() };
         let address = if self.from_address.is_empty() {
@@ -111,7 +117,7 @@ pub async fn send_test(db: &Db, actor: &User, ip: Option<&str>, to: &str) -> Res
         (to, _) => to.to_owned(),
     };
     let store = settings::get(db).await?;
-    let content = templates::test_message(Shop { name: &store.name, locale: &store.locale });
+    let content = templates::test_message(Shop::from(&store));
     let mut tx = db.begin().await?;
     outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None, ticket_id: None })
         .await?;

@@ -18,6 +18,12 @@ pub struct Shop<'a> {
     pub locale: &'a str,
 }
 
+impl<'a> From<&'a crate::settings::StoreSettings> for Shop<'a> {
+    fn from(store: &'a crate::settings::StoreSettings) -> Shop<'a> {
+        Shop { name: &store.name, locale: &store.locale }
+    }
+}
+
 impl Shop<'_> {
     fn turkish(&self) -> bool {
         self.locale == "tr"

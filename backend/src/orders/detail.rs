@@ -201,32 +201,24 @@ fn address(row: &sqlx::any::AnyRow, prefix: &str) -> Result<Address> {
 /// order page is read far more often than written, and each statement costs more than
 /// the rows it brings).
 pub async fn get(db: &Db, id: i64) -> Result<Order> {
-    let children = |table: &str, columns: &[&str], condition: &str, order: &str, name: &str| {
+    let array = |table: &str, columns: &[&str], condition: &str, order: &str, name: &str| {
         format!("{} AS {name}", db.backend().json_rows(table, columns, condition, order))
     };
     let sql = [
         "SELECT o.*".to_owned(),
-        children("order_items", &ITEM_COLUMNS, "order_id = $1", "id", "items_json"),
-        children("order_shipping_lines", &["id", "method_id", "method_title", "total", "total_tax"], "order_id = $1", "id", "shipping_json"),
-        children("order_fee_lines", &["id", "name", "total", "total_tax"], "order_id = $1", "id", "fees_json"),
-        children("order_coupon_lines", &["id", "code", "discount", "discount_tax"], "order_id = $1", "id", "coupons_json"),
-        children("order_notes", &["id", "author_user_id", "is_customer_note", "body", "created_at"], "order_id = $1", "id", "notes_json"),
-        children("payment_transactions", &TRANSACTION_COLUMNS, "order_id = $1", "created_at, id", "transactions_json"),
-        children("refunds", &REFUND_COLUMNS, "order_id = $1", "id", "refunds_json"),
-        children("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id", "refund_lines_json"),
+        array("order_items", &ITEM_COLUMNS, "order_id = $1", "id", "items_json"),
+        array("order_shipping_lines", &["id", "method_id", "method_title", "total", "total_tax"], "order_id = $1", "id", "shipping_json"),
+        array("order_fee_lines", &["id", "name", "total", "total_tax"], "order_id = $1", "id", "fees_json"),
+        array("order_coupon_lines", &["id", "code", "discount", "discount_tax"], "order_id = $1", "id", "coupons_json"),
+        array("order_notes", &["id", "author_user_id", "is_customer_note", "body", "created_at"], "order_id = $1", "id", "notes_json"),
+        array("payment_transactions", &TRANSACTION_COLUMNS, "order_id = $1", "created_at, id", "transactions_json"),
+        refund_columns(db.backend()),
     ]
     .join(", ")
         + " FROM orders o WHERE o.id = $1";
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
-    let json = |column: &str| -> Result<String> { Ok(row.try_get::<String, _>(column)?) };
-    let parse = |column: &str| -> Result<serde_json::Value> {
-        serde_json::from_str(&json(column)?).map_err(|e| Error::internal(format!("{column} of order {id}: {e}")))
-    };
-    fn rows<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<Vec<T>> {
-        serde_json::from_value(value).map_err(Error::internal)
-    }
-    let notes: Vec<NoteRow> = rows(parse("notes_json")?)?;
-    let refunds = assemble_refunds(rows(parse("refunds_json")?)?, rows(parse("refund_lines_json")?)?);
+    let notes: Vec<NoteRow> = children(&row, "notes_json")?;
+    let refunds = assemble_refunds(children(&row, "refunds_json")?, children(&row, "refund_lines_json")?);
     let mut order = Order {
         id,
         number: row.try_get("number")?,
@@ -238,10 +230,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         payment_method: row.try_get("payment_method")?,
         payment_method_title: row.try_get("payment_method_title")?,
         customer_note: row.try_get("customer_note")?,
-        items: rows(parse("items_json")?)?,
-        shipping_lines: rows(parse("shipping_json")?)?,
-        fee_lines: rows(parse("fees_json")?)?,
-        coupon_lines: rows(parse("coupons_json")?)?,
+        items: children(&row, "items_json")?,
+        shipping_lines: children(&row, "shipping_json")?,
+        fee_lines: children(&row, "fees_json")?,
+        coupon_lines: children(&row, "coupons_json")?,
         totals: Totals {
             discount_total: row.try_get("discount_total")?,
             discount_tax: row.try_get("discount_tax")?,
@@ -259,7 +251,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
             .map(|n| Note { id: n.id, author_user_id: n.author_user_id, to_customer: n.is_customer_note != 0, body: n.body, created_at: n.created_at })
             .collect(),
         refunds,
-        transactions: rows(parse("transactions_json")?)?,
+        transactions: children(&row, "transactions_json")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
@@ -272,6 +264,22 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         }
     }
     Ok(order)
+}
+
+/// The order's refunds and their lines, as `refunds_json` and `refund_lines_json`, for a
+/// statement whose `$1` is the order's id.
+fn refund_columns(backend: crate::db::Backend) -> String {
+    format!(
+        "{} AS refunds_json, {} AS refund_lines_json",
+        backend.json_rows("refunds", &REFUND_COLUMNS, "order_id = $1", "id"),
+        backend.json_rows("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id"),
+    )
+}
+
+/// The children in `column`, a JSON array [`crate::db::Backend::json_rows`] made.
+fn children<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, column: &str) -> Result<Vec<T>> {
+    let json: String = row.try_get(column)?;
+    serde_json::from_str(&json).map_err(|e| Error::internal(format!("{column}: {e}")))
 }
 
 const ITEM_COLUMNS: [&str; 12] =
@@ -355,17 +363,7 @@ impl Transaction {
 /// The order's refunds with their lines, oldest first; `NotFound` when there is no such
 /// order.
 pub async fn refunds(db: &Db, order_id: i64) -> Result<Vec<Refund>> {
-    let backend = db.backend();
-    let sql = format!(
-        "SELECT {} AS refunds_json, {} AS lines_json FROM orders WHERE id = $1",
-        backend.json_rows("refunds", &REFUND_COLUMNS, "order_id = $1", "id"),
-        backend.json_rows("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id"),
-    );
+    let sql = format!("SELECT {} FROM orders WHERE id = $1", refund_columns(db.backend()));
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
-    let parse = |column: &str| -> Result<serde_json::Value> {
-        serde_json::from_str(&row.try_get::<String, _>(column)?).map_err(Error::internal)
-    };
-    let refunds: Vec<RefundRow> = serde_json::from_value(parse("refunds_json")?).map_err(Error::internal)?;
-    let lines: Vec<RefundLineRow> = serde_json::from_value(parse("lines_json")?).map_err(Error::internal)?;
-    Ok(assemble_refunds(refunds, lines))
+    Ok(assemble_refunds(children(&row, "refunds_json")?, children(&row, "refund_lines_json")?))
 }

@@ -32,9 +32,8 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
         return Err(Error::invalid(format!("a note needs 1 to {MAX_CHARS} characters")));
     }
     let now = now();
-    let store = settings::get(db).await?;
-    // A customer's reply goes to the shop's notification address, when there is one.
-    let reply_to = Some(crate::mail::settings(db).await?.notify_address).filter(|a| !a.is_empty());
+    // What a customer note's email needs, read only for one.
+    let mail = if to_customer { Some((settings::get(db).await?, crate::mail::settings(db).await?)) } else { None };
     let mut tx = db.begin().await?;
     let order = sqlx::query("SELECT number, billing_first_name, billing_last_name, billing_email FROM orders WHERE id = $1")
         .bind(order_id)
@@ -43,12 +42,20 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
         .ok_or(Error::NotFound)?;
     let number: String = order.try_get("number")?;
     let id = trail::note(&mut tx, order_id, actor, to_customer, body, now).await?;
-    if to_customer {
+    if let Some((store, mail_settings)) = &mail {
         let email: String = order.try_get("billing_email")?;
         let name = format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?);
         let mail = if outbox::parse_address(&email).is_ok() {
-            let content = templates::customer_note(Shop { name: &store.name, locale: &store.locale }, &number, &name, body);
-            let new = NewMail { kind: "order.customer_note", to_address: &email, to_name: &name, content: &content, reply_to: reply_to.as_deref(), order_id: Some(order_id), ticket_id: None };
+            let content = templates::customer_note(Shop::from(store), &number, &name, body);
+            let new = NewMail {
+                kind: "order.customer_note",
+                to_address: &email,
+                to_name: &name,
+                content: &content,
+                reply_to: mail_settings.reply_to(),
+                order_id: Some(order_id),
+                ticket_id: None,
+            };
             Some(outbox::queue(&mut tx, &new).await?)
         } else {
             tracing::info!(order = order_id, "a customer note was not emailed: the order has no usable email address");

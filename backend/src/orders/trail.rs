@@ -16,6 +16,13 @@ pub struct Actor<'a> {
     pub ip: Option<&'a str>,
 }
 
+impl<'a> Actor<'a> {
+    /// The audit entry for `action` on `target` by this actor, with the credential used.
+    pub fn event(&self, action: &'a str, target: &'a str, details: &'a str) -> Event<'a> {
+        Event { credential: self.credential, details, ..Event::by(self.user, action, target, self.ip) }
+    }
+}
+
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 /// Adds a note by `actor` to the order; returns its id.
@@ -47,15 +54,5 @@ pub async fn event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: serde_js
 
 /// Records the change in the audit log, naming the order by id and number.
 pub async fn audit(tx: &mut Tx<'_>, actor: Actor<'_>, action: &str, order_id: i64, number: &str, details: &str) -> Result<()> {
-    audit::record(&mut **tx, &Event {
-        actor_user_id: Some(actor.user.id),
-        actor: &actor.user.email,
-        credential: actor.credential,
-        action,
-        target: &format!("order:{order_id} #{number}"),
-        ip: actor.ip,
-        details,
-        ..Event::default()
-    })
-    .await
+    audit::record(&mut **tx, &actor.event(action, &format!("order:{order_id} #{number}"), details)).await
 }

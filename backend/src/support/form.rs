@@ -135,8 +135,8 @@ pub async fn submit(db: &Db, ctx: Context<'_>, sub: &Submission) -> Result<Outco
 
     let name = one_line(&format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?));
     let store = crate::settings::get(db).await?;
-    let shop = Shop { name: &store.name, locale: &store.locale };
-    let notify = mail::settings(db).await?.notify_address;
+    let shop = Shop::from(&store);
+    let mail_settings = mail::settings(db).await?;
     let now = now();
     // A reference is random; the rare clash is tried again with another.
     for _ in 0..5 {
@@ -166,7 +166,7 @@ pub async fn submit(db: &Db, ctx: Context<'_>, sub: &Submission) -> Result<Outco
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let reply_to = Some(notify.as_str()).filter(|a| !a.is_empty());
+        let reply_to = mail_settings.reply_to();
         let ack = templates::ticket_acknowledgement(shop, &reference, &name, &fields.subject, &fields.message);
         outbox::queue(&mut tx, &NewMail {
             kind: "ticket.acknowledgement",

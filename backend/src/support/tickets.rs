@@ -194,9 +194,14 @@ pub async fn unread_count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE unread = 1 AND status IN ('open', 'pending')").fetch_one(db.pool()).await?)
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Ticket> {
+/// The ticket as the inbox shows it, without its thread: what a change needs.
+pub async fn summary(db: &Db, id: i64) -> Result<TicketRow> {
     let found = sqlx::query(AssertSqlSafe(format!("SELECT {ROW_COLUMNS} WHERE t.id = $1"))).bind(id).fetch_optional(db.pool()).await?;
-    let ticket = row(&found.ok_or(Error::NotFound)?)?;
+    row(&found.ok_or(Error::NotFound)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Ticket> {
+    let ticket = summary(db, id).await?;
     let messages = sqlx::query(
         "SELECT m.id, m.kind, m.author_user_id, u.name AS author_name, m.body, m.created_at, mo.state AS mail_state \
          FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id LEFT JOIN mail_outbox mo ON mo.id = m.mail_id \
@@ -257,27 +262,17 @@ fn check_body(body: &str) -> Result<&str> {
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 async fn audit(tx: &mut Tx<'_>, actor: Actor<'_>, action: &str, ticket: &TicketRow, details: &str) -> Result<()> {
-    audit::record(&mut **tx, &audit::Event {
-        actor_user_id: Some(actor.user.id),
-        actor: &actor.user.email,
-        credential: actor.credential,
-        action,
-        target: &format!("ticket:{} {}", ticket.id, ticket.reference),
-        ip: actor.ip,
-        details,
-        ..audit::Event::default()
-    })
-    .await
+    audit::record(&mut **tx, &actor.event(action, &format!("ticket:{} {}", ticket.id, ticket.reference), details)).await
 }
 
 /// Answers the customer: the reply joins the thread and is emailed (same transaction);
 /// an open ticket then waits for the customer.
 pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Message> {
     let body = check_body(body)?;
-    let ticket = get(db, id).await?.row;
+    let ticket = summary(db, id).await?;
     let store = crate::settings::get(db).await?;
-    let reply_to = Some(mail::settings(db).await?.notify_address).filter(|a| !a.is_empty());
-    let content = templates::ticket_reply(Shop { name: &store.name, locale: &store.locale }, &ticket.reference, &ticket.customer_name, &ticket.subject, body);
+    let mail_settings = mail::settings(db).await?;
+    let content = templates::ticket_reply(Shop::from(&store), &ticket.reference, &ticket.customer_name, &ticket.subject, body);
     let now = now();
     let mut tx = db.begin().await?;
     let mail_id = outbox::queue(&mut tx, &NewMail {
@@ -285,7 +280,7 @@ pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mes
         to_address: &ticket.customer_email,
         to_name: &ticket.customer_name,
         content: &content,
-        reply_to: reply_to.as_deref(),
+        reply_to: mail_settings.reply_to(),
         order_id: ticket.order_id,
         ticket_id: Some(id),
     })
@@ -304,7 +299,7 @@ pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mes
 /// An internal note: in the thread for the shop, never emailed.
 pub async fn note(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Message> {
     let body = check_body(body)?;
-    let ticket = get(db, id).await?.row;
+    let ticket = summary(db, id).await?;
     let now = now();
     let mut tx = db.begin().await?;
     let message_id = add_message(&mut tx, id, "note", actor, body, None, now).await?;
@@ -329,17 +324,17 @@ async fn add_message(tx: &mut Tx<'_>, ticket_id: i64, kind: &str, actor: Actor<'
 }
 
 pub async fn set_status(db: &Db, actor: Actor<'_>, id: i64, status: TicketStatus) -> Result<TicketRow> {
-    let ticket = get(db, id).await?.row;
+    let ticket = summary(db, id).await?;
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now()).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.status", &ticket, &format!("{} → {}", ticket.status, status)).await?;
     tx.commit().await?;
-    Ok(get(db, id).await?.row)
+    summary(db, id).await
 }
 
 /// Gives the ticket to `assignee` (an active user), or to nobody.
 pub async fn assign(db: &Db, actor: Actor<'_>, id: i64, assignee: Option<i64>) -> Result<TicketRow> {
-    let ticket = get(db, id).await?.row;
+    let ticket = summary(db, id).await?;
     let name = match assignee {
         None => "nobody".to_owned(),
         Some(user) => sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
@@ -352,5 +347,5 @@ pub async fn assign(db: &Db, actor: Actor<'_>, id: i64, assignee: Option<i64>) -
     sqlx::query("UPDATE tickets SET assignee_user_id = $1, updated_at = $2 WHERE id = $3").bind(assignee).bind(now()).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.assign", &ticket, &format!("to {name}")).await?;
     tx.commit().await?;
-    Ok(get(db, id).await?.row)
+    summary(db, id).await
 }

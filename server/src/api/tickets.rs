@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     error::{ApiError, ApiJson, ApiQuery},
+    orders::list_error,
     guard::{ActingCaller, Authenticated, ClientAddress},
 };
 use crate::AppState;
@@ -51,23 +52,19 @@ pub struct TicketPage {
 /// Tickets, the most recently active first.
 #[utoipa::path(get, path = "/tickets", tag = "support", params(TicketsQuery), responses((status = 200, body = TicketPage)))]
 pub async fn list(State(state): State<AppState>, Authenticated(_): Authenticated, ApiQuery(query): ApiQuery<TicketsQuery>) -> Result<Json<TicketPage>, ApiError> {
-    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
     let assignee = match query.assignee.as_deref() {
         None | Some("") => None,
         Some("none") => Some(None),
-        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| bad("assignee is a user's id or `none`".into()))?)),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "assignee is a user's id or `none`"))?)),
     };
     let filter = Filter {
-        status: query.status.as_deref().filter(|s| !s.is_empty()).map(str::parse).transpose().map_err(|e: backend::Error| bad(e.to_string()))?,
+        status: query.status.as_deref().filter(|s| !s.is_empty()).map(str::parse).transpose().map_err(list_error)?,
         assignee,
         search: query.search,
         per_page: query.per_page.unwrap_or(25),
         cursor: query.cursor,
     };
-    let page = tickets::list(&state.db, &state.api.hasher, &filter).await.map_err(|e| match e {
-        backend::Error::Invalid(message) => bad(message),
-        other => other.into(),
-    })?;
+    let page = tickets::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
     Ok(Json(TicketPage { items: page.rows, next_cursor: page.next_cursor }))
 }
 
@@ -135,17 +132,17 @@ pub async fn change(
     ApiJson(change): ApiJson<TicketChange>,
 ) -> Result<Json<TicketRow>, ApiError> {
     let actor = acting.actor();
-    if change.status.is_none() && change.assignee_user_id.is_none() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "give a status, an assignee_user_id, or both"));
-    }
-    let mut row = tickets::get(&state.db, id).await?.row;
+    // Each change answers the ticket as it then stands; the last one made is the answer.
     if let Some(assignee) = change.assignee_user_id {
-        row = tickets::assign(&state.db, actor, id, assignee).await?;
+        let row = tickets::assign(&state.db, actor, id, assignee).await?;
+        if change.status.is_none() {
+            return Ok(Json(row));
+        }
     }
-    if let Some(status) = change.status {
-        row = tickets::set_status(&state.db, actor, id, status).await?;
+    match change.status {
+        Some(status) => Ok(Json(tickets::set_status(&state.db, actor, id, status).await?)),
+        None => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "give a status, an assignee_user_id, or both")),
     }
-    Ok(Json(row))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -181,14 +178,13 @@ pub async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddr
 
 /// A post carrying an `Origin` must come from this server or an origin the shop allows
 /// (a browser's `Sec-Fetch-Site: same-origin` says the former too).
-pub async fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+async fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if headers.get("sec-fetch-site").is_some_and(|site| site == "same-origin") {
         return Ok(());
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
     let own = state.panel.base_url.trim_end_matches('/');
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let same = origin.eq_ignore_ascii_case(own) || origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
+    let same = origin.eq_ignore_ascii_case(own) || crate::cross_origin::origin_is_host(headers);
     if same || settings::get(&state.db).await?.allows_origin(origin) {
         Ok(())
     } else {
