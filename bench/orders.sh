@@ -35,7 +35,7 @@ run_sql "UPDATE security_settings SET rate_per_credential = 1000000000, rate_per
 start_backroom
 
 # Sample ids: any order for reads; paid ones for refunds.
-sample() { # SQL returning one id per row -> file of URLs with PREFIX and SUFFIX
+sample() { # SQL -> its rows, one value per line
   case "$engine" in
     sqlite) python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]" "$data/backroom.db" "$1" ;;
     postgres) psql "$url" -tAc "$1" ;;
@@ -44,7 +44,7 @@ sample() { # SQL returning one id per row -> file of URLs with PREFIX and SUFFIX
 sample "SELECT id FROM orders ORDER BY random() LIMIT 2000" >"$data/ids"
 sample "SELECT id FROM orders WHERE status IN ('processing', 'completed') ORDER BY random() LIMIT 2000" >"$data/paid"
 email="$(sample "SELECT billing_email FROM orders WHERE id = $(head -1 "$data/ids")")"
-name="$(sample "SELECT billing_last_name FROM orders WHERE id = $(head -1 "$data/ids")" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')"
+last_name="$(sample "SELECT billing_last_name FROM orders WHERE id = $(head -1 "$data/ids")" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read().strip()))')"
 after="$(date -d "-30 days" +%F)"
 read -r first_id last_id < <(awk 'NR == 1 { lo = $1; hi = $1 } { if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 } END { print lo, hi }' "$data/ids")
 
@@ -88,7 +88,7 @@ saturate "GET /orders/{id}" "/api/v1/orders/{id}" "$(auth "$read_key")" "$(stamp
 saturate "GET /orders (first page)" "/api/v1/orders" "$(auth "$read_key")" "$(stamp)"
 saturate "GET /orders (status + date)" "/api/v1/orders?status=processing,on-hold&after=$after" "$(auth "$read_key")" "$(stamp)"
 saturate "GET /orders (search by email)" "/api/v1/orders?search=$email" "$(auth "$read_key")" "$(stamp)"
-saturate "GET /orders (search by name)" "/api/v1/orders?search=$name" "$(auth "$read_key")" "$(stamp)"
+saturate "GET /orders (search by name)" "/api/v1/orders?search=$last_name" "$(auth "$read_key")" "$(stamp)"
 saturate "GET /orders (search, no match)" "/api/v1/orders?search=Zebulon" "$(auth "$read_key")" "$(stamp)"
 saturate "GET /reports/sales?period=90d" "/api/v1/reports/sales?period=90d" "$(auth "$read_key")" "$(stamp)"
 saturate "GET /admin/orders (panel page)" "/admin/orders" "Cookie: backroom_session=$session"
@@ -97,7 +97,7 @@ at_rate "GET /orders/{id}" 2000 --header "$(auth "$read_key")" --header "$(stamp
 at_rate "GET /orders (first page)" 500 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders"
 at_rate "GET /orders (status + date)" 500 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders?status=processing,on-hold&after=$after"
 at_rate "GET /orders (search by email)" 500 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders?search=$email"
-at_rate "GET /orders (search by name)" 100 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders?search=$name"
+at_rate "GET /orders (search by name)" 100 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders?search=$last_name"
 at_rate "GET /orders (search, no match)" 20 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/orders?search=Zebulon"
 at_rate "GET /reports/sales?period=90d" 500 --header "$(auth "$read_key")" --header "$(stamp)" "$base/api/v1/reports/sales?period=90d"
 at_rate "GET /admin/orders (panel page)" 100 --header "Cookie: backroom_session=$session" "$base/admin/orders"

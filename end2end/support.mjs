@@ -85,7 +85,11 @@ export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {
     try {
       if ((await fetch(`${base}/healthz`)).ok) break;
     } catch { /* not up yet */ }
-    if (i > 100) throw new Error(`backroom did not start: ${log}`);
+    if (i > 100) {
+      server.kill('SIGTERM');
+      rmSync(data, { recursive: true, force: true });
+      throw new Error(`backroom did not start: ${log}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const sql = (statement) => {
@@ -146,6 +150,18 @@ export async function openShop(options) {
     await browser?.close();
     await shop.stop();
     throw e;
+  }
+}
+
+/// Polls `check` (sync or async) until it answers something truthy, which it returns;
+/// fails after `timeout` ms saying what it waited for.
+export async function waitFor(what, check, timeout = 20000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

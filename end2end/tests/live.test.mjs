@@ -21,10 +21,11 @@ function placeOrder(number) {
 }
 
 test('a new order appears on the open dashboard without a reload', async () => {
+  // The stream counts only orders newer than when it connected: wait until it has.
+  const connected = page.waitForResponse((r) => r.url().endsWith('/admin/live'));
   await page.goto(`${shop.base}/admin`);
   await hydrated(page);
-  // Give the page's event stream a moment to connect before the order arrives.
-  await page.waitForTimeout(500);
+  await connected;
   const before = page.url();
   placeOrder('777001');
   await page.getByRole('link', { name: '#777001' }).waitFor({ timeout: 10000 });
@@ -32,9 +33,10 @@ test('a new order appears on the open dashboard without a reload', async () => {
 });
 
 test('a new order appears on the open orders list without a reload', async () => {
+  const connected = page.waitForResponse((r) => r.url().endsWith('/admin/live'));
   await page.goto(`${shop.base}/admin/orders`);
   await hydrated(page);
-  await page.waitForTimeout(500);
+  await connected;
   placeOrder('777002');
   await page.getByRole('link', { name: /777002/ }).first().waitFor({ timeout: 10000 });
 });

@@ -77,7 +77,7 @@ test('a custom range shows exactly those days', async () => {
   }
 });
 
-test('the chart switches between gross, net and orders, which proves the page hydrated', async () => {
+test('the chart switches from gross sales to orders, which proves the page hydrated', async () => {
   const caption = page.getByTestId('chart-caption');
   assert.match(await text(caption), /^Gross sales per day, /);
   await page.getByRole('button', { name: 'Orders', exact: true }).click();

@@ -6,22 +6,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, get } from 'node:http';
-import { launch, startBackroom, startSmtpSink, signIn, hydrated, accessibilityProblems, watchProblems } from '../support.mjs';
+import { launch, startBackroom, startSmtpSink, signIn, hydrated, accessibilityProblems, watchProblems, waitFor } from '../support.mjs';
 
 let sink, shop, storefront, storefrontUrl, browser;
 const problems = [];
 
 const sql = (statement) => shop.sql(statement);
-
-async function waitFor(what, check, timeout = 15000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const found = check();
-    if (found) return found;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 before(async () => {
   sink = await startSmtpSink();
@@ -112,12 +102,14 @@ test('the support page passes an accessibility check', async () => {
 test('a page that is not listed cannot frame the form', async () => {
   const page = await (await browser.newContext()).newPage();
   sql("UPDATE support_settings SET embed_origins = 'https://elsewhere.example' WHERE id = 1");
+  const embedAnswered = page.waitForResponse((r) => r.url().endsWith('/support/embed'));
   await page.goto(storefrontUrl);
-  await page.waitForSelector('iframe');
-  // The browser refuses to render a frame its frame-ancestors policy does not allow.
-  await page.waitForTimeout(1000);
-  const frame = page.frames().find((f) => f.url().includes('/support/embed'));
-  const fields = frame ? await frame.locator('#order_number').count().catch(() => 0) : 0;
+  // The browser receives the form, then refuses to render it in a frame its
+  // frame-ancestors policy does not allow: the frame holds an error page instead.
+  await embedAnswered;
+  const frame = await (await page.locator('iframe').elementHandle()).contentFrame();
+  await frame.waitForLoadState('load');
+  const fields = await frame.locator('#order_number').count();
   assert.equal(fields, 0);
   sql(`UPDATE support_settings SET embed_origins = '${storefrontUrl}' WHERE id = 1`);
   await page.context().close();
@@ -140,7 +132,7 @@ test('the manager sees the ticket, replies, and the reply reaches the customer b
   await page.context().close();
 });
 
-test('the embed page weighs little over the wire and needs no script to show', async () => {
+test('the embed page weighs little over the wire', async () => {
   const gzipped = (path) => new Promise((resolve, reject) => {
     get(`${shop.base}${path}`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
       let bytes = 0;

@@ -7,7 +7,7 @@
 // support agent works tickets but not the settings; accessibility; no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openShop, startSmtpSink, hydrated, accessibilityProblems } from '../support.mjs';
+import { openShop, startSmtpSink, hydrated, accessibilityProblems, waitFor } from '../support.mjs';
 
 let shop, sink, page, problems, signedInPage, close;
 /// The order the customer writes about, read from the test's database.
@@ -65,13 +65,8 @@ const visibleText = (locator) => locator.evaluate((element) => {
 const mailTo = (address) => sink.received().filter((m) => m.rcpt_tos.includes(address));
 
 /// Waits for an email to `address` that `matches`; fails after `ms`.
-async function mailArrives(address, matches, ms = 20000) {
-  for (const started = Date.now(); Date.now() - started < ms;) {
-    const found = mailTo(address).find(matches);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`no email to ${address} arrived; received: ${JSON.stringify(sink.received().map((m) => [m.rcpt_tos, m.subject]))}`);
+function mailArrives(address, matches) {
+  return waitFor(`an email to ${address}`, () => mailTo(address).find(matches));
 }
 
 test('the inbox starts empty and says so', async () => {
@@ -166,14 +161,11 @@ test('a reply is emailed to the customer and joins the thread', async () => {
   const mail = await mailArrives(order.email, (m) => m.subject.includes(ticket.reference) && m.text?.includes(ticket.reply));
   assert.match(mail.subject, /Re: /);
   assert.ok(mail.subject.includes(ticket.subject), mail.subject);
-  // Once sent, the page says so.
-  for (let i = 0; ; i++) {
-    await page.reload();
-    await hydrated(page);
-    if (/Reply — emailed/.test(await page.locator('.thread li[data-kind="reply"] .message-meta').textContent())) break;
-    assert.ok(i < 20, 'the reply is shown as emailed');
-    await page.waitForTimeout(500);
-  }
+  // Once the outbox has it as sent, the page says so.
+  await waitFor('the reply marked sent', () => shop.sql("SELECT COUNT(*) FROM mail_outbox WHERE kind = 'ticket.reply' AND state = 'sent'")[0][0] > 0);
+  await page.reload();
+  await hydrated(page);
+  assert.match(await page.locator('.thread li[data-kind="reply"] .message-meta').textContent(), /Reply — emailed/, 'the reply is shown as emailed');
 });
 
 test('an internal note is labelled as such and never emailed', async () => {
@@ -187,8 +179,8 @@ test('an internal note is labelled as such and never emailed', async () => {
   assert.match(await note.locator('.message-meta').textContent(), /Internal note — not emailed/);
   assert.deepEqual(await page.locator('.thread li').evaluateAll((lis) => lis.map((li) => li.dataset.kind)), ['customer', 'reply', 'note'],
     'the thread runs oldest first');
-  // The outbox is polled every two seconds: give it several chances to (wrongly) send.
-  await page.waitForTimeout(5000);
+  // Nothing is waiting in the outbox, so nothing more can arrive.
+  await waitFor('an empty outbox queue', () => shop.sql("SELECT COUNT(*) FROM mail_outbox WHERE state = 'queued'")[0][0] === 0);
   assert.equal(mailTo(order.email).length, before);
   assert.equal(sink.received().some((m) => m.text?.includes(ticket.note) || m.html?.includes('depoda bekliyor')), false);
 });

@@ -7,7 +7,7 @@
 
 use axum::{
     extract::Request,
-    http::{Method, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -30,14 +30,15 @@ fn is_safe(method: &Method) -> bool {
 
 fn allowed(req: &Request) -> bool {
     let headers = req.headers();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return site == "same-origin" || site == "none";
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => headers.get(header::ORIGIN).is_none() || origin_is_host(headers),
     }
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(origin) => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            origin.split_once("://").is_some_and(|(_, origin_host)| !host.is_empty() && origin_host == host)
-        }
-    }
+}
+
+/// Whether the request's `Origin` names the host it was sent to.
+pub fn origin_is_host(headers: &HeaderMap) -> bool {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin.split_once("://").is_some_and(|(_, origin_host)| !host.is_empty() && origin_host == host)
 }

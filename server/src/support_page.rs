@@ -8,7 +8,7 @@
 use axum::{
     Form, Router,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -20,7 +20,10 @@ use backend::{
     },
 };
 
-use crate::{AppState, api::guard::ClientAddress};
+use crate::{
+    AppState,
+    api::{error::ApiError, guard::ClientAddress},
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -103,59 +106,75 @@ const TR: Words = Words {
 };
 
 async fn page(State(state): State<AppState>) -> Response {
-    render(&state, Mode::Page, &Submission::default(), None, StatusCode::OK).await
+    render(&Frame::read(&state, Mode::Page).await, &Submission::default(), None, StatusCode::OK)
 }
 
 async fn embed(State(state): State<AppState>) -> Response {
-    render(&state, Mode::Embed, &Submission::default(), None, StatusCode::OK).await
+    render(&Frame::read(&state, Mode::Embed).await, &Submission::default(), None, StatusCode::OK)
 }
 
-async fn submit_page(state: State<AppState>, ip: ClientAddress, headers: HeaderMap, form: Form<Submission>) -> Response {
-    submit(state, ip, headers, form, Mode::Page).await
+async fn submit_page(state: State<AppState>, ip: ClientAddress, form: Form<Submission>) -> Response {
+    submit(state, ip, form, Mode::Page).await
 }
 
-async fn submit_embed(state: State<AppState>, ip: ClientAddress, headers: HeaderMap, form: Form<Submission>) -> Response {
-    submit(state, ip, headers, form, Mode::Embed).await
+async fn submit_embed(state: State<AppState>, ip: ClientAddress, form: Form<Submission>) -> Response {
+    submit(state, ip, form, Mode::Embed).await
 }
 
-/// A plain form post: the confirmation, or the form again with what was typed and why it
-/// was refused.
-async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress, headers: HeaderMap, Form(sub): Form<Submission>, mode: Mode) -> Response {
-    if let Err(refused) = crate::api::tickets::check_origin(&state, &headers).await {
-        return render(&state, mode, &sub, Some(refused.message), refused.status).await;
-    }
+/// A plain form post (cross-origin posts never get here: the panel's cross-origin guard
+/// refuses them): the confirmation, or the form again with what was typed and why it was
+/// refused.
+async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress, Form(sub): Form<Submission>, mode: Mode) -> Response {
+    let frame = Frame::read(&state, mode).await;
     let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.panel.base_url };
     match form::submit(&state.db, ctx, &sub).await {
-        Ok(Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) => confirmation(&state, mode, &reference).await,
+        Ok(Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) => confirmation(&frame, &reference),
         Err(e) => {
-            let status = match &e {
-                backend::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                backend::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                backend::Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
-                _ => {
-                    tracing::error!(error = %e, "the support form failed");
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+            // The API's reading of the error (status, message, logging); only our own
+            // faults are said in the form's words.
+            let refused = ApiError::from(e);
+            let message = if refused.status == StatusCode::INTERNAL_SERVER_ERROR {
+                "Something went wrong on our side; please try again shortly.".to_owned()
+            } else {
+                refused.message
             };
-            let message = if status == StatusCode::INTERNAL_SERVER_ERROR { "Something went wrong on our side; please try again shortly.".to_owned() } else { e.to_string() };
-            render(&state, mode, &sub, Some(message), status).await
+            render(&frame, &sub, Some(message), refused.status)
         }
     }
 }
 
-async fn shop(state: &AppState) -> (String, &'static Words) {
-    match backend::settings::get(&state.db).await {
-        Ok(store) => {
-            let words = if store.locale == "tr" { &TR } else { &EN };
-            (store.name, words)
-        }
-        Err(_) => (String::new(), &EN),
+/// What every answer of one request shares, read once: which page, the shop's name and
+/// language, and who may frame it.
+struct Frame {
+    mode: Mode,
+    shop_name: String,
+    words: &'static Words,
+    /// The `frame-ancestors` sources.
+    ancestors: String,
+}
+
+impl Frame {
+    async fn read(state: &AppState, mode: Mode) -> Frame {
+        let (shop_name, words) = match backend::settings::get(&state.db).await {
+            Ok(store) => {
+                let words = if store.locale == "tr" { &TR } else { &EN };
+                (store.name, words)
+            }
+            Err(_) => (String::new(), &EN),
+        };
+        let ancestors = match mode {
+            Mode::Page => "'self'".to_owned(),
+            Mode::Embed => {
+                let origins = settings::get(&state.db).await.map(|s| s.embed_origins).unwrap_or_default();
+                std::iter::once("'self'".to_owned()).chain(origins).collect::<Vec<_>>().join(" ")
+            }
+        };
+        Frame { mode, shop_name, words, ancestors }
     }
 }
 
-async fn render(state: &AppState, mode: Mode, sub: &Submission, error: Option<String>, status: StatusCode) -> Response {
-    let (shop_name, w) = shop(state).await;
-    let value = |v: &str| escape(v);
+fn render(frame: &Frame, sub: &Submission, error: Option<String>, status: StatusCode) -> Response {
+    let w = frame.words;
     let error_html = error
         .map(|e| format!("<p class=\"error\" role=\"alert\" id=\"form-error\">{}</p>", escape(&e)))
         .unwrap_or_default();
@@ -179,7 +198,7 @@ async fn render(state: &AppState, mode: Mode, sub: &Submission, error: Option<St
          <button type=\"submit\">{send}</button></form>",
         title = w.title,
         intro = w.intro,
-        action = mode.action(),
+        action = frame.mode.action(),
         order_number = w.order_number,
         order_hint = w.order_hint,
         email = w.email,
@@ -194,32 +213,33 @@ async fn render(state: &AppState, mode: Mode, sub: &Submission, error: Option<St
         max_email = MAX_EMAIL,
         max_subject = MAX_SUBJECT,
         max_message = MAX_MESSAGE,
-        v_number = value(&sub.order_number),
-        v_email = value(&sub.email),
-        v_subject = value(&sub.subject),
-        v_message = value(&sub.message),
+        v_number = escape(&sub.order_number),
+        v_email = escape(&sub.email),
+        v_subject = escape(&sub.subject),
+        v_message = escape(&sub.message),
     );
-    document(state, mode, &shop_name, w, &body, status).await
+    document(frame, &body, status)
 }
 
-async fn confirmation(state: &AppState, mode: Mode, reference: &str) -> Response {
-    let (shop_name, w) = shop(state).await;
+fn confirmation(frame: &Frame, reference: &str) -> Response {
+    let w = frame.words;
     let body = format!(
         "<div role=\"status\" id=\"confirmation\"><h1>{}</h1><p>{} <strong class=\"reference\">{}</strong></p></div><p><a href=\"{}\">{}</a></p>",
         w.sent_title,
         w.sent,
         escape(reference),
-        mode.action(),
+        frame.mode.action(),
         w.another
     );
-    document(state, mode, &shop_name, w, &body, StatusCode::OK).await
+    document(frame, &body, StatusCode::OK)
 }
 
 /// The page around `body`, with the headers that keep it safe: where it may be framed,
 /// and what it may load (its own script and nothing from elsewhere).
-async fn document(state: &AppState, mode: Mode, shop_name: &str, w: &Words, body: &str, status: StatusCode) -> Response {
-    let header_html = match mode {
-        Mode::Page => format!("<header><p class=\"shop\">{}</p></header>", escape(shop_name)),
+fn document(frame: &Frame, body: &str, status: StatusCode) -> Response {
+    let w = frame.words;
+    let header_html = match frame.mode {
+        Mode::Page => format!("<header><p class=\"shop\">{}</p></header>", escape(&frame.shop_name)),
         Mode::Embed => String::new(),
     };
     let html = format!(
@@ -231,19 +251,13 @@ async fn document(state: &AppState, mode: Mode, shop_name: &str, w: &Words, body
          <body class=\"{class}\">{header_html}<main>{body}</main></body></html>",
         lang = w.lang,
         title = w.title,
-        shop = escape(shop_name),
-        class = if mode == Mode::Embed { "embed" } else { "page" },
+        shop = escape(&frame.shop_name),
+        class = if frame.mode == Mode::Embed { "embed" } else { "page" },
     );
-    let ancestors = match mode {
-        Mode::Page => "'self'".to_owned(),
-        Mode::Embed => {
-            let origins = settings::get(&state.db).await.map(|s| s.embed_origins).unwrap_or_default();
-            std::iter::once("'self'".to_owned()).chain(origins).collect::<Vec<_>>().join(" ")
-        }
-    };
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; \
-         form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+         form-action 'self'; base-uri 'none'; frame-ancestors {}",
+        frame.ancestors
     );
     let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {

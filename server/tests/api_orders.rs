@@ -44,10 +44,6 @@ async fn all_pages(app: &TestApp, key: &str, query: &str) -> Vec<Value> {
     }
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(app.db.pool()).await.unwrap()
-}
-
 async fn the_list_pages_through_every_order_newest_first(engine: Engine) {
     let (app, key) = shop_with_orders(engine).await;
     let first = get_json(&app, &key, "/api/v1/orders").await;
@@ -80,7 +76,7 @@ async fn the_list_pages_through_every_order_newest_first(engine: Engine) {
 async fn filters_and_sorting_match_the_database(engine: Engine) {
     let (app, key) = shop_with_orders(engine).await;
     let rows = all_pages(&app, &key, "status=processing,on-hold&per_page=100").await;
-    assert_eq!(rows.len() as i64, count(&app, "SELECT COUNT(*) FROM orders WHERE status IN ('processing', 'on-hold')").await);
+    assert_eq!(rows.len() as i64, app.count("SELECT COUNT(*) FROM orders WHERE status IN ('processing', 'on-hold')").await);
     assert!(rows.iter().all(|r| ["processing", "on-hold"].contains(&r["status"].as_str().unwrap())));
 
     let by_total = all_pages(&app, &key, "orderby=total&order=asc&per_page=100").await;
@@ -93,7 +89,7 @@ async fn filters_and_sorting_match_the_database(engine: Engine) {
     let day = chrono::DateTime::from_timestamp((from + to) / 2, 0).unwrap().with_timezone(&chrono_tz::Europe::Istanbul).date_naive();
     let start = day.and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono_tz::Europe::Istanbul).unwrap().timestamp();
     let in_range = all_pages(&app, &key, &format!("after={day}&before={}&per_page=100", day.succ_opt().unwrap())).await;
-    let expected = count(&app, &format!("SELECT COUNT(*) FROM orders WHERE created_at >= {start} AND created_at < {}", start + 86_400)).await;
+    let expected = app.count(&format!("SELECT COUNT(*) FROM orders WHERE created_at >= {start} AND created_at < {}", start + 86_400)).await;
     assert_eq!(in_range.len() as i64, expected);
 
     // Search by number, email (any case), part of a name, phone; and by customer.
@@ -132,7 +128,7 @@ async fn filters_and_sorting_match_the_database(engine: Engine) {
     let by_phone = all_pages(&app, &key, &format!("search={}", encode(&phone))).await;
     assert!(by_phone.iter().any(|r| r["number"] == number.as_str()), "{phone}");
     let by_customer = all_pages(&app, &key, &format!("customer={customer}&per_page=100")).await;
-    assert_eq!(by_customer.len() as i64, count(&app, &format!("SELECT COUNT(*) FROM orders WHERE customer_id = {customer}")).await);
+    assert_eq!(by_customer.len() as i64, app.count(&format!("SELECT COUNT(*) FROM orders WHERE customer_id = {customer}")).await);
     app.stop().await;
 }
 
@@ -142,12 +138,12 @@ fn encode(text: &str) -> String {
 
 async fn one_order_comes_whole_with_its_panel_link(engine: Engine) {
     let (app, key) = shop_with_orders(engine).await;
-    let id: i64 = count(&app, "SELECT MIN(order_id) FROM order_items").await;
+    let id: i64 = app.count("SELECT MIN(order_id) FROM order_items").await;
     let order = get_json(&app, &key, &format!("/api/v1/orders/{id}")).await;
     assert_eq!(order["id"], id);
     assert!(order["admin_url"].as_str().unwrap().ends_with(&format!("/admin/orders/{id}")));
     let items = order["items"].as_array().unwrap();
-    assert_eq!(items.len() as i64, count(&app, &format!("SELECT COUNT(*) FROM order_items WHERE order_id = {id}")).await);
+    assert_eq!(items.len() as i64, app.count(&format!("SELECT COUNT(*) FROM order_items WHERE order_id = {id}")).await);
     for field in ["billing", "shipping", "shipping_lines", "fee_lines", "coupon_lines", "totals", "notes", "refunds", "transactions"] {
         assert!(!order[field].is_null(), "{field}");
     }
@@ -201,7 +197,7 @@ async fn sales_table(app: &TestApp) -> Vec<(String, String, i64, i64, i64, i64)>
 async fn status_changes_follow_the_policy_and_leave_a_trail(engine: Engine) {
     let (app, read) = shop_with_orders(engine).await;
     let write = app.key(Scope::Write).await;
-    let id = count(&app, "SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
+    let id = app.count("SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
     let patch = |key: &str, id: i64, body: Value| app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), key).json(&body).send();
     assert_status(&patch(&write, id, serde_json::json!({ "status": "processing" })).await.unwrap(), StatusCode::OK);
 
@@ -238,13 +234,13 @@ async fn status_changes_follow_the_policy_and_leave_a_trail(engine: Engine) {
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
 
     // Every change left an event for later work and an audit entry naming the key.
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 3);
-    let audited = count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'order.status_changed' AND target LIKE 'order:{id} %' AND credential LIKE 'connection_key:%'")).await;
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 3);
+    let audited = app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'order.status_changed' AND target LIKE 'order:{id} %' AND credential LIKE 'connection_key:%'")).await;
     assert_eq!(audited, 3);
 
     // The daily sales follow each change, exactly as a rebuild from the orders says: a
     // pending order that is paid becomes a sale; a sale cancelled stops being one.
-    let other = count(&app, "SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
+    let other = app.count("SELECT MIN(id) FROM orders WHERE status = 'pending'").await;
     let before = sales_table(&app).await;
     assert_status(&patch(&write, other, serde_json::json!({ "status": "processing" })).await.unwrap(), StatusCode::OK);
     let paid = sales_table(&app).await;
@@ -261,7 +257,7 @@ async fn status_changes_follow_the_policy_and_leave_a_trail(engine: Engine) {
 
 /// A completed order with at least two lines and nothing refunded yet.
 async fn refundable_order(app: &TestApp, key: &str, skip: i64) -> Value {
-    let id = count(app, &format!(
+    let id = app.count(&format!(
         "SELECT id FROM orders o WHERE status = 'completed' AND refunded_total = 0 \
          AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) >= 2 ORDER BY id LIMIT 1 OFFSET {skip}"
     ))
@@ -309,10 +305,10 @@ async fn refunds_per_line_and_in_full_never_exceed_what_was_paid(engine: Engine)
     assert_eq!(retry.json::<Value>().await.unwrap()["id"], refund["id"]);
     let (status, code) = error_code(post(serde_json::json!({ "amount": 1, "restock": false }), Some("refund-1")).await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 1);
-    assert_eq!(count(&app, &stock_sql).await, 11, "the item went back in stock, once");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 1);
+    assert_eq!(app.count(&stock_sql).await, 11, "the item went back in stock, once");
 
-    let other_order_line = count(&app, &format!("SELECT MIN(id) FROM order_items WHERE order_id <> {id}")).await;
+    let other_order_line = app.count(&format!("SELECT MIN(id) FROM order_items WHERE order_id <> {id}")).await;
     for (body, expected) in [
         (serde_json::json!({ "amount": -5, "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
         (serde_json::json!({ "amount": 0, "restock": false }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
@@ -342,8 +338,8 @@ async fn refunds_per_line_and_in_full_never_exceed_what_was_paid(engine: Engine)
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     let (status, code) = error_code(post(serde_json::json!({ "amount": 1, "restock": false }), None).await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.refunded'")).await, 2);
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.refunded'")).await, 2);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.status_changed'")).await, 1);
 
     let kept = sales_table(&app).await;
     backend::sales_daily::rebuild(&app.db, chrono_tz::Europe::Istanbul).await.unwrap();
@@ -370,9 +366,9 @@ async fn refunds_racing_for_the_last_lira_never_refund_more_than_was_paid(engine
     let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts).await.into_iter().map(|r| r.unwrap().status()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
-    let refunded = count(&app, &format!("SELECT refunded_total FROM orders WHERE id = {id}")).await;
+    let refunded = app.count(&format!("SELECT refunded_total FROM orders WHERE id = {id}")).await;
     assert_eq!(refunded, total / 2 + 1);
-    assert_eq!(count(&app, &format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = {id}")).await, refunded);
+    assert_eq!(app.count(&format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = {id}")).await, refunded);
     app.stop().await;
 }
 
@@ -388,7 +384,7 @@ async fn transactions_list_across_the_store_with_filters(engine: Engine) {
             None => break,
         }
     }
-    assert_eq!(all.len() as i64, count(&app, "SELECT COUNT(*) FROM payment_transactions").await);
+    assert_eq!(all.len() as i64, app.count("SELECT COUNT(*) FROM payment_transactions").await);
     let keys: Vec<(i64, i64)> = all.iter().map(|t| (t["created_at"].as_i64().unwrap(), t["id"].as_i64().unwrap())).collect();
     assert!(keys.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats");
     let sample = &all[all.len() / 2];
@@ -397,7 +393,7 @@ async fn transactions_list_across_the_store_with_filters(engine: Engine) {
     assert!(filtered["items"].as_array().unwrap().iter().all(|t| t["gateway"] == gateway && t["status"] == "succeeded"));
     let order_id = sample["order_id"].as_i64().unwrap();
     let of_order = get_json(&app, &key, &format!("/api/v1/transactions?order={order_id}")).await;
-    let expected = count(&app, &format!("SELECT COUNT(*) FROM payment_transactions WHERE order_id = {order_id}")).await;
+    let expected = app.count(&format!("SELECT COUNT(*) FROM payment_transactions WHERE order_id = {order_id}")).await;
     assert_eq!(of_order["items"].as_array().unwrap().len() as i64, expected);
     let orders_cursor = get_json(&app, &key, "/api/v1/orders?per_page=1").await["next_cursor"].as_str().unwrap().to_owned();
     for (query, expected) in [("status=refundedish", "invalid_query"), ("per_page=101", "invalid_query"), ("after=soon", "invalid_query"), (&*format!("cursor={orders_cursor}"), "invalid_cursor")] {
@@ -536,7 +532,7 @@ async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
 async fn notes_are_private_or_for_the_customer(engine: Engine) {
     let (app, read) = shop_with_orders(engine).await;
     let key = app.key(Scope::Write).await;
-    let id = count(&app, "SELECT MIN(id) FROM orders").await;
+    let id = app.count("SELECT MIN(id) FROM orders").await;
     let post = |key: &str, body: Value| app.api(Method::POST, &format!("/api/v1/orders/{id}/notes"), key).json(&body).send();
     let response = post(&key, serde_json::json!({ "note": "Müşteri aradı, <b>kapıya</b> bırakılsın" })).await.unwrap();
     assert_status(&response, StatusCode::CREATED);
@@ -547,7 +543,7 @@ async fn notes_are_private_or_for_the_customer(engine: Engine) {
     let bodies: Vec<&str> = order["notes"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap()).collect();
     assert!(bodies.contains(&"Kargonuz yolda."));
     // Only the customer's note waits for the mail outbox.
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.customer_note'")).await, 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND kind = 'order.customer_note'")).await, 1);
     for (body, expected) in [
         (serde_json::json!({ "note": "" }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),
         (serde_json::json!({ "note": "x".repeat(5_001) }), (StatusCode::UNPROCESSABLE_ENTITY, "invalid")),

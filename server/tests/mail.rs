@@ -9,7 +9,7 @@ mod smtp;
 
 use backend::{access::Scope, demo::{self, DemoOptions}, mail};
 use common::*;
-use smtp::{SmtpSink, eventually, free_port};
+use smtp::SmtpSink;
 use reqwest::{Method, StatusCode};
 
 async fn mail_row(app: &TestApp, id: i64) -> (String, i64, Option<String>) {

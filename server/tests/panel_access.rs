@@ -254,7 +254,7 @@ async fn the_audit_log_exports_to_a_formula_safe_csv_for_owners_only(engine: Eng
     app.stop().await;
 }
 
-async fn every_role_reads_the_reports_and_the_transactions(engine: Engine) {
+async fn even_an_agent_reads_the_reports_and_the_transactions(engine: Engine) {
     let app = spawn_app(engine).await;
     app.signed_in_owner().await;
     app.user("agent@shop.example", backend::users::Role::Agent).await;
@@ -272,7 +272,7 @@ async fn every_role_reads_the_reports_and_the_transactions(engine: Engine) {
 }
 
 on_both_databases!(
-    every_role_reads_the_reports_and_the_transactions,
+    even_an_agent_reads_the_reports_and_the_transactions,
     the_audit_log_exports_to_a_formula_safe_csv_for_owners_only,
     first_run_forms_sent_at_once_create_one_owner,
     cookies_are_secure_when_the_public_url_is_https,

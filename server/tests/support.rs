@@ -14,9 +14,9 @@ use backend::{
 use common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use smtp::{SmtpSink, eventually};
+use smtp::SmtpSink;
 
-/// A demo order's number and billing email.
+/// A demo order: its id, number and billing email.
 async fn an_order(app: &TestApp) -> (i64, String, String) {
     sqlx::query_as("SELECT id, number, billing_email FROM orders ORDER BY id LIMIT 1").fetch_one(app.db.pool()).await.unwrap()
 }
@@ -35,10 +35,6 @@ fn submission(number: &str, email: &str) -> Value {
     json!({ "order_number": number, "email": email, "subject": "Kargom nerede?", "message": "Merhaba, siparişim gelmedi.", "website": "" })
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(app.db.pool()).await.unwrap()
-}
-
 async fn a_matching_pair_makes_a_ticket_and_any_mismatch_gets_one_answer(engine: Engine) {
     let sink = SmtpSink::start(0, None);
     let app = shop(engine, Some(sink.url())).await;
@@ -50,7 +46,7 @@ async fn a_matching_pair_makes_a_ticket_and_any_mismatch_gets_one_answer(engine:
     let reference = body["reference"].as_str().unwrap().to_owned();
     assert!(reference.starts_with("T-") && reference.len() == 8, "{reference}");
     let (ticket_order, status, unread): (Option<i64>, String, i64) =
-        sqlx::query_as("SELECT order_id, status, unread FROM tickets WHERE reference = $1").bind(&reference).fetch_one(&app.db.pool().clone()).await.unwrap();
+        sqlx::query_as("SELECT order_id, status, unread FROM tickets WHERE reference = $1").bind(&reference).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!((ticket_order, status.as_str(), unread), (Some(order_id), "open", 1));
 
     // The customer's acknowledgement and the shop's notice both arrive, with the reference.
@@ -73,7 +69,7 @@ async fn a_matching_pair_makes_a_ticket_and_any_mismatch_gets_one_answer(engine:
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0].0, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(answers[0].1.contains(NO_MATCH));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
     app.stop().await;
 }
 
@@ -94,7 +90,7 @@ async fn bad_input_gets_a_clear_answer_and_makes_nothing(engine: Engine) {
         assert_eq!(response.status(), status, "{}", &body.to_string()[..body.to_string().len().min(200)]);
         assert!(response.text().await.unwrap().contains(says));
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
 
     // HTML and a line break in the subject: kept as text, on one line.
     let mut sneaky = submission(&number, &email);
@@ -116,7 +112,7 @@ async fn the_honeypot_and_the_limits_hold(engine: Engine) {
     bot["website"] = json!("http://spam.example");
     let response = post_ticket(&app, &bot).await;
     assert_status(&response, StatusCode::CREATED);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 0, "a bot is answered, and nothing is made");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0, "a bot is answered, and nothing is made");
 
     // Per order: three a day (the address limit raised out of the way).
     sqlx::query("UPDATE support_settings SET per_ip_per_hour = 100 WHERE id = 1").execute(app.db.pool()).await.unwrap();
@@ -136,7 +132,7 @@ async fn the_honeypot_and_the_limits_hold(engine: Engine) {
     }
     let (status, code) = error_code(post_ticket(&app, &submission(&number, &email)).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 3);
     app.stop().await;
 }
 
@@ -200,7 +196,7 @@ async fn the_mobile_app_works_tickets_through_the_api(engine: Engine) {
     assert_status(&response, StatusCode::CREATED);
     let response = app.api(Method::POST, &format!("/api/v1/tickets/{id}/notes"), &key).json(&json!({ "body": "Kargo firmasını aradım." })).send().await.unwrap();
     assert_status(&response, StatusCode::CREATED);
-    let replies = count(&app, &format!("SELECT COUNT(*) FROM mail_outbox WHERE ticket_id = {id} AND kind = 'ticket.reply'")).await;
+    let replies = app.count(&format!("SELECT COUNT(*) FROM mail_outbox WHERE ticket_id = {id} AND kind = 'ticket.reply'")).await;
     assert_eq!(replies, 1, "the reply is emailed, the note is not");
     let ticket: Value = app.api(Method::GET, &format!("/api/v1/tickets/{id}"), &read).send().await.unwrap().json().await.unwrap();
     assert_eq!(ticket["status"], "pending", "after a reply the ticket waits for the customer");
@@ -219,7 +215,7 @@ async fn the_mobile_app_works_tickets_through_the_api(engine: Engine) {
     assert_eq!((changed["status"].as_str(), changed["assignee_user_id"].as_i64()), (Some("resolved"), Some(owner.id)));
     let unassigned: Value = app.api(Method::PATCH, &format!("/api/v1/tickets/{id}"), &key).json(&json!({ "assignee_user_id": null })).send().await.unwrap().json().await.unwrap();
     assert_eq!(unassigned["assignee_user_id"], Value::Null);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'ticket.%'").await, 5);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'ticket.%'").await, 5);
 
     for (method, path, body, expected) in [
         (Method::GET, "/api/v1/tickets?status=lost".to_owned(), None, (StatusCode::BAD_REQUEST, "invalid_query")),

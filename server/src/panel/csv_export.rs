@@ -54,16 +54,11 @@ impl Requester {
     /// log itself, is worth knowing), then answers the document as a download; an error
     /// when the entry could not be written, and no document.
     pub async fn deliver(&self, state: &AppState, download: Download<'_>) -> Response {
-        let recorded = audit::record(state.db.pool(), &audit::Event {
-            actor_user_id: Some(self.user.id),
-            actor: &self.user.email,
-            action: download.action,
-            target: download.target,
-            ip: self.ip.as_deref(),
+        let event = audit::Event {
             details: download.details,
-            ..audit::Event::default()
-        })
-        .await;
+            ..audit::Event::by(&self.user, download.action, download.target, self.ip.as_deref())
+        };
+        let recorded = audit::record(state.db.pool(), &event).await;
         if let Err(e) = recorded {
             return failed(e.into());
         }

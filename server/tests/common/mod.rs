@@ -220,6 +220,11 @@ impl TestApp {
         self.security.set(saved);
     }
 
+    /// The number a `SELECT COUNT(*) …` (or any one-integer query) answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.db.pool()).await.unwrap()
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -253,4 +258,24 @@ pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
+}
+
+/// A port nothing listens on (for now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits (up to 20 s) until `check` holds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting until {what}");
 }

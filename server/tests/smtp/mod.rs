@@ -1,12 +1,11 @@
-//! A real SMTP server on loopback for the tests (`smtp_sink.py`, aiosmtpd), and waiting
-//! for what it receives.
+//! A real SMTP server on loopback for the tests (`smtp_sink.py`, aiosmtpd), and what it
+//! received.
 
 #![allow(dead_code)]
 
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::Duration,
 };
 
 use serde_json::Value;
@@ -59,23 +58,3 @@ impl Drop for SmtpSink {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Waits (up to 20 s) until `check` holds.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
