@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::PanelError,
-    filters::{DayFields, FilterButtons, QueryForm, with_query},
+    filters::{DayFields, FilterButtons, QueryForm, use_listing_query, with_query},
     loaded::{DataTable, Loaded},
 };
 
@@ -118,7 +118,7 @@ pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let location = use_location();
-    let query = Memo::new(move |_| AuditQuery::from_params(&location.query.get()));
+    let query = use_listing_query(AUDIT_PATH, AuditQuery::from_params);
     let first = Resource::new(move || query.get(), |filters| search_audit(filters, None));
     // Older pages, appended below the first; forgotten when the filters change.
     let older = RwSignal::new(Vec::<AuditRow>::new());
@@ -200,7 +200,7 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
     // The fields follow the address (a link or the back button changes it), and start
     // from it in the server-rendered page.
     let initial = query.get_untracked();
-    let field = move |pick: fn(&AuditQuery) -> String| move || pick(&query.get());
+    let field = move |pick: fn(&AuditQuery) -> String| move || query.with(pick);
     view! {
         <div class="card">
             <QueryForm action=AUDIT_PATH>

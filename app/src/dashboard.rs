@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::{
     chart::{DailyChart, Series},
     error::PanelError,
-    loaded::Loaded,
+    loaded::LoadedLatest,
+    orders::OrderStatusBadge,
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,13 +88,14 @@ pub async fn dashboard() -> Result<DashboardView, PanelError> {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    // New orders arriving reload the figures and the latest orders.
+    // New orders arriving reload the figures and the latest orders; those shown stay until
+    // the new ones arrive.
     let arrivals = crate::live::use_new_orders();
     let data = Resource::new(move || arrivals.get(), |_| dashboard());
     view! {
         <Title text="Dashboard · Backroom"/>
         <h1>"Dashboard"</h1>
-        <Loaded resource=data show={|d: DashboardView| view! { <Figures d/> }}/>
+        <LoadedLatest resource=data show={|d: DashboardView| view! { <Figures d/> }}/>
     }
 }
 
@@ -123,7 +125,7 @@ fn Figures(d: DashboardView) -> impl IntoView {
                                         <td><a href=format!("/admin/orders/{}", o.id)>"#"{o.number}</a></td>
                                         <td>{o.created}</td>
                                         <td>{o.customer}</td>
-                                        <td><span class=format!("badge status-{}", o.status)>{o.status_label}</span></td>
+                                        <td><OrderStatusBadge status=o.status label=o.status_label/></td>
                                         <td class="num">{o.total}</td>
                                     </tr>
                                 }).collect_view()}

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
+use leptos_router::{components::Form, hooks::use_location, params::ParamsMap};
 
 #[cfg(feature = "ssr")]
 use crate::error::PanelError;
@@ -43,6 +43,21 @@ fn encode_component(value: &str) -> String {
         }
     }
     out
+}
+
+/// The filters of the listing at `path`, as `read` from the address. Leaving the page
+/// changes the address before the page goes: while the address is elsewhere the filters
+/// shown stay as they were, so another page's query is neither fetched as this listing's
+/// nor remembered as it.
+pub fn use_listing_query<Q>(path: &'static str, read: fn(&ParamsMap) -> Q) -> Memo<Q>
+where
+    Q: Clone + PartialEq + Send + Sync + 'static,
+{
+    let location = use_location();
+    Memo::new(move |shown: Option<&Q>| match shown {
+        Some(shown) if location.pathname.get() != path => shown.clone(),
+        _ => read(&location.query.get()),
+    })
 }
 
 /// A field as a filter: its text trimmed, or `None` when it is blank.

@@ -1,6 +1,7 @@
 //! Showing a server function's result: a loading line while it runs, then either the
-//! content or the error, said plainly; one record's page, which may find no record; and
-//! the card table most results are shown in.
+//! content or the error, said plainly (shown again on a reload, or kept until the new
+//! result arrives); one record's page, which may find no record; and the card table most
+//! results are shown in.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +9,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::PanelError;
 
+/// The result `show`n, with the loading line again each time the resource reloads.
 #[component]
 pub fn Loaded<T, F, V>(resource: Resource<Result<T, PanelError>>, show: F) -> impl IntoView
 where
@@ -16,12 +18,32 @@ where
     V: IntoView + 'static,
 {
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=loading>
             {move || {
                 let show = show.clone();
                 Suspend::new(async move { answer(resource.await, show) })
             }}
         </Suspense>
+    }
+}
+
+/// The result `show`n, kept on screen while the resource reloads until the new one
+/// arrives: for a listing that follows its address or live updates, which would
+/// otherwise blink to the loading line on each change.
+#[component]
+pub fn LoadedLatest<T, F, V>(resource: Resource<Result<T, PanelError>>, show: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=loading>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move { answer(resource.await, show) })
+            }}
+        </Transition>
     }
 }
 
@@ -43,7 +65,7 @@ where
     V: IntoView + 'static,
 {
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=loading>
             {move || {
                 let show = show.clone();
                 Suspend::new(async move {
@@ -55,6 +77,11 @@ where
             }}
         </Transition>
     }
+}
+
+/// The line shown until a first result arrives.
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
 }
 
 /// What a server function answered: `show`n, or its error said plainly.

@@ -49,21 +49,17 @@ pub async fn mail_settings() -> Result<MailView, PanelError> {
 
 #[server(endpoint = "save_mail_settings")]
 pub async fn save_mail_settings(from_name: String, from_address: String, notify_address: String) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
-    let user = crate::context::require_role(backend::users::Role::manages_store).await?;
-    let (_, ip) = crate::context::request_info().await?;
+    let me = crate::context::acting(backend::users::Role::manages_store).await?;
     let new = backend::mail::MailSettings { from_name, from_address, notify_address };
-    backend::mail::update_settings(&ctx.db, &user, ip.as_deref(), new).await?;
+    backend::mail::update_settings(&me.ctx.db, &me.user, me.ip.as_deref(), new).await?;
     Ok(())
 }
 
 /// Queues the test email; answers where it goes.
 #[server(endpoint = "send_test_mail")]
 pub async fn send_test_mail(to: String) -> Result<String, PanelError> {
-    let ctx = crate::context::panel()?;
-    let user = crate::context::require_role(backend::users::Role::manages_store).await?;
-    let (_, ip) = crate::context::request_info().await?;
-    Ok(backend::mail::send_test(&ctx.db, &user, ip.as_deref(), &to).await?)
+    let me = crate::context::acting(backend::users::Role::manages_store).await?;
+    Ok(backend::mail::send_test(&me.ctx.db, &me.user, me.ip.as_deref(), &to).await?)
 }
 
 #[server(endpoint = "outbox")]

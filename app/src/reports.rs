@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     chart::{DailyChart, Series},
     error::PanelError,
-    filters::{DayFields, QueryForm, with_query},
+    filters::{DayFields, QueryForm, use_listing_query, with_query},
     loaded::{DataTable, Loaded},
 };
 
@@ -28,6 +28,8 @@ pub struct ReportQuery {
 const PERIODS: [(&str, &str); 4] = [("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days")];
 /// What the backend reports when no period is given.
 const DEFAULT_PERIOD: &str = "30d";
+/// The reports page's own address.
+pub const REPORTS_PATH: &str = "/admin/reports";
 /// Served by the server crate (`reports_export`), with this page's query.
 pub const SALES_CSV_PATH: &str = "/admin/reports/sales.csv";
 
@@ -205,7 +207,7 @@ pub async fn sales_report(query: ReportQuery) -> Result<ReportView, PanelError> 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
     let location = use_location();
-    let query = Memo::new(move |_| ReportQuery::from_params(&location.query.get()));
+    let query = use_listing_query(REPORTS_PATH, ReportQuery::from_params);
     let report = Resource::new(move || query.get(), sales_report);
     let csv_href = move || with_query(SALES_CSV_PATH, location.search.get().trim_start_matches('?'));
     view! {
@@ -250,18 +252,18 @@ fn span(from: &str, to: &str) -> String {
 /// Both change the address; the page follows it.
 #[component]
 fn PeriodChoice(query: Memo<ReportQuery>) -> impl IntoView {
-    let field = move |pick: fn(&ReportQuery) -> String| move || pick(&query.get());
+    let field = move |pick: fn(&ReportQuery) -> String| move || query.with(pick);
     view! {
         <div class="card report-periods">
             <nav class="periods" aria-label="Period">
                 {PERIODS.into_iter().map(|(period, label)| view! {
-                    <a href=format!("/admin/reports?period={period}")
+                    <a href=format!("{REPORTS_PATH}?period={period}")
                         aria-current=move || query.with(|q| (q.ready_made() == Some(period)).then_some("page"))>
                         {label}
                     </a>
                 }).collect_view()}
             </nav>
-            <QueryForm action="/admin/reports">
+            <QueryForm action=REPORTS_PATH>
                 <fieldset>
                     <legend>"Custom range"</legend>
                     <div class="range">

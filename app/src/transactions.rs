@@ -5,12 +5,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{hooks::use_location, params::ParamsMap};
+use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     error::PanelError,
-    filters::{DayFields, FilterButtons, Pager, Paged, QueryForm},
+    filters::{DayFields, FilterButtons, Pager, Paged, QueryForm, use_listing_query},
     loaded::{DataTable, Loaded},
 };
 
@@ -101,7 +101,6 @@ impl Paged for TransactionsQuery {
 /// A payment or a refund, as this page and an order's page show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransactionLine {
-    pub id: i64,
     pub order_id: i64,
     pub at: String,
     pub gateway: String,
@@ -118,7 +117,6 @@ impl TransactionLine {
     /// Order `order_id`'s transaction `t`, its time in `tz` and its amount in `locale`.
     pub fn new(order_id: i64, t: backend::orders::detail::Transaction, tz: chrono_tz::Tz, locale: &str) -> TransactionLine {
         TransactionLine {
-            id: t.id,
             order_id,
             at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
             amount: backend::money::format(t.amount, &t.currency, locale),
@@ -155,8 +153,7 @@ pub async fn store_transactions(query: TransactionsQuery) -> Result<Transactions
 
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
-    let location = use_location();
-    let query = Memo::new(move |_| TransactionsQuery::from_params(&location.query.get()));
+    let query = use_listing_query(TRANSACTIONS_PATH, TransactionsQuery::from_params);
     let page = Resource::new(move || query.get(), store_transactions);
     view! {
         <Title text="Transactions · Backroom"/>
@@ -202,7 +199,7 @@ pub fn transaction_row(t: TransactionLine, with_order: bool) -> impl IntoView {
 fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
     // The fields follow the address, and start from it in the server-rendered page.
     let initial = query.get_untracked();
-    let field = move |pick: fn(&TransactionsQuery) -> String| move || pick(&query.get());
+    let field = move |pick: fn(&TransactionsQuery) -> String| move || query.with(pick);
     view! {
         <div class="card">
             <QueryForm action=TRANSACTIONS_PATH>

@@ -6,10 +6,7 @@ use app::{
     context::{ClientIp, SignedIn},
     error::PanelError,
     filters::Paged,
-    orders::{
-        amount::decimal,
-        list::{MAX_SELECTED, OrdersQuery},
-    },
+    orders::list::{MAX_SELECTED, OrdersQuery},
 };
 use axum::{
     Extension, Router,
@@ -19,7 +16,8 @@ use axum::{
     routing::get,
 };
 use backend::{
-    csv, money,
+    csv,
+    money::{self, decimal},
     orders::list::{self, ExportRow, MAX_PER_PAGE},
     users::Role,
 };

@@ -4,7 +4,6 @@
 
 use app::{
     context::{ClientIp, SignedIn},
-    orders::amount::decimal,
     reports::{ReportQuery, SALES_CSV_PATH, load},
 };
 use axum::{
@@ -16,6 +15,7 @@ use axum::{
 };
 use backend::{
     csv,
+    money::decimal,
     reports::{Figures, SalesReport},
 };
 

@@ -1,6 +1,5 @@
-//! Amounts as people type and read them in the orders area: `12,50` or `12.50` into minor
-//! units, minor units back into a plain decimal (`1234.50`, for form fields and CSV), and
-//! the shop's money format in the browser as well as on the server.
+//! Amounts in the orders area, in the browser as well as on the server: the backend's
+//! money code, and how an order's amounts are written.
 
 /// `backend::money`, compiled into the browser's bundle too: the backend crate cannot be
 /// built for WebAssembly, but this one file depends on nothing, so the refund form's
@@ -27,98 +26,5 @@ impl MoneyFormat {
     /// Digits after the decimal point in this currency.
     pub fn digits(&self) -> u32 {
         money::minor_digits(&self.currency)
-    }
-}
-
-/// `amount` minor units as a plain decimal with `digits` decimals and a point, no
-/// grouping and no currency: `1234.50`, `-0.05`, `1000` (for a currency without decimals).
-pub fn decimal(amount: i64, digits: u32) -> String {
-    let scale = 10u64.pow(digits);
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    if digits == 0 {
-        format!("{sign}{abs}")
-    } else {
-        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = digits as usize)
-    }
-}
-
-/// Reads an amount typed by a person into minor units: digits with at most `digits`
-/// decimals after one comma or point (`12,5`, `12.50`, `12`). Empty is zero.
-///
-/// Fails, with a sentence for the person, on anything else: letters, a minus sign, more
-/// decimals than the currency has, grouping (`1.234,50`), or an amount too large.
-pub fn parse_amount(text: &str, digits: u32) -> Result<i64, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(0);
-    }
-    let not_amount = || format!("“{text}” is not an amount: type digits, with a comma or a point before the decimals");
-    let (whole, fraction) = match text.find([',', '.']) {
-        Some(at) => (&text[..at], &text[at + 1..]),
-        None => (text, ""),
-    };
-    let only_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !only_digits(whole) || !only_digits(fraction) {
-        return Err(not_amount());
-    }
-    if fraction.len() > digits as usize {
-        return Err(match digits {
-            0 => format!("“{text}” has decimals, but this currency has none"),
-            _ => format!("“{text}” has more than {digits} decimals"),
-        });
-    }
-    let too_large = || format!("“{text}” is too large");
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
-    // "5" after the point is 50 minor units in a currency with two decimals.
-    let fraction: i64 = match digits {
-        0 => 0,
-        _ => format!("{fraction:0<width$}", width = digits as usize).parse().map_err(|_| not_amount())?,
-    };
-    whole.checked_mul(10i64.pow(digits)).and_then(|w| w.checked_add(fraction)).ok_or_else(too_large)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_comma_or_a_point_separates_the_decimals() {
-        assert_eq!(parse_amount("12,50", 2), Ok(1250));
-        assert_eq!(parse_amount(" 12.5 ", 2), Ok(1250));
-        assert_eq!(parse_amount("12", 2), Ok(1200));
-        assert_eq!(parse_amount(",05", 2), Ok(5));
-        assert_eq!(parse_amount("7.", 2), Ok(700));
-        assert_eq!(parse_amount("", 2), Ok(0));
-        assert_eq!(parse_amount("1500", 0), Ok(1500));
-        assert_eq!(parse_amount("1.234", 3), Ok(1234));
-    }
-
-    #[test]
-    fn what_is_not_an_amount_is_refused_with_a_reason() {
-        for (text, says) in [
-            ("12.345", "more than 2 decimals"),
-            ("1.234,50", "not an amount"),
-            ("-5", "not an amount"),
-            ("12 TL", "not an amount"),
-            (".", "not an amount"),
-            ("99999999999999999999", "too large"),
-            ("10.5", "this currency has none"),
-        ] {
-            let digits = if says.contains("none") { 0 } else { 2 };
-            let error = parse_amount(text, digits).unwrap_err();
-            assert!(error.contains(says), "{text}: {error}");
-        }
-    }
-
-    #[test]
-    fn minor_units_come_back_as_a_plain_decimal() {
-        assert_eq!(decimal(123_450, 2), "1234.50");
-        assert_eq!(decimal(-5, 2), "-0.05");
-        assert_eq!(decimal(1_000, 0), "1000");
-        assert_eq!(decimal(1_234, 3), "1.234");
-        for cents in [0, 1, 99, 100, 123_456] {
-            assert_eq!(parse_amount(&decimal(cents, 2), 2), Ok(cents));
-        }
     }
 }

@@ -7,17 +7,15 @@ use std::{collections::BTreeSet, time::Duration};
 
 use leptos::{ev, prelude::*};
 use leptos_meta::Title;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_location, use_navigate},
-    params::ParamsMap,
-};
+use leptos_router::{NavigateOptions, hooks::use_navigate, params::ParamsMap};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
+use super::{ORDER_STATUSES, OrderStatusBadge};
 use crate::{
     error::PanelError,
-    filters::{DayFields, FilterButtons, Pager, Paged, form_fields, with_query},
+    filters::{DayFields, FilterButtons, Pager, Paged, form_fields, use_listing_query, with_query},
+    loaded::LoadedLatest,
 };
 
 pub const LIST_PATH: &str = "/admin/orders";
@@ -177,13 +175,6 @@ pub struct OrdersView {
     pub can_export: bool,
 }
 
-/// A status the filter offers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusOption {
-    pub value: String,
-    pub label: String,
-}
-
 /// One page of orders matching `query`.
 #[server(endpoint = "list_orders")]
 pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
@@ -216,23 +207,11 @@ pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
     })
 }
 
-/// The statuses, in the order the shop works through them, with their labels.
-#[server(endpoint = "order_statuses")]
-pub async fn order_statuses() -> Result<Vec<StatusOption>, PanelError> {
-    use backend::orders::OrderStatus;
-    crate::context::require_user().await?;
-    Ok(OrderStatus::ALL.into_iter().map(|s| StatusOption { value: s.as_str().to_owned(), label: s.label().to_owned() }).collect())
-}
-
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    let location = use_location();
     // Leaving for an order changes the address before this page goes: that address's
     // query is not this list's (and must not fetch it, nor be remembered as it).
-    let query = Memo::new(move |shown: Option<&OrdersQuery>| match shown {
-        Some(shown) if location.pathname.get() != LIST_PATH => shown.clone(),
-        _ => OrdersQuery::from_params(&location.query.get()),
-    });
+    let query = use_listing_query(LIST_PATH, OrdersQuery::from_params);
     let arrivals = crate::live::use_new_orders();
     let orders = Resource::new(
         move || {
@@ -279,17 +258,10 @@ pub fn OrdersPage() -> impl IntoView {
             "Keyboard: "<kbd>"j"</kbd>" / "<kbd>"k"</kbd>" or "<kbd>"↓"</kbd>" / "<kbd>"↑"</kbd>" move through the orders, "
             <kbd>"Enter"</kbd>" opens one, "<kbd>"/"</kbd>" goes to the search."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match orders.await {
-                    Ok(page) => view! {
-                        {page.can_export.then(|| view! { <ExportBar query selected/> })}
-                        <OrdersTable page query selected highlight/>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <LoadedLatest resource=orders show=move |page: OrdersView| view! {
+            {page.can_export.then(|| view! { <ExportBar query selected/> })}
+            <OrdersTable page query selected highlight/>
+        }/>
     }
 }
 
@@ -384,7 +356,6 @@ fn row_link(id: i64) -> Option<web_sys::HtmlElement> {
 /// Once it is, a change applies at once, and the search runs as it is typed.
 #[component]
 fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::Input>) -> impl IntoView {
-    let statuses = Resource::new(|| (), |_| order_statuses());
     let initial = query.get_untracked();
     let form = NodeRef::<leptos::html::Form>::new();
     let navigate = use_navigate();
@@ -424,7 +395,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
             }
         }
     });
-    let field = move |pick: fn(&OrdersQuery) -> String| move || pick(&query.get());
+    let field = move |pick: fn(&OrdersQuery) -> String| move || query.with(pick);
     view! {
         <div class="card">
             <form method="get" action=LIST_PATH node_ref=form class="order-filters"
@@ -445,25 +416,16 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                 </div>
                 <fieldset class="status-filter">
                     <legend>"Status"</legend>
-                    <Suspense fallback=|| view! { <span class="loading">"Loading…"</span> }>
-                        {move || Suspend::new(async move {
-                            match statuses.await {
-                                Ok(options) => options.into_iter().map(|option| {
-                                    let id = format!("status-{}", option.value);
-                                    let value = option.value.clone();
-                                    let checked = move || query.with(|q| q.statuses().any(|s| s == value));
-                                    view! {
-                                        <span class="choice">
-                                            <input type="checkbox" id=id.clone() name="status" value=option.value.clone()
-                                                checked=checked.clone() prop:checked=checked/>
-                                            <label for=id>{option.label}</label>
-                                        </span>
-                                    }
-                                }).collect_view().into_any(),
-                                Err(e) => view! { <span class="error" role="alert">{e.to_string()}</span> }.into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    {ORDER_STATUSES.into_iter().map(|(value, label)| {
+                        let id = format!("status-{value}");
+                        let checked = move || query.with(|q| q.statuses().any(|s| s == value));
+                        view! {
+                            <span class="choice">
+                                <input type="checkbox" id=id.clone() name="status" value=value checked=checked prop:checked=checked/>
+                                <label for=id>{label}</label>
+                            </span>
+                        }
+                    }).collect_view()}
                 </fieldset>
                 <div class="filters">
                     <DayFields prefix="orders" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone()))/>
@@ -508,14 +470,13 @@ fn ExportBar(query: Memo<OrdersQuery>, selected: RwSignal<BTreeSet<i64>>) -> imp
     view! {
         <div class="orders-toolbar">
             <a class="button" href=move || query.get().csv_href() rel="external" download="backroom-orders.csv">"Export all matching as CSV"</a>
-            {move || match count() {
-                0 => view! { <button type="button" disabled>"Export selected as CSV"</button> }.into_any(),
-                n if n > MAX_SELECTED => view! {
-                    <button type="button" disabled>"Export selected as CSV"</button>
-                }.into_any(),
-                _ => view! {
+            // None selected, or more than one export takes: nothing to export.
+            {move || if (1..=MAX_SELECTED).contains(&count()) {
+                view! {
                     <a class="button" href=selection_href rel="external" download="backroom-orders-selected.csv">"Export selected as CSV"</a>
-                }.into_any(),
+                }.into_any()
+            } else {
+                view! { <button type="button" disabled>"Export selected as CSV"</button> }.into_any()
             }}
             <span role="status" class="muted">{move || match count() {
                 0 => "No orders selected.".to_owned(),
@@ -621,7 +582,7 @@ fn OrderRowView(
             <td class="nowrap">{row.created}</td>
             <td>{row.customer}</td>
             <td>{row.email}</td>
-            <td><span class=format!("badge status-{}", row.status)>{row.status_label}</span></td>
+            <td><OrderStatusBadge status=row.status label=row.status_label/></td>
             <td class="num">{row.items}</td>
             <td class="num nowrap">{row.total}</td>
             <td>{row.payment_method}</td>

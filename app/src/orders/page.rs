@@ -9,7 +9,11 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    amount::{MoneyFormat, decimal, parse_amount},
+    OrderStatusBadge,
+    amount::{
+        MoneyFormat,
+        money::{decimal, parse_amount},
+    },
     list::{LIST_ADDRESS_KEY, LIST_PATH},
 };
 use crate::{
@@ -370,7 +374,7 @@ fn OrderDetail(
         <Title text=title/>
         <header class="order-head">
             <h1>"Order #"{order.number.clone()}</h1>
-            <span class=format!("badge status-{}", order.status) data-testid="order-status">{order.status_label.clone()}</span>
+            <OrderStatusBadge status=order.status.clone() label=order.status_label.clone() attr:data-testid="order-status"/>
         </header>
         <dl class="order-facts">
             {facts.into_iter().flatten().map(|(label, value)| view! { <div><dt>{label}</dt><dd>{value}</dd></div> }).collect_view()}

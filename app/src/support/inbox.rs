@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{hooks::use_location, params::ParamsMap};
+use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, support_agents};
 use crate::{
     error::PanelError,
-    filters::{FilterButtons, Pager, Paged, QueryForm},
+    filters::{FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    loaded::LoadedLatest,
 };
 
 /// Tickets per page.
@@ -141,27 +142,16 @@ pub async fn list_tickets(query: InboxQuery) -> Result<InboxView, PanelError> {
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let location = use_location();
     // Leaving for a ticket changes the address before this page goes: that address's
     // query is not this inbox's, and must not fetch it.
-    let query = Memo::new(move |shown: Option<&InboxQuery>| match shown {
-        Some(shown) if location.pathname.get() != INBOX_PATH => shown.clone(),
-        _ => InboxQuery::from_params(&location.query.get()),
-    });
+    let query = use_listing_query(INBOX_PATH, InboxQuery::from_params);
     let tickets = Resource::new(move || query.get(), list_tickets);
     view! {
         <Title text="Support · Backroom"/>
         <h1>"Support"</h1>
         <p class="muted">"Customers’ questions about their orders, the most recently active first."</p>
         <InboxFilters query/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tickets.await {
-                    Ok(page) => view! { <TicketsTable page query/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <LoadedLatest resource=tickets show=move |page: InboxView| view! { <TicketsTable page query/> }/>
     }
 }
 

@@ -35,15 +35,13 @@ pub async fn support_settings() -> Result<SupportSettingsView, PanelError> {
 #[server(endpoint = "save_support_settings")]
 pub async fn save_support_settings(embed_origins: String, per_ip_per_hour: i64, per_order_per_day: i64) -> Result<(), PanelError> {
     use backend::support::settings::{SupportSettings, update};
-    let ctx = crate::context::panel()?;
-    let user = crate::context::require_role(backend::users::Role::manages_store).await?;
-    let (_, ip) = crate::context::request_info().await?;
+    let me = crate::context::acting(backend::users::Role::manages_store).await?;
     let new = SupportSettings {
         embed_origins: embed_origins.lines().map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect(),
         per_ip_per_hour,
         per_order_per_day,
     };
-    update(&ctx.db, &user, ip.as_deref(), new).await?;
+    update(&me.ctx.db, &me.user, me.ip.as_deref(), new).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use crate::{
     error::PanelError,
     forms::{PageActions, action_error, reset_on_success},
     loaded::LoadedRecord,
+    orders::OrderStatusBadge,
 };
 
 /// The longest message the backend takes; the fields stop there.
@@ -36,7 +37,6 @@ pub struct OrderLine {
 /// One message of the thread.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
-    pub id: i64,
     /// `customer`, `reply` or `note`.
     pub kind: String,
     pub author: String,
@@ -120,7 +120,6 @@ pub async fn get_ticket(id: i64) -> Result<Option<TicketView>, PanelError> {
                     "customer" => customer.clone(),
                     _ => m.author_name.unwrap_or_else(|| "A former user".to_owned()),
                 },
-                id: m.id,
                 kind: m.kind,
                 body: m.body,
                 at: at(m.created_at),
@@ -249,11 +248,11 @@ fn TicketDetail(ticket: TicketView, actions: TicketActions) -> impl IntoView {
             </ol>
         </section>
         <div class="ticket-columns">
-            <ReplyForm ticket=ticket.clone() action=actions.reply/>
+            <ReplyForm id=ticket.id customer_email=ticket.customer_email.clone() action=actions.reply/>
             <NoteForm id=ticket.id action=actions.note/>
         </div>
         <div class="ticket-columns">
-            <StatusForm ticket=ticket.clone() action=actions.status/>
+            <StatusForm id=ticket.id current=ticket.status.clone() action=actions.status/>
             <AssignForm ticket action=actions.assign/>
         </div>
     }
@@ -275,7 +274,7 @@ fn OrderSummary(order: Option<OrderLine>) -> impl IntoView {
         <section class="card" aria-labelledby="ticket-order-heading">
             <h2 id="ticket-order-heading">"Order "<a href=format!("/admin/orders/{}", o.id)>"#"{o.number.clone()}</a></h2>
             <dl class="ticket-facts">
-                <div><dt>"Status"</dt><dd><span class=format!("badge status-{}", o.status)>{o.status_label}</span></dd></div>
+                <div><dt>"Status"</dt><dd><OrderStatusBadge status=o.status label=o.status_label/></dd></div>
                 <div><dt>"Total"</dt><dd>{o.total}" ("{items}")"</dd></div>
                 <div><dt>"Placed"</dt><dd>{o.placed}</dd></div>
             </dl>
@@ -309,7 +308,7 @@ fn message(m: MessageView) -> impl IntoView {
 }
 
 #[component]
-fn ReplyForm(ticket: TicketView, action: ServerAction<ReplyToTicket>) -> impl IntoView {
+fn ReplyForm(id: i64, customer_email: String, action: ServerAction<ReplyToTicket>) -> impl IntoView {
     let error = action_error(action);
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(action, form);
@@ -317,12 +316,12 @@ fn ReplyForm(ticket: TicketView, action: ServerAction<ReplyToTicket>) -> impl In
         <section class="card" aria-labelledby="reply-heading">
             <h2 id="reply-heading">"Reply to the customer"</h2>
             <ActionForm action node_ref=form>
-                <input type="hidden" name="id" value=ticket.id/>
+                <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="reply-body">"Reply"</label>
                     <textarea id="reply-body" name="body" rows="6" maxlength=MAX_BODY_CHARS.to_string() required
                         aria-describedby="reply-hint"></textarea>
-                    <p class="hint" id="reply-hint">"Emailed to "{ticket.customer_email.clone()}" and added to the conversation. An open ticket then waits for the customer."</p>
+                    <p class="hint" id="reply-hint">"Emailed to "{customer_email}" and added to the conversation. An open ticket then waits for the customer."</p>
                 </div>
                 {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"Send reply"</button>
@@ -355,14 +354,13 @@ fn NoteForm(id: i64, action: ServerAction<AddTicketNote>) -> impl IntoView {
 }
 
 #[component]
-fn StatusForm(ticket: TicketView, action: ServerAction<SetTicketStatus>) -> impl IntoView {
+fn StatusForm(id: i64, current: String, action: ServerAction<SetTicketStatus>) -> impl IntoView {
     let error = action_error(action);
-    let current = ticket.status.clone();
     view! {
         <section class="card" aria-labelledby="ticket-status-heading">
             <h2 id="ticket-status-heading">"Change the status"</h2>
             <ActionForm action>
-                <input type="hidden" name="id" value=ticket.id/>
+                <input type="hidden" name="id" value=id/>
                 <div class="field">
                     <label for="ticket-status">"Status"</label>
                     <select id="ticket-status" name="status">
