@@ -28,6 +28,8 @@ pub struct PanelContext {
     pub security: Arc<SecurityCache>,
     /// Where email goes (SMTP, or files in a folder), as the email page says it.
     pub mail_delivery: Arc<str>,
+    /// The ledger connection: settings sealed at rest, its HTTP client.
+    pub accounting: backend::accounting::Accounting,
 }
 
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's

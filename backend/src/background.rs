@@ -1,6 +1,6 @@
 //! The background work this build knows: which job kinds exist, what runs them, and
-//! the recurring schedule (the nightly clean-up of expired sessions, tokens, nonces and
-//! old audit entries).
+//! the recurring schedule (the nightly clean-up of expired sessions, tokens, nonces, old
+//! audit entries and old accounting request logs).
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use crate::{
     clock::now,
     db::Db,
     jobs::{self, NewJob, Registry},
-    access, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
+    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -20,10 +20,11 @@ pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
 const CLEANUP_HOUR: u32 = 3;
 
 /// Every job kind with its handler.
-pub fn registry(db: Db, policy: SessionPolicy, transport: Transport) -> Arc<Registry> {
+pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting: Accounting) -> Arc<Registry> {
     let cleanup_db = db.clone();
     let rebuild_db = db.clone();
     let mail_db = db;
+    let bulk_db = accounting.db.clone();
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
@@ -44,6 +45,17 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport) -> Arc<Regi
                     let id = job.payload["mail_id"].as_i64().ok_or("the job names no email")?;
                     mail::outbox::send(&db, &transport, id, job.attempt >= job.max_attempts).await
                 }
+            })
+            .on(accounting::SYNC_JOB, move |job| {
+                let accounting = accounting.clone();
+                async move { accounting::sync::run(&accounting, &job).await }
+            })
+            .on(accounting::BULK_JOB, move |job| {
+                let db = bulk_db.clone();
+                async move {
+                    let id = job.payload["bulk_id"].as_i64().ok_or("the job names no bulk sync")?;
+                    accounting::bulk::fan_out(&db, id).await.map_err(|e| e.to_string())
+                }
             }),
     )
 }
@@ -58,7 +70,8 @@ async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> R
     let oauth = access::oauth::delete_expired(db).await?;
     let retention_days = access::security::get(db).await?.audit_retention_days;
     let audit_entries = audit::prune(db, retention_days).await?;
-    tracing::info!(sessions, counters, nonces, oauth, audit_entries, "nightly clean-up done");
+    let accounting_log = accounting::log::prune(db, accounting::settings::get(db).await?.log_retention_days).await?;
+    tracing::info!(sessions, counters, nonces, oauth, audit_entries, accounting_log, "nightly clean-up done");
     let tz = settings::get(db).await?.tz();
     let next = match night.and_then(|n| n.checked_add_days(Days::new(1))) {
         Some(next) => next.max(next_run(now(), tz).0),

@@ -32,6 +32,11 @@ pub struct Config {
     pub session_absolute_timeout: Duration,
     /// How many background job workers this process runs (0 disables them).
     pub job_workers: usize,
+    /// How many documents this process sends to the ledger at once (its own workers,
+    /// besides `job_workers`; 0 sends none).
+    pub accounting_concurrency: usize,
+    /// How long a request to the ledger may take before it counts as timed out.
+    pub accounting_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +55,8 @@ impl std::fmt::Debug for Config {
             .field("session_idle_timeout", &self.session_idle_timeout)
             .field("session_absolute_timeout", &self.session_absolute_timeout)
             .field("job_workers", &self.job_workers)
+            .field("accounting_concurrency", &self.accounting_concurrency)
+            .field("accounting_timeout", &self.accounting_timeout)
             .finish()
     }
 }
@@ -69,6 +76,8 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(2 * 3600),
             session_absolute_timeout: Duration::from_secs(7 * 24 * 3600),
             job_workers: 2,
+            accounting_concurrency: 8,
+            accounting_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -89,6 +98,8 @@ struct Layer {
     session_idle_minutes: Option<String>,
     session_absolute_days: Option<String>,
     job_workers: Option<String>,
+    accounting_concurrency: Option<String>,
+    accounting_timeout_secs: Option<String>,
 }
 
 
@@ -178,6 +189,15 @@ impl Config {
         if let Some(v) = layer.job_workers {
             self.job_workers = v.trim().parse().map_err(|_| invalid_value("job_workers", "a whole number"))?;
         }
+        if let Some(v) = layer.accounting_concurrency {
+            self.accounting_concurrency = match v.trim().parse() {
+                Ok(n) if n <= 64 => n,
+                _ => return Err(invalid_value("accounting_concurrency", "a whole number up to 64")),
+            };
+        }
+        if let Some(v) = layer.accounting_timeout_secs {
+            self.accounting_timeout = Duration::from_secs(parse_positive(&v, "accounting_timeout_secs")?);
+        }
         Ok(())
     }
 
@@ -202,6 +222,8 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         session_idle_minutes: get("session_idle_minutes"),
         session_absolute_days: get("session_absolute_days"),
         job_workers: get("job_workers"),
+        accounting_concurrency: get("accounting_concurrency"),
+        accounting_timeout_secs: get("accounting_timeout_secs"),
     }
 }
 

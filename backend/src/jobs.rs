@@ -83,16 +83,43 @@ pub struct ClaimedJob {
 
 const DUE: &str = "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_until < $1))";
 
+/// Which job kinds a worker takes.
+#[derive(Clone, Debug, Default)]
+pub enum Kinds {
+    #[default]
+    All,
+    Only(&'static [&'static str]),
+    AllBut(&'static [&'static str]),
+}
+
+impl Kinds {
+    /// The SQL condition on `kind` (the names are constants of this build, never input).
+    fn condition(&self) -> String {
+        let list = |kinds: &[&str]| kinds.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+        match self {
+            Kinds::All => String::new(),
+            Kinds::Only(kinds) => format!(" AND kind IN ({})", list(kinds)),
+            Kinds::AllBut(kinds) => format!(" AND kind NOT IN ({})", list(kinds)),
+        }
+    }
+}
+
 /// Takes the lease on the next due job (or one whose holder's lease ran out).
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+    claim_of(db, worker, lease, &Kinds::All).await
+}
+
+/// Takes the lease on the next due job of the given kinds.
+pub async fn claim_of(db: &Db, worker: &str, lease: Duration, kinds: &Kinds) -> Result<Option<ClaimedJob>> {
     let skip_locked = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let kinds = kinds.condition();
     let now = now();
     let row = sqlx::query(AssertSqlSafe(format!(
         "UPDATE jobs SET state = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $1 \
-         WHERE id = (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {DUE} \
+         WHERE id = (SELECT id FROM jobs WHERE {DUE}{kinds} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {DUE} \
          RETURNING id, kind, payload, attempts, max_attempts, idempotency_key"
     )))
     .bind(now)
@@ -159,6 +186,24 @@ pub async fn fail(db: &Db, job: &ClaimedJob, worker: &str, error: &str) -> Resul
     .bind(now)
     .bind(dead.then_some(now))
     .bind(job.id)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Puts a job off until `at` without counting the attempt (the remote side asked us to
+/// wait, or the work is blocked until someone acts); `reason` shows in the panel.
+pub async fn postpone(db: &Db, job_id: i64, worker: &str, reason: &str, at: i64) -> Result<()> {
+    let reason: String = reason.chars().take(2000).collect();
+    sqlx::query(
+        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $1, last_error = $2, updated_at = $3, \
+         locked_by = NULL, locked_until = NULL WHERE id = $4 AND locked_by = $5",
+    )
+    .bind(at)
+    .bind(&reason)
+    .bind(now())
+    .bind(job_id)
     .bind(worker)
     .execute(db.pool())
     .await?;
@@ -270,7 +315,30 @@ pub async fn health(db: &Db) -> Result<QueueHealth> {
     })
 }
 
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// Why a job did not finish, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again after the backoff (or go dead after the last attempt).
+    Retry(String),
+    /// Try again at this time; the attempt does not count.
+    RetryAt { reason: String, at: i64 },
+    /// Retrying cannot help: dead now, waiting for someone to act.
+    Dead(String),
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Failure::Retry(reason)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Self {
+        Failure::Retry(reason.to_owned())
+    }
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
 type Handler = Arc<dyn Fn(ClaimedJob) -> HandlerFuture + Send + Sync>;
 
 /// The job kinds this process knows how to run.
@@ -280,13 +348,22 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers the handler for `kind`; it returns `Err(reason)` to ask for a retry.
-    pub fn on<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    /// Registers the handler for `kind`; it returns `Err(reason)` to ask for a retry, or
+    /// a [`Failure`] to say more.
+    pub fn on<F, Fut, E>(mut self, kind: &str, handler: F) -> Self
     where
         F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Failure> + 'static,
     {
-        self.handlers.insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        let handler = Arc::new(handler);
+        self.handlers.insert(
+            kind.to_owned(),
+            Arc::new(move |job| {
+                let running = handler(job);
+                Box::pin(async move { running.await.map_err(Into::into) })
+            }),
+        );
         self
     }
 }
@@ -297,6 +374,7 @@ pub struct Worker {
     db: Db,
     registry: Arc<Registry>,
     id: String,
+    kinds: Kinds,
     lease: Duration,
     idle_poll: Duration,
     /// How long an in-flight job may run on after shutdown before it is released.
@@ -309,10 +387,18 @@ impl Worker {
             db,
             registry,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
+            kinds: Kinds::All,
             lease: Duration::from_secs(300),
             idle_poll: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(20),
         }
+    }
+
+    /// Takes only jobs of these kinds (a pool of its own for work that waits on a
+    /// remote service, so it neither starves nor floods the rest).
+    pub fn with_kinds(mut self, kinds: Kinds) -> Self {
+        self.kinds = kinds;
+        self
     }
 
     pub fn with_lease(mut self, lease: Duration) -> Self {
@@ -359,7 +445,7 @@ impl Worker {
 
     /// Claims and runs one due job; false when none was due. Tests drain queues with it.
     pub async fn run_one(&self, stop: &CancellationToken) -> Result<bool> {
-        let Some(job) = claim(&self.db, &self.id, self.lease).await? else { return Ok(false) };
+        let Some(job) = claim_of(&self.db, &self.id, self.lease, &self.kinds).await? else { return Ok(false) };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
         self.execute(job, stop).instrument(span).await?;
         Ok(true)
@@ -391,9 +477,18 @@ impl Worker {
         };
         match outcome {
             Some(Ok(())) => complete(&self.db, job.id, &self.id).await?,
-            Some(Err(reason)) => {
+            Some(Err(Failure::Retry(reason))) => {
                 tracing::warn!(%reason, "job failed");
                 fail(&self.db, &job, &self.id, &reason).await?;
+            }
+            Some(Err(Failure::RetryAt { reason, at })) => {
+                tracing::info!(%reason, at, "job put off");
+                postpone(&self.db, job.id, &self.id, &reason, at).await?;
+            }
+            Some(Err(Failure::Dead(reason))) => {
+                tracing::warn!(%reason, "job cannot succeed by retrying");
+                let last = ClaimedJob { attempt: job.max_attempts, ..job };
+                fail(&self.db, &last, &self.id, &reason).await?;
             }
             None => {
                 tracing::info!("released an unfinished job at shutdown");

@@ -3,6 +3,7 @@
 //! lives here once. It depends on neither Leptos nor axum.
 
 pub mod access;
+pub mod accounting;
 pub mod audit;
 pub mod background;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod orders;
 pub mod passwords;
 pub mod reports;
 pub mod sales_daily;
+pub mod sealed;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

@@ -27,7 +27,7 @@ use backend::{
     background,
     config::Config,
     db::Db,
-    jobs::Worker,
+    jobs::{Kinds, Worker},
     master_key::MasterKey,
     sessions::SessionPolicy,
 };
@@ -81,6 +81,7 @@ impl Application {
         // Loaded now so a missing or unreadable key stops the start, not a later request.
         let master_key = MasterKey::load_or_create(&config)?;
         let hasher = SecretHasher::new(&master_key);
+        let accounting = backend::accounting::Accounting::new(db.clone(), backend::sealed::Sealer::new(&master_key), config.accounting_timeout);
         let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
@@ -105,6 +106,7 @@ impl Application {
                 hasher: hasher.clone(),
                 security: security.clone(),
                 mail_delivery: transport.describe().into(),
+                accounting: accounting.clone(),
             },
             db: db.clone(),
             api: api::guard::ApiContext { hasher, security, rates: Arc::default(), credentials: Arc::default() },
@@ -113,8 +115,14 @@ impl Application {
             live: live::LiveOrders::new(),
         };
         background::schedule_recurring(&db).await?;
-        let registry = background::registry(db.clone(), sessions, transport);
-        let workers = (0..config.job_workers).map(|_| Worker::new(db.clone(), registry.clone())).collect();
+        let registry = background::registry(db.clone(), sessions, transport, accounting);
+        // Sending to the ledger waits on a remote service: it has workers of its own, so
+        // it neither holds up email and clean-up nor is held up by them.
+        let accounting_kinds = backend::accounting::JOB_KINDS;
+        let workers = (0..config.job_workers)
+            .map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::AllBut(accounting_kinds)))
+            .chain((0..config.accounting_concurrency).map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(accounting_kinds))))
+            .collect();
         let security = state.api.security.clone();
         let live = state.live.clone();
         Ok(Application { listener, router: router(state), db, security, workers, live })

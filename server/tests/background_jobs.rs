@@ -78,7 +78,7 @@ async fn a_job_whose_worker_died_is_taken_over_after_its_lease(engine: Engine) {
         let counter = counter.clone();
         async move {
             *counter.lock().unwrap() += 1;
-            Ok(())
+            Ok::<_, String>(())
         }
     }));
     let worker = Worker::new(db.clone(), registry);
@@ -100,7 +100,7 @@ async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
         async move {
             record.lock().unwrap().push(job.id);
             tokio::time::sleep(Duration::from_millis(5)).await;
-            Ok(())
+            Ok::<_, String>(())
         }
     }));
     let stop = CancellationToken::new();
@@ -191,7 +191,7 @@ async fn a_job_still_running_at_shutdown_is_released_after_the_grace_period(engi
     let id = jobs::enqueue(db.pool(), &job("endless", None)).await.unwrap().unwrap();
     let registry = Arc::new(Registry::default().on("endless", |_| async {
         tokio::time::sleep(Duration::from_secs(3600)).await;
-        Ok(())
+        Ok::<_, String>(())
     }));
     let worker = Worker::new(db.clone(), registry).with_shutdown_grace(Duration::from_millis(200));
     let stop = CancellationToken::new();

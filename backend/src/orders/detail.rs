@@ -18,6 +18,8 @@ pub struct Order {
     pub customer_id: Option<i64>,
     pub billing: Address,
     pub shipping: Address,
+    /// The buyer's tax identifiers, for invoices; empty when not given.
+    pub tax_ids: TaxIds,
     pub payment_method: String,
     pub payment_method_title: String,
     pub customer_note: String,
@@ -29,10 +31,21 @@ pub struct Order {
     pub notes: Vec<Note>,
     pub refunds: Vec<Refund>,
     pub transactions: Vec<Transaction>,
+    /// The order's invoice and credit notes in the accounting ledger, and where each is.
+    pub accounting: Vec<crate::accounting::Document>,
     pub created_at: i64,
     pub updated_at: i64,
     pub paid_at: Option<i64>,
     pub completed_at: Option<i64>,
+}
+
+/// A company's tax number and office, or a person's national id (T.C. kimlik no).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaxIds {
+    pub tax_number: String,
+    pub tax_office: String,
+    pub national_id: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +226,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         array("order_notes", &["id", "author_user_id", "is_customer_note", "body", "created_at"], "order_id = $1", "id", "notes_json"),
         array("payment_transactions", &TRANSACTION_COLUMNS, "order_id = $1", "created_at, id", "transactions_json"),
         refund_columns(db.backend()),
+        array("accounting_documents", &crate::accounting::DOCUMENT_JSON_COLUMNS, "order_id = $1", "CASE WHEN kind = 'invoice' THEN 0 ELSE 1 END, id", "accounting_json"),
     ]
     .join(", ")
         + " FROM orders o WHERE o.id = $1";
@@ -227,6 +241,11 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         customer_id: row.try_get("customer_id")?,
         billing: address(&row, "billing")?,
         shipping: address(&row, "shipping")?,
+        tax_ids: TaxIds {
+            tax_number: row.try_get("billing_tax_number")?,
+            tax_office: row.try_get("billing_tax_office")?,
+            national_id: row.try_get("billing_national_id")?,
+        },
         payment_method: row.try_get("payment_method")?,
         payment_method_title: row.try_get("payment_method_title")?,
         customer_note: row.try_get("customer_note")?,
@@ -252,11 +271,15 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
             .collect(),
         refunds,
         transactions: children(&row, "transactions_json")?,
+        accounting: children(&row, "accounting_json")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
         completed_at: row.try_get("completed_at")?,
     };
+    for document in &mut order.accounting {
+        document.order_number.clone_from(&order.number);
+    }
     for line in order.refunds.iter().flat_map(|r| &r.lines) {
         if let Some(item) = order.items.iter_mut().find(|i| i.id == line.line_id) {
             item.refunded_quantity += line.quantity;

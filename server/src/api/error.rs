@@ -110,6 +110,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: none at all (no content type, no bytes) is `None`; anything
+/// else is read as [`ApiJson`] reads it.
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let headers = req.headers();
+        let empty = headers.get(axum::http::header::CONTENT_LENGTH).is_none_or(|length| length.as_bytes() == b"0");
+        if headers.get(axum::http::header::CONTENT_TYPE).is_none() && empty {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
+    }
+}
+
 /// `Query<T>` whose rejections use the API's error shape.
 pub struct ApiQuery<T>(pub T);
 

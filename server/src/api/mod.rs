@@ -4,6 +4,7 @@
 //! answer are added to the document from the router each endpoint sits in, so the
 //! document cannot claim a guard the server does not apply.
 
+pub mod accounting;
 pub mod audit;
 pub mod connection;
 pub mod error;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(orders::get, orders::change_status))
         .routes(routes!(orders::refunds, orders::refund))
         .routes(routes!(orders::add_note))
+        .routes(routes!(accounting::sync))
         .routes(routes!(transactions::list))
         .routes(routes!(reports::sales))
         .routes(routes!(tickets::list))
