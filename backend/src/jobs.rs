@@ -117,9 +117,15 @@ pub async fn claim_of(db: &Db, worker: &str, lease: Duration, kinds: &Kinds) -> 
     };
     let kinds = kinds.condition();
     let now = now();
+    // Two candidates, each read straight off the (state, run_at) index: a job whose
+    // holder's lease ran out (rare), else the next due one. One condition with OR would
+    // gather and sort every due job on each claim, which a queue of thousands feels.
     let row = sqlx::query(AssertSqlSafe(format!(
         "UPDATE jobs SET state = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $1 \
-         WHERE id = (SELECT id FROM jobs WHERE {DUE}{kinds} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {DUE} \
+         WHERE id = COALESCE(\
+           (SELECT id FROM jobs WHERE state = 'running' AND locked_until < $1{kinds} ORDER BY locked_until, id LIMIT 1{skip_locked}), \
+           (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $1{kinds} ORDER BY run_at, id LIMIT 1{skip_locked})) \
+         AND {DUE} \
          RETURNING id, kind, payload, attempts, max_attempts, idempotency_key"
     )))
     .bind(now)

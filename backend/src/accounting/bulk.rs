@@ -92,12 +92,13 @@ pub async fn fan_out(db: &Db, bulk_id: i64) -> Result<()> {
     let mut after = 0;
     loop {
         let mut tx = db.begin().await?;
-        let run = sqlx::query("SELECT state, resync FROM accounting_bulk_runs WHERE id = $1").bind(bulk_id).fetch_optional(&mut *tx).await?;
-        let Some(run) = run else { return Ok(()) };
-        if run.try_get::<String, _>("state")? != "running" {
-            return Ok(());
-        }
-        let resync = run.try_get::<i64, _>("resync")? != 0;
+        // An update, not a read: it holds the run's row until this chunk commits, so a
+        // cancel either comes before the chunk (and nothing is queued) or after it.
+        let resync: Option<i64> = sqlx::query_scalar("UPDATE accounting_bulk_runs SET state = state WHERE id = $1 AND state = 'running' RETURNING resync")
+            .bind(bulk_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(resync) = resync.map(|r| r != 0) else { return Ok(()) };
         let orders: Vec<i64> = sqlx::query_scalar(
             "SELECT order_id FROM accounting_bulk_items WHERE bulk_id = $1 AND state = 'queued' AND order_id > $2 ORDER BY order_id LIMIT $3",
         )
@@ -137,12 +138,23 @@ pub async fn cancel(db: &Db, actor: &User, ip: Option<&str>, bulk_id: i64) -> Re
     if stopped.rows_affected() == 0 {
         return Err(Error::Conflict("this bulk sync is not running".into()));
     }
-    sqlx::query("UPDATE accounting_bulk_items SET state = 'cancelled' WHERE bulk_id = $1 AND state = 'queued'").bind(bulk_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE accounting_documents SET state = 'cancelled', updated_at = $1 WHERE bulk_id = $2 AND state = 'queued' AND sent_at IS NULL")
-        .bind(now)
-        .bind(bulk_id)
-        .execute(&mut *tx)
-        .await?;
+    // A document whose job is running, or whose create request went out, finishes.
+    sqlx::query(
+        "UPDATE accounting_documents SET state = 'cancelled', updated_at = $1 WHERE bulk_id = $2 AND state = 'queued' AND sent_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = accounting_documents.job_id AND j.state = 'running')",
+    )
+    .bind(now)
+    .bind(bulk_id)
+    .execute(&mut *tx)
+    .await?;
+    // The rest of the run's orders are cancelled; those still under way settle when done.
+    sqlx::query(
+        "UPDATE accounting_bulk_items SET state = 'cancelled' WHERE bulk_id = $1 AND state = 'queued' \
+         AND order_id NOT IN (SELECT order_id FROM accounting_documents WHERE kind = 'invoice' AND state = 'queued')",
+    )
+    .bind(bulk_id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "DELETE FROM jobs WHERE state = 'queued' AND id IN (SELECT job_id FROM accounting_documents WHERE bulk_id = $1 AND state = 'cancelled')",
     )

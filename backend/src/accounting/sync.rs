@@ -36,6 +36,9 @@ const HELD_BACK_SECS: i64 = 3600;
 /// How long another sync's claim on creating a customer makes this one wait.
 const CUSTOMER_CLAIM_WAIT_SECS: i64 = 2;
 const CUSTOMER_CLAIM_SECS: i64 = 120;
+/// How often, and how many times, a sync looks whether another one created its customer.
+const CUSTOMER_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(25);
+const CUSTOMER_WAIT_ROUNDS: u32 = 400;
 
 /// Why a step stopped.
 enum Stop {
@@ -215,27 +218,35 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
         .ok_or_else(|| Stop::Impossible("the order has no tax number, national id or email to match a customer by".into()))?;
     let key = format!("{}:{value}", field.query_name());
     let payload = mapping::customer_payload(order);
-    let now = now();
-    let claimed = sqlx::query(
-        "INSERT INTO accounting_customers (match_key, remote_id, claimed_until, updated_at) VALUES ($1, NULL, $2, $3) \
-         ON CONFLICT (match_key) DO UPDATE SET claimed_until = $2, updated_at = $3 \
-         WHERE accounting_customers.remote_id IS NULL AND accounting_customers.claimed_until < $3 RETURNING match_key",
-    )
-    .bind(&key)
-    .bind(now + CUSTOMER_CLAIM_SECS)
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
-    if claimed.is_none() {
+    // Another sync creating the same customer is usually done within a request's time:
+    // wait for it here rather than put the whole job off.
+    let mut rounds = 0;
+    loop {
+        let now = now();
+        let claimed = sqlx::query(
+            "INSERT INTO accounting_customers (match_key, remote_id, claimed_until, updated_at) VALUES ($1, NULL, $2, $3) \
+             ON CONFLICT (match_key) DO UPDATE SET claimed_until = $2, updated_at = $3 \
+             WHERE accounting_customers.remote_id IS NULL AND accounting_customers.claimed_until < $3 RETURNING match_key",
+        )
+        .bind(&key)
+        .bind(now + CUSTOMER_CLAIM_SECS)
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+        if claimed.is_some() {
+            break;
+        }
         let known: Option<String> =
             sqlx::query_scalar("SELECT remote_id FROM accounting_customers WHERE match_key = $1").bind(&key).fetch_optional(db.pool()).await?.flatten();
-        return match known {
-            Some(id) => {
-                client.update_customer(&id, &payload).await?;
-                Ok(id)
-            }
-            None => Err(Stop::Wait { reason: "another sync is creating this customer".into(), at: now + CUSTOMER_CLAIM_WAIT_SECS }),
-        };
+        if let Some(id) = known {
+            client.update_customer(&id, &payload).await?;
+            return Ok(id);
+        }
+        rounds += 1;
+        if rounds >= CUSTOMER_WAIT_ROUNDS {
+            return Err(Stop::Wait { reason: "another sync is creating this customer".into(), at: now + CUSTOMER_CLAIM_WAIT_SECS });
+        }
+        tokio::time::sleep(CUSTOMER_WAIT_STEP).await;
     }
     let created = async {
         match client.find_customer(field, &value).await? {
@@ -247,14 +258,10 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
         }
     }
     .await;
-    let (remote, claimed_until) = match &created {
-        Ok(id) => (Some(id.as_str()), 0),
-        Err(_) => (None, 0),
-    };
-    sqlx::query("UPDATE accounting_customers SET remote_id = COALESCE($1, remote_id), claimed_until = $2, updated_at = $3 WHERE match_key = $4")
-        .bind(remote)
-        .bind(claimed_until)
-        .bind(crate::clock::now())
+    // Found or made: known from now on. Failed: the claim is let go for the next try.
+    sqlx::query("UPDATE accounting_customers SET remote_id = COALESCE($1, remote_id), claimed_until = 0, updated_at = $2 WHERE match_key = $3")
+        .bind(created.as_ref().ok())
+        .bind(now())
         .bind(&key)
         .execute(db.pool())
         .await?;

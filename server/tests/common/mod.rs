@@ -73,6 +73,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub security: std::sync::Arc<SecurityCache>,
     pub hasher: SecretHasher,
+    /// Seals secrets as the app does (the same master key).
+    pub sealer: backend::sealed::Sealer,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -83,6 +85,10 @@ pub struct Options {
     pub public_url: Option<&'static str>,
     /// Unset: email is written to the data folder's outbox.
     pub smtp_url: Option<String>,
+    /// Workers sending to the accounting ledger (none by default).
+    pub accounting_concurrency: usize,
+    /// Seconds before a ledger request times out (unset: the default).
+    pub accounting_timeout_secs: Option<u64>,
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
@@ -99,13 +105,17 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_LOG", "warn".to_owned()),
         ("BACKROOM_PUBLIC_URL", options.public_url.unwrap_or_default().to_owned()),
         ("BACKROOM_SMTP_URL", options.smtp_url.unwrap_or_default()),
+        ("BACKROOM_ACCOUNTING_CONCURRENCY", options.accounting_concurrency.to_string()),
+        ("BACKROOM_ACCOUNTING_TIMEOUT_SECS", options.accounting_timeout_secs.unwrap_or(20).to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     let config = Config::load_from(&env).unwrap();
     server::telemetry::init(&config.log);
-    let hasher = SecretHasher::new(&MasterKey::load_or_create(&config).unwrap());
+    let master_key = MasterKey::load_or_create(&config).unwrap();
+    let hasher = SecretHasher::new(&master_key);
+    let sealer = backend::sealed::Sealer::new(&master_key);
     let app = server::Application::build(config).await.expect("the app starts");
     let addr = app.local_addr();
     let security = app.security();
@@ -114,7 +124,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         let _ = stopped.await;
     }));
     let db = Db::connect(&url).await.unwrap();
-    TestApp { addr, database_url: url, db, client: browser(), data_dir, security, hasher, stop: Some(stop), server: Some(server) }
+    TestApp { addr, database_url: url, db, client: browser(), data_dir, security, hasher, sealer, stop: Some(stop), server: Some(server) }
 }
 
 /// A client that keeps cookies and does not follow redirects (tests look at them).
@@ -221,6 +231,11 @@ impl TestApp {
     }
 
     /// The number a `SELECT COUNT(*) …` (or any one-integer query) answers.
+    /// The accounting service as the app builds it (same database and master key).
+    pub fn accounting(&self) -> backend::accounting::Accounting {
+        backend::accounting::Accounting::new(self.db.clone(), self.sealer.clone(), std::time::Duration::from_secs(2))
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.db.pool()).await.unwrap()
     }
