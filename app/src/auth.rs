@@ -16,6 +16,7 @@ pub struct CurrentUser {
     pub name: String,
     pub role_label: String,
     pub manages_users: bool,
+    pub manages_orders: bool,
     pub manages_store: bool,
     pub store_name: String,
 }
@@ -35,6 +36,7 @@ pub async fn signed_in_user() -> Result<Option<CurrentUser>, PanelError> {
         name: user.name,
         role_label: user.role.label().to_owned(),
         manages_users: user.role.manages_users(),
+        manages_orders: user.role.manages_orders(),
         manages_store: user.role.manages_store(),
         store_name: store.name,
     }))

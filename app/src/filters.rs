@@ -213,17 +213,19 @@ fn prev_cursors(prev: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The links between a listing's pages: "First page" and "Previous page" (when they are
-/// not the same), and "Next page" to the page starting at `next`, when there is one.
+/// not the same), and "Next page" to the page starting at `next`, when there is one. A
+/// listing of events, newest first, says so (`by_age`): "Newest", "Newer" and "Older".
 #[component]
-pub fn Pager<Q>(query: Memo<Q>, next: Option<String>) -> impl IntoView
+pub fn Pager<Q>(query: Memo<Q>, next: Option<String>, #[prop(optional)] by_age: bool) -> impl IntoView
 where
     Q: Paged + PartialEq + Send + Sync + 'static,
 {
+    let (first, previous, following) = if by_age { ("Newest", "Newer", "Older") } else { ("First page", "Previous page", "Next page") };
     view! {
         <nav class="pager" aria-label="Pages">
-            {move || query.with(|q| (!q.is_first_page()).then(|| view! { <a href=q.first_page().href()>"First page"</a> }))}
-            {move || query.with(|q| q.previous_page().filter(|p| !p.is_first_page()).map(|p| view! { <a href=p.href() rel="prev">"Previous page"</a> }))}
-            {move || next.clone().map(|cursor| view! { <a href=query.with(|q| q.next_page(&cursor).href()) rel="next">"Next page"</a> })}
+            {move || query.with(|q| (!q.is_first_page()).then(|| view! { <a href=q.first_page().href()>{first}</a> }))}
+            {move || query.with(|q| q.previous_page().filter(|p| !p.is_first_page()).map(|p| view! { <a href=p.href() rel="prev">{previous}</a> }))}
+            {move || next.clone().map(|cursor| view! { <a href=query.with(|q| q.next_page(&cursor).href()) rel="next">{following}</a> })}
         </nav>
     }
 }

@@ -5,8 +5,10 @@ use leptos_router::{components::{A, Outlet, Redirect}};
 
 use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
-/// The areas every role sees, in the navigation's order: (path, label). Owners and
-/// admins also see Security, the audit log, email and background jobs; owners, Users.
+/// The areas in the navigation's order: (path, label). Every role sees them but
+/// Accounting, which is for those who manage orders (its settings, for owners and admins;
+/// its errors and log, for shop managers). Owners and admins also see Security, the
+/// audit log, email and background jobs; owners, Users.
 pub const AREAS: [(&str, &str); 10] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
@@ -60,6 +62,17 @@ pub fn PanelLayout() -> impl IntoView {
                         .into_iter()
                         .map(|(href, label)| if href == crate::support::INBOX_PATH {
                             view! { <li><crate::support::SupportNavLink count=unread_tickets label/></li> }.into_any()
+                        } else if href == crate::accounting::SETTINGS_PATH {
+                            view! {
+                                <Suspense>
+                                    {move || Suspend::new(async move {
+                                        signed_in().await.filter(|u| u.manages_orders).map(|u| {
+                                            let href = if u.manages_store { href } else { crate::accounting::LOG_PATH };
+                                            view! { <li><A href=href>{label}</A></li> }
+                                        })
+                                    })}
+                                </Suspense>
+                            }.into_any()
                         } else {
                             view! { <li><A href=href exact=true>{label}</A></li> }.into_any()
                         })

@@ -3,6 +3,7 @@
 //! result; the rules live in the `backend` crate.
 
 pub mod access;
+pub mod accounting;
 pub mod audit;
 pub mod auth;
 pub mod chart;
@@ -86,7 +87,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("support/settings") view=support::settings::SupportSettingsPage/>
                     <Route path=path!("support/:id") view=support::ticket::TicketPage/>
                     <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
-                    <Route path=path!("accounting") view=|| view! { <NotBuiltYet title="Accounting" what="Invoice sync to Cari.com.tr arrives with the accounting capability."/> }/>
+                    <Route path=path!("accounting") view=accounting::settings::AccountingSettingsPage/>
+                    <Route path=path!("accounting/log") view=accounting::log::AccountingLogPage/>
+                    <Route path=path!("accounting/bulk/:id") view=accounting::bulk::BulkSyncPage/>
                     <Route path=path!("access") view=access::AccessPage/>
                     <Route path=path!("security") view=security::SecurityPage/>
                     <Route path=path!("audit") view=audit::AuditPage/>

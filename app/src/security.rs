@@ -137,9 +137,10 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-/// A number in the form, with its label and, when given, a hint tied to it.
+/// A number in a settings form (sent as `settings[name]`), with its label and, when given, a
+/// hint tied to it.
 #[component]
-fn NumberField(
+pub(crate) fn NumberField(
     name: &'static str,
     label: &'static str,
     min: i64,

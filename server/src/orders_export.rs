@@ -6,7 +6,7 @@ use app::{
     context::{ClientIp, SignedIn},
     error::PanelError,
     filters::Paged,
-    orders::list::{MAX_SELECTED, OrdersQuery},
+    orders::list::{MAX_SELECTED, MatchingOrders, OrdersQuery},
 };
 use axum::{
     Extension, Router,
@@ -74,21 +74,14 @@ async fn export(
 /// document and its number of orders.
 async fn matching(state: &AppState, query: &OrdersQuery) -> Result<(String, usize), PanelError> {
     let tz = backend::settings::get(&state.db).await?.tz();
-    let mut filter = query.first_page().filter(tz)?;
+    let mut pages = MatchingOrders::new(query, tz, MAX_ROWS)?;
     let mut out = csv::document(&COLUMNS);
     let mut written = 0;
-    while written < MAX_ROWS {
-        filter.per_page = MAX_PER_PAGE.min((MAX_ROWS - written) as i64);
-        let page = list::list(&state.db, &state.panel.hasher, &filter).await?;
-        let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    while let Some(ids) = pages.next_page(&state.db, &state.panel.hasher).await? {
         for row in list::by_ids(&state.db, &ids).await? {
             write_row(&mut out, &row, tz);
         }
         written += ids.len();
-        match page.next_cursor {
-            Some(cursor) => filter.cursor = Some(cursor),
-            None => break,
-        }
     }
     Ok((out, written))
 }

@@ -1,7 +1,8 @@
 //! The orders list: its filters live in the address (statuses, days in the shop's time
 //! zone, a search applied as it is typed, the sort, the page's cursor), so a reload or a
-//! shared link shows the same page. Rows can be walked with the keyboard, selected and
-//! exported as CSV; new orders appear on the first page without a reload.
+//! shared link shows the same page. Rows can be walked with the keyboard, selected,
+//! exported as CSV and sent to the accounting ledger in bulk; new orders appear on the
+//! first page without a reload.
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -13,6 +14,7 @@ use wasm_bindgen::JsCast;
 
 use super::{ORDER_STATUSES, OrderStatusBadge};
 use crate::{
+    accounting::bulk::{BulkSyncStart, SyncToAccounting},
     error::PanelError,
     filters::{DayFields, FilterButtons, Pager, Paged, form_fields, use_listing_query, with_query},
     loaded::LoadedLatest,
@@ -129,6 +131,42 @@ impl OrdersQuery {
     }
 }
 
+/// Every order matching the list's filters, from its first page on, a page of ids at a
+/// time, at most `most` in all: the CSV export writes each page as it comes, a bulk
+/// accounting sync collects them.
+#[cfg(feature = "ssr")]
+pub struct MatchingOrders {
+    filter: backend::orders::list::Filter,
+    left: usize,
+    done: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl MatchingOrders {
+    /// Fails as [`OrdersQuery::filter`] does.
+    pub fn new(query: &OrdersQuery, tz: chrono_tz::Tz, most: usize) -> Result<MatchingOrders, PanelError> {
+        Ok(MatchingOrders { filter: query.first_page().filter(tz)?, left: most, done: most == 0 })
+    }
+
+    /// The next page's order ids, in the list's order; `None` once every match (or
+    /// `most` of them) has been read.
+    pub async fn next_page(&mut self, db: &backend::db::Db, hasher: &backend::access::secret::SecretHasher) -> Result<Option<Vec<i64>>, PanelError> {
+        use backend::orders::list::{MAX_PER_PAGE, list};
+        if self.done {
+            return Ok(None);
+        }
+        self.filter.per_page = MAX_PER_PAGE.min(i64::try_from(self.left).unwrap_or(MAX_PER_PAGE));
+        let page = list(db, hasher, &self.filter).await?;
+        let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+        self.left = self.left.saturating_sub(ids.len());
+        match page.next_cursor {
+            Some(cursor) if self.left > 0 && !ids.is_empty() => self.filter.cursor = Some(cursor),
+            _ => self.done = true,
+        }
+        Ok(Some(ids))
+    }
+}
+
 impl Paged for OrdersQuery {
     const PATH: &'static str = LIST_PATH;
     fn filters(&self) -> Vec<(&'static str, &str)> {
@@ -171,7 +209,8 @@ pub struct OrdersView {
     /// Where the next page starts; absent on the last.
     pub next_cursor: Option<String>,
     pub time_zone: String,
-    /// Whether the person may export orders (they manage them): rows can then be selected.
+    /// Whether the person may export orders and send them to the ledger (they manage
+    /// them): rows can then be selected.
     pub can_export: bool,
 }
 
@@ -224,6 +263,7 @@ pub fn OrdersPage() -> impl IntoView {
         |(query, _)| list_orders(query),
     );
     let selected = RwSignal::new(BTreeSet::<i64>::new());
+    let sync_start = BulkSyncStart::create();
     let highlight = RwSignal::new(None::<i64>);
     let search_input = NodeRef::<leptos::html::Input>::new();
 
@@ -259,7 +299,10 @@ pub fn OrdersPage() -> impl IntoView {
             <kbd>"Enter"</kbd>" opens one, "<kbd>"/"</kbd>" goes to the search."
         </p>
         <LoadedLatest resource=orders show=move |page: OrdersView| view! {
-            {page.can_export.then(|| view! { <ExportBar query selected/> })}
+            {page.can_export.then(|| view! {
+                <ExportBar query selected/>
+                <SyncToAccounting start=sync_start query selected/>
+            })}
             <OrdersTable page query selected highlight/>
         }/>
     }

@@ -1,7 +1,8 @@
 //! One order's page: what was bought and where it goes, its money (totals, refunds,
-//! transactions), its notes, and the three things a shop manager does to it — move its
-//! status, add a note, refund it. Each action is one backend call (the same ones the
-//! REST API makes), and after each the page reloads the order.
+//! transactions), its documents in the accounting ledger, its notes, and what a shop
+//! manager does to it — move its status, add a note, refund it, send it to the ledger.
+//! Each action is one backend call (the same ones the REST API makes), and after each
+//! the page reloads the order.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,6 +18,10 @@ use super::{
     list::{LIST_ADDRESS_KEY, LIST_PATH},
 };
 use crate::{
+    accounting::{
+        DocumentLine,
+        order::{OrderAccounting, SyncOrderToAccounting, TimelineLine},
+    },
     error::PanelError,
     forms::{PageActions, action_error, reset_on_success},
     loaded::LoadedRecord,
@@ -58,6 +63,10 @@ pub struct OrderView {
     pub notes: Vec<NoteView>,
     pub refunds: Vec<RefundView>,
     pub transactions: Vec<TransactionLine>,
+    /// The order's invoice and credit notes in the ledger.
+    pub accounting: Vec<DocumentLine>,
+    /// Its latest requests to the ledger; only for those who may sync it.
+    pub accounting_timeline: Vec<TimelineLine>,
     /// Where the status may move by hand.
     pub next: Vec<NextStatus>,
     /// Whether the person may change the order (status, notes, refunds).
@@ -149,11 +158,16 @@ pub async fn get_order(id: i64) -> Result<Option<OrderView>, PanelError> {
     let ctx = crate::context::panel()?;
     let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
-    match backend::orders::detail::get(&ctx.db, id).await {
-        Ok(order) => Ok(Some(order_view(order, &store, me.role.manages_orders()))),
-        Err(backend::Error::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
+    let can_change = me.role.manages_orders();
+    let mut view = match backend::orders::detail::get(&ctx.db, id).await {
+        Ok(order) => order_view(order, &store, can_change),
+        Err(backend::Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if can_change {
+        view.accounting_timeline = crate::accounting::order::timeline(&ctx.db, id, store.tz()).await?;
     }
+    Ok(Some(view))
 }
 
 #[cfg(feature = "ssr")]
@@ -265,6 +279,8 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
             })
             .collect(),
         transactions: o.transactions.iter().cloned().map(|tx| TransactionLine::new(o.id, tx, tz, &store.locale)).collect(),
+        accounting: o.accounting.iter().cloned().map(|d| DocumentLine::new(d, tz)).collect(),
+        accounting_timeline: Vec::new(),
         next: o
             .status
             .next()
@@ -328,10 +344,12 @@ pub fn OrderPage() -> impl IntoView {
     let status_change = ServerAction::<ChangeOrderStatus>::new();
     let add_note = ServerAction::<AddOrderNote>::new();
     let refund = ServerAction::<RefundOrder>::new();
+    let sync = ServerAction::<SyncOrderToAccounting>::new();
     let actions = PageActions::default();
     actions.follow(status_change);
     actions.follow(add_note);
     actions.follow(refund);
+    actions.follow(sync);
     let order = Resource::new(move || (id.get(), actions.reloads.get()), |(id, _)| async move {
         match id {
             Some(id) => get_order(id).await,
@@ -352,7 +370,7 @@ pub fn OrderPage() -> impl IntoView {
         <p class="back-link"><a href=move || back.get()>"← Back to orders"</a></p>
         <p role="status" class="success">{move || actions.done.get()}</p>
         <LoadedRecord resource=order thing="order" back=LIST_PATH back_label="Back to orders"
-            show=move |order| view! { <OrderDetail order status_change add_note refund/> }/>
+            show=move |order| view! { <OrderDetail order status_change add_note refund sync/> }/>
     }
 }
 
@@ -362,6 +380,7 @@ fn OrderDetail(
     status_change: ServerAction<ChangeOrderStatus>,
     add_note: ServerAction<AddOrderNote>,
     refund: ServerAction<RefundOrder>,
+    sync: ServerAction<SyncOrderToAccounting>,
 ) -> impl IntoView {
     let title = format!("Order #{} · Backroom", order.number);
     let facts = [
@@ -404,6 +423,8 @@ fn OrderDetail(
         })}
         <Refunds refunds=order.refunds.clone()/>
         <Transactions transactions=order.transactions.clone()/>
+        <OrderAccounting order_id=order.id documents=order.accounting.clone() timeline=order.accounting_timeline.clone()
+            can_sync=order.can_change sync/>
         <Notes notes=order.notes.clone()/>
     }
 }
