@@ -61,7 +61,7 @@ export function backroom(env, args, input) {
 /// owner, served on a free port. `addUser(user, role)` adds another user (name, email,
 /// password); `sql(statement)` runs SQL on its database and answers the rows (arrays);
 /// `stop()` ends it and removes its data.
-export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {}) {
+export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '', env: extra = {} } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'backroom-e2e-'));
   const port = await freePort();
   const env = {
@@ -71,6 +71,7 @@ export async function startBackroom({ orders = 300, seed = 7, smtpUrl = '' } = {
     BACKROOM_DATABASE_URL: `sqlite://${data}/backroom.db`,
     BACKROOM_LOG: 'warn',
     BACKROOM_SMTP_URL: smtpUrl,
+    ...extra,
   };
   const addUser = (user, role) =>
     backroom(env, ['user', 'add', '--email', user.email, '--role', role, '--name', user.name, '--password-stdin'], user.password);
@@ -183,6 +184,28 @@ export async function startSmtpSink() {
       sink.stdin.end();
       sink.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/// The stand-in accounting ledger (cari_mock.mjs) on a free port: `base` for the settings,
+/// its `key` and `company`, `state()` for what it holds and was sent.
+export async function startLedger({ latency = 0 } = {}) {
+  const key = 'e2e-ledger-key-0123456789';
+  const company = 'FIRMA1';
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'cari_mock.mjs');
+  const ledger = spawn('node', [script, '--key', key, '--company', company, '--latency', String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    ledger.stdout.once('data', (line) => resolve(Number(String(line).trim().replace('listening ', ''))));
+    ledger.once('exit', (code) => reject(new Error(`the ledger mock exited (${code})`)));
+  });
+  return {
+    base: `http://127.0.0.1:${port}/api`,
+    key,
+    company,
+    state: async () => (await fetch(`http://127.0.0.1:${port}/_mock/state`)).json(),
+    stop: async () => {
+      ledger.kill('SIGTERM');
     },
   };
 }

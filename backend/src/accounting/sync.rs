@@ -135,8 +135,8 @@ pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failur
     };
     let last_attempt = job.attempt >= job.max_attempts;
     match outcome {
-        Ok(remote) => {
-            record_synced(db, &doc, &remote).await.map_err(internal)?;
+        Ok((remote, customer_id)) => {
+            record_synced(db, &doc, &remote, &customer_id).await.map_err(internal)?;
             tracing::info!(document = doc.id, remote = %remote.id, "document synced to the ledger");
             Ok(())
         }
@@ -166,11 +166,10 @@ pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failur
     }
 }
 
-/// Sends the document; answers what the ledger calls it.
-async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: &Pending, order: &Order) -> Result<Remote, Stop> {
+/// Sends the document; answers what the ledger calls it, and its customer.
+async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: &Pending, order: &Order) -> Result<(Remote, String), Stop> {
     let tz = crate::settings::get(db).await?.tz();
     let customer_id = customer(db, client, order).await?;
-    sqlx::query("UPDATE accounting_documents SET remote_customer_id = $1 WHERE id = $2").bind(&customer_id).bind(doc.id).execute(db.pool()).await?;
     let (path, payload) = match doc.kind {
         DocumentKind::Invoice => {
             let number = match &doc.number {
@@ -199,16 +198,16 @@ async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: 
         }
     };
     if let Some(remote_id) = &doc.remote_id {
-        return Ok(client.update_document(path, remote_id, &payload).await?);
+        return Ok((client.update_document(path, remote_id, &payload).await?, customer_id));
     }
     if doc.sent_at.is_some()
         && let Some(found) = client.find_document(path, &doc.reference).await?
     {
-        return Ok(found);
+        return Ok((found, customer_id));
     }
     // From here on the ledger may have it, whatever happens to this attempt.
     sqlx::query("UPDATE accounting_documents SET sent_at = COALESCE(sent_at, $1) WHERE id = $2").bind(now()).bind(doc.id).execute(db.pool()).await?;
-    Ok(client.create_document(path, &payload).await?)
+    Ok((client.create_document(path, &payload).await?, customer_id))
 }
 
 /// The ledger's id for the order's customer: known, found, or created — by one sync at a
@@ -272,45 +271,42 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
 /// the series (in the same transaction that stores it, so no number is skipped or reused).
 async fn allocate_number(db: &Db, settings: &AccountingSettings, document_id: i64, order: &Order) -> Result<String> {
     let prefix = &settings.invoice_prefix;
+    let keep = "UPDATE accounting_documents SET number = COALESCE(number, $1) WHERE id = $2 RETURNING number";
+    if settings.numbering == Numbering::OrderNumber {
+        let number = format!("{prefix}{}", order.number);
+        return Ok(sqlx::query_scalar(keep).bind(&number).bind(document_id).fetch_one(db.pool()).await?);
+    }
     let mut tx = db.begin().await?;
-    let number = match settings.numbering {
-        Numbering::OrderNumber => format!("{prefix}{}", order.number),
-        Numbering::Sequence => {
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO accounting_series (prefix, next_number) VALUES ($1, 2) \
-                 ON CONFLICT (prefix) DO UPDATE SET next_number = accounting_series.next_number + 1 RETURNING next_number - 1",
-            )
-            .bind(prefix)
-            .fetch_one(&mut *tx)
-            .await?;
-            format!("{prefix}{n:06}")
-        }
-    };
-    let stored = sqlx::query("UPDATE accounting_documents SET number = $1 WHERE id = $2 AND number IS NULL")
-        .bind(&number)
-        .bind(document_id)
-        .execute(&mut *tx)
-        .await?;
-    if stored.rows_affected() == 0 {
+    let n: i64 = sqlx::query_scalar(
+        "INSERT INTO accounting_series (prefix, next_number) VALUES ($1, 2) \
+         ON CONFLICT (prefix) DO UPDATE SET next_number = accounting_series.next_number + 1 RETURNING next_number - 1",
+    )
+    .bind(prefix)
+    .fetch_one(&mut *tx)
+    .await?;
+    let number = format!("{prefix}{n:06}");
+    let kept: String = sqlx::query_scalar(keep).bind(&number).bind(document_id).fetch_one(&mut *tx).await?;
+    if kept != number {
         // Numbered meanwhile: keep that one and hand nothing out.
         tx.rollback().await?;
-        return sqlx::query_scalar("SELECT number FROM accounting_documents WHERE id = $1").bind(document_id).fetch_one(db.pool()).await.map_err(Into::into);
+    } else {
+        tx.commit().await?;
     }
-    tx.commit().await?;
-    Ok(number)
+    Ok(kept)
 }
 
-async fn record_synced(db: &Db, doc: &Pending, remote: &Remote) -> Result<()> {
+async fn record_synced(db: &Db, doc: &Pending, remote: &Remote, customer_id: &str) -> Result<()> {
     let now = now();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "UPDATE accounting_documents SET state = 'synced', remote_id = $1, remote_number = $2, resync = 0, last_error = NULL, \
-         attempts = attempts + 1, synced_at = $3, updated_at = $3 WHERE id = $4",
+        "UPDATE accounting_documents SET state = 'synced', remote_id = $1, remote_number = $2, remote_customer_id = $5, resync = 0, \
+         last_error = NULL, attempts = attempts + 1, synced_at = $3, updated_at = $3 WHERE id = $4",
     )
     .bind(&remote.id)
     .bind(&remote.number)
     .bind(now)
     .bind(doc.id)
+    .bind(customer_id)
     .execute(&mut *tx)
     .await?;
     settle_bulk_items(&mut tx, doc, "done").await?;
