@@ -258,3 +258,40 @@ fn follow(id: i64, run: RwSignal<BulkView>, problem: RwSignal<Option<String>>, t
     };
     timer.try_set_value(set_timeout_with_handle(ask, wait).ok());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(state: &str, done: i64, skipped: i64, failed: i64, cancelled: i64, total: i64) -> BulkView {
+        BulkView {
+            id: 1,
+            description: String::new(),
+            resync: false,
+            state: state.into(),
+            total,
+            done,
+            skipped,
+            failed,
+            cancelled,
+            remaining: total - done - skipped - failed - cancelled,
+            started: String::new(),
+            finished: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_state_says_what_came_of_the_run() {
+        assert_eq!(state_sentence(&run("finished", 8, 2, 0, 0, 10)), "Finished: 8 synced, 2 skipped.");
+        assert_eq!(state_sentence(&run("finished", 7, 2, 1, 0, 10)), "Finished: 7 synced, 2 skipped, 1 failed.");
+        assert_eq!(state_sentence(&run("cancelled", 3, 1, 0, 6, 10)), "Cancelled, after 4 of 10 orders.");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_sync_of_all_matching_is_described_by_its_filters() {
+        assert_eq!(matching_description(&OrdersQuery { sort: "total".into(), ..OrdersQuery::default() }), "all orders");
+        let query = OrdersQuery { status: "processing,completed".into(), from: "2026-01-01".into(), search: " Ayşe ".into(), ..OrdersQuery::default() };
+        assert_eq!(matching_description(&query), "orders matching status processing,completed; from 2026-01-01; search “Ayşe”");
+    }
+}

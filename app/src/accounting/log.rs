@@ -225,10 +225,12 @@ pub fn AccountingLogPage() -> impl IntoView {
     });
     view! {
         <Title text="Accounting errors and log · Backroom"/>
-        <p class="back-link"><a href=SETTINGS_PATH>"← Accounting settings"</a></p>
         <h1>"Accounting errors and log"</h1>
         <LoadedLatest resource=overview show=move |o: Overview| view! {
-            <p class="muted">"Times in "{o.time_zone.clone()}"."</p>
+            <p class="muted">
+                "Times in "{o.time_zone.clone()}". "
+                {o.can_configure.then(|| view! { <a href=SETTINGS_PATH>"Accounting settings"</a> })}
+            </p>
             <Problems problems=o.problems retry retry_all retried/>
             <BulkRuns runs=o.bulk_runs/>
             <RequestLog query log/>
@@ -391,5 +393,30 @@ fn LogEntry(entry: LogLine) -> impl IntoView {
             </details>
             {failed.then(|| view! { <p class="error log-error">{entry.error}</p> })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_pages_back_by_id_and_keeps_its_filters() {
+        let first = LogQuery { order: "250".into(), errors: "1".into(), ..LogQuery::default() };
+        assert_eq!(first.href(), "/admin/accounting/log?order=250&errors=1");
+        let older = first.next_page("479");
+        assert_eq!(older.href(), "/admin/accounting/log?order=250&errors=1&cursor=479");
+        assert_eq!(older.first_page(), first);
+        assert!(older.errors_only());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn an_order_or_a_page_that_is_not_an_id_is_refused() {
+        let ids = |order: &str, cursor: &str| LogQuery { order: order.into(), cursor: cursor.into(), ..LogQuery::default() }.ids();
+        assert_eq!(ids(" #1042 ", "479"), Ok((Some(1042), Some(479))));
+        assert_eq!(ids("", ""), Ok((None, None)));
+        assert!(ids("ORD-7", "").unwrap_err().to_string().contains("order ID"));
+        assert!(ids("", "abc").unwrap_err().to_string().contains("page"));
     }
 }

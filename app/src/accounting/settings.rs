@@ -387,3 +387,35 @@ fn ConnectionTestCard(test: ServerAction<TestAccountingConnection>) -> impl Into
         </section>
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use backend::accounting::settings::{Numbering, RefundHandling};
+
+    use super::*;
+
+    fn form() -> AccountingForm {
+        AccountingForm {
+            enabled: Some("on".into()),
+            numbering: "sequence".into(),
+            refunds: "manual".into(),
+            trigger_statuses: vec!["completed".into()],
+            ..AccountingForm::default()
+        }
+    }
+
+    #[test]
+    fn an_empty_api_key_keeps_the_stored_one_and_ticks_are_read() {
+        let update = AccountingForm { api_key: "  ".into(), ..form() }.parse().unwrap();
+        assert_eq!(update.api_key, None);
+        assert!(update.enabled && !update.shipping_as_line);
+        assert_eq!((update.numbering, update.refunds), (Numbering::Sequence, RefundHandling::Manual));
+        assert_eq!(AccountingForm { api_key: "k-1234".into(), ..form() }.parse().unwrap().api_key.as_deref(), Some("k-1234"));
+    }
+
+    #[test]
+    fn a_choice_the_form_does_not_offer_is_refused() {
+        assert!(AccountingForm { numbering: "random".into(), ..form() }.parse().unwrap_err().to_string().contains("invoice numbers"));
+        assert!(AccountingForm { refunds: "ignore".into(), ..form() }.parse().unwrap_err().to_string().contains("refund"));
+    }
+}
