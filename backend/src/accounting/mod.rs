@@ -373,6 +373,9 @@ pub async fn retry(db: &Db, actor: &User, ip: Option<&str>, document_id: i64) ->
 
 /// Retries every failed and dead document; returns how many were queued.
 pub async fn retry_all(db: &Db, actor: &User, ip: Option<&str>) -> Result<usize> {
+    if !actor.role.manages_orders() {
+        return Err(Error::Forbidden);
+    }
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounting_documents WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 10000")
         .fetch_all(db.pool())
         .await?;

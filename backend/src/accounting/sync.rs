@@ -376,7 +376,12 @@ pub(crate) async fn wake_held_jobs(tx: &mut sqlx::Transaction<'_, sqlx::Any>, no
 /// plain words, what failed when it does not answer.
 pub async fn test_connection(accounting: &Accounting) -> Result<String, String> {
     let db = &accounting.db;
-    let (settings, connection) = settings::connection(db, &accounting.sealer).await.map_err(|e| e.to_string())?;
+    let (settings, connection) = settings::connection(db, &accounting.sealer).await.map_err(|e| {
+        if matches!(e, Error::Internal(_)) {
+            tracing::error!(error = %e, "the connection test could not read the accounting settings");
+        }
+        e.to_string()
+    })?;
     let connection = connection.ok_or("no API key is stored yet: enter it and save first")?;
     if settings.company_code.is_empty() {
         return Err("no company code (firma kodu) is set yet".into());
