@@ -154,9 +154,17 @@ async fn wait_for_state(app: &TestApp, order_id: i64, state: &str) {
     eventually(&format!("order {order_id}'s invoice is {state}"), || async { document(app, order_id).await.0 == state }).await;
 }
 
-/// Makes the document's waiting job due now (its backoff passed).
+/// Makes the failed document's job due now (its backoff passed), once the worker has put
+/// it back in the queue (the document records the failure a moment before the job does).
 async fn make_due(app: &TestApp) {
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'accounting.sync' AND state = 'queued'").execute(app.db.pool()).await.unwrap();
+    eventually("the failed job is back in the queue", || async {
+        let due = sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'accounting.sync' AND state = 'queued' AND last_error IS NOT NULL")
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        due.rows_affected() > 0
+    })
+    .await;
 }
 
 async fn complete(app: &TestApp, key: &str, order_id: i64) {
