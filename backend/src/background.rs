@@ -12,7 +12,7 @@ use crate::{
     clock::now,
     db::Db,
     jobs::{self, NewJob, Registry},
-    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
+    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle, whatsapp,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -25,6 +25,7 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
     let rebuild_db = db.clone();
     let mail_db = db;
     let bulk_db = accounting.db.clone();
+    let webhook_db = accounting.db.clone();
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
@@ -49,6 +50,13 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
             .on(accounting::SYNC_JOB, move |job| {
                 let accounting = accounting.clone();
                 async move { accounting::sync::run(&accounting, &job).await }
+            })
+            .on(whatsapp::webhook::PROCESS_JOB, move |job| {
+                let db = webhook_db.clone();
+                async move {
+                    let id = job.payload["event_id"].as_i64().ok_or("the job names no webhook delivery")?;
+                    whatsapp::webhook::process(&db, id).await.map_err(|e| e.to_string())
+                }
             })
             .on(accounting::BULK_JOB, move |job| {
                 let db = bulk_db.clone();

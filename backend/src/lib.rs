@@ -29,5 +29,6 @@ pub mod sign_in;
 pub mod support;
 pub mod throttle;
 pub mod users;
+pub mod whatsapp;
 
 pub use error::{Error, Result};

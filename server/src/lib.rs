@@ -16,6 +16,7 @@ mod oauth;
 mod orders_export;
 mod panel;
 mod support_page;
+mod whatsapp_webhook;
 mod reports_export;
 pub mod telemetry;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
     /// Tells open panel pages about new orders.
     pub live: Arc<live::LiveOrders>,
+    /// Opens the secrets sealed at rest (WhatsApp's app secret, for webhook signatures).
+    pub sealer: backend::sealed::Sealer,
 }
 
 /// Opens the configured database and applies its migrations.
@@ -81,7 +84,8 @@ impl Application {
         // Loaded now so a missing or unreadable key stops the start, not a later request.
         let master_key = MasterKey::load_or_create(&config)?;
         let hasher = SecretHasher::new(&master_key);
-        let accounting = backend::accounting::Accounting::new(db.clone(), backend::sealed::Sealer::new(&master_key), config.accounting_timeout);
+        let sealer = backend::sealed::Sealer::new(&master_key);
+        let accounting = backend::accounting::Accounting::new(db.clone(), sealer.clone(), config.accounting_timeout);
         let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
@@ -113,6 +117,7 @@ impl Application {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             setup_done: Arc::default(),
             live: live::LiveOrders::new(),
+            sealer,
         };
         background::schedule_recurring(&db).await?;
         let registry = background::registry(db.clone(), sessions, transport, accounting);
@@ -190,6 +195,7 @@ fn router(state: AppState) -> Router {
         .merge(reports_export::router())
         .merge(live::router())
         .merge(support_page::router())
+        .merge(whatsapp_webhook::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))

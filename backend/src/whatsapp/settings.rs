@@ -1,0 +1,104 @@
+//! The WhatsApp Business account the shop sends from: Phone Number ID, WABA ID, the
+//! system-user access token and the app secret (both sealed at rest, never shown again),
+//! the Graph API version and base URL, and the webhook's verify token (generated).
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{Error, Result, audit, clock::now, db::Db, sealed::Sealer, users::User};
+
+/// What the panel shows: no secret, only whether each is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsAppSettings {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub has_access_token: bool,
+    pub has_app_secret: bool,
+    pub graph_version: String,
+    pub graph_base_url: String,
+    /// To paste at Meta beside the webhook URL.
+    pub verify_token: String,
+    pub webhook_verified_at: Option<i64>,
+}
+
+/// A change; a secret left `None` or empty is kept.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub access_token: Option<String>,
+    pub app_secret: Option<String>,
+    pub graph_version: String,
+    pub graph_base_url: String,
+}
+
+/// The settings; makes the verify token on first read.
+pub async fn get(db: &Db) -> Result<WhatsAppSettings> {
+    let token: String = (0..32).map(|_| char::from(b"abcdefghijkmnpqrstuvwxyz23456789"[rand::random_range(0..32)])).collect();
+    sqlx::query("UPDATE whatsapp_settings SET verify_token = $1 WHERE id = 1 AND verify_token = ''").bind(&token).execute(db.pool()).await?;
+    let row = sqlx::query(
+        "SELECT phone_number_id, waba_id, access_token_sealed, app_secret_sealed, graph_version, graph_base_url, verify_token, \
+         webhook_verified_at FROM whatsapp_settings WHERE id = 1",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(WhatsAppSettings {
+        phone_number_id: row.try_get("phone_number_id")?,
+        waba_id: row.try_get("waba_id")?,
+        has_access_token: row.try_get::<Option<String>, _>("access_token_sealed")?.is_some(),
+        has_app_secret: row.try_get::<Option<String>, _>("app_secret_sealed")?.is_some(),
+        graph_version: row.try_get("graph_version")?,
+        graph_base_url: row.try_get("graph_base_url")?,
+        verify_token: row.try_get("verify_token")?,
+        webhook_verified_at: row.try_get("webhook_verified_at")?,
+    })
+}
+
+/// The app secret, opened, for checking webhook signatures; `None` until one is stored.
+pub async fn app_secret(db: &Db, sealer: &Sealer) -> Result<Option<SecretString>> {
+    let sealed: Option<String> = sqlx::query_scalar("SELECT app_secret_sealed FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
+    sealed.map(|s| sealer.open(&s)).transpose()
+}
+
+/// Saves the account's ids and (new) secrets; fails naming the field that is wrong.
+pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, new: Credentials) -> Result<WhatsAppSettings> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let id = |text: &str, what: &str| -> Result<String> {
+        let text = text.trim();
+        if text.len() > 40 || !text.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::invalid(format!("the {what} is the number Meta shows for it (digits only)")));
+        }
+        Ok(text.to_owned())
+    };
+    let phone_number_id = id(&new.phone_number_id, "Phone Number ID")?;
+    let waba_id = id(&new.waba_id, "WhatsApp Business Account ID")?;
+    let version = new.graph_version.trim();
+    if !(version.starts_with('v') && version.len() <= 8 && version[1..].split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))) {
+        return Err(Error::invalid("the Graph API version looks like v23.0"));
+    }
+    let base = new.graph_base_url.trim().trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(char::is_whitespace) || base.len() > 300 {
+        return Err(Error::invalid("the Graph API base URL is an http(s) address such as https://graph.facebook.com"));
+    }
+    let secret = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(v));
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE whatsapp_settings SET phone_number_id = $1, waba_id = $2, graph_version = $3, graph_base_url = $4, \
+         access_token_sealed = COALESCE($5, access_token_sealed), app_secret_sealed = COALESCE($6, app_secret_sealed), updated_at = $7 WHERE id = 1",
+    )
+    .bind(&phone_number_id)
+    .bind(&waba_id)
+    .bind(version)
+    .bind(base)
+    .bind(secret(&new.access_token))
+    .bind(secret(&new.app_secret))
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "whatsapp.settings.update", "whatsapp", ip)).await?;
+    tx.commit().await?;
+    get(db).await
+}

@@ -1,0 +1,191 @@
+//! Meta's webhook. Verification: Meta calls with `hub.mode=subscribe`, our verify token
+//! and a challenge, and gets the challenge back. Deliveries: the signature
+//! (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`) is checked over
+//! the bytes as received — Meta escapes non-ASCII (`\u00e7`) in what it signs, so a
+//! re-serialisation would not match — before anything else; a good delivery is stored
+//! and answered at once, and a job applies it. Statuses move a message forward only
+//! (sent → delivered → read; failed keeps Meta's code, title and details), so
+//! duplicates and out-of-order deliveries change nothing.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::{
+    Result,
+    clock::now,
+    db::Db,
+    jobs::{self, NewJob},
+};
+
+pub const PROCESS_JOB: &str = "whatsapp.webhook";
+
+/// Answers Meta's verification: the challenge when the mode and token are right.
+pub async fn verify_subscription(db: &Db, mode: Option<&str>, token: Option<&str>, challenge: Option<&str>) -> Result<Option<String>> {
+    let expected = super::settings::get(db).await?.verify_token;
+    let (Some("subscribe"), Some(token), Some(challenge)) = (mode, token, challenge) else { return Ok(None) };
+    if token.is_empty() || !constant_time_eq(token.as_bytes(), expected.as_bytes()) || challenge.len() > 200 {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1").bind(now()).execute(db.pool()).await?;
+    Ok(Some(challenge.to_owned()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether `header` is `sha256=` and the HMAC-SHA256 of `body` under `secret`, in hex.
+pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else { return false };
+    let Some(signature) = decode_hex(hex) else { return false };
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac.verify_slice(&signature).is_ok()
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() != 64 {
+        return None;
+    }
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Stores a verified delivery and queues its processing, in one transaction.
+pub async fn receive(db: &Db, body: &str) -> Result<i64> {
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO whatsapp_webhook_events (body, received_at) VALUES ($1, $2) RETURNING id")
+        .bind(body)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+    let job = NewJob { payload: serde_json::json!({ "event_id": id }), idempotency_key: Some(format!("{PROCESS_JOB}:{id}")), ..NewJob::now(PROCESS_JOB) };
+    jobs::enqueue(&mut *tx, &job).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One status Meta reported for one of our messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub wamid: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    pub at: i64,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    pub error_details: Option<String>,
+}
+
+/// The statuses in a delivery (`entry[].changes[].value.statuses[]`); anything else in
+/// it is left for later capabilities.
+pub fn statuses(body: &Value) -> Vec<Status> {
+    let array = |v: &Value, key: &str| v.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    array(body, "entry")
+        .iter()
+        .flat_map(|entry| array(entry, "changes"))
+        .flat_map(|change| array(&change["value"], "statuses"))
+        .filter_map(|s| {
+            let status = s["status"].as_str()?;
+            if !matches!(status, "sent" | "delivered" | "read" | "failed") {
+                return None;
+            }
+            let error = s["errors"].as_array().and_then(|e| e.first());
+            Some(Status {
+                wamid: s["id"].as_str()?.to_owned(),
+                status: status.to_owned(),
+                at: s["timestamp"].as_str().and_then(|t| t.parse().ok()).or_else(|| s["timestamp"].as_i64()).unwrap_or_else(now),
+                error_code: error.and_then(|e| e["code"].as_i64()),
+                error_title: error.and_then(|e| e["title"].as_str().or(e["message"].as_str())).map(str::to_owned),
+                error_details: error.and_then(|e| e["error_data"]["details"].as_str()).map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// How far along a state is; a status applies only when it is further.
+const RANK: &str = "CASE {} WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
+
+/// Moves the message forward to `status`; returns whether it moved.
+pub async fn apply(db: &Db, status: &Status) -> Result<bool> {
+    let sql = format!(
+        "UPDATE whatsapp_messages SET state = $1, updated_at = $2, \
+         sent_at = COALESCE(sent_at, $3), \
+         delivered_at = CASE WHEN $1 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END, \
+         read_at = CASE WHEN $1 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END, \
+         error_code = CASE WHEN $1 = 'failed' THEN $4 ELSE error_code END, \
+         error_title = CASE WHEN $1 = 'failed' THEN $5 ELSE error_title END, \
+         error_details = CASE WHEN $1 = 'failed' THEN $6 ELSE error_details END \
+         WHERE wamid = $7 AND {} < {}",
+        RANK.replace("{}", "state"),
+        RANK.replace("{}", "CAST($1 AS TEXT)"),
+    );
+    let moved = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&status.status)
+        .bind(now())
+        .bind(status.at)
+        .bind(status.error_code)
+        .bind(&status.error_title)
+        .bind(&status.error_details)
+        .bind(&status.wamid)
+        .execute(db.pool())
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// The job: applies a stored delivery's statuses, then marks it processed.
+pub async fn process(db: &Db, event_id: i64) -> Result<()> {
+    let body: Option<String> = sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events WHERE id = $1 AND processed_at IS NULL")
+        .bind(event_id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(body) = body else { return Ok(()) };
+    let parsed: Value = serde_json::from_str(&body).unwrap_or_default();
+    for status in statuses(&parsed) {
+        apply(db, &status).await?;
+    }
+    sqlx::query("UPDATE whatsapp_webhook_events SET processed_at = $1 WHERE id = $2").bind(now()).bind(event_id).execute(db.pool()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &[u8], body: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+        mac.update(body);
+        let bytes = mac.finalize().into_bytes();
+        format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    }
+
+    #[test]
+    fn the_signature_is_checked_over_the_bytes_as_received() {
+        // Meta escapes "ç" as \u00e7 in what it signs; the same text re-serialised differs.
+        let body = br#"{"entry":[{"changes":[{"value":{"messages":[{"text":{"body":"te\u015fekk\u00fcrler \u00e7ok"}}]}}]}]}"#;
+        let header = sign(b"app-secret", body);
+        assert!(signature_is_valid(b"app-secret", body, Some(&header)));
+        let reserialised = serde_json::to_vec(&serde_json::from_slice::<Value>(body).unwrap()).unwrap();
+        assert!(!signature_is_valid(b"app-secret", &reserialised, Some(&header)));
+        assert!(!signature_is_valid(b"another-secret", body, Some(&header)));
+        for wrong in ["", "sha256=", "sha1=abcd", &header.replace("sha256=", "sha256=zz"), &header[..header.len() - 2], &header.to_uppercase()] {
+            assert!(!signature_is_valid(b"app-secret", body, Some(wrong)), "{wrong}");
+        }
+        assert!(!signature_is_valid(b"app-secret", body, None));
+    }
+
+    #[test]
+    fn statuses_are_read_with_metas_error_details() {
+        let body = serde_json::json!({"entry": [{"changes": [{"value": {"statuses": [
+            {"id": "wamid.1", "status": "delivered", "timestamp": "1796000000"},
+            {"id": "wamid.2", "status": "failed", "timestamp": "1796000001",
+             "errors": [{"code": 131026, "title": "Message undeliverable", "error_data": {"details": "not on WhatsApp"}}]},
+            {"id": "wamid.3", "status": "deleted"}
+        ]}}]}]});
+        let found = statuses(&body);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].wamid.as_str(), found[0].status.as_str(), found[0].at), ("wamid.1", "delivered", 1_796_000_000));
+        assert_eq!(found[1].error_code, Some(131026));
+        assert_eq!(found[1].error_details.as_deref(), Some("not on WhatsApp"));
+    }
+}
