@@ -5,16 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use backend::{
-    accounting::{
-        bulk,
-        settings::{self, Numbering, RefundHandling, SettingsUpdate},
-    },
-    config::Config,
-    db::Db,
-    master_key::MasterKey,
-    sealed::Sealer,
-    users,
+use backend::accounting::{
+    bulk,
+    settings::{self, Numbering, RefundHandling, SettingsUpdate},
 };
 use clap::Parser;
 
@@ -35,10 +28,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let config = Config::load()?;
-    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
-    let sealer = Sealer::new(&MasterKey::load_or_create(&config)?);
-    let owner = users::find_by_email(&db, &users::Email::parse(&args.owner)?).await?.ok_or("no such owner")?;
+    let (db, sealer, owner) = loadgen::open_shop(&args.owner).await?;
     let update = SettingsUpdate {
         enabled: true,
         base_url: args.ledger,
