@@ -178,9 +178,13 @@ pub fn backoff_secs(attempt: i64) -> i64 {
 
 /// Records a failed attempt: queued again after the backoff, or dead after the last one.
 pub async fn fail(db: &Db, job: &ClaimedJob, worker: &str, error: &str) -> Result<()> {
+    record_failure(db, job, worker, error, job.attempt >= job.max_attempts).await
+}
+
+/// Records a failed attempt, queued again after the backoff unless `dead`.
+async fn record_failure(db: &Db, job: &ClaimedJob, worker: &str, error: &str, dead: bool) -> Result<()> {
     let now = now();
     let error: String = error.chars().take(2000).collect();
-    let dead = job.attempt >= job.max_attempts;
     let jitter = rand::random_range(0..=backoff_secs(job.attempt) / 10);
     sqlx::query(
         "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, updated_at = $4, locked_by = NULL, \
@@ -230,8 +234,12 @@ pub async fn release(db: &Db, job_id: i64, worker: &str) -> Result<()> {
     Ok(())
 }
 
-/// Queues a failed or dead job to run now, with its attempts counted afresh.
-pub async fn retry(db: &Db, job_id: i64) -> Result<()> {
+/// Queues a failed or dead job to run now, with its attempts counted afresh; inside the
+/// caller's transaction when given one.
+pub async fn retry<'e, E>(executor: E, job_id: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let now = now();
     let done = sqlx::query(
         "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL \
@@ -239,12 +247,27 @@ pub async fn retry(db: &Db, job_id: i64) -> Result<()> {
     )
     .bind(now)
     .bind(job_id)
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     if done.rows_affected() == 0 {
         return Err(Error::Conflict("only a failed or dead job can be retried".into()));
     }
     Ok(())
+}
+
+/// Makes every waiting job of `kind` due now (what held it back has changed), without
+/// touching its attempts.
+pub async fn run_now<'e, E>(executor: E, kind: &str) -> Result<u64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let now = now();
+    let done = sqlx::query("UPDATE jobs SET run_at = $1, updated_at = $1 WHERE kind = $2 AND state = 'queued' AND run_at > $1")
+        .bind(now)
+        .bind(kind)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// How a job looks in the panel.
@@ -493,8 +516,7 @@ impl Worker {
             }
             Some(Err(Failure::Dead(reason))) => {
                 tracing::warn!(%reason, "job cannot succeed by retrying");
-                let last = ClaimedJob { attempt: job.max_attempts, ..job };
-                fail(&self.db, &last, &self.id, &reason).await?;
+                record_failure(&self.db, &job, &self.id, &reason, true).await?;
             }
             None => {
                 tracing::info!("released an unfinished job at shutdown");

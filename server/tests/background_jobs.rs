@@ -59,7 +59,7 @@ async fn a_failing_job_is_retried_with_backoff_then_dead(engine: Engine) {
     assert!(worker.run_one(&stop).await.unwrap());
     assert_eq!(state_of(&db, id).await.0, "dead");
 
-    jobs::retry(&db, id).await.unwrap();
+    jobs::retry(db.pool(), id).await.unwrap();
     assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0));
     db.close().await;
 }

@@ -131,14 +131,26 @@ impl SecretHasher {
     }
 }
 
-/// The last four characters, shown in lists so a person can tell secrets apart.
+/// The last four characters, shown so a person can tell secrets apart ("the key ending
+/// in …1a2b"); nothing for a secret under 12 characters, where four would give away
+/// too much of it.
 pub fn last_four(secret: &str) -> String {
-    secret[secret.len().saturating_sub(4)..].to_owned()
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() < 12 {
+        return String::new();
+    }
+    chars[chars.len() - 4..].iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_end_of_a_long_secret_is_shown() {
+        assert_eq!(last_four("abcdefghijkl1234"), "1234");
+        assert_eq!(last_four("short"), "");
+    }
 
     #[test]
     fn generated_secrets_parse_and_name_their_kind() {

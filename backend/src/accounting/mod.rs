@@ -191,8 +191,9 @@ fn reference(kind: DocumentKind, id: i64) -> String {
 }
 
 /// Queues the document of `kind` for the order (or refund), in the caller's transaction:
-/// a new one is created; a failed, dead or cancelled one is tried again; a synced one
-/// only when `resync` (then it is updated in the ledger, never created twice).
+/// a new one is created; a failed or dead one has its job run again; a cancelled or
+/// manual one gets a new job; a synced one only when `resync` (then it is updated in the
+/// ledger, never created twice).
 async fn queue(tx: &mut Tx<'_>, kind: DocumentKind, order_id: i64, refund_id: Option<i64>, resync: bool, bulk_id: Option<i64>, max_attempts: i64) -> Result<Queued> {
     let now = now();
     let reference = reference(kind, refund_id.unwrap_or(order_id));
@@ -221,14 +222,11 @@ async fn queue(tx: &mut Tx<'_>, kind: DocumentKind, order_id: i64, refund_id: Op
             match row.try_get::<String, _>("state")?.as_str() {
                 "queued" => return Ok(Queued::AlreadyQueued),
                 "synced" if !resync => return Ok(Queued::AlreadySynced),
-                "failed" => {
-                    // Its job waits for the backoff: run it now.
-                    let woken = sqlx::query("UPDATE jobs SET run_at = $1, attempts = 0 WHERE id = $2 AND state = 'queued'")
-                        .bind(now)
-                        .bind(row.try_get::<Option<i64>, _>("job_id")?)
-                        .execute(&mut **tx)
-                        .await?;
-                    if woken.rows_affected() == 1 {
+                // Its job waits for the backoff, or gave up: the same job runs again now.
+                "failed" | "dead" => {
+                    if let Some(job_id) = row.try_get::<Option<i64>, _>("job_id")?
+                        && jobs::retry(&mut **tx, job_id).await.is_ok()
+                    {
                         mark_queued(tx, id, resync, bulk_id, None, now).await?;
                         return Ok(Queued::Queued);
                     }
@@ -353,20 +351,7 @@ pub async fn retry(db: &Db, actor: &User, ip: Option<&str>, document_id: i64) ->
     }
     let max_attempts = settings::get(db).await?.max_attempts;
     let mut tx = db.begin().await?;
-    let row = sqlx::query("SELECT kind, order_id, refund_id, state, resync FROM accounting_documents WHERE id = $1")
-        .bind(document_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let state: String = row.try_get("state")?;
-    if !matches!(state.as_str(), "failed" | "dead" | "manual" | "cancelled") {
-        return Err(Error::Conflict(format!("only a failed, dead, manual or cancelled document can be retried; this one is {state}")));
-    }
-    let kind = if row.try_get::<String, _>("kind")? == "invoice" { DocumentKind::Invoice } else { DocumentKind::CreditNote };
-    let order_id: i64 = row.try_get("order_id")?;
-    let resync = row.try_get::<i64, _>("resync")? != 0;
-    let queued = queue(&mut tx, kind, order_id, row.try_get("refund_id")?, resync, None, max_attempts).await?;
-    audit::record(&mut *tx, &audit::Event::by(actor, "accounting.retry", &format!("order:{order_id}"), ip)).await?;
+    let queued = requeue(&mut tx, actor, ip, document_id, max_attempts).await?;
     tx.commit().await?;
     Ok(queued)
 }
@@ -376,14 +361,36 @@ pub async fn retry_all(db: &Db, actor: &User, ip: Option<&str>) -> Result<usize>
     if !actor.role.manages_orders() {
         return Err(Error::Forbidden);
     }
+    let max_attempts = settings::get(db).await?.max_attempts;
+    let mut tx = db.begin().await?;
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounting_documents WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 10000")
-        .fetch_all(db.pool())
+        .fetch_all(&mut *tx)
         .await?;
     let mut queued = 0;
     for id in ids {
-        if retry(db, actor, ip, id).await? == Queued::Queued {
+        if requeue(&mut tx, actor, ip, id, max_attempts).await? == Queued::Queued {
             queued += 1;
         }
     }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Queues a document again, in the caller's transaction, and audits it.
+async fn requeue(tx: &mut Tx<'_>, actor: &User, ip: Option<&str>, document_id: i64, max_attempts: i64) -> Result<Queued> {
+    let row = sqlx::query("SELECT kind, order_id, refund_id, state, resync FROM accounting_documents WHERE id = $1")
+        .bind(document_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let state: String = row.try_get("state")?;
+    if !matches!(state.as_str(), "failed" | "dead" | "manual" | "cancelled") {
+        return Err(Error::Conflict(format!("only a failed, dead, manual or cancelled document can be retried; this one is {state}")));
+    }
+    let kind = if row.try_get::<String, _>("kind")? == "invoice" { DocumentKind::Invoice } else { DocumentKind::CreditNote };
+    let order_id: i64 = row.try_get("order_id")?;
+    let resync = row.try_get::<i64, _>("resync")? != 0;
+    let queued = queue(tx, kind, order_id, row.try_get("refund_id")?, resync, None, max_attempts).await?;
+    audit::record(&mut **tx, &audit::Event::by(actor, "accounting.retry", &format!("order:{order_id}"), ip)).await?;
     Ok(queued)
 }

@@ -10,8 +10,9 @@ use crate::{
     Error, Result, audit,
     clock::now,
     db::Db,
+    jobs,
     orders::OrderStatus,
-    sealed::{self, Sealer},
+    sealed::Sealer,
     users::User,
 };
 
@@ -230,7 +231,7 @@ pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, ne
     if let Some(key) = api_key {
         sqlx::query("UPDATE accounting_settings SET api_key_sealed = $1, api_key_hint = $2 WHERE id = 1")
             .bind(sealer.seal(key))
-            .bind(sealed::hint(key))
+            .bind(crate::access::secret::last_four(key))
             .execute(&mut *tx)
             .await?;
     }
@@ -261,7 +262,7 @@ pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, ne
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    super::sync::wake_held_jobs(&mut tx, now).await?;
+    jobs::run_now(&mut *tx, super::SYNC_JOB).await?;
     let details = if api_key.is_some() { "with a new API key" } else { "" };
     audit::record(&mut *tx, &audit::Event { details, ..audit::Event::by(actor, "accounting.settings.update", "accounting", ip) }).await?;
     tx.commit().await?;
