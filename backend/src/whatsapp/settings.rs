@@ -1,6 +1,7 @@
 //! The WhatsApp Business account the shop sends from: Phone Number ID, WABA ID, the
 //! system-user access token and the app secret (both sealed at rest, never shown again),
-//! the Graph API version and base URL, and the webhook's verify token (generated).
+//! the Graph API version and base URL, and the webhook's verify token (random, made by
+//! the migration).
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ pub struct WhatsAppSettings {
     pub has_app_secret: bool,
     pub graph_version: String,
     pub graph_base_url: String,
-    /// To paste at Meta beside the webhook URL.
+    /// To paste at Meta beside the webhook URL: 32 random hex digits.
     pub verify_token: String,
     pub webhook_verified_at: Option<i64>,
 }
@@ -33,10 +34,7 @@ pub struct Credentials {
     pub graph_base_url: String,
 }
 
-/// The settings; makes the verify token on first read.
 pub async fn get(db: &Db) -> Result<WhatsAppSettings> {
-    let token: String = (0..32).map(|_| char::from(b"abcdefghijkmnpqrstuvwxyz23456789"[rand::random_range(0..32)])).collect();
-    sqlx::query("UPDATE whatsapp_settings SET verify_token = $1 WHERE id = 1 AND verify_token = ''").bind(&token).execute(db.pool()).await?;
     let row = sqlx::query(
         "SELECT phone_number_id, waba_id, access_token_sealed, app_secret_sealed, graph_version, graph_base_url, verify_token, \
          webhook_verified_at FROM whatsapp_settings WHERE id = 1",

@@ -80,9 +80,10 @@ pub struct Status {
 /// The statuses in a delivery (`entry[].changes[].value.statuses[]`); anything else in
 /// it is left for later capabilities.
 pub fn statuses(body: &Value) -> Vec<Status> {
-    let array = |v: &Value, key: &str| v.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
+        value.get(key).and_then(Value::as_array).into_iter().flatten()
+    }
     array(body, "entry")
-        .iter()
         .flat_map(|entry| array(entry, "changes"))
         .flat_map(|change| array(&change["value"], "statuses"))
         .filter_map(|s| {
