@@ -121,23 +121,22 @@ impl<'a> Client<'a> {
 
     /// The connection test: the company behind the code, by its name.
     pub async fn company(&self) -> Result<String, CallError> {
-        let answer = self.send("connection.test", reqwest::Method::GET, "/v1/firma", &[], None).await?;
+        let answer = self.send("connection.test", reqwest::Method::GET, &["v1", "firma"], &[], None).await?;
         Ok(answer.get("unvan").and_then(Value::as_str).unwrap_or_default().to_owned())
     }
 
     pub async fn find_customer(&self, field: MatchField, value: &str) -> Result<Option<String>, CallError> {
-        let answer = self.send("customer.find", reqwest::Method::GET, "/v1/cariler", &[(field.query_name(), value)], None).await?;
+        let answer = self.send("customer.find", reqwest::Method::GET, CUSTOMERS, &[(field.query_name(), value)], None).await?;
         Ok(first_of(&answer, "cariler").map(|remote| remote.id))
     }
 
     pub async fn create_customer(&self, payload: &Value) -> Result<String, CallError> {
-        let answer = self.send("customer.create", reqwest::Method::POST, "/v1/cariler", &[], Some(payload)).await?;
+        let answer = self.send("customer.create", reqwest::Method::POST, CUSTOMERS, &[], Some(payload)).await?;
         Ok(remote_of(&answer, "customer")?.id)
     }
 
     pub async fn update_customer(&self, id: &str, payload: &Value) -> Result<(), CallError> {
-        let path = format!("/v1/cariler/{}", segment(id));
-        self.send("customer.update", reqwest::Method::PUT, &path, &[], Some(payload)).await.map(drop)
+        self.send("customer.update", reqwest::Method::PUT, &[CUSTOMERS, &[id]].concat(), &[], Some(payload)).await.map(drop)
     }
 
     pub async fn find_document(&self, kind: DocumentPath, reference: &str) -> Result<Option<Remote>, CallError> {
@@ -151,15 +150,14 @@ impl<'a> Client<'a> {
     }
 
     pub async fn update_document(&self, kind: DocumentPath, id: &str, payload: &Value) -> Result<Remote, CallError> {
-        let path = format!("{}/{}", kind.path(), segment(id));
-        let answer = self.send(kind.operation("update"), reqwest::Method::PUT, &path, &[], Some(payload)).await?;
+        let answer = self.send(kind.operation("update"), reqwest::Method::PUT, &[kind.path(), &[id]].concat(), &[], Some(payload)).await?;
         remote_of(&answer, kind.noun())
     }
 
-    async fn send(&self, operation: &'static str, method: reqwest::Method, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, CallError> {
+    async fn send(&self, operation: &'static str, method: reqwest::Method, path: &[&str], query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, CallError> {
         let mut request = self
             .http
-            .request(method.clone(), format!("{}{path}", self.connection.base_url))
+            .request(method.clone(), url(&self.connection.base_url, path)?)
             .bearer_auth(self.connection.api_key.expose_secret())
             .header("X-Firma-Kodu", &self.connection.company_code)
             .header("Accept", "application/json");
@@ -230,10 +228,10 @@ pub enum DocumentPath {
 }
 
 impl DocumentPath {
-    fn path(self) -> &'static str {
+    fn path(self) -> &'static [&'static str] {
         match self {
-            DocumentPath::Invoice => "/v1/faturalar",
-            DocumentPath::CreditNote => "/v1/iade-faturalari",
+            DocumentPath::Invoice => &["v1", "faturalar"],
+            DocumentPath::CreditNote => &["v1", "iade-faturalari"],
         }
     }
 
@@ -272,11 +270,17 @@ fn method_name(method: &reqwest::Method) -> &'static str {
     }
 }
 
-/// An id as one path segment: the ledger's ids are its own, so they are escaped.
-fn segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+const CUSTOMERS: &[&str] = &["v1", "cariler"];
+
+/// The base URL with `path` added, each part one escaped segment (the ledger's ids are
+/// its own, so they may hold anything).
+fn url(base: &str, path: &[&str]) -> Result<reqwest::Url, CallError> {
+    let mut url = reqwest::Url::parse(base).map_err(|e| CallError::Unreachable(format!("the base URL {base} is not usable: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|()| CallError::Unreachable(format!("the base URL {base} cannot take a path")))?
+        .pop_if_empty()
+        .extend(path);
+    Ok(url)
 }
 
 fn id_of(value: &Value) -> Option<String> {
@@ -329,6 +333,8 @@ mod tests {
 
     #[test]
     fn a_remote_id_is_one_escaped_path_segment() {
-        assert_eq!(segment("C-1/../x y"), "C-1%2F..%2Fx%20y");
+        let url = url("http://ledger.example/api/", &["v1", "cariler", "C-1/../x y"]).unwrap();
+        assert_eq!(url.path().rsplit('/').next(), Some("C-1%2F..%2Fx%20y"));
+        assert_eq!(url.as_str(), "http://ledger.example/api/v1/cariler/C-1%2F..%2Fx%20y");
     }
 }
