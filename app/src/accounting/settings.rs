@@ -289,17 +289,10 @@ fn SettingsForm(current: AccountingView, save: ServerAction<SaveAccountingSettin
                         <input id="invoice_prefix" name="settings[invoice_prefix]" type="text" required maxlength="16" spellcheck="false" aria-describedby="invoice_prefix-hint" value=s.invoice_prefix.clone()/>
                         <p class="hint" id="invoice_prefix-hint">"1 to 16 letters, digits or dashes, such as WEB."</p>
                     </div>
-                    <fieldset class="choices">
-                        <legend>"Invoice numbers"</legend>
-                        <span class="choice">
-                            <input type="radio" id="numbering-order" name="settings[numbering]" value="order_number" checked=numbering == "order_number"/>
-                            <label for="numbering-order">"The prefix and the order's number (WEB1042)"</label>
-                        </span>
-                        <span class="choice">
-                            <input type="radio" id="numbering-sequence" name="settings[numbering]" value="sequence" checked=numbering == "sequence"/>
-                            <label for="numbering-sequence">"The prefix and a sequence of our own, without gaps (WEB000001)"</label>
-                        </span>
-                    </fieldset>
+                    <RadioChoices legend="Invoice numbers" name="settings[numbering]" current=numbering options=&[
+                        ("order_number", "numbering-order", "The prefix and the order's number (WEB1042)"),
+                        ("sequence", "numbering-sequence", "The prefix and a sequence of our own, without gaps (WEB000001)"),
+                    ]/>
                     <fieldset class="choices">
                         <legend>"Send an order's invoice when it becomes"</legend>
                         {ORDER_STATUSES.into_iter().map(|(value, label)| {
@@ -313,17 +306,10 @@ fn SettingsForm(current: AccountingView, save: ServerAction<SaveAccountingSettin
                             }
                         }).collect_view()}
                     </fieldset>
-                    <fieldset class="choices">
-                        <legend>"A refund on an invoiced order"</legend>
-                        <span class="choice">
-                            <input type="radio" id="refunds-credit-note" name="settings[refunds]" value="credit_note" checked=refunds == "credit_note"/>
-                            <label for="refunds-credit-note">"Becomes a credit note in the ledger"</label>
-                        </span>
-                        <span class="choice">
-                            <input type="radio" id="refunds-manual" name="settings[refunds]" value="manual" checked=refunds == "manual"/>
-                            <label for="refunds-manual">"Is listed on the errors page, to be entered by hand"</label>
-                        </span>
-                    </fieldset>
+                    <RadioChoices legend="A refund on an invoiced order" name="settings[refunds]" current=refunds options=&[
+                        ("credit_note", "refunds-credit-note", "Becomes a credit note in the ledger"),
+                        ("manual", "refunds-manual", "Is listed on the errors page, to be entered by hand"),
+                    ]/>
                     <div class="field checkbox">
                         <input id="shipping_as_line" name="settings[shipping_as_line]" type="checkbox" checked=s.shipping_as_line.is_some()/>
                         <label for="shipping_as_line">"Shipping as a line of the invoice"</label>
@@ -417,5 +403,26 @@ mod tests {
     fn a_choice_the_form_does_not_offer_is_refused() {
         assert!(AccountingForm { numbering: "random".into(), ..form() }.parse().unwrap_err().to_string().contains("invoice numbers"));
         assert!(AccountingForm { refunds: "ignore".into(), ..form() }.parse().unwrap_err().to_string().contains("refund"));
+    }
+}
+
+/// One choice of several, as radio buttons: (value, id, label) each, `current` checked.
+#[component]
+fn RadioChoices(
+    legend: &'static str,
+    name: &'static str,
+    current: String,
+    options: &'static [(&'static str, &'static str, &'static str)],
+) -> impl IntoView {
+    view! {
+        <fieldset class="choices">
+            <legend>{legend}</legend>
+            {options.iter().map(|&(value, id, label)| view! {
+                <span class="choice">
+                    <input type="radio" id=id name=name value=value checked=current == value/>
+                    <label for=id>{label}</label>
+                </span>
+            }).collect_view()}
+        </fieldset>
     }
 }
