@@ -30,6 +30,7 @@ pub struct PanelContext {
     pub mail_delivery: Arc<str>,
     /// The ledger connection: settings sealed at rest, its HTTP client.
     pub accounting: backend::accounting::Accounting,
+    pub whatsapp: backend::whatsapp::WhatsApp,
 }
 
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's

@@ -1,6 +1,6 @@
 //! The background work this build knows: which job kinds exist, what runs them, and
 //! the recurring schedule (the nightly clean-up of expired sessions, tokens, nonces, old
-//! audit entries and old accounting request logs).
+//! audit entries, old accounting request logs and applied WhatsApp webhook deliveries).
 
 use std::sync::Arc;
 
@@ -11,8 +11,9 @@ use crate::{
     Result,
     clock::now,
     db::Db,
-    jobs::{self, NewJob, Registry},
-    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle, whatsapp,
+    jobs::{self, Failure, NewJob, Registry},
+    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
+    whatsapp::{self, WhatsApp},
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -20,12 +21,12 @@ pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
 const CLEANUP_HOUR: u32 = 3;
 
 /// Every job kind with its handler.
-pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting: Accounting) -> Arc<Registry> {
+pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting: Accounting, whatsapp: WhatsApp) -> Arc<Registry> {
     let cleanup_db = db.clone();
     let rebuild_db = db.clone();
     let mail_db = db;
     let bulk_db = accounting.db.clone();
-    let webhook_db = accounting.db.clone();
+    let sender = whatsapp.clone();
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
@@ -51,11 +52,20 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
                 let accounting = accounting.clone();
                 async move { accounting::sync::run(&accounting, &job).await }
             })
-            .on(whatsapp::webhook::PROCESS_JOB, move |job| {
-                let db = webhook_db.clone();
+            .on(whatsapp::RECOVERY_JOB, move |job| {
+                let whatsapp = whatsapp.clone();
                 async move {
-                    let id = job.payload["event_id"].as_i64().ok_or("the job names no webhook delivery")?;
-                    whatsapp::webhook::process(&db, id).await.map_err(|e| e.to_string())
+                    let (Some(cart), Some(step)) = (job.payload["cart_id"].as_i64(), job.payload["step"].as_i64()) else {
+                        return Err(Failure::Dead("the job names no cart and step".into()));
+                    };
+                    whatsapp::recovery::run(&whatsapp, cart, step).await
+                }
+            })
+            .on(whatsapp::SEND_JOB, move |job| {
+                let whatsapp = sender.clone();
+                async move {
+                    let id = job.payload["message_id"].as_i64().ok_or(Failure::Dead("the job names no message".into()))?;
+                    whatsapp::send::run(&whatsapp, id).await
                 }
             })
             .on(accounting::BULK_JOB, move |job| {
@@ -79,7 +89,8 @@ async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> R
     let retention_days = access::security::get(db).await?.audit_retention_days;
     let audit_entries = audit::prune(db, retention_days).await?;
     let accounting_log = accounting::log::prune(db, accounting::settings::get(db).await?.log_retention_days).await?;
-    tracing::info!(sessions, counters, nonces, oauth, audit_entries, accounting_log, "nightly clean-up done");
+    let whatsapp_deliveries = whatsapp::webhook::prune(db).await?;
+    tracing::info!(sessions, counters, nonces, oauth, audit_entries, accounting_log, whatsapp_deliveries, "nightly clean-up done");
     let tz = settings::get(db).await?.tz();
     let next = match night.and_then(|n| n.checked_add_days(Days::new(1))) {
         Some(next) => next.max(next_run(now(), tz).0),

@@ -37,6 +37,12 @@ pub struct Config {
     pub accounting_concurrency: usize,
     /// How long a request to the ledger may take before it counts as timed out.
     pub accounting_timeout: Duration,
+    /// How many WhatsApp messages this process sends at once (its own workers).
+    pub whatsapp_concurrency: usize,
+    /// How long a request to Meta's Graph API may take.
+    pub whatsapp_timeout: Duration,
+    /// Lets the recovery delays go under ten minutes: for test and staging shops only.
+    pub whatsapp_short_delays: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -57,6 +63,9 @@ impl std::fmt::Debug for Config {
             .field("job_workers", &self.job_workers)
             .field("accounting_concurrency", &self.accounting_concurrency)
             .field("accounting_timeout", &self.accounting_timeout)
+            .field("whatsapp_concurrency", &self.whatsapp_concurrency)
+            .field("whatsapp_timeout", &self.whatsapp_timeout)
+            .field("whatsapp_short_delays", &self.whatsapp_short_delays)
             .finish()
     }
 }
@@ -78,6 +87,9 @@ impl Default for Config {
             job_workers: 2,
             accounting_concurrency: 8,
             accounting_timeout: Duration::from_secs(20),
+            whatsapp_concurrency: 8,
+            whatsapp_timeout: Duration::from_secs(10),
+            whatsapp_short_delays: false,
         }
     }
 }
@@ -100,6 +112,9 @@ struct Layer {
     job_workers: Option<String>,
     accounting_concurrency: Option<String>,
     accounting_timeout_secs: Option<String>,
+    whatsapp_concurrency: Option<String>,
+    whatsapp_timeout_secs: Option<String>,
+    whatsapp_short_delays: Option<String>,
 }
 
 
@@ -198,6 +213,22 @@ impl Config {
         if let Some(v) = layer.accounting_timeout_secs {
             self.accounting_timeout = Duration::from_secs(parse_positive(&v, "accounting_timeout_secs")?);
         }
+        if let Some(v) = layer.whatsapp_concurrency {
+            self.whatsapp_concurrency = match v.trim().parse() {
+                Ok(n) if n <= 64 => n,
+                _ => return Err(invalid_value("whatsapp_concurrency", "a whole number up to 64")),
+            };
+        }
+        if let Some(v) = layer.whatsapp_timeout_secs {
+            self.whatsapp_timeout = Duration::from_secs(parse_positive(&v, "whatsapp_timeout_secs")?);
+        }
+        if let Some(v) = layer.whatsapp_short_delays {
+            self.whatsapp_short_delays = match v.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" | "" => false,
+                _ => return Err(invalid_value("whatsapp_short_delays", "true or false")),
+            };
+        }
         Ok(())
     }
 
@@ -224,6 +255,9 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         job_workers: get("job_workers"),
         accounting_concurrency: get("accounting_concurrency"),
         accounting_timeout_secs: get("accounting_timeout_secs"),
+        whatsapp_concurrency: get("whatsapp_concurrency"),
+        whatsapp_timeout_secs: get("whatsapp_timeout_secs"),
+        whatsapp_short_delays: get("whatsapp_short_delays"),
     }
 }
 

@@ -88,8 +88,8 @@ const DUE: &str = "((state = 'queued' AND run_at <= $1) OR (state = 'running' AN
 pub enum Kinds {
     #[default]
     All,
-    Only(&'static [&'static str]),
-    AllBut(&'static [&'static str]),
+    Only(Vec<&'static str>),
+    AllBut(Vec<&'static str>),
 }
 
 impl Kinds {
@@ -217,6 +217,21 @@ pub async fn postpone(db: &Db, job_id: i64, worker: &str, reason: &str, at: i64)
     .bind(worker)
     .execute(db.pool())
     .await?;
+    Ok(())
+}
+
+/// Moves a waiting job (found by its idempotency key) to run at `at` instead; a job
+/// already running or done is left alone.
+pub async fn reschedule<'e, E>(executor: E, idempotency_key: &str, at: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("UPDATE jobs SET run_at = $1, updated_at = $2 WHERE idempotency_key = $3 AND state = 'queued'")
+        .bind(at)
+        .bind(now())
+        .bind(idempotency_key)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -358,6 +373,18 @@ pub enum Failure {
 impl From<String> for Failure {
     fn from(reason: String) -> Self {
         Failure::Retry(reason)
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(error: crate::Error) -> Self {
+        Failure::Retry(error.to_string())
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Failure::from(crate::Error::from(error))
     }
 }
 

@@ -67,9 +67,15 @@ impl StoreSettings {
 }
 
 pub async fn get(db: &Db) -> Result<StoreSettings> {
-    let row = sqlx::query("SELECT name, public_url, currency, time_zone, locale FROM store_settings WHERE id = 1")
-        .fetch_one(db.pool())
-        .await?;
+    get_in(db.pool()).await
+}
+
+/// As [`get`], inside the caller's transaction when given one.
+pub async fn get_in<'e, E>(executor: E) -> Result<StoreSettings>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT name, public_url, currency, time_zone, locale FROM store_settings WHERE id = 1").fetch_one(executor).await?;
     Ok(StoreSettings {
         name: row.try_get("name")?,
         public_url: row.try_get("public_url")?,

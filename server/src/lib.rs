@@ -15,10 +15,13 @@ pub mod live;
 mod oauth;
 mod orders_export;
 mod panel;
-mod support_page;
-mod whatsapp_webhook;
+mod recovery_link;
 mod reports_export;
+mod storefront_cors;
+mod support_page;
 pub mod telemetry;
+mod whatsapp_export;
+mod whatsapp_webhook;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -41,6 +44,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+/// How often an idle WhatsApp worker looks for a due message.
+const WHATSAPP_IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Request bodies larger than this get 413; later parts raise it per route where needed.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -55,8 +61,6 @@ pub struct AppState {
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
     /// Tells open panel pages about new orders.
     pub live: Arc<live::LiveOrders>,
-    /// Opens the secrets sealed at rest (WhatsApp's app secret, for webhook signatures).
-    pub sealer: backend::sealed::Sealer,
 }
 
 /// Opens the configured database and applies its migrations.
@@ -73,6 +77,9 @@ pub struct Application {
     security: Arc<SecurityCache>,
     workers: Vec<Worker>,
     live: Arc<live::LiveOrders>,
+    /// Applies WhatsApp webhook deliveries and matches new orders to carts (when this
+    /// process sends WhatsApp messages).
+    whatsapp_upkeep: Option<backend::whatsapp::WhatsApp>,
 }
 
 impl Application {
@@ -86,6 +93,7 @@ impl Application {
         let hasher = SecretHasher::new(&master_key);
         let sealer = backend::sealed::Sealer::new(&master_key);
         let accounting = backend::accounting::Accounting::new(db.clone(), sealer.clone(), config.accounting_timeout);
+        let links = backend::whatsapp::link::Signer::new(master_key.derive("whatsapp-recovery-links"));
         let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
@@ -106,31 +114,44 @@ impl Application {
                 db: db.clone(),
                 sessions,
                 secure_cookies: base_url.starts_with("https://"),
-                base_url: base_url.into(),
+                base_url: base_url.clone().into(),
                 hasher: hasher.clone(),
                 security: security.clone(),
                 mail_delivery: transport.describe().into(),
                 accounting: accounting.clone(),
+                whatsapp: backend::whatsapp::WhatsApp::new(
+                    db.clone(),
+                    sealer,
+                    links,
+                    base_url.clone(),
+                    config.whatsapp_timeout,
+                    config.whatsapp_short_delays,
+                ),
             },
             db: db.clone(),
             api: api::guard::ApiContext { hasher, security, rates: Arc::default(), credentials: Arc::default() },
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             setup_done: Arc::default(),
             live: live::LiveOrders::new(),
-            sealer,
         };
         background::schedule_recurring(&db).await?;
-        let registry = background::registry(db.clone(), sessions, transport, accounting);
-        // Sending to the ledger waits on a remote service: it has workers of its own, so
-        // it neither holds up email and clean-up nor is held up by them.
-        let accounting_kinds = backend::accounting::JOB_KINDS;
+        let whatsapp = state.panel.whatsapp.clone();
+        let registry = background::registry(db.clone(), sessions, transport, accounting, whatsapp.clone());
+        // Sending to the ledger and to Meta waits on remote services: each has workers of
+        // its own, so it neither holds up email and clean-up nor is held up by them.
+        // WhatsApp's look for due messages often, so a due one leaves within a second.
+        let (accounting_kinds, whatsapp_kinds) = (backend::accounting::JOB_KINDS, backend::whatsapp::JOB_KINDS);
         let workers = (0..config.job_workers)
-            .map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::AllBut(accounting_kinds)))
-            .chain((0..config.accounting_concurrency).map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(accounting_kinds))))
+            .map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::AllBut([accounting_kinds, whatsapp_kinds].concat())))
+            .chain((0..config.accounting_concurrency).map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(accounting_kinds.to_vec()))))
+            .chain((0..config.whatsapp_concurrency).map(|_| {
+                Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(whatsapp_kinds.to_vec())).with_idle_poll(WHATSAPP_IDLE_POLL)
+            }))
             .collect();
         let security = state.api.security.clone();
         let live = state.live.clone();
-        Ok(Application { listener, router: router(state), db, security, workers, live })
+        let whatsapp_upkeep = (config.whatsapp_concurrency > 0).then_some(whatsapp);
+        Ok(Application { listener, router: router(state), db, security, workers, live, whatsapp_upkeep })
     }
 
     /// This instance's copy of the security settings (tests change them without waiting
@@ -151,6 +172,7 @@ impl Application {
         let job_tasks: Vec<_> =
             self.workers.into_iter().map(|w| tokio::spawn(w.run_until_stopped(stop.child_token()))).collect();
         let watcher = tokio::spawn(self.live.clone().watch(self.db.clone()));
+        let upkeep = self.whatsapp_upkeep.map(|w| tokio::spawn(backend::whatsapp::upkeep::run_until_stopped(w, stop.child_token())));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let live = self.live;
         // Open event streams end when the shutdown begins; the server then waits only for
@@ -169,6 +191,9 @@ impl Application {
         let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         stop.cancel();
         let _ = watcher.await;
+        if let Some(upkeep) = upkeep {
+            let _ = upkeep.await;
+        }
         for task in job_tasks {
             let _ = task.await;
         }
@@ -196,10 +221,13 @@ fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(support_page::router())
         .merge(whatsapp_webhook::router())
+        .merge(whatsapp_export::router())
+        .merge(recovery_link::router())
         .merge(panel::router(state.clone()))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), storefront_cors::allow_storefront))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(api::error::uniform_errors))

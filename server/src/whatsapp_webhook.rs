@@ -1,7 +1,7 @@
 //! `/webhooks/whatsapp`, where Meta calls: GET to verify the subscription, POST with
 //! deliveries. A POST's signature is checked over the raw bytes before anything else
-//! (a bad one is answered 401 and logged); a good one is stored, queued and answered at
-//! once, and a job applies it.
+//! (a bad one is answered 401 and logged); a good one is stored and answered at once,
+//! and the WhatsApp workers apply it.
 
 use axum::{
     Router,
@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use backend::whatsapp::{settings, webhook};
+use backend::whatsapp::webhook;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
@@ -51,7 +51,7 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         tracing::warn!(reason = why, "a WhatsApp webhook delivery was refused");
         ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", "the X-Hub-Signature-256 signature does not match this body")
     };
-    let Some(secret) = settings::app_secret(&state.db, &state.sealer).await? else {
+    let Some(secret) = state.panel.whatsapp.app_secret().await? else {
         return Err(refused("no app secret is set up yet"));
     };
     let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());

@@ -41,7 +41,7 @@ pub async fn note(tx: &mut Tx<'_>, order_id: i64, actor: Actor<'_>, to_customer:
 }
 
 /// Puts an event in the outbox, and queues, in the same transaction, the work it starts
-/// (an invoice or credit note for the ledger), so no change is missed or acted on twice.
+/// (an invoice or credit note for the ledger, a WhatsApp notification), so no change is missed or acted on twice.
 pub async fn event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: serde_json::Value, at: i64) -> Result<()> {
     sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
         .bind(order_id)
@@ -50,7 +50,8 @@ pub async fn event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: serde_js
         .bind(at)
         .execute(&mut **tx)
         .await?;
-    crate::accounting::on_order_event(tx, order_id, kind, &payload).await
+    crate::accounting::on_order_event(tx, order_id, kind, &payload).await?;
+    crate::whatsapp::notifications::on_order_event(tx, order_id, kind, &payload).await
 }
 
 /// Records the change in the audit log, naming the order by id and number.

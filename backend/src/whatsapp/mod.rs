@@ -1,9 +1,108 @@
-//! WhatsApp through Meta's Cloud API. Built so far: the account's settings with the token
-//! and app secret sealed at rest ([`settings`]), phone numbers in E.164 ([`phone`]), and
-//! the signed webhook that moves our messages' delivery states forward ([`webhook`]).
-//! Still to come: the setup wizard, checkout capture and the recovery sequence, order
-//! notifications, the message log's panel, the click-to-chat widget, sending limits.
+//! WhatsApp through Meta's Cloud API: the account and its templates ([`settings`],
+//! [`templates`]), what the shop configured ([`config`]), checkout capture ([`carts`]),
+//! the recovery sequence ([`recovery`]) with its signed links ([`link`]) and attribution
+//! to orders ([`attribution`]), order notifications ([`notifications`]), sending exactly
+//! once within the shop's limits ([`send`]), the signed webhook ([`webhook`]), the
+//! dashboard and logs ([`report`]), and the click-to-chat widget ([`widget`]).
 
+pub mod attribution;
+pub mod carts;
+pub mod config;
+pub mod graph;
+pub mod link;
+pub mod notifications;
 pub mod phone;
+pub mod recovery;
+pub mod report;
+pub mod send;
 pub mod settings;
+pub mod setup;
+pub mod templates;
+pub mod upkeep;
 pub mod webhook;
+pub mod widget;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use secrecy::SecretString;
+
+use crate::{Error, Result, db::Db, sealed::Sealer};
+
+/// The job that sends one recovery step of one cart.
+pub const RECOVERY_JOB: &str = "whatsapp.recovery";
+/// The job that sends one queued message (order notifications).
+pub const SEND_JOB: &str = "whatsapp.send";
+/// The kinds the WhatsApp workers take (and the others leave to them).
+pub const JOB_KINDS: &[&str] = &[RECOVERY_JOB, SEND_JOB];
+
+/// What the panel, the endpoints and the jobs share.
+#[derive(Clone)]
+pub struct WhatsApp {
+    pub db: Db,
+    pub sealer: Sealer,
+    pub http: reqwest::Client,
+    /// How long a Graph API call may take.
+    pub timeout: Duration,
+    /// Whether recovery delays may be under ten minutes (tests, staging).
+    pub short_delays: bool,
+    /// Where shoppers reach this server: recovery links start with it.
+    pub public_url: String,
+    pub links: link::Signer,
+    /// The opened app secret for a few seconds, so a burst of webhook deliveries does
+    /// not read and decrypt it each time.
+    secret_cache: Arc<Mutex<Option<(Instant, Option<SecretString>)>>>,
+}
+
+impl std::fmt::Debug for WhatsApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsApp").field("public_url", &self.public_url).finish_non_exhaustive()
+    }
+}
+
+/// How long an opened app secret is reused before the stored one is read again.
+const SECRET_CACHE: Duration = Duration::from_secs(5);
+
+impl WhatsApp {
+    pub fn new(db: Db, sealer: Sealer, links: link::Signer, public_url: String, timeout: Duration, short_delays: bool) -> WhatsApp {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("the HTTP client builds");
+        WhatsApp { db, sealer, http, timeout, short_delays, public_url, links, secret_cache: Arc::new(Mutex::new(None)) }
+    }
+
+    /// The app secret for checking webhook signatures; `None` until one is stored.
+    pub async fn app_secret(&self) -> Result<Option<SecretString>> {
+        if let Some((at, secret)) = self.secret_cache.lock().expect("not poisoned").as_ref()
+            && at.elapsed() < SECRET_CACHE
+        {
+            return Ok(secret.clone());
+        }
+        let secret = settings::app_secret(&self.db, &self.sealer).await?;
+        *self.secret_cache.lock().expect("not poisoned") = Some((Instant::now(), secret.clone()));
+        Ok(secret)
+    }
+
+    /// Forgets the cached app secret (after the settings changed).
+    pub fn forget_secret(&self) {
+        *self.secret_cache.lock().expect("not poisoned") = None;
+    }
+
+    /// The account to call Meta as, or a sentence saying what is missing.
+    pub async fn account(&self) -> Result<graph::Account> {
+        settings::account(&self.db, &self.sealer).await?.ok_or_else(|| Error::Conflict("WhatsApp is not set up yet: the Phone Number ID, WABA ID and access token are needed".into()))
+    }
+
+    /// The shop's first origin, for pages that lead back to it.
+    pub async fn shop_url(&self) -> Option<String> {
+        settings::config(self.db.pool()).await.ok()?.shop_origins.into_iter().next()
+    }
+
+    pub fn client<'a>(&'a self, account: &'a graph::Account) -> graph::Client<'a> {
+        graph::Client { http: &self.http, account, timeout: self.timeout }
+    }
+}

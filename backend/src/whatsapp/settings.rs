@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::{config::Config, graph::Account};
 use crate::{Error, Result, audit, clock::now, db::Db, sealed::Sealer, users::User};
 
 /// What the panel shows: no secret, only whether each is stored.
@@ -57,6 +58,54 @@ pub async fn get(db: &Db) -> Result<WhatsAppSettings> {
 pub async fn app_secret(db: &Db, sealer: &Sealer) -> Result<Option<SecretString>> {
     let sealed: Option<String> = sqlx::query_scalar("SELECT app_secret_sealed FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
     sealed.map(|s| sealer.open(&s)).transpose()
+}
+
+/// The account to call Meta as; `None` until its ids and token are stored.
+pub async fn account(db: &Db, sealer: &Sealer) -> Result<Option<Account>> {
+    let row = sqlx::query("SELECT phone_number_id, waba_id, access_token_sealed, graph_version, graph_base_url FROM whatsapp_settings WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
+    let (phone_number_id, waba_id): (String, String) = (row.try_get("phone_number_id")?, row.try_get("waba_id")?);
+    let Some(sealed) = row.try_get::<Option<String>, _>("access_token_sealed")? else { return Ok(None) };
+    if phone_number_id.is_empty() || waba_id.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Account {
+        base_url: row.try_get("graph_base_url")?,
+        version: row.try_get("graph_version")?,
+        phone_number_id,
+        waba_id,
+        token: sealer.open(&sealed)?,
+    }))
+}
+
+/// What the shop configured (recovery, notifications, mapping, widget, limits), read
+/// inside the caller's transaction when given one.
+pub async fn config<'e, E>(executor: E) -> Result<Config>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let text: String = sqlx::query_scalar("SELECT config FROM whatsapp_settings WHERE id = 1").fetch_one(executor).await?;
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// Saves the configuration after [`Config::validate`]; short delays only when this server
+/// allows them (tests, staging).
+pub async fn update_config(db: &Db, actor: &User, ip: Option<&str>, new: Config, allow_short_delays: bool) -> Result<Config> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let new = new.validate(allow_short_delays)?;
+    let mut tx = db.begin().await?;
+    super::templates::check_mapping(&new, &super::templates::list(&mut *tx).await?)?;
+    sqlx::query("UPDATE whatsapp_settings SET config = $1, updated_at = $2 WHERE id = 1")
+        .bind(serde_json::to_string(&new).expect("the configuration serialises"))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "whatsapp.config.update", "whatsapp", ip)).await?;
+    tx.commit().await?;
+    Ok(new)
 }
 
 /// Saves the account's ids and (new) secrets; fails naming the field that is wrong.

@@ -3,22 +3,19 @@
 //! (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`) is checked over
 //! the bytes as received — Meta escapes non-ASCII (`\u00e7`) in what it signs, so a
 //! re-serialisation would not match — before anything else; a good delivery is stored
-//! and answered at once, and a job applies it. Statuses move a message forward only
-//! (sent → delivered → read; failed keeps Meta's code, title and details), so
-//! duplicates and out-of-order deliveries change nothing.
+//! with one insert and answered at once; the WhatsApp workers apply stored deliveries in
+//! batches ([`process_pending`]). Statuses move a message forward only (sent → delivered
+//! → read; failed keeps Meta's code, title and details), so duplicates and out-of-order
+//! deliveries change nothing; a status for a message whose send answer was lost finds it
+//! by the callback data it was sent with. An inbound text that is an opt-out word (STOP,
+//! DUR, …) opts its sender out and stops their cart.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::{
-    Result,
-    clock::now,
-    db::Db,
-    jobs::{self, NewJob},
-};
-
-pub const PROCESS_JOB: &str = "whatsapp.webhook";
+use super::{carts, config::Config, send};
+use crate::{Result, clock::now, db::Db};
 
 /// Answers Meta's verification: the challenge when the mode and token are right.
 pub async fn verify_subscription(db: &Db, mode: Option<&str>, token: Option<&str>, challenge: Option<&str>) -> Result<Option<String>> {
@@ -51,18 +48,10 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// Stores a verified delivery and queues its processing, in one transaction.
-pub async fn receive(db: &Db, body: &str) -> Result<i64> {
-    let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO whatsapp_webhook_events (body, received_at) VALUES ($1, $2) RETURNING id")
-        .bind(body)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-    let job = NewJob { payload: serde_json::json!({ "event_id": id }), idempotency_key: Some(format!("{PROCESS_JOB}:{id}")), ..NewJob::now(PROCESS_JOB) };
-    jobs::enqueue(&mut *tx, &job).await?;
-    tx.commit().await?;
-    Ok(id)
+/// Stores a verified delivery for the workers; one insert, so Meta is answered at once.
+pub async fn receive(db: &Db, body: &str) -> Result<()> {
+    sqlx::query("INSERT INTO whatsapp_webhook_events (body, received_at) VALUES ($1, $2)").bind(body).bind(now()).execute(db.pool()).await?;
+    Ok(())
 }
 
 /// One status Meta reported for one of our messages.
@@ -75,14 +64,13 @@ pub struct Status {
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
     pub error_details: Option<String>,
+    /// Our message id, from the callback data it was sent with.
+    pub message_id: Option<i64>,
 }
 
 /// The statuses in a delivery (`entry[].changes[].value.statuses[]`); anything else in
 /// it is left for later capabilities.
 pub fn statuses(body: &Value) -> Vec<Status> {
-    fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
-        value.get(key).and_then(Value::as_array).into_iter().flatten()
-    }
     array(body, "entry")
         .flat_map(|entry| array(entry, "changes"))
         .flat_map(|change| array(&change["value"], "statuses"))
@@ -99,25 +87,56 @@ pub fn statuses(body: &Value) -> Vec<Status> {
                 error_code: error.and_then(|e| e["code"].as_i64()),
                 error_title: error.and_then(|e| e["title"].as_str().or(e["message"].as_str())).map(str::to_owned),
                 error_details: error.and_then(|e| e["error_data"]["details"].as_str()).map(str::to_owned),
+                message_id: s["biz_opaque_callback_data"].as_str().and_then(send::message_of_callback),
             })
         })
         .collect()
 }
 
+/// An inbound text: who sent it and what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    /// E.164.
+    pub from: String,
+    pub text: String,
+}
+
+/// The text messages in a delivery (`entry[].changes[].value.messages[]`; a button reply
+/// counts by its text).
+pub fn inbound(body: &Value) -> Vec<Inbound> {
+    array(body, "entry")
+        .flat_map(|entry| array(entry, "changes"))
+        .flat_map(|change| array(&change["value"], "messages"))
+        .filter_map(|m| {
+            let from = m["from"].as_str()?.trim_start_matches('+');
+            let text = m["text"]["body"].as_str().or(m["button"]["text"].as_str()).or(m["interactive"]["button_reply"]["title"].as_str())?;
+            Some(Inbound { from: format!("+{from}"), text: text.to_owned() })
+        })
+        .collect()
+}
+
+fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
+    value.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
 /// How far along a state is; a status applies only when it is further.
 const RANK: &str = "CASE {} WHEN 'queued' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
 
-/// Moves the message forward to `status`; returns whether it moved.
-pub async fn apply(db: &Db, status: &Status) -> Result<bool> {
+/// Moves the message forward to `status`; returns whether it moved. A message without a
+/// wamid (its send answer was lost) is found by the callback data and given it.
+pub async fn apply<'e, E>(executor: E, status: &Status) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let sql = format!(
-        "UPDATE whatsapp_messages SET state = $1, updated_at = $2, \
+        "UPDATE whatsapp_messages SET state = $1, updated_at = $2, wamid = COALESCE(wamid, $7), \
          sent_at = COALESCE(sent_at, $3), \
          delivered_at = CASE WHEN $1 IN ('delivered', 'read') THEN COALESCE(delivered_at, $3) ELSE delivered_at END, \
          read_at = CASE WHEN $1 = 'read' THEN COALESCE(read_at, $3) ELSE read_at END, \
          error_code = CASE WHEN $1 = 'failed' THEN $4 ELSE error_code END, \
          error_title = CASE WHEN $1 = 'failed' THEN $5 ELSE error_title END, \
          error_details = CASE WHEN $1 = 'failed' THEN $6 ELSE error_details END \
-         WHERE wamid = $7 AND {} < {}",
+         WHERE (wamid = $7 OR (wamid IS NULL AND id = $8)) AND {} < {}",
         RANK.replace("{}", "state"),
         RANK.replace("{}", "CAST($1 AS TEXT)"),
     );
@@ -129,23 +148,64 @@ pub async fn apply(db: &Db, status: &Status) -> Result<bool> {
         .bind(&status.error_title)
         .bind(&status.error_details)
         .bind(&status.wamid)
-        .execute(db.pool())
+        .bind(status.message_id.unwrap_or(0))
+        .execute(executor)
         .await?;
     Ok(moved.rows_affected() == 1)
 }
 
-/// The job: applies a stored delivery's statuses, then marks it processed.
-pub async fn process(db: &Db, event_id: i64) -> Result<()> {
-    let body: Option<String> = sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events WHERE id = $1 AND processed_at IS NULL")
-        .bind(event_id)
-        .fetch_optional(db.pool())
-        .await?;
-    let Some(body) = body else { return Ok(()) };
-    let parsed: Value = serde_json::from_str(&body).unwrap_or_default();
-    for status in statuses(&parsed) {
-        apply(db, &status).await?;
+/// How many stored deliveries one batch applies.
+const BATCH: i64 = 200;
+
+/// Applies the stored deliveries not yet processed, a batch per transaction, oldest
+/// first; returns how many it applied. Applying one twice changes nothing, so two
+/// processes draining at once are harmless.
+pub async fn process_pending(db: &Db) -> Result<usize> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM whatsapp_webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT $1")
+            .bind(BATCH)
+            .fetch_all(db.pool())
+            .await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let config = super::settings::config(db.pool()).await?;
+        let mut tx = db.begin().await?;
+        for (_, body) in &rows {
+            apply_delivery(&mut tx, &config, body).await?;
+        }
+        // Exactly the rows read: one with a smaller id may commit later (Postgres).
+        let ids = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE whatsapp_webhook_events SET processed_at = $1 WHERE id IN ({ids})"))).bind(now()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        done += rows.len();
+        if rows.len() < BATCH as usize {
+            return Ok(done);
+        }
     }
-    sqlx::query("UPDATE whatsapp_webhook_events SET processed_at = $1 WHERE id = $2").bind(now()).bind(event_id).execute(db.pool()).await?;
+}
+
+/// How long applied deliveries are kept (for looking into what Meta sent).
+const KEEP_DAYS: i64 = 30;
+
+/// Deletes applied deliveries past [`KEEP_DAYS`] (the nightly clean-up).
+pub async fn prune(db: &Db) -> Result<u64> {
+    let gone = sqlx::query("DELETE FROM whatsapp_webhook_events WHERE processed_at IS NOT NULL AND received_at < $1").bind(now() - KEEP_DAYS * 86_400).execute(db.pool()).await?;
+    Ok(gone.rows_affected())
+}
+
+async fn apply_delivery(tx: &mut sqlx::Transaction<'_, sqlx::Any>, config: &Config, body: &str) -> Result<()> {
+    let parsed: Value = serde_json::from_str(body).unwrap_or_default();
+    for status in statuses(&parsed) {
+        apply(&mut **tx, &status).await?;
+    }
+    for message in inbound(&parsed) {
+        if config.is_opt_out(&message.text) {
+            tracing::info!("a customer opted out of WhatsApp messages by reply");
+            carts::opt_out(tx, &message.from, "reply").await?;
+        }
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod reports;
 pub mod tickets;
 pub mod transactions;
+pub mod whatsapp;
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ use crate::AppState;
         (name = "orders", description = "Orders, their details, refunds and notes"),
         (name = "reports", description = "Sales reports"),
         (name = "support", description = "Support tickets, and the support form's public back end"),
+        (name = "whatsapp", description = "What the storefront calls: checkout capture and the click-to-chat widget"),
     )
 )]
 struct ApiDoc;
@@ -91,7 +93,9 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
     let mut public = OpenApiRouter::new()
         .routes(routes!(connection::discover))
         .routes(routes!(openapi_json))
-        .routes(routes!(tickets::submit));
+        .routes(routes!(tickets::submit))
+        .routes(routes!(whatsapp::capture))
+        .routes(routes!(whatsapp::widget));
     document_guards(public.get_openapi_mut(), false);
 
     let api = authenticated

@@ -1,0 +1,330 @@
+//! The recovery sequence. Each step of a cart is a durable job, due at the cart's
+//! `next_at` (the first a delay after the shopper's last change, the follow-ups hours
+//! after the first message). A step runs only while the cart is open and waiting for
+//! that very step, so a stale job does nothing; it first looks at new orders (a purchase
+//! ends the sequence), and it waits out quiet hours rather than dropping the message.
+//! The message is keyed by cart and step ([`super::send`]): it goes once.
+//!
+//! The link in each message, `/r/{token}`, is signed ([`super::link`]) and works for the
+//! configured days after sending; a click is recorded and redirects to the cart-restore
+//! URL with UTM tags. A click is not a recovery: only an order is ([`super::attribution`]).
+
+use chrono::{Duration as Days, NaiveTime, TimeZone, Timelike};
+use chrono_tz::Tz;
+use rand::Rng;
+use sqlx::Row;
+
+use super::{
+    WhatsApp, attribution, carts,
+    config::{Config, Field, Purpose, parse_time},
+    link::{Link, Refused},
+    send::{self, Delivered, Outgoing},
+    settings,
+};
+use crate::{Result, clock::now, jobs::Failure, money};
+
+/// Runs a cart's step (the job).
+pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Failure> {
+    let db = &whatsapp.db;
+    let config = settings::config(db.pool()).await?;
+    attribution::scan(db, &config).await?;
+    let Some(cart) = Cart::load(db, cart_id).await? else { return Ok(()) };
+    if cart.state != "open" || cart.next_step != Some(step) {
+        return Ok(());
+    }
+    let now = now();
+    if let Some(at) = cart.next_at.filter(|at| *at > now) {
+        return Err(Failure::RetryAt { reason: "not due yet".into(), at });
+    }
+    let stop = |reason: String| async move {
+        let mut tx = db.begin().await?;
+        carts::stop(&mut tx, cart_id, &reason).await?;
+        tx.commit().await?;
+        Ok::<(), Failure>(())
+    };
+    if !config.recovery.enabled {
+        return stop("cart recovery was switched off".into()).await;
+    }
+    if !carts::consented(db.pool(), &cart.phone).await? {
+        return stop("the customer opted out".into()).await;
+    }
+    if now - cart.captured_at > config.recovery.max_age_days * 86_400 {
+        return stop(format!("older than {} days", config.recovery.max_age_days)).await;
+    }
+    let Some(mapping) = Purpose::recovery_step(step).and_then(|p| config.mapping_for(p)) else {
+        return stop(format!("no template is mapped for message {step}")).await;
+    };
+    let store = crate::settings::get(db).await?;
+    let tz = store.tz();
+    if let Some(end) = quiet_until(&config, tz, now) {
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart_id).execute(db.pool()).await?;
+        return Err(Failure::RetryAt { reason: "quiet hours".into(), at: end });
+    }
+    let mut tx = db.begin().await?;
+    let coupon = if config.recovery.coupon_step == Some(step) { Some(coupon_of(&mut tx, &config, &cart, now).await?) } else { None };
+    let token = whatsapp.links.token(Link { cart_id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
+    let value = |field: &Field| match field {
+        Field::FirstName => cart.name.split_whitespace().next().unwrap_or_default().to_owned(),
+        Field::FullName => cart.name.clone(),
+        Field::ShopName => store.name.clone(),
+        Field::CartTotal => money::format(cart.total_minor, &cart.currency, &store.locale),
+        Field::CouponCode => coupon.as_ref().map(|c| c.code.clone()).unwrap_or_default(),
+        Field::CouponPercent => coupon.as_ref().map(|c| c.percent.to_string()).unwrap_or_default(),
+        Field::CouponExpiry => coupon.as_ref().map(|c| tz.timestamp_opt(c.expires_at, 0).single().map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default()).unwrap_or_default(),
+        Field::OrderNumber | Field::OrderTotal => String::new(),
+    };
+    let out = Outgoing {
+        purpose: mapping.purpose.as_str().to_owned(),
+        to_phone: cart.phone.clone(),
+        template: mapping.template.clone(),
+        language: mapping.language.clone(),
+        parameters: mapping.parameters.iter().map(|f| non_empty(value(f))).collect(),
+        url_suffix: Some(token),
+        cart_id: Some(cart_id),
+        step: Some(step),
+        order_id: None,
+        idempotency_key: carts::step_key(cart_id, step),
+    };
+    let message_id = send::queue(&mut tx, &out).await?;
+    tx.commit().await?;
+    match send::deliver(whatsapp, message_id).await? {
+        Delivered::Sent(_) => sent(whatsapp, &config, &cart, step).await?,
+        Delivered::Failed { code: Some(131026), reason } => stop(format!("WhatsApp cannot deliver to this number: {reason}")).await?,
+        Delivered::Failed { code: None, reason } => stop(reason).await?,
+        Delivered::Failed { code: Some(_), reason } => {
+            let mut tx = db.begin().await?;
+            carts::event(&mut tx, cart_id, "failed", &format!("message {step}: {reason}")).await?;
+            tx.commit().await?;
+            next(whatsapp, &config, &cart, step).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Meta refuses an empty text parameter; a missing value is a dash.
+fn non_empty(value: String) -> String {
+    if value.trim().is_empty() { "-".to_owned() } else { value }
+}
+
+/// Records a sent step on the cart and schedules the next one, once.
+async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64) -> Result<()> {
+    let at = now();
+    let mut tx = whatsapp.db.begin().await?;
+    let recorded = sqlx::query(
+        "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
+         next_step = NULL, next_at = NULL, updated_at = $1 WHERE id = $2 AND next_step = $3",
+    )
+    .bind(at)
+    .bind(cart.id)
+    .bind(step)
+    .execute(&mut *tx)
+    .await?;
+    if recorded.rows_affected() == 0 {
+        return Ok(());
+    }
+    carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
+    let first = cart.first_messaged_at.unwrap_or(at);
+    if let Some((next_step, due)) = following(config, step, first) {
+        sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2 WHERE id = $3").bind(next_step).bind(due.max(at)).bind(cart.id).execute(&mut *tx).await?;
+        carts::schedule(&mut tx, cart.id, next_step, due.max(at)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After a step that failed for good: on to the next one, if any.
+async fn next(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64) -> Result<()> {
+    let at = now();
+    let mut tx = whatsapp.db.begin().await?;
+    let first = cart.first_messaged_at.unwrap_or(at);
+    let (next_step, due) = following(config, step, first).map_or((None, None), |(s, d)| (Some(s), Some(d.max(at))));
+    let moved = sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2, updated_at = $3 WHERE id = $4 AND next_step = $5")
+        .bind(next_step)
+        .bind(due)
+        .bind(at)
+        .bind(cart.id)
+        .bind(step)
+        .execute(&mut *tx)
+        .await?;
+    if let (1, Some(s), Some(d)) = (moved.rows_affected(), next_step, due) {
+        carts::schedule(&mut tx, cart.id, s, d).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The step after `step` and when it is due, counted from the first message.
+pub fn following(config: &Config, step: i64, first_messaged_at: i64) -> Option<(i64, i64)> {
+    let r = &config.recovery;
+    let second = r.second_enabled.then_some((2, first_messaged_at + r.second_delay_hours * 3600));
+    let third = r.third_enabled.then_some((3, first_messaged_at + r.third_delay_hours * 3600));
+    match step {
+        1 => second.or(third),
+        2 => third,
+        _ => None,
+    }
+}
+
+/// When quiet hours end, if `now` falls inside them (shop time zone).
+pub fn quiet_until(config: &Config, tz: Tz, now: i64) -> Option<i64> {
+    let (start, end) = (parse_time(&config.recovery.quiet_start)?, parse_time(&config.recovery.quiet_end)?);
+    if start == end {
+        return None;
+    }
+    let local = tz.timestamp_opt(now, 0).single()?;
+    let minute = local.hour() * 60 + local.minute();
+    let inside = if start < end { (start..end).contains(&minute) } else { minute >= start || minute < end };
+    if !inside {
+        return None;
+    }
+    let end_time = NaiveTime::from_hms_opt(end / 60, end % 60, 0)?;
+    let day = if minute >= end { local.date_naive() + Days::days(1) } else { local.date_naive() };
+    let end_local = tz.from_local_datetime(&day.and_time(end_time)).earliest()?;
+    Some(end_local.timestamp())
+}
+
+struct Coupon {
+    code: String,
+    percent: i64,
+    expires_at: i64,
+}
+
+/// The cart's single-use coupon, made once and recorded with the cart.
+async fn coupon_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, config: &Config, cart: &Cart, now: i64) -> Result<Coupon> {
+    let row = sqlx::query("SELECT coupon_code, coupon_percent, coupon_expires_at FROM whatsapp_carts WHERE id = $1").bind(cart.id).fetch_one(&mut **tx).await?;
+    if let (Some(code), Some(percent), Some(expires_at)) = (row.try_get("coupon_code")?, row.try_get("coupon_percent")?, row.try_get("coupon_expires_at")?) {
+        return Ok(Coupon { code, percent, expires_at });
+    }
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let code: String = {
+        let mut rng = rand::rng();
+        format!("WA-{}", (0..8).map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char).collect::<String>())
+    };
+    let r = &config.recovery;
+    let coupon = Coupon { code, percent: r.coupon_percent, expires_at: now + r.coupon_valid_days * 86_400 };
+    sqlx::query("UPDATE whatsapp_carts SET coupon_code = $1, coupon_percent = $2, coupon_expires_at = $3, coupon_min_minor = $4 WHERE id = $5")
+        .bind(&coupon.code)
+        .bind(coupon.percent)
+        .bind(coupon.expires_at)
+        .bind(r.coupon_min_minor)
+        .bind(cart.id)
+        .execute(&mut **tx)
+        .await?;
+    let minimum = if r.coupon_min_minor > 0 { format!(", minimum spend {}", money::format(r.coupon_min_minor, &cart.currency, "en")) } else { String::new() };
+    carts::event(tx, cart.id, "coupon", &format!("{} for {}%{minimum}, single use", coupon.code, coupon.percent)).await?;
+    Ok(coupon)
+}
+
+/// What a recovery step needs of a cart.
+struct Cart {
+    id: i64,
+    phone: String,
+    name: String,
+    state: String,
+    total_minor: i64,
+    currency: String,
+    captured_at: i64,
+    next_step: Option<i64>,
+    next_at: Option<i64>,
+    first_messaged_at: Option<i64>,
+}
+
+impl Cart {
+    async fn load(db: &crate::db::Db, id: i64) -> Result<Option<Cart>> {
+        let row = sqlx::query("SELECT phone, name, state, total_minor, currency, captured_at, next_step, next_at, first_messaged_at FROM whatsapp_carts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+        row.map(|r| {
+            Ok(Cart {
+                id,
+                phone: r.try_get("phone")?,
+                name: r.try_get("name")?,
+                state: r.try_get("state")?,
+                total_minor: r.try_get("total_minor")?,
+                currency: r.try_get("currency")?,
+                captured_at: r.try_get("captured_at")?,
+                next_step: r.try_get("next_step")?,
+                next_at: r.try_get("next_at")?,
+                first_messaged_at: r.try_get("first_messaged_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Where a recovery link leads: the cart-restore URL with UTM tags, after recording the
+/// click. `Err` says why the link does not work.
+pub async fn follow(whatsapp: &WhatsApp, token: &str) -> Result<String, Refused> {
+    let link = whatsapp.links.check(token, now())?;
+    let recorded = record_click(whatsapp, link).await;
+    match recorded {
+        Ok(Some(url)) => Ok(url),
+        Ok(None) => Err(Refused::Invalid),
+        Err(e) => {
+            tracing::error!(error = %e, "a recovery click could not be recorded");
+            Err(Refused::Invalid)
+        }
+    }
+}
+
+async fn record_click(whatsapp: &WhatsApp, link: Link) -> Result<Option<String>> {
+    let at = now();
+    let mut tx = whatsapp.db.begin().await?;
+    let restore: Option<String> = sqlx::query_scalar("SELECT restore_url FROM whatsapp_carts WHERE id = $1").bind(link.cart_id).fetch_optional(&mut *tx).await?;
+    let Some(restore) = restore else { return Ok(None) };
+    sqlx::query("UPDATE whatsapp_carts SET clicks = clicks + 1, first_clicked_at = COALESCE(first_clicked_at, $1) WHERE id = $2").bind(at).bind(link.cart_id).execute(&mut *tx).await?;
+    carts::event(&mut tx, link.cart_id, "clicked", &format!("the link in message {}", link.step)).await?;
+    tx.commit().await?;
+    Ok(Some(with_utm(&restore, link.step)))
+}
+
+/// The restore URL with `utm_source=whatsapp`, `utm_medium=recovery`,
+/// `utm_campaign=cart_recovery` and the step as `utm_content` (replacing any UTM it had).
+pub fn with_utm(restore: &str, step: i64) -> String {
+    let Ok(mut url) = reqwest::Url::parse(restore) else { return restore.to_owned() };
+    let kept: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| !k.starts_with("utm_")).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("utm_source", "whatsapp")
+        .append_pair("utm_medium", "recovery")
+        .append_pair("utm_campaign", "cart_recovery")
+        .append_pair("utm_content", &format!("message_{step}"));
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_over_midnight_delay_to_their_end_in_the_shops_time_zone() {
+        let config = Config::default(); // 22:00–09:00
+        let tz: Tz = "Europe/Istanbul".parse().unwrap(); // UTC+3
+        let at = |h: u32, m: u32| tz.with_ymd_and_hms(2026, 12, 2, h, m, 0).unwrap().timestamp();
+        assert_eq!(quiet_until(&config, tz, at(23, 30)), Some(tz.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap().timestamp()));
+        assert_eq!(quiet_until(&config, tz, at(3, 0)), Some(at(9, 0)));
+        assert_eq!(quiet_until(&config, tz, at(9, 0)), None);
+        assert_eq!(quiet_until(&config, tz, at(21, 59)), None);
+        let mut off = Config::default();
+        off.recovery.quiet_end = off.recovery.quiet_start.clone();
+        assert_eq!(quiet_until(&off, tz, at(23, 30)), None);
+    }
+
+    #[test]
+    fn follow_ups_count_from_the_first_message_and_can_be_switched_off() {
+        let mut config = Config::default();
+        assert_eq!(following(&config, 1, 1000), Some((2, 1000 + 24 * 3600)));
+        assert_eq!(following(&config, 2, 1000), Some((3, 1000 + 48 * 3600)));
+        assert_eq!(following(&config, 3, 1000), None);
+        config.recovery.second_enabled = false;
+        assert_eq!(following(&config, 1, 1000), Some((3, 1000 + 48 * 3600)));
+    }
+
+    #[test]
+    fn the_restore_url_gets_utm_tags_and_keeps_its_own_query() {
+        let url = with_utm("https://shop.example/cart/?restore=abc&utm_source=old", 2);
+        assert_eq!(url, "https://shop.example/cart/?restore=abc&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2");
+    }
+}

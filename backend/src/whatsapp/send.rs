@@ -1,0 +1,256 @@
+//! Sending a template message exactly once, within the shop's limits.
+//!
+//! A message is a row first ([`queue`]), keyed by what it is for (a cart's step, an
+//! order's status, a test), so asking twice makes one row. [`deliver`] then:
+//! - skips a phone that opted out (except a test send the manager asked for);
+//! - takes the message for sending by setting `attempted_at` — in the same statement that
+//!   checks the hourly cap — and only then calls Meta;
+//! - records Meta's id (wamid) when the answer comes.
+//!
+//! A process that dies between Meta's acceptance and our record leaves `attempted_at`
+//! without a wamid. The request carried `biz_opaque_callback_data` naming our row, and
+//! Meta's status webhook echoes it, so the webhook fills in the wamid ([`super::webhook`]).
+//! Until it does the message is not sent again; when Meta stays silent past
+//! [`UNCERTAIN_GRACE_SECS`] and the webhook is verified (so Meta would have told us), it
+//! never took the message and it goes once more; without a verified webhook it is marked
+//! failed rather than risk a second copy.
+//!
+//! Meta's answers: throughput limits (130429…) wait and retry without spending an
+//! attempt; 131026 (undeliverable), 131047 (outside the 24-hour window) and other refusals
+//! fail the message with Meta's code and text, not retried; 5xx and no connection retry
+//! with backoff.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::{WhatsApp, graph::GraphError};
+use crate::{Result, clock::now, jobs::Failure};
+
+/// How long a message whose answer was lost waits for Meta's status webhook.
+pub const UNCERTAIN_GRACE_SECS: i64 = 600;
+
+type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    /// `recovery_1`…, `order_processing`…, or `test`.
+    pub purpose: String,
+    /// E.164 (`+905321234567`).
+    pub to_phone: String,
+    pub template: String,
+    pub language: String,
+    pub parameters: Vec<String>,
+    /// The suffix of the template's link button (the recovery token).
+    pub url_suffix: Option<String>,
+    pub cart_id: Option<i64>,
+    pub step: Option<i64>,
+    pub order_id: Option<i64>,
+    pub idempotency_key: String,
+}
+
+/// The request body Meta receives for a message (our row's id travels as callback data).
+pub fn request_body(message_id: i64, out: &Outgoing) -> Value {
+    let mut components = Vec::new();
+    if !out.parameters.is_empty() {
+        let parameters: Vec<Value> = out.parameters.iter().map(|p| json!({ "type": "text", "text": p })).collect();
+        components.push(json!({ "type": "body", "parameters": parameters }));
+    }
+    if let Some(suffix) = &out.url_suffix {
+        components.push(json!({ "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", "text": suffix }] }));
+    }
+    let mut template = json!({ "name": out.template, "language": { "code": out.language } });
+    if !components.is_empty() {
+        template["components"] = Value::Array(components);
+    }
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": out.to_phone.trim_start_matches('+'),
+        "type": "template",
+        "template": template,
+        "biz_opaque_callback_data": callback_data(message_id),
+    })
+}
+
+pub fn callback_data(message_id: i64) -> String {
+    format!("backroom:{message_id}")
+}
+
+/// Our message id from the callback data Meta echoes.
+pub fn message_of_callback(data: &str) -> Option<i64> {
+    data.strip_prefix("backroom:")?.parse().ok()
+}
+
+/// Queues a message once per idempotency key; returns its id (the existing one when the
+/// key was used before).
+pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<i64> {
+    let at = now();
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO whatsapp_messages (to_phone, purpose, template, language, state, created_at, updated_at, idempotency_key, cart_id, step, order_id) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(&out.to_phone)
+    .bind(&out.purpose)
+    .bind(&out.template)
+    .bind(&out.language)
+    .bind(at)
+    .bind(&out.idempotency_key)
+    .bind(out.cart_id)
+    .bind(out.step)
+    .bind(out.order_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match inserted {
+        Some(id) => {
+            sqlx::query("UPDATE whatsapp_messages SET request = $1 WHERE id = $2")
+                .bind(request_body(id, out).to_string())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(id)
+        }
+        None => Ok(sqlx::query_scalar("SELECT id FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(&mut **tx).await?),
+    }
+}
+
+/// What became of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    /// Meta took it (now or earlier): its wamid.
+    Sent(String),
+    /// Meta refused it for good (its code), or we did not send it (an opt-out: no code).
+    Failed { code: Option<i64>, reason: String },
+}
+
+/// Sends a queued message, or tells what became of it. `Err` puts the job off or retries it.
+pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, Failure> {
+    let db = &whatsapp.db;
+    let row = sqlx::query("SELECT state, wamid, attempted_at, request, to_phone, purpose, error_code, error_title FROM whatsapp_messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_one(db.pool())
+        .await?;
+    if let Some(wamid) = row.try_get::<Option<String>, _>("wamid")? {
+        return Ok(Delivered::Sent(wamid));
+    }
+    if row.try_get::<String, _>("state")? == "failed" {
+        return Ok(Delivered::Failed { code: row.try_get("error_code")?, reason: row.try_get::<Option<String>, _>("error_title")?.unwrap_or_default() });
+    }
+    let to_phone: String = row.try_get("to_phone")?;
+    let purpose: String = row.try_get("purpose")?;
+    if purpose != "test" && super::carts::opted_out(db.pool(), &to_phone).await? {
+        fail(whatsapp, message_id, None, "not sent: the customer opted out of WhatsApp messages", "").await?;
+        return Ok(Delivered::Failed { code: None, reason: "opted out".into() });
+    }
+    let now = now();
+    if let Some(attempted) = row.try_get::<Option<i64>, _>("attempted_at")? {
+        // A send whose answer was lost: Meta's status webhook settles it.
+        if now < attempted + UNCERTAIN_GRACE_SECS {
+            return Err(Failure::RetryAt { reason: "waiting for Meta to confirm a message whose answer was lost".into(), at: (now + 15).min(attempted + UNCERTAIN_GRACE_SECS) });
+        }
+        let verified: Option<i64> = sqlx::query_scalar("SELECT webhook_verified_at FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
+        if verified.is_none() {
+            let reason = "Meta's answer was lost and, without a verified webhook, Meta cannot tell us whether it sent the message; it was not sent again so it cannot arrive twice";
+            fail(whatsapp, message_id, None, reason, "").await?;
+            return Ok(Delivered::Failed { code: None, reason: reason.into() });
+        }
+        // The webhook is verified and Meta never reported the message: it never took it.
+        sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1 AND wamid IS NULL AND attempted_at = $2")
+            .bind(message_id)
+            .bind(attempted)
+            .execute(db.pool())
+            .await
+            ?;
+    }
+    let cap = super::settings::config(db.pool()).await?.hourly_cap;
+    let cap_condition = if cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
+    let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
+         WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition}"
+    )))
+    .bind(now)
+    .bind(message_id)
+    .bind(now - 3600)
+    .bind(cap)
+    .execute(db.pool())
+    .await
+    ?;
+    if taken.rows_affected() == 0 {
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
+        let at = if cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
+        return Err(Failure::RetryAt { reason: format!("the hourly cap of {cap} messages is reached, or another worker is sending it"), at });
+    }
+    let request: Value = serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
+    let account = whatsapp.account().await?;
+    match whatsapp.client(&account).send(&request).await {
+        Ok(wamid) => {
+            sqlx::query(
+                "UPDATE whatsapp_messages SET wamid = $1, state = CASE WHEN state = 'queued' THEN 'sent' ELSE state END, \
+                 sent_at = COALESCE(sent_at, $2), updated_at = $2 WHERE id = $3",
+            )
+            .bind(&wamid)
+            .bind(now)
+            .bind(message_id)
+            .execute(db.pool())
+            .await
+            ?;
+            Ok(Delivered::Sent(wamid))
+        }
+        Err(GraphError::Uncertain(why)) => {
+            note_error(whatsapp, message_id, &format!("Meta's answer did not arrive ({why}); waiting for its status webhook")).await?;
+            Err(Failure::RetryAt { reason: format!("Meta's answer did not arrive ({why})"), at: now + 15 })
+        }
+        Err(error) => {
+            // Meta answered (or was never reached): it did not take the message.
+            sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1").bind(message_id).execute(db.pool()).await?;
+            let words = error.plain_words();
+            if error.is_rate_limit() {
+                let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM whatsapp_messages WHERE id = $1").bind(message_id).fetch_one(db.pool()).await?;
+                note_error(whatsapp, message_id, &words).await?;
+                Err(Failure::RetryAt { reason: words, at: now + (30 * attempts.clamp(1, 20)) })
+            } else if error.is_transient() || error.is_auth() {
+                note_error(whatsapp, message_id, &words).await?;
+                Err(Failure::Retry(words))
+            } else {
+                let (code, title, details) = match &error {
+                    GraphError::Meta { code, title, details, .. } => (Some(*code), title.as_str(), details.as_str()),
+                    _ => (None, words.as_str(), ""),
+                };
+                fail(whatsapp, message_id, code, title, details).await?;
+                Ok(Delivered::Failed { code, reason: words })
+            }
+        }
+    }
+}
+
+/// Marks a message failed for good, with Meta's code and text when Meta answered.
+pub async fn fail(whatsapp: &WhatsApp, message_id: i64, code: Option<i64>, title: &str, details: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE whatsapp_messages SET state = 'failed', error_code = $1, error_title = $2, error_details = $3, updated_at = $4 \
+         WHERE id = $5 AND wamid IS NULL",
+    )
+    .bind(code)
+    .bind(title)
+    .bind(details)
+    .bind(now())
+    .bind(message_id)
+    .execute(whatsapp.db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Keeps the latest error of a message that will be tried again (its state unchanged).
+async fn note_error(whatsapp: &WhatsApp, message_id: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE whatsapp_messages SET error_details = $1, updated_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(now())
+        .bind(message_id)
+        .execute(whatsapp.db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The job that sends one queued message (order notifications).
+pub async fn run(whatsapp: &WhatsApp, message_id: i64) -> Result<(), Failure> {
+    deliver(whatsapp, message_id).await.map(drop)
+}

@@ -1,0 +1,133 @@
+//! The setup wizard's live checks and its test send. Each check says precisely what is
+//! wrong: the token refused, the WABA id unknown to it, the Phone Number ID not in that
+//! account, the app secret missing, the webhook not verified yet. The test send uses an
+//! approved template (free text is refused by Meta outside the 24-hour window), goes
+//! through the message log like every message, and reports Meta's answer.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    WhatsApp,
+    graph::GraphError,
+    phone,
+    send::{self, Delivered, Outgoing},
+    settings, templates,
+};
+use crate::{Error, Result, audit, users::User};
+
+/// One line of the live checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+fn check(name: &str, ok: bool, message: impl Into<String>) -> Check {
+    Check { name: name.to_owned(), ok, message: message.into() }
+}
+
+/// Runs the checks against Meta and the stored settings.
+pub async fn checks(whatsapp: &WhatsApp) -> Result<Vec<Check>> {
+    let stored = settings::get(&whatsapp.db).await?;
+    let mut found = Vec::new();
+    match settings::account(&whatsapp.db, &whatsapp.sealer).await? {
+        None => found.push(check("credentials", false, "The Phone Number ID, WABA ID and access token are not all saved yet.")),
+        Some(account) => match whatsapp.client(&account).phone_numbers().await {
+            Ok(numbers) => {
+                found.push(check("access token", true, "Meta accepted the access token."));
+                match numbers.iter().find(|n| n.id == account.phone_number_id) {
+                    Some(number) => found.push(check("phone number", true, format!("{} ({}) is in this account.", number.display, number.verified_name))),
+                    None => {
+                        let theirs = numbers.iter().map(|n| format!("{} ({})", n.id, n.display)).collect::<Vec<_>>().join(", ");
+                        found.push(check(
+                            "phone number",
+                            false,
+                            format!("The Phone Number ID {} is not in this WhatsApp Business Account; its numbers are: {}.", account.phone_number_id, if theirs.is_empty() { "none".into() } else { theirs }),
+                        ));
+                    }
+                }
+            }
+            Err(e) if e.is_auth() => found.push(check("access token", false, format!("Meta refused the access token: it is invalid, expired or lacks the whatsapp_business_messaging permission ({}).", e.plain_words()))),
+            Err(e @ GraphError::Meta { code: 100, .. }) => {
+                found.push(check("access token", true, "Meta accepted the access token."));
+                found.push(check("account", false, format!("The WABA ID {} is not an account this token can see ({}).", account.waba_id, e.plain_words())));
+            }
+            Err(e) => found.push(check("connection", false, e.plain_words())),
+        },
+    }
+    found.push(if stored.has_app_secret {
+        check("app secret", true, "The app secret is saved; webhook deliveries are checked with it.")
+    } else {
+        check("app secret", false, "The app secret is not saved: webhook deliveries cannot be checked, so they are refused.")
+    });
+    found.push(match stored.webhook_verified_at {
+        Some(_) => check("webhook", true, "Meta verified the webhook."),
+        None => check("webhook", false, "The webhook is not verified yet: paste the URL and verify token below into the app's WhatsApp → Configuration at Meta, and subscribe to “messages”."),
+    });
+    Ok(found)
+}
+
+/// A test send: the template, its language and the values of its parameters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TestSend {
+    pub to: String,
+    pub template: String,
+    pub language: String,
+    pub parameters: Vec<String>,
+    /// For a template with a link button: the suffix to fill.
+    #[serde(default)]
+    pub url_suffix: Option<String>,
+}
+
+/// Sends a test message now; `Ok` carries Meta's id, `Err` says why it did not go.
+pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test: TestSend) -> Result<String> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let config = settings::config(whatsapp.db.pool()).await?;
+    let to = phone::normalise(&test.to, &config.default_country)?;
+    let known = templates::list(whatsapp.db.pool()).await?;
+    let Some(template) = known.iter().find(|t| t.name == test.template && t.language == test.language) else {
+        return Err(Error::invalid("choose one of the account's templates (refresh the list if it is new)"));
+    };
+    if !template.is_approved() {
+        return Err(Error::invalid(format!("the template {} is {}; only approved templates can be sent", template.name, template.status.to_lowercase())));
+    }
+    if test.parameters.len() as i64 != template.body_params || test.parameters.iter().any(|p| p.trim().is_empty()) {
+        return Err(Error::invalid(format!("the template {} needs exactly {} non-empty parameter value(s)", template.name, template.body_params)));
+    }
+    let suffix = template.url_button.then(|| test.url_suffix.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "test".to_owned()));
+    let out = Outgoing {
+        purpose: "test".into(),
+        to_phone: to,
+        template: template.name.clone(),
+        language: template.language.clone(),
+        parameters: test.parameters,
+        url_suffix: suffix,
+        cart_id: None,
+        step: None,
+        order_id: None,
+        idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
+    };
+    let mut tx = whatsapp.db.begin().await?;
+    let id = send::queue(&mut tx, &out).await?;
+    audit::record(&mut *tx, &audit::Event::by(actor, "whatsapp.test_send", "whatsapp", ip)).await?;
+    tx.commit().await?;
+    match send::deliver(whatsapp, id).await {
+        Ok(Delivered::Sent(wamid)) => Ok(wamid),
+        Ok(Delivered::Failed { reason, .. }) => Err(Error::Conflict(format!("Meta did not send it: {reason}"))),
+        Err(failure) => {
+            // A test is not retried: it is failed now, with the reason.
+            let reason = failure_words(&failure);
+            send::fail(whatsapp, id, None, &reason, "").await?;
+            Err(Error::Conflict(format!("Meta did not send it: {reason}")))
+        }
+    }
+}
+
+fn failure_words(failure: &crate::jobs::Failure) -> String {
+    match failure {
+        crate::jobs::Failure::Retry(reason) | crate::jobs::Failure::Dead(reason) | crate::jobs::Failure::RetryAt { reason, .. } => reason.clone(),
+    }
+}
