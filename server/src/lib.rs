@@ -93,7 +93,7 @@ impl Application {
         let hasher = SecretHasher::new(&master_key);
         let sealer = backend::sealed::Sealer::new(&master_key);
         let accounting = backend::accounting::Accounting::new(db.clone(), sealer.clone(), config.accounting_timeout);
-        let links = backend::whatsapp::link::Signer::new(master_key.derive("whatsapp-recovery-links"));
+        let links = backend::whatsapp::link::Signer::from_master(&master_key);
         let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await

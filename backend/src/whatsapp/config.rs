@@ -281,10 +281,11 @@ impl Config {
         }
     }
 
-    /// Whether `text` (an inbound message) is one of the opt-out words.
+    /// Whether `text` (an inbound message) is one of the opt-out words, ignoring case —
+    /// Turkish case too: "İPTAL", "IPTAL" and "iptal" are one word.
     pub fn is_opt_out(&self, text: &str) -> bool {
-        let said = text.trim().to_lowercase();
-        !said.is_empty() && self.opt_out_words.iter().any(|w| w.trim().to_lowercase() == said)
+        let said = fold(text);
+        !said.is_empty() && self.opt_out_words.iter().any(|w| fold(w) == said)
     }
 
     /// Tidies the document and refuses what cannot work, naming the field.
@@ -366,6 +367,11 @@ impl Config {
     }
 }
 
+/// Lower case without the dot of "İ" and with "ı" as "i", trimmed.
+fn fold(text: &str) -> String {
+    text.trim().to_lowercase().chars().filter(|c| *c != '\u{307}').map(|c| if c == 'ı' { 'i' } else { c }).collect()
+}
+
 /// "HH:MM" as minutes after midnight.
 pub fn parse_time(text: &str) -> Option<u32> {
     let (h, m) = text.trim().split_once(':')?;
@@ -416,5 +422,7 @@ mod tests {
         assert!(config.is_opt_out(" stop "));
         assert!(config.is_opt_out("Dur"));
         assert!(!config.is_opt_out("stop please"));
+        let turkish = Config { opt_out_words: vec!["İPTAL".into()], ..Config::default() };
+        assert!(turkish.is_opt_out("iptal") && turkish.is_opt_out("IPTAL") && turkish.is_opt_out("İptal"));
     }
 }

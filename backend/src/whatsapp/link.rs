@@ -32,6 +32,11 @@ impl Signer {
         Signer { key }
     }
 
+    /// The signer of this installation: its key derived from the master key.
+    pub fn from_master(master: &crate::master_key::MasterKey) -> Signer {
+        Signer::new(master.derive("whatsapp-recovery-links"))
+    }
+
     fn mac(&self, text: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(text.as_bytes());

@@ -52,8 +52,9 @@ pub struct WhatsApp {
     pub public_url: String,
     pub links: link::Signer,
     /// The opened app secret for a few seconds, so a burst of webhook deliveries does
-    /// not read and decrypt it each time.
-    secret_cache: Arc<Mutex<Option<(Instant, Option<SecretString>)>>>,
+    /// not read and decrypt it each time. Its absence is not kept: a secret saved a
+    /// moment ago counts at once.
+    secret_cache: Arc<Mutex<Option<(Instant, SecretString)>>>,
 }
 
 impl std::fmt::Debug for WhatsApp {
@@ -80,10 +81,10 @@ impl WhatsApp {
         if let Some((at, secret)) = self.secret_cache.lock().expect("not poisoned").as_ref()
             && at.elapsed() < SECRET_CACHE
         {
-            return Ok(secret.clone());
+            return Ok(Some(secret.clone()));
         }
         let secret = settings::app_secret(&self.db, &self.sealer).await?;
-        *self.secret_cache.lock().expect("not poisoned") = Some((Instant::now(), secret.clone()));
+        *self.secret_cache.lock().expect("not poisoned") = secret.clone().map(|s| (Instant::now(), s));
         Ok(secret)
     }
 

@@ -163,19 +163,7 @@ pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, 
             ?;
     }
     let cap = super::settings::config(db.pool()).await?.hourly_cap;
-    let cap_condition = if cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
-    let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
-         WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition}"
-    )))
-    .bind(now)
-    .bind(message_id)
-    .bind(now - 3600)
-    .bind(cap)
-    .execute(db.pool())
-    .await
-    ?;
-    if taken.rows_affected() == 0 {
+    if !take(db, message_id, now, cap).await? {
         let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
         let at = if cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
         return Err(Failure::RetryAt { reason: format!("the hourly cap of {cap} messages is reached, or another worker is sending it"), at });
@@ -221,6 +209,30 @@ pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, 
             }
         }
     }
+}
+
+/// Takes the message for sending (sets `attempted_at`), if no one else has and the
+/// hourly cap allows. With a cap, the count and the take are serialised by a lock on the
+/// settings row (Postgres; SQLite writes one at a time anyway), so concurrent workers
+/// cannot go over it.
+async fn take(db: &crate::db::Db, message_id: i64, now: i64, cap: i64) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    if cap > 0 && db.backend() == crate::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM whatsapp_settings WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+    }
+    let cap_condition = if cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
+    let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
+         WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition}"
+    )))
+    .bind(now)
+    .bind(message_id)
+    .bind(now - 3600)
+    .bind(cap)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(taken.rows_affected() == 1)
 }
 
 /// Marks a message failed for good, with Meta's code and text when Meta answered.

@@ -52,8 +52,8 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
     let url = match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.join("backroom.db").display()),
         Engine::Postgres => {
-            let admin = std::env::var("BACKROOM_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin =
+                std::env::var("BACKROOM_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let name = format!("backroom_test_{id}");
             let db = Db::connect(&admin).await.expect("the test PostgreSQL server answers");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.pool()).await.unwrap();
@@ -75,6 +75,8 @@ pub struct TestApp {
     pub hasher: SecretHasher,
     /// Seals secrets as the app does (the same master key).
     pub sealer: backend::sealed::Sealer,
+    /// Signs recovery links as the app does.
+    pub links: backend::whatsapp::link::Signer,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -89,6 +91,11 @@ pub struct Options {
     pub accounting_concurrency: usize,
     /// Seconds before a ledger request times out (unset: the default).
     pub accounting_timeout_secs: Option<u64>,
+    /// Workers sending WhatsApp messages (none by default; with none, webhook deliveries
+    /// are stored but not applied).
+    pub whatsapp_concurrency: usize,
+    /// Seconds before a Graph API request times out (unset: the default).
+    pub whatsapp_timeout_secs: Option<u64>,
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
@@ -107,6 +114,9 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_SMTP_URL", options.smtp_url.unwrap_or_default()),
         ("BACKROOM_ACCOUNTING_CONCURRENCY", options.accounting_concurrency.to_string()),
         ("BACKROOM_ACCOUNTING_TIMEOUT_SECS", options.accounting_timeout_secs.unwrap_or(20).to_string()),
+        ("BACKROOM_WHATSAPP_CONCURRENCY", options.whatsapp_concurrency.to_string()),
+        ("BACKROOM_WHATSAPP_TIMEOUT_SECS", options.whatsapp_timeout_secs.unwrap_or(10).to_string()),
+        ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -116,6 +126,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
     let master_key = MasterKey::load_or_create(&config).unwrap();
     let hasher = SecretHasher::new(&master_key);
     let sealer = backend::sealed::Sealer::new(&master_key);
+    let links = backend::whatsapp::link::Signer::from_master(&master_key);
     let app = server::Application::build(config).await.expect("the app starts");
     let addr = app.local_addr();
     let security = app.security();
@@ -124,7 +135,19 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         let _ = stopped.await;
     }));
     let db = Db::connect(&url).await.unwrap();
-    TestApp { addr, database_url: url, db, client: browser(), data_dir, security, hasher, sealer, stop: Some(stop), server: Some(server) }
+    TestApp {
+        addr,
+        database_url: url,
+        db,
+        client: browser(),
+        data_dir,
+        security,
+        hasher,
+        sealer,
+        links,
+        stop: Some(stop),
+        server: Some(server),
+    }
 }
 
 /// A client that keeps cookies and does not follow redirects (tests look at them).
@@ -154,12 +177,10 @@ impl TestApp {
     }
 
     pub async fn create_owner(&self) -> reqwest::Response {
-        self.call::<app::auth::CreateOwner>(&self.client, &[
-            ("store_name", "Test Shop"),
-            ("name", "Olcay Owner"),
-            ("email", OWNER_EMAIL),
-            ("password", OWNER_PASSWORD),
-        ])
+        self.call::<app::auth::CreateOwner>(
+            &self.client,
+            &[("store_name", "Test Shop"), ("name", "Olcay Owner"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
         .await
     }
 
@@ -170,13 +191,12 @@ impl TestApp {
     /// Creates the owner with a separate client, then signs `self.client` in.
     pub async fn signed_in_owner(&self) {
         let setup = browser();
-        let response = self.call::<app::auth::CreateOwner>(&setup, &[
-            ("store_name", "Test Shop"),
-            ("name", "Olcay Owner"),
-            ("email", OWNER_EMAIL),
-            ("password", OWNER_PASSWORD),
-        ])
-        .await;
+        let response = self
+            .call::<app::auth::CreateOwner>(
+                &setup,
+                &[("store_name", "Test Shop"), ("name", "Olcay Owner"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+            )
+            .await;
         assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
         let response = self.sign_in_with(&self.client, OWNER_EMAIL, OWNER_PASSWORD).await;
         assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
@@ -215,10 +235,7 @@ impl TestApp {
 
     /// A request to the API with a connection key and a fresh timestamp.
     pub fn api(&self, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(key)
-            .header("x-backroom-timestamp", backend::clock::now().to_string())
+        self.client.request(method, self.url(path)).bearer_auth(key).header("x-backroom-timestamp", backend::clock::now().to_string())
     }
 
     /// Changes the security settings, in the database and in this instance at once.
@@ -234,6 +251,18 @@ impl TestApp {
     /// The accounting service as the app builds it (same database and master key).
     pub fn accounting(&self) -> backend::accounting::Accounting {
         backend::accounting::Accounting::new(self.db.clone(), self.sealer.clone(), std::time::Duration::from_secs(2))
+    }
+
+    /// The WhatsApp service as the app builds it (same database and master key).
+    pub fn whatsapp(&self) -> backend::whatsapp::WhatsApp {
+        backend::whatsapp::WhatsApp::new(
+            self.db.clone(),
+            self.sealer.clone(),
+            self.links.clone(),
+            self.url(""),
+            std::time::Duration::from_secs(5),
+            true,
+        )
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
