@@ -542,7 +542,7 @@ fn SecretScreen(secret: NewSecret, shown: RwSignal<Option<NewSecret>>) -> impl I
 
 /// Copies `text` with the asynchronous clipboard API, which browsers offer only on secure
 /// pages (https or localhost); false when there is none or the browser refused.
-async fn copy_to_clipboard(text: &str) -> bool {
+pub(crate) async fn copy_to_clipboard(text: &str) -> bool {
     use web_sys::{js_sys::Reflect, wasm_bindgen::JsValue};
     let navigator = window().navigator();
     let available = Reflect::get(&navigator, &JsValue::from_str("clipboard")).is_ok_and(|c| !c.is_undefined() && !c.is_null());

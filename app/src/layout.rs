@@ -7,8 +7,8 @@ use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
 /// The areas in the navigation's order: (path, label). Every role sees them but
 /// Accounting, which is for those who manage orders (its settings, for owners and admins;
-/// its errors and log, for shop managers). Owners and admins also see Security, the
-/// audit log, email and background jobs; owners, Users.
+/// its errors and log, for shop managers), and WhatsApp, for owners and admins. Owners
+/// and admins also see Security, the audit log, email and background jobs; owners, Users.
 pub const AREAS: [(&str, &str); 10] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
@@ -70,6 +70,14 @@ pub fn PanelLayout() -> impl IntoView {
                                             let href = if u.manages_store { href } else { crate::accounting::LOG_PATH };
                                             view! { <li><A href=href>{label}</A></li> }
                                         })
+                                    })}
+                                </Suspense>
+                            }.into_any()
+                        } else if href == crate::whatsapp::SETUP_PATH {
+                            view! {
+                                <Suspense>
+                                    {move || Suspend::new(async move {
+                                        signed_in().await.filter(|u| u.manages_store).map(|_| view! { <li><A href=href>{label}</A></li> })
                                     })}
                                 </Suspense>
                             }.into_any()

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod support;
 pub mod transactions;
 pub mod users;
+pub mod whatsapp;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, provide_meta_context};
@@ -86,7 +87,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("support") view=support::inbox::InboxPage/>
                     <Route path=path!("support/settings") view=support::settings::SupportSettingsPage/>
                     <Route path=path!("support/:id") view=support::ticket::TicketPage/>
-                    <Route path=path!("whatsapp") view=|| view! { <NotBuiltYet title="WhatsApp" what="The setup wizard, abandoned-cart recovery and order notifications arrive with the WhatsApp capability."/> }/>
+                    <Route path=path!("whatsapp") view=whatsapp::setup::WhatsAppSetupPage/>
+                    <Route path=path!("whatsapp/settings") view=whatsapp::settings::WhatsAppSettingsPage/>
+                    <Route path=path!("whatsapp/recovery") view=whatsapp::recovery::WhatsAppRecoveryPage/>
+                    <Route path=path!("whatsapp/carts") view=whatsapp::carts::WhatsAppCartsPage/>
+                    <Route path=path!("whatsapp/carts/:id") view=whatsapp::cart::WhatsAppCartPage/>
+                    <Route path=path!("whatsapp/messages") view=whatsapp::messages::WhatsAppMessagesPage/>
                     <Route path=path!("accounting") view=accounting::settings::AccountingSettingsPage/>
                     <Route path=path!("accounting/log") view=accounting::log::AccountingLogPage/>
                     <Route path=path!("accounting/bulk/:id") view=accounting::bulk::BulkSyncPage/>
