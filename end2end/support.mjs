@@ -209,3 +209,26 @@ export async function startLedger({ latency = 0 } = {}) {
     },
   };
 }
+
+/// The stand-in for Meta's Graph API (graph_mock.mjs) on a free port: `base` for the
+/// WhatsApp settings, the account it knows (`token`, `phoneNumberId`, `wabaId`), and
+/// `state()` for the messages it accepted and every request it was sent.
+export async function startGraph() {
+  const account = { token: 'test-graph-token-0123456789', phoneNumberId: '1234567890', wabaId: '9876543210' };
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'graph_mock.mjs');
+  const graph = spawn('node', [script, '--token', account.token, '--phone-number-id', account.phoneNumberId, '--waba-id', account.wabaId],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    graph.stdout.once('data', (line) => resolve(Number(String(line).trim().replace('listening ', ''))));
+    graph.once('exit', (code) => reject(new Error(`the Graph API mock exited (${code})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    ...account,
+    state: async () => (await fetch(`${base}/_mock/state`)).json(),
+    stop: async () => {
+      graph.kill('SIGTERM');
+    },
+  };
+}

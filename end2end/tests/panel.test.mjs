@@ -68,7 +68,7 @@ test('the chosen theme is remembered across a reload', async () => {
 });
 
 test('an area that is not built yet says so', async () => {
-  await page.getByRole('link', { name: 'WhatsApp' }).click();
+  await page.getByRole('link', { name: 'Products' }).click();
   await page.getByText('This area is not built yet.').waitFor();
 });
 
