@@ -2,7 +2,7 @@
 # The WhatsApp webhook's intake: wrk posts signed status deliveries (a "delivered" for one
 # of 1,000 messages, Turkish text escaped as Meta escapes it) with CONNECTIONS (32)
 # connections for DURATION (10) seconds. Each is checked (HMAC-SHA256 over the raw body),
-# stored and queued in one transaction, then answered; the job workers apply them
+# stored with one insert, then answered; the WhatsApp workers apply them in batches
 # meanwhile. Target: ≥ 5,000 deliveries/s. Server and wrk share this machine's cores.
 # Usage: bench/whatsapp_webhook.sh [sqlite|postgres]
 set -euo pipefail

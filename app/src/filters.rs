@@ -105,6 +105,43 @@ pub fn FilterButtons(clear: &'static str) -> impl IntoView {
     }
 }
 
+/// Ready-made periods as links (the current one marked), and a form for days of one's
+/// choosing. Both change the address; the page follows it.
+#[component]
+pub fn PeriodChoice(
+    path: &'static str,
+    periods: &'static [(&'static str, &'static str)],
+    /// The ready-made period the address names; `None` for days of one's choosing.
+    current: Signal<Option<String>>,
+    from: Signal<String>,
+    to: Signal<String>,
+    prefix: &'static str,
+    legend: &'static str,
+    submit: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="card report-periods">
+            <nav class="periods" aria-label="Period">
+                {periods.iter().map(|(period, label)| view! {
+                    <a href=format!("{path}?period={period}")
+                        aria-current=move || current.with(|c| (c.as_deref() == Some(*period)).then_some("page"))>
+                        {*label}
+                    </a>
+                }).collect_view()}
+            </nav>
+            <QueryForm action=path>
+                <fieldset>
+                    <legend>{legend}</legend>
+                    <div class="range">
+                        <DayFields prefix from to required=true/>
+                        <button type="submit">{submit}</button>
+                    </div>
+                </fieldset>
+            </QueryForm>
+        </div>
+    }
+}
+
 /// The "From (day)" and "To (day, included)" fields of a filter form, with ids that start
 /// with `prefix`. They show the address's days: from the start in the server-rendered
 /// page, and as the address changes after (a link, the back button).

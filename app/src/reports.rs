@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     chart::{DailyChart, Series},
     error::PanelError,
-    filters::{DayFields, QueryForm, use_listing_query, with_query},
+    filters::{PeriodChoice, use_listing_query, with_query},
     loaded::{DataTable, Loaded},
 };
 
@@ -213,7 +213,9 @@ pub fn ReportsPage() -> impl IntoView {
     view! {
         <Title text="Sales reports · Backroom"/>
         <h1>"Sales reports"</h1>
-        <PeriodChoice query/>
+        <PeriodChoice path=REPORTS_PATH periods=&PERIODS current=Signal::derive(move || query.with(|q| q.ready_made().map(str::to_owned)))
+            from=Signal::derive(move || query.with(|q| q.from.clone())) to=Signal::derive(move || query.with(|q| q.to.clone()))
+            prefix="report" legend="Custom range" submit="Show range"/>
         <Loaded resource=report show={move |r: ReportView| view! {
             <p class="muted report-period" data-testid="report-period">
                 {span(&r.from, &r.to)} ", compared with " {span(&r.previous_from, &r.previous_to)} ". "
@@ -246,34 +248,6 @@ pub fn ReportsPage() -> impl IntoView {
 /// `2026-11-01 to 2026-11-30`, or the one day.
 fn span(from: &str, to: &str) -> String {
     if from == to { from.to_owned() } else { format!("{from} to {to}") }
-}
-
-/// The ready-made periods as links (the current one marked), and a form for any range.
-/// Both change the address; the page follows it.
-#[component]
-fn PeriodChoice(query: Memo<ReportQuery>) -> impl IntoView {
-    let field = move |pick: fn(&ReportQuery) -> String| move || query.with(pick);
-    view! {
-        <div class="card report-periods">
-            <nav class="periods" aria-label="Period">
-                {PERIODS.into_iter().map(|(period, label)| view! {
-                    <a href=format!("{REPORTS_PATH}?period={period}")
-                        aria-current=move || query.with(|q| (q.ready_made() == Some(period)).then_some("page"))>
-                        {label}
-                    </a>
-                }).collect_view()}
-            </nav>
-            <QueryForm action=REPORTS_PATH>
-                <fieldset>
-                    <legend>"Custom range"</legend>
-                    <div class="range">
-                        <DayFields prefix="report" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone())) required=true/>
-                        <button type="submit">"Show range"</button>
-                    </div>
-                </fieldset>
-            </QueryForm>
-        </div>
-    }
 }
 
 #[component]

@@ -60,6 +60,11 @@ const verifyToken = () => shop.sql('SELECT verify_token FROM whatsapp_settings')
 test('the wizard saves the account, keeps its secrets out of sight and shows the webhook to paste at Meta', async () => {
   await open('/admin/whatsapp');
   assert.deepEqual(await accessibilityProblems(page), []);
+  // What Meta charges is said as it is: per delivered template, no free allowance.
+  const pricing = await page.locator('#whatsapp-pricing').innerText();
+  assert.match(pricing, /charges per delivered template message/);
+  assert.match(pricing, /Cart reminders are marketing messages/);
+  assert.doesNotMatch(await page.locator('main').innerText(), /1,000 free conversations/);
   const account = section('step-credentials');
   assert.equal(await account.getByLabel('Graph API version').inputValue(), 'v23.0');
   await account.getByLabel('Phone Number ID').fill(graph.phoneNumberId);

@@ -394,28 +394,12 @@ async fn each_error_of_the_ledger_is_handled_as_it_deserves(engine: Engine) {
 async fn a_process_killed_mid_sync_ends_with_one_invoice(engine: Engine) {
     let (url, data_dir) = fresh_database(engine).await;
     let mock = CariMock::start();
-    let env = [
-        ("BACKROOM_DATABASE_URL", url.clone()),
-        ("BACKROOM_DATA_DIR", data_dir.display().to_string()),
-        ("BACKROOM_ADDR", "127.0.0.1:0".into()),
-        ("BACKROOM_JOB_WORKERS", "0".into()),
-        ("BACKROOM_ACCOUNTING_CONCURRENCY", "1".into()),
-        ("BACKROOM_LOG", "warn".into()),
-    ];
-    let start = || std::process::Command::new(env!("CARGO_BIN_EXE_backroom")).arg("serve").envs(env.clone()).spawn().unwrap();
+    let start = serve_processes(&url, &data_dir, &[("BACKROOM_ADDR", "127.0.0.1:0".into()), ("BACKROOM_ACCOUNTING_CONCURRENCY", "1".into())]);
     let mut first = start();
     let db = backend::db::Db::connect(&url).await.unwrap();
     eventually("the server has migrated", || async { sqlx::query("SELECT id FROM accounting_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some()) }).await;
-    let config = backend::config::Config { data_dir: data_dir.clone(), ..backend::config::Config::default() };
-    let sealer = backend::sealed::Sealer::new(&backend::master_key::MasterKey::load_or_create(&config).unwrap());
-    let owner = backend::users::create(&db, backend::users::NewUser {
-        email: backend::users::Email::parse("owner@shop.example").unwrap(),
-        name: String::new(),
-        role: backend::users::Role::Owner,
-        password: "correct horse battery".to_owned().into(),
-    })
-    .await
-    .unwrap();
+    let (master, owner) = master_key_and_owner(&db, &data_dir).await;
+    let sealer = backend::sealed::Sealer::new(&master);
     settings::update(&db, &sealer, &owner, None, default_settings(&mock)).await.unwrap();
     let id = insert_order(&db, Spec::default()).await;
     // The ledger makes the invoice and takes its time answering: the process dies first.

@@ -92,6 +92,11 @@ impl Shop {
         self.app.client.post(self.app.url("/api/v1/carts/capture")).header("origin", SHOP).json(&body).send().await.unwrap()
     }
 
+    /// Waits until a `SELECT COUNT(*) …` answers `n`.
+    async fn until(&self, what: &str, sql: &str, n: i64) {
+        eventually(what, || async { self.app.count(sql).await == n }).await;
+    }
+
     async fn messages(&self) -> Vec<Value> {
         self.mock.messages().await
     }
@@ -192,10 +197,7 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     for status in ["delivered", "read"] {
         assert_eq!(shop.mock.status(&shop.webhook(), APP_SECRET, &wamid, status, None).await.0, 200);
     }
-    eventually("the message is read", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'read'").await == 1
-    })
-    .await;
+    shop.until("the message is read", "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'read'", 1).await;
     // A day later: the follow-up with the coupon.
     shop.fast_forward().await;
     let second = shop.wait_for_messages(2).await.remove(1);
@@ -468,10 +470,7 @@ async fn a_stop_reply_opts_out_and_ends_the_sequence(engine: Engine) {
     shop.capture(cart("+90 555 111 22 33", 1)).await;
     shop.wait_for_messages(2).await;
     assert_eq!(shop.mock.inbound(&shop.webhook(), APP_SECRET, "905551112233", " Stop ").await.0, 200);
-    eventually("the second phone is opted out", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_contacts WHERE opted_out_at IS NOT NULL").await == 2
-    })
-    .await;
+    shop.until("the second phone is opted out", "SELECT COUNT(*) FROM whatsapp_contacts WHERE opted_out_at IS NOT NULL", 2).await;
     shop.stop().await;
 }
 
@@ -487,13 +486,12 @@ async fn meta_errors_are_retried_or_failed_as_they_deserve(engine: Engine) {
     // 130429 (throughput): put off without spending an attempt, then sent once.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 429, "body": { "error": { "message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429 } } }])).await;
     shop.capture(cart(PHONE, 1)).await;
-    eventually("the throughput error is noted", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%130429%'").await == 1
-    })
-    .await;
-    eventually("the job waits without spending an attempt", || async {
-        shop.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'whatsapp.recovery' AND state = 'queued' AND attempts = 0 AND last_error LIKE '%130429%'").await == 1
-    })
+    shop.until("the throughput error is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%130429%'", 1).await;
+    shop.until(
+        "the job waits without spending an attempt",
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'whatsapp.recovery' AND state = 'queued' AND attempts = 0 AND last_error LIKE '%130429%'",
+        1,
+    )
     .await;
     assert!(shop.messages().await.is_empty());
     shop.fast_forward().await;
@@ -501,30 +499,18 @@ async fn meta_errors_are_retried_or_failed_as_they_deserve(engine: Engine) {
     // 500: retried with backoff, then sent once.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 500, "body": { "error": { "message": "An unknown error occurred", "type": "OAuthException", "code": 1, "is_transient": true } } }])).await;
     shop.capture(cart("+90 555 000 00 01", 1)).await;
-    eventually("the 500 is noted", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%unknown error%'").await == 1
-    })
-    .await;
+    shop.until("the 500 is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%unknown error%'", 1).await;
     shop.fast_forward().await;
     shop.wait_for_messages(2).await;
     // 131026 (undeliverable): failed with Meta's words, not retried, the cart stopped.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 400, "body": { "error": { "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "error_data": { "details": "The recipient is not on WhatsApp" } } } }])).await;
     shop.capture(cart("+90 555 000 00 02", 1)).await;
-    eventually("the message failed", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131026").await == 1
-    })
-    .await;
-    eventually("the cart stopped", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+905550000002' AND state = 'stopped'").await == 1
-    })
-    .await;
-    // 131047 on a notification: failed, not retried.
+    shop.until("the message failed", "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131026", 1).await;
+    shop.until("the cart stopped", "SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+905550000002' AND state = 'stopped'", 1).await;
+    // 131047 (outside the 24-hour window): failed, not retried.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 400, "body": { "error": { "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047, "error_data": { "details": "more than 24 hours" } } } }])).await;
     shop.capture(cart("+90 555 000 00 03", 1)).await;
-    eventually("the message failed", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131047").await == 1
-    })
-    .await;
+    shop.until("the message failed", "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131047", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert_eq!(shop.messages().await.len(), 2, "nothing failed was sent again");
     assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE idempotency_key LIKE 'whatsapp.recovery:%'").await, 4);
@@ -537,10 +523,7 @@ async fn a_lost_answer_is_settled_by_metas_status_never_by_a_second_send(engine:
     shop.mock.script(json!([{ "match": "POST /messages", "commit": true, "delay_ms": 4000 }])).await;
     shop.capture(cart(PHONE, 1)).await;
     let sent = shop.wait_for_messages(1).await;
-    eventually("the timeout is noted", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%did not arrive%'").await == 1
-    })
-    .await;
+    shop.until("the timeout is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%did not arrive%'", 1).await;
     assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL").await, 1);
     shop.fast_forward().await;
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
@@ -555,10 +538,8 @@ async fn a_lost_answer_is_settled_by_metas_status_never_by_a_second_send(engine:
     // verified, it goes once more.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 200, "raw": "<html>proxy error</html>" }])).await;
     shop.capture(cart("+90 555 111 22 33", 1)).await;
-    eventually("the broken answer is noted", || async {
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL").await == 1
-    })
-    .await;
+    shop.until("the broken answer is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL", 1)
+        .await;
     sqlx::query("UPDATE whatsapp_messages SET attempted_at = attempted_at - 601 WHERE wamid IS NULL")
         .execute(shop.app.db.pool())
         .await
@@ -611,44 +592,15 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     let (url, data_dir) = fresh_database(engine).await;
     let mock = GraphMock::start();
     let port = free_port();
-    let env = [
-        ("BACKROOM_DATABASE_URL", url.clone()),
-        ("BACKROOM_DATA_DIR", data_dir.display().to_string()),
-        ("BACKROOM_ADDR", format!("127.0.0.1:{port}")),
-        ("BACKROOM_JOB_WORKERS", "0".into()),
-        ("BACKROOM_WHATSAPP_CONCURRENCY", "1".into()),
-        ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".into()),
-        ("BACKROOM_LOG", "warn".into()),
-    ];
-    let start = || std::process::Command::new(env!("CARGO_BIN_EXE_backroom")).arg("serve").envs(env.clone()).spawn().unwrap();
+    let settings = [("BACKROOM_ADDR", format!("127.0.0.1:{port}")), ("BACKROOM_WHATSAPP_CONCURRENCY", "1".into()), ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".into())];
+    let start = serve_processes(&url, &data_dir, &settings);
     let mut first = start();
     let db = backend::db::Db::connect(&url).await.unwrap();
-    eventually("the server has migrated", || async {
-        sqlx::query("SELECT config FROM whatsapp_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some())
-    })
-    .await;
-    let config = backend::config::Config { data_dir: data_dir.clone(), ..backend::config::Config::default() };
-    let master = backend::master_key::MasterKey::load_or_create(&config).unwrap();
+    eventually("the server has migrated", || async { sqlx::query("SELECT config FROM whatsapp_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some()) }).await;
+    let (master, owner) = master_key_and_owner(&db, &data_dir).await;
     let sealer = backend::sealed::Sealer::new(&master);
-    let whatsapp = backend::whatsapp::WhatsApp::new(
-        db.clone(),
-        sealer.clone(),
-        backend::whatsapp::link::Signer::from_master(&master),
-        format!("http://127.0.0.1:{port}"),
-        std::time::Duration::from_secs(5),
-        true,
-    );
-    let owner = backend::users::create(
-        &db,
-        backend::users::NewUser {
-            email: backend::users::Email::parse("owner@shop.example").unwrap(),
-            name: String::new(),
-            role: backend::users::Role::Owner,
-            password: "correct horse battery".to_owned().into(),
-        },
-    )
-    .await
-    .unwrap();
+    let links = backend::whatsapp::link::Signer::from_master(&master);
+    let whatsapp = backend::whatsapp::WhatsApp::new(db.clone(), sealer.clone(), links, format!("http://127.0.0.1:{port}"), std::time::Duration::from_secs(5), true);
     let credentials = settings::Credentials {
         phone_number_id: PHONE_NUMBER_ID.into(),
         waba_id: WABA_ID.into(),

@@ -8,10 +8,10 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{CART_STATES, CARTS_CSV_PATH, CARTS_PATH, CartStateBadge, WhatsAppNav, cart_href};
+use super::{CART_STATES, CARTS_CSV_PATH, CARTS_PATH, CartStateBadge, StateFilter, WhatsAppNav, cart_href};
 use crate::{
     error::PanelError,
-    filters::{FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    filters::{Pager, Paged, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
 
@@ -148,22 +148,7 @@ pub fn WhatsAppCartsPage() -> impl IntoView {
         <WhatsAppNav/>
         <p class="muted">"Carts captured at checkout with the shopper's consent, newest first. "
             <a class="button" href=CARTS_CSV_PATH rel="external" download="backroom-whatsapp-carts.csv">"Download CSV"</a></p>
-        <div class="card">
-            <QueryForm action=CARTS_PATH>
-                <div class="filters">
-                    <div class="field">
-                        <label for="carts-state">"State"</label>
-                        <select id="carts-state" name="state" prop:value=move || query.with(|q| q.state.clone())>
-                            <option value="" selected=initial.state.is_empty()>"Every state"</option>
-                            {CART_STATES.into_iter().map(|(value, label)| view! {
-                                <option value=value selected=initial.state == value>{label}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </div>
-                <FilterButtons clear=CARTS_PATH/>
-            </QueryForm>
-        </div>
+        <StateFilter action=CARTS_PATH id="carts-state" states=&CART_STATES current=Signal::derive(move || query.with(|q| q.state.clone())) initial=initial.state/>
         <LoadedLatest resource=carts show=move |page: CartsView| view! {
             <p class="muted">"Times in "{page.time_zone.clone()}"."</p>
             {if page.carts.is_empty() {

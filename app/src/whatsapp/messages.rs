@@ -8,10 +8,10 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, WhatsAppNav, cart_href};
+use super::{MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, StateFilter, WhatsAppNav, cart_href};
 use crate::{
     error::PanelError,
-    filters::{FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    filters::{Pager, Paged, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
 
@@ -126,22 +126,7 @@ pub fn WhatsAppMessagesPage() -> impl IntoView {
         <WhatsAppNav/>
         <p class="muted">"Every message Backroom queued, newest first. "
             <a class="button" href=MESSAGES_CSV_PATH rel="external" download="backroom-whatsapp-messages.csv">"Download CSV"</a></p>
-        <div class="card">
-            <QueryForm action=MESSAGES_PATH>
-                <div class="filters">
-                    <div class="field">
-                        <label for="messages-state">"State"</label>
-                        <select id="messages-state" name="state" prop:value=move || query.with(|q| q.state.clone())>
-                            <option value="" selected=initial.state.is_empty()>"Every state"</option>
-                            {MESSAGE_STATES.into_iter().map(|(value, label)| view! {
-                                <option value=value selected=initial.state == value>{label}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </div>
-                <FilterButtons clear=MESSAGES_PATH/>
-            </QueryForm>
-        </div>
+        <StateFilter action=MESSAGES_PATH id="messages-state" states=&MESSAGE_STATES current=Signal::derive(move || query.with(|q| q.state.clone())) initial=initial.state/>
         <LoadedLatest resource=messages show=move |page: MessagesView| view! {
             <p class="muted">"Times in "{page.time_zone.clone()}"."</p>
             {if page.messages.is_empty() {

@@ -42,6 +42,36 @@ fn label_of<'a>(states: &[(&'static str, &'static str)], value: &'a str) -> &'a 
     states.iter().find(|(v, _)| *v == value).map_or(value, |(_, label)| label)
 }
 
+/// The state filter of a list (carts, messages), kept in the address.
+#[component]
+pub fn StateFilter(
+    action: &'static str,
+    id: &'static str,
+    states: &'static [(&'static str, &'static str)],
+    current: Signal<String>,
+    initial: String,
+) -> impl IntoView {
+    view! {
+        <div class="card">
+            <crate::filters::QueryForm action=action>
+                <div class="filters">
+                    <div class="field">
+                        <label for=id>"State"</label>
+                        <select id=id name="state" prop:value=move || current.get()>
+                            <option value="" selected=initial.is_empty()>"Every state"</option>
+                            {states.iter().map(|(value, label)| {
+                                let selected = initial == *value;
+                                view! { <option value=*value selected=selected>{*label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                </div>
+                <crate::filters::FilterButtons clear=action/>
+            </crate::filters::QueryForm>
+        </div>
+    }
+}
+
 /// A cart's state as a badge: its words, not only its colour.
 #[component]
 pub fn CartStateBadge(state: String) -> impl IntoView {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{RECOVERY_PATH, WhatsAppNav};
 use crate::{
     error::PanelError,
-    filters::{DayFields, QueryForm, use_listing_query},
+    filters::{PeriodChoice, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
 
@@ -135,35 +135,10 @@ pub fn WhatsAppRecoveryPage() -> impl IntoView {
         <Title text="WhatsApp cart recovery · Backroom"/>
         <h1>"Cart recovery"</h1>
         <WhatsAppNav/>
-        <PeriodChoice query/>
+        <PeriodChoice path=RECOVERY_PATH periods=&PERIODS current=Signal::derive(move || query.with(|q| q.ready_made().map(str::to_owned)))
+            from=Signal::derive(move || query.with(|q| q.from.clone())) to=Signal::derive(move || query.with(|q| q.to.clone()))
+            prefix="recovery" legend="Days of your choosing" submit="Show these days"/>
         <LoadedLatest resource=report show=move |r: RecoveryView| view! { <Figures r/> }/>
-    }
-}
-
-/// The ready-made periods as links (the current one marked), and a form for any days.
-#[component]
-fn PeriodChoice(query: Memo<RecoveryQuery>) -> impl IntoView {
-    let field = move |pick: fn(&RecoveryQuery) -> String| move || query.with(pick);
-    view! {
-        <div class="card report-periods">
-            <nav class="periods" aria-label="Period">
-                {PERIODS.into_iter().map(|(period, label)| view! {
-                    <a href=format!("{RECOVERY_PATH}?period={period}")
-                        aria-current=move || query.with(|q| (q.ready_made() == Some(period)).then_some("page"))>
-                        {label}
-                    </a>
-                }).collect_view()}
-            </nav>
-            <QueryForm action=RECOVERY_PATH>
-                <fieldset>
-                    <legend>"Days of your choosing"</legend>
-                    <div class="range">
-                        <DayFields prefix="recovery" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone())) required=true/>
-                        <button type="submit">"Show these days"</button>
-                    </div>
-                </fieldset>
-            </QueryForm>
-        </div>
     }
 }
 

@@ -368,6 +368,10 @@ fn MetaChecklist() -> impl IntoView {
             </li>
             <li>"The app secret, under App settings → Basic: Backroom checks every webhook delivery with it."</li>
         </ul>
+        <p id="whatsapp-pricing">
+            "What it costs: Meta charges per delivered template message, by its category. Cart reminders are marketing messages; "
+            "order updates are utility messages. There is no monthly allowance of free conversations to count on — see Meta's pricing page for your country."
+        </p>
     }
 }
 

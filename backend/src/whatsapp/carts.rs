@@ -70,10 +70,10 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
     if let Some(line) = input.lines.iter().find(|l| l.name.trim().is_empty() || l.name.chars().count() > 200 || !(1..=10_000).contains(&l.quantity) || l.price_minor < 0) {
         return Err(Error::invalid(format!("the line “{}” needs a name (up to 200 characters), a quantity of 1 to 10,000 and a price of 0 or more", line.name.chars().take(40).collect::<String>())));
     }
-    if input.total_minor < 0 || input.total_minor > 1_000_000_000_00 {
-        return Err(Error::invalid("the total is in minor units, 0 or more"));
+    if input.total_minor < 0 || input.total_minor > 100_000_000_000 {
+        return Err(Error::invalid("the total is in minor units, 0 to 100,000,000,000"));
     }
-    if input.currency.len() != 3 || !input.currency.chars().all(|c| c.is_ascii_uppercase()) {
+    if !crate::money::is_currency_code(&input.currency) {
         return Err(Error::invalid("the currency is a three-letter ISO code such as TRY"));
     }
     if input.name.chars().count() > 200 || input.email.chars().count() > 254 || (!input.email.is_empty() && !input.email.contains('@')) {

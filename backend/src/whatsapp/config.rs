@@ -76,8 +76,11 @@ pub struct Mapping {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
+    #[serde(rename = "recovery_1")]
     Recovery1,
+    #[serde(rename = "recovery_2")]
     Recovery2,
+    #[serde(rename = "recovery_3")]
     Recovery3,
     OrderProcessing,
     OrderCompleted,
@@ -414,6 +417,13 @@ mod tests {
         config.mapping[0].purpose = Purpose::Recovery2;
         config.recovery.coupon_step = Some(2);
         assert!(config.validate(false).is_ok());
+    }
+
+    #[test]
+    fn purposes_are_stored_by_their_names() {
+        for purpose in Purpose::ALL {
+            assert_eq!(serde_json::to_value(purpose).unwrap(), purpose.as_str());
+        }
     }
 
     #[test]

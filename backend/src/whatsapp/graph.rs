@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The account to call as: its ids, token, Graph version and base URL.
@@ -62,8 +63,8 @@ impl GraphError {
     }
 }
 
-/// One approved-or-not template, as listed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A template of the account, as Meta lists it and the panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
     pub name: String,
     pub language: String,
@@ -72,7 +73,14 @@ pub struct Template {
     pub body: String,
     pub body_params: i64,
     pub url_button: bool,
+    /// Why Backroom cannot send it (a media header, header parameters…), if so.
     pub unsupported: Option<String>,
+}
+
+impl Template {
+    pub fn is_approved(&self) -> bool {
+        self.status.eq_ignore_ascii_case("APPROVED")
+    }
 }
 
 /// The phone number behind the Phone Number ID.

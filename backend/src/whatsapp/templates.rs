@@ -3,33 +3,13 @@
 //! approved template whose parameters it fills exactly — Meta refuses a message with one
 //! parameter too many or too few.
 
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{WhatsApp, config::Config, graph::Template};
 use crate::{Error, Result, clock::now};
 
-/// A template as the panel shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredTemplate {
-    pub name: String,
-    pub language: String,
-    pub status: String,
-    pub category: String,
-    pub body: String,
-    pub body_params: i64,
-    pub url_button: bool,
-    pub unsupported: Option<String>,
-}
-
-impl StoredTemplate {
-    pub fn is_approved(&self) -> bool {
-        self.status.eq_ignore_ascii_case("APPROVED")
-    }
-}
-
 /// Fetches the account's templates from Meta and replaces the kept list.
-pub async fn refresh(whatsapp: &WhatsApp) -> Result<Vec<StoredTemplate>> {
+pub async fn refresh(whatsapp: &WhatsApp) -> Result<Vec<Template>> {
     let account = whatsapp.account().await?;
     let found = whatsapp.client(&account).templates().await.map_err(|e| Error::Conflict(format!("the templates could not be read: {}", e.plain_words())))?;
     let mut tx = whatsapp.db.begin().await?;
@@ -57,7 +37,7 @@ pub async fn refresh(whatsapp: &WhatsApp) -> Result<Vec<StoredTemplate>> {
 }
 
 /// The kept templates, approved ones first, by name.
-pub async fn list<'e, E>(executor: E) -> Result<Vec<StoredTemplate>>
+pub async fn list<'e, E>(executor: E) -> Result<Vec<Template>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -69,7 +49,7 @@ where
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(StoredTemplate {
+            Ok(Template {
                 name: r.try_get("name")?,
                 language: r.try_get("language")?,
                 status: r.try_get("status")?,
@@ -86,7 +66,7 @@ where
 /// Refuses a mapping Meta would refuse at send time: an unknown or unapproved template,
 /// one we cannot fill, a parameter count that differs from the template's, a recovery
 /// message without the link button, a notification with one.
-pub fn check_mapping(config: &Config, templates: &[StoredTemplate]) -> Result<()> {
+pub fn check_mapping(config: &Config, templates: &[Template]) -> Result<()> {
     for mapping in &config.mapping {
         let label = mapping.purpose.label();
         let Some(template) = templates.iter().find(|t| t.name == mapping.template && t.language == mapping.language) else {

@@ -8,34 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{Widget, opening_hours};
 
+/// The widget's settings (opening hours included: they are public anyway) and whether
+/// the shop is open now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicWidget {
-    pub enabled: bool,
-    pub phone: String,
-    pub text: String,
-    pub label: String,
-    pub position: String,
-    pub show_on: Vec<String>,
-    pub hide_on: Vec<String>,
+    #[serde(flatten)]
+    pub widget: Widget,
     pub open_now: bool,
-    pub outside_hours: String,
-    pub outside_message: String,
 }
 
 /// What the snippet receives at `now` (Unix seconds) in the shop's time zone.
 pub fn public(widget: &Widget, tz: Tz, now: i64) -> PublicWidget {
-    PublicWidget {
-        enabled: widget.enabled,
-        phone: widget.phone.clone(),
-        text: widget.text.clone(),
-        label: widget.label.clone(),
-        position: widget.position.clone(),
-        show_on: widget.show_on.clone(),
-        hide_on: widget.hide_on.clone(),
-        open_now: is_open(widget, tz, now),
-        outside_hours: widget.outside_hours.clone(),
-        outside_message: widget.outside_message.clone(),
-    }
+    PublicWidget { widget: widget.clone(), open_now: is_open(widget, tz, now) }
 }
 
 /// Whether `now` is within the day's opening hours; no hours set at all = always open.

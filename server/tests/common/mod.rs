@@ -304,6 +304,35 @@ pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
     (status, body["error"]["code"].as_str().unwrap_or("").to_owned())
 }
 
+/// Starts real `backroom serve` processes on a database (for tests that kill one): each
+/// call of the returned function starts another, with `extra` settings besides the
+/// database, data folder, no general job workers and quiet logs.
+pub fn serve_processes(url: &str, data_dir: &std::path::Path, extra: &[(&str, String)]) -> impl Fn() -> std::process::Child + use<> {
+    let mut env: Vec<(String, String)> = vec![
+        ("BACKROOM_DATABASE_URL".into(), url.to_owned()),
+        ("BACKROOM_DATA_DIR".into(), data_dir.display().to_string()),
+        ("BACKROOM_JOB_WORKERS".into(), "0".into()),
+        ("BACKROOM_LOG".into(), "warn".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    move || std::process::Command::new(env!("CARGO_BIN_EXE_backroom")).arg("serve").envs(env.clone()).spawn().unwrap()
+}
+
+/// The master key a process made in `data_dir`, and the owner account, made now.
+pub async fn master_key_and_owner(db: &Db, data_dir: &std::path::Path) -> (MasterKey, User) {
+    let config = Config { data_dir: data_dir.to_owned(), ..Config::default() };
+    let master = MasterKey::load_or_create(&config).unwrap();
+    let owner = users::create(db, users::NewUser {
+        email: users::Email::parse(OWNER_EMAIL).unwrap(),
+        name: String::new(),
+        role: users::Role::Owner,
+        password: OWNER_PASSWORD.to_owned().into(),
+    })
+    .await
+    .unwrap();
+    (master, owner)
+}
+
 /// A port nothing listens on (for now).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
