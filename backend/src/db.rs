@@ -49,6 +49,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Where transactions and hot writes go ([`Db::writer`]).
+    writer: AnyPool,
     backend: Backend,
     /// Sales reports computed from this database, reused while its figures stand.
     reports: std::sync::Arc<crate::reports::ReportCache>,
@@ -83,23 +85,29 @@ impl Db {
             .map_err(|e| Error::invalid(format!("invalid database URL {shown}: {e}")))?;
 
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
-        let pool = match backend {
-            Backend::Sqlite => pool_options.max_connections(8).after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => pool_options.max_connections(16),
-        }
-        .connect_with(options)
-        .await
-        .map_err(|e| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e))))?;
-        Ok(Db { pool, backend, reports: Default::default() })
+        let opened = |e: sqlx::Error| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e)));
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let pool = sqlite_pool(pool_options, 8).connect_with(options.clone()).await.map_err(opened)?;
+                // SQLite lets one connection write at a time and makes the others wait by
+                // sleeping and retrying (1 ms, 2 ms, 5 ms, … whatever the lock's holder
+                // does meanwhile). Writes queue here instead, on the one connection that
+                // makes them, and each goes the moment the one before commits. An
+                // in-memory database is one per connection: it keeps a single pool.
+                let writer = if url.contains(":memory:") {
+                    pool.clone()
+                } else {
+                    let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+                    sqlite_pool(writer_options, 1).connect_with(options).await.map_err(opened)?
+                };
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = pool_options.max_connections(16).connect_with(options).await.map_err(opened)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Db { pool, writer, backend, reports: Default::default() })
     }
 
     /// Applies the pending migrations of this dialect.
@@ -112,13 +120,24 @@ impl Db {
         Ok(())
     }
 
+    /// For reads, and for writes off the busy paths.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// Starts a transaction that writes ([`Backend::write_transaction`]).
+    /// For writes on busy paths (the job queue, sending): on SQLite the one connection
+    /// that writes, so concurrent writers take turns without SQLite's sleeping retries;
+    /// on PostgreSQL the pool. A statement on it must not wait for a transaction of
+    /// [`Db::begin`] held by the same task.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Starts a transaction that writes ([`Backend::write_transaction`]), on
+    /// [`Db::writer`]. Inside it, use the transaction for every statement: another
+    /// `begin` or a statement on `writer` in the same task would wait for it forever.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.pool.begin_with(self.backend.write_transaction()).await?)
+        Ok(self.writer.begin_with(self.backend.write_transaction()).await?)
     }
 
     pub(crate) fn reports(&self) -> &crate::reports::ReportCache {
@@ -137,6 +156,7 @@ impl Db {
     /// Closes every connection; waits for the ones in use.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -213,6 +233,18 @@ pub async fn insert_rows(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// A pool of at most `connections` SQLite connections, each set up for Backroom: WAL
+/// (readers never wait for the writer), foreign keys, a busy wait for writers of other
+/// pools and processes, and commits that survive a crash of the process.
+fn sqlite_pool(options: AnyPoolOptions, connections: u32) -> AnyPoolOptions {
+    options.max_connections(connections).after_connect(|conn, _meta| {
+        Box::pin(async move {
+            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+            Ok(())
+        })
+    })
 }
 
 /// Makes sure the SQLite file's folder exists and that the file is created if missing.

@@ -106,43 +106,53 @@ impl Kinds {
 
 /// Takes the lease on the next due job (or one whose holder's lease ran out).
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
-    claim_of(db, worker, lease, &Kinds::All).await
+    Ok(claim_many(db, worker, lease, &Kinds::All, 1).await?.into_iter().next())
 }
 
-/// Takes the lease on the next due job of the given kinds.
-pub async fn claim_of(db: &Db, worker: &str, lease: Duration, kinds: &Kinds) -> Result<Option<ClaimedJob>> {
+/// Takes the lease on up to `limit` due jobs of the given kinds (jobs whose holder's
+/// lease ran out first), in one statement.
+pub async fn claim_many(db: &Db, worker: &str, lease: Duration, kinds: &Kinds, limit: usize) -> Result<Vec<ClaimedJob>> {
     let skip_locked = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let kinds = kinds.condition();
     let now = now();
-    // Two candidates, each read straight off the (state, run_at) index: a job whose
-    // holder's lease ran out (rare), else the next due one. One condition with OR would
-    // gather and sort every due job on each claim, which a queue of thousands feels.
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "UPDATE jobs SET state = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $1 \
-         WHERE id = COALESCE(\
-           (SELECT id FROM jobs WHERE state = 'running' AND locked_until < $1{kinds} ORDER BY locked_until, id LIMIT 1{skip_locked}), \
-           (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $1{kinds} ORDER BY run_at, id LIMIT 1{skip_locked})) \
-         AND {DUE} \
+    // Two lists of candidates, each read straight off the (state, run_at) index: jobs
+    // whose holder's lease ran out (rare, so first), then the next due ones; `limit` of
+    // both. One condition with OR would gather and sort every due job on each claim,
+    // which a queue of thousands feels. They are picked once (MATERIALIZED): a subquery
+    // under the UPDATE may run again for each row, and on PostgreSQL each run would skip
+    // the rows the statement already changed and pick others, past the limit.
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "WITH picked AS MATERIALIZED (\
+           SELECT id FROM (SELECT id FROM jobs WHERE state = 'running' AND locked_until < $1{kinds} ORDER BY locked_until, id LIMIT $4{skip_locked}) AS expired \
+           UNION ALL \
+           SELECT id FROM (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $1{kinds} ORDER BY run_at, id LIMIT $4{skip_locked}) AS due \
+           LIMIT $4) \
+         UPDATE jobs SET state = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $1 \
+         WHERE id IN (SELECT id FROM picked) AND {DUE} \
          RETURNING id, kind, payload, attempts, max_attempts, idempotency_key"
     )))
     .bind(now)
     .bind(worker)
     .bind(now + lease.as_secs() as i64)
-    .fetch_optional(db.pool())
+    .bind(limit.max(1) as i64)
+    .fetch_all(db.writer())
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let payload: String = row.try_get("payload")?;
-    Ok(Some(ClaimedJob {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        payload: serde_json::from_str(&payload).unwrap_or_default(),
-        attempt: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-    }))
+    rows.iter()
+        .map(|row| {
+            let payload: String = row.try_get("payload")?;
+            Ok(ClaimedJob {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                payload: serde_json::from_str(&payload).unwrap_or_default(),
+                attempt: row.try_get("attempts")?,
+                max_attempts: row.try_get("max_attempts")?,
+                idempotency_key: row.try_get("idempotency_key")?,
+            })
+        })
+        .collect()
 }
 
 /// Extends the lease of a job this worker still holds; false if it lost it.
@@ -151,7 +161,7 @@ pub async fn extend_lease(db: &Db, job_id: i64, worker: &str, lease: Duration) -
         .bind(now() + lease.as_secs() as i64)
         .bind(job_id)
         .bind(worker)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -165,7 +175,7 @@ pub async fn complete(db: &Db, job_id: i64, worker: &str) -> Result<()> {
     .bind(now)
     .bind(job_id)
     .bind(worker)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -197,7 +207,7 @@ async fn record_failure(db: &Db, job: &ClaimedJob, worker: &str, error: &str, de
     .bind(dead.then_some(now))
     .bind(job.id)
     .bind(worker)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -215,7 +225,7 @@ pub async fn postpone(db: &Db, job_id: i64, worker: &str, reason: &str, at: i64)
     .bind(now())
     .bind(job_id)
     .bind(worker)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -244,7 +254,7 @@ pub async fn release(db: &Db, job_id: i64, worker: &str) -> Result<()> {
     .bind(now())
     .bind(job_id)
     .bind(worker)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -433,6 +443,8 @@ pub struct Worker {
     kinds: Kinds,
     lease: Duration,
     idle_poll: Duration,
+    /// How many due jobs one claim takes; they run at the same time.
+    batch: usize,
     /// How long an in-flight job may run on after shutdown before it is released.
     shutdown_grace: Duration,
 }
@@ -446,6 +458,7 @@ impl Worker {
             kinds: Kinds::All,
             lease: Duration::from_secs(300),
             idle_poll: Duration::from_secs(2),
+            batch: 1,
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -467,6 +480,13 @@ impl Worker {
         self
     }
 
+    /// Claims up to `jobs` due jobs at a time and runs them together (work that mostly
+    /// waits on a remote service): a burst of due jobs costs a claim per batch, not per job.
+    pub fn with_batch(mut self, jobs: usize) -> Self {
+        self.batch = jobs.max(1);
+        self
+    }
+
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self
@@ -483,9 +503,10 @@ impl Worker {
             match self.run_one(&stop).await {
                 Ok(true) => {}
                 Ok(false) => {
+                    let idle = self.idle_wait().await;
                     tokio::select! {
                         _ = stop.cancelled() => {}
-                        _ = tokio::time::sleep(self.idle_poll) => {}
+                        _ = tokio::time::sleep(idle) => {}
                     }
                 }
                 Err(e) => {
@@ -499,11 +520,31 @@ impl Worker {
         }
     }
 
-    /// Claims and runs one due job; false when none was due. Tests drain queues with it.
+    /// How long to wait when nothing is due: the idle poll, or less when a job of this
+    /// worker's kinds falls due sooner (so it starts on its second, not up to a poll later).
+    async fn idle_wait(&self) -> Duration {
+        let next: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT MIN(run_at) FROM jobs WHERE state = 'queued'{}", self.kinds.condition())))
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap_or(None);
+        let Some(next) = next else { return self.idle_poll };
+        let until_due = Duration::from_millis((next * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64);
+        // Never a busy loop: a due job another worker holds is not ours to spin on.
+        until_due.clamp(Duration::from_millis(10), self.idle_poll)
+    }
+
+    /// Claims and runs due jobs (one, or a batch: [`Worker::with_batch`]); false when
+    /// none was due. Tests drain queues with it.
     pub async fn run_one(&self, stop: &CancellationToken) -> Result<bool> {
-        let Some(job) = claim_of(&self.db, &self.id, self.lease, &self.kinds).await? else { return Ok(false) };
-        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
-        self.execute(job, stop).instrument(span).await?;
+        let jobs = claim_many(&self.db, &self.id, self.lease, &self.kinds, self.batch).await?;
+        if jobs.is_empty() {
+            return Ok(false);
+        }
+        let runs = jobs.into_iter().map(|job| {
+            let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+            self.execute(job, stop).instrument(span)
+        });
+        futures_util::future::join_all(runs).await.into_iter().collect::<Result<Vec<()>>>()?;
         Ok(true)
     }
 

@@ -46,6 +46,8 @@ use tower_http::{
 
 /// How often an idle WhatsApp worker looks for a due message.
 const WHATSAPP_IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// How many due WhatsApp jobs a worker takes and runs at once.
+const WHATSAPP_BATCH: usize = 16;
 
 /// Request bodies larger than this get 413; later parts raise it per route where needed.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -139,13 +141,17 @@ impl Application {
         let registry = background::registry(db.clone(), sessions, transport, accounting, whatsapp.clone());
         // Sending to the ledger and to Meta waits on remote services: each has workers of
         // its own, so it neither holds up email and clean-up nor is held up by them.
-        // WhatsApp's look for due messages often, so a due one leaves within a second.
+        // WhatsApp's look for due messages often, so a due one leaves within a second, and
+        // take them a batch at a time, so a thousand carts due at once go in a second too.
         let (accounting_kinds, whatsapp_kinds) = (backend::accounting::JOB_KINDS, backend::whatsapp::JOB_KINDS);
         let workers = (0..config.job_workers)
             .map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::AllBut([accounting_kinds, whatsapp_kinds].concat())))
             .chain((0..config.accounting_concurrency).map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(accounting_kinds.to_vec()))))
             .chain((0..config.whatsapp_concurrency).map(|_| {
-                Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(whatsapp_kinds.to_vec())).with_idle_poll(WHATSAPP_IDLE_POLL)
+                Worker::new(db.clone(), registry.clone())
+                    .with_kinds(Kinds::Only(whatsapp_kinds.to_vec()))
+                    .with_idle_poll(WHATSAPP_IDLE_POLL)
+                    .with_batch(WHATSAPP_BATCH)
             }))
             .collect();
         let security = state.api.security.clone();

@@ -10,7 +10,7 @@ use std::{
 
 use backend::{
     db::Db,
-    jobs::{self, NewJob, Registry, Worker},
+    jobs::{self, Kinds, NewJob, Registry, Worker},
 };
 use common::*;
 use tokio_util::sync::CancellationToken;
@@ -88,9 +88,10 @@ async fn a_job_whose_worker_died_is_taken_over_after_its_lease(engine: Engine) {
     db.close().await;
 }
 
-async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
-    let db = database(engine).await;
-    for n in 0..40 {
+/// Queues `count` jobs and runs them with `workers` workers, each claiming `batch` at a
+/// time, until all have run; returns the ids in the order they ran.
+async fn run_by_workers(db: &Db, count: usize, workers: usize, batch: usize) -> Vec<i64> {
+    for n in 0..count {
         jobs::enqueue(db.pool(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -104,14 +105,14 @@ async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
         }
     }));
     let stop = CancellationToken::new();
-    let workers: Vec<_> = (0..2)
+    let workers: Vec<_> = (0..workers)
         .map(|_| {
-            let worker = Worker::new(db.clone(), registry.clone()).with_idle_poll(Duration::from_millis(20));
+            let worker = Worker::new(db.clone(), registry.clone()).with_idle_poll(Duration::from_millis(20)).with_batch(batch);
             tokio::spawn(worker.run_until_stopped(stop.clone()))
         })
         .collect();
     for _ in 0..200 {
-        if seen.lock().unwrap().len() >= 40 {
+        if seen.lock().unwrap().len() >= count {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -120,11 +121,48 @@ async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
     for w in workers {
         w.await.unwrap();
     }
-    let mut ids = seen.lock().unwrap().clone();
-    assert_eq!(ids.len(), 40);
+    seen.lock().unwrap().clone()
+}
+
+fn assert_each_ran_once(mut ids: Vec<i64>, count: usize) {
+    assert_eq!(ids.len(), count);
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 40, "no job ran twice");
+    assert_eq!(ids.len(), count, "no job ran twice");
+}
+
+async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
+    let db = database(engine).await;
+    assert_each_ran_once(run_by_workers(&db, 40, 2, 1).await, 40);
+    db.close().await;
+}
+
+async fn workers_taking_batches_run_each_job_once(engine: Engine) {
+    let db = database(engine).await;
+    assert_each_ran_once(run_by_workers(&db, 120, 3, 8).await, 120);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(left, 0, "every job of every batch completed");
+    db.close().await;
+}
+
+async fn a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit(engine: Engine) {
+    let db = database(engine).await;
+    let orphan = jobs::enqueue(db.pool(), &job("report", None)).await.unwrap().unwrap();
+    jobs::claim(&db, "worker-that-died", Duration::from_secs(0)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for n in 0..6 {
+        jobs::enqueue(db.pool(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
+    }
+    let later = jobs::enqueue(db.pool(), &NewJob { run_at: backend::clock::now() + 3600, ..job("count", None) }).await.unwrap().unwrap();
+
+    let ids = |claimed: Vec<jobs::ClaimedJob>| claimed.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let first = ids(jobs::claim_many(&db, "batcher", Duration::from_secs(300), &Kinds::All, 4).await.unwrap());
+    assert_eq!(first.len(), 4, "as many as asked for: {first:?}");
+    assert!(first.contains(&orphan), "the job whose holder died is taken first: {first:?}");
+    let rest = ids(jobs::claim_many(&db, "batcher", Duration::from_secs(300), &Kinds::All, 10).await.unwrap());
+    assert_eq!(rest.len(), 3, "the due jobs left, and not the one due in an hour: {rest:?}");
+    assert!(!rest.contains(&later) && rest.iter().all(|id| !first.contains(id)));
+    assert_eq!(state_of(&db, later).await.0, "queued");
     db.close().await;
 }
 
@@ -215,6 +253,8 @@ on_both_databases!(
     a_failing_job_is_retried_with_backoff_then_dead,
     a_job_whose_worker_died_is_taken_over_after_its_lease,
     two_workers_never_run_the_same_job_twice,
+    workers_taking_batches_run_each_job_once,
+    a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit,
     a_job_interrupted_by_shutdown_is_released_for_the_next_worker,
     the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entries,
 );
