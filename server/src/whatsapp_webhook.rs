@@ -62,6 +62,7 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Some(text) = text else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not a JSON object"));
     };
-    webhook::receive(&state.db, text).await?;
+    let whatsapp = &state.panel.whatsapp;
+    whatsapp.intake.receive(&whatsapp.db, text.to_owned()).await?;
     Ok(StatusCode::OK.into_response())
 }

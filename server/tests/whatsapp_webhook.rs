@@ -120,7 +120,25 @@ async fn statuses_move_messages_forward_only(engine: Engine) {
     app.stop().await;
 }
 
+async fn deliveries_arriving_together_are_each_kept_once_as_received(engine: Engine) {
+    let app = spawn_app_with(engine, Options { whatsapp_concurrency: 0, ..Options::default() }).await;
+    set_up(&app).await;
+    // Concurrent deliveries share inserts; each is answered only once it is stored.
+    let bodies: Vec<Vec<u8>> =
+        (0..60).map(|n| status_body(&format!(r#"{{"id":"wamid.{n}","status":"delivered","timestamp":"17960000{n:02}","recipient_id":"90532123\u00e7{n}"}}"#))).collect();
+    let signatures: Vec<String> = bodies.iter().map(|body| sign(body)).collect();
+    let answers = futures_util::future::join_all(bodies.iter().zip(&signatures).map(|(body, signature)| post(&app, body, Some(signature)))).await;
+    assert!(answers.iter().all(|a| a.status() == StatusCode::OK), "{:?}", answers.iter().map(|a| a.status()).collect::<Vec<_>>());
+    let mut stored: Vec<String> = sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events").fetch_all(app.db.pool()).await.unwrap();
+    let mut sent: Vec<String> = bodies.iter().map(|b| String::from_utf8(b.clone()).unwrap()).collect();
+    stored.sort();
+    sent.sort();
+    assert_eq!(stored, sent, "every delivery kept once, byte for byte");
+    app.stop().await;
+}
+
 on_both_databases!(
+    deliveries_arriving_together_are_each_kept_once_as_received,
     meta_verifies_the_subscription_with_the_token,
     a_delivery_is_taken_only_with_its_signature,
     statuses_move_messages_forward_only,

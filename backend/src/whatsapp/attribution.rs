@@ -17,12 +17,14 @@ const BATCH: i64 = 500;
 /// Looks at the orders that arrived since the last pass; returns how many carts closed.
 /// Safe to run from several workers at once: each change is conditional.
 pub async fn scan(db: &Db, config: &Config) -> Result<usize> {
-    let seen: i64 = sqlx::query_scalar("SELECT orders_seen_id FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
-    let orders = sqlx::query("SELECT id, number, status, billing_phone, billing_email, total, created_at FROM orders WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(seen)
-        .bind(BATCH)
-        .fetch_all(db.pool())
-        .await?;
+    // One indexed read when nothing is new: every recovery step makes it before sending.
+    let orders = sqlx::query(
+        "SELECT id, number, status, billing_phone, billing_email, total, created_at FROM orders \
+         WHERE id > (SELECT orders_seen_id FROM whatsapp_settings WHERE id = 1) ORDER BY id LIMIT $1",
+    )
+    .bind(BATCH)
+    .fetch_all(db.pool())
+    .await?;
     let Some(last) = orders.last() else { return Ok(0) };
     let last: i64 = last.try_get("id")?;
     let mut closed = 0;

@@ -249,10 +249,13 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let row = sqlx::query("SELECT consented_at, opted_out_at FROM whatsapp_contacts WHERE phone = $1").bind(phone).fetch_optional(executor).await?;
-    Ok(match row {
-        Some(row) => row.try_get::<Option<i64>, _>("consented_at")?.is_some() && row.try_get::<Option<i64>, _>("opted_out_at")?.is_none(),
-        None => false,
-    })
+    row.map_or(Ok(false), |row| agreed(&row))
+}
+
+/// Whether a row with a contact's `consented_at` and `opted_out_at` (NULL when there is
+/// no contact) says the phone may be messaged.
+pub fn agreed(row: &sqlx::any::AnyRow) -> Result<bool> {
+    Ok(row.try_get::<Option<i64>, _>("consented_at")?.is_some() && row.try_get::<Option<i64>, _>("opted_out_at")?.is_none())
 }
 
 /// Adds a line to a cart's timeline.

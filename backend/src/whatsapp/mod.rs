@@ -55,6 +55,11 @@ pub struct WhatsApp {
     /// not read and decrypt it each time. Its absence is not kept: a secret saved a
     /// moment ago counts at once.
     secret_cache: Arc<Mutex<Option<(Instant, SecretString)>>>,
+    /// The access token last opened, with the sealed text it came from: each send reads
+    /// the stored account, and opens the token again only when it changed.
+    token_cache: Arc<Mutex<Option<(String, SecretString)>>>,
+    /// Where verified webhook deliveries go in.
+    pub intake: webhook::Intake,
 }
 
 impl std::fmt::Debug for WhatsApp {
@@ -73,7 +78,18 @@ impl WhatsApp {
             .pool_max_idle_per_host(64)
             .build()
             .expect("the HTTP client builds");
-        WhatsApp { db, sealer, http, timeout, short_delays, public_url, links, secret_cache: Arc::new(Mutex::new(None)) }
+        WhatsApp {
+            db,
+            sealer,
+            http,
+            timeout,
+            short_delays,
+            public_url,
+            links,
+            secret_cache: Arc::new(Mutex::new(None)),
+            token_cache: Arc::new(Mutex::new(None)),
+            intake: webhook::Intake::default(),
+        }
     }
 
     /// The app secret for checking webhook signatures; `None` until one is stored.
@@ -95,7 +111,23 @@ impl WhatsApp {
 
     /// The account to call Meta as, or a sentence saying what is missing.
     pub async fn account(&self) -> Result<graph::Account> {
-        settings::account(&self.db, &self.sealer).await?.ok_or_else(|| Error::Conflict("WhatsApp is not set up yet: the Phone Number ID, WABA ID and access token are needed".into()))
+        self.stored_account().await?.ok_or_else(|| Error::Conflict("WhatsApp is not set up yet: the Phone Number ID, WABA ID and access token are needed".into()))
+    }
+
+    /// The account to call Meta as; `None` until its ids and token are stored.
+    pub async fn stored_account(&self) -> Result<Option<graph::Account>> {
+        settings::account(&self.db, |sealed| {
+            let mut cache = self.token_cache.lock().expect("not poisoned");
+            if let Some((opened_from, token)) = cache.as_ref()
+                && opened_from == sealed
+            {
+                return Ok(token.clone());
+            }
+            let token = self.sealer.open(sealed)?;
+            *cache = Some((sealed.to_owned(), token.clone()));
+            Ok(token)
+        })
+        .await
     }
 
     /// The shop's first origin, for pages that lead back to it.

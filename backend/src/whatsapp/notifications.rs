@@ -50,7 +50,7 @@ pub async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload:
             Field::CartTotal | Field::CouponCode | Field::CouponPercent | Field::CouponExpiry => String::new(),
         })
     };
-    let parameters = mapping.parameters.iter().map(|f| value(f).map(|v| if v.trim().is_empty() { "-".to_owned() } else { v })).collect::<Result<Vec<_>>>()?;
+    let parameters = mapping.parameters.iter().map(|f| value(f).map(send::non_empty)).collect::<Result<Vec<_>>>()?;
     let out = Outgoing {
         purpose: purpose.as_str().to_owned(),
         to_phone,
@@ -63,7 +63,7 @@ pub async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload:
         order_id: Some(order_id),
         idempotency_key: format!("order:{order_id}:{status}"),
     };
-    let message_id = send::queue(tx, &out).await?;
+    let message_id = send::queue(tx, &out).await?.id;
     let job = NewJob { payload: serde_json::json!({ "message_id": message_id }), idempotency_key: Some(format!("{SEND_JOB}:{message_id}")), ..NewJob::now(SEND_JOB) };
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())

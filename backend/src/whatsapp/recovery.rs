@@ -45,7 +45,7 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
     if !config.recovery.enabled {
         return stop("cart recovery was switched off".into()).await;
     }
-    if !carts::consented(db.pool(), &cart.phone).await? {
+    if !cart.consented {
         return stop("the customer opted out".into()).await;
     }
     if now - cart.captured_at > config.recovery.max_age_days * 86_400 {
@@ -57,9 +57,11 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
     let store = crate::settings::get(db).await?;
     let tz = store.tz();
     if let Some(end) = quiet_until(&config, tz, now) {
-        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart_id).execute(db.pool()).await?;
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart_id).execute(db.writer()).await?;
         return Err(Failure::RetryAt { reason: "quiet hours".into(), at: end });
     }
+    // Queued and taken for sending in one write; a message queued earlier (its send
+    // failed, or the cap held it) goes the long way, through `send::deliver`.
     let mut tx = db.begin().await?;
     let coupon = if config.recovery.coupon_step == Some(step) { Some(coupon_of(&mut tx, &config, &cart, now).await?) } else { None };
     let token = whatsapp.links.token(Link { cart_id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
@@ -78,17 +80,22 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
         to_phone: cart.phone.clone(),
         template: mapping.template.clone(),
         language: mapping.language.clone(),
-        parameters: mapping.parameters.iter().map(|f| non_empty(value(f))).collect(),
+        parameters: mapping.parameters.iter().map(|f| send::non_empty(value(f))).collect(),
         url_suffix: Some(token),
         cart_id: Some(cart_id),
         step: Some(step),
         order_id: None,
         idempotency_key: carts::step_key(cart_id, step),
     };
-    let message_id = send::queue(&mut tx, &out).await?;
+    let message = send::queue(&mut tx, &out).await?;
+    let taken = send::take(&mut tx, db.backend(), message.id, now, config.hourly_cap).await?;
     tx.commit().await?;
-    match send::deliver(whatsapp, message_id).await? {
-        Delivered::Sent(_) => sent(whatsapp, &config, &cart, step).await?,
+    let delivered = match taken {
+        Some(attempts) => send::call(whatsapp, message.id, attempts, &message.request, now).await?,
+        None => send::deliver(whatsapp, config.hourly_cap, message.id).await?,
+    };
+    match delivered {
+        Delivered::Sent(wamid) => sent(whatsapp, &config, &cart, step, message.id, &wamid).await?,
         Delivered::Failed { code: Some(131026), reason } => stop(format!("WhatsApp cannot deliver to this number: {reason}")).await?,
         Delivered::Failed { code: None, reason } => stop(reason).await?,
         Delivered::Failed { code: Some(_), reason } => {
@@ -101,15 +108,12 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
     Ok(())
 }
 
-/// Meta refuses an empty text parameter; a missing value is a dash.
-fn non_empty(value: String) -> String {
-    if value.trim().is_empty() { "-".to_owned() } else { value }
-}
-
-/// Records a sent step on the cart and schedules the next one, once.
-async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64) -> Result<()> {
+/// Records a sent step — Meta's id on the message, the step on the cart, the next step
+/// scheduled — in one transaction, once.
+async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64, message_id: i64, wamid: &str) -> Result<()> {
     let at = now();
     let mut tx = whatsapp.db.begin().await?;
+    send::record_sent(&mut *tx, message_id, wamid, at).await?;
     let recorded = sqlx::query(
         "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
          next_step = NULL, next_at = NULL, updated_at = $1 WHERE id = $2 AND next_step = $3",
@@ -119,14 +123,13 @@ async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64) -> R
     .bind(step)
     .execute(&mut *tx)
     .await?;
-    if recorded.rows_affected() == 0 {
-        return Ok(());
-    }
-    carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
-    let first = cart.first_messaged_at.unwrap_or(at);
-    if let Some((next_step, due)) = following(config, step, first) {
-        sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2 WHERE id = $3").bind(next_step).bind(due.max(at)).bind(cart.id).execute(&mut *tx).await?;
-        carts::schedule(&mut tx, cart.id, next_step, due.max(at)).await?;
+    if recorded.rows_affected() == 1 {
+        carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
+        let first = cart.first_messaged_at.unwrap_or(at);
+        if let Some((next_step, due)) = following(config, step, first) {
+            sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2 WHERE id = $3").bind(next_step).bind(due.max(at)).bind(cart.id).execute(&mut *tx).await?;
+            carts::schedule(&mut tx, cart.id, next_step, due.max(at)).await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -227,12 +230,17 @@ struct Cart {
     next_step: Option<i64>,
     next_at: Option<i64>,
     first_messaged_at: Option<i64>,
+    /// Whether the phone agreed to messages and has not opted out.
+    consented: bool,
 }
 
 impl Cart {
     async fn load(db: &crate::db::Db, id: i64) -> Result<Option<Cart>> {
-        let row = sqlx::query("SELECT phone, name, state, total_minor, currency, captured_at, next_step, next_at, first_messaged_at FROM whatsapp_carts WHERE id = $1")
-            .bind(id)
+        let row = sqlx::query(
+            "SELECT c.phone, c.name, c.state, c.total_minor, c.currency, c.captured_at, c.next_step, c.next_at, c.first_messaged_at, \
+             k.consented_at, k.opted_out_at FROM whatsapp_carts c LEFT JOIN whatsapp_contacts k ON k.phone = c.phone WHERE c.id = $1",
+        )
+        .bind(id)
             .fetch_optional(db.pool())
             .await?;
         row.map(|r| {
@@ -247,6 +255,7 @@ impl Cart {
                 next_step: r.try_get("next_step")?,
                 next_at: r.try_get("next_at")?,
                 first_messaged_at: r.try_get("first_messaged_at")?,
+                consented: carts::agreed(&r)?,
             })
         })
         .transpose()

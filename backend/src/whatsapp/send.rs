@@ -4,8 +4,11 @@
 //! order's status, a test), so asking twice makes one row. [`deliver`] then:
 //! - skips a phone that opted out (except a test send the manager asked for);
 //! - takes the message for sending by setting `attempted_at` — in the same statement that
-//!   checks the hourly cap — and only then calls Meta;
-//! - records Meta's id (wamid) when the answer comes.
+//!   checks the hourly cap ([`take`]) — and only then calls Meta ([`call`]);
+//! - records Meta's id (wamid) when the answer comes ([`record_sent`]).
+//!
+//! A recovery step does the same in fewer writes: it queues and takes its new message in
+//! one transaction, and records the wamid with the cart's own bookkeeping.
 //!
 //! A process that dies between Meta's acceptance and our record leaves `attempted_at`
 //! without a wamid. The request carried `biz_opaque_callback_data` naming our row, and
@@ -24,7 +27,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::{WhatsApp, graph::GraphError};
-use crate::{Result, clock::now, jobs::Failure};
+use crate::{Result, clock::now, db::Backend, jobs::Failure};
 
 /// How long a message whose answer was lost waits for Meta's status webhook.
 pub const UNCERTAIN_GRACE_SECS: i64 = 600;
@@ -82,9 +85,16 @@ pub fn message_of_callback(data: &str) -> Option<i64> {
     data.strip_prefix("backroom:")?.parse().ok()
 }
 
-/// Queues a message once per idempotency key; returns its id (the existing one when the
-/// key was used before).
-pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<i64> {
+/// A message in the queue: its id and the request Meta is to receive.
+#[derive(Clone, Debug)]
+pub struct Queued {
+    pub id: i64,
+    pub request: Value,
+}
+
+/// Queues a message once per idempotency key; returns it (the existing one, with the
+/// request stored then, when the key was used before).
+pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<Queued> {
     let at = now();
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO whatsapp_messages (to_phone, purpose, template, language, state, created_at, updated_at, idempotency_key, cart_id, step, order_id) \
@@ -103,15 +113,24 @@ pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<i64> {
     .await?;
     match inserted {
         Some(id) => {
-            sqlx::query("UPDATE whatsapp_messages SET request = $1 WHERE id = $2")
-                .bind(request_body(id, out).to_string())
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-            Ok(id)
+            let request = request_body(id, out);
+            sqlx::query("UPDATE whatsapp_messages SET request = $1 WHERE id = $2").bind(request.to_string()).bind(id).execute(&mut **tx).await?;
+            Ok(Queued { id, request })
         }
-        None => Ok(sqlx::query_scalar("SELECT id FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(&mut **tx).await?),
+        None => {
+            let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(&mut **tx).await?;
+            Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
+        }
     }
+}
+
+fn stored_request(row: &sqlx::any::AnyRow) -> Result<Value> {
+    Ok(serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default())
+}
+
+/// Meta refuses an empty text parameter; a missing value is sent as a dash.
+pub fn non_empty(value: String) -> String {
+    if value.trim().is_empty() { "-".to_owned() } else { value }
 }
 
 /// What became of a message.
@@ -123,8 +142,9 @@ pub enum Delivered {
     Failed { code: Option<i64>, reason: String },
 }
 
-/// Sends a queued message, or tells what became of it. `Err` puts the job off or retries it.
-pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, Failure> {
+/// Sends a queued message, or tells what became of it, and records Meta's id. `Err`
+/// puts the job off or retries it. `hourly_cap` is the configured cap (0: none).
+pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> Result<Delivered, Failure> {
     let db = &whatsapp.db;
     let row = sqlx::query("SELECT state, wamid, attempted_at, request, to_phone, purpose, error_code, error_title FROM whatsapp_messages WHERE id = $1")
         .bind(message_id)
@@ -158,42 +178,67 @@ pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, 
         sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1 AND wamid IS NULL AND attempted_at = $2")
             .bind(message_id)
             .bind(attempted)
-            .execute(db.pool())
-            .await
-            ?;
+            .execute(db.writer())
+            .await?;
     }
-    let cap = super::settings::config(db.pool()).await?.hourly_cap;
-    if !take(db, message_id, now, cap).await? {
-        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
-        let at = if cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
-        return Err(Failure::RetryAt { reason: format!("the hourly cap of {cap} messages is reached, or another worker is sending it"), at });
+    let mut tx = db.begin().await?;
+    let taken = take(&mut tx, db.backend(), message_id, now, hourly_cap).await?;
+    tx.commit().await?;
+    let Some(attempts) = taken else { return Err(not_taken(db, now, hourly_cap).await?) };
+    let delivered = call(whatsapp, message_id, attempts, &stored_request(&row)?, now).await?;
+    if let Delivered::Sent(wamid) = &delivered {
+        record_sent(db.writer(), message_id, wamid, now).await?;
     }
-    let request: Value = serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
+    Ok(delivered)
+}
+
+/// Why a message could not be taken for sending, and when to try again.
+pub async fn not_taken(db: &crate::db::Db, now: i64, hourly_cap: i64) -> Result<Failure> {
+    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
+    let at = if hourly_cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
+    Ok(Failure::RetryAt { reason: format!("the hourly cap of {hourly_cap} messages is reached, or another worker is sending it"), at })
+}
+
+/// Takes the message for sending (sets `attempted_at`), if no one else has and the
+/// hourly cap allows; returns its attempts so far, this one included. With a cap, the
+/// count and the take are serialised by a lock on the settings row (Postgres; SQLite
+/// writes one at a time anyway), so concurrent workers cannot go over it. In the
+/// caller's transaction, so queueing and taking a new message is one write.
+pub async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hourly_cap: i64) -> Result<Option<i64>> {
+    if hourly_cap > 0 && backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM whatsapp_settings WHERE id = 1 FOR UPDATE").execute(&mut **tx).await?;
+    }
+    let cap_condition = if hourly_cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
+    let attempts: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
+         WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition} RETURNING attempts"
+    )))
+    .bind(now)
+    .bind(message_id)
+    .bind(now - 3600)
+    .bind(hourly_cap)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(attempts)
+}
+
+/// Calls Meta with a message taken for sending ([`take`]). `Sent` carries Meta's id,
+/// which the caller records with [`record_sent`] (in its own transaction, with what else
+/// the sending changes); a failure is recorded here.
+pub async fn call(whatsapp: &WhatsApp, message_id: i64, attempts: i64, request: &Value, now: i64) -> Result<Delivered, Failure> {
+    let db = &whatsapp.db;
     let account = whatsapp.account().await?;
-    match whatsapp.client(&account).send(&request).await {
-        Ok(wamid) => {
-            sqlx::query(
-                "UPDATE whatsapp_messages SET wamid = $1, state = CASE WHEN state = 'queued' THEN 'sent' ELSE state END, \
-                 sent_at = COALESCE(sent_at, $2), updated_at = $2 WHERE id = $3",
-            )
-            .bind(&wamid)
-            .bind(now)
-            .bind(message_id)
-            .execute(db.pool())
-            .await
-            ?;
-            Ok(Delivered::Sent(wamid))
-        }
+    match whatsapp.client(&account).send(request).await {
+        Ok(wamid) => Ok(Delivered::Sent(wamid)),
         Err(GraphError::Uncertain(why)) => {
             note_error(whatsapp, message_id, &format!("Meta's answer did not arrive ({why}); waiting for its status webhook")).await?;
             Err(Failure::RetryAt { reason: format!("Meta's answer did not arrive ({why})"), at: now + 15 })
         }
         Err(error) => {
             // Meta answered (or was never reached): it did not take the message.
-            sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1").bind(message_id).execute(db.pool()).await?;
+            sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1").bind(message_id).execute(db.writer()).await?;
             let words = error.plain_words();
             if error.is_rate_limit() {
-                let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM whatsapp_messages WHERE id = $1").bind(message_id).fetch_one(db.pool()).await?;
                 note_error(whatsapp, message_id, &words).await?;
                 Err(Failure::RetryAt { reason: words, at: now + (30 * attempts.clamp(1, 20)) })
             } else if error.is_transient() || error.is_auth() {
@@ -211,28 +256,21 @@ pub async fn deliver(whatsapp: &WhatsApp, message_id: i64) -> Result<Delivered, 
     }
 }
 
-/// Takes the message for sending (sets `attempted_at`), if no one else has and the
-/// hourly cap allows. With a cap, the count and the take are serialised by a lock on the
-/// settings row (Postgres; SQLite writes one at a time anyway), so concurrent workers
-/// cannot go over it.
-async fn take(db: &crate::db::Db, message_id: i64, now: i64, cap: i64) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    if cap > 0 && db.backend() == crate::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM whatsapp_settings WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
-    }
-    let cap_condition = if cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
-    let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
-         WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition}"
-    )))
-    .bind(now)
+/// Records Meta's id for a sent message (a no-op when its status webhook came first).
+pub async fn record_sent<'e, E>(executor: E, message_id: i64, wamid: &str, at: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE whatsapp_messages SET wamid = $1, state = CASE WHEN state = 'queued' THEN 'sent' ELSE state END, \
+         sent_at = COALESCE(sent_at, $2), updated_at = $2 WHERE id = $3 AND wamid IS NULL",
+    )
+    .bind(wamid)
+    .bind(at)
     .bind(message_id)
-    .bind(now - 3600)
-    .bind(cap)
-    .execute(&mut *tx)
+    .execute(executor)
     .await?;
-    tx.commit().await?;
-    Ok(taken.rows_affected() == 1)
+    Ok(())
 }
 
 /// Marks a message failed for good, with Meta's code and text when Meta answered.
@@ -246,7 +284,7 @@ pub async fn fail(whatsapp: &WhatsApp, message_id: i64, code: Option<i64>, title
     .bind(details)
     .bind(now())
     .bind(message_id)
-    .execute(whatsapp.db.pool())
+    .execute(whatsapp.db.writer())
     .await?;
     Ok(())
 }
@@ -257,12 +295,13 @@ async fn note_error(whatsapp: &WhatsApp, message_id: i64, error: &str) -> Result
         .bind(error)
         .bind(now())
         .bind(message_id)
-        .execute(whatsapp.db.pool())
+        .execute(whatsapp.db.writer())
         .await?;
     Ok(())
 }
 
 /// The job that sends one queued message (order notifications).
 pub async fn run(whatsapp: &WhatsApp, message_id: i64) -> Result<(), Failure> {
-    deliver(whatsapp, message_id).await.map(drop)
+    let hourly_cap = super::settings::config(whatsapp.db.pool()).await?.hourly_cap;
+    deliver(whatsapp, hourly_cap, message_id).await.map(drop)
 }

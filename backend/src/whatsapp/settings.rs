@@ -60,8 +60,9 @@ pub async fn app_secret(db: &Db, sealer: &Sealer) -> Result<Option<SecretString>
     sealed.map(|s| sealer.open(&s)).transpose()
 }
 
-/// The account to call Meta as; `None` until its ids and token are stored.
-pub async fn account(db: &Db, sealer: &Sealer) -> Result<Option<Account>> {
+/// The account to call Meta as; `None` until its ids and token are stored. `open` opens
+/// the sealed token.
+pub async fn account(db: &Db, open: impl FnOnce(&str) -> Result<SecretString>) -> Result<Option<Account>> {
     let row = sqlx::query("SELECT phone_number_id, waba_id, access_token_sealed, graph_version, graph_base_url FROM whatsapp_settings WHERE id = 1")
         .fetch_one(db.pool())
         .await?;
@@ -75,7 +76,7 @@ pub async fn account(db: &Db, sealer: &Sealer) -> Result<Option<Account>> {
         version: row.try_get("graph_version")?,
         phone_number_id,
         waba_id,
-        token: sealer.open(&sealed)?,
+        token: open(&sealed)?,
     }))
 }
 

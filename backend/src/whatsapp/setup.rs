@@ -31,7 +31,7 @@ fn check(name: &str, ok: bool, message: impl Into<String>) -> Check {
 pub async fn checks(whatsapp: &WhatsApp) -> Result<Vec<Check>> {
     let stored = settings::get(&whatsapp.db).await?;
     let mut found = Vec::new();
-    match settings::account(&whatsapp.db, &whatsapp.sealer).await? {
+    match whatsapp.stored_account().await? {
         None => found.push(check("credentials", false, "The Phone Number ID, WABA ID and access token are not all saved yet.")),
         Some(account) => match whatsapp.client(&account).phone_numbers().await {
             Ok(numbers) => {
@@ -111,10 +111,10 @@ pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test
         idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
     };
     let mut tx = whatsapp.db.begin().await?;
-    let id = send::queue(&mut tx, &out).await?;
+    let id = send::queue(&mut tx, &out).await?.id;
     audit::record(&mut *tx, &audit::Event::by(actor, "whatsapp.test_send", "whatsapp", ip)).await?;
     tx.commit().await?;
-    match send::deliver(whatsapp, id).await {
+    match send::deliver(whatsapp, config.hourly_cap, id).await {
         Ok(Delivered::Sent(wamid)) => Ok(wamid),
         Ok(Delivered::Failed { reason, .. }) => Err(Error::Conflict(format!("Meta did not send it: {reason}"))),
         Err(failure) => {
