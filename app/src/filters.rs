@@ -1,13 +1,14 @@
 //! Filters kept in the page's address (`?gateway=iyzico&status=failed`), so a reload or
 //! a shared link shows the same: the addresses themselves, the form that puts filters
 //! there (a plain GET form until the page is interactive, then the router's, which
-//! navigates without reloading), the days they filter by, and the cursor pages of a
-//! listing with its "First", "Previous" and "Next" links.
+//! navigates without reloading), the days they filter by, the period a report is for, and
+//! the cursor pages of a listing with its "First", "Previous" and "Next" links.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_location, params::ParamsMap};
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::error::PanelError;
@@ -105,26 +106,54 @@ pub fn FilterButtons(clear: &'static str) -> impl IntoView {
     }
 }
 
-/// Ready-made periods as links (the current one marked), and a form for days of one's
-/// choosing. Both change the address; the page follows it.
+/// A report's period as the address gives it: `period=7d`, or `from=…&to=…` days (both
+/// included). Nothing means the page's default period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeriodQuery {
+    pub period: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl PeriodQuery {
+    pub fn from_params(params: &ParamsMap) -> PeriodQuery {
+        let get = |key| params.get(key).unwrap_or_default();
+        PeriodQuery { period: get("period"), from: get("from"), to: get("to") }
+    }
+
+    /// Which ready-made period the address asks for (`default` when it names none); `None`
+    /// for days of one's choosing.
+    pub fn ready_made<'q>(&'q self, default: &'q str) -> Option<&'q str> {
+        match (self.period.as_str(), self.from.is_empty() && self.to.is_empty()) {
+            (_, false) => None,
+            ("", true) => Some(default),
+            (period, true) => Some(period),
+        }
+    }
+}
+
+/// Ready-made periods as links (the one `query` asks for marked, `default_period` when it
+/// names none), and a form for days of one's choosing. Both change the address; the page
+/// follows it.
 #[component]
 pub fn PeriodChoice(
     path: &'static str,
     periods: &'static [(&'static str, &'static str)],
-    /// The ready-made period the address names; `None` for days of one's choosing.
-    current: Signal<Option<String>>,
-    from: Signal<String>,
-    to: Signal<String>,
+    query: Memo<PeriodQuery>,
+    default_period: &'static str,
     prefix: &'static str,
     legend: &'static str,
     submit: &'static str,
 ) -> impl IntoView {
+    let from = Signal::derive(move || query.with(|q| q.from.clone()));
+    let to = Signal::derive(move || query.with(|q| q.to.clone()));
     view! {
         <div class="card report-periods">
             <nav class="periods" aria-label="Period">
                 {periods.iter().map(|(period, label)| view! {
                     <a href=format!("{path}?period={period}")
-                        aria-current=move || current.with(|c| (c.as_deref() == Some(*period)).then_some("page"))>
+                        aria-current=move || query.with(|q| (q.ready_made(default_period) == Some(*period)).then_some("page"))>
                         {*label}
                     </a>
                 }).collect_view()}

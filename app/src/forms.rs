@@ -1,6 +1,6 @@
 //! What the panel's action forms share: the error of an action's last run, forms emptied
-//! once they succeed, and the actions of one page (an order, a ticket) that each reload
-//! it and say what they did.
+//! once they succeed, the actions of one page (an order, a ticket) that each reload it and
+//! say what they did, and a choice of several as radio buttons.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 
@@ -85,5 +85,26 @@ impl PageActions {
                 then();
             }
         });
+    }
+}
+
+/// One choice of several, as radio buttons: (value, id, label) each, `current` checked.
+#[component]
+pub fn RadioChoices(
+    legend: &'static str,
+    name: &'static str,
+    current: String,
+    options: &'static [(&'static str, &'static str, &'static str)],
+) -> impl IntoView {
+    view! {
+        <fieldset class="choices">
+            <legend>{legend}</legend>
+            {options.iter().map(|&(value, id, label)| view! {
+                <span class="choice">
+                    <input type="radio" id=id name=name value=value checked=current == value/>
+                    <label for=id>{label}</label>
+                </span>
+            }).collect_view()}
+        </fieldset>
     }
 }

@@ -4,25 +4,15 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{hooks::use_location, params::ParamsMap};
+use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     chart::{DailyChart, Series},
     error::PanelError,
-    filters::{PeriodChoice, use_listing_query, with_query},
+    filters::{PeriodChoice, PeriodQuery, use_listing_query, with_query},
     loaded::{DataTable, Loaded},
 };
-
-/// The period as the address gives it: `period=7d`, or `from=…&to=…` days (both
-/// included). Nothing means the backend's default, the last 30 days.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ReportQuery {
-    pub period: String,
-    pub from: String,
-    pub to: String,
-}
 
 /// The ready-made periods: (the address's `period`, the link's label).
 const PERIODS: [(&str, &str); 4] = [("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days")];
@@ -33,37 +23,18 @@ pub const REPORTS_PATH: &str = "/admin/reports";
 /// Served by the server crate (`reports_export`), with this page's query.
 pub const SALES_CSV_PATH: &str = "/admin/reports/sales.csv";
 
-impl ReportQuery {
-    pub fn from_params(params: &ParamsMap) -> ReportQuery {
-        let get = |key| params.get(key).unwrap_or_default();
-        ReportQuery { period: get("period"), from: get("from"), to: get("to") }
-    }
-
-    /// Which ready-made period the address asks for; `None` for a custom range.
-    fn ready_made(&self) -> Option<&str> {
-        match (self.period.as_str(), self.from.is_empty() && self.to.is_empty()) {
-            (_, false) => None,
-            ("", true) => Some(DEFAULT_PERIOD),
-            (period, true) => Some(period),
-        }
-    }
-
-    /// The backend's period; fails with its message (unknown period, from after to, a
-    /// range too long, a malformed day).
-    #[cfg(feature = "ssr")]
-    pub fn period(&self) -> Result<backend::reports::Period, PanelError> {
-        Ok(backend::reports::Period::parse(Some(&self.period), Some(&self.from), Some(&self.to))?)
-    }
-}
-
-/// The report for `query` in the shop's currency and time zone, with the shop's settings
-/// (for formatting); what both the page and the CSV export show.
+/// The report for `query` in the shop's currency and time zone (no period given: the
+/// backend's default, the last 30 days), with the shop's settings (for formatting); what
+/// both the page and the CSV export show.
+///
+/// Fails with the backend's message on a period it does not read (unknown period, from
+/// after to, a range too long, a malformed day).
 #[cfg(feature = "ssr")]
 pub async fn load(
     db: &backend::db::Db,
-    query: &ReportQuery,
+    query: &PeriodQuery,
 ) -> Result<(backend::settings::StoreSettings, backend::reports::SalesReport), PanelError> {
-    let period = query.period()?;
+    let period = backend::reports::Period::parse(Some(&query.period), Some(&query.from), Some(&query.to))?;
     let store = backend::settings::get(db).await?;
     let report = backend::reports::sales(db, store.tz(), &store.currency, period).await?;
     Ok((store, report))
@@ -155,7 +126,7 @@ const MEASURES: [Measure; 6] = [
 /// The sales report for the period in `query`, ready to show. Every role reads reports, as
 /// over the API.
 #[server(endpoint = "sales_report")]
-pub async fn sales_report(query: ReportQuery) -> Result<ReportView, PanelError> {
+pub async fn sales_report(query: PeriodQuery) -> Result<ReportView, PanelError> {
     let ctx = crate::context::panel()?;
     crate::context::require_user().await?;
     let (store, report) = load(&ctx.db, &query).await?;
@@ -207,15 +178,13 @@ pub async fn sales_report(query: ReportQuery) -> Result<ReportView, PanelError> 
 #[component]
 pub fn ReportsPage() -> impl IntoView {
     let location = use_location();
-    let query = use_listing_query(REPORTS_PATH, ReportQuery::from_params);
+    let query = use_listing_query(REPORTS_PATH, PeriodQuery::from_params);
     let report = Resource::new(move || query.get(), sales_report);
     let csv_href = move || with_query(SALES_CSV_PATH, location.search.get().trim_start_matches('?'));
     view! {
         <Title text="Sales reports · Backroom"/>
         <h1>"Sales reports"</h1>
-        <PeriodChoice path=REPORTS_PATH periods=&PERIODS current=Signal::derive(move || query.with(|q| q.ready_made().map(str::to_owned)))
-            from=Signal::derive(move || query.with(|q| q.from.clone())) to=Signal::derive(move || query.with(|q| q.to.clone()))
-            prefix="report" legend="Custom range" submit="Show range"/>
+        <PeriodChoice path=REPORTS_PATH periods=&PERIODS query default_period=DEFAULT_PERIOD prefix="report" legend="Custom range" submit="Show range"/>
         <Loaded resource=report show={move |r: ReportView| view! {
             <p class="muted report-period" data-testid="report-period">
                 {span(&r.from, &r.to)} ", compared with " {span(&r.previous_from, &r.previous_to)} ". "
@@ -312,9 +281,9 @@ mod tests {
 
     #[test]
     fn the_ready_made_period_follows_the_address() {
-        let query = |period: &str, from: &str| ReportQuery { period: period.into(), from: from.into(), to: String::new() };
-        assert_eq!(query("", "").ready_made(), Some("30d"));
-        assert_eq!(query("7d", "").ready_made(), Some("7d"));
-        assert_eq!(query("", "2026-01-01").ready_made(), None);
+        let query = |period: &str, from: &str| PeriodQuery { period: period.into(), from: from.into(), to: String::new() };
+        assert_eq!(query("", "").ready_made(DEFAULT_PERIOD), Some("30d"));
+        assert_eq!(query("7d", "").ready_made(DEFAULT_PERIOD), Some("7d"));
+        assert_eq!(query("", "2026-01-01").ready_made(DEFAULT_PERIOD), None);
     }
 }

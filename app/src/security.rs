@@ -158,3 +158,14 @@ pub(crate) fn NumberField(
         </div>
     }
 }
+
+/// A checkbox in a settings form (sent as `settings[name]` when ticked), with its label.
+#[component]
+pub(crate) fn CheckboxField(name: &'static str, label: &'static str, checked: bool) -> impl IntoView {
+    view! {
+        <div class="field checkbox">
+            <input id=name name=format!("settings[{name}]") type="checkbox" checked=checked/>
+            <label for=name>{label}</label>
+        </div>
+    }
+}

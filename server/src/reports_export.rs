@@ -4,7 +4,8 @@
 
 use app::{
     context::{ClientIp, SignedIn},
-    reports::{ReportQuery, SALES_CSV_PATH, load},
+    filters::PeriodQuery,
+    reports::{SALES_CSV_PATH, load},
 };
 use axum::{
     Extension, Router,
@@ -34,7 +35,7 @@ async fn export(
     State(state): State<AppState>,
     signed_in: Option<Extension<SignedIn>>,
     ip: Option<Extension<ClientIp>>,
-    Query(query): Query<ReportQuery>,
+    Query(query): Query<PeriodQuery>,
     uri: Uri,
 ) -> Response {
     let requester = match Requester::check(signed_in, ip, &uri, |_| true) {

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::LOG_PATH;
-use crate::{error::PanelError, forms::action_error, loaded::Loaded, orders::ORDER_STATUSES, security::NumberField};
+use crate::{error::PanelError, forms::{RadioChoices, action_error}, loaded::Loaded, orders::ORDER_STATUSES, security::NumberField};
 
 /// The settings as the form shows and sends them. Checkboxes are present when ticked;
 /// the API key is never shown, and sent empty it keeps the stored one.
@@ -403,26 +403,5 @@ mod tests {
     fn a_choice_the_form_does_not_offer_is_refused() {
         assert!(AccountingForm { numbering: "random".into(), ..form() }.parse().unwrap_err().to_string().contains("invoice numbers"));
         assert!(AccountingForm { refunds: "ignore".into(), ..form() }.parse().unwrap_err().to_string().contains("refund"));
-    }
-}
-
-/// One choice of several, as radio buttons: (value, id, label) each, `current` checked.
-#[component]
-fn RadioChoices(
-    legend: &'static str,
-    name: &'static str,
-    current: String,
-    options: &'static [(&'static str, &'static str, &'static str)],
-) -> impl IntoView {
-    view! {
-        <fieldset class="choices">
-            <legend>{legend}</legend>
-            {options.iter().map(|&(value, id, label)| view! {
-                <span class="choice">
-                    <input type="radio" id=id name=name value=value checked=current == value/>
-                    <label for=id>{label}</label>
-                </span>
-            }).collect_view()}
-        </fieldset>
     }
 }

@@ -8,16 +8,12 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{CART_STATES, CARTS_CSV_PATH, CARTS_PATH, CartStateBadge, StateFilter, WhatsAppNav, cart_href};
+use super::{CART_STATES, CARTS_CSV_PATH, CARTS_PATH, CartStateBadge, ListPage, StateFilter, WhatsAppNav, cart_href};
 use crate::{
     error::PanelError,
-    filters::{Pager, Paged, use_listing_query},
+    filters::{Paged, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
-
-/// Carts per page.
-#[cfg(feature = "ssr")]
-const PAGE: i64 = 50;
 
 /// The filter and page as the address gives them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,14 +99,8 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
     let (state, before) = state_and_cursor(&query.state, &query.cursor, &CART_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    // One more than a page says whether an older page exists.
-    let mut carts = backend::whatsapp::report::carts(&ctx.db, state, before, PAGE + 1).await?;
-    let older = if carts.len() as i64 > PAGE {
-        carts.truncate(PAGE as usize);
-        carts.last().map(|c| c.id.to_string())
-    } else {
-        None
-    };
+    let mut carts = backend::whatsapp::report::carts(&ctx.db, state, before, super::PAGE + 1).await?;
+    let older = super::older_page(&mut carts, |c| c.id);
     Ok(CartsView {
         carts: carts
             .into_iter()
@@ -150,19 +140,12 @@ pub fn WhatsAppCartsPage() -> impl IntoView {
             <a class="button" href=CARTS_CSV_PATH rel="external" download="backroom-whatsapp-carts.csv">"Download CSV"</a></p>
         <StateFilter action=CARTS_PATH id="carts-state" states=&CART_STATES current=Signal::derive(move || query.with(|q| q.state.clone())) initial=initial.state/>
         <LoadedLatest resource=carts show=move |page: CartsView| view! {
-            <p class="muted">"Times in "{page.time_zone.clone()}"."</p>
-            {if page.carts.is_empty() {
-                view! { <p class="card">"No carts match this filter."</p> }.into_any()
-            } else {
-                view! { <CartTable carts=page.carts/> }.into_any()
-            }}
-            <Pager query next=page.older by_age=true/>
+            <ListPage query rows=page.carts older=page.older time_zone=page.time_zone none="No carts match this filter." table=cart_table/>
         }/>
     }
 }
 
-#[component]
-fn CartTable(carts: Vec<CartLine>) -> impl IntoView {
+fn cart_table(carts: Vec<CartLine>) -> impl IntoView {
     view! {
         <DataTable headings={&["Cart", "Captured", "Phone", "Name", "Total", "State", "Messages sent", "Next message", "Clicks", "Coupon", "Order"]}>
             {carts.into_iter().map(|c| view! {

@@ -8,16 +8,12 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, StateFilter, WhatsAppNav, cart_href};
+use super::{ListPage, MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, StateFilter, WhatsAppNav, cart_href};
 use crate::{
     error::PanelError,
-    filters::{Pager, Paged, use_listing_query},
+    filters::{Paged, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
-
-/// Messages per page.
-#[cfg(feature = "ssr")]
-const PAGE: i64 = 50;
 
 /// The filter and page as the address gives them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,13 +75,8 @@ pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, Pan
     let (state, before) = super::carts::state_and_cursor(&query.state, &query.cursor, &MESSAGE_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    let mut messages = backend::whatsapp::report::messages(&ctx.db, state, before, PAGE + 1).await?;
-    let older = if messages.len() as i64 > PAGE {
-        messages.truncate(PAGE as usize);
-        messages.last().map(|m| m.id.to_string())
-    } else {
-        None
-    };
+    let mut messages = backend::whatsapp::report::messages(&ctx.db, state, before, super::PAGE + 1).await?;
+    let older = super::older_page(&mut messages, |m| m.id);
     Ok(MessagesView {
         messages: messages
             .into_iter()
@@ -128,19 +119,12 @@ pub fn WhatsAppMessagesPage() -> impl IntoView {
             <a class="button" href=MESSAGES_CSV_PATH rel="external" download="backroom-whatsapp-messages.csv">"Download CSV"</a></p>
         <StateFilter action=MESSAGES_PATH id="messages-state" states=&MESSAGE_STATES current=Signal::derive(move || query.with(|q| q.state.clone())) initial=initial.state/>
         <LoadedLatest resource=messages show=move |page: MessagesView| view! {
-            <p class="muted">"Times in "{page.time_zone.clone()}"."</p>
-            {if page.messages.is_empty() {
-                view! { <p class="card">"No messages match this filter."</p> }.into_any()
-            } else {
-                view! { <MessageTable messages=page.messages/> }.into_any()
-            }}
-            <Pager query next=page.older by_age=true/>
+            <ListPage query rows=page.messages older=page.older time_zone=page.time_zone none="No messages match this filter." table=message_table/>
         }/>
     }
 }
 
-#[component]
-fn MessageTable(messages: Vec<MessageLine>) -> impl IntoView {
+fn message_table(messages: Vec<MessageLine>) -> impl IntoView {
     view! {
         <DataTable headings={&["Time", "To", "Purpose", "Template", "State", "Meta's error", "Meta's id"]}>
             {messages.into_iter().map(|m| view! {

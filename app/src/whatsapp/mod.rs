@@ -3,7 +3,8 @@
 //! settings (cart recovery, order notifications, limits, the checkout snippet and the
 //! click-to-chat widget with its preview), the recovery dashboard, the carts with each
 //! one's timeline, and the message log. What the pages share: their addresses, the
-//! area's own navigation, the states' badges and the copy button.
+//! area's own navigation, the lists' state filter and pages, the states' badges and the
+//! copy button.
 
 pub mod cart;
 pub mod carts;
@@ -14,6 +15,8 @@ pub mod setup;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+
+use crate::filters::{Pager, Paged};
 
 pub const SETUP_PATH: &str = "/admin/whatsapp";
 pub const SETTINGS_PATH: &str = "/admin/whatsapp/settings";
@@ -69,6 +72,46 @@ pub fn StateFilter(
                 <crate::filters::FilterButtons clear=action/>
             </crate::filters::QueryForm>
         </div>
+    }
+}
+
+/// Rows a page of a list (carts, messages) shows.
+#[cfg(feature = "ssr")]
+const PAGE: i64 = 50;
+
+/// Cuts `rows`, asked for one more than a page (`PAGE + 1`), to a page, and says where the
+/// page of older rows starts (the last row's `id`) when the extra row shows there is one.
+#[cfg(feature = "ssr")]
+fn older_page<T>(rows: &mut Vec<T>, id: fn(&T) -> i64) -> Option<String> {
+    if rows.len() as i64 > PAGE {
+        rows.truncate(PAGE as usize);
+        rows.last().map(|row| id(row).to_string())
+    } else {
+        None
+    }
+}
+
+/// A page of a list (carts, messages), newest first: the time zone of its times, its
+/// `rows` in their `table` or `none` when no row matches the filter, and the links to
+/// newer and `older` pages.
+#[component]
+pub fn ListPage<Q, T, F, V>(
+    query: Memo<Q>,
+    rows: Vec<T>,
+    older: Option<String>,
+    time_zone: String,
+    none: &'static str,
+    table: F,
+) -> impl IntoView
+where
+    Q: Paged + PartialEq + Send + Sync + 'static,
+    F: FnOnce(Vec<T>) -> V,
+    V: IntoView + 'static,
+{
+    view! {
+        <p class="muted">"Times in "{time_zone}"."</p>
+        {if rows.is_empty() { view! { <p class="card">{none}</p> }.into_any() } else { table(rows).into_any() }}
+        <Pager query next=older by_age=true/>
     }
 }
 

@@ -5,13 +5,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
 use super::{RECOVERY_PATH, WhatsAppNav};
 use crate::{
     error::PanelError,
-    filters::{PeriodChoice, use_listing_query},
+    filters::{PeriodChoice, PeriodQuery, use_listing_query},
     loaded::{DataTable, LoadedLatest},
 };
 
@@ -20,53 +19,29 @@ const PERIODS: [(&str, &str); 3] = [("7d", "Last 7 days"), ("30d", "Last 30 days
 /// The period shown when the address names none.
 const DEFAULT_PERIOD: &str = "30d";
 
-/// The period as the address gives it: `period=7d`, or `from=…&to=…` days (both included).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RecoveryQuery {
-    pub period: String,
-    pub from: String,
-    pub to: String,
-}
-
-impl RecoveryQuery {
-    pub fn from_params(params: &ParamsMap) -> RecoveryQuery {
-        let get = |key| params.get(key).unwrap_or_default();
-        RecoveryQuery { period: get("period"), from: get("from"), to: get("to") }
-    }
-
-    /// Which ready-made period the address asks for; `None` for days of one's choosing.
-    fn ready_made(&self) -> Option<&str> {
-        match (self.period.as_str(), self.from.is_empty() && self.to.is_empty()) {
-            (_, false) => None,
-            ("", true) => Some(DEFAULT_PERIOD),
-            (period, true) => Some(period),
-        }
-    }
-
-    /// The first and last day (both included), with `today` in the shop's calendar.
-    ///
-    /// Fails on a period that is not one of the links, a malformed day, or a range whose
-    /// start is after its end or that lacks one of its ends.
-    #[cfg(feature = "ssr")]
-    fn days(&self, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), PanelError> {
-        use chrono::{Datelike, Days, NaiveDate};
-        let day = |text: &str, field: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31")))
-        };
-        match self.ready_made() {
-            Some("7d") => Ok((today - Days::new(6), today)),
-            Some("30d") => Ok((today - Days::new(29), today)),
-            Some("month") => Ok((today.with_day(1).unwrap_or(today), today)),
-            Some(_) => Err(PanelError::Message("the period is the last 7 days, the last 30 days or this month".into())),
-            None if self.from.trim().is_empty() || self.to.trim().is_empty() => Err(PanelError::Message("give both the first and the last day".into())),
-            None => {
-                let (first, last) = (day(&self.from, "from")?, day(&self.to, "to")?);
-                if first > last {
-                    return Err(PanelError::Message("the “from” day is after the “to” day".into()));
-                }
-                Ok((first, last))
+/// The first and last day (both included) of the period `query` asks for, with `today` in
+/// the shop's calendar.
+///
+/// Fails on a period that is not one of the links, a malformed day, or a range whose start
+/// is after its end or that lacks one of its ends.
+#[cfg(feature = "ssr")]
+fn days(query: &PeriodQuery, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), PanelError> {
+    use chrono::{Datelike, Days, NaiveDate};
+    let day = |text: &str, field: &str| {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31")))
+    };
+    match query.ready_made(DEFAULT_PERIOD) {
+        Some("7d") => Ok((today - Days::new(6), today)),
+        Some("30d") => Ok((today - Days::new(29), today)),
+        Some("month") => Ok((today.with_day(1).unwrap_or(today), today)),
+        Some(_) => Err(PanelError::Message("the period is the last 7 days, the last 30 days or this month".into())),
+        None if query.from.trim().is_empty() || query.to.trim().is_empty() => Err(PanelError::Message("give both the first and the last day".into())),
+        None => {
+            let (first, last) = (day(&query.from, "from")?, day(&query.to, "to")?);
+            if first > last {
+                return Err(PanelError::Message("the “from” day is after the “to” day".into()));
             }
+            Ok((first, last))
         }
     }
 }
@@ -100,11 +75,11 @@ pub struct RecoveryView {
 }
 
 #[server(endpoint = "whatsapp_recovery")]
-pub async fn whatsapp_recovery(query: RecoveryQuery) -> Result<RecoveryView, PanelError> {
+pub async fn whatsapp_recovery(query: PeriodQuery) -> Result<RecoveryView, PanelError> {
     let ctx = super::reading().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    let (first, last) = query.days(backend::sales_daily::local_day(backend::clock::now(), tz))?;
+    let (first, last) = days(&query, backend::sales_daily::local_day(backend::clock::now(), tz))?;
     let start = backend::sales_daily::day_start(first, tz);
     let end = backend::sales_daily::day_start(last.succ_opt().unwrap_or(last), tz);
     let d = backend::whatsapp::report::dashboard(&ctx.db, start, end).await?;
@@ -129,14 +104,13 @@ pub async fn whatsapp_recovery(query: RecoveryQuery) -> Result<RecoveryView, Pan
 
 #[component]
 pub fn WhatsAppRecoveryPage() -> impl IntoView {
-    let query = use_listing_query(RECOVERY_PATH, RecoveryQuery::from_params);
+    let query = use_listing_query(RECOVERY_PATH, PeriodQuery::from_params);
     let report = Resource::new(move || query.get(), whatsapp_recovery);
     view! {
         <Title text="WhatsApp cart recovery · Backroom"/>
         <h1>"Cart recovery"</h1>
         <WhatsAppNav/>
-        <PeriodChoice path=RECOVERY_PATH periods=&PERIODS current=Signal::derive(move || query.with(|q| q.ready_made().map(str::to_owned)))
-            from=Signal::derive(move || query.with(|q| q.from.clone())) to=Signal::derive(move || query.with(|q| q.to.clone()))
+        <PeriodChoice path=RECOVERY_PATH periods=&PERIODS query default_period=DEFAULT_PERIOD
             prefix="recovery" legend="Days of your choosing" submit="Show these days"/>
         <LoadedLatest resource=report show=move |r: RecoveryView| view! { <Figures r/> }/>
     }
@@ -206,26 +180,26 @@ mod tests {
 
     use super::*;
 
-    fn query(period: &str, from: &str, to: &str) -> RecoveryQuery {
-        RecoveryQuery { period: period.into(), from: from.into(), to: to.into() }
+    fn query(period: &str, from: &str, to: &str) -> PeriodQuery {
+        PeriodQuery { period: period.into(), from: from.into(), to: to.into() }
     }
 
     #[test]
     fn periods_are_days_of_the_shops_calendar_ending_today() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
         let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-        assert_eq!(query("", "", "").days(today), Ok((day("2026-10-20"), today)));
-        assert_eq!(query("7d", "", "").days(today), Ok((day("2026-11-12"), today)));
-        assert_eq!(query("month", "", "").days(today), Ok((day("2026-11-01"), today)));
-        assert_eq!(query("", "2026-09-01", "2026-09-30").days(today), Ok((day("2026-09-01"), day("2026-09-30"))));
+        assert_eq!(days(&query("", "", ""), today), Ok((day("2026-10-20"), today)));
+        assert_eq!(days(&query("7d", "", ""), today), Ok((day("2026-11-12"), today)));
+        assert_eq!(days(&query("month", "", ""), today), Ok((day("2026-11-01"), today)));
+        assert_eq!(days(&query("", "2026-09-01", "2026-09-30"), today), Ok((day("2026-09-01"), day("2026-09-30"))));
     }
 
     #[test]
     fn a_period_that_cannot_be_read_says_why() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
-        assert!(query("year", "", "").days(today).unwrap_err().to_string().contains("this month"));
-        assert!(query("", "2026-09-30", "2026-09-01").days(today).unwrap_err().to_string().contains("after"));
-        assert!(query("", "2026-09-01", "").days(today).unwrap_err().to_string().contains("both"));
-        assert!(query("", "1 Sept", "2026-09-30").days(today).unwrap_err().to_string().contains("2026-01-31"));
+        assert!(days(&query("year", "", ""), today).unwrap_err().to_string().contains("this month"));
+        assert!(days(&query("", "2026-09-30", "2026-09-01"), today).unwrap_err().to_string().contains("after"));
+        assert!(days(&query("", "2026-09-01", ""), today).unwrap_err().to_string().contains("both"));
+        assert!(days(&query("", "1 Sept", "2026-09-30"), today).unwrap_err().to_string().contains("2026-01-31"));
     }
 }

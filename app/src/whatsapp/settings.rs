@@ -10,7 +10,12 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::{CopyButton, SETUP_PATH, WhatsAppNav};
-use crate::{error::PanelError, forms::action_error, loaded::Loaded, security::NumberField};
+use crate::{
+    error::PanelError,
+    forms::{RadioChoices, action_error},
+    loaded::Loaded,
+    security::{CheckboxField, NumberField},
+};
 
 /// The weekdays as the opening hours list them, Monday first: (form field, label).
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -281,43 +286,25 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
         <ActionForm action=save node_ref=form>
             <section class="card" aria-labelledby="recovery-heading">
                 <h2 id="recovery-heading">"Cart recovery"</h2>
-                <div class="field checkbox">
-                    <input id="recovery_enabled" name="settings[recovery_enabled]" type="checkbox" checked=s.recovery_enabled.is_some()/>
-                    <label for="recovery_enabled">"Send recovery messages for abandoned carts"</label>
-                </div>
+                <CheckboxField name="recovery_enabled" label="Send recovery messages for abandoned carts" checked=s.recovery_enabled.is_some()/>
                 <p class="hint field-hint">"Only to shoppers who ticked the WhatsApp consent box at checkout."</p>
                 <NumberField name="first_delay_minutes" label="First message, minutes after the shopper's last change" min=0 max=10080
                     value=s.first_delay_minutes hint="At least 10 minutes: someone still typing has not left."/>
                 <fieldset class="settings-group">
                     <legend>"Second message"</legend>
-                    <div class="field checkbox">
-                        <input id="second_enabled" name="settings[second_enabled]" type="checkbox" checked=s.second_enabled.is_some()/>
-                        <label for="second_enabled">"Send a second message"</label>
-                    </div>
+                    <CheckboxField name="second_enabled" label="Send a second message" checked=s.second_enabled.is_some()/>
                     <NumberField name="second_delay_hours" label="Second message: hours after the first" min=0 max=720 value=s.second_delay_hours/>
                 </fieldset>
                 <fieldset class="settings-group">
                     <legend>"Third message"</legend>
-                    <div class="field checkbox">
-                        <input id="third_enabled" name="settings[third_enabled]" type="checkbox" checked=s.third_enabled.is_some()/>
-                        <label for="third_enabled">"Send a third message"</label>
-                    </div>
+                    <CheckboxField name="third_enabled" label="Send a third message" checked=s.third_enabled.is_some()/>
                     <NumberField name="third_delay_hours" label="Third message: hours after the first" min=0 max=720 value=s.third_delay_hours/>
                 </fieldset>
                 <fieldset class="settings-group">
                     <legend>"Coupon"</legend>
-                    <fieldset class="choices">
-                        <legend>"A single-use coupon"</legend>
-                        {[("none", "coupon-none", "None"), ("2", "coupon-2", "In the second message"), ("3", "coupon-3", "In the third message")]
-                            .into_iter()
-                            .map(|(value, id, label)| view! {
-                                <span class="choice">
-                                    <input type="radio" id=id name="settings[coupon_step]" value=value checked=coupon == value/>
-                                    <label for=id>{label}</label>
-                                </span>
-                            })
-                            .collect_view()}
-                    </fieldset>
+                    <RadioChoices legend="A single-use coupon" name="settings[coupon_step]" current=coupon options=&[
+                        ("none", "coupon-none", "None"), ("2", "coupon-2", "In the second message"), ("3", "coupon-3", "In the third message"),
+                    ]/>
                     <NumberField name="coupon_percent" label="Discount (percent)" min=1 max=100 value=s.coupon_percent/>
                     <NumberField name="coupon_valid_days" label="Valid for (days)" min=1 max=90 value=s.coupon_valid_days/>
                     <div class="field">
@@ -385,23 +372,15 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                         placeholder="https://shop.example">{s.shop_origins.clone()}</textarea>
                     <p class="hint" id="shop_origins-hint">"Only pages on these may send checkout captures; recovery links lead back to the first."</p>
                 </div>
-                <div class="field copy-field wide">
-                    <label for="capture-snippet">"Checkout snippet"</label>
-                    <textarea id="capture-snippet" rows="2" readonly spellcheck="false" aria-describedby="capture-snippet-hint">{capture_snippet.clone()}</textarea>
-                    <div class="copy-row"><CopyButton text=capture_snippet field="capture-snippet" what="the checkout snippet"/></div>
-                    <p class="hint" id="capture-snippet-hint">
-                        "Paste it on the checkout page. The consent checkbox must have the id "<code>"backroom_whatsapp_consent"</code>
-                        ": nothing is sent about a shopper who has not ticked it."
-                    </p>
-                </div>
+                <SnippetField id="capture-snippet" label="Checkout snippet" snippet=capture_snippet what="the checkout snippet">
+                    "Paste it on the checkout page. The consent checkbox must have the id "<code>"backroom_whatsapp_consent"</code>
+                    ": nothing is sent about a shopper who has not ticked it."
+                </SnippetField>
             </section>
             <section class="card" aria-labelledby="widget-heading">
                 <h2 id="widget-heading">"Click-to-chat widget"</h2>
                 <div class="widget-settings" on:input=move |_| changed() on:change=move |_| changed()>
-                    <div class="field checkbox">
-                        <input id="widget_enabled" name="settings[widget_enabled]" type="checkbox" checked=s.widget_enabled.is_some()/>
-                        <label for="widget_enabled">"Show the WhatsApp button on the shop"</label>
-                    </div>
+                    <CheckboxField name="widget_enabled" label="Show the WhatsApp button on the shop" checked=s.widget_enabled.is_some()/>
                     <div class="field">
                         <label for="widget_phone">"Phone shoppers write to"</label>
                         <input id="widget_phone" name="settings[widget_phone]" type="tel" maxlength="30" aria-describedby="widget_phone-hint"
@@ -416,18 +395,9 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                         <label for="widget_label">"Button label"</label>
                         <input id="widget_label" name="settings[widget_label]" type="text" maxlength="60" required value=s.widget_label.clone()/>
                     </div>
-                    <fieldset class="choices">
-                        <legend>"Position"</legend>
-                        {[("right", "widget-right", "Bottom right"), ("left", "widget-left", "Bottom left")]
-                            .into_iter()
-                            .map(|(value, id, label)| view! {
-                                <span class="choice">
-                                    <input type="radio" id=id name="settings[widget_position]" value=value checked=position == value/>
-                                    <label for=id>{label}</label>
-                                </span>
-                            })
-                            .collect_view()}
-                    </fieldset>
+                    <RadioChoices legend="Position" name="settings[widget_position]" current=position options=&[
+                        ("right", "widget-right", "Bottom right"), ("left", "widget-left", "Bottom left"),
+                    ]/>
                     <div class="field">
                         <label for="widget_show_on">"Show on (one page pattern a line)"</label>
                         <textarea id="widget_show_on" name="settings[widget_show_on]" rows="2" spellcheck="false" aria-describedby="widget_pages-hint"
@@ -450,18 +420,9 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                             </div>
                         }).collect_view()}
                     </fieldset>
-                    <fieldset class="choices">
-                        <legend>"Outside the opening hours"</legend>
-                        {[("hide", "outside-hide", "Hide the button"), ("message", "outside-message", "Show a message instead")]
-                            .into_iter()
-                            .map(|(value, id, label)| view! {
-                                <span class="choice">
-                                    <input type="radio" id=id name="settings[widget_outside_hours]" value=value checked=outside == value/>
-                                    <label for=id>{label}</label>
-                                </span>
-                            })
-                            .collect_view()}
-                    </fieldset>
+                    <RadioChoices legend="Outside the opening hours" name="settings[widget_outside_hours]" current=outside options=&[
+                        ("hide", "outside-hide", "Hide the button"), ("message", "outside-message", "Show a message instead"),
+                    ]/>
                     <div class="field">
                         <label for="widget_outside_message">"The message outside the hours"</label>
                         <textarea id="widget_outside_message" name="settings[widget_outside_message]" rows="2" maxlength="300"
@@ -469,17 +430,29 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                     </div>
                 </div>
                 <WidgetPreview form widget_changes/>
-                <div class="field copy-field wide">
-                    <label for="widget-snippet">"Widget snippet"</label>
-                    <textarea id="widget-snippet" rows="2" readonly spellcheck="false" aria-describedby="widget-snippet-hint">{widget_snippet.clone()}</textarea>
-                    <div class="copy-row"><CopyButton text=widget_snippet field="widget-snippet" what="the widget snippet"/></div>
-                    <p class="hint" id="widget-snippet-hint">"Paste it on every page of the shop, or in its theme's footer."</p>
-                </div>
+                <SnippetField id="widget-snippet" label="Widget snippet" snippet=widget_snippet what="the widget snippet">
+                    "Paste it on every page of the shop, or in its theme's footer."
+                </SnippetField>
             </section>
             {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <button type="submit" class="primary" disabled=move || save.pending().get()>"Save WhatsApp settings"</button>
             {move || saved().then(|| view! { <p class="success" role="status">"Saved."</p> })}
         </ActionForm>
+    }
+}
+
+/// A snippet to paste into the shop: read-only in the field `id`, with its copy button
+/// (`what` names it for screen readers); `children` say where it goes.
+#[component]
+fn SnippetField(id: &'static str, label: &'static str, snippet: String, what: &'static str, children: Children) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field copy-field wide">
+            <label for=id>{label}</label>
+            <textarea id=id rows="2" readonly spellcheck="false" aria-describedby=hint_id.clone()>{snippet.clone()}</textarea>
+            <div class="copy-row"><CopyButton text=snippet field=id what/></div>
+            <p class="hint" id=hint_id>{children()}</p>
+        </div>
     }
 }
 

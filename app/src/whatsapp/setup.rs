@@ -386,7 +386,6 @@ struct Secrets {
 fn CredentialsStep(account: AccountView, save: ServerAction<SaveWhatsappCredentials>, secrets: Secrets) -> impl IntoView {
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
-    let stored = |has: bool| if has { "Saved — leave empty to keep it." } else { "Not saved yet." };
     view! {
         <ActionForm action=save>
             <div class="field">
@@ -399,20 +398,10 @@ fn CredentialsStep(account: AccountView, save: ServerAction<SaveWhatsappCredenti
                 <input id="wa-waba-id" name="credentials[waba_id]" type="text" inputmode="numeric" maxlength="40"
                     autocomplete="off" spellcheck="false" value=account.waba_id.clone()/>
             </div>
-            <div class="field">
-                <label for="wa-access-token">"Access token"</label>
-                <input id="wa-access-token" name="credentials[access_token]" type="password" maxlength="1000"
-                    autocomplete="new-password" spellcheck="false" aria-describedby="wa-access-token-hint"
-                    prop:value=move || secrets.access_token.get() on:input=move |ev| secrets.access_token.set(event_target_value(&ev))/>
-                <p class="hint" id="wa-access-token-hint">{stored(account.has_access_token)}</p>
-            </div>
-            <div class="field">
-                <label for="wa-app-secret">"App secret"</label>
-                <input id="wa-app-secret" name="credentials[app_secret]" type="password" maxlength="200"
-                    autocomplete="new-password" spellcheck="false" aria-describedby="wa-app-secret-hint"
-                    prop:value=move || secrets.app_secret.get() on:input=move |ev| secrets.app_secret.set(event_target_value(&ev))/>
-                <p class="hint" id="wa-app-secret-hint">{stored(account.has_app_secret)}</p>
-            </div>
+            <SecretField id="wa-access-token" name="credentials[access_token]" label="Access token" maxlength=1000
+                typed=secrets.access_token stored=account.has_access_token/>
+            <SecretField id="wa-app-secret" name="credentials[app_secret]" label="App secret" maxlength=200
+                typed=secrets.app_secret stored=account.has_app_secret/>
             <div class="field">
                 <label for="wa-graph-version">"Graph API version"</label>
                 <input id="wa-graph-version" name="credentials[graph_version]" type="text" maxlength="8" required spellcheck="false"
@@ -435,6 +424,29 @@ fn CredentialsStep(account: AccountView, save: ServerAction<SaveWhatsappCredenti
     }
 }
 
+/// A secret of the account: what is `typed` (the stored one is never shown), and whether
+/// one is `stored`.
+#[component]
+fn SecretField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    maxlength: u32,
+    typed: RwSignal<String>,
+    stored: bool,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="password" maxlength=maxlength
+                autocomplete="new-password" spellcheck="false" aria-describedby=hint_id.clone()
+                prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+            <p class="hint" id=hint_id>{if stored { "Saved — leave empty to keep it." } else { "Not saved yet." }}</p>
+        </div>
+    }
+}
+
 #[component]
 fn WebhookStep(account: AccountView) -> impl IntoView {
     view! {
@@ -442,26 +454,29 @@ fn WebhookStep(account: AccountView) -> impl IntoView {
             "In the app at Meta, open WhatsApp → Configuration, press Edit beside Webhook, paste these two, "
             "press Verify and save, then subscribe to the “messages” field."
         </p>
-        <div class="field copy-field">
-            <label for="wa-webhook-url">"Callback URL"</label>
-            <div class="copy-row">
-                <input id="wa-webhook-url" type="text" readonly spellcheck="false" value=account.webhook_url.clone()/>
-                <CopyButton text=account.webhook_url.clone() field="wa-webhook-url" what="the callback URL"/>
-            </div>
-        </div>
-        <div class="field copy-field">
-            <label for="wa-verify-token">"Verify token"</label>
-            <div class="copy-row">
-                <input id="wa-verify-token" type="text" readonly spellcheck="false" value=account.verify_token.clone()/>
-                <CopyButton text=account.verify_token.clone() field="wa-verify-token" what="the verify token"/>
-            </div>
-        </div>
+        <CopyField id="wa-webhook-url" label="Callback URL" value=account.webhook_url what="the callback URL"/>
+        <CopyField id="wa-verify-token" label="Verify token" value=account.verify_token what="the verify token"/>
         <p data-testid="webhook-state">
             {match account.webhook_verified {
                 Some(at) => view! { <span class="badge wa-check-ok">"Verified"</span>" Meta verified the webhook on "{at}" ("{account.time_zone}")." }.into_any(),
                 None => view! { <span class="badge wa-check-problem">"Not verified"</span>" Meta has not verified the webhook yet." }.into_any(),
             }}
         </p>
+    }
+}
+
+/// A value to paste at Meta: read-only in the field `id`, with its copy button (`what`
+/// names the value for screen readers).
+#[component]
+fn CopyField(id: &'static str, label: &'static str, value: String, what: &'static str) -> impl IntoView {
+    view! {
+        <div class="field copy-field">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id type="text" readonly spellcheck="false" value=value.clone()/>
+                <CopyButton text=value field=id what/>
+            </div>
+        </div>
     }
 }
 
@@ -595,6 +610,24 @@ fn MappingForm(data: TemplatesView, save: ServerAction<SaveWhatsappMapping>) -> 
     }
 }
 
+/// How many parameters the usable template at `index` has; none while no template is
+/// chosen.
+fn parameter_count(usable: StoredValue<Vec<TemplateLine>>, index: Option<usize>) -> usize {
+    index.and_then(|i| usable.with_value(|all| all.get(i).map(|t| t.parameters as usize))).unwrap_or(0)
+}
+
+/// What a parameter's field does as it changes: puts its value in `slots[i]`.
+fn set_slot(slots: RwSignal<Vec<String>>, i: usize) -> impl Fn(leptos::ev::Event) + 'static {
+    move |ev| {
+        let value = event_target_value(&ev);
+        slots.update(|slots| {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = value;
+            }
+        });
+    }
+}
+
 /// One message's template select and, once one is chosen, a select for each of its
 /// parameters: exactly as many as the template has.
 #[component]
@@ -602,11 +635,10 @@ fn PurposeMapping(purpose: PurposeLine, choice: Choice, usable: StoredValue<Vec<
     let Choice { template, parameters } = choice;
     let id = format!("map-{}", purpose.purpose);
     let fields = StoredValue::new(purpose.fields);
-    let count_of = move |index: Option<usize>| index.and_then(|i| usable.with_value(|all| all.get(i).map(|t| t.parameters as usize))).unwrap_or(0);
     let initial = template.get_untracked();
     let pick = move |ev: leptos::ev::Event| {
         let index = event_target_value(&ev).parse::<usize>().ok();
-        let count = count_of(index);
+        let count = parameter_count(usable, index);
         // The parameters first: the selects drawn for the new template show them.
         parameters.update(|chosen| {
             chosen.truncate(count);
@@ -620,23 +652,15 @@ fn PurposeMapping(purpose: PurposeLine, choice: Choice, usable: StoredValue<Vec<
     let parameter_selects = {
         let id = id.clone();
         move || {
-            let count = count_of(template.get());
+            let count = parameter_count(usable, template.get());
             (0..count)
                 .map(|i| {
                     let select_id = format!("{id}-{}", i + 1);
                     let current = parameters.with_untracked(|p| p.get(i).cloned().unwrap_or_default());
-                    let set = move |ev: leptos::ev::Event| {
-                        let value = event_target_value(&ev);
-                        parameters.update(|p| {
-                            if let Some(slot) = p.get_mut(i) {
-                                *slot = value;
-                            }
-                        });
-                    };
                     view! {
                         <div class="field">
                             <label for=select_id.clone()>{format!("Parameter {{{{{}}}}}", i + 1)}</label>
-                            <select id=select_id on:change=set prop:value=move || parameters.with(|p| p.get(i).cloned().unwrap_or_default())>
+                            <select id=select_id on:change=set_slot(parameters, i) prop:value=move || parameters.with(|p| p.get(i).cloned().unwrap_or_default())>
                                 {fields.with_value(|f| f.iter().map(|f| view! {
                                     <option value=f.value.clone() selected=f.value == current>{f.label.clone()}</option>
                                 }).collect_view())}
@@ -674,10 +698,9 @@ fn TestSendStep(templates: Vec<TemplateLine>, send: ServerAction<SendWhatsappTes
     let to = RwSignal::new(String::new());
     let chosen = RwSignal::new(None::<usize>);
     let values = RwSignal::new(Vec::<String>::new());
-    let count_of = move |index: Option<usize>| index.and_then(|i| usable.with_value(|all| all.get(i).map(|t| t.parameters as usize))).unwrap_or(0);
     let pick = move |ev: leptos::ev::Event| {
         let index = event_target_value(&ev).parse::<usize>().ok();
-        values.set(vec![String::new(); count_of(index)]);
+        values.set(vec![String::new(); parameter_count(usable, index)]);
         chosen.set(index);
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -688,21 +711,13 @@ fn TestSendStep(templates: Vec<TemplateLine>, send: ServerAction<SendWhatsappTes
         }
     };
     let value_fields = move || {
-        (0..count_of(chosen.get()))
+        (0..parameter_count(usable, chosen.get()))
             .map(|i| {
                 let id = format!("wa-test-value-{}", i + 1);
-                let set = move |ev: leptos::ev::Event| {
-                    let value = event_target_value(&ev);
-                    values.update(|v| {
-                        if let Some(slot) = v.get_mut(i) {
-                            *slot = value;
-                        }
-                    });
-                };
                 view! {
                     <div class="field">
                         <label for=id.clone()>{format!("Value of {{{{{}}}}}", i + 1)}</label>
-                        <input id=id type="text" required maxlength="200" autocomplete="off" on:input=set/>
+                        <input id=id type="text" required maxlength="200" autocomplete="off" on:input=set_slot(values, i)/>
                     </div>
                 }
             })
