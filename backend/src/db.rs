@@ -84,7 +84,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| Error::invalid(format!("invalid database URL {shown}: {e}")))?;
 
-        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        // A connection is not pinged before each use: that is a round trip per query, and
+        // one that broke (the server restarted) fails its query and is replaced.
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5)).test_before_acquire(false);
         let opened = |e: sqlx::Error| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e)));
         let (pool, writer) = match backend {
             Backend::Sqlite => {
@@ -97,7 +99,7 @@ impl Db {
                 let writer = if url.contains(":memory:") {
                     pool.clone()
                 } else {
-                    let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+                    let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
                     sqlite_pool(writer_options, 1).connect_with(options).await.map_err(opened)?
                 };
                 (pool, writer)

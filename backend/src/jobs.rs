@@ -166,17 +166,21 @@ pub async fn extend_lease(db: &Db, job_id: i64, worker: &str, lease: Duration) -
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn complete(db: &Db, job_id: i64, worker: &str) -> Result<()> {
-    let now = now();
-    sqlx::query(
+/// Marks the jobs this worker holds as done, in one statement.
+pub async fn complete(db: &Db, job_ids: &[i64], worker: &str) -> Result<()> {
+    if job_ids.is_empty() {
+        return Ok(());
+    }
+    let ids = (0..job_ids.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
         "UPDATE jobs SET state = 'succeeded', finished_at = $1, updated_at = $1, locked_by = NULL, locked_until = NULL, \
-         last_error = NULL WHERE id = $2 AND locked_by = $3",
-    )
-    .bind(now)
-    .bind(job_id)
-    .bind(worker)
-    .execute(db.writer())
-    .await?;
+         last_error = NULL WHERE locked_by = $2 AND id IN ({ids})"
+    );
+    let mut done = sqlx::query(AssertSqlSafe(sql)).persistent(job_ids.len() == 1).bind(now()).bind(worker);
+    for id in job_ids {
+        done = done.bind(*id);
+    }
+    done.execute(db.writer()).await?;
     Ok(())
 }
 
@@ -544,17 +548,22 @@ impl Worker {
             let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
             self.execute(job, stop).instrument(span)
         });
-        futures_util::future::join_all(runs).await.into_iter().collect::<Result<Vec<()>>>()?;
+        let succeeded: Vec<i64> = futures_util::future::join_all(runs).await.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+        complete(&self.db, &succeeded, &self.id).await?;
         Ok(true)
     }
 
-    async fn execute(&self, job: ClaimedJob, stop: &CancellationToken) -> Result<()> {
+    /// Runs a claimed job and records how it ended, except success: its id comes back,
+    /// for [`complete`] to mark with the rest of the batch.
+    async fn execute(&self, job: ClaimedJob, stop: &CancellationToken) -> Result<Option<i64>> {
         if job.attempt > job.max_attempts {
             // Its holders kept dying mid-run: stop handing it out.
-            return fail(&self.db, &job, &self.id, "the job's worker stopped before finishing, too many times").await;
+            fail(&self.db, &job, &self.id, "the job's worker stopped before finishing, too many times").await?;
+            return Ok(None);
         }
         let Some(handler) = self.registry.handlers.get(&job.kind).cloned() else {
-            return fail(&self.db, &job, &self.id, &format!("no handler for job kind {}", job.kind)).await;
+            fail(&self.db, &job, &self.id, &format!("no handler for job kind {}", job.kind)).await?;
+            return Ok(None);
         };
         let mut running = handler(job.clone());
         let mut heartbeat = tokio::time::interval(self.lease / 3);
@@ -573,7 +582,7 @@ impl Worker {
             }
         };
         match outcome {
-            Some(Ok(())) => complete(&self.db, job.id, &self.id).await?,
+            Some(Ok(())) => return Ok(Some(job.id)),
             Some(Err(Failure::Retry(reason))) => {
                 tracing::warn!(%reason, "job failed");
                 fail(&self.db, &job, &self.id, &reason).await?;
@@ -591,7 +600,7 @@ impl Worker {
                 release(&self.db, job.id, &self.id).await?;
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 
