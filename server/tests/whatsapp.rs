@@ -178,8 +178,8 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     let first = shop.wait_for_messages(1).await.remove(0);
     // Exactly what Meta receives for the first message.
     let token = Shop::token_of(&first);
-    let message_id: i64 =
-        sqlx::query_scalar("SELECT id FROM whatsapp_messages WHERE step = 1").fetch_one(shop.app.db.pool()).await.unwrap();
+    let message_key: String =
+        sqlx::query_scalar("SELECT idempotency_key FROM whatsapp_messages WHERE step = 1").fetch_one(shop.app.db.pool()).await.unwrap();
     assert_eq!(
         first["body"],
         json!({
@@ -188,7 +188,7 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
                 { "type": "body", "parameters": [{ "type": "text", "text": "Ayşe" }, { "type": "text", "text": "249.00 TRY" }] },
                 { "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", "text": token }] },
             ]},
-            "biz_opaque_callback_data": format!("backroom:{message_id}"),
+            "biz_opaque_callback_data": format!("backroom:{message_key}"),
         })
     );
     let wamid = first["wamid"].as_str().unwrap().to_owned();

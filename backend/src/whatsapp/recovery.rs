@@ -60,10 +60,14 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
         sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart_id).execute(db.writer()).await?;
         return Err(Failure::RetryAt { reason: "quiet hours".into(), at: end });
     }
-    // Queued and taken for sending in one write; a message queued earlier (its send
-    // failed, or the cap held it) goes the long way, through `send::deliver`.
-    let mut tx = db.begin().await?;
-    let coupon = if config.recovery.coupon_step == Some(step) { Some(coupon_of(&mut tx, &config, &cart, now).await?) } else { None };
+    let coupon = if config.recovery.coupon_step == Some(step) {
+        let mut tx = db.begin().await?;
+        let coupon = coupon_of(&mut tx, &config, &cart, now).await?;
+        tx.commit().await?;
+        Some(coupon)
+    } else {
+        None
+    };
     let token = whatsapp.links.token(Link { cart_id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
     let value = |field: &Field| match field {
         Field::FirstName => cart.name.split_whitespace().next().unwrap_or_default().to_owned(),
@@ -87,15 +91,15 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
         order_id: None,
         idempotency_key: carts::step_key(cart_id, step),
     };
-    let message = send::queue(&mut tx, &out).await?;
-    let taken = send::take(&mut tx, db.backend(), message.id, now, config.hourly_cap).await?;
-    tx.commit().await?;
+    // Queued and taken for sending in one write; a message queued earlier (its send
+    // failed, or the cap held it) goes the long way, through `send::deliver`.
+    let (message_id, taken) = send::queue_and_take(db, &out, config.hourly_cap, now).await?;
     let delivered = match taken {
-        Some(attempts) => send::call(whatsapp, message.id, attempts, &message.request, now).await?,
-        None => send::deliver(whatsapp, config.hourly_cap, message.id).await?,
+        Some((request, attempts)) => send::call(whatsapp, message_id, attempts, &request, now).await?,
+        None => send::deliver(whatsapp, config.hourly_cap, message_id).await?,
     };
     match delivered {
-        Delivered::Sent(wamid) => sent(whatsapp, &config, &cart, step, message.id, &wamid).await?,
+        Delivered::Sent(wamid) => sent(whatsapp, &config, &cart, step, message_id, &wamid).await?,
         Delivered::Failed { code: Some(131026), reason } => stop(format!("WhatsApp cannot deliver to this number: {reason}")).await?,
         Delivered::Failed { code: None, reason } => stop(reason).await?,
         Delivered::Failed { code: Some(_), reason } => {
@@ -112,23 +116,24 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
 /// scheduled — in one transaction, once.
 async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64, message_id: i64, wamid: &str) -> Result<()> {
     let at = now();
+    let next = following(config, step, cart.first_messaged_at.unwrap_or(at)).map(|(next_step, due)| (next_step, due.max(at)));
     let mut tx = whatsapp.db.begin().await?;
     send::record_sent(&mut *tx, message_id, wamid, at).await?;
     let recorded = sqlx::query(
         "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
-         next_step = NULL, next_at = NULL, updated_at = $1 WHERE id = $2 AND next_step = $3",
+         next_step = $4, next_at = $5, updated_at = $1 WHERE id = $2 AND next_step = $3",
     )
     .bind(at)
     .bind(cart.id)
     .bind(step)
+    .bind(next.map(|(next_step, _)| next_step))
+    .bind(next.map(|(_, due)| due))
     .execute(&mut *tx)
     .await?;
     if recorded.rows_affected() == 1 {
         carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
-        let first = cart.first_messaged_at.unwrap_or(at);
-        if let Some((next_step, due)) = following(config, step, first) {
-            sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2 WHERE id = $3").bind(next_step).bind(due.max(at)).bind(cart.id).execute(&mut *tx).await?;
-            carts::schedule(&mut tx, cart.id, next_step, due.max(at)).await?;
+        if let Some((next_step, due)) = next {
+            carts::schedule(&mut tx, cart.id, next_step, due).await?;
         }
     }
     tx.commit().await?;

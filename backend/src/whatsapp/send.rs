@@ -8,10 +8,12 @@
 //! - records Meta's id (wamid) when the answer comes ([`record_sent`]).
 //!
 //! A recovery step does the same in fewer writes: it queues and takes its new message in
-//! one transaction, and records the wamid with the cart's own bookkeeping.
+//! one statement ([`queue_and_take`]), and records the wamid with the cart's own
+//! bookkeeping.
 //!
 //! A process that dies between Meta's acceptance and our record leaves `attempted_at`
-//! without a wamid. The request carried `biz_opaque_callback_data` naming our row, and
+//! without a wamid. The request carried `biz_opaque_callback_data` naming our row (by its
+//! idempotency key, known before the row exists, so a message is written once), and
 //! Meta's status webhook echoes it, so the webhook fills in the wamid ([`super::webhook`]).
 //! Until it does the message is not sent again; when Meta stays silent past
 //! [`UNCERTAIN_GRACE_SECS`] and the webhook is verified (so Meta would have told us), it
@@ -52,8 +54,9 @@ pub struct Outgoing {
     pub idempotency_key: String,
 }
 
-/// The request body Meta receives for a message (our row's id travels as callback data).
-pub fn request_body(message_id: i64, out: &Outgoing) -> Value {
+/// The request body Meta receives for a message (its idempotency key travels as callback
+/// data).
+pub fn request_body(out: &Outgoing) -> Value {
     let mut components = Vec::new();
     if !out.parameters.is_empty() {
         let parameters: Vec<Value> = out.parameters.iter().map(|p| json!({ "type": "text", "text": p })).collect();
@@ -72,17 +75,17 @@ pub fn request_body(message_id: i64, out: &Outgoing) -> Value {
         "to": out.to_phone.trim_start_matches('+'),
         "type": "template",
         "template": template,
-        "biz_opaque_callback_data": callback_data(message_id),
+        "biz_opaque_callback_data": callback_data(&out.idempotency_key),
     })
 }
 
-pub fn callback_data(message_id: i64) -> String {
-    format!("backroom:{message_id}")
+pub fn callback_data(idempotency_key: &str) -> String {
+    format!("backroom:{idempotency_key}")
 }
 
-/// Our message id from the callback data Meta echoes.
-pub fn message_of_callback(data: &str) -> Option<i64> {
-    data.strip_prefix("backroom:")?.parse().ok()
+/// Our message's idempotency key from the callback data Meta echoes.
+pub fn key_of_callback(data: &str) -> Option<&str> {
+    data.strip_prefix("backroom:").filter(|key| !key.is_empty())
 }
 
 /// A message in the queue: its id and the request Meta is to receive.
@@ -95,33 +98,60 @@ pub struct Queued {
 /// Queues a message once per idempotency key; returns it (the existing one, with the
 /// request stored then, when the key was used before).
 pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<Queued> {
-    let at = now();
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO whatsapp_messages (to_phone, purpose, template, language, state, created_at, updated_at, idempotency_key, cart_id, step, order_id) \
-         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind(&out.to_phone)
-    .bind(&out.purpose)
-    .bind(&out.template)
-    .bind(&out.language)
-    .bind(at)
-    .bind(&out.idempotency_key)
-    .bind(out.cart_id)
-    .bind(out.step)
-    .bind(out.order_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    match inserted {
-        Some(id) => {
-            let request = request_body(id, out);
-            sqlx::query("UPDATE whatsapp_messages SET request = $1 WHERE id = $2").bind(request.to_string()).bind(id).execute(&mut **tx).await?;
-            Ok(Queued { id, request })
-        }
+    match insert(&mut **tx, out, None).await? {
+        Some(queued) => Ok(queued),
         None => {
             let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(&mut **tx).await?;
             Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
         }
     }
+}
+
+/// Inserts the message, already taken for sending at `taken_at` when given; `None` when
+/// its idempotency key was used before.
+async fn insert<'e, E>(executor: E, out: &Outgoing, taken_at: Option<i64>) -> Result<Option<Queued>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let request = request_body(out);
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO whatsapp_messages (to_phone, purpose, template, language, state, created_at, updated_at, idempotency_key, cart_id, step, order_id, \
+         request, attempted_at, attempts) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(&out.to_phone)
+    .bind(&out.purpose)
+    .bind(&out.template)
+    .bind(&out.language)
+    .bind(now())
+    .bind(&out.idempotency_key)
+    .bind(out.cart_id)
+    .bind(out.step)
+    .bind(out.order_id)
+    .bind(request.to_string())
+    .bind(taken_at)
+    .bind(i64::from(taken_at.is_some()))
+    .fetch_optional(executor)
+    .await?;
+    Ok(id.map(|id| Queued { id, request }))
+}
+
+/// Queues a new message and takes it for sending ([`take`]) at once — one statement when
+/// no hourly cap is set. Returns its id, and its request and attempts when taken; a
+/// message queued before (or held by the cap) is not taken: [`deliver`] settles it.
+pub async fn queue_and_take(db: &crate::db::Db, out: &Outgoing, hourly_cap: i64, now: i64) -> Result<(i64, Option<(Value, i64)>)> {
+    if hourly_cap == 0 {
+        if let Some(queued) = insert(db.writer(), out, Some(now)).await? {
+            return Ok((queued.id, Some((queued.request, 1))));
+        }
+        let id = sqlx::query_scalar("SELECT id FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(db.pool()).await?;
+        return Ok((id, None));
+    }
+    let mut tx = db.begin().await?;
+    let queued = queue(&mut tx, out).await?;
+    let taken = take(&mut tx, db.backend(), queued.id, now, hourly_cap).await?;
+    tx.commit().await?;
+    Ok((queued.id, taken.map(|attempts| (queued.request, attempts))))
 }
 
 fn stored_request(row: &sqlx::any::AnyRow) -> Result<Value> {

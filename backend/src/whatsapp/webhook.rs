@@ -135,8 +135,8 @@ pub struct Status {
     pub error_code: Option<i64>,
     pub error_title: Option<String>,
     pub error_details: Option<String>,
-    /// Our message id, from the callback data it was sent with.
-    pub message_id: Option<i64>,
+    /// Our message's idempotency key, from the callback data it was sent with.
+    pub message_key: Option<String>,
 }
 
 /// The statuses in a delivery (`entry[].changes[].value.statuses[]`); anything else in
@@ -158,7 +158,7 @@ pub fn statuses(body: &Value) -> Vec<Status> {
                 error_code: error.and_then(|e| e["code"].as_i64()),
                 error_title: error.and_then(|e| e["title"].as_str().or(e["message"].as_str())).map(str::to_owned),
                 error_details: error.and_then(|e| e["error_data"]["details"].as_str()).map(str::to_owned),
-                message_id: s["biz_opaque_callback_data"].as_str().and_then(send::message_of_callback),
+                message_key: s["biz_opaque_callback_data"].as_str().and_then(send::key_of_callback).map(str::to_owned),
             })
         })
         .collect()
@@ -207,7 +207,7 @@ where
          error_code = CASE WHEN $1 = 'failed' THEN $4 ELSE error_code END, \
          error_title = CASE WHEN $1 = 'failed' THEN $5 ELSE error_title END, \
          error_details = CASE WHEN $1 = 'failed' THEN $6 ELSE error_details END \
-         WHERE (wamid = $7 OR (wamid IS NULL AND id = $8)) AND {} < {}",
+         WHERE (wamid = $7 OR (wamid IS NULL AND idempotency_key = $8)) AND {} < {}",
         RANK.replace("{}", "state"),
         RANK.replace("{}", "CAST($1 AS TEXT)"),
     );
@@ -219,7 +219,7 @@ where
         .bind(&status.error_title)
         .bind(&status.error_details)
         .bind(&status.wamid)
-        .bind(status.message_id.unwrap_or(0))
+        .bind(status.message_key.as_deref().unwrap_or(""))
         .execute(executor)
         .await?;
     Ok(moved.rows_affected() == 1)
