@@ -62,7 +62,6 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Some(text) = text else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not a JSON object"));
     };
-    let whatsapp = &state.panel.whatsapp;
-    whatsapp.intake.receive(&whatsapp.db, text.to_owned()).await?;
+    state.panel.whatsapp.intake.receive(text.to_owned()).await?;
     Ok(StatusCode::OK.into_response())
 }

@@ -78,6 +78,7 @@ impl WhatsApp {
             .pool_max_idle_per_host(64)
             .build()
             .expect("the HTTP client builds");
+        let intake = webhook::Intake::new(db.clone());
         WhatsApp {
             db,
             sealer,
@@ -88,7 +89,7 @@ impl WhatsApp {
             links,
             secret_cache: Arc::new(Mutex::new(None)),
             token_cache: Arc::new(Mutex::new(None)),
-            intake: webhook::Intake::default(),
+            intake,
         }
     }
 

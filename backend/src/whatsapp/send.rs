@@ -100,11 +100,17 @@ pub struct Queued {
 pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<Queued> {
     match insert(&mut **tx, out, None).await? {
         Some(queued) => Ok(queued),
-        None => {
-            let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(&mut **tx).await?;
-            Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
-        }
+        None => queued_before(&mut **tx, &out.idempotency_key).await,
     }
+}
+
+/// The message queued earlier under `idempotency_key`.
+async fn queued_before<'e, E>(executor: E, idempotency_key: &str) -> Result<Queued>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1").bind(idempotency_key).fetch_one(executor).await?;
+    Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
 }
 
 /// Inserts the message, already taken for sending at `taken_at` when given; `None` when
@@ -144,8 +150,7 @@ pub async fn queue_and_take(db: &crate::db::Db, out: &Outgoing, hourly_cap: i64,
         if let Some(queued) = insert(db.writer(), out, Some(now)).await? {
             return Ok((queued.id, Some((queued.request, 1))));
         }
-        let id = sqlx::query_scalar("SELECT id FROM whatsapp_messages WHERE idempotency_key = $1").bind(&out.idempotency_key).fetch_one(db.pool()).await?;
-        return Ok((id, None));
+        return Ok((queued_before(db.pool(), &out.idempotency_key).await?.id, None));
     }
     let mut tx = db.begin().await?;
     let queued = queue(&mut tx, out).await?;
@@ -223,7 +228,7 @@ pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> R
 }
 
 /// Why a message could not be taken for sending, and when to try again.
-pub async fn not_taken(db: &crate::db::Db, now: i64, hourly_cap: i64) -> Result<Failure> {
+async fn not_taken(db: &crate::db::Db, now: i64, hourly_cap: i64) -> Result<Failure> {
     let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
     let at = if hourly_cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
     Ok(Failure::RetryAt { reason: format!("the hourly cap of {hourly_cap} messages is reached, or another worker is sending it"), at })
@@ -234,7 +239,7 @@ pub async fn not_taken(db: &crate::db::Db, now: i64, hourly_cap: i64) -> Result<
 /// count and the take are serialised by a lock on the settings row (Postgres; SQLite
 /// writes one at a time anyway), so concurrent workers cannot go over it. In the
 /// caller's transaction, so queueing and taking a new message is one write.
-pub async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hourly_cap: i64) -> Result<Option<i64>> {
+async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hourly_cap: i64) -> Result<Option<i64>> {
     if hourly_cap > 0 && backend == Backend::Postgres {
         sqlx::query("SELECT id FROM whatsapp_settings WHERE id = 1 FOR UPDATE").execute(&mut **tx).await?;
     }

@@ -4,8 +4,9 @@
 //! the bytes as received — Meta escapes non-ASCII (`\u00e7`) in what it signs, so a
 //! re-serialisation would not match — before anything else; a good delivery is stored
 //! (concurrent ones share an insert: [`Intake`]) and answered at once; the WhatsApp
-//! workers apply stored deliveries in batches ([`process_pending`]). Statuses move a message forward only (sent → delivered
-//! → read; failed keeps Meta's code, title and details), so duplicates and out-of-order
+//! workers apply stored deliveries in batches ([`process_pending`]). Statuses move a
+//! message forward only (sent → delivered → read; failed keeps Meta's code, title and
+//! details), so duplicates and out-of-order
 //! deliveries change nothing; a status for a message whose send answer was lost finds it
 //! by the callback data it was sent with. An inbound text that is an opt-out word (STOP,
 //! DUR, …) opts its sender out and stops their cart.
@@ -18,7 +19,11 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{carts, config::Config, send};
-use crate::{Error, Result, clock::now, db::Db};
+use crate::{
+    Error, Result,
+    clock::now,
+    db::{self, Db},
+};
 
 /// Answers Meta's verification: the challenge when the mode and token are right.
 pub async fn verify_subscription(db: &Db, mode: Option<&str>, token: Option<&str>, challenge: Option<&str>) -> Result<Option<String>> {
@@ -56,8 +61,10 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 /// while one batch is written the next gathers, so a burst from Meta costs a commit per
 /// batch rather than per delivery, and a lone delivery is written at once. Each request
 /// is answered only after its batch is committed, so nothing acknowledged is lost.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Intake {
+    db: Db,
+    /// The writer's queue, started with the first delivery.
     queue: Arc<OnceLock<mpsc::Sender<Arrived>>>,
 }
 
@@ -75,11 +82,15 @@ const BATCH_ROWS: usize = 256;
 const BATCH_BYTES: usize = 1 << 20;
 
 impl Intake {
+    pub fn new(db: Db) -> Intake {
+        Intake { db, queue: Arc::default() }
+    }
+
     /// Stores a verified delivery; returns once it is committed.
-    pub async fn receive(&self, db: &Db, body: String) -> Result<()> {
+    pub async fn receive(&self, body: String) -> Result<()> {
         let queue = self.queue.get_or_init(|| {
             let (queue, arrivals) = mpsc::channel(4 * BATCH_ROWS);
-            tokio::spawn(write_batches(db.clone(), arrivals));
+            tokio::spawn(write_batches(self.db.clone(), arrivals));
             queue
         });
         let (stored, written) = oneshot::channel();
@@ -114,15 +125,9 @@ async fn write_batches(db: Db, mut arrivals: mpsc::Receiver<Arrived>) {
 }
 
 async fn insert(db: &Db, batch: &[Arrived]) -> Result<()> {
-    let rows = (0..batch.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
-    let sql = format!("INSERT INTO whatsapp_webhook_events (body, received_at) VALUES {rows}");
-    // Not kept as a prepared statement: each batch size is a statement of its own.
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-    for arrived in batch {
-        insert = insert.bind(arrived.body.as_str()).bind(arrived.received_at);
-    }
-    insert.execute(db.writer()).await?;
-    Ok(())
+    let values: Vec<db::Value> = batch.iter().flat_map(|a| [a.body.as_str().into(), a.received_at.into()]).collect();
+    let mut conn = db.writer().acquire().await?;
+    db::insert_rows(&mut conn, db.backend(), "whatsapp_webhook_events", &["body", "received_at"], &values).await
 }
 
 /// One status Meta reported for one of our messages.
