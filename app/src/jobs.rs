@@ -39,7 +39,7 @@ pub async fn list_jobs() -> Result<Vec<JobRow>, PanelError> {
 pub async fn retry_job(job_id: i64) -> Result<(), PanelError> {
     let ctx = crate::context::panel()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
-    backend::jobs::retry(ctx.db.pool(), job_id).await?;
+    backend::jobs::retry(ctx.db.writer(), job_id).await?;
     Ok(())
 }
 

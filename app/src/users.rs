@@ -46,7 +46,7 @@ pub async fn add_user(email: String, name: String, role: String, password: Strin
     let (_, ip) = crate::context::request_info().await?;
     let new = users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
     let user = users::create(&ctx.db, new).await?;
-    audit::record(ctx.db.pool(), &audit::Event {
+    audit::record(ctx.db.writer(), &audit::Event {
         actor_user_id: Some(me.id),
         actor: &me.email,
         action: "user.create",
@@ -66,7 +66,7 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), Panel
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
     let user = users::set_disabled(&ctx.db, &me, user_id, disabled).await?;
-    audit::record(ctx.db.pool(), &audit::Event {
+    audit::record(ctx.db.writer(), &audit::Event {
         actor_user_id: Some(me.id),
         actor: &me.email,
         action: if disabled { "user.disable" } else { "user.enable" },

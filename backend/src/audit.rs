@@ -186,6 +186,6 @@ fn like_escape(s: &str) -> String {
 /// Deletes entries older than `days` (at least 30, the floor the database enforces).
 pub async fn prune(db: &Db, days: i64) -> Result<u64> {
     let cutoff = now() - days.max(30) * 86_400;
-    let done = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(cutoff).execute(db.pool()).await?;
+    let done = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(cutoff).execute(db.writer()).await?;
     Ok(done.rows_affected())
 }

@@ -19,6 +19,11 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The engine behind a connection (or a transaction's).
+    pub fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite }
+    }
+
     /// How a transaction that writes begins. SQLite takes the write lock at once: a
     /// transaction that reads first and writes later ("BEGIN", deferred) fails with
     /// "database is locked" — whatever the busy timeout — when another writer got in
@@ -90,19 +95,22 @@ impl Db {
         let opened = |e: sqlx::Error| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e)));
         let (pool, writer) = match backend {
             Backend::Sqlite => {
-                let pool = sqlite_pool(pool_options, 8).connect_with(options.clone()).await.map_err(opened)?;
                 // SQLite lets one connection write at a time and makes the others wait by
                 // sleeping and retrying (1 ms, 2 ms, 5 ms, … whatever the lock's holder
-                // does meanwhile). Writes queue here instead, on the one connection that
-                // makes them, and each goes the moment the one before commits. An
-                // in-memory database is one per connection: it keeps a single pool.
-                let writer = if url.contains(":memory:") {
-                    pool.clone()
+                // does meanwhile), so a steady writer can starve them. Every write queues
+                // here instead, on the one connection that makes them, and each goes the
+                // moment the one before commits; the readers' connections refuse writes,
+                // so none can slip past the queue. An in-memory database is one per
+                // connection: it keeps a single pool.
+                if url.contains(":memory:") {
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadWrite).connect_with(options).await.map_err(opened)?;
+                    (pool.clone(), pool)
                 } else {
                     let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
-                    sqlite_pool(writer_options, 1).connect_with(options).await.map_err(opened)?
-                };
-                (pool, writer)
+                    let writer = sqlite_pool(writer_options, 1, Access::ReadWrite).connect_with(options.clone()).await.map_err(opened)?;
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadOnly).connect_with(options).await.map_err(opened)?;
+                    (pool, writer)
+                }
             }
             Backend::Postgres => {
                 let pool = pool_options.max_connections(16).connect_with(options).await.map_err(opened)?;
@@ -118,19 +126,20 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
-    /// For reads, and for writes off the busy paths.
+    /// For reads. On SQLite its connections refuse to write ("attempt to write a
+    /// readonly database"): writes go to [`Db::writer`] or [`Db::begin`].
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// For writes on busy paths (the job queue, sending): on SQLite the one connection
-    /// that writes, so concurrent writers take turns without SQLite's sleeping retries;
-    /// on PostgreSQL the pool. A statement on it must not wait for a transaction of
-    /// [`Db::begin`] held by the same task.
+    /// For every write outside a transaction: on SQLite the one connection that writes,
+    /// so concurrent writers take turns in order instead of in SQLite's sleeping
+    /// retries; on PostgreSQL the pool. A statement on it must not wait for a
+    /// transaction of [`Db::begin`] held by the same task.
     pub fn writer(&self) -> &AnyPool {
         &self.writer
     }
@@ -193,10 +202,6 @@ impl From<&str> for Value {
 
 /// Inserts many rows (`values` flattened row by row) as multi-row `INSERT`s, each under
 /// SQLite's 32,766 bound parameters. Table and column names must be our own constants.
-///
-/// SQLite gets anonymous `?` placeholders: binding numbered ones looks each name up in a
-/// list, which makes a statement with thousands of them quadratic (measured: 90 % of
-/// the demo load's time).
 pub async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -207,43 +212,71 @@ pub async fn insert_rows(
     let width = columns.len();
     let rows_per_statement = (30_000 / width).min(1_000);
     for chunk in values.chunks(rows_per_statement * width) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        for row in 0..chunk.len() / width {
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            for col in 0..width {
-                if col > 0 {
-                    sql.push_str(", ");
-                }
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&(row * width + col + 1).to_string());
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in chunk {
-            query = match value {
-                Value::Int(i) => query.bind(*i),
-                Value::MaybeInt(i) => query.bind(*i),
-                Value::Text(t) => query.bind(t.as_str()),
-            };
-        }
-        query.execute(&mut *conn).await?;
+        bind_values(sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width))), chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, to bind with
+/// [`bind_values`]; a caller may add `ON CONFLICT …` and `RETURNING …`.
+///
+/// SQLite gets anonymous `?` placeholders: binding numbered ones looks each name up in a
+/// list, which makes a statement with thousands of them quadratic (measured: 90 % of
+/// the demo load's time).
+pub fn insert_sql(backend: Backend, table: &str, columns: &[&str], rows: usize) -> String {
+    let width = columns.len();
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * width + col + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Binds `values` in order to a statement of [`insert_sql`].
+pub fn bind_values<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: &'q [Value],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for value in values {
+        query = match value {
+            Value::Int(i) => query.bind(*i),
+            Value::MaybeInt(i) => query.bind(*i),
+            Value::Text(t) => query.bind(t.as_str()),
+        };
+    }
+    query
+}
+
+/// Whether the connections of a SQLite pool may write.
+#[derive(Clone, Copy)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
 /// A pool of at most `connections` SQLite connections, each set up for Backroom: WAL
 /// (readers never wait for the writer), foreign keys, a busy wait for writers of other
-/// pools and processes, and commits that survive a crash of the process.
-fn sqlite_pool(options: AnyPoolOptions, connections: u32) -> AnyPoolOptions {
-    options.max_connections(connections).after_connect(|conn, _meta| {
+/// processes, and commits that survive a crash of the process.
+fn sqlite_pool(options: AnyPoolOptions, connections: u32, access: Access) -> AnyPoolOptions {
+    options.max_connections(connections).after_connect(move |conn, _meta| {
         Box::pin(async move {
             conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+            if let Access::ReadOnly = access {
+                conn.execute("PRAGMA query_only = ON").await?;
+            }
             Ok(())
         })
     })

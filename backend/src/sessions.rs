@@ -44,7 +44,7 @@ pub async fn start(db: &Db, policy: SessionPolicy, user_id: i64, ip: Option<&str
     .bind(now + policy.absolute_timeout.as_secs() as i64)
     .bind(ip)
     .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(token)
 }
@@ -70,7 +70,7 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
     let last_seen: i64 = row.try_get("last_seen_at")?;
     let expires: i64 = row.try_get("expires_at")?;
     if expires <= now || last_seen + policy.idle_timeout.as_secs() as i64 <= now {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(db.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(db.writer()).await?;
         return Ok(None);
     }
     let user = crate::users::user_from_row(&row)?;
@@ -81,7 +81,7 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(now)
             .bind(&hash)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
     }
     Ok(Some(user))
@@ -90,14 +90,14 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
 /// Ends one session (sign out).
 pub async fn end(db: &Db, token: &str) -> Result<()> {
     if well_formed(token) {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(token)).execute(db.pool()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(token)).execute(db.writer()).await?;
     }
     Ok(())
 }
 
 /// Ends every session of a user (sign out everywhere); returns how many ended.
 pub async fn end_all(db: &Db, user_id: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db.pool()).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db.writer()).await?;
     Ok(done.rows_affected())
 }
 
@@ -107,7 +107,7 @@ pub async fn delete_expired(db: &Db, policy: SessionPolicy) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
         .bind(now - policy.idle_timeout.as_secs() as i64)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }

@@ -50,7 +50,7 @@ pub async fn record_failure(db: &Db, subject: &str, policy: Policy) -> Result<Op
     .bind(now - policy.window_secs)
     .bind(policy.max_failures)
     .bind(now + policy.lockout_secs)
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await?;
     Ok(locked_until.filter(|until| *until > now))
 }
@@ -63,7 +63,7 @@ pub async fn record_attempt(db: &Db, subject: &str, policy: Policy) -> Result<Op
 
 /// Forgets the subject's failures (after a success).
 pub async fn clear(db: &Db, subject: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE subject = $1").bind(subject).execute(db.pool()).await?;
+    sqlx::query("DELETE FROM sign_in_throttle WHERE subject = $1").bind(subject).execute(db.writer()).await?;
     Ok(())
 }
 
@@ -74,7 +74,7 @@ pub async fn delete_stale(db: &Db) -> Result<u64> {
         "DELETE FROM sign_in_throttle WHERE window_started_at < $1 AND (locked_until IS NULL OR locked_until < $1)",
     )
     .bind(cutoff)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }

@@ -86,7 +86,7 @@ async fn insert_order(db: &backend::db::Db, spec: Spec<'_>) -> i64 {
     .bind(total)
     .bind(spec.items.iter().map(|i| i.2).sum::<i64>())
     .bind(now - 3600)
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await
     .unwrap();
     for (name, sku, quantity, price, tax) in &spec.items {
@@ -101,7 +101,7 @@ async fn insert_order(db: &backend::db::Db, spec: Spec<'_>) -> i64 {
         .bind(price)
         .bind(quantity * price)
         .bind(tax)
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     }
@@ -111,7 +111,7 @@ async fn insert_order(db: &backend::db::Db, spec: Spec<'_>) -> i64 {
             .bind(title)
             .bind(total)
             .bind(tax)
-            .execute(db.pool())
+            .execute(db.writer())
             .await
             .unwrap();
     }
@@ -159,7 +159,7 @@ async fn wait_for_state(app: &TestApp, order_id: i64, state: &str) {
 async fn make_due(app: &TestApp) {
     eventually("the failed job is back in the queue", || async {
         let due = sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'accounting.sync' AND state = 'queued' AND last_error IS NOT NULL")
-            .execute(app.db.pool())
+            .execute(app.db.writer())
             .await
             .unwrap();
         due.rows_affected() > 0
@@ -413,7 +413,7 @@ async fn a_process_killed_mid_sync_ends_with_one_invoice(engine: Engine) {
     assert_eq!(state, "queued");
     assert!(sent.is_some(), "the document knows its create request went out");
     // The dead worker's lease runs out (it would after 5 minutes); another process takes over.
-    sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.writer()).await.unwrap();
     let mut second = start();
     eventually("the invoice is synced", || async {
         sqlx::query_scalar::<_, String>("SELECT state FROM accounting_documents WHERE order_id = $1").bind(id).fetch_one(db.pool()).await.unwrap() == "synced"
@@ -559,8 +559,8 @@ async fn the_log_keeps_no_key_redacts_when_asked_and_ages_out(engine: Engine) {
 
     // Entries older than the retention go with the nightly clean-up.
     let old = backend::clock::now() - 31 * 86_400;
-    sqlx::query("UPDATE accounting_log SET created_at = $1 WHERE order_id = $2").bind(old).bind(id).execute(app.db.pool()).await.unwrap();
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE accounting_log SET created_at = $1 WHERE order_id = $2").bind(old).bind(id).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.writer()).await.unwrap();
     eventually("the old entries are gone", || async { app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {id}")).await == 0 }).await;
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {other}")).await, 2, "newer entries stay");
     app.stop().await;
@@ -590,7 +590,7 @@ async fn the_api_queues_a_sync_and_says_when_it_cannot(engine: Engine) {
     assert_eq!(again["result"], "already_synced");
 
     // A resync updates the ledger's invoice; it never makes a second one.
-    sqlx::query("UPDATE orders SET billing_phone = '+905559998877' WHERE id = $1").bind(id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE orders SET billing_phone = '+905559998877' WHERE id = $1").bind(id).execute(app.db.writer()).await.unwrap();
     let resync: Value = app.api(Method::POST, &path, &write).json(&json!({ "resync": true })).send().await.unwrap().json().await.unwrap();
     assert_eq!(resync["result"], "queued");
     eventually("the invoice is updated", || async { mock.invoices().await[0]["updates"] == 1 }).await;

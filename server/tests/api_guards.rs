@@ -178,7 +178,7 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     let me: Value = app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap().json().await.unwrap();
     assert!((me["credential"]["expires_at"].as_i64().unwrap() - (now() + 30 * 86_400)).abs() < 5);
 
-    sqlx::query("UPDATE api_credentials SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(id).execute(app.db.writer()).await.unwrap();
     // A change made behind the server's back (here: straight in the database) is seen
     // once the remembered credential is a second old.
     tokio::time::sleep(CACHE_TTL).await;
@@ -336,7 +336,7 @@ async fn repeated_failures_lock_the_address_out_until_it_passes(engine: Engine) 
     assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "locked_out"));
     // The count is in the database, so every instance sees the lock; when it ends, the
     // right key works again.
-    sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE subject = 'api-ip:127.0.0.1'").bind(now() - 1).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE subject = 'api-ip:127.0.0.1'").bind(now() - 1).execute(app.db.writer()).await.unwrap();
     assert_status(&app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap(), StatusCode::OK);
     let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'api.authenticate' AND outcome = 'failure'").fetch_one(app.db.pool()).await.unwrap();
     assert!(audited >= 20, "{audited}");
@@ -396,12 +396,12 @@ async fn last_used_is_written_at_most_once_a_minute(engine: Engine) {
     assert!(at.unwrap() >= now() - 2);
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
     let thirty_seconds_ago = now() - 30;
-    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(thirty_seconds_ago).bind(id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(thirty_seconds_ago).bind(id).execute(app.db.writer()).await.unwrap();
     for _ in 0..3 {
         app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     }
     assert_eq!(last_used().await.0, Some(thirty_seconds_ago), "not written again within the minute");
-    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(now() - 61).bind(id).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(now() - 61).bind(id).execute(app.db.writer()).await.unwrap();
     tokio::time::sleep(CACHE_TTL).await;
     app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     assert!(last_used().await.0.unwrap() >= now() - 2);
@@ -458,8 +458,8 @@ async fn the_audit_log_records_api_writes_and_pages_with_a_cursor(engine: Engine
     let created: Value = app.api(Method::GET, "/api/v1/audit?action=key.create", &key).send().await.unwrap().json().await.unwrap();
     assert_eq!(created["items"].as_array().unwrap().len(), 4, "the test's own key and three made over the API");
     // Append-only: the database refuses to change or delete recent entries.
-    assert!(sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(app.db.pool()).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(app.db.pool()).await.is_err());
+    assert!(sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(app.db.writer()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log").execute(app.db.writer()).await.is_err());
     app.stop().await;
 }
 

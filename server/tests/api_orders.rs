@@ -64,7 +64,7 @@ async fn the_list_pages_through_every_order_newest_first(engine: Engine) {
     let before = get_json(&app, &key, &format!("/api/v1/orders?per_page=10&cursor={cursor}")).await;
     sqlx::query("INSERT INTO orders (number, status, currency, created_at, updated_at) VALUES ('999999', 'processing', 'TRY', $1, $1)")
         .bind(backend::clock::now())
-        .execute(app.db.pool())
+        .execute(app.db.writer())
         .await
         .unwrap();
     let after = get_json(&app, &key, &format!("/api/v1/orders?per_page=10&cursor={cursor}")).await;
@@ -280,7 +280,7 @@ async fn refunds_per_line_and_in_full_never_exceed_what_was_paid(engine: Engine)
         None => ("products", line["product_id"].as_i64().unwrap()),
     };
     sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET manage_stock = 1, stock_quantity = 10 WHERE id = {stocked}")))
-        .execute(app.db.pool())
+        .execute(app.db.writer())
         .await
         .unwrap();
     let stock_sql = format!("SELECT stock_quantity FROM {table} WHERE id = {stocked}");
@@ -471,7 +471,7 @@ async fn the_sales_report_equals_a_full_scan_of_the_orders(engine: Engine) {
         .bind(format!("90000{n}"))
         .bind(10_000 * n)
         .bind(at)
-        .fetch_one(app.db.pool())
+        .fetch_one(app.db.writer())
         .await
         .unwrap();
         let response = app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&serde_json::json!({ "status": "processing" })).send().await.unwrap();

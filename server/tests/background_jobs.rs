@@ -32,8 +32,8 @@ async fn state_of(db: &Db, id: i64) -> (String, i64) {
 
 async fn a_job_with_the_same_idempotency_key_is_queued_once(engine: Engine) {
     let db = database(engine).await;
-    let first = jobs::enqueue(db.pool(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
-    let second = jobs::enqueue(db.pool(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
+    let first = jobs::enqueue(db.writer(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
+    let second = jobs::enqueue(db.writer(), &job("mail.send", Some("ticket-7-ack"))).await.unwrap();
     assert!(first.is_some());
     assert_eq!(second, None);
     db.close().await;
@@ -41,7 +41,7 @@ async fn a_job_with_the_same_idempotency_key_is_queued_once(engine: Engine) {
 
 async fn a_failing_job_is_retried_with_backoff_then_dead(engine: Engine) {
     let db = database(engine).await;
-    let id = jobs::enqueue(db.pool(), &NewJob { max_attempts: 2, ..job("flaky", None) }).await.unwrap().unwrap();
+    let id = jobs::enqueue(db.writer(), &NewJob { max_attempts: 2, ..job("flaky", None) }).await.unwrap().unwrap();
     let registry = Arc::new(Registry::default().on("flaky", |_| async { Err("the remote said no".to_owned()) }));
     let worker = Worker::new(db.clone(), registry);
     let stop = CancellationToken::new();
@@ -55,18 +55,18 @@ async fn a_failing_job_is_retried_with_backoff_then_dead(engine: Engine) {
     assert!(listed[0].run_at >= backend::clock::now() + 29, "the retry waits for the backoff");
     assert!(!worker.run_one(&stop).await.unwrap(), "not due before the backoff ends");
 
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE id = $1").bind(id).execute(db.writer()).await.unwrap();
     assert!(worker.run_one(&stop).await.unwrap());
     assert_eq!(state_of(&db, id).await.0, "dead");
 
-    jobs::retry(db.pool(), id).await.unwrap();
+    jobs::retry(db.writer(), id).await.unwrap();
     assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0));
     db.close().await;
 }
 
 async fn a_job_whose_worker_died_is_taken_over_after_its_lease(engine: Engine) {
     let db = database(engine).await;
-    let id = jobs::enqueue(db.pool(), &job("report", None)).await.unwrap().unwrap();
+    let id = jobs::enqueue(db.writer(), &job("report", None)).await.unwrap().unwrap();
     // A worker claims it and "crashes" (never completes).
     let claimed = jobs::claim(&db, "worker-that-died", Duration::from_secs(0)).await.unwrap().unwrap();
     assert_eq!(claimed.id, id);
@@ -92,7 +92,7 @@ async fn a_job_whose_worker_died_is_taken_over_after_its_lease(engine: Engine) {
 /// time, until all have run; returns the ids in the order they ran.
 async fn run_by_workers(db: &Db, count: usize, workers: usize, batch: usize) -> Vec<i64> {
     for n in 0..count {
-        jobs::enqueue(db.pool(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
+        jobs::enqueue(db.writer(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
@@ -147,13 +147,13 @@ async fn workers_taking_batches_run_each_job_once(engine: Engine) {
 
 async fn a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit(engine: Engine) {
     let db = database(engine).await;
-    let orphan = jobs::enqueue(db.pool(), &job("report", None)).await.unwrap().unwrap();
+    let orphan = jobs::enqueue(db.writer(), &job("report", None)).await.unwrap().unwrap();
     jobs::claim(&db, "worker-that-died", Duration::from_secs(0)).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for n in 0..6 {
-        jobs::enqueue(db.pool(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
+        jobs::enqueue(db.writer(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
     }
-    let later = jobs::enqueue(db.pool(), &NewJob { run_at: backend::clock::now() + 3600, ..job("count", None) }).await.unwrap().unwrap();
+    let later = jobs::enqueue(db.writer(), &NewJob { run_at: backend::clock::now() + 3600, ..job("count", None) }).await.unwrap().unwrap();
 
     let ids = |claimed: Vec<jobs::ClaimedJob>| claimed.into_iter().map(|j| j.id).collect::<Vec<_>>();
     let first = ids(jobs::claim_many(&db, "batcher", Duration::from_secs(300), &Kinds::All, 4).await.unwrap());
@@ -168,7 +168,7 @@ async fn a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit(en
 
 async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: Engine) {
     let db = database(engine).await;
-    let id = jobs::enqueue(db.pool(), &job("slow", None)).await.unwrap().unwrap();
+    let id = jobs::enqueue(db.writer(), &job("slow", None)).await.unwrap().unwrap();
     let claimed = jobs::claim(&db, "stopping-worker", Duration::from_secs(300)).await.unwrap().unwrap();
     jobs::release(&db, claimed.id, "stopping-worker").await.unwrap();
     assert_eq!(state_of(&db, id).await, ("queued".to_owned(), 0), "released work is not counted as an attempt");
@@ -178,24 +178,24 @@ async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: E
 async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entries(engine: Engine) {
     let app = spawn_app_with(engine, Options { job_workers: 1, ..Options::default() }).await;
     app.signed_in_owner().await;
-    sqlx::query("UPDATE sessions SET expires_at = 0").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = 0").execute(app.db.writer()).await.unwrap();
     let day = 86_400;
     let now = backend::clock::now();
     for (at, action) in [(now - 400 * day, "old.event"), (now - 300 * day, "kept.event")] {
         sqlx::query("INSERT INTO audit_log (at, actor, action, outcome) VALUES ($1, 'test', $2, 'success')")
             .bind(at)
             .bind(action)
-            .execute(app.db.pool())
+            .execute(app.db.writer())
             .await
             .unwrap();
     }
     sqlx::query("INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ('connection_key:1', 'spent-nonce', $1)")
         .bind(now - 10)
-        .execute(app.db.pool())
+        .execute(app.db.writer())
         .await
         .unwrap();
     // Bring tonight's clean-up forward.
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.writer()).await.unwrap();
     for _ in 0..100 {
         let done = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'succeeded'")
             .fetch_one(app.db.pool())
@@ -219,14 +219,14 @@ async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entri
     let nonces: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_nonces").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(nonces.0, 0);
     // Retention below the 30-day floor is refused by the database itself.
-    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'kept.event'").execute(app.db.pool()).await.is_ok());
-    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'panel.sign_in'").execute(app.db.pool()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'kept.event'").execute(app.db.writer()).await.is_ok());
+    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'panel.sign_in'").execute(app.db.writer()).await.is_err());
     app.stop().await;
 }
 
 async fn a_job_still_running_at_shutdown_is_released_after_the_grace_period(engine: Engine) {
     let db = database(engine).await;
-    let id = jobs::enqueue(db.pool(), &job("endless", None)).await.unwrap().unwrap();
+    let id = jobs::enqueue(db.writer(), &job("endless", None)).await.unwrap().unwrap();
     let registry = Arc::new(Registry::default().on("endless", |_| async {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok::<_, String>(())

@@ -34,7 +34,7 @@ async fn an_open_page_hears_about_new_orders(engine: Engine) {
         "INSERT INTO orders (number, status, currency, total, items_count, created_at, updated_at) \
          VALUES ('5001', 'processing', 'TRY', 12500, 1, 1, 1) RETURNING id",
     )
-    .fetch_one(app.db.pool())
+    .fetch_one(app.db.writer())
     .await
     .unwrap();
     let seen = read_until(&mut stream, "\n\n").await;

@@ -18,7 +18,7 @@ async fn mail_row(app: &TestApp, id: i64) -> (String, i64, Option<String>) {
 
 /// Lets a retry that waits for its backoff run now (as if the time had passed).
 async fn skip_backoff(app: &TestApp) {
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'").execute(app.db.writer()).await.unwrap();
 }
 
 async fn app_with_smtp(engine: Engine, smtp_url: Option<String>) -> TestApp {
@@ -30,11 +30,11 @@ async fn a_customer_note_arrives_with_both_parts_and_its_turkish_letters(engine:
     let app = app_with_smtp(engine, Some(sink.url())).await;
     let key = app.key(Scope::Write).await;
     demo::load(&app.db, DemoOptions { orders: 20, seed: 3 }, |_| {}).await.unwrap();
-    sqlx::query("UPDATE store_settings SET name = 'Çiçek Evi', locale = 'tr' WHERE id = 1").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE store_settings SET name = 'Çiçek Evi', locale = 'tr' WHERE id = 1").execute(app.db.writer()).await.unwrap();
     // A name with a line break in it must not become a header of its own.
     sqlx::query("UPDATE orders SET billing_first_name = $1, billing_last_name = 'Öztürk', billing_email = 'sukru@example.com' WHERE id = 1")
         .bind("Şükrü\r\nBcc: everyone@example.com")
-        .execute(app.db.pool())
+        .execute(app.db.writer())
         .await
         .unwrap();
     let note = "Kargonuz yolda <script>alert('ğ')</script>\nİyi günler!";

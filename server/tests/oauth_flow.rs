@@ -149,7 +149,7 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
     assert_status(&app.client.post(app.url("/oauth/revoke")).form(&[("nothing", "x")]).send().await.unwrap(), StatusCode::BAD_REQUEST);
     // An expired access token says so.
     let tokens = direct_tokens(&app, &registered, &owner).await;
-    sqlx::query("UPDATE oauth_tokens SET expires_at = $1 WHERE kind = 'access'").bind(backend::clock::now() - 1).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE oauth_tokens SET expires_at = $1 WHERE kind = 'access'").bind(backend::clock::now() - 1).execute(app.db.writer()).await.unwrap();
     assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap()).await.1, "token_expired");
     app.stop().await;
 }
@@ -282,7 +282,7 @@ async fn bad_token_requests_are_refused_with_their_codes(engine: Engine) {
     let code = new_code().await;
     assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), "app_nobody".into())).await.unwrap()).await, (StatusCode::UNAUTHORIZED, "invalid_client".into()));
     let code = new_code().await;
-    sqlx::query("UPDATE oauth_codes SET expires_at = $1").bind(backend::clock::now() - 1).execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE oauth_codes SET expires_at = $1").bind(backend::clock::now() - 1).execute(app.db.writer()).await.unwrap();
     assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await.1, "invalid_grant", "expired code");
     let code = new_code().await;
     let mut missing = exchange(code, REDIRECT, verifier.clone(), client_id.clone());

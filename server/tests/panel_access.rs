@@ -117,7 +117,7 @@ async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
     // Age every session past the idle timeout (2 h): the next request is sent to sign in.
     let sessions = || async { sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0 };
     let before = sessions().await;
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3 * 3600").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3 * 3600").execute(app.db.writer()).await.unwrap();
     assert_eq!(location(&app.get("/admin").await), "/admin/login");
     assert_eq!(sessions().await, before - 1, "an expired session is deleted when seen");
     app.stop().await;
@@ -193,8 +193,8 @@ async fn sign_ins_are_audited_and_the_audit_log_cannot_be_rewritten(engine: Engi
             .await
             .unwrap();
     assert_eq!(outcomes.iter().map(|(_, o)| o.as_str()).collect::<Vec<_>>(), ["failure", "success"]);
-    assert!(sqlx::query("UPDATE audit_log SET outcome = 'success'").execute(app.db.pool()).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(app.db.pool()).await.is_err());
+    assert!(sqlx::query("UPDATE audit_log SET outcome = 'success'").execute(app.db.writer()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log").execute(app.db.writer()).await.is_err());
     app.stop().await;
 }
 

@@ -38,7 +38,7 @@ fn submission(number: &str, email: &str) -> Value {
 async fn a_matching_pair_makes_a_ticket_and_any_mismatch_gets_one_answer(engine: Engine) {
     let sink = SmtpSink::start(0, None);
     let app = shop(engine, Some(sink.url())).await;
-    sqlx::query("UPDATE mail_settings SET notify_address = 'destek@shop.example' WHERE id = 1").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE mail_settings SET notify_address = 'destek@shop.example' WHERE id = 1").execute(app.db.writer()).await.unwrap();
     let (order_id, number, email) = an_order(&app).await;
     let response = post_ticket(&app, &submission(&format!("#{number}"), &email.to_uppercase())).await;
     assert_status(&response, StatusCode::CREATED);
@@ -115,7 +115,7 @@ async fn the_honeypot_and_the_limits_hold(engine: Engine) {
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0, "a bot is answered, and nothing is made");
 
     // Per order: three a day (the address limit raised out of the way).
-    sqlx::query("UPDATE support_settings SET per_ip_per_hour = 100 WHERE id = 1").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE support_settings SET per_ip_per_hour = 100 WHERE id = 1").execute(app.db.writer()).await.unwrap();
     for _ in 0..3 {
         assert_status(&post_ticket(&app, &submission(&number, &email)).await, StatusCode::CREATED);
     }
@@ -125,8 +125,8 @@ async fn the_honeypot_and_the_limits_hold(engine: Engine) {
     assert!(refused.text().await.unwrap().contains("about this order today"));
 
     // Per address: five an hour, counting every attempt.
-    sqlx::query("UPDATE support_settings SET per_ip_per_hour = 5 WHERE id = 1").execute(app.db.pool()).await.unwrap();
-    sqlx::query("DELETE FROM sign_in_throttle").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE support_settings SET per_ip_per_hour = 5 WHERE id = 1").execute(app.db.writer()).await.unwrap();
+    sqlx::query("DELETE FROM sign_in_throttle").execute(app.db.writer()).await.unwrap();
     for _ in 0..5 {
         assert_status(&post_ticket(&app, &submission("1", "nobody@example.com")).await, StatusCode::UNPROCESSABLE_ENTITY);
     }
@@ -161,7 +161,7 @@ async fn the_plain_form_works_without_scripts_and_embeds_only_where_allowed(engi
     assert!(html.contains(&reference), "{html}");
 
     // The embed: framed by the listed origins only; posts from elsewhere refused.
-    sqlx::query("UPDATE support_settings SET embed_origins = 'https://shop.example' WHERE id = 1").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE support_settings SET embed_origins = 'https://shop.example' WHERE id = 1").execute(app.db.writer()).await.unwrap();
     let embed = app.get("/support/embed").await;
     let csp = embed.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     assert!(csp.ends_with("frame-ancestors 'self' https://shop.example"), "{csp}");

@@ -114,10 +114,10 @@ impl Shop {
         })
         .await;
         let at = now();
-        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE next_at IS NOT NULL").bind(at).execute(self.app.db.pool()).await.unwrap();
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE next_at IS NOT NULL").bind(at).execute(self.app.db.writer()).await.unwrap();
         sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind LIKE 'whatsapp.%' AND state = 'queued'")
             .bind(at)
-            .execute(self.app.db.pool())
+            .execute(self.app.db.writer())
             .await
             .unwrap();
     }
@@ -136,7 +136,7 @@ impl Shop {
         .bind(email)
         .bind(total)
         .bind(now())
-        .fetch_one(self.app.db.pool())
+        .fetch_one(self.app.db.writer())
         .await
         .unwrap()
     }
@@ -348,9 +348,9 @@ async fn order_notifications_send_exactly_the_templates_parameters(engine: Engin
     // Consent from the checkout; the order then bought (recovery has nothing to do).
     shop.capture(cart(PHONE, 1)).await;
     let consented = shop.insert_order("0532 123 45 67", "", 45_000).await;
-    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(consented).execute(shop.app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(consented).execute(shop.app.db.writer()).await.unwrap();
     let stranger = shop.insert_order("+90 555 999 88 77", "", 10_000).await;
-    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(stranger).execute(shop.app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(stranger).execute(shop.app.db.writer()).await.unwrap();
     move_to(consented, "processing").await;
     move_to(stranger, "processing").await;
     move_to(consented, "completed").await;
@@ -541,7 +541,7 @@ async fn a_lost_answer_is_settled_by_metas_status_never_by_a_second_send(engine:
     shop.until("the broken answer is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL", 1)
         .await;
     sqlx::query("UPDATE whatsapp_messages SET attempted_at = attempted_at - 601 WHERE wamid IS NULL")
-        .execute(shop.app.db.pool())
+        .execute(shop.app.db.writer())
         .await
         .unwrap();
     shop.fast_forward().await;
@@ -631,7 +631,7 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
         .unwrap();
     assert_eq!(unrecorded, 1, "the message knows it may have gone out");
     // The dead worker's lease runs out (it would after 5 minutes); another process takes over.
-    sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.writer()).await.unwrap();
     let mut second = start();
     eventually("the second process answers", || async { reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok() }).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -640,7 +640,7 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     let wamid = mock.messages().await[0]["wamid"].as_str().unwrap().to_owned();
     let (status, _) = mock.status(&format!("http://127.0.0.1:{port}/webhooks/whatsapp"), APP_SECRET, &wamid, "sent", None).await;
     assert_eq!(status, 200);
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE state = 'queued'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE state = 'queued'").execute(db.writer()).await.unwrap();
     eventually("the step is recorded", || async {
         sqlx::query_scalar::<_, i64>("SELECT steps_sent FROM whatsapp_carts").fetch_one(db.pool()).await.unwrap() == 1
     })

@@ -89,7 +89,7 @@ async fn statuses_move_messages_forward_only(engine: Engine) {
     for wamid in ["wamid.A", "wamid.B", "wamid.C"] {
         sqlx::query("INSERT INTO whatsapp_messages (wamid, to_phone, purpose, state, created_at, updated_at) VALUES ($1, '+905321234567', 'test', 'sent', 1, 1)")
             .bind(wamid)
-            .execute(app.db.pool())
+            .execute(app.db.writer())
             .await
             .unwrap();
     }

@@ -234,13 +234,13 @@ async fn remember_nonce(db: &Db, credential: &str, nonce: &str, expires_at: i64)
         .bind(credential)
         .bind(nonce)
         .bind(now())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     let inserted = sqlx::query("INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ($1, $2, $3)")
         .bind(credential)
         .bind(nonce)
         .bind(expires_at)
-        .execute(db.pool())
+        .execute(db.writer())
         .await;
     match inserted {
         Ok(_) => Ok(true),
@@ -251,7 +251,7 @@ async fn remember_nonce(db: &Db, credential: &str, nonce: &str, expires_at: i64)
 
 /// Deletes nonces whose window has passed.
 pub async fn delete_expired_nonces(db: &Db) -> Result<u64, Error> {
-    let done = sqlx::query("DELETE FROM api_nonces WHERE expires_at < $1").bind(now()).execute(db.pool()).await?;
+    let done = sqlx::query("DELETE FROM api_nonces WHERE expires_at < $1").bind(now()).execute(db.writer()).await?;
     Ok(done.rows_affected())
 }
 
@@ -329,7 +329,7 @@ async fn failure(
     }
     throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
     let credential = caller.map(Caller::credential_ref);
-    audit::record(db.pool(), &Event {
+    audit::record(db.writer(), &Event {
         actor_user_id: caller.map(|c| c.user.id),
         actor: caller.map_or("unknown", |c| c.user.email.as_str()),
         credential: credential.as_deref(),
@@ -353,7 +353,7 @@ async fn touch(db: &Db, caller: &Caller, ip: Option<&str>, now: i64) -> Result<(
     .bind(ip)
     .bind(caller.credential_id)
     .bind(now - LAST_USED_INTERVAL_SECS)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -618,7 +618,7 @@ pub async fn delete_expired(db: &Db) -> Result<u64> {
         ("DELETE FROM oauth_tokens WHERE expires_at < $1", now - 86_400),
         ("DELETE FROM oauth_grants WHERE revoked_at < $1", now - 30 * 86_400),
     ] {
-        deleted += sqlx::query(sql).bind(cutoff).execute(db.pool()).await?.rows_affected();
+        deleted += sqlx::query(sql).bind(cutoff).execute(db.writer()).await?.rows_affected();
     }
     Ok(deleted)
 }

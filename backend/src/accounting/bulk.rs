@@ -201,7 +201,7 @@ pub async fn progress(db: &Db, bulk_id: i64) -> Result<BulkRun> {
         sqlx::query("UPDATE accounting_bulk_runs SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'running'")
             .bind(now)
             .bind(bulk_id)
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
         run.state = "finished".into();
         run.finished_at = Some(now);

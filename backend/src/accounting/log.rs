@@ -59,7 +59,7 @@ impl Recorder<'_> {
         .bind(response)
         .bind(&exchange.error)
         .bind(now())
-        .execute(self.db.pool())
+        .execute(self.db.writer())
         .await;
         if let Err(e) = written {
             tracing::warn!(error = %e, "could not write the accounting request log");
@@ -149,7 +149,7 @@ pub async fn entries(db: &Db, order_id: Option<i64>, errors_only: bool, before: 
 pub async fn prune(db: &Db, days: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM accounting_log WHERE created_at < $1")
         .bind(now() - days.max(1) * 86_400)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }

@@ -275,7 +275,7 @@ pub async fn pause(db: &Db, reason: &str) -> Result<()> {
     sqlx::query("UPDATE accounting_settings SET paused_reason = $1, updated_at = $2 WHERE id = 1")
         .bind(reason)
         .bind(now())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -205,7 +205,7 @@ async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: 
         return Ok((found, customer_id));
     }
     // From here on the ledger may have it, whatever happens to this attempt.
-    sqlx::query("UPDATE accounting_documents SET sent_at = COALESCE(sent_at, $1) WHERE id = $2").bind(now()).bind(doc.id).execute(db.pool()).await?;
+    sqlx::query("UPDATE accounting_documents SET sent_at = COALESCE(sent_at, $1) WHERE id = $2").bind(now()).bind(doc.id).execute(db.writer()).await?;
     Ok((client.create_document(path, &payload).await?, customer_id))
 }
 
@@ -229,7 +229,7 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
         .bind(&key)
         .bind(now + CUSTOMER_CLAIM_SECS)
         .bind(now)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.writer())
         .await?;
         if claimed.is_some() {
             break;
@@ -261,7 +261,7 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
         .bind(created.as_ref().ok())
         .bind(now())
         .bind(&key)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     created
 }
@@ -273,7 +273,7 @@ async fn allocate_number(db: &Db, settings: &AccountingSettings, document_id: i6
     let keep = "UPDATE accounting_documents SET number = COALESCE(number, $1) WHERE id = $2 RETURNING number";
     if settings.numbering == Numbering::OrderNumber {
         let number = format!("{prefix}{}", order.number);
-        return Ok(sqlx::query_scalar(keep).bind(&number).bind(document_id).fetch_one(db.pool()).await?);
+        return Ok(sqlx::query_scalar(keep).bind(&number).bind(document_id).fetch_one(db.writer()).await?);
     }
     let mut tx = db.begin().await?;
     let n: i64 = sqlx::query_scalar(

@@ -71,7 +71,7 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     // One connection, kept out of the pool so no setting made for the load outlives it,
     // and one transaction: the shop gets all of the demo data or none of it. On SQLite
     // the page cache is made large enough to keep the tables being filled in memory.
-    let mut conn = db.pool().acquire().await?.detach();
+    let mut conn = db.writer().acquire().await?.detach();
     if db.backend() == Backend::Sqlite {
         sqlx::query("PRAGMA cache_size = -262144").execute(&mut conn).await?;
     }
@@ -163,7 +163,7 @@ async fn advance_identity_sequences(db: &Db) -> Result<()> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )))
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(())

@@ -196,7 +196,7 @@ pub async fn send(db: &Db, transport: &Transport, id: i64, last_attempt: bool) -
     .bind(error)
     .bind(now)
     .bind(id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .map_err(|e| e.to_string())?;
     match outcome {

@@ -247,7 +247,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Ticket> {
 
 /// The shop has seen the ticket.
 pub async fn mark_read(db: &Db, id: i64) -> Result<()> {
-    sqlx::query("UPDATE tickets SET unread = 0 WHERE id = $1 AND unread = 1").bind(id).execute(db.pool()).await?;
+    sqlx::query("UPDATE tickets SET unread = 0 WHERE id = $1 AND unread = 1").bind(id).execute(db.writer()).await?;
     Ok(())
 }
 

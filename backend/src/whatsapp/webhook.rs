@@ -32,7 +32,7 @@ pub async fn verify_subscription(db: &Db, mode: Option<&str>, token: Option<&str
     if token.is_empty() || !constant_time_eq(token.as_bytes(), expected.as_bytes()) || challenge.len() > 200 {
         return Ok(None);
     }
-    sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1").bind(now()).execute(db.pool()).await?;
+    sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1").bind(now()).execute(db.writer()).await?;
     Ok(Some(challenge.to_owned()))
 }
 
@@ -267,7 +267,7 @@ const KEEP_DAYS: i64 = 30;
 
 /// Deletes applied deliveries past [`KEEP_DAYS`] (the nightly clean-up).
 pub async fn prune(db: &Db) -> Result<u64> {
-    let gone = sqlx::query("DELETE FROM whatsapp_webhook_events WHERE processed_at IS NOT NULL AND received_at < $1").bind(now() - KEEP_DAYS * 86_400).execute(db.pool()).await?;
+    let gone = sqlx::query("DELETE FROM whatsapp_webhook_events WHERE processed_at IS NOT NULL AND received_at < $1").bind(now() - KEEP_DAYS * 86_400).execute(db.writer()).await?;
     Ok(gone.rows_affected())
 }
 

@@ -133,7 +133,7 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
             Outcome::Failure
         };
         let credential = caller.credential_ref();
-        let recorded = audit::record(state.db.pool(), &Event {
+        let recorded = audit::record(state.db.writer(), &Event {
             actor_user_id: Some(caller.user.id),
             actor: &caller.user.email,
             credential: Some(&credential),

@@ -56,7 +56,7 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
                 std::env::var("BACKROOM_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let name = format!("backroom_test_{id}");
             let db = Db::connect(&admin).await.expect("the test PostgreSQL server answers");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.pool()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.writer()).await.unwrap();
             db.close().await;
             let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin).to_owned();
             format!("{base}/{name}")

@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 1..=args.messages {
         sqlx::query("INSERT INTO whatsapp_messages (wamid, to_phone, purpose, state, created_at, updated_at) VALUES ($1, '+905321234567', 'bench', 'sent', 1, 1)")
             .bind(format!("wamid.bench.{n}"))
-            .execute(db.pool())
+            .execute(db.writer())
             .await?;
     }
     db.close().await;
