@@ -52,13 +52,19 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
                 let accounting = accounting.clone();
                 async move { accounting::sync::run(&accounting, &job).await }
             })
-            .on(whatsapp::RECOVERY_JOB, move |job| {
+            .on_batch(whatsapp::RECOVERY_JOB, move |jobs| {
                 let whatsapp = whatsapp.clone();
                 async move {
-                    let (Some(cart), Some(step)) = (job.payload["cart_id"].as_i64(), job.payload["step"].as_i64()) else {
-                        return Err(Failure::Dead("the job names no cart and step".into()));
-                    };
-                    whatsapp::recovery::run(&whatsapp, cart, step).await
+                    // The jobs that name a cart and step run together; any other is dead.
+                    let steps: Vec<Option<(i64, i64)>> = jobs.iter().map(|job| job.payload["cart_id"].as_i64().zip(job.payload["step"].as_i64())).collect();
+                    let mut outcomes = whatsapp::recovery::run(&whatsapp, &steps.iter().flatten().copied().collect::<Vec<_>>()).await.into_iter();
+                    steps
+                        .iter()
+                        .map(|step| match step {
+                            Some(_) => outcomes.next().unwrap_or(Err(Failure::Retry("no outcome".into()))),
+                            None => Err(Failure::Dead("the job names no cart and step".into())),
+                        })
+                        .collect()
                 }
             })
             .on(whatsapp::SEND_JOB, move |job| {
@@ -113,7 +119,7 @@ async fn schedule_night(db: &Db, tz: Tz, night: NaiveDate) -> Result<()> {
         run_at: run_time(night, tz),
         ..NewJob::now(SESSION_CLEANUP_JOB)
     };
-    jobs::enqueue(db.pool(), &job).await?;
+    jobs::enqueue(db.writer(), &job).await?;
     Ok(())
 }
 

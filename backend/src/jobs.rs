@@ -408,8 +408,8 @@ impl From<&str> for Failure {
     }
 }
 
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
-type Handler = Arc<dyn Fn(ClaimedJob) -> HandlerFuture + Send + Sync>;
+type HandlerFuture = Pin<Box<dyn Future<Output = Vec<Result<(), Failure>>> + Send>>;
+type Handler = Arc<dyn Fn(Vec<ClaimedJob>) -> HandlerFuture + Send + Sync>;
 
 /// The job kinds this process knows how to run.
 #[derive(Clone, Default)]
@@ -419,21 +419,35 @@ pub struct Registry {
 
 impl Registry {
     /// Registers the handler for `kind`; it returns `Err(reason)` to ask for a retry, or
-    /// a [`Failure`] to say more.
-    pub fn on<F, Fut, E>(mut self, kind: &str, handler: F) -> Self
+    /// a [`Failure`] to say more. The jobs of a batch ([`Worker::with_batch`]) run at
+    /// the same time.
+    pub fn on<F, Fut, E>(self, kind: &str, handler: F) -> Self
     where
         F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<Failure> + 'static,
     {
-        let handler = Arc::new(handler);
-        self.handlers.insert(
-            kind.to_owned(),
-            Arc::new(move |job| {
-                let running = handler(job);
-                Box::pin(async move { running.await.map_err(Into::into) })
-            }),
-        );
+        self.on_batch(kind, move |jobs| {
+            let runs: Vec<_> = jobs
+                .into_iter()
+                .map(|job| {
+                    let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+                    let running = handler(job);
+                    async move { running.await.map_err(Into::into) }.instrument(span)
+                })
+                .collect();
+            futures_util::future::join_all(runs)
+        })
+    }
+
+    /// Registers a handler that takes the claimed jobs of `kind` in a batch together, so
+    /// they can share reads and writes; it returns one outcome per job, in their order.
+    pub fn on_batch<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    where
+        F: Fn(Vec<ClaimedJob>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Vec<Result<(), Failure>>> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_owned(), Arc::new(move |jobs| Box::pin(handler(jobs))));
         self
     }
 }
@@ -544,36 +558,44 @@ impl Worker {
         if jobs.is_empty() {
             return Ok(false);
         }
-        let runs = jobs.into_iter().map(|job| {
-            let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
-            self.execute(job, stop).instrument(span)
-        });
+        // The batch's jobs by kind, each kind to its handler in one call.
+        let mut groups: Vec<(Handler, Vec<ClaimedJob>)> = Vec::new();
+        for job in jobs {
+            if job.attempt > job.max_attempts {
+                // Its holders kept dying mid-run: stop handing it out.
+                fail(&self.db, &job, &self.id, "the job's worker stopped before finishing, too many times").await?;
+                continue;
+            }
+            let Some(handler) = self.registry.handlers.get(&job.kind) else {
+                fail(&self.db, &job, &self.id, &format!("no handler for job kind {}", job.kind)).await?;
+                continue;
+            };
+            match groups.iter_mut().find(|(_, group)| group[0].kind == job.kind) {
+                Some((_, group)) => group.push(job),
+                None => groups.push((handler.clone(), vec![job])),
+            }
+        }
+        let runs = groups.into_iter().map(|(handler, jobs)| self.execute(handler, jobs, stop));
         let succeeded: Vec<i64> = futures_util::future::join_all(runs).await.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
         complete(&self.db, &succeeded, &self.id).await?;
         Ok(true)
     }
 
-    /// Runs a claimed job and records how it ended, except success: its id comes back,
-    /// for [`complete`] to mark with the rest of the batch.
-    async fn execute(&self, job: ClaimedJob, stop: &CancellationToken) -> Result<Option<i64>> {
-        if job.attempt > job.max_attempts {
-            // Its holders kept dying mid-run: stop handing it out.
-            fail(&self.db, &job, &self.id, "the job's worker stopped before finishing, too many times").await?;
-            return Ok(None);
-        }
-        let Some(handler) = self.registry.handlers.get(&job.kind).cloned() else {
-            fail(&self.db, &job, &self.id, &format!("no handler for job kind {}", job.kind)).await?;
-            return Ok(None);
-        };
-        let mut running = handler(job.clone());
+    /// Runs claimed jobs of one kind, keeping their leases while they run, and records
+    /// how each ended, except success: those ids come back, for [`complete`] to mark
+    /// with the rest of the batch.
+    async fn execute(&self, handler: Handler, jobs: Vec<ClaimedJob>, stop: &CancellationToken) -> Result<Vec<i64>> {
+        let mut running = handler(jobs.clone());
         let mut heartbeat = tokio::time::interval(self.lease / 3);
         heartbeat.tick().await;
-        let outcome = loop {
+        let outcomes = loop {
             tokio::select! {
-                result = &mut running => break Some(result),
+                outcomes = &mut running => break Some(outcomes),
                 _ = heartbeat.tick() => {
-                    if !extend_lease(&self.db, job.id, &self.id, self.lease).await.unwrap_or(false) {
-                        tracing::warn!("lost the lease on a running job");
+                    for job in &jobs {
+                        if !extend_lease(&self.db, job.id, &self.id, self.lease).await.unwrap_or(false) {
+                            tracing::warn!(id = job.id, kind = %job.kind, "lost the lease on a running job");
+                        }
                     }
                 }
                 _ = stop.cancelled() => {
@@ -581,26 +603,42 @@ impl Worker {
                 }
             }
         };
-        match outcome {
-            Some(Ok(())) => return Ok(Some(job.id)),
-            Some(Err(Failure::Retry(reason))) => {
-                tracing::warn!(%reason, "job failed");
-                fail(&self.db, &job, &self.id, &reason).await?;
-            }
-            Some(Err(Failure::RetryAt { reason, at })) => {
-                tracing::info!(%reason, at, "job put off");
-                postpone(&self.db, job.id, &self.id, &reason, at).await?;
-            }
-            Some(Err(Failure::Dead(reason))) => {
-                tracing::warn!(%reason, "job cannot succeed by retrying");
-                record_failure(&self.db, &job, &self.id, &reason, true).await?;
-            }
-            None => {
-                tracing::info!("released an unfinished job at shutdown");
+        let Some(outcomes) = outcomes else {
+            for job in &jobs {
+                tracing::info!(id = job.id, kind = %job.kind, "released an unfinished job at shutdown");
                 release(&self.db, job.id, &self.id).await?;
             }
+            return Ok(Vec::new());
+        };
+        // A handler that gave fewer outcomes than jobs leaves the rest to be retried.
+        let outcomes = outcomes.into_iter().chain(std::iter::repeat_with(|| Err(Failure::Retry("the job's handler gave no outcome for it".into()))));
+        let mut succeeded = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);
+            match outcome {
+                Ok(()) => succeeded.push(job.id),
+                Err(failure) => self.record(job, failure).instrument(span).await?,
+            }
         }
-        Ok(None)
+        Ok(succeeded)
+    }
+
+    /// Records a job that did not finish: retried later, put off, or dead.
+    async fn record(&self, job: &ClaimedJob, failure: Failure) -> Result<()> {
+        match failure {
+            Failure::Retry(reason) => {
+                tracing::warn!(%reason, "job failed");
+                fail(&self.db, job, &self.id, &reason).await
+            }
+            Failure::RetryAt { reason, at } => {
+                tracing::info!(%reason, at, "job put off");
+                postpone(&self.db, job.id, &self.id, &reason, at).await
+            }
+            Failure::Dead(reason) => {
+                tracing::warn!(%reason, "job cannot succeed by retrying");
+                record_failure(&self.db, job, &self.id, &reason, true).await
+            }
+        }
     }
 }
 

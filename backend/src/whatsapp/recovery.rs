@@ -9,6 +9,8 @@
 //! configured days after sending; a click is recorded and redirects to the cart-restore
 //! URL with UTM tags. A click is not a recovery: only an order is ([`super::attribution`]).
 
+use std::collections::HashMap;
+
 use chrono::{Duration as Days, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 use rand::Rng;
@@ -23,52 +25,121 @@ use super::{
 };
 use crate::{Result, clock::now, jobs::Failure, money};
 
-/// Runs a cart's step (the job).
-pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Failure> {
+/// Runs the due steps of a batch of recovery jobs, `(cart, step)` each, together: the
+/// configuration, the shop's settings, the account and the look at new orders are read
+/// once; the carts in one read; the new messages written in one statement; Meta called
+/// for all of them at once; the sends recorded in one transaction. One outcome per step.
+pub async fn run(whatsapp: &WhatsApp, steps: &[(i64, i64)]) -> Vec<Result<(), Failure>> {
+    match run_steps(whatsapp, steps).await {
+        Ok(outcomes) => outcomes,
+        Err(failure) => vec![Err(failure); steps.len()],
+    }
+}
+
+async fn run_steps(whatsapp: &WhatsApp, steps: &[(i64, i64)]) -> Result<Vec<Result<(), Failure>>, Failure> {
     let db = &whatsapp.db;
     let config = settings::config(db.pool()).await?;
     attribution::scan(db, &config).await?;
-    let Some(cart) = Cart::load(db, cart_id).await? else { return Ok(()) };
-    if cart.state != "open" || cart.next_step != Some(step) {
-        return Ok(());
-    }
+    let carts = Cart::load(db, &steps.iter().map(|(cart, _)| *cart).collect::<Vec<_>>()).await?;
+    let store = crate::settings::get(db).await?;
     let now = now();
-    if let Some(at) = cart.next_at.filter(|at| *at > now) {
-        return Err(Failure::RetryAt { reason: "not due yet".into(), at });
+    let mut outcomes = Vec::with_capacity(steps.len());
+    let mut sending = Vec::new();
+    for (i, &(cart_id, step)) in steps.iter().enumerate() {
+        outcomes.push(match plan(whatsapp, &config, &store, carts.get(&cart_id), step, now).await {
+            Ok(Plan::Nothing) => Ok(()),
+            Ok(Plan::Later(failure)) => Err(failure),
+            Ok(Plan::Stop(reason)) => stop(db, cart_id, &reason).await,
+            Ok(Plan::Send(cart, out)) => {
+                sending.push((i, cart, step, out));
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        });
     }
-    let stop = |reason: String| async move {
-        let mut tx = db.begin().await?;
-        carts::stop(&mut tx, cart_id, &reason).await?;
-        tx.commit().await?;
-        Ok::<(), Failure>(())
+    if sending.is_empty() {
+        return Ok(outcomes);
+    }
+    let delivered = match send_all(whatsapp, &config, &sending, now).await {
+        Ok(delivered) => delivered,
+        Err(failure) => {
+            for (i, ..) in &sending {
+                outcomes[*i] = Err(failure.clone());
+            }
+            return Ok(outcomes);
+        }
     };
+    let mut sent = Vec::new();
+    for ((i, cart, step, _), (message_id, delivered)) in sending.into_iter().zip(delivered) {
+        outcomes[i] = match delivered {
+            Ok(Delivered::Sent(wamid)) => {
+                sent.push((i, Sent { cart, step, message_id, wamid }));
+                Ok(())
+            }
+            Ok(Delivered::Failed { code: Some(131026), reason }) => stop(db, cart.id, &format!("WhatsApp cannot deliver to this number: {reason}")).await,
+            Ok(Delivered::Failed { code: None, reason }) => stop(db, cart.id, &reason).await,
+            Ok(Delivered::Failed { code: Some(_), reason }) => next(whatsapp, &config, cart, step, &reason).await.map_err(Failure::from),
+            Err(failure) => Err(failure),
+        };
+    }
+    if let Err(e) = record_sent(whatsapp, &config, sent.iter().map(|(_, s)| s)).await {
+        // The messages went; their jobs run again and find them sent (or wait for
+        // Meta's status webhook) rather than send twice.
+        let failure = Failure::from(e);
+        for (i, _) in &sent {
+            outcomes[*i] = Err(failure.clone());
+        }
+    }
+    Ok(outcomes)
+}
+
+/// What a due step comes to, before anything is sent.
+enum Plan<'c> {
+    /// Nothing to do: the cart is gone, closed, or waiting for another step.
+    Nothing,
+    /// Not now: the job is put off.
+    Later(Failure),
+    /// The sequence ends here, for this reason.
+    Stop(String),
+    /// This message goes to the cart's phone.
+    Send(&'c Cart, Outgoing),
+}
+
+async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings::StoreSettings, cart: Option<&'c Cart>, step: i64, now: i64) -> Result<Plan<'c>> {
+    let Some(cart) = cart else { return Ok(Plan::Nothing) };
+    if cart.state != "open" || cart.next_step != Some(step) {
+        return Ok(Plan::Nothing);
+    }
+    if let Some(at) = cart.next_at.filter(|at| *at > now) {
+        return Ok(Plan::Later(Failure::RetryAt { reason: "not due yet".into(), at }));
+    }
     if !config.recovery.enabled {
-        return stop("cart recovery was switched off".into()).await;
+        return Ok(Plan::Stop("cart recovery was switched off".into()));
     }
     if !cart.consented {
-        return stop("the customer opted out".into()).await;
+        return Ok(Plan::Stop("the customer opted out".into()));
     }
     if now - cart.captured_at > config.recovery.max_age_days * 86_400 {
-        return stop(format!("older than {} days", config.recovery.max_age_days)).await;
+        return Ok(Plan::Stop(format!("older than {} days", config.recovery.max_age_days)));
     }
     let Some(mapping) = Purpose::recovery_step(step).and_then(|p| config.mapping_for(p)) else {
-        return stop(format!("no template is mapped for message {step}")).await;
+        return Ok(Plan::Stop(format!("no template is mapped for message {step}")));
     };
-    let store = crate::settings::get(db).await?;
+    let db = &whatsapp.db;
     let tz = store.tz();
-    if let Some(end) = quiet_until(&config, tz, now) {
-        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart_id).execute(db.writer()).await?;
-        return Err(Failure::RetryAt { reason: "quiet hours".into(), at: end });
+    if let Some(end) = quiet_until(config, tz, now) {
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart.id).execute(db.writer()).await?;
+        return Ok(Plan::Later(Failure::RetryAt { reason: "quiet hours".into(), at: end }));
     }
     let coupon = if config.recovery.coupon_step == Some(step) {
         let mut tx = db.begin().await?;
-        let coupon = coupon_of(&mut tx, &config, &cart, now).await?;
+        let coupon = coupon_of(&mut tx, config, cart, now).await?;
         tx.commit().await?;
         Some(coupon)
     } else {
         None
     };
-    let token = whatsapp.links.token(Link { cart_id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
+    let token = whatsapp.links.token(Link { cart_id: cart.id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
     let value = |field: &Field| match field {
         Field::FirstName => cart.name.split_whitespace().next().unwrap_or_default().to_owned(),
         Field::FullName => cart.name.clone(),
@@ -79,71 +150,95 @@ pub async fn run(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<(), Fai
         Field::CouponExpiry => coupon.as_ref().map(|c| tz.timestamp_opt(c.expires_at, 0).single().map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default()).unwrap_or_default(),
         Field::OrderNumber | Field::OrderTotal => String::new(),
     };
-    let out = Outgoing {
-        purpose: mapping.purpose.as_str().to_owned(),
-        to_phone: cart.phone.clone(),
-        template: mapping.template.clone(),
-        language: mapping.language.clone(),
-        parameters: mapping.parameters.iter().map(|f| send::non_empty(value(f))).collect(),
-        url_suffix: Some(token),
-        cart_id: Some(cart_id),
-        step: Some(step),
-        order_id: None,
-        idempotency_key: carts::step_key(cart_id, step),
-    };
-    // Queued and taken for sending in one write; a message queued earlier (its send
-    // failed, or the cap held it) goes the long way, through `send::deliver`.
-    let (message_id, taken) = send::queue_and_take(db, &out, config.hourly_cap, now).await?;
-    let delivered = match taken {
-        Some((request, attempts)) => send::call(whatsapp, message_id, attempts, &request, now).await?,
-        None => send::deliver(whatsapp, config.hourly_cap, message_id).await?,
-    };
-    match delivered {
-        Delivered::Sent(wamid) => sent(whatsapp, &config, &cart, step, message_id, &wamid).await?,
-        Delivered::Failed { code: Some(131026), reason } => stop(format!("WhatsApp cannot deliver to this number: {reason}")).await?,
-        Delivered::Failed { code: None, reason } => stop(reason).await?,
-        Delivered::Failed { code: Some(_), reason } => {
-            let mut tx = db.begin().await?;
-            carts::event(&mut tx, cart_id, "failed", &format!("message {step}: {reason}")).await?;
-            tx.commit().await?;
-            next(whatsapp, &config, &cart, step).await?;
+    Ok(Plan::Send(
+        cart,
+        Outgoing {
+            purpose: mapping.purpose.as_str().to_owned(),
+            to_phone: cart.phone.clone(),
+            template: mapping.template.clone(),
+            language: mapping.language.clone(),
+            parameters: mapping.parameters.iter().map(|f| send::non_empty(value(f))).collect(),
+            url_suffix: Some(token),
+            cart_id: Some(cart.id),
+            step: Some(step),
+            order_id: None,
+            idempotency_key: carts::step_key(cart.id, step),
+        },
+    ))
+}
+
+/// Queues and takes the messages in one write, and calls Meta with all of them at once;
+/// a message queued earlier (its send failed, or the cap held it) goes the long way,
+/// through [`send::deliver`]. Each message's id and what became of it, in order.
+async fn send_all(whatsapp: &WhatsApp, config: &Config, sending: &[(usize, &Cart, i64, Outgoing)], now: i64) -> Result<Vec<(i64, Result<Delivered, Failure>)>, Failure> {
+    let account = whatsapp.account().await?;
+    let outs: Vec<Outgoing> = sending.iter().map(|(.., out)| out.clone()).collect();
+    let queued = send::queue_and_take(&whatsapp.db, &outs, config.hourly_cap, now).await?;
+    let calls = queued.into_iter().map(|(message_id, taken)| {
+        let account = &account;
+        async move {
+            let delivered = match taken {
+                Some((request, attempts)) => send::call(whatsapp, account, message_id, attempts, &request, now).await,
+                None => send::deliver(whatsapp, config.hourly_cap, message_id).await,
+            };
+            (message_id, delivered)
         }
-    }
+    });
+    Ok(futures_util::future::join_all(calls).await)
+}
+
+/// Ends a cart's sequence.
+async fn stop(db: &crate::db::Db, cart_id: i64, reason: &str) -> Result<(), Failure> {
+    let mut tx = db.begin().await?;
+    carts::stop(&mut tx, cart_id, reason).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// Records a sent step — Meta's id on the message, the step on the cart, the next step
-/// scheduled — in one transaction, once.
-async fn sent(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64, message_id: i64, wamid: &str) -> Result<()> {
+/// A step Meta took.
+struct Sent<'c> {
+    cart: &'c Cart,
+    step: i64,
+    message_id: i64,
+    wamid: String,
+}
+
+/// Records sent steps — Meta's id on each message, the step on its cart, the next step
+/// scheduled — in one transaction, each once.
+async fn record_sent<'a, 'c: 'a>(whatsapp: &WhatsApp, config: &Config, sent: impl Iterator<Item = &'a Sent<'c>>) -> Result<()> {
     let at = now();
-    let next = following(config, step, cart.first_messaged_at.unwrap_or(at)).map(|(next_step, due)| (next_step, due.max(at)));
     let mut tx = whatsapp.db.begin().await?;
-    send::record_sent(&mut *tx, message_id, wamid, at).await?;
-    let recorded = sqlx::query(
-        "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
-         next_step = $4, next_at = $5, updated_at = $1 WHERE id = $2 AND next_step = $3",
-    )
-    .bind(at)
-    .bind(cart.id)
-    .bind(step)
-    .bind(next.map(|(next_step, _)| next_step))
-    .bind(next.map(|(_, due)| due))
-    .execute(&mut *tx)
-    .await?;
-    if recorded.rows_affected() == 1 {
-        carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
-        if let Some((next_step, due)) = next {
-            carts::schedule(&mut tx, cart.id, next_step, due).await?;
+    for Sent { cart, step, message_id, wamid } in sent {
+        let next = following(config, *step, cart.first_messaged_at.unwrap_or(at)).map(|(next_step, due)| (next_step, due.max(at)));
+        send::record_sent(&mut *tx, *message_id, wamid, at).await?;
+        let recorded = sqlx::query(
+            "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
+             next_step = $4, next_at = $5, updated_at = $1 WHERE id = $2 AND next_step = $3",
+        )
+        .bind(at)
+        .bind(cart.id)
+        .bind(step)
+        .bind(next.map(|(next_step, _)| next_step))
+        .bind(next.map(|(_, due)| due))
+        .execute(&mut *tx)
+        .await?;
+        if recorded.rows_affected() == 1 {
+            carts::event(&mut tx, cart.id, "messaged", &format!("message {step} sent")).await?;
+            if let Some((next_step, due)) = next {
+                carts::schedule(&mut tx, cart.id, next_step, due).await?;
+            }
         }
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// After a step that failed for good: on to the next one, if any.
-async fn next(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64) -> Result<()> {
+/// After a step Meta refused for good: noted on the cart, and on to the next step, if
+/// any.
+async fn next(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64, reason: &str) -> Result<()> {
     let at = now();
     let mut tx = whatsapp.db.begin().await?;
+    carts::event(&mut tx, cart.id, "failed", &format!("message {step}: {reason}")).await?;
     let first = cart.first_messaged_at.unwrap_or(at);
     let (next_step, due) = following(config, step, first).map_or((None, None), |(s, d)| (Some(s), Some(d.max(at))));
     let moved = sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2, updated_at = $3 WHERE id = $4 AND next_step = $5")
@@ -240,30 +335,39 @@ struct Cart {
 }
 
 impl Cart {
-    async fn load(db: &crate::db::Db, id: i64) -> Result<Option<Cart>> {
-        let row = sqlx::query(
-            "SELECT c.phone, c.name, c.state, c.total_minor, c.currency, c.captured_at, c.next_step, c.next_at, c.first_messaged_at, \
-             k.consented_at, k.opted_out_at FROM whatsapp_carts c LEFT JOIN whatsapp_contacts k ON k.phone = c.phone WHERE c.id = $1",
-        )
-        .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
-        row.map(|r| {
-            Ok(Cart {
-                id,
-                phone: r.try_get("phone")?,
-                name: r.try_get("name")?,
-                state: r.try_get("state")?,
-                total_minor: r.try_get("total_minor")?,
-                currency: r.try_get("currency")?,
-                captured_at: r.try_get("captured_at")?,
-                next_step: r.try_get("next_step")?,
-                next_at: r.try_get("next_at")?,
-                first_messaged_at: r.try_get("first_messaged_at")?,
-                consented: carts::agreed(&r)?,
+    /// The carts with these ids, by id (those that exist).
+    async fn load(db: &crate::db::Db, ids: &[i64]) -> Result<HashMap<i64, Cart>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT c.id, c.phone, c.name, c.state, c.total_minor, c.currency, c.captured_at, c.next_step, c.next_at, c.first_messaged_at, \
+             k.consented_at, k.opted_out_at FROM whatsapp_carts c LEFT JOIN whatsapp_contacts k ON k.phone = c.phone WHERE c.id IN ({list})"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(db.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let cart = Cart {
+                    id: r.try_get("id")?,
+                    phone: r.try_get("phone")?,
+                    name: r.try_get("name")?,
+                    state: r.try_get("state")?,
+                    total_minor: r.try_get("total_minor")?,
+                    currency: r.try_get("currency")?,
+                    captured_at: r.try_get("captured_at")?,
+                    next_step: r.try_get("next_step")?,
+                    next_at: r.try_get("next_at")?,
+                    first_messaged_at: r.try_get("first_messaged_at")?,
+                    consented: carts::agreed(r)?,
+                };
+                Ok((cart.id, cart))
             })
-        })
-        .transpose()
+            .collect()
     }
 }
 

@@ -28,8 +28,16 @@
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::{WhatsApp, graph::GraphError};
-use crate::{Result, clock::now, db::Backend, jobs::Failure};
+use super::{
+    WhatsApp,
+    graph::{Account, GraphError},
+};
+use crate::{
+    Result,
+    clock::now,
+    db::{self, Backend, Db, Value as DbValue},
+    jobs::Failure,
+};
 
 /// How long a message whose answer was lost waits for Meta's status webhook.
 pub const UNCERTAIN_GRACE_SECS: i64 = 600;
@@ -98,8 +106,10 @@ pub struct Queued {
 /// Queues a message once per idempotency key; returns it (the existing one, with the
 /// request stored then, when the key was used before).
 pub async fn queue(tx: &mut Tx<'_>, out: &Outgoing) -> Result<Queued> {
-    match insert(&mut **tx, out, None).await? {
-        Some(queued) => Ok(queued),
+    let request = request_body(out);
+    let backend = Backend::of(tx);
+    match insert(&mut **tx, backend, std::slice::from_ref(out), std::slice::from_ref(&request), None).await?.first() {
+        Some(&(_, id)) => Ok(Queued { id, request }),
         None => queued_before(&mut **tx, &out.idempotency_key).await,
     }
 }
@@ -113,50 +123,69 @@ where
     Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
 }
 
-/// Inserts the message, already taken for sending at `taken_at` when given; `None` when
-/// its idempotency key was used before.
-async fn insert<'e, E>(executor: E, out: &Outgoing, taken_at: Option<i64>) -> Result<Option<Queued>>
+/// Inserts the messages (with their request bodies) in one statement, already taken for
+/// sending at `taken_at` when given; returns the idempotency key and id of each one
+/// inserted — not of those whose key was used before.
+async fn insert<'e, E>(executor: E, backend: Backend, outs: &[Outgoing], requests: &[Value], taken_at: Option<i64>) -> Result<Vec<(String, i64)>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let request = request_body(out);
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO whatsapp_messages (to_phone, purpose, template, language, state, created_at, updated_at, idempotency_key, cart_id, step, order_id, \
-         request, attempted_at, attempts) \
-         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind(&out.to_phone)
-    .bind(&out.purpose)
-    .bind(&out.template)
-    .bind(&out.language)
-    .bind(now())
-    .bind(&out.idempotency_key)
-    .bind(out.cart_id)
-    .bind(out.step)
-    .bind(out.order_id)
-    .bind(request.to_string())
-    .bind(taken_at)
-    .bind(i64::from(taken_at.is_some()))
-    .fetch_optional(executor)
-    .await?;
-    Ok(id.map(|id| Queued { id, request }))
+    const COLUMNS: &[&str] = &[
+        "to_phone", "purpose", "template", "language", "state", "created_at", "updated_at", "idempotency_key", "cart_id", "step", "order_id", "request",
+        "attempted_at", "attempts",
+    ];
+    let at = now();
+    let values: Vec<DbValue> = outs
+        .iter()
+        .zip(requests)
+        .flat_map(|(out, request)| {
+            [
+                DbValue::from(out.to_phone.as_str()),
+                out.purpose.as_str().into(),
+                out.template.as_str().into(),
+                out.language.as_str().into(),
+                "queued".into(),
+                at.into(),
+                at.into(),
+                out.idempotency_key.as_str().into(),
+                out.cart_id.into(),
+                out.step.into(),
+                out.order_id.into(),
+                request.to_string().into(),
+                taken_at.into(),
+                i64::from(taken_at.is_some()).into(),
+            ]
+        })
+        .collect();
+    let sql = format!("{} ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, id", db::insert_sql(backend, "whatsapp_messages", COLUMNS, outs.len()));
+    Ok(db::bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &values).try_map(|row: sqlx::any::AnyRow| Ok((row.try_get(0)?, row.try_get(1)?))).fetch_all(executor).await?)
 }
 
-/// Queues a new message and takes it for sending ([`take`]) at once — one statement when
-/// no hourly cap is set. Returns its id, and its request and attempts when taken; a
-/// message queued before (or held by the cap) is not taken: [`deliver`] settles it.
-pub async fn queue_and_take(db: &crate::db::Db, out: &Outgoing, hourly_cap: i64, now: i64) -> Result<(i64, Option<(Value, i64)>)> {
-    if hourly_cap == 0 {
-        if let Some(queued) = insert(db.writer(), out, Some(now)).await? {
-            return Ok((queued.id, Some((queued.request, 1))));
+/// Queues new messages and takes them for sending at once — all in one statement when
+/// no hourly cap is set, one by one under a cap. Returns, for each, its id, and its
+/// request and attempts when taken; a message queued before (or held by the cap) is not
+/// taken: [`deliver`] settles it.
+pub async fn queue_and_take(db: &Db, outs: &[Outgoing], hourly_cap: i64, now: i64) -> Result<Vec<(i64, Option<(Value, i64)>)>> {
+    let mut taken = Vec::with_capacity(outs.len());
+    if hourly_cap > 0 {
+        for out in outs {
+            let mut tx = db.begin().await?;
+            let queued = queue(&mut tx, out).await?;
+            let attempts = take(&mut tx, db.backend(), queued.id, now, hourly_cap).await?;
+            tx.commit().await?;
+            taken.push((queued.id, attempts.map(|attempts| (queued.request, attempts))));
         }
-        return Ok((queued_before(db.pool(), &out.idempotency_key).await?.id, None));
+        return Ok(taken);
     }
-    let mut tx = db.begin().await?;
-    let queued = queue(&mut tx, out).await?;
-    let taken = take(&mut tx, db.backend(), queued.id, now, hourly_cap).await?;
-    tx.commit().await?;
-    Ok((queued.id, taken.map(|attempts| (queued.request, attempts))))
+    let requests: Vec<Value> = outs.iter().map(request_body).collect();
+    let inserted: std::collections::HashMap<String, i64> = insert(db.writer(), db.backend(), outs, &requests, Some(now)).await?.into_iter().collect();
+    for (out, request) in outs.iter().zip(requests) {
+        match inserted.get(&out.idempotency_key) {
+            Some(&id) => taken.push((id, Some((request, 1)))),
+            None => taken.push((queued_before(db.pool(), &out.idempotency_key).await?.id, None)),
+        }
+    }
+    Ok(taken)
 }
 
 fn stored_request(row: &sqlx::any::AnyRow) -> Result<Value> {
@@ -216,11 +245,12 @@ pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> R
             .execute(db.writer())
             .await?;
     }
+    let account = whatsapp.account().await?;
     let mut tx = db.begin().await?;
     let taken = take(&mut tx, db.backend(), message_id, now, hourly_cap).await?;
     tx.commit().await?;
     let Some(attempts) = taken else { return Err(not_taken(db, now, hourly_cap).await?) };
-    let delivered = call(whatsapp, message_id, attempts, &stored_request(&row)?, now).await?;
+    let delivered = call(whatsapp, &account, message_id, attempts, &stored_request(&row)?, now).await?;
     if let Delivered::Sent(wamid) = &delivered {
         record_sent(db.writer(), message_id, wamid, now).await?;
     }
@@ -260,10 +290,9 @@ async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hour
 /// Calls Meta with a message taken for sending ([`take`]). `Sent` carries Meta's id,
 /// which the caller records with [`record_sent`] (in its own transaction, with what else
 /// the sending changes); a failure is recorded here.
-pub async fn call(whatsapp: &WhatsApp, message_id: i64, attempts: i64, request: &Value, now: i64) -> Result<Delivered, Failure> {
+pub async fn call(whatsapp: &WhatsApp, account: &Account, message_id: i64, attempts: i64, request: &Value, now: i64) -> Result<Delivered, Failure> {
     let db = &whatsapp.db;
-    let account = whatsapp.account().await?;
-    match whatsapp.client(&account).send(request).await {
+    match whatsapp.client(account).send(request).await {
         Ok(wamid) => Ok(Delivered::Sent(wamid)),
         Err(GraphError::Uncertain(why)) => {
             note_error(whatsapp, message_id, &format!("Meta's answer did not arrive ({why}); waiting for its status webhook")).await?;
