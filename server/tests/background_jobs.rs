@@ -166,6 +166,64 @@ async fn a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit(en
     db.close().await;
 }
 
+async fn a_batch_handler_takes_its_kinds_jobs_together_and_answers_for_each(engine: Engine) {
+    let db = database(engine).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(jobs::enqueue(db.writer(), &job("notify", Some(&format!("notify-{n}")))).await.unwrap().unwrap());
+    }
+    let single = jobs::enqueue(db.writer(), &job("report", None)).await.unwrap().unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let seen = batches.clone();
+    let later = backend::clock::now() + 3600;
+    let registry = Registry::default()
+        .on_batch("notify", move |claimed| {
+            seen.lock().unwrap().push(claimed.iter().map(|j| j.id).collect::<Vec<_>>());
+            // The second job is put off, the fourth gets no outcome at all.
+            let outcomes: Vec<Result<(), jobs::Failure>> = (0..claimed.len().min(3))
+                .map(|i| if i == 1 { Err(jobs::Failure::RetryAt { reason: "not yet".into(), at: later }) } else { Ok(()) })
+                .collect();
+            async move { outcomes }
+        })
+        .on("report", |_| async { Ok::<(), String>(()) });
+    let worker = Worker::new(db.clone(), Arc::new(registry)).with_batch(8);
+    assert!(worker.run_one(&CancellationToken::new()).await.unwrap());
+
+    let batches = batches.lock().unwrap().clone();
+    assert_eq!(batches.len(), 1, "one call for the kind's jobs: {batches:?}");
+    let mut together = batches[0].clone();
+    together.sort_unstable();
+    assert_eq!(together, ids, "all five jobs of the kind, and only those");
+    let by_position = |i: usize| batches[0][i];
+    assert_eq!(state_of(&db, single).await.0, "succeeded", "the other kind ran on its own handler");
+    for i in [0, 2] {
+        assert_eq!(state_of(&db, by_position(i)).await.0, "succeeded");
+    }
+    let (state, run_at): (String, i64) = sqlx::query_as("SELECT state, run_at FROM jobs WHERE id = $1").bind(by_position(1)).fetch_one(db.pool()).await.unwrap();
+    assert_eq!((state.as_str(), run_at), ("queued", later), "the job put off waits for its time");
+    for i in [3, 4] {
+        assert_eq!(state_of(&db, by_position(i)).await.0, "queued", "a job without an outcome is retried, not lost or done");
+    }
+    db.close().await;
+}
+
+async fn on_sqlite_only_the_writer_writes(engine: Engine) {
+    let db = database(engine).await;
+    let insert = "INSERT INTO audit_log (at, actor, action, outcome) VALUES (1, 'test', 'writer.check', 'success')";
+    sqlx::query(insert).execute(db.writer()).await.expect("the writer writes");
+    let through_reader = sqlx::query(insert).execute(db.pool()).await;
+    match engine {
+        Engine::Sqlite => {
+            let refused = through_reader.expect_err("a reader's connection refuses to write");
+            assert!(refused.to_string().contains("readonly"), "{refused}");
+        }
+        Engine::Postgres => {
+            through_reader.expect("on PostgreSQL the pool is the writer");
+        }
+    }
+    db.close().await;
+}
+
 async fn a_job_interrupted_by_shutdown_is_released_for_the_next_worker(engine: Engine) {
     let db = database(engine).await;
     let id = jobs::enqueue(db.writer(), &job("slow", None)).await.unwrap().unwrap();
@@ -255,6 +313,8 @@ on_both_databases!(
     two_workers_never_run_the_same_job_twice,
     workers_taking_batches_run_each_job_once,
     a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit,
+    a_batch_handler_takes_its_kinds_jobs_together_and_answers_for_each,
+    on_sqlite_only_the_writer_writes,
     a_job_interrupted_by_shutdown_is_released_for_the_next_worker,
     the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entries,
 );
