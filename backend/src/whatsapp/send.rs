@@ -7,9 +7,9 @@
 //!   checks the hourly cap ([`take`]) — and only then calls Meta ([`call`]);
 //! - records Meta's id (wamid) when the answer comes ([`record_sent`]).
 //!
-//! A recovery step does the same in fewer writes: it queues and takes its new message in
-//! one statement ([`queue_and_take`]), and records the wamid with the cart's own
-//! bookkeeping.
+//! A batch of recovery steps does the same in fewer writes: it queues and takes its new
+//! messages in one statement ([`queue_and_take`]), and records the wamids with the
+//! carts' own bookkeeping.
 //!
 //! A process that dies between Meta's acceptance and our record leaves `attempted_at`
 //! without a wamid. The request carried `biz_opaque_callback_data` naming our row (by its
