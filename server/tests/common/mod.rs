@@ -318,9 +318,13 @@ pub fn serve_processes(url: &str, data_dir: &std::path::Path, extra: &[(&str, St
     move || std::process::Command::new(env!("CARGO_BIN_EXE_backroom")).arg("serve").envs(env.clone()).spawn().unwrap()
 }
 
-/// The master key a process made in `data_dir`, and the owner account, made now.
+/// The master key a serving process made in `data_dir`, and the owner account, made now.
+/// The key is only read, once the process has written it: a test that made one too
+/// would race the process (which makes its key after migrating) and one of them would
+/// find the file taken, or half written.
 pub async fn master_key_and_owner(db: &Db, data_dir: &std::path::Path) -> (MasterKey, User) {
-    let config = Config { data_dir: data_dir.to_owned(), ..Config::default() };
+    let config = Config { master_key_file: Some(data_dir.join("master.key")), ..Config::default() };
+    eventually("the process has made its master key", || async { MasterKey::load_or_create(&config).is_ok() }).await;
     let master = MasterKey::load_or_create(&config).unwrap();
     let owner = users::create(db, users::NewUser {
         email: users::Email::parse(OWNER_EMAIL).unwrap(),
