@@ -82,7 +82,10 @@ async fn bad_input_gets_a_clear_answer_and_makes_nothing(engine: Engine) {
         (json!({ "order_number": number, "email": format!("{}@example.com", "a".repeat(300)), "subject": "s", "message": "m" }), StatusCode::UNPROCESSABLE_ENTITY, "email"),
         (json!({ "order_number": number, "email": email, "subject": "", "message": "m" }), StatusCode::UNPROCESSABLE_ENTITY, "subject"),
         (json!({ "order_number": number, "email": email, "subject": "s", "message": "m".repeat(5_001) }), StatusCode::UNPROCESSABLE_ENTITY, "message"),
-        (json!({ "order_number": number, "email": email, "subject": "s", "message": "m".repeat(1_000_000) }), StatusCode::PAYLOAD_TOO_LARGE, ""),
+        // Just over the 64 KiB limit. The server answers 413 before reading the body and
+        // closes; a body this size is all sent by then, so the answer is always read
+        // (with a megabyte the upload could be cut off by the close: a broken pipe).
+        (json!({ "order_number": number, "email": email, "subject": "s", "message": "m".repeat(70_000) }), StatusCode::PAYLOAD_TOO_LARGE, ""),
         (json!({ "order_number": 1042, "email": email, "subject": "s", "message": "m" }), StatusCode::UNPROCESSABLE_ENTITY, ""),
     ];
     for (body, status, says) in cases {
