@@ -54,18 +54,7 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
             })
             .on_batch(whatsapp::RECOVERY_JOB, move |jobs| {
                 let whatsapp = whatsapp.clone();
-                async move {
-                    // The jobs that name a cart and step run together; any other is dead.
-                    let steps: Vec<Option<(i64, i64)>> = jobs.iter().map(|job| job.payload["cart_id"].as_i64().zip(job.payload["step"].as_i64())).collect();
-                    let mut outcomes = whatsapp::recovery::run(&whatsapp, &steps.iter().flatten().copied().collect::<Vec<_>>()).await.into_iter();
-                    steps
-                        .iter()
-                        .map(|step| match step {
-                            Some(_) => outcomes.next().unwrap_or(Err(Failure::Retry("no outcome".into()))),
-                            None => Err(Failure::Dead("the job names no cart and step".into())),
-                        })
-                        .collect()
-                }
+                async move { whatsapp::recovery::run(&whatsapp, &jobs).await }
             })
             .on(whatsapp::SEND_JOB, move |job| {
                 let whatsapp = sender.clone();

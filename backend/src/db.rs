@@ -212,7 +212,9 @@ pub async fn insert_rows(
     let width = columns.len();
     let rows_per_statement = (30_000 / width).min(1_000);
     for chunk in values.chunks(rows_per_statement * width) {
-        bind_values(sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width))), chunk).execute(&mut *conn).await?;
+        // Not kept as a prepared statement: each row count is a statement of its own.
+        let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width))).persistent(false);
+        bind_values(statement, chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -281,3 +281,8 @@ pub async fn schedule(tx: &mut Tx<'_>, cart_id: i64, step: i64, at: i64) -> Resu
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())
 }
+
+/// The cart and step a job of [`schedule`] is for.
+pub fn scheduled_step(job: &jobs::ClaimedJob) -> Option<(i64, i64)> {
+    job.payload["cart_id"].as_i64().zip(job.payload["step"].as_i64())
+}

@@ -23,44 +23,57 @@ use super::{
     send::{self, Delivered, Outgoing},
     settings,
 };
-use crate::{Result, clock::now, jobs::Failure, money};
+use crate::{
+    Result,
+    clock::now,
+    jobs::{ClaimedJob, Failure},
+    money,
+};
 
-/// Runs the due steps of a batch of recovery jobs, `(cart, step)` each, together: the
-/// configuration, the shop's settings, the account and the look at new orders are read
-/// once; the carts in one read; the new messages written in one statement; Meta called
-/// for all of them at once; the sends recorded in one transaction. One outcome per step.
-pub async fn run(whatsapp: &WhatsApp, steps: &[(i64, i64)]) -> Vec<Result<(), Failure>> {
-    match run_steps(whatsapp, steps).await {
+/// Runs a batch of recovery jobs ([`carts::schedule`]) together: the configuration, the
+/// shop's settings, the account and the look at new orders are read once; the carts in
+/// one read; the new messages written in one statement; Meta called for all of them at
+/// once; the sends recorded in one transaction. One outcome per job, in order.
+pub async fn run(whatsapp: &WhatsApp, jobs: &[ClaimedJob]) -> Vec<Result<(), Failure>> {
+    match run_steps(whatsapp, jobs).await {
         Ok(outcomes) => outcomes,
-        Err(failure) => vec![Err(failure); steps.len()],
+        Err(failure) => vec![Err(failure); jobs.len()],
     }
 }
 
-async fn run_steps(whatsapp: &WhatsApp, steps: &[(i64, i64)]) -> Result<Vec<Result<(), Failure>>, Failure> {
+async fn run_steps(whatsapp: &WhatsApp, jobs: &[ClaimedJob]) -> Result<Vec<Result<(), Failure>>, Failure> {
     let db = &whatsapp.db;
+    let steps: Vec<Option<(i64, i64)>> = jobs.iter().map(carts::scheduled_step).collect();
     let config = settings::config(db.pool()).await?;
     attribution::scan(db, &config).await?;
-    let carts = Cart::load(db, &steps.iter().map(|(cart, _)| *cart).collect::<Vec<_>>()).await?;
+    let carts = Cart::load(db, &steps.iter().flatten().map(|(cart, _)| *cart).collect::<Vec<_>>()).await?;
     let store = crate::settings::get(db).await?;
     let now = now();
+    let quiet = quiet_until(&config, store.tz(), now);
     let mut outcomes = Vec::with_capacity(steps.len());
-    let mut sending = Vec::new();
-    for (i, &(cart_id, step)) in steps.iter().enumerate() {
-        outcomes.push(match plan(whatsapp, &config, &store, carts.get(&cart_id), step, now).await {
+    // The steps that send, and their messages, in the same order.
+    let (mut sending, mut outs) = (Vec::new(), Vec::new());
+    for (i, job_step) in steps.into_iter().enumerate() {
+        let Some((cart_id, step)) = job_step else {
+            outcomes.push(Err(Failure::Dead("the job names no cart and step".into())));
+            continue;
+        };
+        outcomes.push(match plan(whatsapp, &config, &store, quiet, carts.get(&cart_id), step, now).await {
             Ok(Plan::Nothing) => Ok(()),
             Ok(Plan::Later(failure)) => Err(failure),
             Ok(Plan::Stop(reason)) => stop(db, cart_id, &reason).await,
             Ok(Plan::Send(cart, out)) => {
-                sending.push((i, cart, step, out));
+                sending.push((i, cart, step));
+                outs.push(out);
                 Ok(())
             }
             Err(e) => Err(e.into()),
         });
     }
-    if sending.is_empty() {
+    if outs.is_empty() {
         return Ok(outcomes);
     }
-    let delivered = match send_all(whatsapp, &config, &sending, now).await {
+    let delivered = match send_all(whatsapp, &config, &outs, now).await {
         Ok(delivered) => delivered,
         Err(failure) => {
             for (i, ..) in &sending {
@@ -70,7 +83,7 @@ async fn run_steps(whatsapp: &WhatsApp, steps: &[(i64, i64)]) -> Result<Vec<Resu
         }
     };
     let mut sent = Vec::new();
-    for ((i, cart, step, _), (message_id, delivered)) in sending.into_iter().zip(delivered) {
+    for ((i, cart, step), (message_id, delivered)) in sending.into_iter().zip(delivered) {
         outcomes[i] = match delivered {
             Ok(Delivered::Sent(wamid)) => {
                 sent.push((i, Sent { cart, step, message_id, wamid }));
@@ -105,7 +118,8 @@ enum Plan<'c> {
     Send(&'c Cart, Outgoing),
 }
 
-async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings::StoreSettings, cart: Option<&'c Cart>, step: i64, now: i64) -> Result<Plan<'c>> {
+/// `quiet`: when the quiet hours `now` falls in end, if it does.
+async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings::StoreSettings, quiet: Option<i64>, cart: Option<&'c Cart>, step: i64, now: i64) -> Result<Plan<'c>> {
     let Some(cart) = cart else { return Ok(Plan::Nothing) };
     if cart.state != "open" || cart.next_step != Some(step) {
         return Ok(Plan::Nothing);
@@ -126,8 +140,7 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
         return Ok(Plan::Stop(format!("no template is mapped for message {step}")));
     };
     let db = &whatsapp.db;
-    let tz = store.tz();
-    if let Some(end) = quiet_until(config, tz, now) {
+    if let Some(end) = quiet {
         sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart.id).execute(db.writer()).await?;
         return Ok(Plan::Later(Failure::RetryAt { reason: "quiet hours".into(), at: end }));
     }
@@ -147,7 +160,7 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
         Field::CartTotal => money::format(cart.total_minor, &cart.currency, &store.locale),
         Field::CouponCode => coupon.as_ref().map(|c| c.code.clone()).unwrap_or_default(),
         Field::CouponPercent => coupon.as_ref().map(|c| c.percent.to_string()).unwrap_or_default(),
-        Field::CouponExpiry => coupon.as_ref().map(|c| tz.timestamp_opt(c.expires_at, 0).single().map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default()).unwrap_or_default(),
+        Field::CouponExpiry => coupon.as_ref().map(|c| store.tz().timestamp_opt(c.expires_at, 0).single().map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default()).unwrap_or_default(),
         Field::OrderNumber | Field::OrderTotal => String::new(),
     };
     Ok(Plan::Send(
@@ -170,10 +183,9 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
 /// Queues and takes the messages in one write, and calls Meta with all of them at once;
 /// a message queued earlier (its send failed, or the cap held it) goes the long way,
 /// through [`send::deliver`]. Each message's id and what became of it, in order.
-async fn send_all(whatsapp: &WhatsApp, config: &Config, sending: &[(usize, &Cart, i64, Outgoing)], now: i64) -> Result<Vec<(i64, Result<Delivered, Failure>)>, Failure> {
+async fn send_all(whatsapp: &WhatsApp, config: &Config, outs: &[Outgoing], now: i64) -> Result<Vec<(i64, Result<Delivered, Failure>)>, Failure> {
     let account = whatsapp.account().await?;
-    let outs: Vec<Outgoing> = sending.iter().map(|(.., out)| out.clone()).collect();
-    let queued = send::queue_and_take(&whatsapp.db, &outs, config.hourly_cap, now).await?;
+    let queued = send::queue_and_take(&whatsapp.db, outs, config.hourly_cap, now).await?;
     let calls = queued.into_iter().map(|(message_id, taken)| {
         let account = &account;
         async move {

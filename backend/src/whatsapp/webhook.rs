@@ -6,10 +6,10 @@
 //! (concurrent ones share an insert: [`Intake`]) and answered at once; the WhatsApp
 //! workers apply stored deliveries in batches ([`process_pending`]). Statuses move a
 //! message forward only (sent → delivered → read; failed keeps Meta's code, title and
-//! details), so duplicates and out-of-order
-//! deliveries change nothing; a status for a message whose send answer was lost finds it
-//! by the callback data it was sent with. An inbound text that is an opt-out word (STOP,
-//! DUR, …) opts its sender out and stops their cart.
+//! details), so duplicates and out-of-order deliveries change nothing; a status for a
+//! message whose send answer was lost finds it by the callback data it was sent with. An
+//! inbound text that is an opt-out word (STOP, DUR, …) opts its sender out and stops
+//! their cart.
 
 use std::sync::{Arc, OnceLock};
 
