@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
 export const BIN = process.env.BACKROOM_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/backroom/target'), 'debug/backroom');
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/backroom/target'), 'release/backroom');
 
 export function launch() {
   return chromium.launch({

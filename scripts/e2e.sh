@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the built Backroom on a free port with a fresh SQLite database, runs the
-# Playwright tests against it, stops it, and prints "e2e: N passed, M failed".
+# Starts the release build of Backroom on a free port with a fresh SQLite database, runs
+# the Playwright tests against it, stops it, and prints "e2e: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${CARGO_TARGET_DIR:=$HOME/.cache/backroom/target}"
@@ -9,7 +9,7 @@ data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export BACKROOM_ADDR="127.0.0.1:$port" BACKROOM_DATA_DIR="$data" BACKROOM_DATABASE_URL="sqlite://$data/backroom.db"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}" BACKROOM_LOG=warn
-export BACKROOM_BIN="$CARGO_TARGET_DIR/debug/backroom"
+export BACKROOM_BIN="$CARGO_TARGET_DIR/release/backroom"
 "$BACKROOM_BIN" serve >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT

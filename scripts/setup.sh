@@ -33,3 +33,13 @@ if [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
 fi
 # Debian's binaryen builds wasm that fails in the browser; npm's works.
 export PATH="$root/end2end/node_modules/.bin:$PATH"
+
+# Debian's Chromium, for what opens the panel in a browser (the tests, the page-load
+# benchmark); `make run` does not need it.
+need_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Debian's chromium"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+  fi
+}

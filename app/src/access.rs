@@ -316,7 +316,7 @@ pub async fn sign_out_device(grant_id: i64) -> Result<(), PanelError> {
 
 #[component]
 pub fn AccessPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| signed_in_user());
+    let me = crate::loaded::load(|| (), |_| signed_in_user());
     // One copy screen on the whole page at a time: the secret last issued, until "Done".
     let shown = RwSignal::new(None::<NewSecret>);
     view! {
@@ -353,7 +353,7 @@ fn CredentialSection(kind: CredentialType, shown: RwSignal<Option<NewSecret>>) -
     let create = ServerAction::<CreateCredential>::new();
     let revoke = ServerAction::<RevokeCredential>::new();
     let regenerate = ServerAction::<RegenerateCredential>::new();
-    let rows = Resource::new(
+    let rows = crate::loaded::load(
         move || (create.version().get(), revoke.version().get(), regenerate.version().get()),
         move |_| list_credentials(kind),
     );
@@ -564,7 +564,7 @@ fn select_contents(element: &web_sys::HtmlElement) -> bool {
 fn OauthApps() -> impl IntoView {
     let register = ServerAction::<RegisterOauthApp>::new();
     let revoke = ServerAction::<RevokeOauthApp>::new();
-    let apps = Resource::new(move || (register.version().get(), revoke.version().get()), |_| list_oauth_apps());
+    let apps = crate::loaded::load(move || (register.version().get(), revoke.version().get()), |_| list_oauth_apps());
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = register.value().get()
@@ -647,7 +647,7 @@ fn OauthApps() -> impl IntoView {
 #[component]
 fn Devices(everyone: bool) -> impl IntoView {
     let sign_out = ServerAction::<SignOutDevice>::new();
-    let devices = Resource::new(move || sign_out.version().get(), |_| list_devices());
+    let devices = crate::loaded::load(move || sign_out.version().get(), |_| list_devices());
     let error = action_error(sign_out);
     view! {
         <section class="access-section" aria-labelledby="devices-heading">

@@ -119,7 +119,7 @@ pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result
 pub fn AuditPage() -> impl IntoView {
     let location = use_location();
     let query = use_listing_query(AUDIT_PATH, AuditQuery::from_params);
-    let first = Resource::new(move || query.get(), |filters| search_audit(filters, None));
+    let first = crate::loaded::load(move || query.get(), |filters| search_audit(filters, None));
     // Older pages, appended below the first; forgotten when the filters change.
     let older = RwSignal::new(Vec::<AuditRow>::new());
     let older_more = RwSignal::new(None::<bool>);

@@ -91,7 +91,7 @@ pub fn DashboardPage() -> impl IntoView {
     // New orders arriving reload the figures and the latest orders; those shown stay until
     // the new ones arrive.
     let arrivals = crate::live::use_new_orders();
-    let data = Resource::new(move || arrivals.get(), |_| dashboard());
+    let data = crate::loaded::load(move || arrivals.get(), |_| dashboard());
     view! {
         <Title text="Dashboard · Backroom"/>
         <h1>"Dashboard"</h1>

@@ -46,7 +46,7 @@ pub async fn retry_job(job_id: i64) -> Result<(), PanelError> {
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
-    let jobs = Resource::new(move || retry.version().get(), |_| list_jobs());
+    let jobs = crate::loaded::load(move || retry.version().get(), |_| list_jobs());
     let error = action_error(retry);
     view! {
         <Title text="Background jobs · Backroom"/>

@@ -26,7 +26,7 @@ pub const AREAS: [(&str, &str); 10] = [
 /// (Signed-out visitors never get here: the server's gate sends them to sign in.)
 #[component]
 pub fn PanelLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| signed_in_user());
+    let user = crate::loaded::load(|| (), |_| signed_in_user());
     let sign_out = ServerAction::<SignOut>::new();
     let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
     let signed_in = move || async move { user.await.ok().flatten() };

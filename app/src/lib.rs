@@ -51,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <script inner_html=THEME_SCRIPT></script>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/pkg/backroom.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>

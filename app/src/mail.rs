@@ -102,9 +102,9 @@ pub fn MailPage() -> impl IntoView {
     let save = ServerAction::<SaveMailSettings>::new();
     let test = ServerAction::<SendTestMail>::new();
     let retry = ServerAction::<RetryMail>::new();
-    let settings = Resource::new(move || save.version().get(), |_| mail_settings());
+    let settings = crate::loaded::load(move || save.version().get(), |_| mail_settings());
     let state = RwSignal::new(String::new());
-    let mails = Resource::new(move || (state.get(), test.version().get(), retry.version().get()), |(state, _, _)| outbox(state));
+    let mails = crate::loaded::load(move || (state.get(), test.version().get(), retry.version().get()), |(state, _, _)| outbox(state));
     let save_error = action_error(save);
     let test_error = action_error(test);
     let retry_error = action_error(retry);

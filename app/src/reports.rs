@@ -179,7 +179,7 @@ pub async fn sales_report(query: PeriodQuery) -> Result<ReportView, PanelError> 
 pub fn ReportsPage() -> impl IntoView {
     let location = use_location();
     let query = use_listing_query(REPORTS_PATH, PeriodQuery::from_params);
-    let report = Resource::new(move || query.get(), sales_report);
+    let report = crate::loaded::load(move || query.get(), sales_report);
     let csv_href = move || with_query(SALES_CSV_PATH, location.search.get().trim_start_matches('?'));
     view! {
         <Title text="Sales reports · Backroom"/>

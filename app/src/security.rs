@@ -92,7 +92,7 @@ pub fn SecurityPage() -> impl IntoView {
             saves.update(|n| *n += 1);
         }
     });
-    let data = Resource::new(move || saves.get(), |_| current_security());
+    let data = crate::loaded::load(move || saves.get(), |_| current_security());
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {

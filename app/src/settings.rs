@@ -55,7 +55,7 @@ pub async fn save_settings(
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveSettings>::new();
-    let data = Resource::new(move || save.version().get(), |_| store_settings());
+    let data = crate::loaded::load(move || save.version().get(), |_| store_settings());
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {

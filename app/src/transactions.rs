@@ -154,7 +154,7 @@ pub async fn store_transactions(query: TransactionsQuery) -> Result<Transactions
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let query = use_listing_query(TRANSACTIONS_PATH, TransactionsQuery::from_params);
-    let page = Resource::new(move || query.get(), store_transactions);
+    let page = crate::loaded::load(move || query.get(), store_transactions);
     view! {
         <Title text="Transactions · Backroom"/>
         <h1>"Transactions"</h1>

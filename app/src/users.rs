@@ -82,7 +82,7 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), Panel
 pub fn UsersPage() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let toggle = ServerAction::<SetUserDisabled>::new();
-    let users = Resource::new(move || (add.version().get(), toggle.version().get()), |_| list_users());
+    let users = crate::loaded::load(move || (add.version().get(), toggle.version().get()), |_| list_users());
     let add_error = action_error(add);
     let toggle_error = action_error(toggle);
     view! {

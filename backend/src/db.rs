@@ -59,6 +59,8 @@ pub struct Db {
     backend: Backend,
     /// Sales reports computed from this database, reused while its figures stand.
     reports: std::sync::Arc<crate::reports::ReportCache>,
+    /// How its connections are opened, for [`Db::bulk_connection`].
+    options: AnyConnectOptions,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -103,21 +105,21 @@ impl Db {
                 // so none can slip past the queue. An in-memory database is one per
                 // connection: it keeps a single pool.
                 if url.contains(":memory:") {
-                    let pool = sqlite_pool(pool_options, 8, Access::ReadWrite).connect_with(options).await.map_err(opened)?;
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadWrite).connect_with(options.clone()).await.map_err(opened)?;
                     (pool.clone(), pool)
                 } else {
                     let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
                     let writer = sqlite_pool(writer_options, 1, Access::ReadWrite).connect_with(options.clone()).await.map_err(opened)?;
-                    let pool = sqlite_pool(pool_options, 8, Access::ReadOnly).connect_with(options).await.map_err(opened)?;
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadOnly).connect_with(options.clone()).await.map_err(opened)?;
                     (pool, writer)
                 }
             }
             Backend::Postgres => {
-                let pool = pool_options.max_connections(16).connect_with(options).await.map_err(opened)?;
+                let pool = pool_options.max_connections(16).connect_with(options.clone()).await.map_err(opened)?;
                 (pool.clone(), pool)
             }
         };
-        Ok(Db { pool, writer, backend, reports: Default::default() })
+        Ok(Db { pool, writer, backend, reports: Default::default(), options })
     }
 
     /// Applies the pending migrations of this dialect.
@@ -149,6 +151,20 @@ impl Db {
     /// `begin` or a statement on `writer` in the same task would wait for it forever.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.writer.begin_with(self.backend.write_transaction()).await?)
+    }
+
+    /// A connection of its own, outside the pools, for bulk work that is slow by design
+    /// (loading demo data, building indexes): it does not warn about slow statements, and
+    /// no setting made on it outlives it. On SQLite it writes beside [`Db::writer`], so
+    /// it suits work that has the database to itself or holds one long transaction.
+    pub async fn bulk_connection(&self) -> Result<sqlx::AnyConnection> {
+        use sqlx::ConnectOptions;
+        let options = self.options.clone().log_slow_statements(log::LevelFilter::Off, Duration::MAX);
+        let mut conn = options.connect().await?;
+        if self.backend == Backend::Sqlite {
+            conn.execute(SQLITE_SETUP).await?;
+        }
+        Ok(conn)
     }
 
     pub(crate) fn reports(&self) -> &crate::reports::ReportCache {
@@ -269,13 +285,17 @@ enum Access {
     ReadOnly,
 }
 
-/// A pool of at most `connections` SQLite connections, each set up for Backroom: WAL
-/// (readers never wait for the writer), foreign keys, a busy wait for writers of other
-/// processes, and commits that survive a crash of the process.
+/// How every SQLite connection is set up for Backroom: WAL (readers never wait for the
+/// writer), foreign keys, a busy wait for writers of other processes, and commits that
+/// survive a crash of the process.
+const SQLITE_SETUP: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+/// A pool of at most `connections` SQLite connections, each set up by [`SQLITE_SETUP`].
 fn sqlite_pool(options: AnyPoolOptions, connections: u32, access: Access) -> AnyPoolOptions {
     options.max_connections(connections).after_connect(move |conn, _meta| {
         Box::pin(async move {
-            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+            conn.execute(SQLITE_SETUP).await?;
             if let Access::ReadOnly = access {
                 conn.execute("PRAGMA query_only = ON").await?;
             }

@@ -16,6 +16,8 @@ use backend::{
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::progress::Progress;
+
 #[derive(Parser)]
 #[command(name = "backroom", version, about = "The back office of a WooCommerce shop")]
 struct Cli {
@@ -161,14 +163,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));
             }
             let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
-            let step = (orders / 10).max(1) as u64;
-            let summary = demo::load(&db, DemoOptions { orders, seed }, |done| {
-                if done % step < 5_000 || done == orders as u64 {
-                    eprintln!("  {done} of {orders} orders written");
-                }
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let progress = std::cell::RefCell::new(Progress::new("orders", orders as u64));
+            let loaded = demo::load(&db, DemoOptions { orders, seed }, |done| progress.borrow_mut().update(done)).await;
+            progress.borrow_mut().finish();
+            let summary = loaded.map_err(|e| e.to_string())?;
             db.close().await;
             println!(
                 "demo shop ready: {} products ({} variations), {} customers, {} orders in {:.1} s",

@@ -15,6 +15,7 @@ pub mod live;
 mod oauth;
 mod orders_export;
 mod panel;
+mod progress;
 mod recovery_link;
 mod reports_export;
 mod storefront_cors;

@@ -241,7 +241,8 @@ fn page(title: &str, body: &str) -> Response {
     (headers, Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\">\
-         <title>{t} · Backroom</title><link rel=\"stylesheet\" href=\"/pkg/backroom.css\"></head>\
+         <title>{t} · Backroom</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/pkg/backroom.css\"></head>\
          <body><main class=\"auth-page\"><div class=\"card\"><h1>{t}</h1>{body}</div></main></body></html>",
         t = escape(title)
     )))

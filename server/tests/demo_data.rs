@@ -87,8 +87,59 @@ async fn demo_data_goes_only_into_an_empty_shop(engine: Engine) {
     db.close().await;
 }
 
+/// The log lines of this test process, as text (one global subscriber: each test runs in a
+/// process of its own, and SQLite's statements are logged from its worker threads).
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("sqlx=warn")
+            .with_writer(move || Capture(sink.clone()))
+            .init();
+        logs
+    })
+    .clone()
+}
+
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn bulk_work_is_not_reported_as_slow(engine: Engine) {
+    let logs = captured_logs();
+    let db = database(engine).await;
+    // A statement that takes over a second, sqlx's threshold for a warning.
+    let slow = match engine {
+        Engine::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000000) SELECT CAST(COUNT(*) AS TEXT) FROM n"
+        }
+        Engine::Postgres => "SELECT 1 FROM pg_sleep(1.1)",
+    };
+    let slow_warnings = || String::from_utf8_lossy(&logs.lock().unwrap()).matches("slow statement").count();
+    let mut bulk = db.bulk_connection().await.unwrap();
+    let started = std::time::Instant::now();
+    sqlx::query(slow).execute(&mut bulk).await.unwrap();
+    assert!(started.elapsed() > std::time::Duration::from_secs(1), "the statement is slow enough to be reported");
+    assert_eq!(slow_warnings(), 0, "bulk work, slow by design, raises no warning");
+    // The same statement on a serving connection is reported (so the capture works).
+    sqlx::query(slow).execute(db.writer()).await.unwrap();
+    assert_eq!(slow_warnings(), 1, "a slow statement while serving is reported");
+    db.close().await;
+}
+
 on_both_databases!(
     demo_data_is_complete_and_its_daily_figures_match_a_full_rebuild,
     the_same_seed_gives_the_same_shop,
     demo_data_goes_only_into_an_empty_shop,
+    bulk_work_is_not_reported_as_slow,
 );

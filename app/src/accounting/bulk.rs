@@ -135,7 +135,7 @@ pub fn SyncToAccounting(start: BulkSyncStart, query: Memo<OrdersQuery>, selected
 pub fn BulkSyncPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let run = Resource::new(move || id.get(), |id| async move {
+    let run = crate::loaded::load(move || id.get(), |id| async move {
         match id {
             Some(id) => bulk_sync_progress(id).await,
             None => Ok(None),

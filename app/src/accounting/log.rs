@@ -209,8 +209,8 @@ pub fn AccountingLogPage() -> impl IntoView {
     let retry = ServerAction::<RetryAccountingDocument>::new();
     let retry_all = ServerAction::<RetryAllAccountingDocuments>::new();
     let query = use_listing_query(LOG_PATH, LogQuery::from_params);
-    let overview = Resource::new(move || (retry.version().get(), retry_all.version().get()), |_| accounting_overview());
-    let log = Resource::new(move || (query.get(), retry.version().get(), retry_all.version().get()), |(query, _, _)| accounting_log(query));
+    let overview = crate::loaded::load(move || (retry.version().get(), retry_all.version().get()), |_| accounting_overview());
+    let log = crate::loaded::load(move || (query.get(), retry.version().get(), retry_all.version().get()), |(query, _, _)| accounting_log(query));
     // The latest answer of either retry, for the status line.
     let retried = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -324,7 +324,7 @@ fn BulkRuns(runs: Vec<BulkView>) -> impl IntoView {
 
 /// The request log with its filters, a page at a time.
 #[component]
-fn RequestLog(query: Memo<LogQuery>, log: Resource<Result<LogView, PanelError>>) -> impl IntoView {
+fn RequestLog(query: Memo<LogQuery>, log: crate::loaded::Load<LogView>) -> impl IntoView {
     let initial = query.get_untracked();
     let errors_only = move || query.with(LogQuery::errors_only);
     view! {

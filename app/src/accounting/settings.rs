@@ -175,7 +175,7 @@ pub fn AccountingSettingsPage() -> impl IntoView {
         Some(Ok(())) => save.version().get(),
         _ => before.copied().unwrap_or_default(),
     });
-    let settings = Resource::new(move || saves.get(), |_| accounting_settings());
+    let settings = crate::loaded::load(move || saves.get(), |_| accounting_settings());
     // What is typed as the API key. A reloaded form keeps its fields in place (only what
     // changed is redrawn), so a key just saved is cleared here, not left in the field.
     let api_key = RwSignal::new(String::new());

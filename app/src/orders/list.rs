@@ -252,7 +252,7 @@ pub fn OrdersPage() -> impl IntoView {
     // query is not this list's (and must not fetch it, nor be remembered as it).
     let query = use_listing_query(LIST_PATH, OrdersQuery::from_params);
     let arrivals = crate::live::use_new_orders();
-    let orders = Resource::new(
+    let orders = crate::loaded::load(
         move || {
             let query = query.get();
             // New orders belong on the first page; a later page stays as its cursor left

@@ -350,7 +350,7 @@ pub fn OrderPage() -> impl IntoView {
     actions.follow(add_note);
     actions.follow(refund);
     actions.follow(sync);
-    let order = Resource::new(move || (id.get(), actions.reloads.get()), |(id, _)| async move {
+    let order = crate::loaded::load(move || (id.get(), actions.reloads.get()), |(id, _)| async move {
         match id {
             Some(id) => get_order(id).await,
             None => Ok(None),

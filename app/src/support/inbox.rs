@@ -145,7 +145,7 @@ pub fn InboxPage() -> impl IntoView {
     // Leaving for a ticket changes the address before this page goes: that address's
     // query is not this inbox's, and must not fetch it.
     let query = use_listing_query(INBOX_PATH, InboxQuery::from_params);
-    let tickets = Resource::new(move || query.get(), list_tickets);
+    let tickets = crate::loaded::load(move || query.get(), list_tickets);
     view! {
         <Title text="Support · Backroom"/>
         <h1>"Support"</h1>
@@ -233,7 +233,7 @@ fn InboxFilters(query: Memo<InboxQuery>) -> impl IntoView {
     // The fields follow the address (a link or the back button changes it), and start
     // from it in the server-rendered page.
     let initial = query.get_untracked();
-    let agents = Resource::new(|| (), |_| support_agents());
+    let agents = crate::loaded::load(|| (), |_| support_agents());
     let statuses = [("", "All")].into_iter().chain(STATUSES);
     view! {
         <div class="card">

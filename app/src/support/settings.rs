@@ -54,7 +54,7 @@ pub fn SupportSettingsPage() -> impl IntoView {
         Some(Ok(())) => save.version().get(),
         _ => before.copied().unwrap_or_default(),
     });
-    let settings = Resource::new(move || saves.get(), |_| support_settings());
+    let settings = crate::loaded::load(move || saves.get(), |_| support_settings());
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {

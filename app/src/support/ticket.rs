@@ -194,7 +194,7 @@ pub fn TicketPage() -> impl IntoView {
     page.follow(actions.status);
     page.follow(actions.assign);
     page.after_success(refresh_unread_count);
-    let ticket = Resource::new(move || (id.get(), page.reloads.get()), |(id, _)| async move {
+    let ticket = crate::loaded::load(move || (id.get(), page.reloads.get()), |(id, _)| async move {
         match id {
             Some(id) => get_ticket(id).await,
             None => Ok(None),

@@ -87,7 +87,7 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
 pub fn WhatsAppCartPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let cart = Resource::new(move || id.get(), |id| async move {
+    let cart = crate::loaded::load(move || id.get(), |id| async move {
         match id {
             Some(id) => whatsapp_cart(id).await,
             None => Ok(None),

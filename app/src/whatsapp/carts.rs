@@ -130,7 +130,7 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
 #[component]
 pub fn WhatsAppCartsPage() -> impl IntoView {
     let query = use_listing_query(CARTS_PATH, CartsQuery::from_params);
-    let carts = Resource::new(move || query.get(), whatsapp_carts);
+    let carts = crate::loaded::load(move || query.get(), whatsapp_carts);
     let initial = query.get_untracked();
     view! {
         <Title text="WhatsApp carts · Backroom"/>

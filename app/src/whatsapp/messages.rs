@@ -109,7 +109,7 @@ pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, Pan
 #[component]
 pub fn WhatsAppMessagesPage() -> impl IntoView {
     let query = use_listing_query(MESSAGES_PATH, MessagesQuery::from_params);
-    let messages = Resource::new(move || query.get(), whatsapp_messages);
+    let messages = crate::loaded::load(move || query.get(), whatsapp_messages);
     let initial = query.get_untracked();
     view! {
         <Title text="WhatsApp messages · Backroom"/>

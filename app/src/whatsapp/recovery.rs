@@ -105,7 +105,7 @@ pub async fn whatsapp_recovery(query: PeriodQuery) -> Result<RecoveryView, Panel
 #[component]
 pub fn WhatsAppRecoveryPage() -> impl IntoView {
     let query = use_listing_query(RECOVERY_PATH, PeriodQuery::from_params);
-    let report = Resource::new(move || query.get(), whatsapp_recovery);
+    let report = crate::loaded::load(move || query.get(), whatsapp_recovery);
     view! {
         <Title text="WhatsApp cart recovery · Backroom"/>
         <h1>"Cart recovery"</h1>

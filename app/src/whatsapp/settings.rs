@@ -256,7 +256,7 @@ pub fn WhatsAppSettingsPage() -> impl IntoView {
         Some(Ok(())) => save.version().get(),
         _ => before.copied().unwrap_or_default(),
     });
-    let settings = Resource::new(move || saves.get(), |_| whatsapp_settings());
+    let settings = crate::loaded::load(move || saves.get(), |_| whatsapp_settings());
     view! {
         <Title text="WhatsApp settings · Backroom"/>
         <h1>"WhatsApp settings"</h1>

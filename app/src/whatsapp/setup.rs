@@ -295,10 +295,10 @@ pub fn WhatsAppSetupPage() -> impl IntoView {
     let refreshed = successes(refresh);
     let mapped = successes(save_mapping);
     // The checks may find the webhook verified since the page opened.
-    let account = Resource::new(move || (credentials_saved.get(), checked.get()), |_| whatsapp_account());
-    let templates = Resource::new(move || (credentials_saved.get(), refreshed.get(), mapped.get()), |_| whatsapp_templates());
+    let account = crate::loaded::load(move || (credentials_saved.get(), checked.get()), |_| whatsapp_account());
+    let templates = crate::loaded::load(move || (credentials_saved.get(), refreshed.get(), mapped.get()), |_| whatsapp_templates());
     // The test send's own copy: saving the mapping leaves what is typed there alone.
-    let sendable = Resource::new(move || (credentials_saved.get(), refreshed.get()), |_| whatsapp_templates());
+    let sendable = crate::loaded::load(move || (credentials_saved.get(), refreshed.get()), |_| whatsapp_templates());
     // What is typed as secrets. A reloaded form keeps its fields in place (only what
     // changed is redrawn), so secrets just saved are cleared here, not left in the fields.
     let secrets = Secrets { access_token: RwSignal::new(String::new()), app_secret: RwSignal::new(String::new()) };
@@ -508,7 +508,7 @@ fn ChecksStep(checks: ServerAction<RunWhatsappChecks>) -> impl IntoView {
 
 #[component]
 fn TemplatesStep(
-    templates: Resource<Result<TemplatesView, PanelError>>,
+    templates: crate::loaded::Load<TemplatesView>,
     refresh: ServerAction<RefreshWhatsappTemplates>,
     save: ServerAction<SaveWhatsappMapping>,
 ) -> impl IntoView {

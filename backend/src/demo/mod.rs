@@ -68,10 +68,11 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     let anchor = now() / 3600 * 3600;
     let mut generator = Generator::new(options.seed, store.currency.clone(), anchor, options.orders as u64);
 
-    // One connection, kept out of the pool so no setting made for the load outlives it,
-    // and one transaction: the shop gets all of the demo data or none of it. On SQLite
-    // the page cache is made large enough to keep the tables being filled in memory.
-    let mut conn = db.writer().acquire().await?.detach();
+    // One connection of its own, so no setting made for the load outlives it and the index
+    // builds (slow by design) raise no warnings, and one transaction: the shop gets all of
+    // the demo data or none of it. On SQLite the page cache is made large enough to keep
+    // the tables being filled in memory.
+    let mut conn = db.bulk_connection().await?;
     if db.backend() == Backend::Sqlite {
         sqlx::query("PRAGMA cache_size = -262144").execute(&mut conn).await?;
     }
