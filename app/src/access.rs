@@ -143,7 +143,7 @@ fn credential_row(c: backend::access::credentials::CredentialInfo, tz: chrono_tz
 
 /// The copy screen's content for a secret just issued.
 #[cfg(feature = "ssr")]
-async fn new_secret(ctx: &crate::context::PanelContext, issued: backend::access::credentials::Issued) -> Result<NewSecret, PanelError> {
+async fn new_secret(ctx: &backend::services::Services, issued: backend::access::credentials::Issued) -> Result<NewSecret, PanelError> {
     use backend::access::credentials::Kind;
     // The address saved in the settings wins over the one the server started with, as on
     // the settings page.
@@ -186,7 +186,7 @@ fn lifetime_days(text: &str) -> Result<Option<i64>, PanelError> {
 
 #[server(endpoint = "list_credentials")]
 pub async fn list_credentials(kind: CredentialType) -> Result<Vec<CredentialRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     // Connection keys are the shop's; application passwords are each user's own.
     let owner = match kind {
@@ -211,7 +211,7 @@ pub async fn create_credential(
     expires_days: String,
 ) -> Result<NewSecret, PanelError> {
     use backend::access::credentials;
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
     let new = credentials::NewCredential {
@@ -226,25 +226,25 @@ pub async fn create_credential(
 
 #[server(endpoint = "revoke_credential")]
 pub async fn revoke_credential(kind: CredentialType, id: i64) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    backend::access::credentials::revoke(&ctx.db, &me, ip.as_deref(), kind.backend(), id).await?;
+    backend::access::credentials::revoke(&ctx.db, &ctx.credentials, &me, ip.as_deref(), kind.backend(), id).await?;
     Ok(())
 }
 
 #[server(endpoint = "regenerate_credential")]
 pub async fn regenerate_credential(id: i64) -> Result<NewSecret, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    let issued = backend::access::credentials::regenerate(&ctx.db, &ctx.hasher, &me, ip.as_deref(), id).await?;
+    let issued = backend::access::credentials::regenerate(&ctx.db, &ctx.hasher, &ctx.credentials, &me, ip.as_deref(), id).await?;
     new_secret(&ctx, issued).await
 }
 
 #[server(endpoint = "list_oauth_apps")]
 pub async fn list_oauth_apps() -> Result<Vec<OauthAppRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
     Ok(backend::access::oauth::list_clients(&ctx.db)
@@ -266,7 +266,7 @@ pub async fn list_oauth_apps() -> Result<Vec<OauthAppRow>, PanelError> {
 #[server(endpoint = "register_oauth_app")]
 pub async fn register_oauth_app(name: String, redirect_uris: String, scope: String) -> Result<String, PanelError> {
     use backend::access::oauth;
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
     let dev_mode = ctx.security.get().await.dev_mode;
@@ -276,17 +276,17 @@ pub async fn register_oauth_app(name: String, redirect_uris: String, scope: Stri
 
 #[server(endpoint = "revoke_oauth_app")]
 pub async fn revoke_oauth_app(id: i64) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    backend::access::oauth::revoke_client(&ctx.db, &me, ip.as_deref(), id).await?;
+    backend::access::oauth::revoke_client(&ctx.db, &ctx.credentials, &me, ip.as_deref(), id).await?;
     Ok(())
 }
 
 /// The devices signed in with OAuth: the user's own, or everyone's for an owner.
 #[server(endpoint = "list_devices")]
 pub async fn list_devices() -> Result<Vec<DeviceRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
     let whose = if me.role.manages_users() { None } else { Some(me.id) };
@@ -307,10 +307,10 @@ pub async fn list_devices() -> Result<Vec<DeviceRow>, PanelError> {
 
 #[server(endpoint = "sign_out_device")]
 pub async fn sign_out_device(grant_id: i64) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    backend::access::oauth::sign_out_device(&ctx.db, &me, ip.as_deref(), grant_id).await?;
+    backend::access::oauth::sign_out_device(&ctx.db, &ctx.credentials, &me, ip.as_deref(), grant_id).await?;
     Ok(())
 }
 

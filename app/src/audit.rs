@@ -85,7 +85,7 @@ pub struct AuditResults {
 /// One page of entries matching `filters`, older than entry `before_id` when given.
 #[server(endpoint = "search_audit")]
 pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result<AuditResults, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();

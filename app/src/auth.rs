@@ -23,7 +23,7 @@ pub struct CurrentUser {
 
 #[server(endpoint = "signed_in_user")]
 pub async fn signed_in_user() -> Result<Option<CurrentUser>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let user = match crate::context::require_user().await {
         Ok(user) => user,
         Err(PanelError::SignedOut) => return Ok(None),
@@ -51,7 +51,7 @@ pub async fn create_owner(
     demo: Option<String>,
 ) -> Result<(), PanelError> {
     use backend::{demo, settings, users};
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let (headers, ip) = crate::context::request_info().await?;
     let email = users::Email::parse(&email)?;
     let owner = users::create_first_owner(&ctx.db, email, name, password.into()).await?;
@@ -88,7 +88,7 @@ pub fn after_sign_in(next: Option<&str>) -> &str {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let (headers, ip) = crate::context::request_info().await?;
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
@@ -100,7 +100,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let (headers, _) = crate::context::request_info().await?;
     if let Some(token) = crate::context::session_token(&headers) {
         backend::sessions::end(&ctx.db, &token).await?;
@@ -112,7 +112,7 @@ pub async fn sign_out() -> Result<(), PanelError> {
 
 #[server(endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let user = crate::context::require_user().await?;
     backend::sessions::end_all(&ctx.db, user.id).await?;
     crate::context::set_session_cookie(&ctx, None);

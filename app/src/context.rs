@@ -1,45 +1,23 @@
-//! What the server hands the panel: the database and the session rules. Server functions
-//! read it from Leptos's context.
-
-use std::sync::Arc;
+//! What the server hands the panel: the shop's services ([`Services`], built once in the
+//! composition root) and the request's signed-in user. Server functions read them from
+//! Leptos's context and the request.
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use backend::{
-    access::{secret::SecretHasher, security::SecurityCache},
-    db::Db,
-    sessions::SessionPolicy,
-    users::User,
-};
+use backend::{services::Services, users::User};
 use leptos::prelude::*;
 
 use crate::error::PanelError;
 
 pub const SESSION_COOKIE: &str = "backroom_session";
 
-#[derive(Clone)]
-pub struct PanelContext {
-    pub db: Db,
-    pub sessions: SessionPolicy,
-    /// Cookies get `Secure` when the public URL is https.
-    pub secure_cookies: bool,
-    pub base_url: Arc<str>,
-    /// Hashes connection keys, application passwords and OAuth secrets.
-    pub hasher: SecretHasher,
-    pub security: Arc<SecurityCache>,
-    /// Where email goes (SMTP, or files in a folder), as the email page says it.
-    pub mail_delivery: Arc<str>,
-    /// The ledger connection: settings sealed at rest, its HTTP client.
-    pub accounting: backend::accounting::Accounting,
-    pub whatsapp: backend::whatsapp::WhatsApp,
-}
-
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's
 /// `X-Forwarded-For`); put in the request's extensions by the server.
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub Option<String>);
 
-pub fn panel() -> Result<PanelContext, PanelError> {
-    use_context::<PanelContext>().ok_or(PanelError::Internal)
+/// The shop's services, as the server provided them to this request.
+pub fn services() -> Result<Services, PanelError> {
+    use_context::<Services>().ok_or(PanelError::Internal)
 }
 
 /// Who sent the request: the session cookie resolved once by the server (one database
@@ -83,7 +61,7 @@ pub async fn require_role(allowed: fn(backend::users::Role) -> bool) -> Result<U
 /// Who makes a change from the panel, and from where, as the backend's trail (the note,
 /// the audit log) names them.
 pub struct Acting {
-    pub ctx: PanelContext,
+    pub ctx: Services,
     pub user: User,
     pub ip: Option<String>,
 }
@@ -97,14 +75,14 @@ impl Acting {
 /// The panel's context and the signed-in user, with the request's address, if their role
 /// passes `allowed`; fails as [`require_role`] does.
 pub async fn acting(allowed: fn(backend::users::Role) -> bool) -> Result<Acting, PanelError> {
-    let ctx = panel()?;
+    let ctx = services()?;
     let user = require_role(allowed).await?;
     let (_, ip) = request_info().await?;
     Ok(Acting { ctx, user, ip })
 }
 
 /// Sets (or, with `None`, clears) the session cookie on the response.
-pub fn set_session_cookie(ctx: &PanelContext, token: Option<&str>) {
+pub fn set_session_cookie(ctx: &Services, token: Option<&str>) {
     let secure = if ctx.secure_cookies { "; Secure" } else { "" };
     let cookie = match token {
         Some(token) => format!(

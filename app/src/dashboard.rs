@@ -46,7 +46,7 @@ pub struct OrderLine {
 #[server(endpoint = "dashboard")]
 pub async fn dashboard() -> Result<DashboardView, PanelError> {
     use backend::{money, orders::OrderStatus, settings};
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     let store = settings::get(&ctx.db).await?;
     let figures = backend::dashboard::load(&ctx.db, &store).await?;

@@ -76,7 +76,7 @@ impl From<backend::Error> for PanelError {
             E::Busy => PanelError::Busy,
             E::NotFound => PanelError::Message("not found".into()),
             E::Internal(inner) => {
-                tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "panel request failed");
+                tracing::error!(error = %inner.report(), "panel request failed");
                 PanelError::Internal
             }
         }

@@ -18,7 +18,7 @@ pub struct JobRow {
 
 #[server(endpoint = "list_jobs")]
 pub async fn list_jobs() -> Result<Vec<JobRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
     Ok(backend::jobs::unfinished(&ctx.db, 200)
@@ -37,7 +37,7 @@ pub async fn list_jobs() -> Result<Vec<JobRow>, PanelError> {
 
 #[server(endpoint = "retry_job")]
 pub async fn retry_job(job_id: i64) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     backend::jobs::retry(ctx.db.writer(), job_id).await?;
     Ok(())

@@ -34,7 +34,7 @@ pub struct OutboxRow {
 
 #[server(endpoint = "mail_settings")]
 pub async fn mail_settings() -> Result<MailView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let s = backend::mail::settings(&ctx.db).await?;
     let sender = s.sender(&backend::settings::get(&ctx.db).await?);
@@ -43,7 +43,7 @@ pub async fn mail_settings() -> Result<MailView, PanelError> {
         from_name: s.from_name,
         from_address: s.from_address,
         notify_address: s.notify_address,
-        delivery: ctx.mail_delivery.to_string(),
+        delivery: ctx.mail.describe().to_string(),
     })
 }
 
@@ -64,7 +64,7 @@ pub async fn send_test_mail(to: String) -> Result<String, PanelError> {
 
 #[server(endpoint = "outbox")]
 pub async fn outbox(state: String) -> Result<Vec<OutboxRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     if !["", "queued", "sent", "failed"].contains(&state.as_str()) {
         return Err(PanelError::Message("the state must be queued, sent or failed".into()));
@@ -91,7 +91,7 @@ pub async fn outbox(state: String) -> Result<Vec<OutboxRow>, PanelError> {
 
 #[server(endpoint = "retry_mail")]
 pub async fn retry_mail(mail_id: i64) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     backend::mail::outbox::retry(&ctx.db, mail_id).await?;
     Ok(())

@@ -31,12 +31,12 @@ pub const SALES_CSV_PATH: &str = "/admin/reports/sales.csv";
 /// after to, a range too long, a malformed day).
 #[cfg(feature = "ssr")]
 pub async fn load(
-    db: &backend::db::Db,
+    services: &backend::services::Services,
     query: &PeriodQuery,
 ) -> Result<(backend::settings::StoreSettings, backend::reports::SalesReport), PanelError> {
     let period = backend::reports::Period::parse(Some(&query.period), Some(&query.from), Some(&query.to))?;
-    let store = backend::settings::get(db).await?;
-    let report = backend::reports::sales(db, store.tz(), &store.currency, period).await?;
+    let store = backend::settings::get(&services.db).await?;
+    let report = backend::reports::sales(&services.db, &services.reports, store.tz(), &store.currency, period).await?;
     Ok((store, report))
 }
 
@@ -127,9 +127,9 @@ const MEASURES: [Measure; 6] = [
 /// over the API.
 #[server(endpoint = "sales_report")]
 pub async fn sales_report(query: PeriodQuery) -> Result<ReportView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
-    let (store, report) = load(&ctx.db, &query).await?;
+    let (store, report) = load(&ctx, &query).await?;
     let money = |amount| backend::money::format(amount, &report.currency, &store.locale);
     let figures = MEASURES
         .iter()

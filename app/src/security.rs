@@ -65,14 +65,14 @@ impl SecurityForm {
 
 #[server(endpoint = "current_security")]
 pub async fn current_security() -> Result<SecurityForm, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     Ok(SecurityForm::from_settings(&backend::access::security::get(&ctx.db).await?))
 }
 
 #[server(endpoint = "save_security")]
 pub async fn save_security(settings: SecurityForm) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let user = crate::context::require_role(backend::users::Role::manages_store).await?;
     let (_, ip) = crate::context::request_info().await?;
     let saved = backend::access::security::update(&ctx.db, &user, ip.as_deref(), settings.parse()?).await?;

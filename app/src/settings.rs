@@ -21,7 +21,7 @@ pub struct SettingsView {
 
 #[server(endpoint = "store_settings")]
 pub async fn store_settings() -> Result<SettingsView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let user = crate::context::require_user().await?;
     let s = backend::settings::get(&ctx.db).await?;
     Ok(SettingsView {
@@ -44,7 +44,7 @@ pub async fn save_settings(
     time_zone: String,
     locale: String,
 ) -> Result<(), PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let user = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
     let new = backend::settings::StoreSettings { name, public_url: Some(public_url), currency, time_zone, locale };

@@ -139,7 +139,7 @@ pub struct TransactionsView {
 /// One page of the transactions matching `query`. Every role reads them, as over the API.
 #[server(endpoint = "store_transactions")]
 pub async fn store_transactions(query: TransactionsQuery) -> Result<TransactionsView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();

@@ -22,7 +22,7 @@ pub const ROLES: [(&str, &str); 4] =
 
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_role(backend::users::Role::manages_users).await?;
     Ok(backend::users::list(&ctx.db)
         .await?
@@ -41,7 +41,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
 #[server(endpoint = "add_user")]
 pub async fn add_user(email: String, name: String, role: String, password: String) -> Result<(), PanelError> {
     use backend::{audit, users};
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_role(backend::users::Role::manages_users).await?;
     let (_, ip) = crate::context::request_info().await?;
     let new = users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
@@ -61,11 +61,11 @@ pub async fn add_user(email: String, name: String, role: String, password: Strin
 
 #[server(endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), PanelError> {
-    use backend::{audit, users};
-    let ctx = crate::context::panel()?;
+    use backend::audit;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    let user = users::set_disabled(&ctx.db, &me, user_id, disabled).await?;
+    let user = backend::access::set_user_disabled(&ctx.db, &ctx.credentials, &me, user_id, disabled).await?;
     audit::record(ctx.db.writer(), &audit::Event {
         actor_user_id: Some(me.id),
         actor: &me.email,

@@ -6,46 +6,60 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Result,
     clock::now,
     db::Db,
     jobs::{self, Failure, NewJob, Registry},
-    access, accounting::{self, Accounting}, audit, mail::{self, transport::Transport}, sales_daily, sessions::{self, SessionPolicy}, settings, throttle,
-    whatsapp::{self, WhatsApp},
+    access, accounting, audit, mail,
+    sales_daily,
+    services::Services,
+    sessions::{self, SessionPolicy},
+    settings, throttle, whatsapp,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
 /// The local hour the nightly clean-up runs at.
 const CLEANUP_HOUR: u32 = 3;
 
+/// The nightly clean-up of one night (it books the next one when done).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CleanUp {
+    pub night: NaiveDate,
+}
+
+impl jobs::Payload for CleanUp {
+    const KIND: &'static str = SESSION_CLEANUP_JOB;
+}
+
 /// Every job kind with its handler.
-pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting: Accounting, whatsapp: WhatsApp) -> Arc<Registry> {
-    let cleanup_db = db.clone();
-    let rebuild_db = db.clone();
-    let mail_db = db;
-    let bulk_db = accounting.db.clone();
-    let sender = whatsapp.clone();
+pub fn registry(services: &Services) -> Arc<Registry> {
+    let (db, policy) = (services.db.clone(), services.sessions);
+    let (transport, accounting, whatsapp) = (services.mail.clone(), services.accounting.clone(), services.whatsapp.clone());
+    let (cleanup_db, rebuild_db, mail_db, bulk_db, sender) =
+        (db.clone(), db.clone(), db, accounting.db.clone(), whatsapp.clone());
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
                 let db = cleanup_db.clone();
-                let night = job.payload["night"].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
-                async move { clean_up(&db, policy, night).await.map_err(|e| e.to_string()) }
+                // A payload that does not read still cleans up, and books the next night.
+                let night = job.payload::<CleanUp>().ok().map(|c| c.night);
+                async move { clean_up(&db, policy, night).await.map_err(Failure::from) }
             })
             .on(sales_daily::REBUILD_JOB, move |_job| {
                 let db = rebuild_db.clone();
                 async move {
-                    let tz = settings::get(&db).await.map_err(|e| e.to_string())?.tz();
-                    sales_daily::rebuild(&db, tz).await.map_err(|e| e.to_string())
+                    let tz = settings::get(&db).await?.tz();
+                    sales_daily::rebuild(&db, tz).await.map_err(Failure::from)
                 }
             })
             .on(mail::outbox::SEND_JOB, move |job| {
                 let (db, transport) = (mail_db.clone(), transport.clone());
                 async move {
-                    let id = job.payload["mail_id"].as_i64().ok_or("the job names no email")?;
-                    mail::outbox::send(&db, &transport, id, job.attempt >= job.max_attempts).await
+                    let mail::outbox::SendMail { mail_id } = job.payload()?;
+                    mail::outbox::send(&db, &transport, mail_id, job.attempt >= job.max_attempts).await.map_err(Failure::Retry)
                 }
             })
             .on(accounting::SYNC_JOB, move |job| {
@@ -59,15 +73,15 @@ pub fn registry(db: Db, policy: SessionPolicy, transport: Transport, accounting:
             .on(whatsapp::SEND_JOB, move |job| {
                 let whatsapp = sender.clone();
                 async move {
-                    let id = job.payload["message_id"].as_i64().ok_or(Failure::Dead("the job names no message".into()))?;
-                    whatsapp::send::run(&whatsapp, id).await
+                    let whatsapp::send::SendMessage { message_id } = job.payload()?;
+                    whatsapp::send::run(&whatsapp, message_id).await
                 }
             })
             .on(accounting::BULK_JOB, move |job| {
                 let db = bulk_db.clone();
                 async move {
-                    let id = job.payload["bulk_id"].as_i64().ok_or("the job names no bulk sync")?;
-                    accounting::bulk::fan_out(&db, id).await.map_err(|e| e.to_string())
+                    let accounting::bulk::FanOut { bulk_id } = job.payload()?;
+                    accounting::bulk::fan_out(&db, bulk_id).await.map_err(Failure::from)
                 }
             }),
     )
@@ -103,10 +117,9 @@ pub async fn schedule_recurring(db: &Db) -> Result<()> {
 
 async fn schedule_night(db: &Db, tz: Tz, night: NaiveDate) -> Result<()> {
     let job = NewJob {
-        payload: serde_json::json!({ "night": night.to_string() }),
         idempotency_key: Some(format!("{SESSION_CLEANUP_JOB}:{night}")),
         run_at: run_time(night, tz),
-        ..NewJob::now(SESSION_CLEANUP_JOB)
+        ..NewJob::of(&CleanUp { night })
     };
     jobs::enqueue(db.writer(), &job).await?;
     Ok(())

@@ -57,8 +57,6 @@ pub struct Db {
     /// Where transactions and hot writes go ([`Db::writer`]).
     writer: AnyPool,
     backend: Backend,
-    /// Sales reports computed from this database, reused while its figures stand.
-    reports: std::sync::Arc<crate::reports::ReportCache>,
     /// How its connections are opened, for [`Db::bulk_connection`].
     options: AnyConnectOptions,
 }
@@ -119,7 +117,16 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        Ok(Db { pool, writer, backend, reports: Default::default(), options })
+        Ok(Db { pool, writer, backend, options })
+    }
+
+    /// The configured database, with its migrations applied.
+    ///
+    /// Fails with a message fit for the operator (see [`Db::connect`]).
+    pub async fn open(config: &crate::config::Config) -> Result<Db> {
+        let db = Db::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
+        db.migrate().await?;
+        Ok(db)
     }
 
     /// Applies the pending migrations of this dialect.
@@ -165,10 +172,6 @@ impl Db {
             conn.execute(SQLITE_SETUP).await?;
         }
         Ok(conn)
-    }
-
-    pub(crate) fn reports(&self) -> &crate::reports::ReportCache {
-        &self.reports
     }
 
     pub fn backend(&self) -> Backend {

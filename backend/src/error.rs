@@ -60,6 +60,20 @@ impl std::error::Error for InternalError {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_but_not_for_the_client() {
+        let io = std::io::Error::other("disk full");
+        let error = Error::internal(io);
+        assert_eq!(error.to_string(), "internal error");
+        assert_eq!(error.report(), "internal error: disk full");
+        assert_eq!(Error::NotFound.report(), "not found");
+    }
+}
+
 impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())
@@ -68,6 +82,31 @@ impl Error {
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Internal(InternalError(source.into()))
     }
+
+    /// The error with every cause in its chain ("internal error: error returned from
+    /// database: …"), for logs and a job's last error. Clients get [`Error`]'s `Display`
+    /// alone, which says nothing of an internal error's cause.
+    pub fn report(&self) -> String {
+        chain(self)
+    }
+}
+
+impl InternalError {
+    /// What went wrong, with every cause after it.
+    pub fn report(&self) -> String {
+        chain(self)
+    }
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 impl From<sqlx::Error> for Error {

@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sqlx::{AssertSqlSafe, Row};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -28,8 +28,16 @@ pub struct NewJob {
     pub max_attempts: i64,
 }
 
+/// What a job of one kind carries: one type for the code that queues it and the handler
+/// that runs it.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The job kind it belongs to.
+    const KIND: &'static str;
+}
+
 impl NewJob {
-    /// A job of `kind` with an empty payload, due now, with the default attempts.
+    /// A job of `kind` with an empty payload, due now, with the default attempts: for a
+    /// kind whose handler reads nothing, as the tests' kinds.
     pub fn now(kind: &str) -> NewJob {
         NewJob {
             kind: kind.to_owned(),
@@ -37,6 +45,15 @@ impl NewJob {
             idempotency_key: None,
             run_at: now(),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// A job carrying `payload`, due now, with the default attempts.
+    pub fn of<P: Payload>(payload: &P) -> NewJob {
+        NewJob {
+            kind: P::KIND.to_owned(),
+            payload: serde_json::to_value(payload).expect("a job payload is plain data"),
+            ..NewJob::now(P::KIND)
         }
     }
 }
@@ -74,11 +91,21 @@ where
 pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
-    pub payload: serde_json::Value,
+    /// Read through [`ClaimedJob::payload`], as its kind's [`Payload`].
+    payload: serde_json::Value,
     /// Counting this one.
     pub attempt: i64,
     pub max_attempts: i64,
     pub idempotency_key: Option<String>,
+}
+
+impl ClaimedJob {
+    /// The job's payload as its kind's type. One that does not read (queued by another
+    /// build, or by hand) is dead: retrying cannot make it read.
+    pub fn payload<P: Payload>(&self) -> Result<P, Failure> {
+        serde_json::from_value(self.payload.clone())
+            .map_err(|e| Failure::Dead(format!("the job's payload is not a {} payload: {e}", P::KIND)))
+    }
 }
 
 const DUE: &str = "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_until < $1))";
@@ -392,7 +419,7 @@ impl From<String> for Failure {
 
 impl From<crate::Error> for Failure {
     fn from(error: crate::Error) -> Self {
-        Failure::Retry(error.to_string())
+        Failure::Retry(error.report())
     }
 }
 
@@ -528,7 +555,7 @@ impl Worker {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(worker = %self.id, error = %e, "job worker could not reach the database");
+                    tracing::error!(worker = %self.id, error = %e.report(), "job worker could not reach the database");
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(self.idle_poll * 5) => {}

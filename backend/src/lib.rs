@@ -24,6 +24,7 @@ pub mod reports;
 pub mod sales_daily;
 pub mod sealed;
 pub mod sessions;
+pub mod services;
 pub mod settings;
 pub mod sign_in;
 pub mod support;

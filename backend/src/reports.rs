@@ -127,8 +127,8 @@ pub struct SalesReport {
 }
 
 /// Reports computed recently, each with the version of the sales figures it was computed
-/// from; reused while the figures have not moved (see [`sales_daily::version`]). Shared
-/// by every clone of a [`Db`].
+/// from; reused while the figures have not moved (see [`sales_daily::version`]). One per
+/// process, in [`crate::services::Services`].
 #[derive(Debug, Default)]
 pub struct ReportCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, (i64, SalesReport)>>,
@@ -154,15 +154,15 @@ impl ReportCache {
 
 /// The sales report for `period`: computed from the daily figures, or the same report
 /// computed before if the figures have not changed since (one small read to know).
-pub async fn sales(db: &Db, tz: Tz, currency: &str, period: Period) -> Result<SalesReport> {
+pub async fn sales(db: &Db, cache: &ReportCache, tz: Tz, currency: &str, period: Period) -> Result<SalesReport> {
     let (first, last) = period.days(tz);
     let key = format!("{currency} {} {first} {last}", tz.name());
     let version = sales_daily::version(db).await?;
-    if let Some(report) = db.reports().get(&key, version) {
+    if let Some(report) = cache.get(&key, version) {
         return Ok(report);
     }
     let report = compute(db, tz, currency, first, last).await?;
-    db.reports().put(key, version, report.clone());
+    cache.put(key, version, report.clone());
     Ok(report)
 }
 

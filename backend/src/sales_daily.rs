@@ -18,6 +18,15 @@ use crate::{Result, db::{Backend, Db, Value, insert_rows}};
 
 pub const REBUILD_JOB: &str = "sales_daily.rebuild";
 
+/// The job that rebuilds every day's figures from the orders (after the shop's time zone
+/// changed); it carries nothing.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Rebuild {}
+
+impl crate::jobs::Payload for Rebuild {
+    const KIND: &'static str = REBUILD_JOB;
+}
+
 /// Statuses whose orders count as sales.
 pub const SALE_STATUSES: [&str; 4] = ["processing", "on-hold", "completed", "refunded"];
 

@@ -107,7 +107,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings)
     .execute(&mut *tx)
     .await?;
     if old.time_zone != new.time_zone {
-        jobs::enqueue(&mut *tx, &jobs::NewJob::now(crate::sales_daily::REBUILD_JOB)).await?;
+        jobs::enqueue(&mut *tx, &jobs::NewJob::of(&crate::sales_daily::Rebuild {})).await?;
     }
     audit::record(&mut *tx, &audit::Event::by(actor, "settings.update", "store", ip)).await?;
     tx.commit().await?;

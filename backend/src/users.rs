@@ -231,8 +231,9 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
 }
 
 /// Disables or re-enables an account. Disabling signs the user out everywhere. The last
-/// enabled owner cannot be disabled, and nobody disables themselves.
-pub async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -> Result<User> {
+/// enabled owner cannot be disabled, and nobody disables themselves. The panel and the API
+/// call [`crate::access::set_user_disabled`], which also ends the account's credentials.
+pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -> Result<User> {
     if !actor.role.manages_users() {
         return Err(Error::Forbidden);
     }
@@ -260,7 +261,6 @@ pub async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -
         .await?;
     if disabled {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        crate::access::authenticate::forget_remembered_credentials();
     }
     tx.commit().await?;
     find(db, user_id).await

@@ -53,13 +53,13 @@ async fn export(
 /// The CSV document and how many entries it holds: newest first, at most [`MAX_ROWS`],
 /// read a chunk at a time.
 async fn write(state: &AppState, query: &AuditQuery) -> Result<(String, usize), PanelError> {
-    let tz = backend::settings::get(&state.db).await?.tz();
+    let tz = backend::settings::get(&state.services.db).await?.tz();
     let mut filter = query.filter(tz)?;
     let mut out = csv::document(&COLUMNS);
     let mut written = 0;
     while written < MAX_ROWS {
         let want = CHUNK.min(MAX_ROWS - written);
-        let entries = audit::search(&state.db, &filter, want as i64).await?;
+        let entries = audit::search(&state.services.db, &filter, want as i64).await?;
         for e in &entries {
             let at = backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S");
             csv::row(&mut out, [

@@ -6,11 +6,11 @@ use backend::{
     access::{
         Scope,
         credentials::{self, Kind, NewCredential},
-        secret::SecretHasher,
     },
     config::Config,
-    master_key::MasterKey,
+    db::Db,
     demo::{self, DemoOptions},
+    services::Services,
     users::{self, Email, NewUser},
 };
 use clap::{Parser, Subcommand};
@@ -116,7 +116,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             app.run_until_stopped(crate::shutdown_signal()).await.map_err(|e| e.to_string())
         }
         Command::Migrate => {
-            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
             db.close().await;
             println!("migrations applied");
             Ok(())
@@ -125,7 +125,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let role = role.parse().map_err(|e: backend::Error| e.to_string())?;
             let password = read_password()?;
-            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
             let name = if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
             let user = users::create(&db, NewUser { email, name, role, password }).await.map_err(|e| e.to_string())?;
             println!("added {} ({})", user.email, user.role);
@@ -133,27 +133,26 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::Key { command: KeyCommand::Create { label, scope, expires_days, user } } => {
             let scope: Scope = scope.parse().map_err(|e: backend::Error| e.to_string())?;
-            let hasher = SecretHasher::new(&MasterKey::load_or_create(&config).map_err(|e| e.to_string())?);
-            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let services = Services::build(&config, config.addr).await.map_err(|e| e.report())?;
+            let db = &services.db;
             let actor = match user {
                 Some(email) => {
                     let email = Email::parse(&email).map_err(|e| e.to_string())?;
-                    users::find_by_email(&db, &email).await.map_err(|e| e.to_string())?
+                    users::find_by_email(db, &email).await.map_err(|e| e.report())?
                 }
-                None => users::first_owner(&db).await.map_err(|e| e.to_string())?,
+                None => users::first_owner(db).await.map_err(|e| e.report())?,
             };
             let actor = actor.ok_or("no such user; create the owner first (backroom user add --role owner)")?;
             let new = NewCredential { kind: Kind::ConnectionKey, label, scope, lifetime_days: expires_days };
-            let issued = credentials::create(&db, &hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
-            let store = backend::settings::get(&db).await.map_err(|e| e.to_string())?;
+            let issued = credentials::create(db, &services.hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
             db.close().await;
-            let store_url = store.public_url.or(config.public_url).unwrap_or_else(|| format!("http://{}", config.addr));
             eprintln!(
-                "connection key \"{}\" ({}, {}) acting as {} for {store_url}; it is shown once: store it now",
+                "connection key \"{}\" ({}, {}) acting as {} for {}; it is shown once: store it now",
                 issued.info.label,
                 issued.info.scope,
                 issued.info.expires_at.map_or("never expires".to_owned(), |at| format!("expires {} UTC", backend::clock::format_local(at, chrono_tz::UTC, "%Y-%m-%d %H:%M"))),
                 actor.email,
+                services.base_url,
             );
             println!("{}", issued.secret);
             Ok(())
@@ -162,7 +161,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             if !(0..=demo::MAX_ORDERS).contains(&orders) {
                 return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));
             }
-            let db = crate::open_database(&config).await.map_err(|e| e.to_string())?;
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
             let progress = std::cell::RefCell::new(Progress::new("orders", orders as u64));
             let loaded = demo::load(&db, DemoOptions { orders, seed }, |done| progress.borrow_mut().update(done)).await;
             progress.borrow_mut().finish();

@@ -24,8 +24,8 @@ pub struct Transport {
 }
 
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let settings = state.api.security.cached();
-    let trusted = [state.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()];
+    let settings = state.services.security.cached();
+    let trusted = [state.services.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()];
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let headers = req.headers();
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());

@@ -27,15 +27,7 @@ mod whatsapp_webhook;
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{Router, extract::FromRef};
-use backend::{
-    access::{secret::SecretHasher, security::SecurityCache},
-    background,
-    config::Config,
-    db::Db,
-    jobs::{Kinds, Worker},
-    master_key::MasterKey,
-    sessions::SessionPolicy,
-};
+use backend::{access::security::SecurityCache, config::Config, jobs::Worker, services::Services};
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -45,126 +37,64 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// How often an idle WhatsApp worker looks for a due message.
-const WHATSAPP_IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
-/// How many due WhatsApp jobs a worker takes and runs at once.
-const WHATSAPP_BATCH: usize = 16;
-
 /// Request bodies larger than this get 413; later parts raise it per route where needed.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// What every request handler can reach: the shop's services, and what only the HTTP
+/// server keeps.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub panel: app::context::PanelContext,
-    pub db: Db,
-    pub api: api::guard::ApiContext,
-    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    pub services: Services,
+    /// The API's rate limits, counted in this process.
+    pub rates: Arc<api::rate_limit::RateLimits>,
     /// Set once the owner account exists (it never goes back).
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
     /// Tells open panel pages about new orders.
     pub live: Arc<live::LiveOrders>,
 }
 
-/// Opens the configured database and applies its migrations.
-pub async fn open_database(config: &Config) -> backend::Result<Db> {
-    let db = Db::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
-    db.migrate().await?;
-    Ok(db)
-}
-
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    db: Db,
-    security: Arc<SecurityCache>,
+    services: Services,
     workers: Vec<Worker>,
     live: Arc<live::LiveOrders>,
-    /// Applies WhatsApp webhook deliveries and matches new orders to carts (when this
-    /// process sends WhatsApp messages).
-    whatsapp_upkeep: Option<backend::whatsapp::WhatsApp>,
 }
 
 impl Application {
-    /// Opens the database (migrating it), loads the master key, binds the listener.
+    /// Binds the listener, then builds the services (opening and migrating the database,
+    /// loading the master key) and the router.
     ///
     /// Fails with a message for the operator when any of those cannot be done.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = open_database(&config).await?;
-        // Loaded now so a missing or unreadable key stops the start, not a later request.
-        let master_key = MasterKey::load_or_create(&config)?;
-        let hasher = SecretHasher::new(&master_key);
-        let sealer = backend::sealed::Sealer::new(&master_key);
-        let accounting = backend::accounting::Accounting::new(db.clone(), sealer.clone(), config.accounting_timeout);
-        let links = backend::whatsapp::link::Signer::from_master(&master_key);
-        let security = SecurityCache::load(db.clone()).await?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
-        let sessions = SessionPolicy {
-            idle_timeout: config.session_idle_timeout,
-            absolute_timeout: config.session_absolute_timeout,
-        };
-        let transport = backend::mail::transport::Transport::from_config(&config)?;
-        let store = backend::settings::get(&db).await?;
-        let base_url = store.public_url.unwrap_or_else(|| match &config.public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default()),
-        });
+        let services = Services::build(&config, listener.local_addr()?).await.map_err(|e| anyhow::anyhow!(e.report()))?;
+        backend::background::schedule_recurring(&services.db).await.map_err(|e| anyhow::anyhow!(e.report()))?;
         let state = AppState {
             leptos_options: leptos_options(),
-            panel: app::context::PanelContext {
-                db: db.clone(),
-                sessions,
-                secure_cookies: base_url.starts_with("https://"),
-                base_url: base_url.clone().into(),
-                hasher: hasher.clone(),
-                security: security.clone(),
-                mail_delivery: transport.describe().into(),
-                accounting: accounting.clone(),
-                whatsapp: backend::whatsapp::WhatsApp::new(
-                    db.clone(),
-                    sealer,
-                    links,
-                    base_url.clone(),
-                    config.whatsapp_timeout,
-                    config.whatsapp_short_delays,
-                ),
-            },
-            db: db.clone(),
-            api: api::guard::ApiContext { hasher, security, rates: Arc::default(), credentials: Arc::default() },
-            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            services: services.clone(),
+            rates: Arc::default(),
             setup_done: Arc::default(),
             live: live::LiveOrders::new(),
         };
-        background::schedule_recurring(&db).await?;
-        let whatsapp = state.panel.whatsapp.clone();
-        let registry = background::registry(db.clone(), sessions, transport, accounting, whatsapp.clone());
-        // Sending to the ledger and to Meta waits on remote services: each has workers of
-        // its own, so it neither holds up email and clean-up nor is held up by them.
-        // WhatsApp's look for due messages often, so a due one leaves within a second, and
-        // take them a batch at a time, so a thousand carts due at once go in a second too.
-        let (accounting_kinds, whatsapp_kinds) = (backend::accounting::JOB_KINDS, backend::whatsapp::JOB_KINDS);
-        let workers = (0..config.job_workers)
-            .map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::AllBut([accounting_kinds, whatsapp_kinds].concat())))
-            .chain((0..config.accounting_concurrency).map(|_| Worker::new(db.clone(), registry.clone()).with_kinds(Kinds::Only(accounting_kinds.to_vec()))))
-            .chain((0..config.whatsapp_concurrency).map(|_| {
-                Worker::new(db.clone(), registry.clone())
-                    .with_kinds(Kinds::Only(whatsapp_kinds.to_vec()))
-                    .with_idle_poll(WHATSAPP_IDLE_POLL)
-                    .with_batch(WHATSAPP_BATCH)
-            }))
-            .collect();
-        let security = state.api.security.clone();
+        let workers = services.workers();
         let live = state.live.clone();
-        let whatsapp_upkeep = (config.whatsapp_concurrency > 0).then_some(whatsapp);
-        Ok(Application { listener, router: router(state), db, security, workers, live, whatsapp_upkeep })
+        Ok(Application { listener, router: router(state), services, workers, live })
+    }
+
+    /// The services this application runs on (the tests reach the database and keys
+    /// through them).
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     /// This instance's copy of the security settings (tests change them without waiting
     /// for the refresh).
     pub fn security(&self) -> Arc<SecurityCache> {
-        self.security.clone()
+        self.services.security.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -178,8 +108,11 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "Backroom is listening");
         let job_tasks: Vec<_> =
             self.workers.into_iter().map(|w| tokio::spawn(w.run_until_stopped(stop.child_token()))).collect();
-        let watcher = tokio::spawn(self.live.clone().watch(self.db.clone()));
-        let upkeep = self.whatsapp_upkeep.map(|w| tokio::spawn(backend::whatsapp::upkeep::run_until_stopped(w, stop.child_token())));
+        let db = self.services.db.clone();
+        let watcher = tokio::spawn(self.live.clone().watch(db.clone()));
+        let upkeep = self.services.runs_whatsapp_upkeep().then(|| {
+            tokio::spawn(backend::whatsapp::upkeep::run_until_stopped(self.services.whatsapp.clone(), stop.child_token()))
+        });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let live = self.live;
         // Open event streams end when the shutdown begins; the server then waits only for
@@ -204,7 +137,7 @@ impl Application {
         for task in job_tasks {
             let _ = task.await;
         }
-        self.db.close().await;
+        db.close().await;
         tracing::info!("Backroom stopped");
         serving.map_err(Into::into)
     }

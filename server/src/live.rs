@@ -66,7 +66,7 @@ impl LiveOrders {
                         newer
                     });
                 }
-                Err(e) => tracing::warn!(error = %e, "live updates could not read the newest order"),
+                Err(e) => tracing::warn!(error = %e.report(), "live updates could not read the newest order"),
             }
             tokio::select! {
                 () = self.closing.cancelled() => return,

@@ -39,7 +39,7 @@ async fn authorize_page(
     Query(params): Query<AuthorizeParams>,
     uri: axum::http::Uri,
 ) -> Response {
-    let request = match oauth::check_authorization(&state.db, &params).await {
+    let request = match oauth::check_authorization(&state.services.db, &params).await {
         Err(e) => return internal(e),
         Ok(Err(error)) => return refuse(error),
         Ok(Ok(request)) => request,
@@ -47,7 +47,7 @@ async fn authorize_page(
     let Some(user) = signed_in.and_then(|axum::Extension(SignedIn(user))| user) else {
         return crate::panel::sign_in_first(&uri);
     };
-    let store = backend::settings::get(&state.db).await.map(|s| s.name).unwrap_or_default();
+    let store = backend::settings::get(&state.services.db).await.map(|s| s.name).unwrap_or_default();
     consent_page(&store, &request, &params, &user)
 }
 
@@ -65,7 +65,7 @@ async fn authorize_decision(
     transport: Option<axum::Extension<Transport>>,
     Form(form): Form<Decision>,
 ) -> Response {
-    let request = match oauth::check_authorization(&state.db, &form.params).await {
+    let request = match oauth::check_authorization(&state.services.db, &form.params).await {
         Err(e) => return internal(e),
         Ok(Err(error)) => return refuse(error),
         Ok(Ok(request)) => request,
@@ -78,7 +78,7 @@ async fn authorize_decision(
         return redirect_back(&request.redirect_uri, &[("error", error.code), ("error_description", &error.description), ("state", &request.state)]);
     }
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
-    match oauth::approve(&state.db, &state.api.hasher, &request, &user, ip.as_deref()).await {
+    match oauth::approve(&state.services.db, &state.services.hasher, &request, &user, ip.as_deref()).await {
         Ok(code) => redirect_back(&request.redirect_uri, &[("code", &code), ("state", &request.state)]),
         Err(e) => internal(e),
     }
@@ -103,7 +103,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, transport: Opt
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let origin = Origin { ip: ip.as_deref(), user_agent };
     let client_id = request.client_id.as_deref().unwrap_or("");
-    match oauth::find_client(&state.db, client_id).await {
+    match oauth::find_client(&state.services.db, client_id).await {
         Err(e) => return internal(e),
         Ok(None) => return token_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or revoked client_id"),
         Ok(Some(_)) => {}
@@ -115,11 +115,11 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, transport: Opt
                 return missing("code and redirect_uri");
             };
             let Some(verifier) = &request.code_verifier else { return missing("code_verifier") };
-            oauth::exchange_code(&state.db, &state.api.hasher, client_id, code, redirect_uri, verifier, origin).await
+            oauth::exchange_code(&state.services.db, &state.services.hasher, &state.services.credentials, client_id, code, redirect_uri, verifier, origin).await
         }
         Some("refresh_token") => {
             let Some(refresh_token) = &request.refresh_token else { return missing("refresh_token") };
-            oauth::refresh(&state.db, &state.api.hasher, client_id, refresh_token, origin).await
+            oauth::refresh(&state.services.db, &state.services.hasher, &state.services.credentials, client_id, refresh_token, origin).await
         }
         Some(_) => return token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
         None => return missing("grant_type"),
@@ -143,7 +143,7 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, transport: Op
     };
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    match oauth::revoke_token(&state.db, &state.api.hasher, &token, Origin { ip: ip.as_deref(), user_agent }).await {
+    match oauth::revoke_token(&state.services.db, &state.services.hasher, &state.services.credentials, &token, Origin { ip: ip.as_deref(), user_agent }).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => internal(e),
     }
@@ -198,7 +198,7 @@ fn refuse(error: AuthorizeError) -> Response {
 }
 
 fn internal(e: backend::Error) -> Response {
-    tracing::error!(error = %e, "OAuth request failed");
+    tracing::error!(error = %e.report(), "OAuth request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, page("Something went wrong", "<p>Please try again in a moment.</p>")).into_response()
 }
 

@@ -73,12 +73,12 @@ async fn export(
 /// the query sorts otherwise; at most [`MAX_ROWS`], read a page at a time. Answers the
 /// document and its number of orders.
 async fn matching(state: &AppState, query: &OrdersQuery) -> Result<(String, usize), PanelError> {
-    let tz = backend::settings::get(&state.db).await?.tz();
+    let tz = backend::settings::get(&state.services.db).await?.tz();
     let mut pages = MatchingOrders::new(query, tz, MAX_ROWS)?;
     let mut out = csv::document(&COLUMNS);
     let mut written = 0;
-    while let Some(ids) = pages.next_page(&state.db, &state.panel.hasher).await? {
-        for row in list::by_ids(&state.db, &ids).await? {
+    while let Some(ids) = pages.next_page(&state.services.db, &state.services.hasher).await? {
+        for row in list::by_ids(&state.services.db, &ids).await? {
             write_row(&mut out, &row, tz);
         }
         written += ids.len();
@@ -103,10 +103,10 @@ async fn selection(state: &AppState, ids: &str) -> Result<(String, usize), Panel
     if ids.len() > MAX_SELECTED {
         return Err(PanelError::Message(format!("one export takes at most {MAX_SELECTED} selected orders; export all matching instead")));
     }
-    let tz = backend::settings::get(&state.db).await?.tz();
+    let tz = backend::settings::get(&state.services.db).await?.tz();
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(MAX_PER_PAGE as usize) {
-        rows.extend(list::by_ids(&state.db, chunk).await?);
+        rows.extend(list::by_ids(&state.services.db, chunk).await?);
     }
     rows.sort_by_key(|r| std::cmp::Reverse((r.row.created_at, r.row.id)));
     rows.dedup_by_key(|r| r.row.id);

@@ -26,7 +26,7 @@ use crate::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
     let routes = leptos_axum::generate_route_list(app::App);
-    let ctx = state.panel.clone();
+    let ctx = state.services.clone();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
@@ -99,7 +99,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     if uses_session {
         let user = match session_token(req.headers()) {
             None => None,
-            Some(token) => match backend::sessions::resolve(&state.db, state.panel.sessions, &token).await {
+            Some(token) => match backend::sessions::resolve(&state.services.db, state.services.sessions, &token).await {
                 Ok(user) => user,
                 Err(e) => return unavailable(e),
             },
@@ -114,7 +114,7 @@ async fn setup_done(state: &AppState) -> Result<bool, Response> {
     if state.setup_done.load(Ordering::Relaxed) {
         return Ok(true);
     }
-    let done = backend::users::any_exist(&state.db).await.map_err(unavailable)?;
+    let done = backend::users::any_exist(&state.services.db).await.map_err(unavailable)?;
     if done {
         state.setup_done.store(true, Ordering::Relaxed);
     }
@@ -122,6 +122,6 @@ async fn setup_done(state: &AppState) -> Result<bool, Response> {
 }
 
 fn unavailable(e: backend::Error) -> Response {
-    tracing::error!(error = %e, "panel gate could not read the database");
+    tracing::error!(error = %e.report(), "panel gate could not read the database");
     (StatusCode::SERVICE_UNAVAILABLE, "Backroom cannot reach its database right now; try again shortly.").into_response()
 }

@@ -42,7 +42,7 @@ async fn export(
         Ok(requester) => requester,
         Err(refused) => return *refused,
     };
-    let report = match load(&state.db, &query).await {
+    let report = match load(&state.services, &query).await {
         Ok((_, report)) => report,
         Err(e) => return failed(e),
     };

@@ -126,8 +126,8 @@ async fn submit_embed(state: State<AppState>, ip: ClientAddress, form: Form<Subm
 /// refused.
 async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress, Form(sub): Form<Submission>, mode: Mode) -> Response {
     let frame = Frame::read(&state, mode).await;
-    let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.panel.base_url };
-    match form::submit(&state.db, ctx, &sub).await {
+    let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.services.base_url };
+    match form::submit(&state.services.db, ctx, &sub).await {
         Ok(Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) => confirmation(&frame, &reference),
         Err(e) => {
             // The API's reading of the error (status, message, logging); only our own
@@ -155,7 +155,7 @@ struct Frame {
 
 impl Frame {
     async fn read(state: &AppState, mode: Mode) -> Frame {
-        let (shop_name, words) = match backend::settings::get(&state.db).await {
+        let (shop_name, words) = match backend::settings::get(&state.services.db).await {
             Ok(store) => {
                 let words = if store.locale == "tr" { &TR } else { &EN };
                 (store.name, words)
@@ -165,7 +165,7 @@ impl Frame {
         let ancestors = match mode {
             Mode::Page => "'self'".to_owned(),
             Mode::Embed => {
-                let origins = settings::get(&state.db).await.map(|s| s.embed_origins).unwrap_or_default();
+                let origins = settings::get(&state.services.db).await.map(|s| s.embed_origins).unwrap_or_default();
                 std::iter::once("'self'".to_owned()).chain(origins).collect::<Vec<_>>().join(" ")
             }
         };

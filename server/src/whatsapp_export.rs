@@ -19,7 +19,7 @@ async fn carts(State(state): State<AppState>, signed_in: Option<Extension<Signed
         Ok(requester) => requester,
         Err(refused) => return *refused,
     };
-    match report::carts_csv(&state.db).await {
+    match report::carts_csv(&state.services.db).await {
         Ok(body) => {
             requester.deliver(&state, Download { action: "whatsapp.carts.export", target: "whatsapp_carts", details: "carts as CSV", filename: "backroom-whatsapp-carts.csv", body }).await
         }
@@ -32,7 +32,7 @@ async fn messages(State(state): State<AppState>, signed_in: Option<Extension<Sig
         Ok(requester) => requester,
         Err(refused) => return *refused,
     };
-    match report::messages_csv(&state.db).await {
+    match report::messages_csv(&state.services.db).await {
         Ok(body) => {
             let download = Download { action: "whatsapp.messages.export", target: "whatsapp_messages", details: "messages as CSV", filename: "backroom-whatsapp-messages.csv", body };
             requester.deliver(&state, download).await

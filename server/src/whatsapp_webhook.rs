@@ -37,7 +37,7 @@ async fn verify(State(state): State<AppState>, query: Result<Query<Subscription>
     let Ok(Query(query)) = query else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "expected hub.mode, hub.verify_token and hub.challenge"));
     };
-    match webhook::verify_subscription(&state.db, query.mode.as_deref(), query.token.as_deref(), query.challenge.as_deref()).await? {
+    match webhook::verify_subscription(&state.services.db, query.mode.as_deref(), query.token.as_deref(), query.challenge.as_deref()).await? {
         Some(challenge) => Ok(challenge.into_response()),
         None => {
             tracing::warn!("a WhatsApp webhook verification with a wrong mode or verify token was refused");
@@ -51,7 +51,7 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         tracing::warn!(reason = why, "a WhatsApp webhook delivery was refused");
         ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", "the X-Hub-Signature-256 signature does not match this body")
     };
-    let Some(secret) = state.panel.whatsapp.app_secret().await? else {
+    let Some(secret) = state.services.whatsapp.app_secret().await? else {
         return Err(refused("no app secret is set up yet"));
     };
     let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
@@ -62,6 +62,6 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Some(text) = text else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not a JSON object"));
     };
-    state.panel.whatsapp.intake.receive(text.to_owned()).await?;
+    state.services.whatsapp.intake.receive(text.to_owned()).await?;
     Ok(StatusCode::OK.into_response())
 }

@@ -185,7 +185,7 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_expired"));
 
-    let renewed = backend::access::credentials::regenerate(&app.db, &app.hasher, &owner, None, id).await.unwrap();
+    let renewed = backend::access::credentials::regenerate(&app.db, &app.hasher, &app.services.credentials, &owner, None, id).await.unwrap();
     assert_eq!((renewed.info.label.as_str(), renewed.info.scope), ("Test phone", Scope::Write));
     assert_ne!(renewed.secret, key);
     assert_status(&app.api(Method::GET, "/api/v1/me", &renewed.secret).send().await.unwrap(), StatusCode::OK);
@@ -202,7 +202,7 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     let admin = app.user("admin@shop.example", Role::Admin).await;
     let (_, admins_key) = app.key_for(&admin, Scope::Read, None).await;
     assert_status(&app.api(Method::GET, "/api/v1/me", &admins_key).send().await.unwrap(), StatusCode::OK);
-    backend::users::set_disabled(&app.db, &owner, admin.id, true).await.unwrap();
+    backend::access::set_user_disabled(&app.db, &app.services.credentials, &owner, admin.id, true).await.unwrap();
     let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &admins_key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
     app.stop().await;
@@ -268,7 +268,7 @@ async fn application_passwords_act_as_their_user(engine: Engine) {
     // An application password is not a bearer token.
     let (status, code) = error_code(app.client.get(&me).bearer_auth(&issued.secret).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
-    backend::access::credentials::revoke(&app.db, &manager, None, backend::access::credentials::Kind::AppPassword, issued.info.id).await.unwrap();
+    backend::access::credentials::revoke(&app.db, &app.services.credentials, &manager, None, backend::access::credentials::Kind::AppPassword, issued.info.id).await.unwrap();
     let (status, code) = error_code(app.client.get(&me).header(header::AUTHORIZATION, basic("manager@shop.example", &issued.secret)).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_revoked"));
     app.stop().await;

@@ -135,7 +135,7 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
     let access = tokens["access_token"].as_str().unwrap();
     assert_status(&app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap(), StatusCode::OK);
     let device = oauth::devices(&app.db, None).await.unwrap().remove(0);
-    oauth::sign_out_device(&app.db, &owner, None, device.id).await.unwrap();
+    oauth::sign_out_device(&app.db, &app.services.credentials, &owner, None, device.id).await.unwrap();
     assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap()).await.1, "token_revoked");
 
     // RFC 7009 revocation of a refresh token signs its device out.

@@ -131,7 +131,7 @@ pub struct ConnectionTest {
 
 #[server(endpoint = "accounting_settings")]
 pub async fn accounting_settings() -> Result<AccountingView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let settings = backend::accounting::settings::get(&ctx.db).await?;
     let counts = backend::accounting::counts(&ctx.db).await?;
@@ -157,7 +157,7 @@ pub async fn save_accounting_settings(settings: AccountingForm) -> Result<(), Pa
 /// Asks the ledger, with the saved settings, who the company code belongs to.
 #[server(endpoint = "test_accounting_connection")]
 pub async fn test_accounting_connection() -> Result<ConnectionTest, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     Ok(match backend::accounting::sync::test_connection(&ctx.accounting).await {
         Ok(message) => ConnectionTest { connected: true, message },

@@ -218,7 +218,7 @@ pub struct OrdersView {
 #[server(endpoint = "list_orders")]
 pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
     use backend::{money, orders::list};
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();

@@ -155,7 +155,7 @@ pub struct RefundLineRequest {
 /// The order, or `None` when there is no such order.
 #[server(endpoint = "get_order")]
 pub async fn get_order(id: i64) -> Result<Option<OrderView>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let can_change = me.role.manages_orders();
@@ -308,7 +308,7 @@ pub async fn change_order_status(id: i64, to: String, reason: String) -> Result<
     let me = acting().await?;
     let to: OrderStatus = to.parse()?;
     let tz = backend::settings::get(&me.ctx.db).await?.tz();
-    status::change(&me.ctx.db, tz, me.actor(), id, to, Some(reason.as_str())).await?;
+    status::change(&me.ctx.db, &me.ctx.order_events, tz, me.actor(), id, to, Some(reason.as_str())).await?;
     Ok(format!("The order is now {}.", to.label()))
 }
 
@@ -316,7 +316,7 @@ pub async fn change_order_status(id: i64, to: String, reason: String) -> Result<
 #[server(endpoint = "add_order_note")]
 pub async fn add_order_note(id: i64, note: String, to_customer: Option<String>) -> Result<String, PanelError> {
     let me = acting().await?;
-    let note = backend::orders::notes::add(&me.ctx.db, me.actor(), id, &note, to_customer.is_some()).await?;
+    let note = backend::orders::notes::add(&me.ctx.db, &me.ctx.order_events, me.actor(), id, &note, to_customer.is_some()).await?;
     Ok(if note.to_customer { "The note is added and will be emailed to the customer." } else { "The private note is added." }.to_owned())
 }
 
@@ -333,7 +333,7 @@ pub async fn refund_order(id: i64, refund: RefundRequest, idempotency_key: Strin
         restock: refund.restock,
     };
     let key = Some(idempotency_key.as_str()).filter(|k| !k.is_empty());
-    let done = refunds::refund(&me.ctx.db, tz, me.actor(), id, &new, key).await?;
+    let done = refunds::refund(&me.ctx.db, &me.ctx.order_events, tz, me.actor(), id, &new, key).await?;
     Ok(if done.created { "The refund is made." } else { "This refund was already made." }.to_owned())
 }
 

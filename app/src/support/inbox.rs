@@ -111,7 +111,7 @@ pub struct InboxView {
 #[server(endpoint = "list_tickets")]
 pub async fn list_tickets(query: InboxQuery) -> Result<InboxView, PanelError> {
     use backend::support::tickets;
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();

@@ -47,7 +47,7 @@ pub(crate) async fn agents(db: &backend::db::Db) -> Result<Vec<Agent>, PanelErro
 /// The people tickets can be assigned to, for the inbox's filter.
 #[server(endpoint = "support_agents")]
 pub async fn support_agents() -> Result<Vec<Agent>, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     agents(&ctx.db).await
 }
@@ -55,7 +55,7 @@ pub async fn support_agents() -> Result<Vec<Agent>, PanelError> {
 /// Open and waiting tickets with a customer message nobody has read yet.
 #[server(endpoint = "support_unread_count")]
 pub async fn support_unread_count() -> Result<i64, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     Ok(backend::support::tickets::unread_count(&ctx.db).await?)
 }

@@ -20,7 +20,7 @@ pub struct SupportSettingsView {
 
 #[server(endpoint = "support_settings")]
 pub async fn support_settings() -> Result<SupportSettingsView, PanelError> {
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     let s = backend::support::settings::get(&ctx.db).await?;
     Ok(SupportSettingsView {

@@ -70,7 +70,7 @@ pub struct TicketView {
 #[server(endpoint = "get_ticket")]
 pub async fn get_ticket(id: i64) -> Result<Option<TicketView>, PanelError> {
     use backend::support::tickets;
-    let ctx = crate::context::panel()?;
+    let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     let ticket = match tickets::get(&ctx.db, id).await {
         Ok(ticket) => ticket,

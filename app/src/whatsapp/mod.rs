@@ -188,8 +188,8 @@ fn select_field(id: &str) -> bool {
 
 /// The context and user of a page's reads: owners and admins, as for every WhatsApp page.
 #[cfg(feature = "ssr")]
-async fn reading() -> Result<crate::context::PanelContext, crate::error::PanelError> {
-    let ctx = crate::context::panel()?;
+async fn reading() -> Result<backend::services::Services, crate::error::PanelError> {
+    let ctx = crate::context::services()?;
     crate::context::require_role(backend::users::Role::manages_store).await?;
     Ok(ctx)
 }

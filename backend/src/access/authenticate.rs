@@ -41,17 +41,15 @@ pub const LAST_USED_INTERVAL_SECS: i64 = 60;
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
 const CACHE_MAX_ENTRIES: usize = 10_000;
 
-/// Bumped by every revocation in this process (keys, passwords, devices, apps, disabled
-/// users), so that no remembered credential outlives it here.
-static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-pub(crate) fn forget_remembered_credentials() {
-    REVOCATIONS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Credentials that passed recently, by secret hash and client address.
+/// Credentials that passed recently, by secret hash and client address; one per process,
+/// in [`crate::services::Services`].
 #[derive(Default)]
-pub struct CredentialCache(Mutex<HashMap<(String, String), Remembered>>);
+pub struct CredentialCache {
+    entries: Mutex<HashMap<(String, String), Remembered>>,
+    /// Bumped by every revocation in this process (keys, passwords, devices, apps, disabled
+    /// users), so that no remembered credential outlives it here.
+    revocations: AtomicU64,
+}
 
 struct Remembered {
     at: Instant,
@@ -60,15 +58,24 @@ struct Remembered {
 }
 
 impl CredentialCache {
+    /// Forgets every credential remembered so far: called after each revocation.
+    pub fn forget_all(&self) {
+        self.revocations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn revocations(&self) -> u64 {
+        self.revocations.load(Ordering::Relaxed)
+    }
+
     fn get(&self, key: &(String, String)) -> Option<Found> {
-        let entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(key)?;
-        let fresh = entry.at.elapsed() < CACHE_TTL && entry.revocations == REVOCATIONS.load(Ordering::Relaxed);
+        let fresh = entry.at.elapsed() < CACHE_TTL && entry.revocations == self.revocations();
         fresh.then(|| entry.found.clone())
     }
 
     fn put(&self, key: (String, String), found: Found, revocations: u64) {
-        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CACHE_MAX_ENTRIES {
             entries.retain(|_, e| e.at.elapsed() < CACHE_TTL);
             if entries.len() >= CACHE_MAX_ENTRIES {
@@ -79,7 +86,7 @@ impl CredentialCache {
     }
 
     fn update(&self, key: &(String, String), change: impl FnOnce(&mut Found)) {
-        if let Some(entry) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get_mut(key) {
+        if let Some(entry) = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get_mut(key) {
             change(&mut entry.found);
         }
     }
@@ -126,7 +133,7 @@ pub async fn authenticate(
     let found = match cache.get(&cache_key) {
         Some(found) => Some(found),
         None => {
-            let revocations = REVOCATIONS.load(Ordering::Relaxed);
+            let revocations = cache.revocations();
             let found = lookup(db, &cache_key.0, kind, &ip_subject).await?;
             let passes = |f: &&Found| !f.revoked && !f.caller.user.disabled && f.ip_locked_until.is_none_or(|u| u <= now);
             if let Some(found) = found.as_ref().filter(passes) {

@@ -8,6 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{
     Scope,
+    authenticate::CredentialCache,
     secret::{self, SecretHasher, SecretKind},
 };
 use crate::{
@@ -233,7 +234,7 @@ async fn find(db: &Db, id: i64) -> Result<(CredentialInfo, Option<i64>)> {
 }
 
 /// Revokes a credential of `kind`: from now on it gets 401 `key_revoked`.
-pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64) -> Result<()> {
+pub async fn revoke(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, kind: Kind, id: i64) -> Result<()> {
     let (info, _) = find(db, id).await?;
     if info.kind != kind {
         return Err(Error::NotFound);
@@ -250,7 +251,7 @@ pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64
     if done.rows_affected() == 0 {
         return Err(Error::Conflict(format!("this {} is already revoked", info.kind.noun())));
     }
-    super::authenticate::forget_remembered_credentials();
+    remembered.forget_all();
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
         actor: &actor.email,
@@ -267,7 +268,14 @@ pub async fn revoke(db: &Db, actor: &User, ip: Option<&str>, kind: Kind, id: i64
 
 /// Replaces a credential's secret: the old one is revoked, a new one with the same label,
 /// scope and lifetime (counted from now) is made.
-pub async fn regenerate(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option<&str>, id: i64) -> Result<Issued> {
+pub async fn regenerate(
+    db: &Db,
+    hasher: &SecretHasher,
+    remembered: &CredentialCache,
+    actor: &User,
+    ip: Option<&str>,
+    id: i64,
+) -> Result<Issued> {
     let (info, lifetime_days) = find(db, id).await?;
     if !may_manage(actor, info.kind, info.user_id) {
         return Err(Error::Forbidden);
@@ -280,7 +288,7 @@ pub async fn regenerate(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option
         .execute(&mut *tx)
         .await?;
     let issued = insert(&mut tx, hasher, &owner, info.kind, &info.label, info.scope, lifetime_days).await?;
-    super::authenticate::forget_remembered_credentials();
+    remembered.forget_all();
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
         actor: &actor.email,

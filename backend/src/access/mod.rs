@@ -12,7 +12,23 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result, users::User};
+use crate::{Error, Result, db::Db, users::User};
+
+/// Disables or re-enables a panel user (see [`crate::users`] for who may); disabling signs
+/// them out everywhere and no credential of theirs this process remembers passes again.
+pub async fn set_user_disabled(
+    db: &Db,
+    remembered: &authenticate::CredentialCache,
+    actor: &User,
+    user_id: i64,
+    disabled: bool,
+) -> Result<User> {
+    let user = crate::users::set_disabled(db, actor, user_id, disabled).await?;
+    if disabled {
+        remembered.forget_all();
+    }
+    Ok(user)
+}
 
 /// What a credential may do: `read` reads; `write` reads and changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::{
     Scope,
+    authenticate::CredentialCache,
     secret::{self, SecretHasher, SecretKind},
 };
 use crate::{
@@ -174,7 +175,7 @@ pub async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>> {
 }
 
 /// Revokes an app: every device signed in with it is signed out.
-pub async fn revoke_client(db: &Db, actor: &User, ip: Option<&str>, id: i64) -> Result<()> {
+pub async fn revoke_client(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, id: i64) -> Result<()> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
@@ -188,7 +189,7 @@ pub async fn revoke_client(db: &Db, actor: &User, ip: Option<&str>, id: i64) -> 
     if done.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
-    super::authenticate::forget_remembered_credentials();
+    remembered.forget_all();
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'app revoked' WHERE client_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -330,6 +331,7 @@ pub struct Origin<'a> {
 pub async fn exchange_code(
     db: &Db,
     hasher: &SecretHasher,
+    remembered: &CredentialCache,
     client_id: &str,
     code: &str,
     redirect_uri: &str,
@@ -358,7 +360,7 @@ pub async fn exchange_code(
     if claimed.rows_affected() == 0 {
         // A code used twice may have been stolen: what it gave is taken back.
         if let Some(grant_id) = row.try_get::<Option<i64>, _>("grant_id")? {
-            revoke_grant(&mut tx, grant_id, "authorization code reused").await?;
+            revoke_grant(&mut tx, remembered, grant_id, "authorization code reused").await?;
         }
         tx.commit().await?;
         return Ok(Err(OAuthError::invalid_grant("the code was already used")));
@@ -408,6 +410,7 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 pub async fn refresh(
     db: &Db,
     hasher: &SecretHasher,
+    remembered: &CredentialCache,
     client_id: &str,
     refresh_token: &str,
     origin: Origin<'_>,
@@ -441,7 +444,7 @@ pub async fn refresh(
         .execute(&mut *tx)
         .await?;
     if rotated.rows_affected() == 0 {
-        revoke_grant(&mut tx, grant_id, "refresh token reused").await?;
+        revoke_grant(&mut tx, remembered, grant_id, "refresh token reused").await?;
         record_token_event(&mut tx, user_id, grant_id, "oauth.refresh_reused", origin, Outcome::Denied, "the device was signed out").await?;
         tx.commit().await?;
         return Ok(Err(OAuthError::invalid_grant("the refresh token was already used; sign in again")));
@@ -478,8 +481,8 @@ async fn issue_pair(tx: &mut sqlx::Transaction<'_, sqlx::Any>, hasher: &SecretHa
     Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: ACCESS_TTL_SECS, refresh_token: refresh, scope: scope.to_owned() })
 }
 
-async fn revoke_grant(tx: &mut sqlx::Transaction<'_, sqlx::Any>, grant_id: i64, reason: &str) -> Result<()> {
-    super::authenticate::forget_remembered_credentials();
+async fn revoke_grant(tx: &mut sqlx::Transaction<'_, sqlx::Any>, remembered: &CredentialCache, grant_id: i64, reason: &str) -> Result<()> {
+    remembered.forget_all();
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now())
         .bind(reason)
@@ -516,7 +519,7 @@ async fn record_token_event(
 
 /// RFC 7009: revoking a refresh token signs its device out; revoking an access token ends
 /// that token. Unknown tokens are not an error.
-pub async fn revoke_token(db: &Db, hasher: &SecretHasher, token: &str, origin: Origin<'_>) -> Result<()> {
+pub async fn revoke_token(db: &Db, hasher: &SecretHasher, remembered: &CredentialCache, token: &str, origin: Origin<'_>) -> Result<()> {
     let kind = secret::parse(token);
     if !matches!(kind, Some(SecretKind::AccessToken | SecretKind::RefreshToken)) {
         return Ok(());
@@ -529,10 +532,10 @@ pub async fn revoke_token(db: &Db, hasher: &SecretHasher, token: &str, origin: O
     let Some(row) = row else { return Ok(()) };
     let grant_id: i64 = row.try_get("grant_id")?;
     if kind == Some(SecretKind::RefreshToken) {
-        revoke_grant(&mut tx, grant_id, "revoked by the app").await?;
+        revoke_grant(&mut tx, remembered, grant_id, "revoked by the app").await?;
     } else {
         sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = $1").bind(hasher.hash(token)).execute(&mut *tx).await?;
-        super::authenticate::forget_remembered_credentials();
+        remembered.forget_all();
     }
     record_token_event(&mut tx, row.try_get("user_id")?, grant_id, "oauth.revoke", origin, Outcome::Success, "").await?;
     tx.commit().await?;
@@ -585,7 +588,7 @@ pub async fn devices(db: &Db, user_id: Option<i64>) -> Result<Vec<Device>> {
 
 /// Signs a device out remotely: its tokens stop working at once. A user signs out their
 /// own devices; owners anyone's.
-pub async fn sign_out_device(db: &Db, actor: &User, ip: Option<&str>, grant_id: i64) -> Result<()> {
+pub async fn sign_out_device(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, grant_id: i64) -> Result<()> {
     let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL")
         .bind(grant_id)
         .fetch_optional(db.pool())
@@ -595,7 +598,7 @@ pub async fn sign_out_device(db: &Db, actor: &User, ip: Option<&str>, grant_id: 
         return Err(Error::Forbidden);
     }
     let mut tx = db.begin().await?;
-    revoke_grant(&mut tx, grant_id, "signed out from the panel").await?;
+    revoke_grant(&mut tx, remembered, grant_id, "signed out from the panel").await?;
     audit::record(&mut *tx, &Event {
         actor_user_id: Some(actor.id),
         actor: &actor.email,

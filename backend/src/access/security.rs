@@ -219,7 +219,7 @@ impl SecurityCache {
                 fresh
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not reread the security settings; keeping the last ones");
+                tracing::warn!(error = %e.report(), "could not reread the security settings; keeping the last ones");
                 settings
             }
         }

@@ -77,12 +77,22 @@ pub async fn start(db: &Db, actor: &User, ip: Option<&str>, order_ids: &[i64], d
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let job = NewJob { payload: serde_json::json!({ "bulk_id": id }), idempotency_key: Some(format!("{BULK_JOB}:{id}")), ..NewJob::now(BULK_JOB) };
+    let job = NewJob { idempotency_key: Some(format!("{BULK_JOB}:{id}")), ..NewJob::of(&FanOut { bulk_id: id }) };
     jobs::enqueue(&mut *tx, &job).await?;
     let details = format!("{} orders{}: {description}", ids.len(), if resync { ", resync" } else { "" });
     audit::record(&mut *tx, &audit::Event { details: &details, ..audit::Event::by(actor, "accounting.bulk_sync", "accounting", ip) }).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The job that queues the invoices of a bulk run.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FanOut {
+    pub bulk_id: i64,
+}
+
+impl crate::jobs::Payload for FanOut {
+    const KIND: &'static str = BULK_JOB;
 }
 
 /// The fan-out job: queues the run's invoices, a chunk per transaction, until none is

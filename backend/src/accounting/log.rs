@@ -160,17 +160,17 @@ mod tests {
 
     #[test]
     fn personal_fields_are_replaced_wherever_they_are() {
-        let mut payload = serde_json::json!({
+        let mut request = serde_json::json!({
             "referans": "backroom-invoice-1",
             "cari": {"ad": "Şule", "eposta": "s@example.com", "adres": {"satir1": "Bağdat Cd. 5", "il": "İstanbul"}},
             "satirlar": [{"aciklama": "Çay", "miktar": 2}]
         });
-        redact(&mut payload);
-        assert_eq!(payload["cari"]["ad"], "[redacted]");
-        assert_eq!(payload["cari"]["eposta"], "[redacted]");
-        assert_eq!(payload["cari"]["adres"]["satir1"], "[redacted]");
-        assert_eq!(payload["cari"]["adres"]["il"], "İstanbul");
-        assert_eq!(payload["satirlar"][0]["aciklama"], "Çay");
+        redact(&mut request);
+        assert_eq!(request["cari"]["ad"], "[redacted]");
+        assert_eq!(request["cari"]["eposta"], "[redacted]");
+        assert_eq!(request["cari"]["adres"]["satir1"], "[redacted]");
+        assert_eq!(request["cari"]["adres"]["il"], "İstanbul");
+        assert_eq!(request["satirlar"][0]["aciklama"], "Çay");
         assert_eq!(redact_query("https://x/v1/cariler?eposta=s%40example.com"), "https://x/v1/cariler?eposta=[redacted]");
     }
 }

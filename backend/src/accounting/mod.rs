@@ -16,11 +16,13 @@ pub mod sync;
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::{
     Error, Result, audit,
+    orders::events::{self, OrderEvent, Subscriber},
     clock::now,
     db::Db,
     jobs::{self, NewJob},
@@ -237,10 +239,9 @@ async fn queue(tx: &mut Tx<'_>, kind: DocumentKind, order_id: i64, refund_id: Op
         }
     };
     let job = NewJob {
-        payload: serde_json::json!({ "document_id": id }),
         idempotency_key: Some(format!("{SYNC_JOB}:{id}:{}", queued_count + 1)),
         max_attempts,
-        ..NewJob::now(SYNC_JOB)
+        ..NewJob::of(&sync::SyncDocument { document_id: id })
     };
     let job_id = jobs::enqueue(&mut **tx, &job).await?;
     mark_queued(tx, id, resync, bulk_id, job_id, now).await?;
@@ -268,25 +269,30 @@ pub(crate) async fn queue_invoice(tx: &mut Tx<'_>, order_id: i64, resync: bool, 
     queue(tx, DocumentKind::Invoice, order_id, None, resync, bulk_id, max_attempts).await
 }
 
+impl Subscriber for Accounting {
+    fn on_order_event<'a>(&'a self, tx: &'a mut events::Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>> {
+        Box::pin(on_order_event(tx, order_id, event))
+    }
+}
+
 /// What an order event means for the ledger, inside the event's transaction: reaching a
 /// trigger status queues the invoice; a refund on an order with an invoice queues its
 /// credit note (or lists it for the bookkeeper, as the settings say).
-pub(crate) async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: &serde_json::Value) -> Result<()> {
-    if kind != "order.status_changed" && kind != "order.refunded" {
+async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> Result<()> {
+    if !matches!(event, OrderEvent::StatusChanged { .. } | OrderEvent::Refunded { .. }) {
         return Ok(());
     }
     let settings = settings::read(&mut **tx).await?.0;
     if !settings.enabled {
         return Ok(());
     }
-    match kind {
-        "order.status_changed" => {
-            if payload["to"].as_str().is_some_and(|to| settings.triggers_on(to)) {
+    match *event {
+        OrderEvent::StatusChanged { ref to, .. } => {
+            if settings.triggers_on(to) {
                 queue_invoice(tx, order_id, false, None, settings.max_attempts).await?;
             }
         }
-        _ => {
-            let Some(refund_id) = payload["refund_id"].as_i64() else { return Ok(()) };
+        OrderEvent::Refunded { refund_id, .. } => {
             let invoiced: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM accounting_documents WHERE order_id = $1 AND kind = 'invoice' AND state <> 'cancelled'",
             )
@@ -316,6 +322,7 @@ pub(crate) async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, p
                 }
             }
         }
+        OrderEvent::CustomerNote { .. } => {}
     }
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! all syncing until the settings are saved again; any other 4xx is dead at once (the
 //! ledger will not take it as it is; the reason says why).
 
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{
@@ -105,11 +106,21 @@ async fn pending(db: &Db, id: i64) -> Result<Option<Pending>> {
     }))
 }
 
+/// The job that sends one document to the ledger.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SyncDocument {
+    pub document_id: i64,
+}
+
+impl crate::jobs::Payload for SyncDocument {
+    const KIND: &'static str = super::SYNC_JOB;
+}
+
 /// Runs the `accounting.sync` job for the document its payload names.
 pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failure> {
     let db = &accounting.db;
-    let internal = |e: Error| Failure::Retry(e.to_string());
-    let id = job.payload["document_id"].as_i64().ok_or_else(|| Failure::Dead("the job names no document".into()))?;
+    let internal = |e: Error| Failure::Retry(e.report());
+    let SyncDocument { document_id: id } = job.payload()?;
     let Some(doc) = pending(db, id).await.map_err(internal)? else { return Ok(()) };
     if doc.state == "cancelled" || doc.state == "manual" || (doc.state == "synced" && !doc.resync) {
         return Ok(());
@@ -159,7 +170,7 @@ pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failur
         Err(Stop::Call(e)) => failed(db, &doc, e.plain_words(), last_attempt).await,
         Err(Stop::NotYet(reason)) => failed(db, &doc, reason, last_attempt).await,
         Err(Stop::Internal(e)) => {
-            tracing::error!(document = doc.id, error = %e, "accounting sync failed on our side");
+            tracing::error!(document = doc.id, error = %e.report(), "accounting sync failed on our side");
             failed(db, &doc, "Backroom could not finish the sync (see the server log); it will try again".into(), last_attempt).await
         }
     }
@@ -345,18 +356,18 @@ async fn note(db: &Db, doc: &Pending, state: &str, reason: &str) -> Result<()> {
 }
 
 async fn failed(db: &Db, doc: &Pending, reason: String, last_attempt: bool) -> Result<(), Failure> {
-    note(db, doc, if last_attempt { "dead" } else { "failed" }, &reason).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    note(db, doc, if last_attempt { "dead" } else { "failed" }, &reason).await.map_err(Failure::from)?;
     Err(Failure::Retry(reason))
 }
 
 async fn give_up(db: &Db, doc: &Pending, reason: String) -> Result<(), Failure> {
-    note(db, doc, "dead", &reason).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    note(db, doc, "dead", &reason).await.map_err(Failure::from)?;
     Err(Failure::Dead(reason))
 }
 
 /// Keeps the job for later without spending an attempt, and says why on the document.
 async fn hold(db: &Db, doc: &Pending, reason: String) -> Result<(), Failure> {
-    note(db, doc, "queued", &reason).await.map_err(|e| Failure::Retry(e.to_string()))?;
+    note(db, doc, "queued", &reason).await.map_err(Failure::from)?;
     Err(Failure::RetryAt { reason, at: now() + HELD_BACK_SECS })
 }
 
@@ -366,7 +377,7 @@ pub async fn test_connection(accounting: &Accounting) -> Result<String, String> 
     let db = &accounting.db;
     let (settings, connection) = settings::connection(db, &accounting.sealer).await.map_err(|e| {
         if matches!(e, Error::Internal(_)) {
-            tracing::error!(error = %e, "the connection test could not read the accounting settings");
+            tracing::error!(error = %e.report(), "the connection test could not read the accounting settings");
         }
         e.to_string()
     })?;

@@ -29,6 +29,16 @@ use crate::{
 };
 
 pub const SEND_JOB: &str = "mail.send";
+
+/// The job that sends one queued email.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendMail {
+    pub mail_id: i64,
+}
+
+impl jobs::Payload for SendMail {
+    const KIND: &'static str = SEND_JOB;
+}
 /// With the jobs' backoff (doubling from 30 s, at most 6 h apart) this is about three
 /// days of trying before a message is given up.
 const MAX_ATTEMPTS: i64 = 20;
@@ -81,10 +91,9 @@ pub async fn queue(conn: &mut sqlx::AnyConnection, mail: &NewMail<'_>) -> Result
     .fetch_one(&mut *conn)
     .await?;
     jobs::enqueue(&mut *conn, &NewJob {
-        payload: serde_json::json!({ "mail_id": id }),
         idempotency_key: Some(format!("mail:{id}")),
         max_attempts: MAX_ATTEMPTS,
-        ..NewJob::now(SEND_JOB)
+        ..NewJob::of(&SendMail { mail_id: id })
     })
     .await?;
     Ok(id)
@@ -149,10 +158,9 @@ pub async fn retry(db: &Db, id: i64) -> Result<()> {
     .await?;
     let attempts = attempts.ok_or_else(|| Error::Conflict("only a failed email can be sent again".into()))?;
     jobs::enqueue(&mut *tx, &NewJob {
-        payload: serde_json::json!({ "mail_id": id }),
         idempotency_key: Some(format!("mail:{id}:retry:{attempts}")),
         max_attempts: MAX_ATTEMPTS,
-        ..NewJob::now(SEND_JOB)
+        ..NewJob::of(&SendMail { mail_id: id })
     })
     .await?;
     tx.commit().await?;
@@ -174,8 +182,8 @@ pub async fn send(db: &Db, transport: &Transport, id: i64, last_attempt: bool) -
     let Some(row) = row else { return Ok(()) };
     let field = |name: &str| row.try_get::<String, _>(name).map_err(|e| e.to_string());
     let kind = field("kind")?;
-    let store = crate::settings::get(db).await.map_err(|e| e.to_string())?;
-    let sender = super::settings(db).await.map_err(|e| e.to_string())?.sender(&store);
+    let store = crate::settings::get(db).await.map_err(|e| e.report())?;
+    let sender = super::settings(db).await.map_err(|e| e.report())?.sender(&store);
     let built = message(&sender, &row).map_err(|e| e.to_string());
     let outcome = match built {
         Ok(message) => transport.send(&message, &format!("{id:08}-{}", kind.replace('.', "-"))).await,

@@ -2,6 +2,7 @@
 //! cursor pages, and the whole of one order.
 
 pub mod detail;
+pub mod events;
 pub mod list;
 pub mod notes;
 pub mod refunds;

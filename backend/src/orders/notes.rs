@@ -6,6 +6,7 @@
 
 use super::{
     detail::Note,
+    events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
 use sqlx::Row;
@@ -23,7 +24,7 @@ use crate::{
 
 pub const MAX_CHARS: usize = 5_000;
 
-pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_customer: bool) -> Result<Note> {
+pub async fn add(db: &Db, events: &Subscribers, actor: Actor<'_>, order_id: i64, body: &str, to_customer: bool) -> Result<Note> {
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
@@ -61,7 +62,7 @@ pub async fn add(db: &Db, actor: Actor<'_>, order_id: i64, body: &str, to_custom
             tracing::info!(order = order_id, "a customer note was not emailed: the order has no usable email address");
             None
         };
-        trail::event(&mut tx, order_id, "order.customer_note", serde_json::json!({ "note_id": id, "mail_id": mail }), now).await?;
+        events.publish(&mut tx, order_id, &OrderEvent::CustomerNote { note_id: id, mail_id: mail }, now).await?;
     }
     let action = if to_customer { "order.customer_note" } else { "order.note" };
     trail::audit(&mut tx, actor, action, order_id, &number, "").await?;

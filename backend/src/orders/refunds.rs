@@ -14,6 +14,7 @@ use sqlx::Row;
 use super::{
     OrderStatus,
     detail::Refund,
+    events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
 use crate::{
@@ -62,7 +63,15 @@ pub struct Refunded {
 
 pub const MAX_LINES: usize = 200;
 
-pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewRefund, idempotency_key: Option<&str>) -> Result<Refunded> {
+pub async fn refund(
+    db: &Db,
+    events: &Subscribers,
+    tz: Tz,
+    actor: Actor<'_>,
+    order_id: i64,
+    new: &NewRefund,
+    idempotency_key: Option<&str>,
+) -> Result<Refunded> {
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
@@ -139,11 +148,11 @@ pub async fn refund(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, new: &NewR
     let reason = if new.reason.trim().is_empty() { String::new() } else { format!(": {}", new.reason.trim()) };
     let note = format!("Refunded {shown} by {}{reason}.{}", actor.user.email, if fully { " The order is fully refunded." } else { "" });
     trail::note(&mut tx, order_id, actor, false, &note, now).await?;
-    let refunded = serde_json::json!({ "refund_id": refund_id, "amount": amount, "full": fully });
-    trail::event(&mut tx, order_id, "order.refunded", refunded, now).await?;
+    events.publish(&mut tx, order_id, &OrderEvent::Refunded { refund_id, amount, full: fully }, now).await?;
     if fully {
-        let changed = serde_json::json!({ "from": status.as_str(), "to": "refunded", "by": actor.user.id });
-        trail::event(&mut tx, order_id, "order.status_changed", changed, now).await?;
+        let changed =
+            OrderEvent::StatusChanged { from: status.as_str().into(), to: "refunded".into(), by: Some(actor.user.id), reason: None };
+        events.publish(&mut tx, order_id, &changed, now).await?;
     }
     let details = format!("{shown}{reason}{}", if new.restock { " (restocked)" } else { "" });
     trail::audit(&mut tx, actor, "order.refunded", order_id, &order.try_get::<String, _>("number")?, &details).await?;

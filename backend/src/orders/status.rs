@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::{
     OrderStatus,
+    events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
 use crate::{
@@ -36,7 +37,15 @@ impl OrderStatus {
 }
 
 /// Moves the order to `to`, returning the status it left.
-pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderStatus, reason: Option<&str>) -> Result<OrderStatus> {
+pub async fn change(
+    db: &Db,
+    events: &Subscribers,
+    tz: Tz,
+    actor: Actor<'_>,
+    order_id: i64,
+    to: OrderStatus,
+    reason: Option<&str>,
+) -> Result<OrderStatus> {
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
@@ -80,8 +89,13 @@ pub async fn change(db: &Db, tz: Tz, actor: Actor<'_>, order_id: i64, to: OrderS
         None => format!("Status changed from {} to {} by {}.", from.label(), to.label(), actor.user.email),
     };
     trail::note(&mut tx, order_id, actor, false, &note, now).await?;
-    let payload = serde_json::json!({ "from": from.as_str(), "to": to.as_str(), "by": actor.user.id, "reason": reason });
-    trail::event(&mut tx, order_id, "order.status_changed", payload, now).await?;
+    let event = OrderEvent::StatusChanged {
+        from: from.as_str().into(),
+        to: to.as_str().into(),
+        by: Some(actor.user.id),
+        reason: reason.map(Into::into),
+    };
+    events.publish(&mut tx, order_id, &event, now).await?;
     let details = format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default());
     trail::audit(&mut tx, actor, "order.status_changed", order_id, &row.try_get::<String, _>("number")?, &details).await?;
     let currency: String = row.try_get("currency")?;

@@ -1,6 +1,6 @@
 //! What every change to an order leaves behind, inside the change's transaction: who made
-//! it ([`Actor`]), a note on the order, an event in the `order_events` outbox for later
-//! work (notifications, accounting, mail), and an entry in the audit log.
+//! it ([`Actor`]), a note on the order, an entry in the audit log, and an event for the
+//! integrations ([`super::events`]).
 
 use crate::{
     Result,
@@ -38,20 +38,6 @@ pub async fn note(tx: &mut Tx<'_>, order_id: i64, actor: Actor<'_>, to_customer:
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
-}
-
-/// Puts an event in the outbox, and queues, in the same transaction, the work it starts
-/// (an invoice or credit note for the ledger, a WhatsApp notification), so no change is missed or acted on twice.
-pub async fn event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: serde_json::Value, at: i64) -> Result<()> {
-    sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(order_id)
-        .bind(kind)
-        .bind(payload.to_string())
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-    crate::accounting::on_order_event(tx, order_id, kind, &payload).await?;
-    crate::whatsapp::notifications::on_order_event(tx, order_id, kind, &payload).await
 }
 
 /// Records the change in the audit log, naming the order by id and number.

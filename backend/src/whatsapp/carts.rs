@@ -277,12 +277,23 @@ pub fn step_key(cart_id: i64, step: i64) -> String {
 
 /// Queues the job that sends a cart's step when it is due.
 pub async fn schedule(tx: &mut Tx<'_>, cart_id: i64, step: i64, at: i64) -> Result<()> {
-    let job = NewJob { payload: serde_json::json!({ "cart_id": cart_id, "step": step }), idempotency_key: Some(step_key(cart_id, step)), run_at: at, ..NewJob::now(RECOVERY_JOB) };
+    let job = NewJob { idempotency_key: Some(step_key(cart_id, step)), run_at: at, ..NewJob::of(&RecoveryStep { cart_id, step }) };
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())
 }
 
+/// The job that sends a cart's step of the recovery sequence when it is due.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct RecoveryStep {
+    pub cart_id: i64,
+    pub step: i64,
+}
+
+impl jobs::Payload for RecoveryStep {
+    const KIND: &'static str = RECOVERY_JOB;
+}
+
 /// The cart and step a job of [`schedule`] is for.
 pub fn scheduled_step(job: &jobs::ClaimedJob) -> Option<(i64, i64)> {
-    job.payload["cart_id"].as_i64().zip(job.payload["step"].as_i64())
+    job.payload::<RecoveryStep>().ok().map(|s| (s.cart_id, s.step))
 }

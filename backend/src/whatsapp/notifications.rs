@@ -3,10 +3,11 @@
 //! exactly the template's parameters, once per order and status, only to a phone that
 //! agreed to messages — and a job sends it through [`super::send`] like every message.
 
+use futures_util::future::BoxFuture;
 use sqlx::Row;
 
 use super::{
-    SEND_JOB, carts,
+    SEND_JOB, WhatsApp, carts,
     config::{Field, Purpose},
     phone,
     send::{self, Outgoing},
@@ -16,16 +17,25 @@ use crate::{
     Result,
     jobs::{self, NewJob},
     money,
+    orders::events::{self, OrderEvent, Subscriber},
 };
 
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
-/// Called by [`crate::orders::trail::event`] for every order event.
-pub async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload: &serde_json::Value) -> Result<()> {
-    if kind != "order.status_changed" {
-        return Ok(());
+impl Subscriber for WhatsApp {
+    fn on_order_event<'a>(&'a self, tx: &'a mut events::Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            match event {
+                OrderEvent::StatusChanged { to, .. } => notify(tx, order_id, to).await,
+                OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } => Ok(()),
+            }
+        })
     }
-    let Some(status) = payload["to"].as_str() else { return Ok(()) };
+}
+
+/// Queues the notification of an order that moved to `status`, when one is switched on
+/// and mapped to a template, and the customer's phone agreed to messages.
+async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
     let Some(purpose) = Purpose::for_order_status(status) else { return Ok(()) };
     let config = settings::config(&mut **tx).await?;
     let Some(mapping) = config.mapping_for(purpose).filter(|_| config.notifies(purpose)) else { return Ok(()) };
@@ -64,7 +74,7 @@ pub async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, kind: &str, payload:
         idempotency_key: format!("order:{order_id}:{status}"),
     };
     let message_id = send::queue(tx, &out).await?.id;
-    let job = NewJob { payload: serde_json::json!({ "message_id": message_id }), idempotency_key: Some(format!("{SEND_JOB}:{message_id}")), ..NewJob::now(SEND_JOB) };
+    let job = NewJob { idempotency_key: Some(format!("{SEND_JOB}:{message_id}")), ..NewJob::of(&send::SendMessage { message_id }) };
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())
 }

@@ -392,7 +392,7 @@ pub async fn follow(whatsapp: &WhatsApp, token: &str) -> Result<String, Refused>
         Ok(Some(url)) => Ok(url),
         Ok(None) => Err(Refused::Invalid),
         Err(e) => {
-            tracing::error!(error = %e, "a recovery click could not be recorded");
+            tracing::error!(error = %e.report(), "a recovery click could not be recorded");
             Err(Refused::Invalid)
         }
     }

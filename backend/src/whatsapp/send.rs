@@ -364,6 +364,16 @@ async fn note_error(whatsapp: &WhatsApp, message_id: i64, error: &str) -> Result
     Ok(())
 }
 
+/// The job that sends one queued message.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SendMessage {
+    pub message_id: i64,
+}
+
+impl crate::jobs::Payload for SendMessage {
+    const KIND: &'static str = super::SEND_JOB;
+}
+
 /// The job that sends one queued message (order notifications).
 pub async fn run(whatsapp: &WhatsApp, message_id: i64) -> Result<(), Failure> {
     let hourly_cap = super::settings::config(whatsapp.db.pool()).await?.hourly_cap;

@@ -22,7 +22,7 @@ pub async fn run_until_stopped(whatsapp: WhatsApp, stop: CancellationToken) {
             _ = stop.cancelled() => return,
             _ = deliveries.tick() => {
                 if let Err(e) = webhook::process_pending(&whatsapp.db).await {
-                    tracing::error!(error = %e, "stored WhatsApp webhook deliveries could not be applied");
+                    tracing::error!(error = %e.report(), "stored WhatsApp webhook deliveries could not be applied");
                 }
             }
             _ = orders.tick() => {
@@ -31,7 +31,7 @@ pub async fn run_until_stopped(whatsapp: WhatsApp, stop: CancellationToken) {
                     Err(e) => Err(e),
                 };
                 if let Err(e) = scanned {
-                    tracing::error!(error = %e, "new orders could not be matched to WhatsApp carts");
+                    tracing::error!(error = %e.report(), "new orders could not be matched to WhatsApp carts");
                 }
             }
         }

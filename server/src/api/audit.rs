@@ -70,7 +70,7 @@ pub async fn list(
         ),
     };
     let before_id = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => cursor::decode(&state.api.hasher, "audit", c, 1)?.first().copied(),
+        Some(c) => cursor::decode(&state.services.hasher, "audit", c, 1)?.first().copied(),
         None => None,
     };
     let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > 200);
@@ -78,10 +78,10 @@ pub async fn list(
         return Err(bad("invalid_query", "actor and action filters are at most 200 characters"));
     }
     let filter = Filter { actor: query.actor, action: query.action, outcome, from: query.from, to: query.to, before_id };
-    let mut entries = audit::search(&state.db, &filter, per_page + 1).await?;
+    let mut entries = audit::search(&state.services.db, &filter, per_page + 1).await?;
     let next_cursor = (entries.len() as i64 > per_page).then(|| {
         entries.truncate(per_page as usize);
-        cursor::encode(&state.api.hasher, "audit", &[entries.last().map_or(0, |e| e.id)])
+        cursor::encode(&state.services.hasher, "audit", &[entries.last().map_or(0, |e| e.id)])
     });
     Ok(Json(AuditPage { items: entries, next_cursor }))
 }

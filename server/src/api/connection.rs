@@ -38,9 +38,9 @@ pub struct OauthEndpoints {
 /// Which shop this is and how to sign in to its API.
 #[utoipa::path(get, path = "/discover", tag = "connection", responses((status = 200, body = Discover)))]
 pub async fn discover(State(state): State<AppState>) -> Result<Json<Discover>, ApiError> {
-    let store = backend::settings::get(&state.db).await?;
-    let base = state.panel.base_url.trim_end_matches('/');
-    let settings = state.api.security.get().await;
+    let store = backend::settings::get(&state.services.db).await?;
+    let base = state.services.base_url.trim_end_matches('/');
+    let settings = state.services.security.get().await;
     Ok(Json(Discover {
         store_name: store.name,
         api_version: "v1",
@@ -151,23 +151,23 @@ pub struct PanelUrls {
 #[utoipa::path(get, path = "/system/status", tag = "connection", responses((status = 200, body = Status)))]
 pub async fn status(State(state): State<AppState>, Authenticated(_): Authenticated, headers: HeaderMap) -> Result<Json<Status>, ApiError> {
     let started = std::time::Instant::now();
-    let healthy = state.db.is_ready().await;
+    let healthy = state.services.db.is_ready().await;
     let latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let store = backend::settings::get(&state.db).await?;
-    let queue = backend::jobs::health(&state.db).await?;
+    let store = backend::settings::get(&state.services.db).await?;
+    let queue = backend::jobs::health(&state.services.db).await?;
     let server_time = now();
     let time_skew_secs = headers
         .get("x-backroom-timestamp")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .map(|sent| server_time - sent);
-    let base = state.panel.base_url.trim_end_matches('/');
+    let base = state.services.base_url.trim_end_matches('/');
     let page = |path: &str| format!("{base}/admin{path}");
     Ok(Json(Status {
         store_name: store.name,
         backroom_version: env!("CARGO_PKG_VERSION"),
         database: DatabaseStatus {
-            kind: match state.db.backend() {
+            kind: match state.services.db.backend() {
                 Backend::Sqlite => "sqlite",
                 Backend::Postgres => "postgres",
             },

@@ -84,7 +84,7 @@ impl From<backend::Error> for ApiError {
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidTransition { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string()),
             E::Internal(source) => {
-                tracing::error!(error = %source, "API request failed");
+                tracing::error!(error = %source.report(), "API request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
             }
         }

@@ -16,30 +16,20 @@ use axum::{
 use backend::{
     access::{
         Caller, Denied, Scope,
-        authenticate::{CredentialCache, Presented, authenticate},
-        secret::SecretHasher,
-        security::{SecurityCache, SecuritySettings},
+        authenticate::{Presented, authenticate},
+        security::SecuritySettings,
     },
     audit::{self, Event, Outcome},
     orders::trail::Actor,
 };
 
-use super::{error::ApiError, rate_limit::RateLimits};
+use super::error::ApiError;
 use crate::{AppState, client_ip::Transport};
-
-/// What the API's guards need, shared by every request.
-#[derive(Clone)]
-pub struct ApiContext {
-    pub hasher: SecretHasher,
-    pub security: Arc<SecurityCache>,
-    pub rates: Arc<RateLimits>,
-    pub credentials: Arc<CredentialCache>,
-}
 
 /// HTTPS and the IP allowlist: for every API request, public ones included. Leaves the
 /// settings it read in the request for the guards after it.
 pub async fn transport(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let settings = state.api.security.get().await;
+    let settings = state.services.security.get().await;
     let transport = req.extensions().get::<Transport>().copied().unwrap_or_default();
     if settings.https_required && !transport.https && !transport.ip.is_some_and(|ip| ip.is_loopback()) {
         return ApiError::from(Denied::HttpsRequired).into_response();
@@ -62,10 +52,10 @@ fn settings_read(req: &Request) -> Option<Arc<SecuritySettings>> {
 pub async fn public_rate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let settings = match settings_read(&req) {
         Some(settings) => settings,
-        None => state.api.security.get().await,
+        None => state.services.security.get().await,
     };
     if let Some(ip) = req.extensions().get::<Transport>().and_then(|t| t.ip)
-        && let Err(retry_after_secs) = state.api.rates.check_address(ip, settings.rate_per_ip)
+        && let Err(retry_after_secs) = state.rates.check_address(ip, settings.rate_per_ip)
     {
         return ApiError::from(Denied::RateLimited { retry_after_secs }).into_response();
     }
@@ -77,7 +67,7 @@ pub async fn public_rate(State(state): State<AppState>, req: Request, next: Next
 pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let settings = match settings_read(&req) {
         Some(settings) => settings,
-        None => state.api.security.get().await,
+        None => state.services.security.get().await,
     };
     let ip = req.extensions().get::<Transport>().and_then(|t| t.ip);
     let ip_text = ip.map(|ip| ip.to_string());
@@ -97,7 +87,7 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     let duplicate_signing_headers = ["x-backroom-timestamp", "x-backroom-nonce"]
         .iter()
         .any(|name| headers.get_all(*name).iter().count() > 1);
-    let caller = match authenticate(&state.db, &state.api.hasher, &state.api.credentials, &settings, &presented).await {
+    let caller = match authenticate(&state.services.db, &state.services.hasher, &state.services.credentials, &settings, &presented).await {
         Err(e) => return ApiError::from(e).into_response(),
         Ok(Err(denied)) => return ApiError::from(denied).into_response(),
         Ok(Ok(caller)) => caller,
@@ -110,10 +100,9 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
         return ApiError::from(Denied::InsufficientScope { needed }).into_response();
     }
     let limited = state
-        .api
         .rates
         .check_credential(caller.kind, caller.credential_id, settings.rate_per_credential)
-        .and_then(|()| ip.map_or(Ok(()), |ip| state.api.rates.check_address(ip, settings.rate_per_ip)));
+        .and_then(|()| ip.map_or(Ok(()), |ip| state.rates.check_address(ip, settings.rate_per_ip)));
     if let Err(retry_after_secs) = limited {
         return ApiError::from(Denied::RateLimited { retry_after_secs }).into_response();
     }
@@ -133,7 +122,7 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
             Outcome::Failure
         };
         let credential = caller.credential_ref();
-        let recorded = audit::record(state.db.writer(), &Event {
+        let recorded = audit::record(state.services.db.writer(), &Event {
             actor_user_id: Some(caller.user.id),
             actor: &caller.user.email,
             credential: Some(&credential),
@@ -146,7 +135,7 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
         })
         .await;
         if let Err(e) = recorded {
-            tracing::error!(error = %e, "could not record an API write in the audit log");
+            tracing::error!(error = %e.report(), "could not record an API write in the audit log");
         }
     }
     response

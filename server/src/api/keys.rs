@@ -30,7 +30,7 @@ pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenti
     if !caller.user.role.manages_store() {
         return Err(backend::Error::Forbidden.into());
     }
-    let items = credentials::list(&state.db, Kind::ConnectionKey, None).await?;
+    let items = credentials::list(&state.services.db, Kind::ConnectionKey, None).await?;
     Ok(Json(KeyList { items }))
 }
 
@@ -80,7 +80,7 @@ pub async fn create(
     if !caller.scope.allows(scope) {
         return Err(backend::access::Denied::InsufficientScope { needed: scope }.into());
     }
-    let issued = credentials::create(&state.db, &state.api.hasher, &caller.user, ip.as_deref(), NewCredential {
+    let issued = credentials::create(&state.services.db, &state.services.hasher, &caller.user, ip.as_deref(), NewCredential {
         kind: Kind::ConnectionKey,
         label: new.label,
         scope,
@@ -98,6 +98,6 @@ pub async fn revoke(
     ClientAddress(ip): ClientAddress,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    credentials::revoke(&state.db, &caller.user, ip.as_deref(), Kind::ConnectionKey, id).await?;
+    credentials::revoke(&state.services.db, &state.services.credentials, &caller.user, ip.as_deref(), Kind::ConnectionKey, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

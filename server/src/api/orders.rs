@@ -94,7 +94,7 @@ pub async fn list(
         per_page: query.per_page.unwrap_or(list::DEFAULT_PER_PAGE),
         cursor: query.cursor.filter(|c| !c.is_empty()),
     };
-    let page = list::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
+    let page = list::list(&state.services.db, &state.services.hasher, &filter).await.map_err(list_error)?;
     Ok(Json(OrderPage { items: page.rows, next_cursor: page.next_cursor }))
 }
 
@@ -111,7 +111,7 @@ pub fn list_error(e: backend::Error) -> ApiError {
 pub async fn date_range(state: &AppState, after: Option<&str>, before: Option<&str>) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let (after, before) = (after.filter(|t| !t.is_empty()), before.filter(|t| !t.is_empty()));
     let needs_tz = [after, before].into_iter().flatten().any(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok());
-    let tz = if needs_tz { backend::settings::get(&state.db).await?.tz() } else { chrono_tz::Tz::UTC };
+    let tz = if needs_tz { backend::settings::get(&state.services.db).await?.tz() } else { chrono_tz::Tz::UTC };
     let moment = |text: Option<&str>, name: &str| {
         text.map(|t| {
             let day = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|day| backend::sales_daily::day_start(day, tz));
@@ -153,8 +153,8 @@ pub async fn change_status(
     Path(id): Path<i64>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let tz = backend::settings::get(&state.db).await?.tz();
-    status::change(&state.db, tz, acting.actor(), id, change.status, change.reason.as_deref()).await?;
+    let tz = backend::settings::get(&state.services.db).await?.tz();
+    status::change(&state.services.db, &state.services.order_events, tz, acting.actor(), id, change.status, change.reason.as_deref()).await?;
     get(State(state), Authenticated(acting.caller), Path(id)).await
 }
 
@@ -167,7 +167,7 @@ pub struct RefundList {
 #[utoipa::path(get, path = "/orders/{id}/refunds", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = RefundList), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn refunds(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<RefundList>, ApiError> {
-    Ok(Json(RefundList { items: detail::refunds(&state.db, id).await? }))
+    Ok(Json(RefundList { items: detail::refunds(&state.services.db, id).await? }))
 }
 
 /// Refunds an amount, or lines (quantity and amount each), never more than remains
@@ -189,8 +189,8 @@ pub async fn refund(
     if keys.len() > 1 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send one Idempotency-Key header"));
     }
-    let tz = backend::settings::get(&state.db).await?.tz();
-    let done = refunds::refund(&state.db, tz, acting.actor(), id, &new, keys.first().copied()).await?;
+    let tz = backend::settings::get(&state.services.db).await?.tz();
+    let done = refunds::refund(&state.services.db, &state.services.order_events, tz, acting.actor(), id, &new, keys.first().copied()).await?;
     Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
 }
 
@@ -215,14 +215,14 @@ pub async fn add_note(
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    let note = notes::add(&state.db, acting.actor(), id, &new.note, new.to_customer).await?;
+    let note = notes::add(&state.services.db, &state.services.order_events, acting.actor(), id, &new.note, new.to_customer).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
 /// One order, whole.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path)), responses((status = 200, body = OrderDetail), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn get(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<OrderDetail>, ApiError> {
-    let order = detail::get(&state.db, id).await?;
-    let admin_url = format!("{}/admin/orders/{id}", state.panel.base_url.trim_end_matches('/'));
+    let order = detail::get(&state.services.db, id).await?;
+    let admin_url = format!("{}/admin/orders/{id}", state.services.base_url.trim_end_matches('/'));
     Ok(Json(OrderDetail { order, admin_url }))
 }

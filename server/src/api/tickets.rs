@@ -64,7 +64,7 @@ pub async fn list(State(state): State<AppState>, Authenticated(_): Authenticated
         per_page: query.per_page.unwrap_or(25),
         cursor: query.cursor,
     };
-    let page = tickets::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
+    let page = tickets::list(&state.services.db, &state.services.hasher, &filter).await.map_err(list_error)?;
     Ok(Json(TicketPage { items: page.rows, next_cursor: page.next_cursor }))
 }
 
@@ -72,7 +72,7 @@ pub async fn list(State(state): State<AppState>, Authenticated(_): Authenticated
 #[utoipa::path(get, path = "/tickets/{id}", tag = "support", params(("id" = i64, Path)),
     responses((status = 200, body = Ticket), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
 pub async fn get(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<Ticket>, ApiError> {
-    Ok(Json(tickets::get(&state.db, id).await?))
+    Ok(Json(tickets::get(&state.services.db, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -92,7 +92,7 @@ pub async fn reply(
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    Ok((StatusCode::CREATED, Json(tickets::reply(&state.db, acting.actor(), id, &new.body).await?)))
+    Ok((StatusCode::CREATED, Json(tickets::reply(&state.services.db, acting.actor(), id, &new.body).await?)))
 }
 
 /// Adds an internal note, never emailed.
@@ -104,7 +104,7 @@ pub async fn note(
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    Ok((StatusCode::CREATED, Json(tickets::note(&state.db, acting.actor(), id, &new.body).await?)))
+    Ok((StatusCode::CREATED, Json(tickets::note(&state.services.db, acting.actor(), id, &new.body).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -134,13 +134,13 @@ pub async fn change(
     let actor = acting.actor();
     // Each change answers the ticket as it then stands; the last one made is the answer.
     if let Some(assignee) = change.assignee_user_id {
-        let row = tickets::assign(&state.db, actor, id, assignee).await?;
+        let row = tickets::assign(&state.services.db, actor, id, assignee).await?;
         if change.status.is_none() {
             return Ok(Json(row));
         }
     }
     match change.status {
-        Some(status) => Ok(Json(tickets::set_status(&state.db, actor, id, status).await?)),
+        Some(status) => Ok(Json(tickets::set_status(&state.services.db, actor, id, status).await?)),
         None => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "give a status, an assignee_user_id, or both")),
     }
 }
@@ -169,9 +169,9 @@ pub async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddr
     } else {
         ApiJson::<Submission>::from_request(request, &state).await?.0
     };
-    let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.panel.base_url };
+    let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.services.base_url };
     // A bot that filled the honeypot is told what a person would be, and learns nothing.
-    let (Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) = form::submit(&state.db, ctx, &submission).await?;
+    let (Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) = form::submit(&state.services.db, ctx, &submission).await?;
     let message = format!("Thank you. Your message is ticket {reference}; we have emailed you a copy.");
     Ok((StatusCode::CREATED, Json(SubmissionReceived { reference, message })))
 }
@@ -183,9 +183,9 @@ async fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiEr
         return Ok(());
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
-    let own = state.panel.base_url.trim_end_matches('/');
+    let own = state.services.base_url.trim_end_matches('/');
     let same = origin.eq_ignore_ascii_case(own) || crate::cross_origin::origin_is_host(headers);
-    if same || settings::get(&state.db).await?.allows_origin(origin) {
+    if same || settings::get(&state.services.db).await?.allows_origin(origin) {
         Ok(())
     } else {
         Err(ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this page may not post to the support form; add its origin in the panel's support settings"))

@@ -66,7 +66,7 @@ pub async fn list(
         per_page: query.per_page.unwrap_or(DEFAULT_PER_PAGE),
         cursor: query.cursor.filter(|c| !c.is_empty()),
     };
-    let page = transactions::list(&state.db, &state.api.hasher, &filter).await.map_err(list_error)?;
+    let page = transactions::list(&state.services.db, &state.services.hasher, &filter).await.map_err(list_error)?;
     let items = page.rows.into_iter().map(|(order_id, transaction)| TransactionRow { order_id, transaction }).collect();
     Ok(Json(TransactionPage { items, next_cursor: page.next_cursor }))
 }

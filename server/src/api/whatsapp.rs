@@ -30,7 +30,7 @@ pub struct CaptureAnswer {
         (status = 409, body = super::error::ErrorBody, description = "`conflict`: capture is not set up (no shop origins)"),
         (status = 422, body = super::error::ErrorBody, description = "`invalid`: the phone, consent, lines or restore URL")))]
 pub async fn capture(State(state): State<AppState>, ApiJson(input): ApiJson<Capture>) -> Result<Json<CaptureAnswer>, ApiError> {
-    let status = match carts::capture(&state.panel.whatsapp, input).await? {
+    let status = match carts::capture(&state.services.whatsapp, input).await? {
         Captured::Captured => "captured",
         Captured::Updated => "updated",
         Captured::Forgotten => "forgotten",
@@ -42,8 +42,8 @@ pub async fn capture(State(state): State<AppState>, ApiJson(input): ApiJson<Capt
 #[utoipa::path(get, path = "/whatsapp/widget", tag = "whatsapp",
     responses((status = 200, description = "The widget's configuration", content_type = "application/json")))]
 pub async fn widget(State(state): State<AppState>) -> Result<(StatusCode, [(axum::http::HeaderName, &'static str); 1], Json<widget::PublicWidget>), ApiError> {
-    let config = settings::config(state.db.pool()).await?;
-    let tz = backend::settings::get(&state.db).await?.tz();
+    let config = settings::config(state.services.db.pool()).await?;
+    let tz = backend::settings::get(&state.services.db).await?.tz();
     let public = widget::public(&config.widget, tz, backend::clock::now());
     Ok((StatusCode::OK, [(axum::http::header::CACHE_CONTROL, "public, max-age=60")], Json(public)))
 }

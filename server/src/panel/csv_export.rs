@@ -58,7 +58,7 @@ impl Requester {
             details: download.details,
             ..audit::Event::by(&self.user, download.action, download.target, self.ip.as_deref())
         };
-        let recorded = audit::record(state.db.writer(), &event).await;
+        let recorded = audit::record(state.services.db.writer(), &event).await;
         if let Err(e) = recorded {
             return failed(e.into());
         }

@@ -77,6 +77,8 @@ pub struct TestApp {
     pub sealer: backend::sealed::Sealer,
     /// Signs recovery links as the app does.
     pub links: backend::whatsapp::link::Signer,
+    /// The app's own services (its caches, its order event subscribers).
+    pub services: backend::services::Services,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -123,11 +125,8 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
     .collect();
     let config = Config::load_from(&env).unwrap();
     server::telemetry::init(&config.log);
-    let master_key = MasterKey::load_or_create(&config).unwrap();
-    let hasher = SecretHasher::new(&master_key);
-    let sealer = backend::sealed::Sealer::new(&master_key);
-    let links = backend::whatsapp::link::Signer::from_master(&master_key);
     let app = server::Application::build(config).await.expect("the app starts");
+    let services = app.services().clone();
     let addr = app.local_addr();
     let security = app.security();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -142,9 +141,10 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         client: browser(),
         data_dir,
         security,
-        hasher,
-        sealer,
-        links,
+        hasher: services.hasher.clone(),
+        sealer: services.sealer.clone(),
+        links: services.links.clone(),
+        services,
         stop: Some(stop),
         server: Some(server),
     }

@@ -1,0 +1,106 @@
+//! Order events: what a change to an order tells the rest of Backroom. Each is written once
+//! to the `order_events` outbox inside the change's transaction and handed to the
+//! subscribers the composition root registered ([`crate::services::Services`]): the ledger,
+//! WhatsApp notifications, and whatever integration comes next. They queue their work in
+//! the same transaction, so no change is missed or acted on twice; adding one never
+//! touches `orders/`.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// A transaction that writes, as [`crate::db::Db::begin`] opens it.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// One change to an order. Statuses are WooCommerce's names (`on-hold`), including those
+/// an extension adds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload")]
+pub enum OrderEvent {
+    /// The order moved from one status to another; `by` is the user who moved it.
+    #[serde(rename = "order.status_changed")]
+    StatusChanged { from: String, to: String, by: Option<i64>, #[serde(default)] reason: Option<String> },
+    /// A refund of `amount` (minor units); `full` when nothing remains refundable.
+    #[serde(rename = "order.refunded")]
+    Refunded { refund_id: i64, amount: i64, full: bool },
+    /// A note for the customer, with the email that carries it (none without an address).
+    #[serde(rename = "order.customer_note")]
+    CustomerNote { note_id: i64, mail_id: Option<i64> },
+}
+
+impl OrderEvent {
+    /// The name stored in `order_events.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OrderEvent::StatusChanged { .. } => "order.status_changed",
+            OrderEvent::Refunded { .. } => "order.refunded",
+            OrderEvent::CustomerNote { .. } => "order.customer_note",
+        }
+    }
+
+    /// The event as stored: its kind and its payload (JSON text).
+    fn stored(&self) -> Result<(&'static str, String)> {
+        let tagged = serde_json::to_value(self).map_err(Error::internal)?;
+        Ok((self.kind(), tagged["payload"].to_string()))
+    }
+
+    /// An event read back from `order_events`; `None` for a kind this build does not know.
+    pub fn read(kind: &str, payload: &str) -> Option<OrderEvent> {
+        let payload: serde_json::Value = serde_json::from_str(payload).ok()?;
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload })).ok()
+    }
+}
+
+/// Something that acts on order events inside the change's transaction: queues a job,
+/// records a document. It must not call out of the process there.
+pub trait Subscriber: Send + Sync {
+    fn on_order_event<'a>(&'a self, tx: &'a mut Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>>;
+}
+
+/// The subscribers, in the order they hear of each event.
+#[derive(Clone, Default)]
+pub struct Subscribers(Vec<Arc<dyn Subscriber>>);
+
+impl Subscribers {
+    pub fn new(subscribers: Vec<Arc<dyn Subscriber>>) -> Subscribers {
+        Subscribers(subscribers)
+    }
+
+    /// Writes `event` to the outbox and hands it to every subscriber, inside `tx`.
+    pub async fn publish(&self, tx: &mut Tx, order_id: i64, event: &OrderEvent, at: i64) -> Result<()> {
+        let (kind, payload) = event.stored()?;
+        sqlx::query("INSERT INTO order_events (order_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(order_id)
+            .bind(kind)
+            .bind(payload)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        for subscriber in &self.0 {
+            subscriber.on_order_event(tx, order_id, event).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_stored_as_before_and_read_back() {
+        let event = OrderEvent::StatusChanged { from: "processing".into(), to: "completed".into(), by: Some(3), reason: None };
+        let (kind, payload) = event.stored().unwrap();
+        assert_eq!(kind, "order.status_changed");
+        let stored: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(stored, serde_json::json!({ "from": "processing", "to": "completed", "by": 3, "reason": null }));
+        assert_eq!(OrderEvent::read(kind, &payload), Some(event));
+        // Rows written before `reason` existed still read.
+        let old = OrderEvent::read("order.status_changed", r#"{"from":"pending","to":"failed","by":1}"#).unwrap();
+        assert!(matches!(old, OrderEvent::StatusChanged { reason: None, .. }));
+        assert_eq!(OrderEvent::read("order.unknown", "{}"), None);
+    }
+}

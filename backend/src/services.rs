@@ -1,0 +1,158 @@
+//! The composition root: every service Backroom shares, built once from the configuration
+//! and handed to the server, the panel, the command line and the tests alike. A new
+//! integration is built and registered here and nowhere else: its place in the order
+//! events ([`crate::orders::events`]), its jobs ([`crate::background`]) and its workers.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use ipnet::IpNet;
+
+use crate::{
+    Result,
+    access::{authenticate::CredentialCache, secret::SecretHasher, security::SecurityCache},
+    accounting::Accounting,
+    background,
+    config::Config,
+    db::Db,
+    jobs::{Kinds, Registry, Worker},
+    mail::transport::Transport,
+    master_key::MasterKey,
+    orders::events::Subscribers,
+    reports::ReportCache,
+    sealed::Sealer,
+    sessions::SessionPolicy,
+    whatsapp::{WhatsApp, link},
+};
+
+/// How often an idle WhatsApp worker looks for a due message.
+const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
+/// How many due WhatsApp jobs a worker takes and runs at once.
+const WHATSAPP_BATCH: usize = 16;
+
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    /// Hashes connection keys, application passwords and OAuth secrets.
+    pub hasher: SecretHasher,
+    /// Seals secrets at rest (the ledger's key, WhatsApp's token and app secret).
+    pub sealer: Sealer,
+    /// Signs WhatsApp recovery links.
+    pub links: link::Signer,
+    /// The API's security settings, reread every few seconds.
+    pub security: Arc<SecurityCache>,
+    /// API credentials that passed a moment ago, and the revocations that forget them.
+    pub credentials: Arc<CredentialCache>,
+    pub sessions: SessionPolicy,
+    /// Where email goes: SMTP, or `.eml` files in a folder.
+    pub mail: Transport,
+    /// The ledger connection: settings sealed at rest, its HTTP client.
+    pub accounting: Accounting,
+    pub whatsapp: WhatsApp,
+    /// Sales reports computed from this database, reused while their figures stand.
+    pub reports: Arc<ReportCache>,
+    /// What an order change tells the integrations, inside its transaction.
+    pub order_events: Arc<Subscribers>,
+    /// The URL customers and the mobile app see.
+    pub base_url: Arc<str>,
+    /// Cookies get `Secure` when the public URL is https.
+    pub secure_cookies: bool,
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+    workers: WorkerLayout,
+}
+
+/// How many workers of each kind this process runs.
+#[derive(Clone, Copy, Debug)]
+struct WorkerLayout {
+    general: usize,
+    accounting: usize,
+    whatsapp: usize,
+}
+
+impl Services {
+    /// Opens the database (migrating it), loads the master key and builds every service.
+    /// `listening` is where this process serves: the public URL when none is set.
+    ///
+    /// Fails with a message for the operator when the database, the master key or the
+    /// mail settings cannot be used.
+    pub async fn build(config: &Config, listening: SocketAddr) -> Result<Services> {
+        let db = Db::open(config).await?;
+        // Loaded now so a missing or unreadable key stops the start, not a later request.
+        let master_key = MasterKey::load_or_create(config)?;
+        let (hasher, sealer, links) =
+            (SecretHasher::new(&master_key), Sealer::new(&master_key), link::Signer::from_master(&master_key));
+        let store = crate::settings::get(&db).await?;
+        let base_url =
+            store.public_url.or_else(|| config.public_url.clone()).unwrap_or_else(|| format!("http://{listening}"));
+        let accounting = Accounting::new(db.clone(), sealer.clone(), config.accounting_timeout);
+        let whatsapp = WhatsApp::new(
+            db.clone(),
+            sealer.clone(),
+            links.clone(),
+            base_url.clone(),
+            config.whatsapp_timeout,
+            config.whatsapp_short_delays,
+        );
+        let order_events = Arc::new(Subscribers::new(vec![
+            Arc::new(accounting.clone()) as Arc<dyn crate::orders::events::Subscriber>,
+            Arc::new(whatsapp.clone()),
+        ]));
+        Ok(Services {
+            security: SecurityCache::load(db.clone()).await?,
+            credentials: Arc::default(),
+            sessions: SessionPolicy {
+                idle_timeout: config.session_idle_timeout,
+                absolute_timeout: config.session_absolute_timeout,
+            },
+            mail: Transport::from_config(config)?,
+            reports: Arc::default(),
+            secure_cookies: base_url.starts_with("https://"),
+            base_url: base_url.into(),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            workers: WorkerLayout {
+                general: config.job_workers,
+                accounting: config.accounting_concurrency,
+                whatsapp: config.whatsapp_concurrency,
+            },
+            db,
+            hasher,
+            sealer,
+            links,
+            accounting,
+            whatsapp,
+            order_events,
+        })
+    }
+
+    /// Every job kind with what runs it.
+    pub fn jobs(&self) -> Arc<Registry> {
+        background::registry(self)
+    }
+
+    /// The job workers of this process. Sending to the ledger and to Meta waits on remote
+    /// services: each has workers of its own, so it neither holds up email and clean-up
+    /// nor is held up by them. WhatsApp's look for due messages often, so a due one
+    /// leaves within a second, and take them a batch at a time, so a thousand carts due at
+    /// once go in a second too.
+    pub fn workers(&self) -> Vec<Worker> {
+        let registry = self.jobs();
+        let (accounting, whatsapp) = (crate::accounting::JOB_KINDS, crate::whatsapp::JOB_KINDS);
+        let worker = || Worker::new(self.db.clone(), registry.clone());
+        (0..self.workers.general)
+            .map(|_| worker().with_kinds(Kinds::AllBut([accounting, whatsapp].concat())))
+            .chain((0..self.workers.accounting).map(|_| worker().with_kinds(Kinds::Only(accounting.to_vec()))))
+            .chain((0..self.workers.whatsapp).map(|_| {
+                worker()
+                    .with_kinds(Kinds::Only(whatsapp.to_vec()))
+                    .with_idle_poll(WHATSAPP_IDLE_POLL)
+                    .with_batch(WHATSAPP_BATCH)
+            }))
+            .collect()
+    }
+
+    /// Whether this process applies WhatsApp's webhook deliveries and matches new orders
+    /// to carts (it does when it sends WhatsApp messages).
+    pub fn runs_whatsapp_upkeep(&self) -> bool {
+        self.workers.whatsapp > 0
+    }
+}
