@@ -143,7 +143,10 @@ fn credential_row(c: backend::access::credentials::CredentialInfo, tz: chrono_tz
 
 /// The copy screen's content for a secret just issued.
 #[cfg(feature = "ssr")]
-async fn new_secret(ctx: &backend::services::Services, issued: backend::access::credentials::Issued) -> Result<NewSecret, PanelError> {
+async fn new_secret(
+    ctx: &backend::services::Services,
+    issued: backend::access::credentials::Issued,
+) -> Result<NewSecret, PanelError> {
     use backend::access::credentials::Kind;
     // The address saved in the settings wins over the one the server started with, as on
     // the settings page.
@@ -238,7 +241,9 @@ pub async fn regenerate_credential(id: i64) -> Result<NewSecret, PanelError> {
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    let issued = backend::access::credentials::regenerate(&ctx.db, &ctx.hasher, &ctx.credentials, &me, ip.as_deref(), id).await?;
+    let issued =
+        backend::access::credentials::regenerate(&ctx.db, &ctx.hasher, &ctx.credentials, &me, ip.as_deref(), id)
+            .await?;
     new_secret(&ctx, issued).await
 }
 
@@ -436,8 +441,12 @@ fn CredentialList(
         return view! { <p class="card muted">{format!("No {noun}s yet.")}</p> }.into_any();
     }
     let headings: &'static [&'static str] = match kind {
-        CredentialType::ConnectionKey => &["Label", "Scope", "Key", "Created", "Expires", "Last used", "Status", "Actions"],
-        CredentialType::AppPassword => &["Label", "Scope", "Password", "Created", "Expires", "Last used", "Status", "Actions"],
+        CredentialType::ConnectionKey => {
+            &["Label", "Scope", "Key", "Created", "Expires", "Last used", "Status", "Actions"]
+        }
+        CredentialType::AppPassword => {
+            &["Label", "Scope", "Password", "Created", "Expires", "Last used", "Status", "Actions"]
+        }
     };
     view! {
         <DataTable headings>
@@ -499,7 +508,8 @@ fn SecretScreen(secret: NewSecret, shown: RwSignal<Option<NewSecret>>) -> impl I
             } else {
                 let selected = secret_ref.get_untracked().is_some_and(|code| select_contents(&code));
                 status.set(if selected {
-                    "This browser did not let Backroom copy; the text is selected, press Ctrl+C (⌘C on a Mac).".to_owned()
+                    "This browser did not let Backroom copy; the text is selected, press Ctrl+C (⌘C on a Mac)."
+                        .to_owned()
                 } else {
                     "This browser did not let Backroom copy; select the text and copy it.".to_owned()
                 });
@@ -545,7 +555,8 @@ fn SecretScreen(secret: NewSecret, shown: RwSignal<Option<NewSecret>>) -> impl I
 pub(crate) async fn copy_to_clipboard(text: &str) -> bool {
     use web_sys::{js_sys::Reflect, wasm_bindgen::JsValue};
     let navigator = window().navigator();
-    let available = Reflect::get(&navigator, &JsValue::from_str("clipboard")).is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    let available =
+        Reflect::get(&navigator, &JsValue::from_str("clipboard")).is_ok_and(|c| !c.is_undefined() && !c.is_null());
     if !available {
         return false;
     }

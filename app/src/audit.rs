@@ -34,7 +34,13 @@ pub struct AuditQuery {
 impl AuditQuery {
     pub fn from_params(params: &ParamsMap) -> AuditQuery {
         let get = |key| params.get(key).unwrap_or_default();
-        AuditQuery { actor: get("actor"), action: get("action"), outcome: get("outcome"), from: get("from"), to: get("to") }
+        AuditQuery {
+            actor: get("actor"),
+            action: get("action"),
+            outcome: get("outcome"),
+            from: get("from"),
+            to: get("to"),
+        }
     }
 
     /// The backend's filter, with the days turned into instants in the shop's time zone.
@@ -255,7 +261,9 @@ mod tests {
 
     #[test]
     fn empty_fields_filter_nothing_and_bad_ones_are_named() {
-        let filter = AuditQuery { actor: "  ".into(), outcome: "".into(), ..AuditQuery::default() }.filter(chrono_tz::UTC).unwrap();
+        let filter = AuditQuery { actor: "  ".into(), outcome: "".into(), ..AuditQuery::default() }
+            .filter(chrono_tz::UTC)
+            .unwrap();
         assert_eq!(filter, backend::audit::Filter::default());
         let denied = AuditQuery { outcome: "denied".into(), action: "key.".into(), ..AuditQuery::default() };
         let filter = denied.filter(chrono_tz::UTC).unwrap();

@@ -193,9 +193,13 @@ mod tests {
 
     #[test]
     fn only_our_own_pages_are_followed_after_sign_in() {
-        assert_eq!(after_sign_in(Some("/oauth/authorize?client_id=app_x&state=1")), "/oauth/authorize?client_id=app_x&state=1");
+        assert_eq!(
+            after_sign_in(Some("/oauth/authorize?client_id=app_x&state=1")),
+            "/oauth/authorize?client_id=app_x&state=1"
+        );
         assert_eq!(after_sign_in(Some("/admin/access")), "/admin/access");
-        for bad in ["https://evil.example", "//evil.example", "/admin//evil.example", "/\\evil.example", "/oauth/token"] {
+        for bad in ["https://evil.example", "//evil.example", "/admin//evil.example", "/\\evil.example", "/oauth/token"]
+        {
             assert_eq!(after_sign_in(Some(bad)), "/admin", "{bad}");
         }
         assert_eq!(after_sign_in(None), "/admin");

@@ -38,7 +38,8 @@ pub fn DailyChart(days: Vec<String>, series: Vec<Series>, #[prop(optional)] numb
     let days = StoredValue::new(days);
     let series = StoredValue::new(series);
     let caption = move || series.with_value(|all| all.get(shown.get()).map(|s| s.caption.clone()).unwrap_or_default());
-    let bars = move || series.with_value(|all| days.with_value(|days| all.get(shown.get()).map(|s| draw(days, &s.values))));
+    let bars =
+        move || series.with_value(|all| days.with_value(|days| all.get(shown.get()).map(|s| draw(days, &s.values))));
     let switch = series.with_value(|all| {
         all.iter()
             .enumerate()

@@ -47,7 +47,8 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// The signed-in user, or `SignedOut`.
 pub async fn require_user() -> Result<User, PanelError> {
-    let signed_in: Option<axum::Extension<SignedIn>> = leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
+    let signed_in: Option<axum::Extension<SignedIn>> =
+        leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
     signed_in.and_then(|axum::Extension(SignedIn(user))| user).ok_or(PanelError::SignedOut)
 }
 
@@ -91,7 +92,8 @@ pub fn set_session_cookie(ctx: &Services, token: Option<&str>) {
         ),
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     };
-    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie))
+    {
         response.append_header(header::SET_COOKIE, value);
     }
 }

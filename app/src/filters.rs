@@ -286,7 +286,8 @@ pub fn Pager<Q>(query: Memo<Q>, next: Option<String>, #[prop(optional)] by_age: 
 where
     Q: Paged + PartialEq + Send + Sync + 'static,
 {
-    let (first, previous, following) = if by_age { ("Newest", "Newer", "Older") } else { ("First page", "Previous page", "Next page") };
+    let (first, previous, following) =
+        if by_age { ("Newest", "Newer", "Older") } else { ("First page", "Previous page", "Next page") };
     view! {
         <nav class="pager" aria-label="Pages">
             {move || query.with(|q| (!q.is_first_page()).then(|| view! { <a href=q.first_page().href()>{first}</a> }))}

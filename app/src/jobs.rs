@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, forms::action_error, loaded::{DataTable, Loaded}};
+use crate::{
+    error::PanelError,
+    forms::action_error,
+    loaded::{DataTable, Loaded},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRow {

@@ -1,7 +1,7 @@
 //! The panel's frame: header, navigation for every area, theme switch, sign-out.
 
 use leptos::prelude::*;
-use leptos_router::{components::{A, Outlet, Redirect}};
+use leptos_router::components::{A, Outlet, Redirect};
 
 use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 

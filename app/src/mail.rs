@@ -6,7 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, forms::action_error, loaded::{DataTable, Loaded}};
+use crate::{
+    error::PanelError,
+    forms::action_error,
+    loaded::{DataTable, Loaded},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailView {
@@ -48,7 +52,11 @@ pub async fn mail_settings() -> Result<MailView, PanelError> {
 }
 
 #[server(endpoint = "save_mail_settings")]
-pub async fn save_mail_settings(from_name: String, from_address: String, notify_address: String) -> Result<(), PanelError> {
+pub async fn save_mail_settings(
+    from_name: String,
+    from_address: String,
+    notify_address: String,
+) -> Result<(), PanelError> {
     let me = crate::context::acting(backend::users::Role::manages_store).await?;
     let new = backend::mail::MailSettings { from_name, from_address, notify_address };
     backend::mail::update_settings(&me.ctx.db, &me.user, me.ip.as_deref(), new).await?;
@@ -104,7 +112,10 @@ pub fn MailPage() -> impl IntoView {
     let retry = ServerAction::<RetryMail>::new();
     let settings = crate::loaded::load(move || save.version().get(), |_| mail_settings());
     let state = RwSignal::new(String::new());
-    let mails = crate::loaded::load(move || (state.get(), test.version().get(), retry.version().get()), |(state, _, _)| outbox(state));
+    let mails = crate::loaded::load(
+        move || (state.get(), test.version().get(), retry.version().get()),
+        |(state, _, _)| outbox(state),
+    );
     let save_error = action_error(save);
     let test_error = action_error(test);
     let retry_error = action_error(retry);

@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn the_ready_made_period_follows_the_address() {
-        let query = |period: &str, from: &str| PeriodQuery { period: period.into(), from: from.into(), to: String::new() };
+        let query =
+            |period: &str, from: &str| PeriodQuery { period: period.into(), from: from.into(), to: String::new() };
         assert_eq!(query("", "").ready_made(DEFAULT_PERIOD), Some("30d"));
         assert_eq!(query("7d", "").ready_made(DEFAULT_PERIOD), Some("7d"));
         assert_eq!(query("", "2026-01-01").ready_made(DEFAULT_PERIOD), None);

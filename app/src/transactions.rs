@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::PanelError,
-    filters::{DayFields, FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    filters::{DayFields, FilterButtons, Paged, Pager, QueryForm, use_listing_query},
     loaded::{DataTable, Loaded},
 };
 
@@ -34,7 +34,8 @@ pub struct TransactionsQuery {
     pub prev: String,
 }
 
-const STATUSES: [(&str, &str); 4] = [("", "Any"), ("succeeded", "Succeeded"), ("pending", "Pending"), ("failed", "Failed")];
+const STATUSES: [(&str, &str); 4] =
+    [("", "Any"), ("succeeded", "Succeeded"), ("pending", "Pending"), ("failed", "Failed")];
 
 impl TransactionsQuery {
     pub fn from_params(params: &ParamsMap) -> TransactionsQuery {
@@ -115,7 +116,12 @@ pub struct TransactionLine {
 #[cfg(feature = "ssr")]
 impl TransactionLine {
     /// Order `order_id`'s transaction `t`, its time in `tz` and its amount in `locale`.
-    pub fn new(order_id: i64, t: backend::orders::detail::Transaction, tz: chrono_tz::Tz, locale: &str) -> TransactionLine {
+    pub fn new(
+        order_id: i64,
+        t: backend::orders::detail::Transaction,
+        tz: chrono_tz::Tz,
+        locale: &str,
+    ) -> TransactionLine {
         TransactionLine {
             order_id,
             at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
@@ -236,7 +242,8 @@ mod tests {
 
     #[test]
     fn the_first_page_keeps_the_filters_and_drops_the_cursor() {
-        let query = TransactionsQuery { gateway: "iyzico".into(), status: "failed".into(), ..TransactionsQuery::default() };
+        let query =
+            TransactionsQuery { gateway: "iyzico".into(), status: "failed".into(), ..TransactionsQuery::default() };
         let second = query.next_page("abc_-1");
         assert_eq!(second.href(), "/admin/transactions?gateway=iyzico&status=failed&cursor=abc_-1");
         assert_eq!(second.first_page().href(), "/admin/transactions?gateway=iyzico&status=failed");
@@ -246,14 +253,22 @@ mod tests {
     #[test]
     fn days_are_whole_days_in_the_shops_time_zone_and_bad_input_is_named() {
         // Istanbul is UTC+3: 2025-03-01 starts at 21:00 UTC the day before.
-        let query = TransactionsQuery { from: "2025-03-01".into(), to: "2025-03-01".into(), ..TransactionsQuery::default() };
+        let query =
+            TransactionsQuery { from: "2025-03-01".into(), to: "2025-03-01".into(), ..TransactionsQuery::default() };
         let filter = query.filter(chrono_tz::Europe::Istanbul).unwrap();
         assert_eq!((filter.after, filter.before), (Some(1_740_776_400), Some(1_740_776_400 + 86_400)));
         let order = TransactionsQuery { order: " #1042 ".into(), ..TransactionsQuery::default() };
         assert_eq!(order.filter(chrono_tz::UTC).unwrap().order_id, Some(1042));
         for (bad, says) in [
             (TransactionsQuery { from: "01.03.2025".into(), ..TransactionsQuery::default() }, "“from” day"),
-            (TransactionsQuery { from: "2025-03-02".into(), to: "2025-03-01".into(), ..TransactionsQuery::default() }, "after"),
+            (
+                TransactionsQuery {
+                    from: "2025-03-02".into(),
+                    to: "2025-03-01".into(),
+                    ..TransactionsQuery::default()
+                },
+                "after",
+            ),
             (TransactionsQuery { order: "ORD-7".into(), ..TransactionsQuery::default() }, "order ID"),
         ] {
             assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");

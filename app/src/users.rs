@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::PanelError, forms::action_error, loaded::{DataTable, Loaded}};
+use crate::{
+    error::PanelError,
+    forms::action_error,
+    loaded::{DataTable, Loaded},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -44,17 +48,21 @@ pub async fn add_user(email: String, name: String, role: String, password: Strin
     let ctx = crate::context::services()?;
     let me = crate::context::require_role(backend::users::Role::manages_users).await?;
     let (_, ip) = crate::context::request_info().await?;
-    let new = users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
+    let new =
+        users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
     let user = users::create(&ctx.db, new).await?;
-    audit::record(ctx.db.writer(), &audit::Event {
-        actor_user_id: Some(me.id),
-        actor: &me.email,
-        action: "user.create",
-        target: &user.email,
-        ip: ip.as_deref(),
-        details: user.role.as_str(),
-        ..audit::Event::default()
-    })
+    audit::record(
+        ctx.db.writer(),
+        &audit::Event {
+            actor_user_id: Some(me.id),
+            actor: &me.email,
+            action: "user.create",
+            target: &user.email,
+            ip: ip.as_deref(),
+            details: user.role.as_str(),
+            ..audit::Event::default()
+        },
+    )
     .await?;
     Ok(())
 }
@@ -66,14 +74,17 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), Panel
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
     let user = backend::access::set_user_disabled(&ctx.db, &ctx.credentials, &me, user_id, disabled).await?;
-    audit::record(ctx.db.writer(), &audit::Event {
-        actor_user_id: Some(me.id),
-        actor: &me.email,
-        action: if disabled { "user.disable" } else { "user.enable" },
-        target: &user.email,
-        ip: ip.as_deref(),
-        ..audit::Event::default()
-    })
+    audit::record(
+        ctx.db.writer(),
+        &audit::Event {
+            actor_user_id: Some(me.id),
+            actor: &me.email,
+            action: if disabled { "user.disable" } else { "user.enable" },
+            target: &user.email,
+            ip: ip.as_deref(),
+            ..audit::Event::default()
+        },
+    )
     .await?;
     Ok(())
 }

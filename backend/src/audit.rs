@@ -116,8 +116,14 @@ pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>> 
         n += 1;
         format!("${n}")
     };
-    let actor = filter.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
-    let action = filter.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
+    let actor = filter
+        .actor
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
+    let action =
+        filter.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
     if actor.is_some() {
         conditions.push(format!("LOWER(actor) LIKE {} ESCAPE '\\'", next()));
     }

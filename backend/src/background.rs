@@ -9,12 +9,11 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Result,
+    Result, access, accounting, audit,
     clock::now,
     db::Db,
     jobs::{self, Failure, NewJob, Registry},
-    access, accounting, audit, mail,
-    sales_daily,
+    mail, sales_daily,
     services::Services,
     sessions::{self, SessionPolicy},
     settings, throttle, whatsapp,
@@ -37,7 +36,8 @@ impl jobs::Payload for CleanUp {
 /// Every job kind with its handler.
 pub fn registry(services: &Services) -> Arc<Registry> {
     let (db, policy) = (services.db.clone(), services.sessions);
-    let (transport, accounting, whatsapp) = (services.mail.clone(), services.accounting.clone(), services.whatsapp.clone());
+    let (transport, accounting, whatsapp) =
+        (services.mail.clone(), services.accounting.clone(), services.whatsapp.clone());
     let (cleanup_db, rebuild_db, mail_db, bulk_db, sender) =
         (db.clone(), db.clone(), db, accounting.db.clone(), whatsapp.clone());
     Arc::new(
@@ -59,7 +59,9 @@ pub fn registry(services: &Services) -> Arc<Registry> {
                 let (db, transport) = (mail_db.clone(), transport.clone());
                 async move {
                     let mail::outbox::SendMail { mail_id } = job.payload()?;
-                    mail::outbox::send(&db, &transport, mail_id, job.attempt >= job.max_attempts).await.map_err(Failure::Retry)
+                    mail::outbox::send(&db, &transport, mail_id, job.attempt >= job.max_attempts)
+                        .await
+                        .map_err(Failure::Retry)
                 }
             })
             .on(accounting::SYNC_JOB, move |job| {
@@ -99,7 +101,16 @@ async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<NaiveDate>) -> R
     let audit_entries = audit::prune(db, retention_days).await?;
     let accounting_log = accounting::log::prune(db, accounting::settings::get(db).await?.log_retention_days).await?;
     let whatsapp_deliveries = whatsapp::webhook::prune(db).await?;
-    tracing::info!(sessions, counters, nonces, oauth, audit_entries, accounting_log, whatsapp_deliveries, "nightly clean-up done");
+    tracing::info!(
+        sessions,
+        counters,
+        nonces,
+        oauth,
+        audit_entries,
+        accounting_log,
+        whatsapp_deliveries,
+        "nightly clean-up done"
+    );
     let tz = settings::get(db).await?.tz();
     let next = match night.and_then(|n| n.checked_add_days(Days::new(1))) {
         Some(next) => next.max(next_run(now(), tz).0),

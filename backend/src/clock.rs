@@ -10,7 +10,9 @@ pub fn now() -> i64 {
 pub fn local_hour(day: chrono::NaiveDate, hour: u32, tz: chrono_tz::Tz) -> i64 {
     use chrono::{NaiveTime, TimeZone};
     (0..3)
-        .find_map(|extra| tz.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(hour + extra, 0, 0)?)).earliest())
+        .find_map(|extra| {
+            tz.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(hour + extra, 0, 0)?)).earliest()
+        })
         .map_or_else(|| day.and_time(NaiveTime::MIN).and_utc().timestamp(), |t| t.timestamp())
 }
 

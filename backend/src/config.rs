@@ -117,7 +117,6 @@ struct Layer {
     whatsapp_short_delays: Option<String>,
 }
 
-
 impl Config {
     /// Loads defaults, then the file named by `BACKROOM_CONFIG` (or `backroom.toml` in the
     /// working directory, if present), then the process environment.
@@ -136,12 +135,10 @@ impl Config {
         });
         let file_layer = match file_path {
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Error::invalid(format!("cannot read config file {}: {e}", path.display()))
-                })?;
-                toml::from_str::<Layer>(&text).map_err(|e| {
-                    Error::invalid(format!("config file {}: {e}", path.display()))
-                })?
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::invalid(format!("cannot read config file {}: {e}", path.display())))?;
+                toml::from_str::<Layer>(&text)
+                    .map_err(|e| Error::invalid(format!("config file {}: {e}", path.display())))?
             }
             None => Layer::default(),
         };
@@ -151,7 +148,8 @@ impl Config {
         config.apply(file_layer)?;
         config.apply(env_layer)?;
         if !database_named {
-            config.database_url = SecretString::from(format!("sqlite://{}", config.data_dir.join("backroom.db").display()));
+            config.database_url =
+                SecretString::from(format!("sqlite://{}", config.data_dir.join("backroom.db").display()));
         }
         Ok(config)
     }

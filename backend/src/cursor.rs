@@ -15,7 +15,11 @@ pub fn encode(hasher: &SecretHasher, listing: &str, key: &[i64]) -> String {
 
 /// The key in a cursor made by [`encode`] for the same `listing` with `parts` numbers.
 pub fn decode(hasher: &SecretHasher, listing: &str, cursor: &str, parts: usize) -> Result<Vec<i64>> {
-    let tampered = || Error::InvalidCursor("the cursor is not one we gave out for this list and sort order; start from the first page".into());
+    let tampered = || {
+        Error::InvalidCursor(
+            "the cursor is not one we gave out for this list and sort order; start from the first page".into(),
+        )
+    };
     let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(tampered)?;
     let (payload, signature) = text.rsplit_once('|').ok_or_else(tampered)?;
     if hasher.hash(&format!("cursor:{payload}"))[..12] != *signature {

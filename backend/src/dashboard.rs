@@ -5,7 +5,13 @@
 use chrono::{Days, NaiveDate};
 use sqlx::Row;
 
-use crate::{Result, clock::now, db::Db, sales_daily::{self, DayTotals}, settings::StoreSettings};
+use crate::{
+    Result,
+    clock::now,
+    db::Db,
+    sales_daily::{self, DayTotals},
+    settings::StoreSettings,
+};
 
 pub struct Figures {
     /// Oldest first, ending with today.

@@ -92,7 +92,8 @@ impl Db {
         // A connection is not pinged before each use: that is a round trip per query, and
         // one that broke (the server restarted) fails its query and is replaced.
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5)).test_before_acquire(false);
-        let opened = |e: sqlx::Error| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e)));
+        let opened =
+            |e: sqlx::Error| Error::invalid(format!("cannot open the database at {shown}: {}", plain_cause(&e)));
         let (pool, writer) = match backend {
             Backend::Sqlite => {
                 // SQLite lets one connection write at a time and makes the others wait by
@@ -103,12 +104,22 @@ impl Db {
                 // so none can slip past the queue. An in-memory database is one per
                 // connection: it keeps a single pool.
                 if url.contains(":memory:") {
-                    let pool = sqlite_pool(pool_options, 8, Access::ReadWrite).connect_with(options.clone()).await.map_err(opened)?;
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadWrite)
+                        .connect_with(options.clone())
+                        .await
+                        .map_err(opened)?;
                     (pool.clone(), pool)
                 } else {
-                    let writer_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
-                    let writer = sqlite_pool(writer_options, 1, Access::ReadWrite).connect_with(options.clone()).await.map_err(opened)?;
-                    let pool = sqlite_pool(pool_options, 8, Access::ReadOnly).connect_with(options.clone()).await.map_err(opened)?;
+                    let writer_options =
+                        AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
+                    let writer = sqlite_pool(writer_options, 1, Access::ReadWrite)
+                        .connect_with(options.clone())
+                        .await
+                        .map_err(opened)?;
+                    let pool = sqlite_pool(pool_options, 8, Access::ReadOnly)
+                        .connect_with(options.clone())
+                        .await
+                        .map_err(opened)?;
                     (pool, writer)
                 }
             }
@@ -232,7 +243,8 @@ pub async fn insert_rows(
     let rows_per_statement = (30_000 / width).min(1_000);
     for chunk in values.chunks(rows_per_statement * width) {
         // Not kept as a prepared statement: each row count is a statement of its own.
-        let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width))).persistent(false);
+        let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width)))
+            .persistent(false);
         bind_values(statement, chunk).execute(&mut *conn).await?;
     }
     Ok(())
@@ -374,9 +386,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_postgres_is_reported_without_the_password() {
-        let e = Db::connect("postgres://shop:hunter2@127.0.0.1:1/backroom?connect_timeout=1")
-            .await
-            .unwrap_err();
+        let e = Db::connect("postgres://shop:hunter2@127.0.0.1:1/backroom?connect_timeout=1").await.unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("cannot open the database at postgres://127.0.0.1:1/backroom"), "{msg}");
         assert!(!msg.contains("hunter2"), "{msg}");

@@ -138,7 +138,13 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Clai
 
 /// Takes the lease on up to `limit` due jobs of the given kinds (jobs whose holder's
 /// lease ran out first), in one statement.
-pub async fn claim_many(db: &Db, worker: &str, lease: Duration, kinds: &Kinds, limit: usize) -> Result<Vec<ClaimedJob>> {
+pub async fn claim_many(
+    db: &Db,
+    worker: &str,
+    lease: Duration,
+    kinds: &Kinds,
+    limit: usize,
+) -> Result<Vec<ClaimedJob>> {
     let skip_locked = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -318,11 +324,13 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let now = now();
-    let done = sqlx::query("UPDATE jobs SET run_at = $1, updated_at = $1 WHERE kind = $2 AND state = 'queued' AND run_at > $1")
-        .bind(now)
-        .bind(kind)
-        .execute(executor)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET run_at = $1, updated_at = $1 WHERE kind = $2 AND state = 'queued' AND run_at > $1",
+    )
+    .bind(now)
+    .bind(kind)
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -568,10 +576,13 @@ impl Worker {
     /// How long to wait when nothing is due: the idle poll, or less when a job of this
     /// worker's kinds falls due sooner (so it starts on its second, not up to a poll later).
     async fn idle_wait(&self) -> Duration {
-        let next: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT MIN(run_at) FROM jobs WHERE state = 'queued'{}", self.kinds.condition())))
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap_or(None);
+        let next: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT MIN(run_at) FROM jobs WHERE state = 'queued'{}",
+            self.kinds.condition()
+        )))
+        .fetch_one(self.db.pool())
+        .await
+        .unwrap_or(None);
         let Some(next) = next else { return self.idle_poll };
         let until_due = Duration::from_millis((next * 1000 - chrono::Utc::now().timestamp_millis()).max(0) as u64);
         // Never a busy loop: a due job another worker holds is not ours to spin on.
@@ -603,7 +614,13 @@ impl Worker {
             }
         }
         let runs = groups.into_iter().map(|(handler, jobs)| self.execute(handler, jobs, stop));
-        let succeeded: Vec<i64> = futures_util::future::join_all(runs).await.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+        let succeeded: Vec<i64> = futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         complete(&self.db, &succeeded, &self.id).await?;
         Ok(true)
     }
@@ -638,7 +655,9 @@ impl Worker {
             return Ok(Vec::new());
         };
         // A handler that gave fewer outcomes than jobs leaves the rest to be retried.
-        let outcomes = outcomes.into_iter().chain(std::iter::repeat_with(|| Err(Failure::Retry("the job's handler gave no outcome for it".into()))));
+        let outcomes = outcomes
+            .into_iter()
+            .chain(std::iter::repeat_with(|| Err(Failure::Retry("the job's handler gave no outcome for it".into()))));
         let mut succeeded = Vec::new();
         for (job, outcome) in jobs.iter().zip(outcomes) {
             let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempt);

@@ -29,16 +29,14 @@ impl MasterKey {
             return parse(key.expose_secret(), "BACKROOM_MASTER_KEY");
         }
         if let Some(path) = &config.master_key_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::invalid(format!("cannot read the master key file {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::invalid(format!("cannot read the master key file {}: {e}", path.display())))?;
             return parse(&text, &path.display().to_string());
         }
         let path = config.data_dir.join("master.key");
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::invalid(format!("cannot read the master key file {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::invalid(format!("cannot read the master key file {}: {e}", path.display())))?;
             return parse(&text, &path.display().to_string());
         }
         let key: [u8; 32] = rand::random();
@@ -53,8 +51,8 @@ impl MasterKey {
     /// A 32-byte key for one purpose (`"sessions"`, `"connection-keys"`, …), so no two
     /// uses share a key.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.expose_secret())
-            .expect("HMAC takes a key of any length");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.expose_secret()).expect("HMAC takes a key of any length");
         mac.update(b"backroom/");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
@@ -67,12 +65,10 @@ impl MasterKey {
 }
 
 fn parse(text: &str, source: &str) -> Result<MasterKey> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .map_err(|_| Error::invalid(format!("{source}: the master key must be base64")))?;
-    let key: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| Error::invalid(format!("{source}: the master key must be 32 bytes")))?;
+    let bytes =
+        STANDARD.decode(text.trim()).map_err(|_| Error::invalid(format!("{source}: the master key must be base64")))?;
+    let key: [u8; 32] =
+        bytes.try_into().map_err(|_| Error::invalid(format!("{source}: the master key must be 32 bytes")))?;
     Ok(MasterKey(SecretBox::new(Box::new(key))))
 }
 

@@ -31,10 +31,13 @@ impl Period {
     /// `today`, `7d`, `30d`, `90d`, or a custom range of days.
     pub fn parse(name: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<Period> {
         let day = |text: &str, what: &str| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::invalid(format!("{what} must be a day such as 2026-11-01")))
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| Error::invalid(format!("{what} must be a day such as 2026-11-01")))
         };
         match (name.filter(|n| !n.is_empty()), from.filter(|f| !f.is_empty()), to.filter(|t| !t.is_empty())) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(Error::invalid("give a period, or from and to, not both")),
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err(Error::invalid("give a period, or from and to, not both"))
+            }
             (Some("today"), None, None) => Ok(Period::Today),
             (Some("7d"), None, None) => Ok(Period::LastDays(7)),
             (Some("30d"), None, None) => Ok(Period::LastDays(30)),
@@ -238,7 +241,14 @@ mod tests {
         assert_eq!(Period::parse(None, None, None).unwrap(), Period::LastDays(30));
         let range = Period::parse(None, Some("2026-11-01"), Some("2026-11-30")).unwrap();
         assert_eq!(range.days(Tz::UTC).0.to_string(), "2026-11-01");
-        for (name, from, to) in [(Some("1y"), None, None), (Some("7d"), Some("2026-01-01"), None), (None, Some("2026-02-01"), Some("2026-01-01")), (None, Some("x"), Some("2026-01-01")), (None, Some("2020-01-01"), Some("2026-01-01")), (None, Some("2026-01-01"), None)] {
+        for (name, from, to) in [
+            (Some("1y"), None, None),
+            (Some("7d"), Some("2026-01-01"), None),
+            (None, Some("2026-02-01"), Some("2026-01-01")),
+            (None, Some("x"), Some("2026-01-01")),
+            (None, Some("2020-01-01"), Some("2026-01-01")),
+            (None, Some("2026-01-01"), None),
+        ] {
             assert!(Period::parse(name, from, to).is_err(), "{name:?} {from:?} {to:?}");
         }
     }

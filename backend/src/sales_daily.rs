@@ -14,7 +14,10 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, db::{Backend, Db, Value, insert_rows}};
+use crate::{
+    Result,
+    db::{Backend, Db, Value, insert_rows},
+};
 
 pub const REBUILD_JOB: &str = "sales_daily.rebuild";
 
@@ -149,7 +152,10 @@ impl Accumulator {
     /// Counts one line of a sale made at `created_at` (`sign` -1 takes it out).
     fn count_line(&mut self, tz: Tz, created_at: i64, currency: &str, line: &SoldLine, sign: i64) {
         let key = (local_day(created_at, tz), currency.to_owned(), line.product_id.unwrap_or(0));
-        let product = self.products.entry(key).or_insert_with(|| ProductTotals { name: line.name.clone(), ..ProductTotals::default() });
+        let product = self
+            .products
+            .entry(key)
+            .or_insert_with(|| ProductTotals { name: line.name.clone(), ..ProductTotals::default() });
         product.quantity += sign * line.quantity;
         product.revenue += sign * line.revenue;
     }
@@ -211,7 +217,10 @@ impl Accumulator {
             day.shipping += t.shipping;
         }
         for (key, p) in other.products {
-            let product = self.products.entry(key).or_insert_with(|| ProductTotals { name: p.name.clone(), ..ProductTotals::default() });
+            let product = self
+                .products
+                .entry(key)
+                .or_insert_with(|| ProductTotals { name: p.name.clone(), ..ProductTotals::default() });
             product.quantity += p.quantity;
             product.revenue += p.revenue;
         }
@@ -224,22 +233,49 @@ impl Accumulator {
             .days
             .into_iter()
             .flat_map(|((day, currency), t)| {
-                [day.to_string().into(), currency.into(), t.orders.into(), t.items.into(), t.gross.into(),
-                 t.refunds.into(), t.tax.into(), t.shipping.into()]
+                [
+                    day.to_string().into(),
+                    currency.into(),
+                    t.orders.into(),
+                    t.items.into(),
+                    t.gross.into(),
+                    t.refunds.into(),
+                    t.tax.into(),
+                    t.shipping.into(),
+                ]
             })
             .collect();
-        insert_rows(conn, backend, "sales_daily", &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"], &values)
-            .await?;
+        insert_rows(
+            conn,
+            backend,
+            "sales_daily",
+            &["day", "currency", "orders", "items", "gross", "refunds", "tax", "shipping"],
+            &values,
+        )
+        .await?;
         sqlx::query("DELETE FROM product_sales_daily").execute(&mut *conn).await?;
         let values: Vec<Value> = self
             .products
             .into_iter()
             .flat_map(|((day, currency, product_id), p)| {
-                [day.to_string().into(), currency.into(), product_id.into(), p.name.into(), p.quantity.into(), p.revenue.into()]
+                [
+                    day.to_string().into(),
+                    currency.into(),
+                    product_id.into(),
+                    p.name.into(),
+                    p.quantity.into(),
+                    p.revenue.into(),
+                ]
             })
             .collect();
-        insert_rows(conn, backend, "product_sales_daily", &["day", "currency", "product_id", "name", "quantity", "revenue"], &values)
-            .await?;
+        insert_rows(
+            conn,
+            backend,
+            "product_sales_daily",
+            &["day", "currency", "product_id", "name", "quantity", "revenue"],
+            &values,
+        )
+        .await?;
         bump_version(conn).await
     }
 }
@@ -269,16 +305,19 @@ pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
     while let Some(row) = orders.try_next().await? {
         let status: String = row.try_get("status")?;
         let currency: String = row.try_get("currency")?;
-        acc.add_order(tz, &SaleFacts {
-            created_at: row.try_get("created_at")?,
-            status: &status,
-            currency: &currency,
-            total: row.try_get("total")?,
-            items: row.try_get("items_count")?,
-            tax: row.try_get("total_tax")?,
-            shipping: row.try_get("shipping_total")?,
-            lines: &[],
-        });
+        acc.add_order(
+            tz,
+            &SaleFacts {
+                created_at: row.try_get("created_at")?,
+                status: &status,
+                currency: &currency,
+                total: row.try_get("total")?,
+                items: row.try_get("items_count")?,
+                tax: row.try_get("total_tax")?,
+                shipping: row.try_get("shipping_total")?,
+                lines: &[],
+            },
+        );
     }
     drop(orders);
     // The lines of the same orders, streamed on their own rather than per order.
@@ -328,20 +367,19 @@ pub async fn range(db: &Db, currency: &str, first: NaiveDate, last: NaiveDate) -
     for r in &rows {
         let day: String = r.try_get("day")?;
         let Ok(day) = day.parse::<NaiveDate>() else { continue };
-        found.insert(day, DayTotals {
-            orders: r.try_get("orders")?,
-            items: r.try_get("items")?,
-            gross: r.try_get("gross")?,
-            refunds: r.try_get("refunds")?,
-            tax: r.try_get("tax")?,
-            shipping: r.try_get("shipping")?,
-        });
+        found.insert(
+            day,
+            DayTotals {
+                orders: r.try_get("orders")?,
+                items: r.try_get("items")?,
+                gross: r.try_get("gross")?,
+                refunds: r.try_get("refunds")?,
+                tax: r.try_get("tax")?,
+                shipping: r.try_get("shipping")?,
+            },
+        );
     }
-    Ok(first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .map(|d| (d, found.get(&d).copied().unwrap_or_default()))
-        .collect())
+    Ok(first.iter_days().take_while(|d| *d <= last).map(|d| (d, found.get(&d).copied().unwrap_or_default())).collect())
 }
 
 #[cfg(test)]
@@ -360,10 +398,19 @@ mod tests {
     fn only_paid_statuses_count_as_sales() {
         let mut acc = Accumulator::default();
         for status in ["pending", "failed", "cancelled", "processing", "completed"] {
-            acc.add_order(Tz::UTC, &SaleFacts {
-                created_at: 0, status, currency: "TRY", total: 100, items: 1, tax: 0, shipping: 0,
-                lines: &[SoldLine { product_id: Some(7), name: "Mug".into(), quantity: 2, revenue: 80 }],
-            });
+            acc.add_order(
+                Tz::UTC,
+                &SaleFacts {
+                    created_at: 0,
+                    status,
+                    currency: "TRY",
+                    total: 100,
+                    items: 1,
+                    tax: 0,
+                    shipping: 0,
+                    lines: &[SoldLine { product_id: Some(7), name: "Mug".into(), quantity: 2, revenue: 80 }],
+                },
+            );
         }
         acc.add_refund(Tz::UTC, 0, "TRY", 30);
         let totals = acc.days.values().next().unwrap();

@@ -58,7 +58,9 @@ impl Sealer {
     /// master key, or altered.
     pub fn open(&self, sealed: &str) -> Result<SecretString> {
         let unreadable = || {
-            Error::invalid("a stored secret cannot be decrypted: the master key changed, or the value was altered; enter it again")
+            Error::invalid(
+                "a stored secret cannot be decrypted: the master key changed, or the value was altered; enter it again",
+            )
         };
         let (version, data) = sealed.split_once(':').ok_or_else(unreadable)?;
         let version: u32 = version.strip_prefix('v').and_then(|v| v.parse().ok()).ok_or_else(unreadable)?;

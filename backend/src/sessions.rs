@@ -31,7 +31,13 @@ fn well_formed(token: &str) -> bool {
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
-pub async fn start(db: &Db, policy: SessionPolicy, user_id: i64, ip: Option<&str>, user_agent: Option<&str>) -> Result<String> {
+pub async fn start(
+    db: &Db,
+    policy: SessionPolicy,
+    user_id: i64,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<String> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let now = now();
     sqlx::query(

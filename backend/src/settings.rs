@@ -4,15 +4,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{
-    Error, Result,
-    audit,
-    clock::now,
-    db::Db,
-    jobs,
-    money::is_currency_code,
-    users::User,
-};
+use crate::{Error, Result, audit, clock::now, db::Db, jobs, money::is_currency_code, users::User};
 
 pub const LOCALES: [(&str, &str); 2] = [("en", "English"), ("tr", "Türkçe")];
 
@@ -75,7 +67,9 @@ pub async fn get_in<'e, E>(executor: E) -> Result<StoreSettings>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT name, public_url, currency, time_zone, locale FROM store_settings WHERE id = 1").fetch_one(executor).await?;
+    let row = sqlx::query("SELECT name, public_url, currency, time_zone, locale FROM store_settings WHERE id = 1")
+        .fetch_one(executor)
+        .await?;
     Ok(StoreSettings {
         name: row.try_get("name")?,
         public_url: row.try_get("public_url")?,

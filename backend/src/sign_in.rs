@@ -67,15 +67,18 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
 
 async fn audit_attempt(db: &Db, attempt: &Attempt, user: Option<&User>, outcome: Outcome, details: &str) -> Result<()> {
     let (email, ip, user_agent) = (&attempt.email, attempt.ip.as_deref(), attempt.user_agent.as_deref());
-    audit::record(db.writer(), &audit::Event {
-        actor_user_id: user.map(|u| u.id),
-        actor: user.map_or(email.trim(), |u| u.email.as_str()),
-        action: "panel.sign_in",
-        ip,
-        user_agent,
-        outcome: Some(outcome),
-        details,
-        ..audit::Event::default()
-    })
+    audit::record(
+        db.writer(),
+        &audit::Event {
+            actor_user_id: user.map(|u| u.id),
+            actor: user.map_or(email.trim(), |u| u.email.as_str()),
+            action: "panel.sign_in",
+            ip,
+            user_agent,
+            outcome: Some(outcome),
+            details,
+            ..audit::Event::default()
+        },
+    )
     .await
 }

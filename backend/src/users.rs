@@ -168,11 +168,7 @@ async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>>
     .fetch_optional(&mut *tx)
     .await
     .map_err(|e| {
-        if is_unique_violation(&e) {
-            Error::Conflict("a user with this email already exists".into())
-        } else {
-            e.into()
-        }
+        if is_unique_violation(&e) { Error::Conflict("a user with this email already exists".into()) } else { e.into() }
     })?;
     tx.commit().await?;
     row.as_ref().map(user_from_row).transpose()
@@ -226,7 +222,9 @@ pub(crate) async fn find_credentials(db: &Db, email: &Email) -> Result<Option<(U
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>> {
-    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users ORDER BY id")))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(user_from_row).collect()
 }
 
@@ -243,12 +241,11 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
     let target = find(db, user_id).await?;
     let mut tx = db.begin().await?;
     if disabled && target.role == Role::Owner {
-        let owners: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1",
-        )
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let owners: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if owners == 0 {
             return Err(Error::invalid("the shop needs at least one enabled owner"));
         }

@@ -25,7 +25,8 @@ pub const MAX_ROWS: usize = 10_000;
 /// Entries read per query.
 const CHUNK: usize = 1_000;
 
-const COLUMNS: [&str; 9] = ["time", "actor", "credential", "action", "target", "ip", "user agent", "outcome", "details"];
+const COLUMNS: [&str; 9] =
+    ["time", "actor", "credential", "action", "target", "ip", "user agent", "outcome", "details"];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/audit.csv", get(export))
@@ -47,7 +48,18 @@ async fn export(
         Err(e) => return failed(e),
     };
     let details = format!("{rows} entries as CSV");
-    requester.deliver(&state, Download { action: "audit.export", target: "audit_log", details: &details, filename: "backroom-audit.csv", body }).await
+    requester
+        .deliver(
+            &state,
+            Download {
+                action: "audit.export",
+                target: "audit_log",
+                details: &details,
+                filename: "backroom-audit.csv",
+                body,
+            },
+        )
+        .await
 }
 
 /// The CSV document and how many entries it holds: newest first, at most [`MAX_ROWS`],
@@ -62,17 +74,20 @@ async fn write(state: &AppState, query: &AuditQuery) -> Result<(String, usize), 
         let entries = audit::search(&state.services.db, &filter, want as i64).await?;
         for e in &entries {
             let at = backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S");
-            csv::row(&mut out, [
-                at.as_str(),
-                &e.actor,
-                e.credential.as_deref().unwrap_or(""),
-                &e.action,
-                &e.target,
-                e.ip.as_deref().unwrap_or(""),
-                e.user_agent.as_deref().unwrap_or(""),
-                &e.outcome,
-                &e.details,
-            ]);
+            csv::row(
+                &mut out,
+                [
+                    at.as_str(),
+                    &e.actor,
+                    e.credential.as_deref().unwrap_or(""),
+                    &e.action,
+                    &e.target,
+                    e.ip.as_deref().unwrap_or(""),
+                    e.user_agent.as_deref().unwrap_or(""),
+                    &e.outcome,
+                    &e.details,
+                ],
+            );
         }
         written += entries.len();
         match entries.last() {

@@ -126,7 +126,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let role = role.parse().map_err(|e: backend::Error| e.to_string())?;
             let password = read_password()?;
             let db = Db::open(&config).await.map_err(|e| e.report())?;
-            let name = if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
+            let name =
+                if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
             let user = users::create(&db, NewUser { email, name, role, password }).await.map_err(|e| e.to_string())?;
             println!("added {} ({})", user.email, user.role);
             Ok(())
@@ -144,13 +145,17 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             };
             let actor = actor.ok_or("no such user; create the owner first (backroom user add --role owner)")?;
             let new = NewCredential { kind: Kind::ConnectionKey, label, scope, lifetime_days: expires_days };
-            let issued = credentials::create(db, &services.hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
+            let issued =
+                credentials::create(db, &services.hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
             db.close().await;
             eprintln!(
                 "connection key \"{}\" ({}, {}) acting as {} for {}; it is shown once: store it now",
                 issued.info.label,
                 issued.info.scope,
-                issued.info.expires_at.map_or("never expires".to_owned(), |at| format!("expires {} UTC", backend::clock::format_local(at, chrono_tz::UTC, "%Y-%m-%d %H:%M"))),
+                issued.info.expires_at.map_or("never expires".to_owned(), |at| format!(
+                    "expires {} UTC",
+                    backend::clock::format_local(at, chrono_tz::UTC, "%Y-%m-%d %H:%M")
+                )),
                 actor.email,
                 services.base_url,
             );

@@ -1,7 +1,7 @@
 //! `/healthz` (the process is up) and `/readyz` (the database answers).
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
 use crate::AppState;
+use axum::{Router, extract::State, http::StatusCode, routing::get};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(ready))

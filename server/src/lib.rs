@@ -71,7 +71,8 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
-        let services = Services::build(&config, listener.local_addr()?).await.map_err(|e| anyhow::anyhow!(e.report()))?;
+        let services =
+            Services::build(&config, listener.local_addr()?).await.map_err(|e| anyhow::anyhow!(e.report()))?;
         backend::background::schedule_recurring(&services.db).await.map_err(|e| anyhow::anyhow!(e.report()))?;
         let state = AppState {
             leptos_options: leptos_options(),
@@ -111,7 +112,10 @@ impl Application {
         let db = self.services.db.clone();
         let watcher = tokio::spawn(self.live.clone().watch(db.clone()));
         let upkeep = self.services.runs_whatsapp_upkeep().then(|| {
-            tokio::spawn(backend::whatsapp::upkeep::run_until_stopped(self.services.whatsapp.clone(), stop.child_token()))
+            tokio::spawn(backend::whatsapp::upkeep::run_until_stopped(
+                self.services.whatsapp.clone(),
+                stop.child_token(),
+            ))
         });
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let live = self.live;
@@ -186,7 +190,10 @@ fn router(state: AppState) -> Router {
 
 /// A body refused for its size is left unread, so the connection cannot carry another
 /// request: say so (`Connection: close`), or a client that reuses it fails its next request.
-async fn close_after_refused_body(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn close_after_refused_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let mut response = next.run(req).await;
     if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));

@@ -71,11 +71,18 @@ async fn authorize_decision(
         Ok(Ok(request)) => request,
     };
     let Some(user) = signed_in.and_then(|axum::Extension(SignedIn(user))| user) else {
-        return (StatusCode::UNAUTHORIZED, page("Sign in first", "<p>Your session has ended. Go back to the app and start again.</p>")).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            page("Sign in first", "<p>Your session has ended. Go back to the app and start again.</p>"),
+        )
+            .into_response();
     };
     if form.decision.as_deref() != Some("allow") {
         let error = OAuthError { code: "access_denied", description: "the person declined".into() };
-        return redirect_back(&request.redirect_uri, &[("error", error.code), ("error_description", &error.description), ("state", &request.state)]);
+        return redirect_back(
+            &request.redirect_uri,
+            &[("error", error.code), ("error_description", &error.description), ("state", &request.state)],
+        );
     }
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     match oauth::approve(&state.services.db, &state.services.hasher, &request, &user, ip.as_deref()).await {
@@ -95,9 +102,18 @@ struct TokenRequest {
 }
 
 /// `authorization_code` and `refresh_token` grants for public clients (PKCE, no secret).
-async fn token(State(state): State<AppState>, headers: HeaderMap, transport: Option<axum::Extension<Transport>>, body: axum::body::Bytes) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    transport: Option<axum::Extension<Transport>>,
+    body: axum::body::Bytes,
+) -> Response {
     let Ok(request) = serde_urlencoded_form::<TokenRequest>(&headers, &body) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "send application/x-www-form-urlencoded parameters");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send application/x-www-form-urlencoded parameters",
+        );
     };
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
@@ -115,19 +131,45 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, transport: Opt
                 return missing("code and redirect_uri");
             };
             let Some(verifier) = &request.code_verifier else { return missing("code_verifier") };
-            oauth::exchange_code(&state.services.db, &state.services.hasher, &state.services.credentials, client_id, code, redirect_uri, verifier, origin).await
+            oauth::exchange_code(
+                &state.services.db,
+                &state.services.hasher,
+                &state.services.credentials,
+                client_id,
+                code,
+                redirect_uri,
+                verifier,
+                origin,
+            )
+            .await
         }
         Some("refresh_token") => {
             let Some(refresh_token) = &request.refresh_token else { return missing("refresh_token") };
-            oauth::refresh(&state.services.db, &state.services.hasher, &state.services.credentials, client_id, refresh_token, origin).await
+            oauth::refresh(
+                &state.services.db,
+                &state.services.hasher,
+                &state.services.credentials,
+                client_id,
+                refresh_token,
+                origin,
+            )
+            .await
         }
-        Some(_) => return token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
+        Some(_) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            );
+        }
         None => return missing("grant_type"),
     };
     match result {
         Err(e) => internal(e),
         Ok(Err(error)) => token_error(StatusCode::BAD_REQUEST, error.code, &error.description),
-        Ok(Ok(tokens)) => ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(tokens)).into_response(),
+        Ok(Ok(tokens)) => {
+            ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(tokens)).into_response()
+        }
     }
 }
 
@@ -137,13 +179,26 @@ struct RevokeRequest {
 }
 
 /// RFC 7009: always 200 for a well-formed request, whether or not the token was known.
-async fn revoke(State(state): State<AppState>, headers: HeaderMap, transport: Option<axum::Extension<Transport>>, body: axum::body::Bytes) -> Response {
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    transport: Option<axum::Extension<Transport>>,
+    body: axum::body::Bytes,
+) -> Response {
     let Ok(RevokeRequest { token: Some(token) }) = serde_urlencoded_form::<RevokeRequest>(&headers, &body) else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
     };
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    match oauth::revoke_token(&state.services.db, &state.services.hasher, &state.services.credentials, &token, Origin { ip: ip.as_deref(), user_agent }).await {
+    match oauth::revoke_token(
+        &state.services.db,
+        &state.services.hasher,
+        &state.services.credentials,
+        &token,
+        Origin { ip: ip.as_deref(), user_agent },
+    )
+    .await
+    {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => internal(e),
     }
@@ -184,7 +239,14 @@ fn refuse(error: AuthorizeError) -> Response {
     match error {
         AuthorizeError::Page(error) => (
             StatusCode::BAD_REQUEST,
-            page("This sign-in link is not valid", &format!("<p>{}</p><p class=\"muted\">Error code: <code>{}</code></p>", escape(&error.description), error.code)),
+            page(
+                "This sign-in link is not valid",
+                &format!(
+                    "<p>{}</p><p class=\"muted\">Error code: <code>{}</code></p>",
+                    escape(&error.description),
+                    error.code
+                ),
+            ),
         )
             .into_response(),
         AuthorizeError::Redirect { redirect_uri, error, state } => {
@@ -199,7 +261,8 @@ fn refuse(error: AuthorizeError) -> Response {
 
 fn internal(e: backend::Error) -> Response {
     tracing::error!(error = %e.report(), "OAuth request failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, page("Something went wrong", "<p>Please try again in a moment.</p>")).into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, page("Something went wrong", "<p>Please try again in a moment.</p>"))
+        .into_response()
 }
 
 fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &AuthorizeParams, user: &User) -> Response {
@@ -213,11 +276,15 @@ fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &Aut
         ("code_challenge_method", params.code_challenge_method.as_deref()),
     ]
     .iter()
-    .filter_map(|(name, value)| value.map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v))))
+    .filter_map(|(name, value)| {
+        value.map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v)))
+    })
     .collect::<String>();
     let access = match request.scope {
         backend::access::Scope::Read => "see the shop's orders, customers, products, tickets and reports",
-        backend::access::Scope::Write => "see and change the shop's orders, refunds, products and tickets, as you could in the panel",
+        backend::access::Scope::Write => {
+            "see and change the shop's orders, refunds, products and tickets, as you could in the panel"
+        }
     };
     let body = format!(
         "<p><strong>{app}</strong> asks to act as <strong>{email}</strong> ({role}) in <strong>{store}</strong>.</p>\

@@ -30,7 +30,8 @@ use crate::{
 /// The most orders one export of the filtered list holds.
 pub const MAX_ROWS: usize = 10_000;
 
-const COLUMNS: [&str; 10] = ["number", "date", "status", "customer", "email", "phone", "items", "total", "currency", "payment method"];
+const COLUMNS: [&str; 10] =
+    ["number", "date", "status", "customer", "email", "phone", "items", "total", "currency", "payment method"];
 
 pub fn router() -> Router<AppState> {
     Router::new().route(app::orders::list::CSV_PATH, get(export))
@@ -47,7 +48,8 @@ async fn export(
         Ok(requester) => requester,
         Err(refused) => return *refused,
     };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
     let ids = pairs.iter().find(|(key, _)| key == "ids").map(|(_, ids)| ids.as_str());
     let query = OrdersQuery::from_pairs(pairs.iter().map(|(key, value)| (key, value)));
     let written = match ids {
@@ -65,7 +67,13 @@ async fn export(
             filters => format!("{rows} orders as CSV; filters: {filters}"),
         },
     };
-    let download = Download { action: "orders.export", target: "orders", details: &details, filename: "backroom-orders.csv", body };
+    let download = Download {
+        action: "orders.export",
+        target: "orders",
+        details: &details,
+        filename: "backroom-orders.csv",
+        body,
+    };
     requester.deliver(&state, download).await
 }
 
@@ -101,7 +109,9 @@ async fn selection(state: &AppState, ids: &str) -> Result<(String, usize), Panel
         return Err(PanelError::Message("select at least one order to export".into()));
     }
     if ids.len() > MAX_SELECTED {
-        return Err(PanelError::Message(format!("one export takes at most {MAX_SELECTED} selected orders; export all matching instead")));
+        return Err(PanelError::Message(format!(
+            "one export takes at most {MAX_SELECTED} selected orders; export all matching instead"
+        )));
     }
     let tz = backend::settings::get(&state.services.db).await?.tz();
     let mut rows = Vec::with_capacity(ids.len());
@@ -122,16 +132,19 @@ fn write_row(out: &mut String, order: &ExportRow, tz: chrono_tz::Tz) {
     let date = backend::clock::format_local(o.created_at, tz, "%Y-%m-%d %H:%M");
     let items = o.items_count.to_string();
     let total = decimal(o.total, money::minor_digits(&o.currency));
-    csv::row(out, [
-        o.number.as_str(),
-        &date,
-        o.status.as_str(),
-        &o.customer_name,
-        &o.email,
-        &order.phone,
-        &items,
-        &total,
-        &o.currency,
-        &o.payment_method,
-    ]);
+    csv::row(
+        out,
+        [
+            o.number.as_str(),
+            &date,
+            o.status.as_str(),
+            &o.customer_name,
+            &o.email,
+            &order.phone,
+            &items,
+            &total,
+            &o.currency,
+            &o.payment_method,
+        ],
+    );
 }

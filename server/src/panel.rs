@@ -30,9 +30,12 @@ pub fn router(state: AppState) -> Router<AppState> {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin") }))
-        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), move || {
-            app::shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || app::shell(options.clone()),
+        )
         .layer(from_fn(error_status))
         .layer(from_fn_with_state(state, gate))
 }
@@ -94,15 +97,19 @@ pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
 /// gate and the server functions a page calls share one lookup.
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let uses_session = path == "/admin" || path.starts_with("/admin/") || path.starts_with("/oauth/authorize")
+    let uses_session = path == "/admin"
+        || path.starts_with("/admin/")
+        || path.starts_with("/oauth/authorize")
         || (path.starts_with("/api/") && !path.starts_with("/api/v1/"));
     if uses_session {
         let user = match session_token(req.headers()) {
             None => None,
-            Some(token) => match backend::sessions::resolve(&state.services.db, state.services.sessions, &token).await {
-                Ok(user) => user,
-                Err(e) => return unavailable(e),
-            },
+            Some(token) => {
+                match backend::sessions::resolve(&state.services.db, state.services.sessions, &token).await {
+                    Ok(user) => user,
+                    Err(e) => return unavailable(e),
+                }
+            }
         };
         req.extensions_mut().insert(SignedIn(user));
     }
@@ -123,5 +130,6 @@ async fn setup_done(state: &AppState) -> Result<bool, Response> {
 
 fn unavailable(e: backend::Error) -> Response {
     tracing::error!(error = %e.report(), "panel gate could not read the database");
-    (StatusCode::SERVICE_UNAVAILABLE, "Backroom cannot reach its database right now; try again shortly.").into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, "Backroom cannot reach its database right now; try again shortly.")
+        .into_response()
 }

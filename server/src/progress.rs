@@ -21,7 +21,14 @@ pub struct Progress {
 impl Progress {
     /// Progress towards `total` of `what` (a plural noun: "orders").
     pub fn new(what: &'static str, total: u64) -> Progress {
-        Progress { what, total, started: Instant::now(), terminal: std::io::stderr().is_terminal(), last_tenth: 0, drawn: None }
+        Progress {
+            what,
+            total,
+            started: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            last_tenth: 0,
+            drawn: None,
+        }
     }
 
     /// `done` of the total are done.

@@ -47,13 +47,16 @@ async fn export(
         Err(e) => return failed(e),
     };
     requester
-        .deliver(&state, Download {
-            action: "reports.export",
-            target: "sales_report",
-            details: &format!("sales from {} to {} in {} as CSV", report.from, report.to, report.currency),
-            filename: &format!("backroom-sales-{}-to-{}.csv", report.from, report.to),
-            body: document(&report),
-        })
+        .deliver(
+            &state,
+            Download {
+                action: "reports.export",
+                target: "sales_report",
+                details: &format!("sales from {} to {} in {} as CSV", report.from, report.to, report.currency),
+                filename: &format!("backroom-sales-{}-to-{}.csv", report.from, report.to),
+                body: document(&report),
+            },
+        )
         .await
 }
 
@@ -73,7 +76,8 @@ fn document(report: &SalesReport) -> String {
 
 fn figures_row(out: &mut String, label: &str, f: &Figures, currency: &str) {
     let digits = backend::money::minor_digits(currency);
-    let [gross, refunds, net, average] = [f.gross, f.refunds, f.net, f.average_order_value].map(|amount| decimal(amount, digits));
+    let [gross, refunds, net, average] =
+        [f.gross, f.refunds, f.net, f.average_order_value].map(|amount| decimal(amount, digits));
     let (orders, items) = (f.orders.to_string(), f.items.to_string());
     csv::row(out, [label, &orders, &items, &gross, &refunds, &net, &average, currency]);
 }
@@ -109,12 +113,21 @@ mod tests {
         };
         let csv = super::document(&report);
         let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert_eq!(lines[0], "\u{feff}\"day\",\"orders\",\"items\",\"gross\",\"refunds\",\"net\",\"average order value\",\"currency\"");
+        assert_eq!(
+            lines[0],
+            "\u{feff}\"day\",\"orders\",\"items\",\"gross\",\"refunds\",\"net\",\"average order value\",\"currency\""
+        );
         assert_eq!(lines[1], "\"2026-03-01\",\"1\",\"2\",\"1234.50\",\"0.00\",\"1234.50\",\"1234.50\",\"TRY\"");
         assert_eq!(lines[2], "\"2026-03-02\",\"1\",\"2\",\"1234.50\",\"100.00\",\"1134.50\",\"1234.50\",\"TRY\"");
         assert_eq!(lines[3], "");
-        assert_eq!(lines[4], "\"total 2026-03-01 to 2026-03-02\",\"2\",\"4\",\"2469.00\",\"100.00\",\"2369.00\",\"1234.50\",\"TRY\"");
-        assert_eq!(lines[5], "\"previous period 2026-02-27 to 2026-02-28\",\"0\",\"0\",\"0.00\",\"0.00\",\"0.00\",\"0.00\",\"TRY\"");
+        assert_eq!(
+            lines[4],
+            "\"total 2026-03-01 to 2026-03-02\",\"2\",\"4\",\"2469.00\",\"100.00\",\"2369.00\",\"1234.50\",\"TRY\""
+        );
+        assert_eq!(
+            lines[5],
+            "\"previous period 2026-02-27 to 2026-02-28\",\"0\",\"0\",\"0.00\",\"0.00\",\"0.00\",\"0.00\",\"TRY\""
+        );
         assert_eq!(lines.len(), 7, "the document ends with a line break");
     }
 }

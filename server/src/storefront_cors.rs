@@ -25,11 +25,19 @@ pub async fn allow_storefront(State(state): State<AppState>, req: Request, next:
         (_, true) => Some(HeaderValue::from_static("*")),
         (None, false) => None,
         (Some(origin), false) => {
-            let shop = backend::whatsapp::settings::config(state.services.db.pool()).await.map(|c| c.shop_origins).unwrap_or_default();
+            let shop = backend::whatsapp::settings::config(state.services.db.pool())
+                .await
+                .map(|c| c.shop_origins)
+                .unwrap_or_default();
             let text = origin.to_str().unwrap_or_default();
             if !shop.iter().any(|o| o.eq_ignore_ascii_case(text)) {
                 tracing::warn!(origin = text, "refused a checkout capture from a page outside the shop");
-                return ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this page is not on one of the shop's origins (WhatsApp settings)").into_response();
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "origin_not_allowed",
+                    "this page is not on one of the shop's origins (WhatsApp settings)",
+                )
+                .into_response();
             }
             Some(origin.clone())
         }

@@ -26,9 +26,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/support", get(page).post(submit_page))
-        .route("/support/embed", get(embed).post(submit_embed))
+    Router::new().route("/support", get(page).post(submit_page)).route("/support/embed", get(embed).post(submit_embed))
 }
 
 /// Which of the two the request is for.
@@ -124,7 +122,12 @@ async fn submit_embed(state: State<AppState>, ip: ClientAddress, form: Form<Subm
 /// A plain form post (cross-origin posts never get here: the panel's cross-origin guard
 /// refuses them): the confirmation, or the form again with what was typed and why it was
 /// refused.
-async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress, Form(sub): Form<Submission>, mode: Mode) -> Response {
+async fn submit(
+    State(state): State<AppState>,
+    ClientAddress(ip): ClientAddress,
+    Form(sub): Form<Submission>,
+    mode: Mode,
+) -> Response {
     let frame = Frame::read(&state, mode).await;
     let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.services.base_url };
     match form::submit(&state.services.db, ctx, &sub).await {
@@ -259,7 +262,9 @@ fn document(frame: &Frame, body: &str, status: StatusCode) -> Response {
          form-action 'self'; base-uri 'none'; frame-ancestors {}",
         frame.ancestors
     );
-    let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response();
+    let mut response =
+        (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html)
+            .into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }

@@ -33,11 +33,25 @@ struct Subscription {
     challenge: Option<String>,
 }
 
-async fn verify(State(state): State<AppState>, query: Result<Query<Subscription>, axum::extract::rejection::QueryRejection>) -> Result<Response, ApiError> {
+async fn verify(
+    State(state): State<AppState>,
+    query: Result<Query<Subscription>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
     let Ok(Query(query)) = query else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "expected hub.mode, hub.verify_token and hub.challenge"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "expected hub.mode, hub.verify_token and hub.challenge",
+        ));
     };
-    match webhook::verify_subscription(&state.services.db, query.mode.as_deref(), query.token.as_deref(), query.challenge.as_deref()).await? {
+    match webhook::verify_subscription(
+        &state.services.db,
+        query.mode.as_deref(),
+        query.token.as_deref(),
+        query.challenge.as_deref(),
+    )
+    .await?
+    {
         Some(challenge) => Ok(challenge.into_response()),
         None => {
             tracing::warn!("a WhatsApp webhook verification with a wrong mode or verify token was refused");
@@ -49,7 +63,11 @@ async fn verify(State(state): State<AppState>, query: Result<Query<Subscription>
 async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let refused = |why: &str| {
         tracing::warn!(reason = why, "a WhatsApp webhook delivery was refused");
-        ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", "the X-Hub-Signature-256 signature does not match this body")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "the X-Hub-Signature-256 signature does not match this body",
+        )
     };
     let Some(secret) = state.services.whatsapp.app_secret().await? else {
         return Err(refused("no app secret is set up yet"));
@@ -58,7 +76,9 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     if !webhook::signature_is_valid(secret.expose_secret().as_bytes(), &body, header) {
         return Err(refused(if header.is_none() { "no signature" } else { "a signature that does not match" }));
     }
-    let text = std::str::from_utf8(&body).ok().filter(|t| serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| v.is_object()));
+    let text = std::str::from_utf8(&body)
+        .ok()
+        .filter(|t| serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| v.is_object()));
     let Some(text) = text else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not a JSON object"));
     };

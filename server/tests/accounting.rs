@@ -10,11 +10,11 @@ mod common;
 use std::time::Duration;
 
 use backend::{
+    access::Scope,
     accounting::{
         self, bulk,
         settings::{self, Numbering, RefundHandling, SettingsUpdate},
     },
-    access::Scope,
     demo::{self, DemoOptions},
     sales_daily::local_day,
 };
@@ -151,83 +151,131 @@ async fn document(app: &TestApp, order_id: i64) -> (String, Option<String>) {
 }
 
 async fn wait_for_state(app: &TestApp, order_id: i64, state: &str) {
-    eventually(&format!("order {order_id}'s invoice is {state}"), || async { document(app, order_id).await.0 == state }).await;
+    eventually(&format!("order {order_id}'s invoice is {state}"), || async {
+        document(app, order_id).await.0 == state
+    })
+    .await;
 }
 
 /// Makes the failed document's job due now (its backoff passed), once the worker has put
 /// it back in the queue (the document records the failure a moment before the job does).
 async fn make_due(app: &TestApp) {
     eventually("the failed job is back in the queue", || async {
-        let due = sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'accounting.sync' AND state = 'queued' AND last_error IS NOT NULL")
-            .execute(app.db.writer())
-            .await
-            .unwrap();
+        let due = sqlx::query(
+            "UPDATE jobs SET run_at = 0 WHERE kind = 'accounting.sync' AND state = 'queued' AND last_error IS NOT NULL",
+        )
+        .execute(app.db.writer())
+        .await
+        .unwrap();
         due.rows_affected() > 0
     })
     .await;
 }
 
 async fn complete(app: &TestApp, key: &str, order_id: i64) {
-    let done = app.api(Method::PATCH, &format!("/api/v1/orders/{order_id}"), key).json(&json!({ "status": "completed" })).send().await.unwrap();
+    let done = app
+        .api(Method::PATCH, &format!("/api/v1/orders/{order_id}"), key)
+        .json(&json!({ "status": "completed" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(done.status(), StatusCode::OK, "{:?}", done.text().await);
 }
 
 async fn accounting_app(engine: Engine, concurrency: usize) -> TestApp {
-    spawn_app_with(engine, Options { accounting_concurrency: concurrency, accounting_timeout_secs: Some(1), ..Options::default() }).await
+    spawn_app_with(
+        engine,
+        Options { accounting_concurrency: concurrency, accounting_timeout_secs: Some(1), ..Options::default() },
+    )
+    .await
 }
 
 fn body_of<'a>(state: &'a Value, method: &str, path: &str) -> Vec<&'a Value> {
-    state["requests"].as_array().unwrap().iter().filter(|r| r["method"] == method && r["path"] == path).map(|r| &r["body"]).collect()
+    state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == method && r["path"] == path)
+        .map(|r| &r["body"])
+        .collect()
 }
 
 async fn an_order_reaching_a_trigger_status_becomes_one_exact_invoice(engine: Engine) {
     let (app, mock) = (accounting_app(engine, 2).await, CariMock::start());
     let key = app.key(Scope::Write).await;
     configure(&app, default_settings(&mock)).await;
-    assert_eq!(accounting::sync::test_connection(&app.accounting()).await, Ok(format!("Connected to Cari.com.tr: Örnek Ticaret A.Ş. ({COMPANY})")));
-    let id = insert_order(&app.db, Spec {
-        company: "Çiçek Gıda Ltd. Şti.",
-        tax_number: "1234567890",
-        items: vec![("Türk kahvesi 250 g".into(), "TK-250", 2, 12_000, 4_800), ("Çay bardağı".into(), "CB-6", 1, 9_999, 2_000)],
-        shipping: Some(("Yurtiçi Kargo", 5_000, 1_000)),
-        ..Spec::default()
-    })
+    assert_eq!(
+        accounting::sync::test_connection(&app.accounting()).await,
+        Ok(format!("Connected to Cari.com.tr: Örnek Ticaret A.Ş. ({COMPANY})"))
+    );
+    let id = insert_order(
+        &app.db,
+        Spec {
+            company: "Çiçek Gıda Ltd. Şti.",
+            tax_number: "1234567890",
+            items: vec![
+                ("Türk kahvesi 250 g".into(), "TK-250", 2, 12_000, 4_800),
+                ("Çay bardağı".into(), "CB-6", 1, 9_999, 2_000),
+            ],
+            shipping: Some(("Yurtiçi Kargo", 5_000, 1_000)),
+            ..Spec::default()
+        },
+    )
     .await;
     complete(&app, &key, id).await;
     wait_for_state(&app, id, "synced").await;
 
     let state = mock.state().await;
     let address = json!({ "satir1": "Atatürk Cd. No:5", "satir2": "Daire 3", "sehir": "Kadıköy", "bolge": "TR34", "posta_kodu": "34710", "ulke": "TR" });
-    assert_eq!(body_of(&state, "POST", "/v1/cariler"), vec![&json!({
-        "tip": "kurumsal", "unvan": "Çiçek Gıda Ltd. Şti.", "ad": "Şule", "soyad": "Yılmaz", "vergi_no": "1234567890",
-        "vergi_dairesi": "Kadıköy", "tc_kimlik_no": "", "eposta": "sule@example.com.tr", "telefon": "+905321234567", "adres": address,
-    })]);
-    let completed_at: i64 = sqlx::query_scalar("SELECT completed_at FROM orders WHERE id = $1").bind(id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(
+        body_of(&state, "POST", "/v1/cariler"),
+        vec![&json!({
+            "tip": "kurumsal", "unvan": "Çiçek Gıda Ltd. Şti.", "ad": "Şule", "soyad": "Yılmaz", "vergi_no": "1234567890",
+            "vergi_dairesi": "Kadıköy", "tc_kimlik_no": "", "eposta": "sule@example.com.tr", "telefon": "+905321234567", "adres": address,
+        })]
+    );
+    let completed_at: i64 = sqlx::query_scalar("SELECT completed_at FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     let tz = backend::settings::get(&app.db).await.unwrap().tz();
     let line = |name: &str, sku: &str, quantity: i64, price: &str, net: &str, tax: &str, total: &str| {
         json!({ "aciklama": name, "stok_kodu": sku, "miktar": quantity, "birim_fiyat": price, "ara_toplam": net, "iskonto": "0.00",
                 "kdv_orani": 20, "kdv_kodu": "KDV20", "kdv_tutari": tax, "toplam": total })
     };
-    assert_eq!(body_of(&state, "POST", "/v1/faturalar"), vec![&json!({
-        "referans": format!("backroom-order-{id}"), "seri": "WEB", "numara": "WEB1001", "tarih": local_day(completed_at, tz).to_string(),
-        "para_birimi": "TRY", "siparis_no": "1001", "cari_id": "C-1", "vergi_no": "1234567890", "vergi_dairesi": "Kadıköy",
-        "tc_kimlik_no": "", "fatura_adresi": address,
-        "satirlar": [
-            line("Türk kahvesi 250 g", "TK-250", 2, "120.00", "240.00", "48.00", "288.00"),
-            line("Çay bardağı", "CB-6", 1, "99.99", "99.99", "20.00", "119.99"),
-            line("Kargo: Yurtiçi Kargo", "", 1, "50.00", "50.00", "10.00", "60.00"),
-        ],
-        "kargo": null, "ek_ucretler": null, "iskonto_toplam": "0.00", "kdv_toplam": "78.00", "genel_toplam": "467.99",
-    })]);
+    assert_eq!(
+        body_of(&state, "POST", "/v1/faturalar"),
+        vec![&json!({
+            "referans": format!("backroom-order-{id}"), "seri": "WEB", "numara": "WEB1001", "tarih": local_day(completed_at, tz).to_string(),
+            "para_birimi": "TRY", "siparis_no": "1001", "cari_id": "C-1", "vergi_no": "1234567890", "vergi_dairesi": "Kadıköy",
+            "tc_kimlik_no": "", "fatura_adresi": address,
+            "satirlar": [
+                line("Türk kahvesi 250 g", "TK-250", 2, "120.00", "240.00", "48.00", "288.00"),
+                line("Çay bardağı", "CB-6", 1, "99.99", "99.99", "20.00", "119.99"),
+                line("Kargo: Yurtiçi Kargo", "", 1, "50.00", "50.00", "10.00", "60.00"),
+            ],
+            "kargo": null, "ek_ucretler": null, "iskonto_toplam": "0.00", "kdv_toplam": "78.00", "genel_toplam": "467.99",
+        })]
+    );
 
     // The order shows where it is, over the API.
-    let order: Value = app.api(Method::GET, &format!("/api/v1/orders/{id}"), &key).send().await.unwrap().json().await.unwrap();
+    let order: Value =
+        app.api(Method::GET, &format!("/api/v1/orders/{id}"), &key).send().await.unwrap().json().await.unwrap();
     let invoice = &order["accounting"][0];
     assert_eq!((invoice["kind"].as_str(), invoice["state"].as_str()), (Some("invoice"), Some("synced")));
-    assert_eq!((invoice["number"].as_str(), invoice["remote_id"].as_str(), invoice["remote_number"].as_str()), (Some("WEB1001"), Some("F-1"), Some("WEB1001")));
+    assert_eq!(
+        (invoice["number"].as_str(), invoice["remote_id"].as_str(), invoice["remote_number"].as_str()),
+        (Some("WEB1001"), Some("F-1"), Some("WEB1001"))
+    );
 
     // Reopened and completed again: still one invoice.
-    let reopened = app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&json!({ "status": "processing", "reason": "wrong size" })).send().await.unwrap();
+    let reopened = app
+        .api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key)
+        .json(&json!({ "status": "processing", "reason": "wrong size" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reopened.status(), StatusCode::OK);
     complete(&app, &key, id).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -236,11 +284,18 @@ async fn an_order_reaching_a_trigger_status_becomes_one_exact_invoice(engine: En
 
     // The connection test says what is wrong.
     configure(&app, SettingsUpdate { company_code: "YOK".into(), api_key: None, ..default_settings(&mock) }).await;
-    assert_eq!(accounting::sync::test_connection(&app.accounting()).await, Err("Cari.com.tr does not know the company code YOK; check it".into()));
+    assert_eq!(
+        accounting::sync::test_connection(&app.accounting()).await,
+        Err("Cari.com.tr does not know the company code YOK; check it".into())
+    );
     configure(&app, SettingsUpdate { api_key: Some("wrong-key-0123456789".into()), ..default_settings(&mock) }).await;
     let refused = accounting::sync::test_connection(&app.accounting()).await.unwrap_err();
     assert!(refused.contains("refused the API key"), "{refused}");
-    configure(&app, SettingsUpdate { base_url: format!("http://127.0.0.1:{}/api", free_port()), ..default_settings(&mock) }).await;
+    configure(
+        &app,
+        SettingsUpdate { base_url: format!("http://127.0.0.1:{}/api", free_port()), ..default_settings(&mock) },
+    )
+    .await;
     let unreachable = accounting::sync::test_connection(&app.accounting()).await.unwrap_err();
     assert!(unreachable.contains("could not be reached"), "{unreachable}");
     app.stop().await;
@@ -250,17 +305,25 @@ async fn customers_are_matched_by_tax_number_national_id_then_email(engine: Engi
     let (app, mock) = (accounting_app(engine, 4).await, CariMock::start());
     configure(&app, default_settings(&mock)).await;
     mock.seed_customer(json!({ "unvan": "Eski Müşteri A.Ş.", "vergi_no": "1111111111" })).await;
-    let known = insert_order(&app.db, Spec { number: "2001", company: "Eski Müşteri A.Ş.", tax_number: "1111111111", ..Spec::default() }).await;
+    let known = insert_order(
+        &app.db,
+        Spec { number: "2001", company: "Eski Müşteri A.Ş.", tax_number: "1111111111", ..Spec::default() },
+    )
+    .await;
     let mut same_email = Vec::new();
     for n in 0..6 {
-        same_email.push(insert_order(&app.db, Spec { number: &format!("21{n:02}"), email: "ayse@example.com", ..Spec::default() }).await);
+        same_email.push(
+            insert_order(&app.db, Spec { number: &format!("21{n:02}"), email: "ayse@example.com", ..Spec::default() })
+                .await,
+        );
     }
     let national = insert_order(&app.db, Spec { number: "2201", national_id: "12345678901", ..Spec::default() }).await;
     let owner = app.owner().await;
     let mut all = vec![known, national];
     all.extend(&same_email);
     let run = bulk::start(&app.db, &owner, None, &all, "test", false).await.unwrap();
-    eventually("the bulk sync finishes", || async { bulk::progress(&app.db, run).await.unwrap().state == "finished" }).await;
+    eventually("the bulk sync finishes", || async { bulk::progress(&app.db, run).await.unwrap().state == "finished" })
+        .await;
 
     let customers = mock.customers().await;
     assert_eq!(customers.len(), 3, "the seeded one, one for the shared email, one for the national id: {customers:?}");
@@ -276,19 +339,34 @@ async fn customers_are_matched_by_tax_number_national_id_then_email(engine: Engi
 
 async fn own_sequence_numbers_have_no_gaps_under_concurrent_syncs(engine: Engine) {
     let (app, mock) = (accounting_app(engine, 8).await, CariMock::start());
-    configure(&app, SettingsUpdate { numbering: Numbering::Sequence, invoice_prefix: "BR".into(), ..default_settings(&mock) }).await;
+    configure(
+        &app,
+        SettingsUpdate { numbering: Numbering::Sequence, invoice_prefix: "BR".into(), ..default_settings(&mock) },
+    )
+    .await;
     mock.configure(json!({ "latency_ms": 20 })).await;
     let mut ids = Vec::new();
     for n in 0..40 {
-        ids.push(insert_order(&app.db, Spec { number: &format!("3{n:03}"), email: &format!("c{n}@example.com"), ..Spec::default() }).await);
+        ids.push(
+            insert_order(
+                &app.db,
+                Spec { number: &format!("3{n:03}"), email: &format!("c{n}@example.com"), ..Spec::default() },
+            )
+            .await,
+        );
     }
     let run = bulk::start(&app.db, &app.owner().await, None, &ids, "test", false).await.unwrap();
-    eventually("the bulk sync finishes", || async { bulk::progress(&app.db, run).await.unwrap().state == "finished" }).await;
-    let mut numbers: Vec<String> = mock.invoices().await.iter().map(|i| i["numara"].as_str().unwrap().to_owned()).collect();
+    eventually("the bulk sync finishes", || async { bulk::progress(&app.db, run).await.unwrap().state == "finished" })
+        .await;
+    let mut numbers: Vec<String> =
+        mock.invoices().await.iter().map(|i| i["numara"].as_str().unwrap().to_owned()).collect();
     numbers.sort();
     let expected: Vec<String> = (1..=40).map(|n| format!("BR{n:06}")).collect();
     assert_eq!(numbers, expected);
-    let stored: Vec<String> = sqlx::query_scalar("SELECT number FROM accounting_documents ORDER BY number").fetch_all(app.db.pool()).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT number FROM accounting_documents ORDER BY number")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(stored, expected);
     let progress = bulk::progress(&app.db, run).await.unwrap();
     assert_eq!((progress.total, progress.done, progress.failed, progress.remaining), (40, 40, 0, 0));
@@ -303,7 +381,10 @@ async fn a_timeout_after_the_ledger_acted_ends_in_one_invoice(engine: Engine) {
     // The ledger makes the invoice, then answers after our time limit.
     mock.script(json!([{ "match": "POST /v1/faturalar", "commit": true, "delay_ms": 2500 }])).await;
     complete(&app, &key, id).await;
-    eventually("the attempt times out", || async { document(&app, id).await == ("failed".into(), Some("Cari.com.tr did not answer in time".into())) }).await;
+    eventually("the attempt times out", || async {
+        document(&app, id).await == ("failed".into(), Some("Cari.com.tr did not answer in time".into()))
+    })
+    .await;
     assert_eq!(mock.invoices().await.len(), 1);
     make_due(&app).await;
     wait_for_state(&app, id, "synced").await;
@@ -311,7 +392,11 @@ async fn a_timeout_after_the_ledger_acted_ends_in_one_invoice(engine: Engine) {
     let requests = mock.requests().await;
     assert_eq!(requests.iter().filter(|r| *r == "POST /v1/faturalar").count(), 1);
     assert_eq!(requests.iter().filter(|r| *r == "GET /v1/faturalar").count(), 1, "{requests:?}");
-    let remote: Option<String> = sqlx::query_scalar("SELECT remote_id FROM accounting_documents WHERE order_id = $1").bind(id).fetch_one(app.db.pool()).await.unwrap();
+    let remote: Option<String> = sqlx::query_scalar("SELECT remote_id FROM accounting_documents WHERE order_id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(remote.as_deref(), Some("F-1"));
     app.stop().await;
 }
@@ -331,13 +416,21 @@ async fn refused_credentials_pause_syncing_without_spending_attempts(engine: Eng
     assert!(reason.contains("refused the API key"), "{reason}");
     let sent = mock.requests().await.len();
     assert!(sent <= 2, "at most one request per worker before the pause, not one per order: {sent}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'accounting.sync' AND (state <> 'queued' OR attempts > 0)").await, 0, "no attempt spent");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'accounting.sync' AND (state <> 'queued' OR attempts > 0)")
+            .await,
+        0,
+        "no attempt spent"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM accounting_documents WHERE state = 'synced'").await, 0);
 
     // The manager fixes the key; saving resumes everything.
     mock.configure(json!({ "key": KEY })).await;
     configure(&app, default_settings(&mock)).await;
-    eventually("every order is synced", || async { app.count("SELECT COUNT(*) FROM accounting_documents WHERE state = 'synced'").await == 10 }).await;
+    eventually("every order is synced", || async {
+        app.count("SELECT COUNT(*) FROM accounting_documents WHERE state = 'synced'").await == 10
+    })
+    .await;
     assert_eq!(mock.invoices().await.len(), 10);
     assert!(settings::get(&app.db).await.unwrap().paused_reason.is_none());
     app.stop().await;
@@ -353,7 +446,10 @@ async fn each_error_of_the_ledger_is_handled_as_it_deserves(engine: Engine) {
     mock.script(json!([{ "match": "POST /v1/faturalar", "status": 429, "retry_after": 1, "body": { "hata": { "kod": "limit", "mesaj": "yavaş" } } }])).await;
     complete(&app, &key, slow).await;
     wait_for_state(&app, slow, "synced").await;
-    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM jobs WHERE kind = 'accounting.sync'").fetch_one(app.db.pool()).await.unwrap();
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM jobs WHERE kind = 'accounting.sync'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(attempts, 1, "the throttled attempt did not count");
 
     // 500, then an answer that is not JSON, then a success without an id: each retried.
@@ -384,7 +480,10 @@ async fn each_error_of_the_ledger_is_handled_as_it_deserves(engine: Engine) {
     wait_for_state(&app, refused, "dead").await;
     assert!(document(&app, refused).await.1.unwrap().contains("refused the document (422): vergi dairesi eksik"));
     let problems = accounting::problems(&app.db, 10).await.unwrap();
-    assert_eq!(problems.iter().map(|p| (p.order_number.as_str(), p.state.as_str())).collect::<Vec<_>>(), vec![("5201", "dead")]);
+    assert_eq!(
+        problems.iter().map(|p| (p.order_number.as_str(), p.state.as_str())).collect::<Vec<_>>(),
+        vec![("5201", "dead")]
+    );
     accounting::retry(&app.db, &app.owner().await, None, problems[0].id).await.unwrap();
     wait_for_state(&app, refused, "synced").await;
     assert_eq!(mock.invoices().await.len(), 5);
@@ -394,10 +493,17 @@ async fn each_error_of_the_ledger_is_handled_as_it_deserves(engine: Engine) {
 async fn a_process_killed_mid_sync_ends_with_one_invoice(engine: Engine) {
     let (url, data_dir) = fresh_database(engine).await;
     let mock = CariMock::start();
-    let start = serve_processes(&url, &data_dir, &[("BACKROOM_ADDR", "127.0.0.1:0".into()), ("BACKROOM_ACCOUNTING_CONCURRENCY", "1".into())]);
+    let start = serve_processes(
+        &url,
+        &data_dir,
+        &[("BACKROOM_ADDR", "127.0.0.1:0".into()), ("BACKROOM_ACCOUNTING_CONCURRENCY", "1".into())],
+    );
     let mut first = start();
     let db = backend::db::Db::connect(&url).await.unwrap();
-    eventually("the server has migrated", || async { sqlx::query("SELECT id FROM accounting_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some()) }).await;
+    eventually("the server has migrated", || async {
+        sqlx::query("SELECT id FROM accounting_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some())
+    })
+    .await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
     let sealer = backend::sealed::Sealer::new(&master);
     settings::update(&db, &sealer, &owner, None, default_settings(&mock)).await.unwrap();
@@ -409,20 +515,33 @@ async fn a_process_killed_mid_sync_ends_with_one_invoice(engine: Engine) {
     first.kill().unwrap();
     first.wait().unwrap();
     let (state, sent): (String, Option<i64>) =
-        sqlx::query_as("SELECT state, sent_at FROM accounting_documents WHERE order_id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+        sqlx::query_as("SELECT state, sent_at FROM accounting_documents WHERE order_id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(state, "queued");
     assert!(sent.is_some(), "the document knows its create request went out");
     // The dead worker's lease runs out (it would after 5 minutes); another process takes over.
     sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.writer()).await.unwrap();
     let mut second = start();
     eventually("the invoice is synced", || async {
-        sqlx::query_scalar::<_, String>("SELECT state FROM accounting_documents WHERE order_id = $1").bind(id).fetch_one(db.pool()).await.unwrap() == "synced"
+        sqlx::query_scalar::<_, String>("SELECT state FROM accounting_documents WHERE order_id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            == "synced"
     })
     .await;
     second.kill().unwrap();
     second.wait().unwrap();
     assert_eq!(mock.invoices().await.len(), 1, "exactly one invoice");
-    assert_eq!(mock.requests().await.iter().filter(|r| *r == "GET /v1/faturalar").count(), 1, "the second process asked first");
+    assert_eq!(
+        mock.requests().await.iter().filter(|r| *r == "GET /v1/faturalar").count(),
+        1,
+        "the second process asked first"
+    );
     db.close().await;
 }
 
@@ -444,14 +563,20 @@ async fn bulk_sync_of_ten_thousand_orders_reports_progress_to_the_end(engine: En
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(finished.state, "finished");
-    assert_eq!((finished.total, finished.done, finished.failed, finished.skipped, finished.remaining), (10_000, 10_000, 0, 0, 0));
+    assert_eq!(
+        (finished.total, finished.done, finished.failed, finished.skipped, finished.remaining),
+        (10_000, 10_000, 0, 0, 0)
+    );
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress only moves forward");
     assert!(seen.iter().any(|&done| done > 0 && done < 10_000), "progress was seen between the start and the end");
     assert_eq!(mock.invoices().await.len(), 10_000);
 
     // Again: everything is synced already, so everything is skipped.
     let again = bulk::start(&app.db, &app.owner().await, None, &ids[..100], "again", false).await.unwrap();
-    eventually("the second run finishes", || async { bulk::progress(&app.db, again).await.unwrap().state == "finished" }).await;
+    eventually("the second run finishes", || async {
+        bulk::progress(&app.db, again).await.unwrap().state == "finished"
+    })
+    .await;
     assert_eq!(bulk::progress(&app.db, again).await.unwrap().skipped, 100);
     assert_eq!(mock.invoices().await.len(), 10_000);
     app.stop().await;
@@ -487,18 +612,34 @@ async fn refunds_become_credit_notes_or_a_list_for_the_bookkeeper(engine: Engine
     let id = insert_order(&app.db, Spec::default()).await;
     complete(&app, &key, id).await;
     wait_for_state(&app, id, "synced").await;
-    let refund = app.api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key).json(&json!({ "amount": 5000, "reason": "Kırık fincan", "restock": false })).send().await.unwrap();
+    let refund = app
+        .api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key)
+        .json(&json!({ "amount": 5000, "reason": "Kırık fincan", "restock": false }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refund.status(), StatusCode::CREATED, "{:?}", refund.text().await);
     eventually("the credit note is sent", || async { mock.credit_notes().await.len() == 1 }).await;
     let note = &mock.credit_notes().await[0];
-    assert_eq!((note["fatura_id"].as_str(), note["genel_toplam"].as_str(), note["aciklama"].as_str()), (Some("F-1"), Some("50.00"), Some("Kırık fincan")));
+    assert_eq!(
+        (note["fatura_id"].as_str(), note["genel_toplam"].as_str(), note["aciklama"].as_str()),
+        (Some("F-1"), Some("50.00"), Some("Kırık fincan"))
+    );
     assert_eq!(note["satirlar"][0]["toplam"], "50.00");
 
     configure(&app, SettingsUpdate { refunds: RefundHandling::Manual, ..default_settings(&mock) }).await;
-    let second = app.api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key).json(&json!({ "amount": 1000, "restock": false })).send().await.unwrap();
+    let second = app
+        .api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key)
+        .json(&json!({ "amount": 1000, "restock": false }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(second.status(), StatusCode::CREATED);
     let problems = accounting::problems(&app.db, 10).await.unwrap();
-    assert_eq!(problems.iter().map(|p| (p.kind.as_str(), p.state.as_str())).collect::<Vec<_>>(), vec![("credit_note", "manual")]);
+    assert_eq!(
+        problems.iter().map(|p| (p.kind.as_str(), p.state.as_str())).collect::<Vec<_>>(),
+        vec![("credit_note", "manual")]
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(mock.credit_notes().await.len(), 1, "a manual refund is not sent");
     app.stop().await;
@@ -508,13 +649,25 @@ async fn awkward_orders_are_invoiced_as_they_are(engine: Engine) {
     let (app, mock) = (accounting_app(engine, 2).await, CariMock::start());
     let key = app.key(Scope::Write).await;
     configure(&app, default_settings(&mock)).await;
-    let hundred = insert_order(&app.db, Spec {
-        number: "7001",
-        items: (1..=100).map(|n| (format!("Ürün ğüşıöç {n}"), "SKU", 1, 1_000, 200)).collect(),
-        ..Spec::default()
-    })
+    let hundred = insert_order(
+        &app.db,
+        Spec {
+            number: "7001",
+            items: (1..=100).map(|n| (format!("Ürün ğüşıöç {n}"), "SKU", 1, 1_000, 200)).collect(),
+            ..Spec::default()
+        },
+    )
     .await;
-    let free = insert_order(&app.db, Spec { number: "7002", email: "bedava@example.com", items: vec![("Hediye çeki".into(), "GIFT", 1, 0, 0)], ..Spec::default() }).await;
+    let free = insert_order(
+        &app.db,
+        Spec {
+            number: "7002",
+            email: "bedava@example.com",
+            items: vec![("Hediye çeki".into(), "GIFT", 1, 0, 0)],
+            ..Spec::default()
+        },
+    )
+    .await;
     for id in [hundred, free] {
         complete(&app, &key, id).await;
         wait_for_state(&app, id, "synced").await;
@@ -526,12 +679,19 @@ async fn awkward_orders_are_invoiced_as_they_are(engine: Engine) {
     assert_eq!(big["genel_toplam"], "1200.00");
     let zero = invoices.iter().find(|i| i["siparis_no"] == "7002").unwrap();
     assert_eq!((zero["genel_toplam"].as_str(), zero["satirlar"][0]["kdv_kodu"].as_str()), (Some("0.00"), Some("KDV0")));
-    assert!(mock.customers().await.iter().all(|c| c["tip"] == "bireysel" && c["vergi_no"] == ""), "no tax id: matched by email");
+    assert!(
+        mock.customers().await.iter().all(|c| c["tip"] == "bireysel" && c["vergi_no"] == ""),
+        "no tax id: matched by email"
+    );
     app.stop().await;
 }
 
 async fn the_log_keeps_no_key_redacts_when_asked_and_ages_out(engine: Engine) {
-    let app = spawn_app_with(engine, Options { job_workers: 1, accounting_concurrency: 1, accounting_timeout_secs: Some(2), ..Options::default() }).await;
+    let app = spawn_app_with(
+        engine,
+        Options { job_workers: 1, accounting_concurrency: 1, accounting_timeout_secs: Some(2), ..Options::default() },
+    )
+    .await;
     let mock = CariMock::start();
     let key = app.key(Scope::Write).await;
     configure(&app, SettingsUpdate { redact_personal_data: true, ..default_settings(&mock) }).await;
@@ -551,18 +711,41 @@ async fn the_log_keeps_no_key_redacts_when_asked_and_ages_out(engine: Engine) {
     let other = insert_order(&app.db, Spec { number: "8002", ..Spec::default() }).await;
     complete(&app, &key, other).await;
     wait_for_state(&app, other, "synced").await;
-    let plain = serde_json::to_string(&accounting::log::entries(&app.db, Some(other), false, None, 50).await.unwrap()).unwrap();
-    let operations: Vec<String> = accounting::log::entries(&app.db, Some(other), false, None, 50).await.unwrap().into_iter().rev().map(|e| e.operation).collect();
-    assert_eq!(operations, vec!["customer.update", "invoice.create"], "the customer is known now: updated, not looked up");
+    let plain =
+        serde_json::to_string(&accounting::log::entries(&app.db, Some(other), false, None, 50).await.unwrap()).unwrap();
+    let operations: Vec<String> = accounting::log::entries(&app.db, Some(other), false, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        operations,
+        vec!["customer.update", "invoice.create"],
+        "the customer is known now: updated, not looked up"
+    );
     assert!(plain.contains("Şule"), "not redacted when the setting is off");
     assert!(!plain.contains(KEY), "the key is never logged");
 
     // Entries older than the retention go with the nightly clean-up.
     let old = backend::clock::now() - 31 * 86_400;
-    sqlx::query("UPDATE accounting_log SET created_at = $1 WHERE order_id = $2").bind(old).bind(id).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE accounting_log SET created_at = $1 WHERE order_id = $2")
+        .bind(old)
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.writer()).await.unwrap();
-    eventually("the old entries are gone", || async { app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {id}")).await == 0 }).await;
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {other}")).await, 2, "newer entries stay");
+    eventually("the old entries are gone", || async {
+        app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {id}")).await == 0
+    })
+    .await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM accounting_log WHERE order_id = {other}")).await,
+        2,
+        "newer entries stay"
+    );
     app.stop().await;
 }
 
@@ -576,9 +759,11 @@ async fn the_api_queues_a_sync_and_says_when_it_cannot(engine: Engine) {
     configure(&app, default_settings(&mock)).await;
     let (status, code) = error_code(app.api(Method::POST, &path, &read).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "insufficient_scope"));
-    let (status, code) = error_code(app.api(Method::POST, "/api/v1/orders/999999/accounting-sync", &write).send().await.unwrap()).await;
+    let (status, code) =
+        error_code(app.api(Method::POST, "/api/v1/orders/999999/accounting-sync", &write).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let (status, code) = error_code(app.api(Method::POST, &path, &write).json(&json!({ "resync": "yes" })).send().await.unwrap()).await;
+    let (status, code) =
+        error_code(app.api(Method::POST, &path, &write).json(&json!({ "resync": "yes" })).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
 
     let queued = app.api(Method::POST, &path, &write).send().await.unwrap();
@@ -586,12 +771,25 @@ async fn the_api_queues_a_sync_and_says_when_it_cannot(engine: Engine) {
     let queued: Value = queued.json().await.unwrap();
     assert_eq!((queued["result"].as_str(), queued["documents"][0]["state"].as_str()), (Some("queued"), Some("queued")));
     wait_for_state(&app, id, "synced").await;
-    let again: Value = app.api(Method::POST, &path, &write).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let again: Value =
+        app.api(Method::POST, &path, &write).json(&json!({})).send().await.unwrap().json().await.unwrap();
     assert_eq!(again["result"], "already_synced");
 
     // A resync updates the ledger's invoice; it never makes a second one.
-    sqlx::query("UPDATE orders SET billing_phone = '+905559998877' WHERE id = $1").bind(id).execute(app.db.writer()).await.unwrap();
-    let resync: Value = app.api(Method::POST, &path, &write).json(&json!({ "resync": true })).send().await.unwrap().json().await.unwrap();
+    sqlx::query("UPDATE orders SET billing_phone = '+905559998877' WHERE id = $1")
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let resync: Value = app
+        .api(Method::POST, &path, &write)
+        .json(&json!({ "resync": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(resync["result"], "queued");
     eventually("the invoice is updated", || async { mock.invoices().await[0]["updates"] == 1 }).await;
     wait_for_state(&app, id, "synced").await;

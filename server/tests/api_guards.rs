@@ -35,7 +35,19 @@ async fn the_openapi_document_describes_every_route_with_its_guards(engine: Engi
     let doc: Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for expected in ["/api/v1/discover", "/api/v1/openapi.json", "/api/v1/me", "/api/v1/system/status", "/api/v1/audit", "/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/orders", "/api/v1/orders/{id}", "/api/v1/orders/{id}/refunds", "/api/v1/transactions"] {
+    for expected in [
+        "/api/v1/discover",
+        "/api/v1/openapi.json",
+        "/api/v1/me",
+        "/api/v1/system/status",
+        "/api/v1/audit",
+        "/api/v1/keys",
+        "/api/v1/keys/{id}",
+        "/api/v1/orders",
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/refunds",
+        "/api/v1/transactions",
+    ] {
         assert!(paths.contains_key(expected), "{expected} is missing from the document");
     }
     for (path, item) in paths {
@@ -44,7 +56,8 @@ async fn the_openapi_document_describes_every_route_with_its_guards(engine: Engi
             for status in ["400", "403", "413", "429"] {
                 assert!(responses.contains_key(status), "{method} {path} does not document {status}");
             }
-            let secured = operation["security"].as_array().unwrap().iter().any(|s| s.as_object().is_some_and(|o| !o.is_empty()));
+            let secured =
+                operation["security"].as_array().unwrap().iter().any(|s| s.as_object().is_some_and(|o| !o.is_empty()));
             assert_eq!(secured, responses.contains_key("401"), "{method} {path}: security and 401 go together");
             // Every documented operation is served: without credentials it is refused by
             // a guard or answered, never "no such endpoint".
@@ -53,7 +66,11 @@ async fn the_openapi_document_describes_every_route_with_its_guards(engine: Engi
             let (status, code) = error_code(app.client.request(method.clone(), url).send().await.unwrap()).await;
             assert_ne!(code, "no_such_endpoint", "{method} {path} is documented but not routed");
             if secured {
-                assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "missing_credentials"), "{method} {path}");
+                assert_eq!(
+                    (status, code.as_str()),
+                    (StatusCode::UNAUTHORIZED, "missing_credentials"),
+                    "{method} {path}"
+                );
             }
         }
     }
@@ -80,7 +97,13 @@ async fn a_connection_key_says_who_it_is_and_tests_the_connection(engine: Engine
     assert_status(&response, StatusCode::OK);
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["store_name"], "Test Shop");
-    assert_eq!(status["database"]["kind"], match engine { Engine::Sqlite => "sqlite", Engine::Postgres => "postgres" });
+    assert_eq!(
+        status["database"]["kind"],
+        match engine {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    );
     assert_eq!(status["database"]["healthy"], true);
     assert_eq!(status["jobs"]["health"], "ok");
     assert!(status["time_skew_secs"].as_i64().unwrap().abs() <= 2);
@@ -124,12 +147,21 @@ async fn malformed_credentials_get_clear_401s(engine: Engine) {
     }
     // A mistyped key (bad checksum) is refused without reading the database: nothing is
     // counted against the address.
-    let counted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE subject LIKE 'api-ip:%'").fetch_one(app.db.pool()).await.unwrap();
+    let counted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE subject LIKE 'api-ip:%'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(counted, 0);
     // Two Authorization headers are refused, even when both are right.
-    let response = app.client.get(&me).header("x-backroom-timestamp", &stamp)
-        .header(header::AUTHORIZATION, format!("Bearer {key}")).header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .send().await.unwrap();
+    let response = app
+        .client
+        .get(&me)
+        .header("x-backroom-timestamp", &stamp)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
     let (status, code) = error_code(response).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
     app.stop().await;
@@ -155,14 +187,27 @@ async fn connection_keys_need_a_fresh_timestamp_and_an_unused_nonce(engine: Engi
     assert_status(&with_stamp((now() - 250).to_string()).send().await.unwrap(), StatusCode::OK);
 
     let nonce = "n0nce-0123456789";
-    assert_status(&with_stamp(now().to_string()).header("x-backroom-nonce", nonce).send().await.unwrap(), StatusCode::OK);
-    let (status, code) = error_code(with_stamp(now().to_string()).header("x-backroom-nonce", nonce).send().await.unwrap()).await;
+    assert_status(
+        &with_stamp(now().to_string()).header("x-backroom-nonce", nonce).send().await.unwrap(),
+        StatusCode::OK,
+    );
+    let (status, code) =
+        error_code(with_stamp(now().to_string()).header("x-backroom-nonce", nonce).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "nonce_reused"));
-    let (status, code) = error_code(with_stamp(now().to_string()).header("x-backroom-nonce", "bad nonce!").send().await.unwrap()).await;
+    let (status, code) =
+        error_code(with_stamp(now().to_string()).header("x-backroom-nonce", "bad nonce!").send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "nonce_invalid"));
     // Another key may use the same nonce.
     let other = app.key(Scope::Read).await;
-    let response = app.client.get(&me).bearer_auth(&other).header("x-backroom-timestamp", now().to_string()).header("x-backroom-nonce", nonce).send().await.unwrap();
+    let response = app
+        .client
+        .get(&me)
+        .bearer_auth(&other)
+        .header("x-backroom-timestamp", now().to_string())
+        .header("x-backroom-nonce", nonce)
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::OK);
     // The timestamp window comes from the settings.
     app.set_security(|s| s.timestamp_window_secs = 60).await;
@@ -178,14 +223,22 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     let me: Value = app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap().json().await.unwrap();
     assert!((me["credential"]["expires_at"].as_i64().unwrap() - (now() + 30 * 86_400)).abs() < 5);
 
-    sqlx::query("UPDATE api_credentials SET expires_at = $1 WHERE id = $2").bind(now() - 1).bind(id).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET expires_at = $1 WHERE id = $2")
+        .bind(now() - 1)
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     // A change made behind the server's back (here: straight in the database) is seen
     // once the remembered credential is a second old.
     tokio::time::sleep(CACHE_TTL).await;
     let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_expired"));
 
-    let renewed = backend::access::credentials::regenerate(&app.db, &app.hasher, &app.services.credentials, &owner, None, id).await.unwrap();
+    let renewed =
+        backend::access::credentials::regenerate(&app.db, &app.hasher, &app.services.credentials, &owner, None, id)
+            .await
+            .unwrap();
     assert_eq!((renewed.info.label.as_str(), renewed.info.scope), ("Test phone", Scope::Write));
     assert_ne!(renewed.secret, key);
     assert_status(&app.api(Method::GET, "/api/v1/me", &renewed.secret).send().await.unwrap(), StatusCode::OK);
@@ -193,7 +246,8 @@ async fn revoked_expired_and_regenerated_keys(engine: Engine) {
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_revoked"));
 
     // Revoked through the API itself.
-    let response = app.api(Method::DELETE, &format!("/api/v1/keys/{}", renewed.info.id), &renewed.secret).send().await.unwrap();
+    let response =
+        app.api(Method::DELETE, &format!("/api/v1/keys/{}", renewed.info.id), &renewed.secret).send().await.unwrap();
     assert_status(&response, StatusCode::NO_CONTENT);
     let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &renewed.secret).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_revoked"));
@@ -213,7 +267,8 @@ async fn scope_and_role_are_enforced(engine: Engine) {
     let read = app.key(Scope::Read).await;
     let write = app.key(Scope::Write).await;
     let body = serde_json::json!({ "label": "Integration", "scope": "read" });
-    let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &read).json(&body).send().await.unwrap()).await;
+    let (status, code) =
+        error_code(app.api(Method::POST, "/api/v1/keys", &read).json(&body).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "insufficient_scope"));
     let response = app.api(Method::POST, "/api/v1/keys", &write).json(&body).send().await.unwrap();
     assert_status(&response, StatusCode::CREATED);
@@ -222,7 +277,9 @@ async fn scope_and_role_are_enforced(engine: Engine) {
     assert!(secret.starts_with("brk_") && secret.len() == 62, "{secret}");
     assert_eq!(created["key"]["last_four"].as_str().unwrap(), &secret[58..]);
     let listed: Value = app.api(Method::GET, "/api/v1/keys", &read).send().await.unwrap().json().await.unwrap();
-    assert!(listed["items"].as_array().unwrap().iter().all(|k| k.get("secret").is_none() && k.get("secret_hash").is_none()));
+    assert!(
+        listed["items"].as_array().unwrap().iter().all(|k| k.get("secret").is_none() && k.get("secret_hash").is_none())
+    );
     assert_eq!(listed["items"].as_array().unwrap().len(), 3);
 
     // A support agent's write key still cannot manage keys: the role decides.
@@ -258,18 +315,47 @@ async fn application_passwords_act_as_their_user(engine: Engine) {
     let basic = |email: &str, password: &str| format!("Basic {}", STANDARD.encode(format!("{email}:{password}")));
     let me = app.url("/api/v1/me");
     // No timestamp needed for Basic; the email is matched case-insensitively.
-    let response = app.client.get(&me).header(header::AUTHORIZATION, basic("Manager@Shop.example", &issued.secret)).send().await.unwrap();
+    let response = app
+        .client
+        .get(&me)
+        .header(header::AUTHORIZATION, basic("Manager@Shop.example", &issued.secret))
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::OK);
     let body: Value = response.json().await.unwrap();
-    assert_eq!((body["user"]["role"].as_str(), body["credential"]["kind"].as_str()), (Some("manager"), Some("app_password")));
+    assert_eq!(
+        (body["user"]["role"].as_str(), body["credential"]["kind"].as_str()),
+        (Some("manager"), Some("app_password"))
+    );
     // Someone else's email with this password is nobody.
-    let (status, code) = error_code(app.client.get(&me).header(header::AUTHORIZATION, basic(OWNER_EMAIL, &issued.secret)).send().await.unwrap()).await;
+    let (status, code) = error_code(
+        app.client.get(&me).header(header::AUTHORIZATION, basic(OWNER_EMAIL, &issued.secret)).send().await.unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
     // An application password is not a bearer token.
     let (status, code) = error_code(app.client.get(&me).bearer_auth(&issued.secret).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
-    backend::access::credentials::revoke(&app.db, &app.services.credentials, &manager, None, backend::access::credentials::Kind::AppPassword, issued.info.id).await.unwrap();
-    let (status, code) = error_code(app.client.get(&me).header(header::AUTHORIZATION, basic("manager@shop.example", &issued.secret)).send().await.unwrap()).await;
+    backend::access::credentials::revoke(
+        &app.db,
+        &app.services.credentials,
+        &manager,
+        None,
+        backend::access::credentials::Kind::AppPassword,
+        issued.info.id,
+    )
+    .await
+    .unwrap();
+    let (status, code) = error_code(
+        app.client
+            .get(&me)
+            .header(header::AUTHORIZATION, basic("manager@shop.example", &issued.secret))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "key_revoked"));
     app.stop().await;
 }
@@ -320,7 +406,10 @@ async fn repeated_failures_lock_the_address_out_until_it_passes(engine: Engine) 
     }
     // A success clears the count.
     assert_status(&app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap(), StatusCode::OK);
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE subject = 'api-ip:127.0.0.1'").fetch_one(app.db.pool()).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle WHERE subject = 'api-ip:127.0.0.1'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(rows, 0);
     for i in 1..=20 {
         let (status, code) = error_code(app.api(Method::GET, "/api/v1/me", &unknown()).send().await.unwrap()).await;
@@ -336,9 +425,17 @@ async fn repeated_failures_lock_the_address_out_until_it_passes(engine: Engine) 
     assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "locked_out"));
     // The count is in the database, so every instance sees the lock; when it ends, the
     // right key works again.
-    sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE subject = 'api-ip:127.0.0.1'").bind(now() - 1).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE subject = 'api-ip:127.0.0.1'")
+        .bind(now() - 1)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     assert_status(&app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap(), StatusCode::OK);
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'api.authenticate' AND outcome = 'failure'").fetch_one(app.db.pool()).await.unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'api.authenticate' AND outcome = 'failure'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert!(audited >= 20, "{audited}");
     app.stop().await;
 }
@@ -354,7 +451,14 @@ async fn https_and_the_ip_allowlist_come_first(engine: Engine) {
     let (status, code) = error_code(through_proxy("http", "203.0.113.5").send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "https_required"));
     // The HTTPS check comes before credentials: no key at all still gets https_required.
-    let response = app.client.get(app.url("/api/v1/me")).header("x-forwarded-for", "203.0.113.5").header("x-forwarded-proto", "http").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .header("x-forwarded-proto", "http")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(response).await.1, "https_required");
     assert_status(&through_proxy("https", "203.0.113.5").send().await.unwrap(), StatusCode::OK);
     // X-Forwarded-Proto from an untrusted peer is not believed.
@@ -370,7 +474,14 @@ async fn https_and_the_ip_allowlist_come_first(engine: Engine) {
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "ip_not_allowed"));
     assert_status(&through_proxy("https", "10.20.30.40").send().await.unwrap(), StatusCode::OK);
     // The allowlist applies to the public endpoints too.
-    let response = app.client.get(app.url("/api/v1/discover")).header("x-forwarded-for", "203.0.113.5").header("x-forwarded-proto", "https").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/v1/discover"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(response).await.1, "ip_not_allowed");
     // Switched off, plain HTTP is fine from anywhere.
     app.set_security(|s| {
@@ -387,7 +498,12 @@ async fn last_used_is_written_at_most_once_a_minute(engine: Engine) {
     let owner = app.owner().await;
     let (id, key) = app.key_for(&owner, Scope::Read, None).await;
     let last_used = || async {
-        let row: (Option<i64>, Option<String>) = sqlx::query_as("SELECT last_used_at, last_used_ip FROM api_credentials WHERE id = $1").bind(id).fetch_one(app.db.pool()).await.unwrap();
+        let row: (Option<i64>, Option<String>) =
+            sqlx::query_as("SELECT last_used_at, last_used_ip FROM api_credentials WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
         row
     };
     assert_eq!(last_used().await, (None, None));
@@ -396,12 +512,22 @@ async fn last_used_is_written_at_most_once_a_minute(engine: Engine) {
     assert!(at.unwrap() >= now() - 2);
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
     let thirty_seconds_ago = now() - 30;
-    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(thirty_seconds_ago).bind(id).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2")
+        .bind(thirty_seconds_ago)
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     for _ in 0..3 {
         app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     }
     assert_eq!(last_used().await.0, Some(thirty_seconds_ago), "not written again within the minute");
-    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2").bind(now() - 61).bind(id).execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE api_credentials SET last_used_at = $1 WHERE id = $2")
+        .bind(now() - 61)
+        .bind(id)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     tokio::time::sleep(CACHE_TTL).await;
     app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     assert!(last_used().await.0.unwrap() >= now() - 2);
@@ -413,23 +539,46 @@ async fn bad_bodies_and_queries_get_the_error_shape(engine: Engine) {
     let key = app.key(Scope::Write).await;
     let big = serde_json::json!({ "label": "x".repeat(100 * 1024) });
     let response = app.api(Method::POST, "/api/v1/keys", &key).json(&big).send().await.unwrap();
-    assert_eq!(response.headers()[header::CONNECTION], "close", "the unread body ends the connection; the client must not reuse it");
+    assert_eq!(
+        response.headers()[header::CONNECTION],
+        "close",
+        "the unread body ends the connection; the client must not reuse it"
+    );
     let (status, code) = error_code(response).await;
     assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
-    let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &key).header(header::CONTENT_TYPE, "application/json").body("{not json").send().await.unwrap()).await;
+    let (status, code) = error_code(
+        app.api(Method::POST, "/api/v1/keys", &key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
-    let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &key).body("label=x").send().await.unwrap()).await;
+    let (status, code) =
+        error_code(app.api(Method::POST, "/api/v1/keys", &key).body("label=x").send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
-    for body in [serde_json::json!({ "label": "" }), serde_json::json!({ "label": "x", "scope": "admin" }), serde_json::json!({ "label": "x", "expires_days": -3 }), serde_json::json!({ "label": 5 }), serde_json::json!({ "label": "x", "extra": 1 })] {
-        let (status, code) = error_code(app.api(Method::POST, "/api/v1/keys", &key).json(&body).send().await.unwrap()).await;
+    for body in [
+        serde_json::json!({ "label": "" }),
+        serde_json::json!({ "label": "x", "scope": "admin" }),
+        serde_json::json!({ "label": "x", "expires_days": -3 }),
+        serde_json::json!({ "label": 5 }),
+        serde_json::json!({ "label": "x", "extra": 1 }),
+    ] {
+        let (status, code) =
+            error_code(app.api(Method::POST, "/api/v1/keys", &key).json(&body).send().await.unwrap()).await;
         assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"), "{body}");
     }
-    let (status, code) = error_code(app.api(Method::DELETE, "/api/v1/keys/not-a-number", &key).send().await.unwrap()).await;
+    let (status, code) =
+        error_code(app.api(Method::DELETE, "/api/v1/keys/not-a-number", &key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
     let (status, code) = error_code(app.api(Method::DELETE, "/api/v1/keys/999999", &key).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    for query in ["per_page=100000", "per_page=0", "per_page=abc", "outcome=maybe", "cursor=tampered", "from=yesterday"] {
-        let (status, code) = error_code(app.api(Method::GET, &format!("/api/v1/audit?{query}"), &key).send().await.unwrap()).await;
+    for query in ["per_page=100000", "per_page=0", "per_page=abc", "outcome=maybe", "cursor=tampered", "from=yesterday"]
+    {
+        let (status, code) =
+            error_code(app.api(Method::GET, &format!("/api/v1/audit?{query}"), &key).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {code}");
         assert!(["invalid_query", "invalid_cursor"].contains(&code.as_str()), "{query}: {code}");
     }
@@ -440,10 +589,23 @@ async fn the_audit_log_records_api_writes_and_pages_with_a_cursor(engine: Engine
     let app = spawn_app(engine).await;
     let key = app.key(Scope::Write).await;
     for label in ["One", "Two", "Three"] {
-        let response = app.api(Method::POST, "/api/v1/keys", &key).header(header::USER_AGENT, "Cartman/2.1").json(&serde_json::json!({ "label": label })).send().await.unwrap();
+        let response = app
+            .api(Method::POST, "/api/v1/keys", &key)
+            .header(header::USER_AGENT, "Cartman/2.1")
+            .json(&serde_json::json!({ "label": label }))
+            .send()
+            .await
+            .unwrap();
         assert_status(&response, StatusCode::CREATED);
     }
-    let page: Value = app.api(Method::GET, "/api/v1/audit?action=api.write&per_page=2", &key).send().await.unwrap().json().await.unwrap();
+    let page: Value = app
+        .api(Method::GET, "/api/v1/audit?action=api.write&per_page=2", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["target"], "POST /api/v1/keys");
@@ -452,10 +614,18 @@ async fn the_audit_log_records_api_writes_and_pages_with_a_cursor(engine: Engine
     assert_eq!(items[0]["user_agent"], "Cartman/2.1");
     assert!(items[0]["credential"].as_str().unwrap().starts_with("connection_key:"));
     let cursor = page["next_cursor"].as_str().unwrap();
-    let next: Value = app.api(Method::GET, &format!("/api/v1/audit?action=api.write&per_page=2&cursor={cursor}"), &key).send().await.unwrap().json().await.unwrap();
+    let next: Value = app
+        .api(Method::GET, &format!("/api/v1/audit?action=api.write&per_page=2&cursor={cursor}"), &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(next["items"].as_array().unwrap().len(), 1);
     assert!(next["next_cursor"].is_null());
-    let created: Value = app.api(Method::GET, "/api/v1/audit?action=key.create", &key).send().await.unwrap().json().await.unwrap();
+    let created: Value =
+        app.api(Method::GET, "/api/v1/audit?action=key.create", &key).send().await.unwrap().json().await.unwrap();
     assert_eq!(created["items"].as_array().unwrap().len(), 4, "the test's own key and three made over the API");
     // Append-only: the database refuses to change or delete recent entries.
     assert!(sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(app.db.writer()).await.is_err());

@@ -107,7 +107,8 @@ async fn run_by_workers(db: &Db, count: usize, workers: usize, batch: usize) -> 
     let stop = CancellationToken::new();
     let workers: Vec<_> = (0..workers)
         .map(|_| {
-            let worker = Worker::new(db.clone(), registry.clone()).with_idle_poll(Duration::from_millis(20)).with_batch(batch);
+            let worker =
+                Worker::new(db.clone(), registry.clone()).with_idle_poll(Duration::from_millis(20)).with_batch(batch);
             tokio::spawn(worker.run_until_stopped(stop.clone()))
         })
         .collect();
@@ -140,7 +141,8 @@ async fn two_workers_never_run_the_same_job_twice(engine: Engine) {
 async fn workers_taking_batches_run_each_job_once(engine: Engine) {
     let db = database(engine).await;
     assert_each_ran_once(run_by_workers(&db, 120, 3, 8).await, 120);
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'").fetch_one(db.pool()).await.unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'").fetch_one(db.pool()).await.unwrap();
     assert_eq!(left, 0, "every job of every batch completed");
     db.close().await;
 }
@@ -153,7 +155,10 @@ async fn a_batch_claim_takes_a_dead_workers_job_then_due_ones_up_to_its_limit(en
     for n in 0..6 {
         jobs::enqueue(db.writer(), &job("count", Some(&format!("count-{n}")))).await.unwrap();
     }
-    let later = jobs::enqueue(db.writer(), &NewJob { run_at: backend::clock::now() + 3600, ..job("count", None) }).await.unwrap().unwrap();
+    let later = jobs::enqueue(db.writer(), &NewJob { run_at: backend::clock::now() + 3600, ..job("count", None) })
+        .await
+        .unwrap()
+        .unwrap();
 
     let ids = |claimed: Vec<jobs::ClaimedJob>| claimed.into_iter().map(|j| j.id).collect::<Vec<_>>();
     let first = ids(jobs::claim_many(&db, "batcher", Duration::from_secs(300), &Kinds::All, 4).await.unwrap());
@@ -180,9 +185,16 @@ async fn a_batch_handler_takes_its_kinds_jobs_together_and_answers_for_each(engi
         .on_batch("notify", move |claimed| {
             seen.lock().unwrap().push(claimed.iter().map(|j| j.id).collect::<Vec<_>>());
             // The second job is put off, the fourth gets no outcome at all.
-            let outcomes: Vec<Result<(), jobs::Failure>> = (0..claimed.len().min(3))
-                .map(|i| if i == 1 { Err(jobs::Failure::RetryAt { reason: "not yet".into(), at: later }) } else { Ok(()) })
-                .collect();
+            let outcomes: Vec<Result<(), jobs::Failure>> =
+                (0..claimed.len().min(3))
+                    .map(|i| {
+                        if i == 1 {
+                            Err(jobs::Failure::RetryAt { reason: "not yet".into(), at: later })
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .collect();
             async move { outcomes }
         })
         .on("report", |_| async { Ok::<(), String>(()) });
@@ -199,10 +211,18 @@ async fn a_batch_handler_takes_its_kinds_jobs_together_and_answers_for_each(engi
     for i in [0, 2] {
         assert_eq!(state_of(&db, by_position(i)).await.0, "succeeded");
     }
-    let (state, run_at): (String, i64) = sqlx::query_as("SELECT state, run_at FROM jobs WHERE id = $1").bind(by_position(1)).fetch_one(db.pool()).await.unwrap();
+    let (state, run_at): (String, i64) = sqlx::query_as("SELECT state, run_at FROM jobs WHERE id = $1")
+        .bind(by_position(1))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!((state.as_str(), run_at), ("queued", later), "the job put off waits for its time");
     for i in [3, 4] {
-        assert_eq!(state_of(&db, by_position(i)).await.0, "queued", "a job without an outcome is retried, not lost or done");
+        assert_eq!(
+            state_of(&db, by_position(i)).await.0,
+            "queued",
+            "a job without an outcome is retried, not lost or done"
+        );
     }
     db.close().await;
 }
@@ -247,19 +267,23 @@ async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entri
             .await
             .unwrap();
     }
-    sqlx::query("INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ('connection_key:1', 'spent-nonce', $1)")
-        .bind(now - 10)
-        .execute(app.db.writer())
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO api_nonces (credential, nonce, expires_at) VALUES ('connection_key:1', 'spent-nonce', $1)",
+    )
+    .bind(now - 10)
+    .execute(app.db.writer())
+    .await
+    .unwrap();
     // Bring tonight's clean-up forward.
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'sessions.cleanup'").execute(app.db.writer()).await.unwrap();
     for _ in 0..100 {
-        let done = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'succeeded'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap()
-            .0;
+        let done = sqlx::query_as::<_, (i64,)>(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'succeeded'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .0;
         if done == 1 {
             break;
         }
@@ -267,18 +291,24 @@ async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entri
     }
     let left = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0;
     assert_eq!(left, 0);
-    let queued: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'queued'")
-        .fetch_one(app.db.pool())
+    let queued: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'sessions.cleanup' AND state = 'queued'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(queued.0, 1, "the next night is booked");
+    let actions: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_log WHERE action LIKE '%.event'")
+        .fetch_all(app.db.pool())
         .await
         .unwrap();
-    assert_eq!(queued.0, 1, "the next night is booked");
-    let actions: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_log WHERE action LIKE '%.event'").fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(actions, vec![("kept.event".to_owned(),)], "past the 365 days' retention, and only those");
     let nonces: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_nonces").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(nonces.0, 0);
     // Retention below the 30-day floor is refused by the database itself.
     assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'kept.event'").execute(app.db.writer()).await.is_ok());
-    assert!(sqlx::query("DELETE FROM audit_log WHERE action = 'panel.sign_in'").execute(app.db.writer()).await.is_err());
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE action = 'panel.sign_in'").execute(app.db.writer()).await.is_err()
+    );
     app.stop().await;
 }
 

@@ -42,7 +42,11 @@ fn stderr(output: &Output) -> String {
 async fn a_user_added_on_the_command_line_can_sign_in(engine: Engine) {
     let app = spawn_app(engine).await;
     let url = app.database_url.clone();
-    let added = backroom(&["user", "add", "--email", "Cli@Shop.example", "--role", "owner", "--password-stdin"], &url, Some("a password from stdin\n"));
+    let added = backroom(
+        &["user", "add", "--email", "Cli@Shop.example", "--role", "owner", "--password-stdin"],
+        &url,
+        Some("a password from stdin\n"),
+    );
     assert!(added.status.success(), "{}", stderr(&added));
     let response = app.sign_in_with(&browser(), "cli@shop.example", "a password from stdin").await;
     assert!(response.status().is_success(), "{}", response.status());
@@ -53,7 +57,12 @@ async fn a_key_created_on_the_command_line_works_once_printed(engine: Engine) {
     let app = spawn_app(engine).await;
     app.owner().await;
     let url = app.database_url.clone();
-    let created = backroom_in(&app.data_dir, &["key", "create", "--label", "Warehouse tablet", "--scope", "write", "--expires-days", "90"], &url, None);
+    let created = backroom_in(
+        &app.data_dir,
+        &["key", "create", "--label", "Warehouse tablet", "--scope", "write", "--expires-days", "90"],
+        &url,
+        None,
+    );
     assert!(created.status.success(), "{}", stderr(&created));
     let key = String::from_utf8_lossy(&created.stdout).trim().to_owned();
     assert!(key.starts_with("brk_") && key.len() == 62, "only the key on standard output: {key}");
@@ -61,7 +70,10 @@ async fn a_key_created_on_the_command_line_works_once_printed(engine: Engine) {
     let response = app.api(reqwest::Method::GET, "/api/v1/me", &key).send().await.unwrap();
     assert_status(&response, StatusCode::OK);
     let me: serde_json::Value = response.json().await.unwrap();
-    assert_eq!((me["credential"]["label"].as_str(), me["credential"]["scope"].as_str()), (Some("Warehouse tablet"), Some("write")));
+    assert_eq!(
+        (me["credential"]["label"].as_str(), me["credential"]["scope"].as_str()),
+        (Some("Warehouse tablet"), Some("write"))
+    );
     assert_eq!(me["user"]["email"], OWNER_EMAIL);
 
     for (args, message) in [
@@ -83,11 +95,19 @@ async fn bad_command_line_input_gets_a_clear_message(engine: Engine) {
     assert!(!negative.status.success());
     assert!(stderr(&negative).contains("--orders must be between 0 and"), "{}", stderr(&negative));
 
-    let weak = backroom(&["user", "add", "--email", "a@shop.example", "--role", "owner", "--password-stdin"], &url, Some("short\n"));
+    let weak = backroom(
+        &["user", "add", "--email", "a@shop.example", "--role", "owner", "--password-stdin"],
+        &url,
+        Some("short\n"),
+    );
     assert!(!weak.status.success());
     assert!(stderr(&weak).contains("at least 10 characters"), "{}", stderr(&weak));
 
-    let role = backroom(&["user", "add", "--email", "a@shop.example", "--role", "root", "--password-stdin"], &url, Some("long enough password\n"));
+    let role = backroom(
+        &["user", "add", "--email", "a@shop.example", "--role", "root", "--password-stdin"],
+        &url,
+        Some("long enough password\n"),
+    );
     assert!(stderr(&role).contains("the role must be"), "{}", stderr(&role));
 }
 
@@ -102,7 +122,10 @@ async fn settings_are_checked_and_a_new_time_zone_rebuilds_the_daily_sales(engin
     let ok = app.call::<app::settings::SaveSettings>(&app.client, &form("Europe/Berlin")).await;
     assert!(ok.status().is_success(), "{}", ok.status());
     let stored = backend::settings::get(&app.db).await.unwrap();
-    assert_eq!((stored.currency.as_str(), stored.time_zone.as_str(), stored.locale.as_str()), ("TRY", "Europe/Berlin", "tr"));
+    assert_eq!(
+        (stored.currency.as_str(), stored.time_zone.as_str(), stored.locale.as_str()),
+        ("TRY", "Europe/Berlin", "tr")
+    );
     let rebuilds: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE kind = 'sales_daily.rebuild'")
         .fetch_one(app.db.pool())
         .await

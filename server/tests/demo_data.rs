@@ -94,10 +94,7 @@ fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
     LOGS.get_or_init(|| {
         let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = logs.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter("sqlx=warn")
-            .with_writer(move || Capture(sink.clone()))
-            .init();
+        tracing_subscriber::fmt().with_env_filter("sqlx=warn").with_writer(move || Capture(sink.clone())).init();
         logs
     })
     .clone()

@@ -13,7 +13,9 @@ async fn read_until(response: &mut reqwest::Response, wanted: &str) -> String {
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !seen.contains(wanted) {
-        let chunk = tokio::time::timeout_at(deadline, response.chunk()).await.unwrap_or_else(|_| panic!("no {wanted:?} in {seen:?}"));
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {wanted:?} in {seen:?}"));
         match chunk.unwrap() {
             Some(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
             None => panic!("the stream ended before {wanted:?}: {seen:?}"),
@@ -41,7 +43,10 @@ async fn an_open_page_hears_about_new_orders(engine: Engine) {
     assert!(seen.contains(&format!("event: orders\ndata: {id}\n")), "{seen:?}");
     // Stopping the server ends the stream rather than waiting for it.
     let stopping = tokio::spawn(app.stop());
-    tokio::time::timeout(Duration::from_secs(10), stopping).await.expect("the server stops with a stream open").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("the server stops with a stream open")
+        .unwrap();
     assert!(matches!(tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await, Ok(Ok(None) | Err(_))));
 }
 

@@ -7,18 +7,29 @@
 mod common;
 mod smtp;
 
-use backend::{access::Scope, demo::{self, DemoOptions}, mail};
+use backend::{
+    access::Scope,
+    demo::{self, DemoOptions},
+    mail,
+};
 use common::*;
-use smtp::SmtpSink;
 use reqwest::{Method, StatusCode};
+use smtp::SmtpSink;
 
 async fn mail_row(app: &TestApp, id: i64) -> (String, i64, Option<String>) {
-    sqlx::query_as("SELECT state, attempts, last_error FROM mail_outbox WHERE id = $1").bind(id).fetch_one(app.db.pool()).await.unwrap()
+    sqlx::query_as("SELECT state, attempts, last_error FROM mail_outbox WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
 }
 
 /// Lets a retry that waits for its backoff run now (as if the time had passed).
 async fn skip_backoff(app: &TestApp) {
-    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'").execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'mail.send' AND state = 'queued'")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
 }
 
 async fn app_with_smtp(engine: Engine, smtp_url: Option<String>) -> TestApp {
@@ -30,7 +41,10 @@ async fn a_customer_note_arrives_with_both_parts_and_its_turkish_letters(engine:
     let app = app_with_smtp(engine, Some(sink.url())).await;
     let key = app.key(Scope::Write).await;
     demo::load(&app.db, DemoOptions { orders: 20, seed: 3 }, |_| {}).await.unwrap();
-    sqlx::query("UPDATE store_settings SET name = 'Çiçek Evi', locale = 'tr' WHERE id = 1").execute(app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE store_settings SET name = 'Çiçek Evi', locale = 'tr' WHERE id = 1")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
     // A name with a line break in it must not become a header of its own.
     sqlx::query("UPDATE orders SET billing_first_name = $1, billing_last_name = 'Öztürk', billing_email = 'sukru@example.com' WHERE id = 1")
         .bind("Şükrü\r\nBcc: everyone@example.com")
@@ -38,14 +52,24 @@ async fn a_customer_note_arrives_with_both_parts_and_its_turkish_letters(engine:
         .await
         .unwrap();
     let note = "Kargonuz yolda <script>alert('ğ')</script>\nİyi günler!";
-    let response = app.api(Method::POST, "/api/v1/orders/1/notes", &key).json(&serde_json::json!({ "note": note, "to_customer": true })).send().await.unwrap();
+    let response = app
+        .api(Method::POST, "/api/v1/orders/1/notes", &key)
+        .json(&serde_json::json!({ "note": note, "to_customer": true }))
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::CREATED);
 
     eventually("the note is received", || async { sink.received().len() == 1 }).await;
     let mail = &sink.received()[0];
     assert_eq!(mail["rcpt_tos"], serde_json::json!(["sukru@example.com"]), "only the customer receives it");
     assert_eq!(mail["subject"], "Çiçek Evi: #1 numaralı siparişiniz hakkında bir not");
-    assert!(mail["to"].as_str().unwrap().contains("Şükrü Bcc: everyone@example.com Öztürk"), "{}\n{}", mail["to"], mail["raw_headers"].as_str().unwrap());
+    assert!(
+        mail["to"].as_str().unwrap().contains("Şükrü Bcc: everyone@example.com Öztürk"),
+        "{}\n{}",
+        mail["to"],
+        mail["raw_headers"].as_str().unwrap()
+    );
     assert!(!mail["header_names"].as_array().unwrap().iter().any(|h| h.as_str().unwrap().eq_ignore_ascii_case("bcc")));
     assert!(mail["from"].as_str().unwrap().starts_with("Çiçek Evi <no-reply@"), "{}", mail["from"]);
     let text = mail["text"].as_str().unwrap();
@@ -54,12 +78,23 @@ async fn a_customer_note_arrives_with_both_parts_and_its_turkish_letters(engine:
     assert!(html.contains("Kargonuz yolda &lt;script&gt;alert(&#39;ğ&#39;)&lt;/script&gt;<br>İyi günler!"), "{html}");
     assert!(!html.contains("<script>"));
     let (state, attempts, error): (String, i64, Option<String>) =
-        sqlx::query_as("SELECT state, attempts, last_error FROM mail_outbox WHERE order_id = 1").fetch_one(app.db.pool()).await.unwrap();
+        sqlx::query_as("SELECT state, attempts, last_error FROM mail_outbox WHERE order_id = 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!((state.as_str(), attempts, error), ("sent", 1, None));
-    let message_id: String = sqlx::query_scalar("SELECT message_id FROM mail_outbox WHERE order_id = 1").fetch_one(app.db.pool()).await.unwrap();
+    let message_id: String = sqlx::query_scalar("SELECT message_id FROM mail_outbox WHERE order_id = 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert!(mail["message_id"].as_str().unwrap().contains(&message_id));
     // A private note sends nothing.
-    let response = app.api(Method::POST, "/api/v1/orders/1/notes", &key).json(&serde_json::json!({ "note": "Paketlendi" })).send().await.unwrap();
+    let response = app
+        .api(Method::POST, "/api/v1/orders/1/notes", &key)
+        .json(&serde_json::json!({ "note": "Paketlendi" }))
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::CREATED);
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(queued, 1);
@@ -112,7 +147,11 @@ async fn a_mail_server_that_is_down_then_back_loses_nothing(engine: Engine) {
         mail::send_test(&app.db, &owner, None, to).await.unwrap();
     }
     eventually("both attempts failed", || async {
-        let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE attempts >= 1 AND state = 'queued'").fetch_one(app.db.pool()).await.unwrap();
+        let failed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE attempts >= 1 AND state = 'queued'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
         failed == 2
     })
     .await;
@@ -132,10 +171,16 @@ async fn without_an_smtp_url_email_is_written_to_the_outbox_folder(engine: Engin
     assert_eq!(to, owner.email.to_string(), "no notification address: the person asking");
     let outbox = app.data_dir.join("outbox");
     eventually("the .eml file is written", || async {
-        std::fs::read_dir(&outbox).map(|d| d.filter_map(Result::ok).any(|e| e.path().extension().is_some_and(|x| x == "eml"))).unwrap_or(false)
+        std::fs::read_dir(&outbox)
+            .map(|d| d.filter_map(Result::ok).any(|e| e.path().extension().is_some_and(|x| x == "eml")))
+            .unwrap_or(false)
     })
     .await;
-    let file = std::fs::read_dir(&outbox).unwrap().filter_map(Result::ok).find(|e| e.path().extension().is_some_and(|x| x == "eml")).unwrap();
+    let file = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .unwrap();
     let eml = std::fs::read_to_string(file.path()).unwrap();
     assert!(eml.contains("multipart/alternative") && eml.contains("text/html") && eml.contains("text/plain"), "{eml}");
     assert!(file.file_name().to_str().unwrap().ends_with("-mail-test.eml"));
@@ -146,7 +191,9 @@ async fn mail_settings_are_checked_and_audited(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = app.owner().await;
     let bad = mail::MailSettings { from_address: "not an address".into(), ..Default::default() };
-    assert!(mail::update_settings(&app.db, &owner, None, bad).await.unwrap_err().to_string().contains("sender address"));
+    assert!(
+        mail::update_settings(&app.db, &owner, None, bad).await.unwrap_err().to_string().contains("sender address")
+    );
     let long = mail::MailSettings { notify_address: format!("{}@example.com", "a".repeat(300)), ..Default::default() };
     assert!(mail::update_settings(&app.db, &owner, None, long).await.is_err());
     let good = mail::MailSettings {
@@ -158,7 +205,11 @@ async fn mail_settings_are_checked_and_audited(engine: Engine) {
     assert_eq!((saved.from_name.as_str(), saved.from_address.as_str()), ("Çiçek Evi", "shop@example.com"));
     let to = mail::send_test(&app.db, &owner, None, "").await.unwrap();
     assert_eq!(to, "orders@example.com");
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('mail.settings.update', 'mail.test')").fetch_one(app.db.pool()).await.unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('mail.settings.update', 'mail.test')")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(audited, 2);
     let agent = app.user("agent@example.com", backend::users::Role::Agent).await;
     assert!(matches!(mail::send_test(&app.db, &agent, None, "").await, Err(backend::Error::Forbidden)));

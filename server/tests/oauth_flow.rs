@@ -7,8 +7,8 @@ mod common;
 use backend::access::{Scope, oauth};
 use common::*;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, RevocationUrl,
-    TokenResponse, TokenUrl, basic::BasicClient,
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, RevocationUrl, TokenResponse,
+    TokenUrl, basic::BasicClient,
 };
 use reqwest::{StatusCode, header};
 use serde_json::Value;
@@ -17,7 +17,11 @@ const REDIRECT: &str = "cartman://oauth";
 
 async fn register_app(app: &TestApp) -> oauth::Client {
     let owner = app.owner().await;
-    let new = oauth::NewClient { name: "Cartman <mobile>".into(), redirect_uris: format!("{REDIRECT}\nhttps://app.example/cb"), scope: Scope::Write };
+    let new = oauth::NewClient {
+        name: "Cartman <mobile>".into(),
+        redirect_uris: format!("{REDIRECT}\nhttps://app.example/cb"),
+        scope: Scope::Write,
+    };
     oauth::create_client(&app.db, &owner, None, new, false).await.unwrap()
 }
 
@@ -28,22 +32,44 @@ fn consent_fields(html: &str) -> Vec<(String, String)> {
         .filter_map(|input| {
             let name = input.split("name=\"").nth(1)?.split('"').next()?;
             let value = input.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")))
+            Some((
+                name.to_owned(),
+                value
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&#39;", "'"),
+            ))
         })
         .collect()
 }
 
 /// Signs the owner in with `browser`, opens `authorize_url`, consents, and returns the
 /// query of the redirect back to the app.
-async fn consent(app: &TestApp, browser: &reqwest::Client, authorize_url: &str, decision: &str) -> Vec<(String, String)> {
+async fn consent(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+    decision: &str,
+) -> Vec<(String, String)> {
     let page = browser.get(authorize_url).send().await.unwrap();
     assert_status(&page, StatusCode::OK);
     assert_eq!(page.headers()["content-security-policy"], "frame-ancestors 'none'", "no clickjacking of Allow");
     let html = page.text().await.unwrap();
-    assert!(html.contains("Cartman &lt;mobile&gt;") && html.contains("see and change"), "the page names the app (escaped) and the scope: {html}");
+    assert!(
+        html.contains("Cartman &lt;mobile&gt;") && html.contains("see and change"),
+        "the page names the app (escaped) and the scope: {html}"
+    );
     let mut fields = consent_fields(&html);
     fields.push(("decision".into(), decision.into()));
-    let answer = browser.post(app.url("/oauth/authorize")).header("sec-fetch-site", "same-origin").form(&fields).send().await.unwrap();
+    let answer = browser
+        .post(app.url("/oauth/authorize"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_status(&answer, StatusCode::SEE_OTHER);
     let location = location(&answer);
     let query = location.strip_prefix(&format!("{REDIRECT}?")).unwrap_or_else(|| panic!("back to the app: {location}"));
@@ -84,7 +110,11 @@ async fn the_mobile_app_signs_in_refreshes_and_a_reused_refresh_token_kills_the_
         .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (authorize_url, state) = client.authorize_url(CsrfToken::new_random).add_scope(oauth2::Scope::new("write".into())).set_pkce_challenge(challenge).url();
+    let (authorize_url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(oauth2::Scope::new("write".into()))
+        .set_pkce_challenge(challenge)
+        .url();
 
     // Signed out, the authorize page sends the person to sign in and back.
     let browser = browser();
@@ -97,12 +127,21 @@ async fn the_mobile_app_signs_in_refreshes_and_a_reused_refresh_token_kills_the_
     assert_eq!(get(&back, "state"), Some(state.secret().as_str()));
     let code = get(&back, "code").unwrap().to_owned();
 
-    let tokens = client.exchange_code(AuthorizationCode::new(code)).set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     assert_eq!(tokens.expires_in().unwrap().as_secs(), 3600);
     let access = tokens.access_token().secret().clone();
-    let me: Value = app.client.get(app.url("/api/v1/me")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+    let me: Value =
+        app.client.get(app.url("/api/v1/me")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["user"]["email"], OWNER_EMAIL);
-    assert_eq!((me["credential"]["kind"].as_str(), me["credential"]["scope"].as_str()), (Some("oauth_token"), Some("write")));
+    assert_eq!(
+        (me["credential"]["kind"].as_str(), me["credential"]["scope"].as_str()),
+        (Some("oauth_token"), Some("write"))
+    );
     assert_eq!(me["credential"]["label"], "Cartman <mobile>");
 
     // The device is listed, and refreshing rotates the refresh token.
@@ -112,17 +151,29 @@ async fn the_mobile_app_signs_in_refreshes_and_a_reused_refresh_token_kills_the_
     let refreshed = client.exchange_refresh_token(&first_refresh).request_async(&http).await.unwrap();
     let second_refresh = refreshed.refresh_token().unwrap().clone();
     assert_ne!(second_refresh.secret(), first_refresh.secret());
-    assert_status(&app.client.get(app.url("/api/v1/me")).bearer_auth(refreshed.access_token().secret()).send().await.unwrap(), StatusCode::OK);
+    assert_status(
+        &app.client.get(app.url("/api/v1/me")).bearer_auth(refreshed.access_token().secret()).send().await.unwrap(),
+        StatusCode::OK,
+    );
 
     // Someone replays the old refresh token: refused, and the whole family is revoked.
     let replay = client.exchange_refresh_token(&first_refresh).request_async(&http).await;
     assert!(format!("{:?}", replay.unwrap_err()).contains("invalid_grant"));
     let after = client.exchange_refresh_token(&second_refresh).request_async(&http).await;
-    assert!(format!("{:?}", after.unwrap_err()).contains("invalid_grant"), "the current refresh token died with its family");
-    let (status, code) = error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(refreshed.access_token().secret()).send().await.unwrap()).await;
+    assert!(
+        format!("{:?}", after.unwrap_err()).contains("invalid_grant"),
+        "the current refresh token died with its family"
+    );
+    let (status, code) = error_code(
+        app.client.get(app.url("/api/v1/me")).bearer_auth(refreshed.access_token().secret()).send().await.unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "token_revoked"));
     assert!(oauth::devices(&app.db, Some(owner.id)).await.unwrap().is_empty());
-    let reuse: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'oauth.refresh_reused'").fetch_one(app.db.pool()).await.unwrap();
+    let reuse: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'oauth.refresh_reused'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(reuse, 1);
     app.stop().await;
 }
@@ -136,21 +187,60 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
     assert_status(&app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap(), StatusCode::OK);
     let device = oauth::devices(&app.db, None).await.unwrap().remove(0);
     oauth::sign_out_device(&app.db, &app.services.credentials, &owner, None, device.id).await.unwrap();
-    assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap()).await.1, "token_revoked");
+    assert_eq!(
+        error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap()).await.1,
+        "token_revoked"
+    );
 
     // RFC 7009 revocation of a refresh token signs its device out.
     let tokens = direct_tokens(&app, &registered, &owner).await;
-    let response = app.client.post(app.url("/oauth/revoke")).form(&[("token", tokens["refresh_token"].as_str().unwrap())]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::OK);
-    let (status, code) = error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap()).await;
+    let (status, code) = error_code(
+        app.client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "token_revoked"));
     // Unknown tokens are fine to revoke; a missing one is a bad request.
-    assert_status(&app.client.post(app.url("/oauth/revoke")).form(&[("token", "nonsense")]).send().await.unwrap(), StatusCode::OK);
-    assert_status(&app.client.post(app.url("/oauth/revoke")).form(&[("nothing", "x")]).send().await.unwrap(), StatusCode::BAD_REQUEST);
+    assert_status(
+        &app.client.post(app.url("/oauth/revoke")).form(&[("token", "nonsense")]).send().await.unwrap(),
+        StatusCode::OK,
+    );
+    assert_status(
+        &app.client.post(app.url("/oauth/revoke")).form(&[("nothing", "x")]).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    );
     // An expired access token says so.
     let tokens = direct_tokens(&app, &registered, &owner).await;
-    sqlx::query("UPDATE oauth_tokens SET expires_at = $1 WHERE kind = 'access'").bind(backend::clock::now() - 1).execute(app.db.writer()).await.unwrap();
-    assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap()).await.1, "token_expired");
+    sqlx::query("UPDATE oauth_tokens SET expires_at = $1 WHERE kind = 'access'")
+        .bind(backend::clock::now() - 1)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(
+            app.client
+                .get(app.url("/api/v1/me"))
+                .bearer_auth(tokens["access_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+        )
+        .await
+        .1,
+        "token_expired"
+    );
     app.stop().await;
 }
 
@@ -168,9 +258,19 @@ async fn direct_tokens(app: &TestApp, registered: &oauth::Client, owner: &backen
     };
     let request = oauth::check_authorization(&app.db, &params).await.unwrap().unwrap();
     let code = oauth::approve(&app.db, &app.hasher, &request, owner, None).await.unwrap();
-    let response = app.client.post(app.url("/oauth/token"))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier), ("client_id", &registered.client_id)])
-        .send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &registered.client_id),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_status(&response, StatusCode::OK);
     assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     response.json().await.unwrap()
@@ -193,11 +293,16 @@ async fn bad_authorization_requests_are_refused_with_their_codes(engine: Engine)
         browser.get(app.url(&format!("/oauth/authorize?{query}"))).send()
     };
     let good: Vec<(&str, &str)> = vec![
-        ("response_type", "code"), ("client_id", &registered.client_id), ("redirect_uri", REDIRECT),
-        ("state", "xyz"), ("code_challenge", &challenge), ("code_challenge_method", "S256"),
+        ("response_type", "code"),
+        ("client_id", &registered.client_id),
+        ("redirect_uri", REDIRECT),
+        ("state", "xyz"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
     ];
     let with = |name: &str, value: Option<&'static str>| -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = good.iter().filter(|(k, _)| *k != name).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut pairs: Vec<(String, String)> =
+            good.iter().filter(|(k, _)| *k != name).map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if let Some(value) = value {
             pairs.push((name.to_owned(), value.to_owned()));
         }
@@ -205,7 +310,12 @@ async fn bad_authorization_requests_are_refused_with_their_codes(engine: Engine)
     };
     assert_status(&authorize(&good).await.unwrap(), StatusCode::OK);
     // Unknown app or unregistered redirect URI: our own error page, never a redirect.
-    for (name, value) in [("client_id", Some("app_unknown")), ("redirect_uri", Some("cartman://evil")), ("redirect_uri", Some("cartman://oauth/")), ("redirect_uri", None)] {
+    for (name, value) in [
+        ("client_id", Some("app_unknown")),
+        ("redirect_uri", Some("cartman://evil")),
+        ("redirect_uri", Some("cartman://oauth/")),
+        ("redirect_uri", None),
+    ] {
         let pairs = with(name, value);
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let response = authorize(&pairs).await.unwrap();
@@ -231,19 +341,37 @@ async fn bad_authorization_requests_are_refused_with_their_codes(engine: Engine)
         assert_eq!(get(&back, "state"), if name == "state" { None } else { Some("xyz") });
     }
     // Declining sends access_denied.
-    let good_url = app.url(&format!("/oauth/authorize?{}", good.iter().map(|(k, v)| format!("{k}={}", form(v))).collect::<Vec<_>>().join("&")));
+    let good_url = app.url(&format!(
+        "/oauth/authorize?{}",
+        good.iter().map(|(k, v)| format!("{k}={}", form(v))).collect::<Vec<_>>().join("&")
+    ));
     let back = consent(&app, &browser, &good_url, "deny").await;
     assert_eq!(get(&back, "error"), Some("access_denied"));
     // A consent posted from another site is refused (CSRF).
     let mut fields: Vec<(String, String)> = good.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     fields.push(("decision".into(), "allow".into()));
-    let forged = browser.post(app.url("/oauth/authorize")).header("sec-fetch-site", "cross-site").form(&fields).send().await.unwrap();
+    let forged = browser
+        .post(app.url("/oauth/authorize"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_status(&forged, StatusCode::FORBIDDEN);
     app.stop().await;
 }
 
 fn form(value: &str) -> String {
-    value.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 async fn bad_token_requests_are_refused_with_their_codes(engine: Engine) {
@@ -272,29 +400,78 @@ async fn bad_token_requests_are_refused_with_their_codes(engine: Engine) {
     };
     let client_id = registered.client_id.clone();
     let exchange = |code: String, redirect: &'static str, verifier: String, client: String| {
-        vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", redirect.to_owned()), ("code_verifier", verifier), ("client_id", client)]
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", redirect.to_owned()),
+            ("code_verifier", verifier),
+            ("client_id", client),
+        ]
     };
     let code = new_code().await;
-    assert_eq!(oauth_error(token(exchange(code.clone(), REDIRECT, "w".repeat(50), client_id.clone())).await.unwrap()).await, (StatusCode::BAD_REQUEST, "invalid_grant".into()), "wrong verifier");
-    assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await, (StatusCode::BAD_REQUEST, "invalid_grant".into()), "a code burnt by a failed try stays burnt");
+    assert_eq!(
+        oauth_error(token(exchange(code.clone(), REDIRECT, "w".repeat(50), client_id.clone())).await.unwrap()).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+        "wrong verifier"
+    );
+    assert_eq!(
+        oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+        "a code burnt by a failed try stays burnt"
+    );
     let code = new_code().await;
-    assert_eq!(oauth_error(token(exchange(code, "https://app.example/cb", verifier.clone(), client_id.clone())).await.unwrap()).await, (StatusCode::BAD_REQUEST, "invalid_grant".into()), "other redirect URI");
+    assert_eq!(
+        oauth_error(
+            token(exchange(code, "https://app.example/cb", verifier.clone(), client_id.clone())).await.unwrap()
+        )
+        .await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into()),
+        "other redirect URI"
+    );
     let code = new_code().await;
-    assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), "app_nobody".into())).await.unwrap()).await, (StatusCode::UNAUTHORIZED, "invalid_client".into()));
+    assert_eq!(
+        oauth_error(token(exchange(code, REDIRECT, verifier.clone(), "app_nobody".into())).await.unwrap()).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".into())
+    );
     let code = new_code().await;
-    sqlx::query("UPDATE oauth_codes SET expires_at = $1").bind(backend::clock::now() - 1).execute(app.db.writer()).await.unwrap();
-    assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await.1, "invalid_grant", "expired code");
+    sqlx::query("UPDATE oauth_codes SET expires_at = $1")
+        .bind(backend::clock::now() - 1)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await.1,
+        "invalid_grant",
+        "expired code"
+    );
     let code = new_code().await;
     let mut missing = exchange(code, REDIRECT, verifier.clone(), client_id.clone());
     missing.retain(|(k, _)| *k != "code_verifier");
     assert_eq!(oauth_error(token(missing).await.unwrap()).await, (StatusCode::BAD_REQUEST, "invalid_request".into()));
     let password = vec![("grant_type", "password".to_owned()), ("client_id", client_id.clone())];
     assert_eq!(oauth_error(token(password).await.unwrap()).await.1, "unsupported_grant_type");
-    let garbage = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", "brr_garbage".to_owned()), ("client_id", client_id.clone())];
+    let garbage = vec![
+        ("grant_type", "refresh_token".to_owned()),
+        ("refresh_token", "brr_garbage".to_owned()),
+        ("client_id", client_id.clone()),
+    ];
     assert_eq!(oauth_error(token(garbage).await.unwrap()).await.1, "invalid_grant");
-    let json = app.client.post(app.url("/oauth/token")).json(&serde_json::json!({ "grant_type": "refresh_token" })).send().await.unwrap();
+    let json = app
+        .client
+        .post(app.url("/oauth/token"))
+        .json(&serde_json::json!({ "grant_type": "refresh_token" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(oauth_error(json).await, (StatusCode::BAD_REQUEST, "invalid_request".into()));
-    let twice = app.client.post(app.url("/oauth/token")).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(format!("grant_type=refresh_token&grant_type=authorization_code&client_id={client_id}")).send().await.unwrap();
+    let twice = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("grant_type=refresh_token&grant_type=authorization_code&client_id={client_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(oauth_error(twice).await.1, "invalid_request");
     // A code works once; presented again (perhaps stolen), it also takes back what it gave.
     let code = new_code().await;
@@ -303,11 +480,20 @@ async fn bad_token_requests_are_refused_with_their_codes(engine: Engine) {
     let first: Value = first.json().await.unwrap();
     let access = first["access_token"].as_str().unwrap();
     assert_status(&app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap(), StatusCode::OK);
-    assert_eq!(oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await.1, "invalid_grant");
-    assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap()).await.1, "token_revoked");
+    assert_eq!(
+        oauth_error(token(exchange(code, REDIRECT, verifier.clone(), client_id.clone())).await.unwrap()).await.1,
+        "invalid_grant"
+    );
+    assert_eq!(
+        error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap()).await.1,
+        "token_revoked"
+    );
     // Codes cannot be used as API tokens.
     let code = new_code().await;
-    assert_eq!(error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(&code).send().await.unwrap()).await.1, "invalid_credentials");
+    assert_eq!(
+        error_code(app.client.get(app.url("/api/v1/me")).bearer_auth(&code).send().await.unwrap()).await.1,
+        "invalid_credentials"
+    );
     app.stop().await;
 }
 

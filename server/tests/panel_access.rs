@@ -22,10 +22,17 @@ async fn first_run_leads_to_setup_and_setup_is_gone_once_the_owner_exists(engine
     let created = app.create_owner().await;
     assert!(created.status().is_redirection() || created.status().is_success(), "{}", created.status());
 
-    let again = app.call::<CreateOwner>(&browser(), &[
-        ("store_name", ""), ("name", "Mallory"), ("email", "mallory@evil.example"), ("password", "another password"),
-    ])
-    .await;
+    let again = app
+        .call::<CreateOwner>(
+            &browser(),
+            &[
+                ("store_name", ""),
+                ("name", "Mallory"),
+                ("email", "mallory@evil.example"),
+                ("password", "another password"),
+            ],
+        )
+        .await;
     assert_status(&again, StatusCode::CONFLICT);
     let response = browser().get(app.url("/admin/setup")).send().await.unwrap();
     assert_eq!(location(&response), "/admin/login");
@@ -115,7 +122,9 @@ async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
         assert_eq!(location(&r), "/admin/login", "{cookie}");
     }
     // Age every session past the idle timeout (2 h): the next request is sent to sign in.
-    let sessions = || async { sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0 };
+    let sessions = || async {
+        sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM sessions").fetch_one(app.db.pool()).await.unwrap().0
+    };
     let before = sessions().await;
     sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3 * 3600").execute(app.db.writer()).await.unwrap();
     assert_eq!(location(&app.get("/admin").await), "/admin/login");
@@ -153,7 +162,12 @@ async fn bad_sign_in_bodies_get_clear_errors_not_500s(engine: Engine) {
             .body(body)
             .send()
     };
-    let huge = post(format!("email=a%40b.example&password={}", "x".repeat(70_000)).into_bytes(), "application/x-www-form-urlencoded").await.unwrap();
+    let huge = post(
+        format!("email=a%40b.example&password={}", "x".repeat(70_000)).into_bytes(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+    .unwrap();
     assert_status(&huge, StatusCode::PAYLOAD_TOO_LARGE);
     let empty = post(Vec::new(), "application/x-www-form-urlencoded").await.unwrap();
     assert_status(&empty, StatusCode::BAD_REQUEST);
@@ -167,17 +181,26 @@ async fn bad_sign_in_bodies_get_clear_errors_not_500s(engine: Engine) {
 async fn an_agent_cannot_manage_users(engine: Engine) {
     let app = spawn_app(engine).await;
     app.signed_in_owner().await;
-    let added = app.call::<app::users::AddUser>(&app.client, &[
-        ("email", "agent@shop.example"), ("name", "Ada Agent"), ("role", "agent"), ("password", "agent password 1"),
-    ])
-    .await;
+    let added = app
+        .call::<app::users::AddUser>(
+            &app.client,
+            &[
+                ("email", "agent@shop.example"),
+                ("name", "Ada Agent"),
+                ("role", "agent"),
+                ("password", "agent password 1"),
+            ],
+        )
+        .await;
     assert!(added.status().is_success(), "{}", added.status());
     let agent = browser();
     app.sign_in_with(&agent, "agent@shop.example", "agent password 1").await;
-    let r = app.call::<app::users::AddUser>(&agent, &[
-        ("email", "x@shop.example"), ("name", "X"), ("role", "owner"), ("password", "agent password 1"),
-    ])
-    .await;
+    let r = app
+        .call::<app::users::AddUser>(
+            &agent,
+            &[("email", "x@shop.example"), ("name", "X"), ("role", "owner"), ("password", "agent password 1")],
+        )
+        .await;
     assert_status(&r, StatusCode::FORBIDDEN);
     app.stop().await;
 }
@@ -204,9 +227,10 @@ async fn first_run_forms_sent_at_once_create_one_owner(engine: Engine) {
         let email = format!("owner{n}@shop.example");
         let app = &app;
         async move {
-            app.call::<CreateOwner>(&browser(), &[
-                ("store_name", ""), ("name", "Racing Owner"), ("email", &email), ("password", OWNER_PASSWORD),
-            ])
+            app.call::<CreateOwner>(
+                &browser(),
+                &[("store_name", ""), ("name", "Racing Owner"), ("email", &email), ("password", OWNER_PASSWORD)],
+            )
             .await
             .status()
         }
@@ -263,7 +287,8 @@ async fn even_an_agent_reads_the_reports_and_the_transactions(engine: Engine) {
 
     let report = app.call::<app::reports::SalesReport>(&agent, &[("query[period]", "7d")]).await;
     assert_status(&report, StatusCode::OK);
-    let transactions = app.call::<app::transactions::StoreTransactions>(&agent, &[("query[status]", "succeeded")]).await;
+    let transactions =
+        app.call::<app::transactions::StoreTransactions>(&agent, &[("query[status]", "succeeded")]).await;
     assert_status(&transactions, StatusCode::OK);
     let csv = agent.get(app.url("/admin/reports/sales.csv?period=7d")).send().await.unwrap();
     assert_status(&csv, StatusCode::OK);

@@ -30,8 +30,12 @@ struct Shop {
 
 /// The recovery and notification mapping the tests use, matching the mock's templates.
 fn mapping() -> Vec<Mapping> {
-    let map =
-        |purpose, template: &str, parameters: Vec<Field>| Mapping { purpose, template: template.into(), language: "tr".into(), parameters };
+    let map = |purpose, template: &str, parameters: Vec<Field>| Mapping {
+        purpose,
+        template: template.into(),
+        language: "tr".into(),
+        parameters,
+    };
     vec![
         map(Purpose::Recovery1, "cart_reminder_1", vec![Field::FirstName, Field::CartTotal]),
         map(Purpose::Recovery2, "cart_reminder_2", vec![Field::FirstName, Field::CouponCode, Field::CouponPercent]),
@@ -55,7 +59,8 @@ fn test_config() -> Config {
 }
 
 async fn shop_with(engine: Engine, options: Options, change: impl FnOnce(&mut Config)) -> Shop {
-    let app = spawn_app_with(engine, Options { whatsapp_concurrency: 2, whatsapp_timeout_secs: Some(2), ..options }).await;
+    let app =
+        spawn_app_with(engine, Options { whatsapp_concurrency: 2, whatsapp_timeout_secs: Some(2), ..options }).await;
     let mock = GraphMock::start();
     let owner = app.owner().await;
     let credentials = settings::Credentials {
@@ -69,7 +74,9 @@ async fn shop_with(engine: Engine, options: Options, change: impl FnOnce(&mut Co
     settings::update(&app.db, &app.sealer, &owner, None, credentials).await.unwrap();
     let token = settings::get(&app.db).await.unwrap().verify_token;
     assert_eq!(
-        app.get(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=7")).await.status(),
+        app.get(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=7"))
+            .await
+            .status(),
         StatusCode::OK
     );
     templates::refresh(&app.whatsapp()).await.unwrap();
@@ -89,7 +96,14 @@ impl Shop {
     }
 
     async fn capture(&self, body: Value) -> reqwest::Response {
-        self.app.client.post(self.app.url("/api/v1/carts/capture")).header("origin", SHOP).json(&body).send().await.unwrap()
+        self.app
+            .client
+            .post(self.app.url("/api/v1/carts/capture"))
+            .header("origin", SHOP)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Waits until a `SELECT COUNT(*) …` answers `n`.
@@ -114,7 +128,11 @@ impl Shop {
         })
         .await;
         let at = now();
-        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE next_at IS NOT NULL").bind(at).execute(self.app.db.writer()).await.unwrap();
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE next_at IS NOT NULL")
+            .bind(at)
+            .execute(self.app.db.writer())
+            .await
+            .unwrap();
         sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind LIKE 'whatsapp.%' AND state = 'queued'")
             .bind(at)
             .execute(self.app.db.writer())
@@ -123,7 +141,10 @@ impl Shop {
     }
 
     async fn cart_state(&self) -> (String, i64) {
-        sqlx::query_as("SELECT state, steps_sent FROM whatsapp_carts ORDER BY id DESC LIMIT 1").fetch_one(self.app.db.pool()).await.unwrap()
+        sqlx::query_as("SELECT state, steps_sent FROM whatsapp_carts ORDER BY id DESC LIMIT 1")
+            .fetch_one(self.app.db.pool())
+            .await
+            .unwrap()
     }
 
     async fn insert_order(&self, phone: &str, email: &str, total: i64) -> i64 {
@@ -154,8 +175,9 @@ impl Shop {
 }
 
 fn cart(phone: &str, lines: usize) -> Value {
-    let lines: Vec<Value> =
-        (0..lines).map(|i| json!({ "name": format!("Çay bardağı {i}"), "quantity": 2, "price_minor": 12_450, "product_id": i })).collect();
+    let lines: Vec<Value> = (0..lines)
+        .map(|i| json!({ "name": format!("Çay bardağı {i}"), "quantity": 2, "price_minor": 12_450, "product_id": i }))
+        .collect();
     json!({
         "phone": phone, "name": "Ayşe Yılmaz", "email": "Ayse@Example.com", "consent": true,
         "lines": lines, "total_minor": 24_900, "currency": "TRY",
@@ -178,8 +200,10 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     let first = shop.wait_for_messages(1).await.remove(0);
     // Exactly what Meta receives for the first message.
     let token = Shop::token_of(&first);
-    let message_key: String =
-        sqlx::query_scalar("SELECT idempotency_key FROM whatsapp_messages WHERE step = 1").fetch_one(shop.app.db.pool()).await.unwrap();
+    let message_key: String = sqlx::query_scalar("SELECT idempotency_key FROM whatsapp_messages WHERE step = 1")
+        .fetch_one(shop.app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(
         first["body"],
         json!({
@@ -192,7 +216,8 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
         })
     );
     let wamid = first["wamid"].as_str().unwrap().to_owned();
-    eventually("the first message is recorded as sent", || async { shop.cart_state().await == ("open".into(), 1) }).await;
+    eventually("the first message is recorded as sent", || async { shop.cart_state().await == ("open".into(), 1) })
+        .await;
     // Meta reports it delivered, then read (fault 2: follow-ups still go to them).
     for status in ["delivered", "read"] {
         assert_eq!(shop.mock.status(&shop.webhook(), APP_SECRET, &wamid, status, None).await.0, 200);
@@ -201,8 +226,10 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     // A day later: the follow-up with the coupon.
     shop.fast_forward().await;
     let second = shop.wait_for_messages(2).await.remove(1);
-    let (code, percent): (String, i64) =
-        sqlx::query_as("SELECT coupon_code, coupon_percent FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap();
+    let (code, percent): (String, i64) = sqlx::query_as("SELECT coupon_code, coupon_percent FROM whatsapp_carts")
+        .fetch_one(shop.app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(body_parameters(&second), vec!["Ayşe".to_owned(), code.clone(), "15".into()]);
     assert_eq!(second["template"], "cart_reminder_2");
     assert_eq!(percent, 15);
@@ -212,7 +239,9 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     assert!(followed.status().is_redirection(), "{}", followed.status());
     assert_eq!(
         location(&followed),
-        format!("{SHOP}/cart/?restore=abc123&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2")
+        format!(
+            "{SHOP}/cart/?restore=abc123&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2"
+        )
     );
     assert!(shop.app.get(&format!("/r/{token}")).await.status().is_redirection(), "the first message's link works too");
     assert_eq!(shop.cart_state().await, ("open".into(), 2), "a click is not a recovery");
@@ -221,7 +250,10 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     shop.fast_forward().await;
     eventually("the cart is recovered", || async { shop.cart_state().await.0 == "recovered" }).await;
     let (order_id, value): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT order_id, order_total_minor FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap();
+        sqlx::query_as("SELECT order_id, order_total_minor FROM whatsapp_carts")
+            .fetch_one(shop.app.db.pool())
+            .await
+            .unwrap();
     assert_eq!((order_id, value), (Some(order), Some(31_500)));
     // No further message: the third step was due, and the order ended the sequence.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -233,7 +265,8 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
         dashboard.steps.iter().map(|s| (s.step, s.sent, s.delivered, s.read, s.recovered)).collect::<Vec<_>>(),
         vec![(1, 1, 1, 1, 0), (2, 1, 0, 0, 1)]
     );
-    let timeline: Vec<String> = report::cart(&shop.app.db, 1).await.unwrap().unwrap().timeline.into_iter().map(|e| e.kind).collect();
+    let timeline: Vec<String> =
+        report::cart(&shop.app.db, 1).await.unwrap().unwrap().timeline.into_iter().map(|e| e.kind).collect();
     for kind in ["captured", "messaged", "delivered", "read", "coupon", "clicked", "recovered"] {
         assert!(timeline.contains(&kind.to_owned()), "{kind} in {timeline:?}");
     }
@@ -249,7 +282,8 @@ async fn a_refreshed_checkout_is_one_cart_and_one_message(engine: Engine) {
     }
     assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_carts").await, 1);
     assert_eq!(shop.app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'whatsapp.recovery'").await, 1);
-    let lines: String = sqlx::query_scalar("SELECT lines FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap();
+    let lines: String =
+        sqlx::query_scalar("SELECT lines FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap();
     assert_eq!(serde_json::from_str::<Vec<Value>>(&lines).unwrap().len(), 3, "the latest cart is kept");
     // Concurrent refreshes of a new contact's cart: still one.
     let captures = (0..8).map(|_| shop.capture(cart("+90 555 111 22 33", 1)));
@@ -280,7 +314,11 @@ async fn capture_refuses_bad_input_and_stores_nothing_without_consent(engine: En
     assert_eq!(invalid(no_consent).await, (StatusCode::UNPROCESSABLE_ENTITY, "invalid".into()));
     let mut elsewhere = cart(PHONE, 1);
     elsewhere["restore_url"] = json!("https://evil.example/cart");
-    assert_eq!(invalid(elsewhere).await.0, StatusCode::UNPROCESSABLE_ENTITY, "a recovery link never leads off the shop");
+    assert_eq!(
+        invalid(elsewhere).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a recovery link never leads off the shop"
+    );
     let not_json = shop
         .app
         .client
@@ -310,7 +348,8 @@ async fn capture_refuses_bad_input_and_stores_nothing_without_consent(engine: En
     let answer: Value = shop.capture(declined.clone()).await.json().await.unwrap();
     assert_eq!(answer["status"], "forgotten");
     assert_eq!(
-        shop.app.count("SELECT COUNT(*) FROM whatsapp_carts").await + shop.app.count("SELECT COUNT(*) FROM whatsapp_contacts").await,
+        shop.app.count("SELECT COUNT(*) FROM whatsapp_carts").await
+            + shop.app.count("SELECT COUNT(*) FROM whatsapp_contacts").await,
         0
     );
     // Given, then withdrawn: the cart stops and nothing will be sent.
@@ -342,22 +381,36 @@ async fn order_notifications_send_exactly_the_templates_parameters(engine: Engin
     let shop = shop_with(engine, Options::default(), |c| c.recovery.first_delay_minutes = 30).await;
     let key = shop.app.key(backend::access::Scope::Write).await;
     let move_to = |id: i64, status: &'static str| {
-        let request = shop.app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&json!({ "status": status }));
+        let request =
+            shop.app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&json!({ "status": status }));
         async move { assert_eq!(request.send().await.unwrap().status(), StatusCode::OK) }
     };
     // Consent from the checkout; the order then bought (recovery has nothing to do).
     shop.capture(cart(PHONE, 1)).await;
     let consented = shop.insert_order("0532 123 45 67", "", 45_000).await;
-    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(consented).execute(shop.app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
+        .bind(consented)
+        .execute(shop.app.db.writer())
+        .await
+        .unwrap();
     let stranger = shop.insert_order("+90 555 999 88 77", "", 10_000).await;
-    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1").bind(stranger).execute(shop.app.db.writer()).await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'pending' WHERE id = $1")
+        .bind(stranger)
+        .execute(shop.app.db.writer())
+        .await
+        .unwrap();
     move_to(consented, "processing").await;
     move_to(stranger, "processing").await;
     move_to(consented, "completed").await;
     let sent = shop.wait_for_messages(2).await;
-    let number: String =
-        sqlx::query_scalar("SELECT number FROM orders WHERE id = $1").bind(consented).fetch_one(shop.app.db.pool()).await.unwrap();
-    let of = |template: &str| sent.iter().find(|m| m["template"] == template).unwrap_or_else(|| panic!("{template} was sent"));
+    let number: String = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1")
+        .bind(consented)
+        .fetch_one(shop.app.db.pool())
+        .await
+        .unwrap();
+    let of = |template: &str| {
+        sent.iter().find(|m| m["template"] == template).unwrap_or_else(|| panic!("{template} was sent"))
+    };
     assert_eq!(body_parameters(of("order_processing")), vec!["Ayşe".to_owned(), number.clone()]);
     assert_eq!(body_parameters(of("order_completed")), vec![number, "450.00 TRY".into(), "Ayşe".into()]);
     assert!(sent.iter().all(|m| m["to"] == "905321234567"), "only the customer who agreed");
@@ -395,21 +448,29 @@ async fn the_connection_test_sends_an_approved_template_never_free_text(engine: 
     };
     let refused = setup::test_send(&shop.app.whatsapp(), &owner, None, test("old_promo", vec!["x"])).await.unwrap_err();
     assert!(refused.to_string().contains("rejected"), "{refused}");
-    let wrong_count = setup::test_send(&shop.app.whatsapp(), &owner, None, test("order_completed", vec!["1"])).await.unwrap_err();
+    let wrong_count =
+        setup::test_send(&shop.app.whatsapp(), &owner, None, test("order_completed", vec!["1"])).await.unwrap_err();
     assert!(wrong_count.to_string().contains("exactly 3"), "{wrong_count}");
     let wamid =
-        setup::test_send(&shop.app.whatsapp(), &owner, None, test("order_completed", vec!["#1001", "₺450,00", "Ayşe"])).await.unwrap();
+        setup::test_send(&shop.app.whatsapp(), &owner, None, test("order_completed", vec!["#1001", "₺450,00", "Ayşe"]))
+            .await
+            .unwrap();
     let sent = shop.messages().await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["wamid"], wamid.as_str());
-    assert!(shop.mock.requests().await.iter().filter(|r| r["method"] == "POST").all(|r| r["body"]["type"] == "template"));
+    assert!(
+        shop.mock.requests().await.iter().filter(|r| r["method"] == "POST").all(|r| r["body"]["type"] == "template")
+    );
     // A token Meta refuses is named as such by the live checks.
     shop.mock.config(json!({ "token": "another-token" })).await;
     let checks = setup::checks(&shop.app.whatsapp()).await.unwrap();
     assert!(checks.iter().any(|c| !c.ok && c.message.contains("refused the access token")), "{checks:?}");
     shop.mock.config(json!({ "token": TOKEN, "phone_number_id": "555" })).await;
     let checks = setup::checks(&shop.app.whatsapp()).await.unwrap();
-    assert!(checks.iter().any(|c| !c.ok && c.message.contains("is not in this WhatsApp Business Account")), "{checks:?}");
+    assert!(
+        checks.iter().any(|c| !c.ok && c.message.contains("is not in this WhatsApp Business Account")),
+        "{checks:?}"
+    );
     shop.stop().await;
 }
 
@@ -470,7 +531,12 @@ async fn a_stop_reply_opts_out_and_ends_the_sequence(engine: Engine) {
     shop.capture(cart("+90 555 111 22 33", 1)).await;
     shop.wait_for_messages(2).await;
     assert_eq!(shop.mock.inbound(&shop.webhook(), APP_SECRET, "905551112233", " Stop ").await.0, 200);
-    shop.until("the second phone is opted out", "SELECT COUNT(*) FROM whatsapp_contacts WHERE opted_out_at IS NOT NULL", 2).await;
+    shop.until(
+        "the second phone is opted out",
+        "SELECT COUNT(*) FROM whatsapp_contacts WHERE opted_out_at IS NOT NULL",
+        2,
+    )
+    .await;
     shop.stop().await;
 }
 
@@ -486,7 +552,12 @@ async fn meta_errors_are_retried_or_failed_as_they_deserve(engine: Engine) {
     // 130429 (throughput): put off without spending an attempt, then sent once.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 429, "body": { "error": { "message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429 } } }])).await;
     shop.capture(cart(PHONE, 1)).await;
-    shop.until("the throughput error is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%130429%'", 1).await;
+    shop.until(
+        "the throughput error is noted",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%130429%'",
+        1,
+    )
+    .await;
     shop.until(
         "the job waits without spending an attempt",
         "SELECT COUNT(*) FROM jobs WHERE kind = 'whatsapp.recovery' AND state = 'queued' AND attempts = 0 AND last_error LIKE '%130429%'",
@@ -499,21 +570,44 @@ async fn meta_errors_are_retried_or_failed_as_they_deserve(engine: Engine) {
     // 500: retried with backoff, then sent once.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 500, "body": { "error": { "message": "An unknown error occurred", "type": "OAuthException", "code": 1, "is_transient": true } } }])).await;
     shop.capture(cart("+90 555 000 00 01", 1)).await;
-    shop.until("the 500 is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%unknown error%'", 1).await;
+    shop.until(
+        "the 500 is noted",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%unknown error%'",
+        1,
+    )
+    .await;
     shop.fast_forward().await;
     shop.wait_for_messages(2).await;
     // 131026 (undeliverable): failed with Meta's words, not retried, the cart stopped.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 400, "body": { "error": { "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "error_data": { "details": "The recipient is not on WhatsApp" } } } }])).await;
     shop.capture(cart("+90 555 000 00 02", 1)).await;
-    shop.until("the message failed", "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131026", 1).await;
-    shop.until("the cart stopped", "SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+905550000002' AND state = 'stopped'", 1).await;
+    shop.until(
+        "the message failed",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131026",
+        1,
+    )
+    .await;
+    shop.until(
+        "the cart stopped",
+        "SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+905550000002' AND state = 'stopped'",
+        1,
+    )
+    .await;
     // 131047 (outside the 24-hour window): failed, not retried.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 400, "body": { "error": { "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047, "error_data": { "details": "more than 24 hours" } } } }])).await;
     shop.capture(cart("+90 555 000 00 03", 1)).await;
-    shop.until("the message failed", "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131047", 1).await;
+    shop.until(
+        "the message failed",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'failed' AND error_code = 131047",
+        1,
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert_eq!(shop.messages().await.len(), 2, "nothing failed was sent again");
-    assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE idempotency_key LIKE 'whatsapp.recovery:%'").await, 4);
+    assert_eq!(
+        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE idempotency_key LIKE 'whatsapp.recovery:%'").await,
+        4
+    );
     shop.stop().await;
 }
 
@@ -523,13 +617,24 @@ async fn a_lost_answer_is_settled_by_metas_status_never_by_a_second_send(engine:
     shop.mock.script(json!([{ "match": "POST /messages", "commit": true, "delay_ms": 4000 }])).await;
     shop.capture(cart(PHONE, 1)).await;
     let sent = shop.wait_for_messages(1).await;
-    shop.until("the timeout is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%did not arrive%'", 1).await;
-    assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL").await, 1);
+    shop.until(
+        "the timeout is noted",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE error_details LIKE '%did not arrive%'",
+        1,
+    )
+    .await;
+    assert_eq!(
+        shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL").await,
+        1
+    );
     shop.fast_forward().await;
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert_eq!(shop.messages().await.len(), 1, "not sent again while Meta may have it");
     // Meta's status names our message by its callback data: now we know its wamid.
-    assert_eq!(shop.mock.status(&shop.webhook(), APP_SECRET, sent[0]["wamid"].as_str().unwrap(), "delivered", None).await.0, 200);
+    assert_eq!(
+        shop.mock.status(&shop.webhook(), APP_SECRET, sent[0]["wamid"].as_str().unwrap(), "delivered", None).await.0,
+        200
+    );
     shop.fast_forward().await;
     eventually("the step is recorded", || async { shop.cart_state().await == ("open".into(), 1) }).await;
     assert_eq!(shop.app.count("SELECT COUNT(*) FROM whatsapp_messages WHERE state = 'delivered'").await, 1);
@@ -538,8 +643,12 @@ async fn a_lost_answer_is_settled_by_metas_status_never_by_a_second_send(engine:
     // verified, it goes once more.
     shop.mock.script(json!([{ "match": "POST /messages", "status": 200, "raw": "<html>proxy error</html>" }])).await;
     shop.capture(cart("+90 555 111 22 33", 1)).await;
-    shop.until("the broken answer is noted", "SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL", 1)
-        .await;
+    shop.until(
+        "the broken answer is noted",
+        "SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL",
+        1,
+    )
+    .await;
     sqlx::query("UPDATE whatsapp_messages SET attempted_at = attempted_at - 601 WHERE wamid IS NULL")
         .execute(shop.app.db.writer())
         .await
@@ -563,7 +672,10 @@ async fn quiet_hours_delay_the_message_and_the_cap_holds_the_rest(engine: Engine
     let expected = backend::whatsapp::recovery::quiet_until(&config, tz, now());
     if let Some(end) = expected {
         eventually("the message waits for the end of quiet hours", || async {
-            sqlx::query_scalar::<_, Option<i64>>("SELECT next_at FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap()
+            sqlx::query_scalar::<_, Option<i64>>("SELECT next_at FROM whatsapp_carts")
+                .fetch_one(shop.app.db.pool())
+                .await
+                .unwrap()
                 == Some(end)
         })
         .await;
@@ -579,11 +691,12 @@ async fn quiet_hours_delay_the_message_and_the_cap_holds_the_rest(engine: Engine
     shop.wait_for_messages(2).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(shop.messages().await.len(), 2, "the cap holds the third");
-    let held: Vec<String> =
-        sqlx::query_scalar("SELECT COALESCE(last_error, '') FROM jobs WHERE kind = 'whatsapp.recovery' AND state = 'queued'")
-            .fetch_all(shop.app.db.pool())
-            .await
-            .unwrap();
+    let held: Vec<String> = sqlx::query_scalar(
+        "SELECT COALESCE(last_error, '') FROM jobs WHERE kind = 'whatsapp.recovery' AND state = 'queued'",
+    )
+    .fetch_all(shop.app.db.pool())
+    .await
+    .unwrap();
     assert!(held.iter().any(|e| e.contains("hourly cap")), "{held:?}");
     shop.stop().await;
 }
@@ -592,15 +705,29 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     let (url, data_dir) = fresh_database(engine).await;
     let mock = GraphMock::start();
     let port = free_port();
-    let settings = [("BACKROOM_ADDR", format!("127.0.0.1:{port}")), ("BACKROOM_WHATSAPP_CONCURRENCY", "1".into()), ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".into())];
+    let settings = [
+        ("BACKROOM_ADDR", format!("127.0.0.1:{port}")),
+        ("BACKROOM_WHATSAPP_CONCURRENCY", "1".into()),
+        ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".into()),
+    ];
     let start = serve_processes(&url, &data_dir, &settings);
     let mut first = start();
     let db = backend::db::Db::connect(&url).await.unwrap();
-    eventually("the server has migrated", || async { sqlx::query("SELECT config FROM whatsapp_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some()) }).await;
+    eventually("the server has migrated", || async {
+        sqlx::query("SELECT config FROM whatsapp_settings").fetch_optional(db.pool()).await.is_ok_and(|r| r.is_some())
+    })
+    .await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
     let sealer = backend::sealed::Sealer::new(&master);
     let links = backend::whatsapp::link::Signer::from_master(&master);
-    let whatsapp = backend::whatsapp::WhatsApp::new(db.clone(), sealer.clone(), links, format!("http://127.0.0.1:{port}"), std::time::Duration::from_secs(5), true);
+    let whatsapp = backend::whatsapp::WhatsApp::new(
+        db.clone(),
+        sealer.clone(),
+        links,
+        format!("http://127.0.0.1:{port}"),
+        std::time::Duration::from_secs(5),
+        true,
+    );
     let credentials = settings::Credentials {
         phone_number_id: PHONE_NUMBER_ID.into(),
         waba_id: WABA_ID.into(),
@@ -625,20 +752,25 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     eventually("Meta has the message", || async { mock.messages().await.len() == 1 }).await;
     first.kill().unwrap();
     first.wait().unwrap();
-    let unrecorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let unrecorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM whatsapp_messages WHERE wamid IS NULL AND attempted_at IS NOT NULL")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(unrecorded, 1, "the message knows it may have gone out");
     // The dead worker's lease runs out (it would after 5 minutes); another process takes over.
     sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.writer()).await.unwrap();
     let mut second = start();
-    eventually("the second process answers", || async { reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok() }).await;
+    eventually("the second process answers", || async {
+        reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok()
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(mock.messages().await.len(), 1, "not sent again before Meta says what it did");
     // Meta's status webhook reaches the new process.
     let wamid = mock.messages().await[0]["wamid"].as_str().unwrap().to_owned();
-    let (status, _) = mock.status(&format!("http://127.0.0.1:{port}/webhooks/whatsapp"), APP_SECRET, &wamid, "sent", None).await;
+    let (status, _) =
+        mock.status(&format!("http://127.0.0.1:{port}/webhooks/whatsapp"), APP_SECRET, &wamid, "sent", None).await;
     assert_eq!(status, 200);
     sqlx::query("UPDATE jobs SET run_at = 0 WHERE state = 'queued'").execute(db.writer()).await.unwrap();
     eventually("the step is recorded", || async {
@@ -648,7 +780,8 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     second.kill().unwrap();
     second.wait().unwrap();
     assert_eq!(mock.messages().await.len(), 1, "exactly one message");
-    let recorded: Option<String> = sqlx::query_scalar("SELECT wamid FROM whatsapp_messages").fetch_one(db.pool()).await.unwrap();
+    let recorded: Option<String> =
+        sqlx::query_scalar("SELECT wamid FROM whatsapp_messages").fetch_one(db.pool()).await.unwrap();
     assert_eq!(recorded.as_deref(), Some(wamid.as_str()));
     db.close().await;
 }

@@ -31,7 +31,8 @@ fn sign(body: &[u8]) -> String {
 }
 
 async fn post(app: &TestApp, body: &[u8], signature: Option<&str>) -> reqwest::Response {
-    let mut request = app.client.post(app.url("/webhooks/whatsapp")).header("content-type", "application/json").body(body.to_vec());
+    let mut request =
+        app.client.post(app.url("/webhooks/whatsapp")).header("content-type", "application/json").body(body.to_vec());
     if let Some(signature) = signature {
         request = request.header("x-hub-signature-256", signature);
     }
@@ -52,7 +53,9 @@ async fn meta_verifies_the_subscription_with_the_token(engine: Engine) {
     let missing = app.get("/webhooks/whatsapp?hub.challenge=1158201444").await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     assert!(settings::get(&app.db).await.unwrap().webhook_verified_at.is_none());
-    let right = app.get(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444")).await;
+    let right = app
+        .get(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"))
+        .await;
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(right.text().await.unwrap(), "1158201444");
     assert!(settings::get(&app.db).await.unwrap().webhook_verified_at.is_some());
@@ -76,7 +79,8 @@ async fn a_delivery_is_taken_only_with_its_signature(engine: Engine) {
     assert_eq!(app.count("SELECT COUNT(*) FROM whatsapp_webhook_events").await, 0, "nothing refused is stored");
 
     assert_eq!(post(&app, body, Some(&sign(body))).await.status(), StatusCode::OK);
-    let stored: String = sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events").fetch_one(app.db.pool()).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(stored.as_bytes(), body, "kept as received");
     let (status, code) = error_code(post(&app, b"not json", Some(&sign(b"not json"))).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
@@ -105,18 +109,24 @@ async fn statuses_move_messages_forward_only(engine: Engine) {
         let body = status_body(&statuses);
         assert_eq!(post(&app, &body, Some(&sign(&body))).await.status(), StatusCode::OK);
     }
-    eventually("every delivery is processed", || async { app.count("SELECT COUNT(*) FROM whatsapp_webhook_events WHERE processed_at IS NULL").await == 0 }).await;
+    eventually("every delivery is processed", || async {
+        app.count("SELECT COUNT(*) FROM whatsapp_webhook_events WHERE processed_at IS NULL").await == 0
+    })
+    .await;
     let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT wamid, state, delivered_at, read_at, error_code, error_details FROM whatsapp_messages ORDER BY wamid",
     )
     .fetch_all(app.db.pool())
     .await
     .unwrap();
-    assert_eq!(rows, vec![
-        ("wamid.A".into(), "read".into(), Some(1_796_000_100), Some(1_796_000_100), None, None),
-        ("wamid.B".into(), "failed".into(), None, None, Some(131026), Some("Message Undeliverable.".into())),
-        ("wamid.C".into(), "delivered".into(), Some(1_796_000_070), None, None, None),
-    ]);
+    assert_eq!(
+        rows,
+        vec![
+            ("wamid.A".into(), "read".into(), Some(1_796_000_100), Some(1_796_000_100), None, None),
+            ("wamid.B".into(), "failed".into(), None, None, Some(131026), Some("Message Undeliverable.".into())),
+            ("wamid.C".into(), "delivered".into(), Some(1_796_000_070), None, None, None),
+        ]
+    );
     app.stop().await;
 }
 
@@ -127,9 +137,17 @@ async fn deliveries_arriving_together_are_each_kept_once_as_received(engine: Eng
     let bodies: Vec<Vec<u8>> =
         (0..60).map(|n| status_body(&format!(r#"{{"id":"wamid.{n}","status":"delivered","timestamp":"17960000{n:02}","recipient_id":"90532123\u00e7{n}"}}"#))).collect();
     let signatures: Vec<String> = bodies.iter().map(|body| sign(body)).collect();
-    let answers = futures_util::future::join_all(bodies.iter().zip(&signatures).map(|(body, signature)| post(&app, body, Some(signature)))).await;
-    assert!(answers.iter().all(|a| a.status() == StatusCode::OK), "{:?}", answers.iter().map(|a| a.status()).collect::<Vec<_>>());
-    let mut stored: Vec<String> = sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events").fetch_all(app.db.pool()).await.unwrap();
+    let answers = futures_util::future::join_all(
+        bodies.iter().zip(&signatures).map(|(body, signature)| post(&app, body, Some(signature))),
+    )
+    .await;
+    assert!(
+        answers.iter().all(|a| a.status() == StatusCode::OK),
+        "{:?}",
+        answers.iter().map(|a| a.status()).collect::<Vec<_>>()
+    );
+    let mut stored: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM whatsapp_webhook_events").fetch_all(app.db.pool()).await.unwrap();
     let mut sent: Vec<String> = bodies.iter().map(|b| String::from_utf8(b.clone()).unwrap()).collect();
     stored.sort();
     sent.sort();

@@ -51,11 +51,16 @@ pub async fn start_bulk_sync(selected: Option<Vec<i64>>, query: OrdersQuery, res
 /// "All orders", or the filters that chose them: `orders matching status processing; search “Ayşe”`.
 #[cfg(feature = "ssr")]
 fn matching_description(query: &OrdersQuery) -> String {
-    let filters: Vec<String> = [("status", &query.status), ("from", &query.from), ("to", &query.to), ("search", &query.search)]
-        .into_iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| if name == "search" { format!("search “{}”", value.trim()) } else { format!("{name} {value}") })
-        .collect();
+    let filters: Vec<String> =
+        [("status", &query.status), ("from", &query.from), ("to", &query.to), ("search", &query.search)]
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(
+                |(name, value)| {
+                    if name == "search" { format!("search “{}”", value.trim()) } else { format!("{name} {value}") }
+                },
+            )
+            .collect();
     if filters.is_empty() { "all orders".to_owned() } else { format!("orders matching {}", filters.join("; ")) }
 }
 
@@ -104,13 +109,21 @@ impl BulkSyncStart {
 /// "Sync selected to accounting", "Sync all matching to accounting" and the "Resync"
 /// tick, for the orders list's toolbar.
 #[component]
-pub fn SyncToAccounting(start: BulkSyncStart, query: Memo<OrdersQuery>, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
+pub fn SyncToAccounting(
+    start: BulkSyncStart,
+    query: Memo<OrdersQuery>,
+    selected: RwSignal<BTreeSet<i64>>,
+) -> impl IntoView {
     let BulkSyncStart { action, resync } = start;
     let error = action_error(action);
     let pending = move || action.pending().get();
     let sync = move |ids: Option<Vec<i64>>| {
         if !action.pending().get_untracked() {
-            action.dispatch(StartBulkSync { selected: ids, query: query.get_untracked(), resync: resync.get_untracked() });
+            action.dispatch(StartBulkSync {
+                selected: ids,
+                query: query.get_untracked(),
+                resync: resync.get_untracked(),
+            });
         }
     };
     let sync_selected = move |_| sync(Some(selected.with_untracked(|s| s.iter().copied().collect())));
@@ -135,12 +148,15 @@ pub fn SyncToAccounting(start: BulkSyncStart, query: Memo<OrdersQuery>, selected
 pub fn BulkSyncPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let run = crate::loaded::load(move || id.get(), |id| async move {
-        match id {
-            Some(id) => bulk_sync_progress(id).await,
-            None => Ok(None),
-        }
-    });
+    let run = crate::loaded::load(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => bulk_sync_progress(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <p class="back-link"><a href=LOG_PATH>"← Accounting errors and log"</a></p>
         <LoadedRecord resource=run thing="bulk sync" back=LOG_PATH back_label="Back to the accounting log"
@@ -178,7 +194,9 @@ fn BulkProgress(run: BulkView) -> impl IntoView {
     let figure = move |pick: fn(&BulkView) -> i64| move || run.with(pick);
     let finished_with_failures = Memo::new(move |_| run.with(|r| !r.running() && r.failed > 0));
     let state = Memo::new(move |_| run.with(|r| r.state.clone()));
-    let description = run.with_untracked(|r| format!("{}{}", r.description, if r.resync { ", resending those already synced" } else { "" }));
+    let description = run.with_untracked(|r| {
+        format!("{}{}", r.description, if r.resync { ", resending those already synced" } else { "" })
+    });
     view! {
         <Title text="Bulk sync · Backroom"/>
         <header class="order-head">
@@ -224,7 +242,9 @@ fn state_sentence(run: &BulkView) -> String {
     match run.state.as_str() {
         "running" => "Running: this page follows it.".to_owned(),
         "cancelled" => format!("Cancelled, after {} of {} orders.", run.settled() - run.cancelled, run.total),
-        _ if run.failed > 0 => format!("Finished: {} synced, {} skipped, {} failed.", run.done, run.skipped, run.failed),
+        _ if run.failed > 0 => {
+            format!("Finished: {} synced, {} skipped, {} failed.", run.done, run.skipped, run.failed)
+        }
         _ => format!("Finished: {} synced, {} skipped.", run.done, run.skipped),
     }
 }
@@ -232,7 +252,13 @@ fn state_sentence(run: &BulkView) -> String {
 /// Asks for the run's progress after `wait`, and again a moment after each answer while
 /// it runs. One question is waiting at a time (a new one replaces it); an answer that
 /// arrives after the page has gone is dropped.
-fn follow(id: i64, run: RwSignal<BulkView>, problem: RwSignal<Option<String>>, timer: StoredValue<Option<TimeoutHandle>>, wait: Duration) {
+fn follow(
+    id: i64,
+    run: RwSignal<BulkView>,
+    problem: RwSignal<Option<String>>,
+    timer: StoredValue<Option<TimeoutHandle>>,
+    wait: Duration,
+) {
     if let Some(waiting) = timer.try_get_value().flatten() {
         waiting.clear();
     }
@@ -291,7 +317,15 @@ mod tests {
     #[test]
     fn a_sync_of_all_matching_is_described_by_its_filters() {
         assert_eq!(matching_description(&OrdersQuery { sort: "total".into(), ..OrdersQuery::default() }), "all orders");
-        let query = OrdersQuery { status: "processing,completed".into(), from: "2026-01-01".into(), search: " Ayşe ".into(), ..OrdersQuery::default() };
-        assert_eq!(matching_description(&query), "orders matching status processing,completed; from 2026-01-01; search “Ayşe”");
+        let query = OrdersQuery {
+            status: "processing,completed".into(),
+            from: "2026-01-01".into(),
+            search: " Ayşe ".into(),
+            ..OrdersQuery::default()
+        };
+        assert_eq!(
+            matching_description(&query),
+            "orders matching status processing,completed; from 2026-01-01; search “Ayşe”"
+        );
     }
 }

@@ -9,10 +9,12 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{BulkStateBadge, BulkView, DocumentLine, DocumentStateBadge, LOG_PATH, SETTINGS_PATH, bulk_href, kind_label};
+use super::{
+    BulkStateBadge, BulkView, DocumentLine, DocumentStateBadge, LOG_PATH, SETTINGS_PATH, bulk_href, kind_label,
+};
 use crate::{
     error::PanelError,
-    filters::{FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    filters::{FilterButtons, Paged, Pager, QueryForm, use_listing_query},
     forms::action_error,
     loaded::{DataTable, LoadedLatest},
 };
@@ -58,9 +60,17 @@ impl LogQuery {
     fn ids(&self) -> Result<(Option<i64>, Option<i64>), PanelError> {
         let id = |text: &str, says: &str| match text.trim().trim_start_matches('#') {
             "" => Ok(None),
-            id => id.parse::<i64>().ok().filter(|id| *id > 0).map(Some).ok_or_else(|| PanelError::Message(says.to_owned())),
+            id => id
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(Some)
+                .ok_or_else(|| PanelError::Message(says.to_owned())),
         };
-        Ok((id(&self.order, "the order must be an order ID such as 1042")?, id(&self.cursor, "this page of the log does not exist")?))
+        Ok((
+            id(&self.order, "the order must be an order ID such as 1042")?,
+            id(&self.cursor, "this page of the log does not exist")?,
+        ))
     }
 }
 
@@ -119,7 +129,10 @@ impl LogLine {
 /// JSON laid out over lines; anything else as it is.
 #[cfg(feature = "ssr")]
 fn readable_json(text: String) -> String {
-    serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|value| serde_json::to_string_pretty(&value).ok()).unwrap_or(text)
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or(text)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,14 +177,19 @@ pub async fn accounting_log(query: LogQuery) -> Result<LogView, PanelError> {
     let store = backend::settings::get(db).await?;
     let tz = store.tz();
     // One more than a page says whether an older page exists.
-    let mut entries = backend::accounting::log::entries(db, order_id, query.errors_only(), before, LOG_PAGE + 1).await?;
+    let mut entries =
+        backend::accounting::log::entries(db, order_id, query.errors_only(), before, LOG_PAGE + 1).await?;
     let older = if entries.len() as i64 > LOG_PAGE {
         entries.truncate(LOG_PAGE as usize);
         entries.last().map(|e| e.id.to_string())
     } else {
         None
     };
-    Ok(LogView { entries: entries.into_iter().map(|e| LogLine::new(e, tz)).collect(), older, time_zone: store.time_zone })
+    Ok(LogView {
+        entries: entries.into_iter().map(|e| LogLine::new(e, tz)).collect(),
+        older,
+        time_zone: store.time_zone,
+    })
 }
 
 /// What queueing a document again came to, in words.
@@ -209,8 +227,12 @@ pub fn AccountingLogPage() -> impl IntoView {
     let retry = ServerAction::<RetryAccountingDocument>::new();
     let retry_all = ServerAction::<RetryAllAccountingDocuments>::new();
     let query = use_listing_query(LOG_PATH, LogQuery::from_params);
-    let overview = crate::loaded::load(move || (retry.version().get(), retry_all.version().get()), |_| accounting_overview());
-    let log = crate::loaded::load(move || (query.get(), retry.version().get(), retry_all.version().get()), |(query, _, _)| accounting_log(query));
+    let overview =
+        crate::loaded::load(move || (retry.version().get(), retry_all.version().get()), |_| accounting_overview());
+    let log = crate::loaded::load(
+        move || (query.get(), retry.version().get(), retry_all.version().get()),
+        |(query, _, _)| accounting_log(query),
+    );
     // The latest answer of either retry, for the status line.
     let retried = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -413,7 +435,9 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn an_order_or_a_page_that_is_not_an_id_is_refused() {
-        let ids = |order: &str, cursor: &str| LogQuery { order: order.into(), cursor: cursor.into(), ..LogQuery::default() }.ids();
+        let ids = |order: &str, cursor: &str| {
+            LogQuery { order: order.into(), cursor: cursor.into(), ..LogQuery::default() }.ids()
+        };
         assert_eq!(ids(" #1042 ", "479"), Ok((Some(1042), Some(479))));
         assert_eq!(ids("", ""), Ok((None, None)));
         assert!(ids("ORD-7", "").unwrap_err().to_string().contains("order ID"));

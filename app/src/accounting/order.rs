@@ -44,7 +44,8 @@ pub async fn timeline(db: &backend::db::Db, order_id: i64, tz: chrono_tz::Tz) ->
 #[server(endpoint = "sync_order_to_accounting")]
 pub async fn sync_order_to_accounting(id: i64, resync: Option<String>) -> Result<String, PanelError> {
     let me = super::acting().await?;
-    let queued = backend::accounting::sync_order(&me.ctx.db, &me.user, None, me.ip.as_deref(), id, resync.is_some()).await?;
+    let queued =
+        backend::accounting::sync_order(&me.ctx.db, &me.user, None, me.ip.as_deref(), id, resync.is_some()).await?;
     Ok(super::log::queued_words(queued, "invoice"))
 }
 

@@ -8,7 +8,13 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::LOG_PATH;
-use crate::{error::PanelError, forms::{RadioChoices, action_error}, loaded::Loaded, orders::ORDER_STATUSES, security::NumberField};
+use crate::{
+    error::PanelError,
+    forms::{RadioChoices, action_error},
+    loaded::Loaded,
+    orders::ORDER_STATUSES,
+    security::NumberField,
+};
 
 /// The settings as the form shows and sends them. Checkboxes are present when ticked;
 /// the API key is never shown, and sent empty it keeps the stored one.
@@ -75,12 +81,20 @@ impl AccountingForm {
         let numbering = match self.numbering.as_str() {
             "order_number" => Numbering::OrderNumber,
             "sequence" => Numbering::Sequence,
-            _ => return Err(PanelError::Message("invoice numbers follow the order's number or a sequence of our own".into())),
+            _ => {
+                return Err(PanelError::Message(
+                    "invoice numbers follow the order's number or a sequence of our own".into(),
+                ));
+            }
         };
         let refunds = match self.refunds.as_str() {
             "credit_note" => RefundHandling::CreditNote,
             "manual" => RefundHandling::Manual,
-            _ => return Err(PanelError::Message("a refund becomes a credit note or is listed to be entered by hand".into())),
+            _ => {
+                return Err(PanelError::Message(
+                    "a refund becomes a credit note or is listed to be entered by hand".into(),
+                ));
+            }
         };
         Ok(SettingsUpdate {
             enabled: self.enabled.is_some(),
@@ -140,7 +154,13 @@ pub async fn accounting_settings() -> Result<AccountingView, PanelError> {
         api_key_hint: settings.api_key_hint.clone(),
         paused_reason: settings.paused_reason.clone(),
         form: AccountingForm::from_settings(settings),
-        counts: DocumentCounts { queued: counts.queued, synced: counts.synced, failed: counts.failed, dead: counts.dead, manual: counts.manual },
+        counts: DocumentCounts {
+            queued: counts.queued,
+            synced: counts.synced,
+            failed: counts.failed,
+            dead: counts.dead,
+            manual: counts.manual,
+        },
     })
 }
 
@@ -150,7 +170,14 @@ pub async fn accounting_settings() -> Result<AccountingView, PanelError> {
 pub async fn save_accounting_settings(settings: AccountingForm) -> Result<(), PanelError> {
     let me = crate::context::acting(backend::users::Role::manages_store).await?;
     let accounting = &me.ctx.accounting;
-    backend::accounting::settings::update(&accounting.db, &accounting.sealer, &me.user, me.ip.as_deref(), settings.parse()?).await?;
+    backend::accounting::settings::update(
+        &accounting.db,
+        &accounting.sealer,
+        &me.user,
+        me.ip.as_deref(),
+        settings.parse()?,
+    )
+    .await?;
     Ok(())
 }
 
@@ -242,7 +269,11 @@ fn href_to_problems() -> String {
 }
 
 #[component]
-fn SettingsForm(current: AccountingView, save: ServerAction<SaveAccountingSettings>, api_key: RwSignal<String>) -> impl IntoView {
+fn SettingsForm(
+    current: AccountingView,
+    save: ServerAction<SaveAccountingSettings>,
+    api_key: RwSignal<String>,
+) -> impl IntoView {
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     let key_hint = if current.has_api_key {
@@ -396,12 +427,23 @@ mod tests {
         assert_eq!(update.api_key, None);
         assert!(update.enabled && !update.shipping_as_line);
         assert_eq!((update.numbering, update.refunds), (Numbering::Sequence, RefundHandling::Manual));
-        assert_eq!(AccountingForm { api_key: "k-1234".into(), ..form() }.parse().unwrap().api_key.as_deref(), Some("k-1234"));
+        assert_eq!(
+            AccountingForm { api_key: "k-1234".into(), ..form() }.parse().unwrap().api_key.as_deref(),
+            Some("k-1234")
+        );
     }
 
     #[test]
     fn a_choice_the_form_does_not_offer_is_refused() {
-        assert!(AccountingForm { numbering: "random".into(), ..form() }.parse().unwrap_err().to_string().contains("invoice numbers"));
-        assert!(AccountingForm { refunds: "ignore".into(), ..form() }.parse().unwrap_err().to_string().contains("refund"));
+        assert!(
+            AccountingForm { numbering: "random".into(), ..form() }
+                .parse()
+                .unwrap_err()
+                .to_string()
+                .contains("invoice numbers")
+        );
+        assert!(
+            AccountingForm { refunds: "ignore".into(), ..form() }.parse().unwrap_err().to_string().contains("refund")
+        );
     }
 }

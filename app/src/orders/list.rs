@@ -16,7 +16,7 @@ use super::{ORDER_STATUSES, OrderStatusBadge};
 use crate::{
     accounting::bulk::{BulkSyncStart, SyncToAccounting},
     error::PanelError,
-    filters::{DayFields, FilterButtons, Pager, Paged, form_fields, use_listing_query, with_query},
+    filters::{DayFields, FilterButtons, Paged, Pager, form_fields, use_listing_query, with_query},
     loaded::LoadedLatest,
 };
 
@@ -66,7 +66,9 @@ impl OrdersQuery {
         for (key, value) in pairs {
             let value = value.as_ref().to_owned();
             match key.as_ref() {
-                "status" => statuses.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)),
+                "status" => {
+                    statuses.extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+                }
                 "from" => query.from = value,
                 "to" => query.to = value,
                 "search" => query.search = value,
@@ -150,7 +152,11 @@ impl MatchingOrders {
 
     /// The next page's order ids, in the list's order; `None` once every match (or
     /// `most` of them) has been read.
-    pub async fn next_page(&mut self, db: &backend::db::Db, hasher: &backend::access::secret::SecretHasher) -> Result<Option<Vec<i64>>, PanelError> {
+    pub async fn next_page(
+        &mut self,
+        db: &backend::db::Db,
+        hasher: &backend::access::secret::SecretHasher,
+    ) -> Result<Option<Vec<i64>>, PanelError> {
         use backend::orders::list::{MAX_PER_PAGE, list};
         if self.done {
             return Ok(None);
@@ -311,7 +317,11 @@ pub fn OrdersPage() -> impl IntoView {
 /// The keys that walk the list: j/k or the arrows move the highlight (and the focus, so
 /// Enter opens the order and screen readers follow), `/` goes to the search. Keys typed
 /// into a field are the field's.
-fn on_list_key(ev: &web_sys::KeyboardEvent, highlight: RwSignal<Option<i64>>, search_input: NodeRef<leptos::html::Input>) {
+fn on_list_key(
+    ev: &web_sys::KeyboardEvent,
+    highlight: RwSignal<Option<i64>>,
+    search_input: NodeRef<leptos::html::Input>,
+) {
     if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.default_prevented() || typing_in_field(ev) {
         return;
     }
@@ -361,7 +371,10 @@ fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
     let Some(element) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return false };
     match element.tag_name().as_str() {
         "TEXTAREA" | "SELECT" => true,
-        "INPUT" => !matches!(element.get_attribute("type").as_deref(), Some("checkbox" | "radio" | "button" | "submit" | "reset")),
+        "INPUT" => !matches!(
+            element.get_attribute("type").as_deref(),
+            Some("checkbox" | "radio" | "button" | "submit" | "reset")
+        ),
         _ => element.is_content_editable(),
     }
 }
@@ -386,9 +399,7 @@ fn nothing_focused() -> bool {
 fn row_ids() -> Vec<i64> {
     let Some(rows) = document().get_element_by_id("orders-rows") else { return Vec::new() };
     let rows = rows.children();
-    (0..rows.length())
-        .filter_map(|i| rows.item(i)?.get_attribute("data-id")?.parse().ok())
-        .collect()
+    (0..rows.length()).filter_map(|i| rows.item(i)?.get_attribute("data-id")?.parse().ok()).collect()
 }
 
 fn row_link(id: i64) -> Option<web_sys::HtmlElement> {
@@ -419,7 +430,15 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
             handle.clear();
         }
         let apply = apply.clone();
-        pending_search.set_value(set_timeout_with_handle(move || { apply(true); }, SEARCH_PAUSE).ok());
+        pending_search.set_value(
+            set_timeout_with_handle(
+                move || {
+                    apply(true);
+                },
+                SEARCH_PAUSE,
+            )
+            .ok(),
+        );
     };
     // A search still waiting when the page goes would reach for a form that is gone.
     on_cleanup(move || {
@@ -555,7 +574,11 @@ fn OrdersTable(
         let on = event_target_checked(&ev);
         selected.update(|s| {
             for id in &all_ids {
-                if on { s.insert(*id) } else { s.remove(id) };
+                if on {
+                    s.insert(*id)
+                } else {
+                    s.remove(id)
+                };
             }
         });
     };
@@ -605,7 +628,11 @@ fn OrderRowView(
     let toggle = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
         selected.update(|s| {
-            if on { s.insert(id) } else { s.remove(&id) };
+            if on {
+                s.insert(id)
+            } else {
+                s.remove(&id)
+            };
         });
     };
     let select_label = format!("Select order #{}", row.number);
@@ -643,7 +670,13 @@ mod tests {
 
     #[test]
     fn statuses_come_comma_separated_or_repeated() {
-        let q = query(&[("status", "processing"), ("status", "on-hold,completed"), ("search", "Ayşe"), ("ids", "1"), ("sort", "date")]);
+        let q = query(&[
+            ("status", "processing"),
+            ("status", "on-hold,completed"),
+            ("search", "Ayşe"),
+            ("ids", "1"),
+            ("sort", "date"),
+        ]);
         assert_eq!(q.status, "processing,on-hold,completed");
         assert_eq!(q.sort, "", "the default sort is left out");
         assert_eq!(q.search, "Ayşe");
@@ -671,7 +704,10 @@ mod tests {
     #[test]
     fn bad_filters_are_refused_with_a_reason() {
         let tz = chrono_tz::Europe::Istanbul;
-        let filter = query(&[("status", "processing,on-hold"), ("from", "2025-03-01"), ("to", "2025-03-01"), ("dir", "asc")]).filter(tz).unwrap();
+        let filter =
+            query(&[("status", "processing,on-hold"), ("from", "2025-03-01"), ("to", "2025-03-01"), ("dir", "asc")])
+                .filter(tz)
+                .unwrap();
         assert_eq!(filter.statuses.len(), 2);
         assert_eq!((filter.after, filter.before), (Some(1_740_776_400), Some(1_740_776_400 + 86_400)));
         assert!(filter.ascending);

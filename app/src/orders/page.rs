@@ -171,7 +171,11 @@ pub async fn get_order(id: i64) -> Result<Option<OrderView>, PanelError> {
 }
 
 #[cfg(feature = "ssr")]
-fn order_view(o: backend::orders::detail::Order, store: &backend::settings::StoreSettings, can_change: bool) -> OrderView {
+fn order_view(
+    o: backend::orders::detail::Order,
+    store: &backend::settings::StoreSettings,
+    can_change: bool,
+) -> OrderView {
     use backend::orders::detail::Address;
     let tz = store.tz();
     let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M");
@@ -181,11 +185,19 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
         let name = format!("{} {}", a.first_name, a.last_name);
         let town = format!("{} {}", a.postcode, a.city);
         AddressView {
-            lines: [name.trim(), a.company.as_str(), a.address_1.as_str(), a.address_2.as_str(), town.trim(), a.state.as_str(), a.country.as_str()]
-                .into_iter()
-                .filter(|line| !line.trim().is_empty())
-                .map(str::to_owned)
-                .collect(),
+            lines: [
+                name.trim(),
+                a.company.as_str(),
+                a.address_1.as_str(),
+                a.address_2.as_str(),
+                town.trim(),
+                a.state.as_str(),
+                a.country.as_str(),
+            ]
+            .into_iter()
+            .filter(|line| !line.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
             email: a.email.clone(),
             phone: a.phone.clone(),
         }
@@ -213,7 +225,11 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
         created: at(o.created_at),
         paid: o.paid_at.map(at),
         completed: o.completed_at.map(at),
-        payment_method: if o.payment_method_title.is_empty() { o.payment_method.clone() } else { o.payment_method_title.clone() },
+        payment_method: if o.payment_method_title.is_empty() {
+            o.payment_method.clone()
+        } else {
+            o.payment_method_title.clone()
+        },
         customer_note: o.customer_note.clone(),
         billing: address(&o.billing),
         shipping: address(&o.shipping),
@@ -244,7 +260,11 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
             .iter()
             .map(|s| ChargeView { name: s.method_title.clone(), amount: show(s.total), tax: show(s.total_tax) })
             .collect(),
-        fees: o.fee_lines.iter().map(|f| ChargeView { name: f.name.clone(), amount: show(f.total), tax: show(f.total_tax) }).collect(),
+        fees: o
+            .fee_lines
+            .iter()
+            .map(|f| ChargeView { name: f.name.clone(), amount: show(f.total), tax: show(f.total_tax) })
+            .collect(),
         coupons: o
             .coupon_lines
             .iter()
@@ -272,20 +292,32 @@ fn order_view(o: backend::orders::detail::Order, store: &backend::settings::Stor
                     .lines
                     .iter()
                     .map(|l| {
-                        let name = item_names.iter().find(|(id, _)| *id == l.line_id).map_or("a removed line", |(_, n)| n.as_str());
+                        let name = item_names
+                            .iter()
+                            .find(|(id, _)| *id == l.line_id)
+                            .map_or("a removed line", |(_, n)| n.as_str());
                         format!("{} × {name}: {}", l.quantity, show(l.amount))
                     })
                     .collect(),
             })
             .collect(),
-        transactions: o.transactions.iter().cloned().map(|tx| TransactionLine::new(o.id, tx, tz, &store.locale)).collect(),
+        transactions: o
+            .transactions
+            .iter()
+            .cloned()
+            .map(|tx| TransactionLine::new(o.id, tx, tz, &store.locale))
+            .collect(),
         accounting: o.accounting.iter().cloned().map(|d| DocumentLine::new(d, tz)).collect(),
         accounting_timeline: Vec::new(),
         next: o
             .status
             .next()
             .iter()
-            .map(|(s, needs_reason)| NextStatus { value: s.as_str().to_owned(), label: s.label().to_owned(), needs_reason: *needs_reason })
+            .map(|(s, needs_reason)| NextStatus {
+                value: s.as_str().to_owned(),
+                label: s.label().to_owned(),
+                needs_reason: *needs_reason,
+            })
             .collect(),
         can_change,
         status_refundable: o.status.is_refundable(),
@@ -316,8 +348,15 @@ pub async fn change_order_status(id: i64, to: String, reason: String) -> Result<
 #[server(endpoint = "add_order_note")]
 pub async fn add_order_note(id: i64, note: String, to_customer: Option<String>) -> Result<String, PanelError> {
     let me = acting().await?;
-    let note = backend::orders::notes::add(&me.ctx.db, &me.ctx.order_events, me.actor(), id, &note, to_customer.is_some()).await?;
-    Ok(if note.to_customer { "The note is added and will be emailed to the customer." } else { "The private note is added." }.to_owned())
+    let note =
+        backend::orders::notes::add(&me.ctx.db, &me.ctx.order_events, me.actor(), id, &note, to_customer.is_some())
+            .await?;
+    Ok(if note.to_customer {
+        "The note is added and will be emailed to the customer."
+    } else {
+        "The private note is added."
+    }
+    .to_owned())
 }
 
 /// Refunds under `idempotency_key`: the same key (a second click, a retry) refunds once.
@@ -328,7 +367,11 @@ pub async fn refund_order(id: i64, refund: RefundRequest, idempotency_key: Strin
     let tz = backend::settings::get(&me.ctx.db).await?.tz();
     let new = NewRefund {
         amount: refund.amount,
-        lines: refund.lines.into_iter().map(|l| NewRefundLine { line_id: l.line_id, quantity: l.quantity, amount: l.amount }).collect(),
+        lines: refund
+            .lines
+            .into_iter()
+            .map(|l| NewRefundLine { line_id: l.line_id, quantity: l.quantity, amount: l.amount })
+            .collect(),
         reason: refund.reason,
         restock: refund.restock,
     };
@@ -350,12 +393,15 @@ pub fn OrderPage() -> impl IntoView {
     actions.follow(add_note);
     actions.follow(refund);
     actions.follow(sync);
-    let order = crate::loaded::load(move || (id.get(), actions.reloads.get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_order(id).await,
-            None => Ok(None),
-        }
-    });
+    let order = crate::loaded::load(
+        move || (id.get(), actions.reloads.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_order(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     // Back to the list as it was left, filters and page, when the person came from it.
     let back = RwSignal::new(LIST_PATH.to_owned());
     Effect::new(move |_| {
@@ -643,7 +689,11 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
         .iter()
         .enumerate()
         .filter(|(_, i)| i.refundable_amount > 0)
-        .map(|(line, _)| RefundLineInput { line, quantity: RwSignal::new("0".to_owned()), amount: RwSignal::new(String::new()) })
+        .map(|(line, _)| RefundLineInput {
+            line,
+            quantity: RwSignal::new("0".to_owned()),
+            amount: RwSignal::new(String::new()),
+        })
         .collect();
     let by_amount = RwSignal::new(inputs.is_empty());
     let amount_only = RwSignal::new(String::new());
@@ -667,7 +717,8 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
                         .map(|input| {
                             let item = &items[input.line];
                             let quantity = parse_quantity(&input.quantity.get(), &item.name)?;
-                            let amount = parse_amount(&input.amount.get(), digits).map_err(|e| format!("{}: {e}", item.name))?;
+                            let amount =
+                                parse_amount(&input.amount.get(), digits).map_err(|e| format!("{}: {e}", item.name))?;
                             Ok(RefundLineRequest { line_id: item.id, quantity, amount })
                         })
                         .filter(|line| !matches!(line, Ok(RefundLineRequest { quantity: 0, amount: 0, .. })))
@@ -683,7 +734,10 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
     let preview_money = money.clone();
     let preview = move || match plan.get() {
         Err(problem) => view! { <p class="error">{problem}</p> }.into_any(),
-        Ok(RefundPlan { total: 0, .. }) => view! { <p class="muted">"Choose what to refund: a quantity or an amount on a line, or an amount."</p> }.into_any(),
+        Ok(RefundPlan { total: 0, .. }) => {
+            view! { <p class="muted">"Choose what to refund: a quantity or an amount on a line, or an amount."</p> }
+                .into_any()
+        }
         Ok(RefundPlan { total: this, .. }) => {
             let remaining = refundable - this;
             view! {
@@ -821,7 +875,11 @@ fn items_and_amount(items: i64, amount: &str) -> String {
 fn parse_quantity(text: &str, item: &str) -> Result<i64, String> {
     match text.trim() {
         "" => Ok(0),
-        text => text.parse::<i64>().ok().filter(|q| *q >= 0).ok_or_else(|| format!("{item}: the quantity is a whole number of items")),
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|q| *q >= 0)
+            .ok_or_else(|| format!("{item}: the quantity is a whole number of items")),
     }
 }
 
@@ -836,7 +894,13 @@ fn new_idempotency_key() -> String {
 /// A part of the order's page under its heading (`id` is the heading's): `children`, or
 /// a card saying `empty` when there is nothing to show.
 #[component]
-fn Part(id: &'static str, heading: &'static str, empty: &'static str, is_empty: bool, children: Children) -> impl IntoView {
+fn Part(
+    id: &'static str,
+    heading: &'static str,
+    empty: &'static str,
+    is_empty: bool,
+    children: Children,
+) -> impl IntoView {
     view! {
         <section aria-labelledby=id>
             <h2 id=id>{heading}</h2>

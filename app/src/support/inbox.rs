@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, support_agents};
 use crate::{
     error::PanelError,
-    filters::{FilterButtons, Pager, Paged, QueryForm, use_listing_query},
+    filters::{FilterButtons, Paged, Pager, QueryForm, use_listing_query},
     loaded::LoadedLatest,
 };
 
@@ -39,7 +39,13 @@ pub struct InboxQuery {
 impl InboxQuery {
     pub fn from_params(params: &ParamsMap) -> InboxQuery {
         let get = |key| params.get(key).unwrap_or_default();
-        InboxQuery { status: get("status"), assignee: get("assignee"), search: get("search"), cursor: get("cursor"), prev: get("prev") }
+        InboxQuery {
+            status: get("status"),
+            assignee: get("assignee"),
+            search: get("search"),
+            cursor: get("cursor"),
+            prev: get("prev"),
+        }
     }
 
     /// Whether any filter is set (the empty inbox then says so differently).
@@ -58,13 +64,22 @@ impl InboxQuery {
             "" | "all" => None,
             status => Some(status.parse()?),
         };
-        let assignee = match self.assignee.trim() {
-            "" | "anyone" => None,
-            "me" => Some(Some(me)),
-            "none" => Some(None),
-            id => Some(Some(id.parse::<i64>().map_err(|_| PanelError::Message("the assignee must be anyone, me, unassigned or a user".into()))?)),
-        };
-        Ok(backend::support::tickets::Filter { status, assignee, search: filled(&self.search), per_page: PAGE_SIZE, cursor: filled(&self.cursor) })
+        let assignee =
+            match self.assignee.trim() {
+                "" | "anyone" => None,
+                "me" => Some(Some(me)),
+                "none" => Some(None),
+                id => Some(Some(id.parse::<i64>().map_err(|_| {
+                    PanelError::Message("the assignee must be anyone, me, unassigned or a user".into())
+                })?)),
+            };
+        Ok(backend::support::tickets::Filter {
+            status,
+            assignee,
+            search: filled(&self.search),
+            per_page: PAGE_SIZE,
+            cursor: filled(&self.cursor),
+        })
     }
 }
 
@@ -274,7 +289,8 @@ fn InboxFilters(query: Memo<InboxQuery>) -> impl IntoView {
 
 #[component]
 fn AssigneeSelect(query: Memo<InboxQuery>, agents: Vec<Agent>) -> impl IntoView {
-    let fixed = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")].map(|(value, label)| (value.to_owned(), label.to_owned()));
+    let fixed = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")]
+        .map(|(value, label)| (value.to_owned(), label.to_owned()));
     let choices = fixed.into_iter().chain(agents.into_iter().map(|a| (a.id.to_string(), a.name)));
     let initial = query.get_untracked().assignee;
     view! {

@@ -89,7 +89,8 @@ pub fn refresh_unread_count() {
 #[component]
 pub fn SupportNavLink(count: UnreadCount, label: &'static str) -> impl IntoView {
     let location = use_location();
-    let unread = crate::loaded::load(move || (location.pathname.get(), count.changed.get()), |_| support_unread_count());
+    let unread =
+        crate::loaded::load(move || (location.pathname.get(), count.changed.get()), |_| support_unread_count());
     view! {
         <A href=INBOX_PATH exact=true>
             {label}

@@ -33,7 +33,11 @@ pub async fn support_settings() -> Result<SupportSettingsView, PanelError> {
 
 /// Saves the settings. Fails naming an origin that is not one, or a limit out of range.
 #[server(endpoint = "save_support_settings")]
-pub async fn save_support_settings(embed_origins: String, per_ip_per_hour: i64, per_order_per_day: i64) -> Result<(), PanelError> {
+pub async fn save_support_settings(
+    embed_origins: String,
+    per_ip_per_hour: i64,
+    per_order_per_day: i64,
+) -> Result<(), PanelError> {
     use backend::support::settings::{SupportSettings, update};
     let me = crate::context::acting(backend::users::Role::manages_store).await?;
     let new = SupportSettings {

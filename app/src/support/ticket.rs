@@ -169,7 +169,9 @@ pub async fn assign_ticket(id: i64, assignee: String) -> Result<String, PanelErr
     let me = acting().await?;
     let assignee = match assignee.trim() {
         "" => None,
-        user => Some(user.parse::<i64>().map_err(|_| PanelError::Message("choose a user to assign the ticket to".into()))?),
+        user => {
+            Some(user.parse::<i64>().map_err(|_| PanelError::Message("choose a user to assign the ticket to".into()))?)
+        }
     };
     let row = backend::support::tickets::assign(&me.ctx.db, me.actor(), id, assignee).await?;
     Ok(match row.assignee_name {
@@ -194,12 +196,15 @@ pub fn TicketPage() -> impl IntoView {
     page.follow(actions.status);
     page.follow(actions.assign);
     page.after_success(refresh_unread_count);
-    let ticket = crate::loaded::load(move || (id.get(), page.reloads.get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_ticket(id).await,
-            None => Ok(None),
-        }
-    });
+    let ticket = crate::loaded::load(
+        move || (id.get(), page.reloads.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_ticket(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     // Opening an unread ticket lowers the navigation's count.
     Effect::new(move |_| {
         if ticket.with(|t| matches!(t, Some(Ok(Some(t))) if t.was_unread)) {

@@ -67,7 +67,11 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
         state: cart.state.clone(),
         stop_reason: cart.stop_reason.clone().unwrap_or_default(),
         total: money(cart.total_minor),
-        lines: detail.lines.into_iter().map(|l| CartLineItem { name: l.name, quantity: l.quantity, price: money(l.price_minor) }).collect(),
+        lines: detail
+            .lines
+            .into_iter()
+            .map(|l| CartLineItem { name: l.name, quantity: l.quantity, price: money(l.price_minor) })
+            .collect(),
         restore_url: detail.restore_url,
         messages_sent: cart.steps_sent,
         clicks: cart.clicks,
@@ -77,7 +81,11 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
         timeline: detail
             .timeline
             .into_iter()
-            .map(|e| TimelineLine { at: backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S"), kind: e.kind, detail: e.detail })
+            .map(|e| TimelineLine {
+                at: backend::clock::format_local(e.at, tz, "%Y-%m-%d %H:%M:%S"),
+                kind: e.kind,
+                detail: e.detail,
+            })
             .collect(),
         time_zone: store.time_zone,
     }))
@@ -87,12 +95,15 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
 pub fn WhatsAppCartPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let cart = crate::loaded::load(move || id.get(), |id| async move {
-        match id {
-            Some(id) => whatsapp_cart(id).await,
-            None => Ok(None),
-        }
-    });
+    let cart = crate::loaded::load(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => whatsapp_cart(id).await,
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <p class="back-link"><a href=CARTS_PATH>"← Back to the carts"</a></p>
         <LoadedRecord resource=cart thing="cart" back=CARTS_PATH back_label="Back to the carts" show=|c: CartPage| view! { <Cart c/> }/>

@@ -62,7 +62,12 @@ pub(super) fn state_and_cursor<'q>(
     };
     let before = match cursor.trim() {
         "" => None,
-        id => Some(id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| PanelError::Message("this page of the list does not exist".into()))?),
+        id => Some(
+            id.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| PanelError::Message("this page of the list does not exist".into()))?,
+        ),
     };
     Ok((state, before))
 }

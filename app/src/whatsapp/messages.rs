@@ -8,7 +8,9 @@ use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 
-use super::{ListPage, MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, StateFilter, WhatsAppNav, cart_href};
+use super::{
+    ListPage, MESSAGE_STATES, MESSAGES_CSV_PATH, MESSAGES_PATH, MessageStateBadge, StateFilter, WhatsAppNav, cart_href,
+};
 use crate::{
     error::PanelError,
     filters::{Paged, use_listing_query},

@@ -16,7 +16,7 @@ pub mod setup;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::filters::{Pager, Paged};
+use crate::filters::{Paged, Pager};
 
 pub const SETUP_PATH: &str = "/admin/whatsapp";
 pub const SETTINGS_PATH: &str = "/admin/whatsapp/settings";
@@ -159,7 +159,8 @@ pub fn CopyButton(text: String, field: &'static str, what: &'static str) -> impl
             } else {
                 copied.set(false);
                 status.set(if select_field(field) {
-                    "This browser did not let Backroom copy; the text is selected, press Ctrl+C (⌘C on a Mac).".to_owned()
+                    "This browser did not let Backroom copy; the text is selected, press Ctrl+C (⌘C on a Mac)."
+                        .to_owned()
                 } else {
                     "This browser did not let Backroom copy; select the text and copy it.".to_owned()
                 });
@@ -183,7 +184,10 @@ fn select_field(id: &str) -> bool {
     if let Some(element) = field.dyn_ref::<web_sys::HtmlElement>() {
         let _ = element.focus();
     }
-    Reflect::get(&field, &"select".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()).is_some_and(|select| select.call0(&field).is_ok())
+    Reflect::get(&field, &"select".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .is_some_and(|select| select.call0(&field).is_ok())
 }
 
 /// The context and user of a page's reads: owners and admins, as for every WhatsApp page.

@@ -28,14 +28,17 @@ const DEFAULT_PERIOD: &str = "30d";
 fn days(query: &PeriodQuery, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, chrono::NaiveDate), PanelError> {
     use chrono::{Datelike, Days, NaiveDate};
     let day = |text: &str, field: &str| {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31")))
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31")))
     };
     match query.ready_made(DEFAULT_PERIOD) {
         Some("7d") => Ok((today - Days::new(6), today)),
         Some("30d") => Ok((today - Days::new(29), today)),
         Some("month") => Ok((today.with_day(1).unwrap_or(today), today)),
         Some(_) => Err(PanelError::Message("the period is the last 7 days, the last 30 days or this month".into())),
-        None if query.from.trim().is_empty() || query.to.trim().is_empty() => Err(PanelError::Message("give both the first and the last day".into())),
+        None if query.from.trim().is_empty() || query.to.trim().is_empty() => {
+            Err(PanelError::Message("give both the first and the last day".into()))
+        }
         None => {
             let (first, last) = (day(&query.from, "from")?, day(&query.to, "to")?);
             if first > last {
@@ -92,12 +95,23 @@ pub async fn whatsapp_recovery(query: PeriodQuery) -> Result<RecoveryView, Panel
         clicked: d.clicked,
         recovered: d.recovered,
         converted: d.converted,
-        revenue: d.revenue.iter().map(|(currency, amount)| backend::money::format(*amount, currency, &store.locale)).collect(),
+        revenue: d
+            .revenue
+            .iter()
+            .map(|(currency, amount)| backend::money::format(*amount, currency, &store.locale))
+            .collect(),
         conversion: format!("{:.1}%", d.conversion * 100.0),
         steps: d
             .steps
             .into_iter()
-            .map(|s| StepLine { step: s.step, sent: s.sent, delivered: s.delivered, read: s.read, failed: s.failed, recovered: s.recovered })
+            .map(|s| StepLine {
+                step: s.step,
+                sent: s.sent,
+                delivered: s.delivered,
+                read: s.read,
+                failed: s.failed,
+                recovered: s.recovered,
+            })
             .collect(),
     })
 }

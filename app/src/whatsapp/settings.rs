@@ -167,15 +167,20 @@ impl WhatsAppSettingsForm {
     /// The configuration with this form's values over `current` (its template mapping
     /// stays). Fails naming a coupon choice or a minimum spend that cannot be read; the
     /// rest is checked by the backend.
-    fn apply(self, mut current: backend::whatsapp::config::Config, currency: &str) -> Result<backend::whatsapp::config::Config, PanelError> {
+    fn apply(
+        self,
+        mut current: backend::whatsapp::config::Config,
+        currency: &str,
+    ) -> Result<backend::whatsapp::config::Config, PanelError> {
         let coupon_step = match self.coupon_step.as_str() {
             "none" | "" => None,
             "2" => Some(2),
             "3" => Some(3),
             _ => return Err(PanelError::Message("the coupon goes in no message, the second or the third".into())),
         };
-        let coupon_min_minor = backend::money::parse_amount(&self.coupon_min_spend, backend::money::minor_digits(currency))
-            .map_err(|e| PanelError::Message(format!("the coupon's minimum spend: {e}")))?;
+        let coupon_min_minor =
+            backend::money::parse_amount(&self.coupon_min_spend, backend::money::minor_digits(currency))
+                .map_err(|e| PanelError::Message(format!("the coupon's minimum spend: {e}")))?;
         let hours = self.hours().map(|h| h.trim().to_owned());
         let r = &mut current.recovery;
         r.enabled = self.recovery_enabled.is_some();
@@ -195,7 +200,8 @@ impl WhatsAppSettingsForm {
         current.notifications.processing = self.notify_processing.is_some();
         current.notifications.completed = self.notify_completed.is_some();
         current.notifications.cancelled = self.notify_cancelled.is_some();
-        current.opt_out_words = self.opt_out_words.split([',', '\n']).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        current.opt_out_words =
+            self.opt_out_words.split([',', '\n']).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
         current.hourly_cap = self.hourly_cap;
         current.default_country = self.default_country;
         current.shop_origins = lines(&self.shop_origins);
@@ -276,7 +282,8 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
     let changed = move || widget_changes.update(|n| *n += 1);
     let s = current.form;
     let base = current.base_url;
-    let capture_snippet = format!("<script src=\"{base}/whatsapp-capture.js\" data-backroom=\"{base}\" async></script>");
+    let capture_snippet =
+        format!("<script src=\"{base}/whatsapp-capture.js\" data-backroom=\"{base}\" async></script>");
     let widget_snippet = format!("<script src=\"{base}/whatsapp-widget.js\" data-backroom=\"{base}\" async></script>");
     let coupon = s.coupon_step.clone();
     let position = s.widget_position.clone();
@@ -444,7 +451,13 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
 /// A snippet to paste into the shop: read-only in the field `id`, with its copy button
 /// (`what` names it for screen readers); `children` say where it goes.
 #[component]
-fn SnippetField(id: &'static str, label: &'static str, snippet: String, what: &'static str, children: Children) -> impl IntoView {
+fn SnippetField(
+    id: &'static str,
+    label: &'static str,
+    snippet: String,
+    what: &'static str,
+    children: Children,
+) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     view! {
         <div class="field copy-field wide">
@@ -535,7 +548,9 @@ mod preview {
         let Some(api) = widget_api() else { return false };
         let Ok(data) = web_sys::FormData::new_with_form(form) else { return false };
         let text = |name: &str| data.get(&format!("settings[{name}]")).as_string().unwrap_or_default();
-        let patterns = |name: &str| text(name).lines().map(str::trim).filter(|l| !l.is_empty()).map(JsValue::from_str).collect::<Array>();
+        let patterns = |name: &str| {
+            text(name).lines().map(str::trim).filter(|l| !l.is_empty()).map(JsValue::from_str).collect::<Array>()
+        };
         let config = Object::new();
         let set = |key: &str, value: JsValue| {
             let _ = Reflect::set(&config, &key.into(), &value);
@@ -550,7 +565,9 @@ mod preview {
         set("open_now", (!outside_hours).into());
         set("outside_hours", text("widget_outside_hours").into());
         set("outside_message", text("widget_outside_message").trim().into());
-        let Some(render) = Reflect::get(&api, &"render".into()).ok().and_then(|r| r.dyn_into::<Function>().ok()) else { return false };
+        let Some(render) = Reflect::get(&api, &"render".into()).ok().and_then(|r| r.dyn_into::<Function>().ok()) else {
+            return false;
+        };
         render.call2(&api, &config, host).is_ok_and(|drawn| !drawn.is_null())
     }
 }

@@ -132,7 +132,8 @@ fn name_of<T: Serialize>(value: T) -> String {
 /// `text` as the backend's serialised name of a value (a field); fails saying `what` it is not.
 #[cfg(feature = "ssr")]
 fn parse_name<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, PanelError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| PanelError::Message(format!("“{text}” is not {what}")))
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| PanelError::Message(format!("“{text}” is not {what}")))
 }
 
 #[cfg(feature = "ssr")]
@@ -147,7 +148,11 @@ impl MappingChoice {
                 .ok_or_else(|| PanelError::Message(format!("“{}” is not one of Backroom's messages", self.purpose)))?,
             template: self.template,
             language: self.language,
-            parameters: self.parameters.iter().map(|f| parse_name(f, "something Backroom can fill a parameter with")).collect::<Result<_, _>>()?,
+            parameters: self
+                .parameters
+                .iter()
+                .map(|f| parse_name(f, "something Backroom can fill a parameter with"))
+                .collect::<Result<_, _>>()?,
         })
     }
 }
@@ -176,7 +181,14 @@ pub async fn whatsapp_account() -> Result<AccountView, PanelError> {
 pub async fn save_whatsapp_credentials(credentials: CredentialsForm) -> Result<(), PanelError> {
     let me = super::acting().await?;
     let whatsapp = &me.ctx.whatsapp;
-    backend::whatsapp::settings::update(&whatsapp.db, &whatsapp.sealer, &me.user, me.ip.as_deref(), credentials.into_credentials()).await?;
+    backend::whatsapp::settings::update(
+        &whatsapp.db,
+        &whatsapp.sealer,
+        &me.user,
+        me.ip.as_deref(),
+        credentials.into_credentials(),
+    )
+    .await?;
     // Webhook deliveries are checked with the new app secret from now on.
     whatsapp.forget_secret();
     Ok(())
@@ -263,7 +275,12 @@ pub async fn save_whatsapp_mapping(mapping: Vec<MappingChoice>) -> Result<(), Pa
 
 /// Sends an approved template now; answers Meta's id for the message (wamid…).
 #[server(endpoint = "send_whatsapp_test", input = leptos::server_fn::codec::Json)]
-pub async fn send_whatsapp_test(to: String, template: String, language: String, parameters: Vec<String>) -> Result<String, PanelError> {
+pub async fn send_whatsapp_test(
+    to: String,
+    template: String,
+    language: String,
+    parameters: Vec<String>,
+) -> Result<String, PanelError> {
     use backend::whatsapp::setup::{TestSend, test_send};
     let me = super::acting().await?;
     let test = TestSend { to, template, language, parameters, url_suffix: None };
@@ -296,7 +313,8 @@ pub fn WhatsAppSetupPage() -> impl IntoView {
     let mapped = successes(save_mapping);
     // The checks may find the webhook verified since the page opened.
     let account = crate::loaded::load(move || (credentials_saved.get(), checked.get()), |_| whatsapp_account());
-    let templates = crate::loaded::load(move || (credentials_saved.get(), refreshed.get(), mapped.get()), |_| whatsapp_templates());
+    let templates =
+        crate::loaded::load(move || (credentials_saved.get(), refreshed.get(), mapped.get()), |_| whatsapp_templates());
     // The test send's own copy: saving the mapping leaves what is typed there alone.
     let sendable = crate::loaded::load(move || (credentials_saved.get(), refreshed.get()), |_| whatsapp_templates());
     // What is typed as secrets. A reloaded form keeps its fields in place (only what
@@ -383,7 +401,11 @@ struct Secrets {
 }
 
 #[component]
-fn CredentialsStep(account: AccountView, save: ServerAction<SaveWhatsappCredentials>, secrets: Secrets) -> impl IntoView {
+fn CredentialsStep(
+    account: AccountView,
+    save: ServerAction<SaveWhatsappCredentials>,
+    secrets: Secrets,
+) -> impl IntoView {
     let error = action_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {
@@ -535,7 +557,8 @@ fn TemplatesStep(
 #[component]
 fn TemplateTable(templates: Vec<TemplateLine>) -> impl IntoView {
     if templates.is_empty() {
-        return view! { <p class="muted">"No templates yet: refresh them from Meta once the account is saved."</p> }.into_any();
+        return view! { <p class="muted">"No templates yet: refresh them from Meta once the account is saved."</p> }
+            .into_any();
     }
     view! {
         <DataTable headings={&["Name", "Language", "Status", "Category", "Parameters", "Link button", "Why Backroom cannot send it"]}>
@@ -571,7 +594,8 @@ fn MappingForm(data: TemplatesView, save: ServerAction<SaveWhatsappMapping>) -> 
         .into_iter()
         .map(|purpose| {
             let current = purpose.current.as_ref();
-            let template = current.and_then(|m| usable.iter().position(|t| t.name == m.template && t.language == m.language));
+            let template =
+                current.and_then(|m| usable.iter().position(|t| t.name == m.template && t.language == m.language));
             let parameters = current.map(|m| m.parameters.clone()).unwrap_or_default();
             (purpose, Choice { template: RwSignal::new(template), parameters: RwSignal::new(parameters) })
         })
@@ -643,7 +667,8 @@ fn PurposeMapping(purpose: PurposeLine, choice: Choice, usable: StoredValue<Vec<
         parameters.update(|chosen| {
             chosen.truncate(count);
             while chosen.len() < count {
-                let next = fields.with_value(|f| f.get(chosen.len()).or(f.first()).map(|f| f.value.clone()).unwrap_or_default());
+                let next = fields
+                    .with_value(|f| f.get(chosen.len()).or(f.first()).map(|f| f.value.clone()).unwrap_or_default());
                 chosen.push(next);
             }
         });
@@ -705,9 +730,16 @@ fn TestSendStep(templates: Vec<TemplateLine>, send: ServerAction<SendWhatsappTes
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(template) = chosen.get_untracked().and_then(|i| usable.with_value(|all| all.get(i).cloned())) else { return };
+        let Some(template) = chosen.get_untracked().and_then(|i| usable.with_value(|all| all.get(i).cloned())) else {
+            return;
+        };
         if !send.pending().get_untracked() {
-            send.dispatch(SendWhatsappTest { to: to.get_untracked(), template: template.name, language: template.language, parameters: values.get_untracked() });
+            send.dispatch(SendWhatsappTest {
+                to: to.get_untracked(),
+                template: template.name,
+                language: template.language,
+                parameters: values.get_untracked(),
+            });
         }
     };
     let value_fields = move || {
@@ -772,7 +804,10 @@ mod tests {
             parameters: vec!["first_name".into(), "order_number".into()],
         };
         let mapping = choice.clone().parse().unwrap();
-        assert_eq!((mapping.purpose, mapping.parameters), (Purpose::OrderProcessing, vec![Field::FirstName, Field::OrderNumber]));
+        assert_eq!(
+            (mapping.purpose, mapping.parameters),
+            (Purpose::OrderProcessing, vec![Field::FirstName, Field::OrderNumber])
+        );
         assert_eq!(name_of(Field::CouponExpiry), "coupon_expiry");
         let unknown = MappingChoice { parameters: vec!["shoe_size".into()], ..choice.clone() }.parse().unwrap_err();
         assert!(unknown.to_string().contains("shoe_size"));
@@ -783,7 +818,8 @@ mod tests {
 
     #[test]
     fn an_empty_secret_keeps_the_stored_one() {
-        let form = CredentialsForm { access_token: "  ".into(), app_secret: "s3cret".into(), ..CredentialsForm::default() };
+        let form =
+            CredentialsForm { access_token: "  ".into(), app_secret: "s3cret".into(), ..CredentialsForm::default() };
         let credentials = form.into_credentials();
         assert_eq!(credentials.access_token, None);
         assert_eq!(credentials.app_secret.as_deref(), Some("s3cret"));

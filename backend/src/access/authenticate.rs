@@ -135,7 +135,8 @@ pub async fn authenticate(
         None => {
             let revocations = cache.revocations();
             let found = lookup(db, &cache_key.0, kind, &ip_subject).await?;
-            let passes = |f: &&Found| !f.revoked && !f.caller.user.disabled && f.ip_locked_until.is_none_or(|u| u <= now);
+            let passes =
+                |f: &&Found| !f.revoked && !f.caller.user.disabled && f.ip_locked_until.is_none_or(|u| u <= now);
             if let Some(found) = found.as_ref().filter(passes) {
                 cache.put(cache_key.clone(), found.clone(), revocations);
             }
@@ -200,7 +201,9 @@ fn parse_authorization<'a>(presented: &Presented<'a>) -> Result<Secret<'a>, Deni
     if scheme.eq_ignore_ascii_case("bearer") {
         return match secret::parse(value) {
             Some(kind @ (SecretKind::ConnectionKey | SecretKind::AccessToken)) => Ok(Secret::Bearer(value, kind)),
-            Some(SecretKind::AppPassword) => Err(Denied::InvalidCredentials("send an application password as HTTP Basic")),
+            Some(SecretKind::AppPassword) => {
+                Err(Denied::InvalidCredentials("send an application password as HTTP Basic"))
+            }
             Some(_) => Err(Denied::InvalidCredentials("this token cannot be used on the API")),
             None => Err(Denied::InvalidCredentials("the key is mistyped or incomplete")),
         };
@@ -336,17 +339,20 @@ async fn failure(
     }
     throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
     let credential = caller.map(Caller::credential_ref);
-    audit::record(db.writer(), &Event {
-        actor_user_id: caller.map(|c| c.user.id),
-        actor: caller.map_or("unknown", |c| c.user.email.as_str()),
-        credential: credential.as_deref(),
-        action: "api.authenticate",
-        ip: presented.ip,
-        user_agent: presented.user_agent,
-        outcome: Some(Outcome::Failure),
-        details: denied.code(),
-        ..Event::default()
-    })
+    audit::record(
+        db.writer(),
+        &Event {
+            actor_user_id: caller.map(|c| c.user.id),
+            actor: caller.map_or("unknown", |c| c.user.email.as_str()),
+            credential: credential.as_deref(),
+            action: "api.authenticate",
+            ip: presented.ip,
+            user_agent: presented.user_agent,
+            outcome: Some(Outcome::Failure),
+            details: denied.code(),
+            ..Event::default()
+        },
+    )
     .await?;
     Ok(denied)
 }

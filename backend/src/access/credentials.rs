@@ -106,7 +106,13 @@ fn may_manage(actor: &User, kind: Kind, owner_id: i64) -> bool {
 }
 
 /// Creates a credential belonging to `actor`.
-pub async fn create(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option<&str>, new: NewCredential) -> Result<Issued> {
+pub async fn create(
+    db: &Db,
+    hasher: &SecretHasher,
+    actor: &User,
+    ip: Option<&str>,
+    new: NewCredential,
+) -> Result<Issued> {
     if !may_manage(actor, new.kind, actor.id) {
         return Err(Error::Forbidden);
     }
@@ -121,15 +127,18 @@ pub async fn create(db: &Db, hasher: &SecretHasher, actor: &User, ip: Option<&st
     }
     let mut tx = db.begin().await?;
     let issued = insert(&mut tx, hasher, actor, new.kind, &label, new.scope, new.lifetime_days).await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: &format!("{}.create", new.kind.audit_prefix()),
-        target: &format!("{}:{}", new.kind.as_str(), issued.info.id),
-        ip,
-        details: &format!("label \"{label}\", scope {}, {}", new.scope, lifetime_text(new.lifetime_days)),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: &format!("{}.create", new.kind.audit_prefix()),
+            target: &format!("{}:{}", new.kind.as_str(), issued.info.id),
+            ip,
+            details: &format!("label \"{label}\", scope {}, {}", new.scope, lifetime_text(new.lifetime_days)),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(issued)
@@ -234,7 +243,14 @@ async fn find(db: &Db, id: i64) -> Result<(CredentialInfo, Option<i64>)> {
 }
 
 /// Revokes a credential of `kind`: from now on it gets 401 `key_revoked`.
-pub async fn revoke(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, kind: Kind, id: i64) -> Result<()> {
+pub async fn revoke(
+    db: &Db,
+    remembered: &CredentialCache,
+    actor: &User,
+    ip: Option<&str>,
+    kind: Kind,
+    id: i64,
+) -> Result<()> {
     let (info, _) = find(db, id).await?;
     if info.kind != kind {
         return Err(Error::NotFound);
@@ -252,15 +268,18 @@ pub async fn revoke(db: &Db, remembered: &CredentialCache, actor: &User, ip: Opt
         return Err(Error::Conflict(format!("this {} is already revoked", info.kind.noun())));
     }
     remembered.forget_all();
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: &format!("{}.revoke", info.kind.audit_prefix()),
-        target: &format!("{}:{id}", info.kind.as_str()),
-        ip,
-        details: &format!("label \"{}\"", info.label),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: &format!("{}.revoke", info.kind.audit_prefix()),
+            target: &format!("{}:{id}", info.kind.as_str()),
+            ip,
+            details: &format!("label \"{}\"", info.label),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
@@ -289,15 +308,18 @@ pub async fn regenerate(
         .await?;
     let issued = insert(&mut tx, hasher, &owner, info.kind, &info.label, info.scope, lifetime_days).await?;
     remembered.forget_all();
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: &format!("{}.regenerate", info.kind.audit_prefix()),
-        target: &format!("{}:{}", info.kind.as_str(), issued.info.id),
-        ip,
-        details: &format!("label \"{}\", replaces {}:{id}", info.label, info.kind.as_str()),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: &format!("{}.regenerate", info.kind.audit_prefix()),
+            target: &format!("{}:{}", info.kind.as_str(), issued.info.id),
+            ip,
+            details: &format!("label \"{}\", replaces {}:{id}", info.label, info.kind.as_str()),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(issued)

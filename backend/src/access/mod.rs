@@ -124,9 +124,15 @@ pub enum Denied {
     TimestampExpired,
     NonceInvalid,
     NonceReused,
-    InsufficientScope { needed: Scope },
-    RateLimited { retry_after_secs: i64 },
-    LockedOut { retry_after_secs: i64 },
+    InsufficientScope {
+        needed: Scope,
+    },
+    RateLimited {
+        retry_after_secs: i64,
+    },
+    LockedOut {
+        retry_after_secs: i64,
+    },
 }
 
 impl Denied {
@@ -184,7 +190,9 @@ impl Denied {
 
     pub fn retry_after_secs(&self) -> Option<i64> {
         match self {
-            Denied::RateLimited { retry_after_secs } | Denied::LockedOut { retry_after_secs } => Some(*retry_after_secs),
+            Denied::RateLimited { retry_after_secs } | Denied::LockedOut { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         }
     }

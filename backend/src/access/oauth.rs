@@ -60,7 +60,9 @@ impl OAuthError {
 /// (Expo's development client) only in dev mode; never a fragment or a scheme a browser
 /// would run.
 pub fn check_redirect_uri(uri: &str, dev_mode: bool) -> Result<()> {
-    let invalid = |why: &str| Err(Error::invalid(format!("redirect URI \"{}\": {why}", uri.chars().take(100).collect::<String>())));
+    let invalid = |why: &str| {
+        Err(Error::invalid(format!("redirect URI \"{}\": {why}", uri.chars().take(100).collect::<String>())))
+    };
     if uri.len() > 300 || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return invalid("at most 300 characters, no spaces");
     }
@@ -77,7 +79,8 @@ pub fn check_redirect_uri(uri: &str, dev_mode: bool) -> Result<()> {
         return invalid("must not contain a fragment (#)");
     }
     let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host_name = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let host_name =
+        host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
     match scheme {
         "https" if !host.is_empty() => Ok(()),
         "http" if ["127.0.0.1", "localhost", "[::1]"].contains(&host_name) => Ok(()),
@@ -105,7 +108,8 @@ pub async fn create_client(db: &Db, actor: &User, ip: Option<&str>, new: NewClie
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(Error::invalid("the app's name needs 1 to 80 characters"));
     }
-    let uris: Vec<String> = new.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let uris: Vec<String> =
+        new.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     if uris.is_empty() || uris.len() > 10 {
         return Err(Error::invalid("give 1 to 10 redirect URIs, one per line"));
     }
@@ -125,15 +129,18 @@ pub async fn create_client(db: &Db, actor: &User, ip: Option<&str>, new: NewClie
     .bind(created_at)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "oauth_client.create",
-        target: &format!("oauth_client:{id}"),
-        ip,
-        details: &format!("\"{name}\", scope {}, redirect URIs: {}", new.scope, uris.join(" ")),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: "oauth_client.create",
+            target: &format!("oauth_client:{id}"),
+            ip,
+            details: &format!("\"{name}\", scope {}, redirect URIs: {}", new.scope, uris.join(" ")),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(Client { id, client_id, name, redirect_uris: uris, scope: new.scope, created_at, revoked_at: None })
@@ -175,7 +182,13 @@ pub async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>> {
 }
 
 /// Revokes an app: every device signed in with it is signed out.
-pub async fn revoke_client(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, id: i64) -> Result<()> {
+pub async fn revoke_client(
+    db: &Db,
+    remembered: &CredentialCache,
+    actor: &User,
+    ip: Option<&str>,
+    id: i64,
+) -> Result<()> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
@@ -195,14 +208,17 @@ pub async fn revoke_client(db: &Db, remembered: &CredentialCache, actor: &User, 
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "oauth_client.revoke",
-        target: &format!("oauth_client:{id}"),
-        ip,
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: "oauth_client.revoke",
+            target: &format!("oauth_client:{id}"),
+            ip,
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
@@ -240,7 +256,10 @@ pub enum AuthorizeError {
     Redirect { redirect_uri: String, error: OAuthError, state: Option<String> },
 }
 
-pub async fn check_authorization(db: &Db, params: &AuthorizeParams) -> Result<Result<AuthorizationRequest, AuthorizeError>> {
+pub async fn check_authorization(
+    db: &Db,
+    params: &AuthorizeParams,
+) -> Result<Result<AuthorizationRequest, AuthorizeError>> {
     let page = |code, text: &str| Ok(Err(AuthorizeError::Page(OAuthError::new(code, text))));
     let Some(client) = find_client(db, params.client_id.as_deref().unwrap_or("")).await? else {
         return page("invalid_client", "This app is not registered with this shop, or it was revoked.");
@@ -253,7 +272,11 @@ pub async fn check_authorization(db: &Db, params: &AuthorizeParams) -> Result<Re
     }
     let state = params.state.clone().filter(|s| !s.is_empty() && s.len() <= 500);
     let back = |code, text: &str| {
-        Ok(Err(AuthorizeError::Redirect { redirect_uri: redirect_uri.clone(), error: OAuthError::new(code, text), state: state.clone() }))
+        Ok(Err(AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            error: OAuthError::new(code, text),
+            state: state.clone(),
+        }))
     };
     if params.response_type.as_deref() != Some("code") {
         return back("unsupported_response_type", "response_type must be code");
@@ -266,7 +289,10 @@ pub async fn check_authorization(db: &Db, params: &AuthorizeParams) -> Result<Re
     }
     let challenge = params.code_challenge.clone().unwrap_or_default();
     if challenge.len() != 43 || !challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return back("invalid_request", "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)");
+        return back(
+            "invalid_request",
+            "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)",
+        );
     }
     let scope = match params.scope.as_deref().map(str::trim) {
         None | Some("") => client.scope,
@@ -279,7 +305,13 @@ pub async fn check_authorization(db: &Db, params: &AuthorizeParams) -> Result<Re
 }
 
 /// The person said yes: a code for the app, valid once for [`CODE_TTL_SECS`].
-pub async fn approve(db: &Db, hasher: &SecretHasher, request: &AuthorizationRequest, user: &User, ip: Option<&str>) -> Result<String> {
+pub async fn approve(
+    db: &Db,
+    hasher: &SecretHasher,
+    request: &AuthorizationRequest,
+    user: &User,
+    ip: Option<&str>,
+) -> Result<String> {
     let code = secret::generate(SecretKind::AuthorizationCode);
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -295,15 +327,18 @@ pub async fn approve(db: &Db, hasher: &SecretHasher, request: &AuthorizationRequ
     .bind(now() + CODE_TTL_SECS)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(user.id),
-        actor: &user.email,
-        action: "oauth.authorize",
-        target: &format!("oauth_client:{}", request.client.id),
-        ip,
-        details: &format!("\"{}\" granted {} access", request.client.name, request.scope),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(user.id),
+            actor: &user.email,
+            action: "oauth.authorize",
+            target: &format!("oauth_client:{}", request.client.id),
+            ip,
+            details: &format!("\"{}\" granted {} access", request.client.name, request.scope),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(code)
@@ -368,8 +403,14 @@ pub async fn exchange_code(
     let checks = [
         (row.try_get::<String, _>("client_id")? == client_id, "the code was issued to another app"),
         (row.try_get::<i64, _>("expires_at")? > now, "the code has expired"),
-        (row.try_get::<String, _>("redirect_uri")? == redirect_uri, "redirect_uri differs from the authorization request"),
-        (pkce_matches(verifier, &row.try_get::<String, _>("code_challenge")?), "the code verifier does not match the challenge"),
+        (
+            row.try_get::<String, _>("redirect_uri")? == redirect_uri,
+            "redirect_uri differs from the authorization request",
+        ),
+        (
+            pkce_matches(verifier, &row.try_get::<String, _>("code_challenge")?),
+            "the code verifier does not match the challenge",
+        ),
     ];
     if let Some((_, why)) = checks.iter().find(|(ok, _)| !ok) {
         tx.commit().await?;
@@ -390,9 +431,22 @@ pub async fn exchange_code(
     .bind(origin.ip)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("UPDATE oauth_codes SET grant_id = $1 WHERE code_hash = $2").bind(grant_id).bind(&code_hash).execute(&mut *tx).await?;
+    sqlx::query("UPDATE oauth_codes SET grant_id = $1 WHERE code_hash = $2")
+        .bind(grant_id)
+        .bind(&code_hash)
+        .execute(&mut *tx)
+        .await?;
     let tokens = issue_pair(&mut tx, hasher, grant_id, &scope, now).await?;
-    record_token_event(&mut tx, user_id, grant_id, "oauth.token", origin, Outcome::Success, "authorization code exchanged").await?;
+    record_token_event(
+        &mut tx,
+        user_id,
+        grant_id,
+        "oauth.token",
+        origin,
+        Outcome::Success,
+        "authorization code exchanged",
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok(tokens))
 }
@@ -445,7 +499,16 @@ pub async fn refresh(
         .await?;
     if rotated.rows_affected() == 0 {
         revoke_grant(&mut tx, remembered, grant_id, "refresh token reused").await?;
-        record_token_event(&mut tx, user_id, grant_id, "oauth.refresh_reused", origin, Outcome::Denied, "the device was signed out").await?;
+        record_token_event(
+            &mut tx,
+            user_id,
+            grant_id,
+            "oauth.refresh_reused",
+            origin,
+            Outcome::Denied,
+            "the device was signed out",
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Err(OAuthError::invalid_grant("the refresh token was already used; sign in again")));
     }
@@ -465,23 +528,42 @@ pub async fn refresh(
     Ok(Ok(tokens))
 }
 
-async fn issue_pair(tx: &mut sqlx::Transaction<'_, sqlx::Any>, hasher: &SecretHasher, grant_id: i64, scope: &str, now: i64) -> Result<TokenResponse> {
+async fn issue_pair(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    hasher: &SecretHasher,
+    grant_id: i64,
+    scope: &str,
+    now: i64,
+) -> Result<TokenResponse> {
     let access = secret::generate(SecretKind::AccessToken);
     let refresh = secret::generate(SecretKind::RefreshToken);
     for (token, kind, ttl) in [(&access, "access", ACCESS_TTL_SECS), (&refresh, "refresh", REFRESH_TTL_SECS)] {
-        sqlx::query("INSERT INTO oauth_tokens (token_hash, grant_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(hasher.hash(token))
-            .bind(grant_id)
-            .bind(kind)
-            .bind(now)
-            .bind(now + ttl)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO oauth_tokens (token_hash, grant_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hasher.hash(token))
+        .bind(grant_id)
+        .bind(kind)
+        .bind(now)
+        .bind(now + ttl)
+        .execute(&mut **tx)
+        .await?;
     }
-    Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: ACCESS_TTL_SECS, refresh_token: refresh, scope: scope.to_owned() })
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_SECS,
+        refresh_token: refresh,
+        scope: scope.to_owned(),
+    })
 }
 
-async fn revoke_grant(tx: &mut sqlx::Transaction<'_, sqlx::Any>, remembered: &CredentialCache, grant_id: i64, reason: &str) -> Result<()> {
+async fn revoke_grant(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    remembered: &CredentialCache,
+    grant_id: i64,
+    reason: &str,
+) -> Result<()> {
     remembered.forget_all();
     sqlx::query("UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now())
@@ -501,25 +583,35 @@ async fn record_token_event(
     outcome: Outcome,
     details: &str,
 ) -> Result<()> {
-    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_one(&mut **tx).await?;
+    let email: String =
+        sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user_id).fetch_one(&mut **tx).await?;
     let credential = format!("oauth_token:{grant_id}");
-    audit::record(&mut **tx, &Event {
-        actor_user_id: Some(user_id),
-        actor: &email,
-        credential: Some(&credential),
-        action,
-        target: &credential,
-        ip: origin.ip,
-        user_agent: origin.user_agent,
-        outcome: Some(outcome),
-        details,
-    })
+    audit::record(
+        &mut **tx,
+        &Event {
+            actor_user_id: Some(user_id),
+            actor: &email,
+            credential: Some(&credential),
+            action,
+            target: &credential,
+            ip: origin.ip,
+            user_agent: origin.user_agent,
+            outcome: Some(outcome),
+            details,
+        },
+    )
     .await
 }
 
 /// RFC 7009: revoking a refresh token signs its device out; revoking an access token ends
 /// that token. Unknown tokens are not an error.
-pub async fn revoke_token(db: &Db, hasher: &SecretHasher, remembered: &CredentialCache, token: &str, origin: Origin<'_>) -> Result<()> {
+pub async fn revoke_token(
+    db: &Db,
+    hasher: &SecretHasher,
+    remembered: &CredentialCache,
+    token: &str,
+    origin: Origin<'_>,
+) -> Result<()> {
     let kind = secret::parse(token);
     if !matches!(kind, Some(SecretKind::AccessToken | SecretKind::RefreshToken)) {
         return Ok(());
@@ -534,10 +626,14 @@ pub async fn revoke_token(db: &Db, hasher: &SecretHasher, remembered: &Credentia
     if kind == Some(SecretKind::RefreshToken) {
         revoke_grant(&mut tx, remembered, grant_id, "revoked by the app").await?;
     } else {
-        sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = $1").bind(hasher.hash(token)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = $1")
+            .bind(hasher.hash(token))
+            .execute(&mut *tx)
+            .await?;
         remembered.forget_all();
     }
-    record_token_event(&mut tx, row.try_get("user_id")?, grant_id, "oauth.revoke", origin, Outcome::Success, "").await?;
+    record_token_event(&mut tx, row.try_get("user_id")?, grant_id, "oauth.revoke", origin, Outcome::Success, "")
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -588,25 +684,35 @@ pub async fn devices(db: &Db, user_id: Option<i64>) -> Result<Vec<Device>> {
 
 /// Signs a device out remotely: its tokens stop working at once. A user signs out their
 /// own devices; owners anyone's.
-pub async fn sign_out_device(db: &Db, remembered: &CredentialCache, actor: &User, ip: Option<&str>, grant_id: i64) -> Result<()> {
-    let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL")
-        .bind(grant_id)
-        .fetch_optional(db.pool())
-        .await?;
+pub async fn sign_out_device(
+    db: &Db,
+    remembered: &CredentialCache,
+    actor: &User,
+    ip: Option<&str>,
+    grant_id: i64,
+) -> Result<()> {
+    let owner: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL")
+            .bind(grant_id)
+            .fetch_optional(db.pool())
+            .await?;
     let owner = owner.ok_or(Error::NotFound)?;
     if owner != actor.id && !actor.role.manages_users() {
         return Err(Error::Forbidden);
     }
     let mut tx = db.begin().await?;
     revoke_grant(&mut tx, remembered, grant_id, "signed out from the panel").await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "device.sign_out",
-        target: &format!("oauth_token:{grant_id}"),
-        ip,
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: "device.sign_out",
+            target: &format!("oauth_token:{grant_id}"),
+            ip,
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
@@ -640,10 +746,24 @@ mod tests {
 
     #[test]
     fn redirect_uris_are_checked_for_registration() {
-        for ok in ["cartman://oauth", "https://app.example.com/cb", "http://127.0.0.1:8765/cb", "http://localhost/cb", "com.example.app://callback"] {
+        for ok in [
+            "cartman://oauth",
+            "https://app.example.com/cb",
+            "http://127.0.0.1:8765/cb",
+            "http://localhost/cb",
+            "com.example.app://callback",
+        ] {
             assert!(check_redirect_uri(ok, false).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com/cb", "javascript://alert(1)", "cartman://oauth#x", "not a uri", "CARTMAN://x", "https://", "exp://192.168.1.2:8081"] {
+        for bad in [
+            "http://example.com/cb",
+            "javascript://alert(1)",
+            "cartman://oauth#x",
+            "not a uri",
+            "CARTMAN://x",
+            "https://",
+            "exp://192.168.1.2:8081",
+        ] {
             assert!(check_redirect_uri(bad, false).is_err(), "{bad}");
         }
         assert!(check_redirect_uri("exp://192.168.1.2:8081", true).is_ok());

@@ -78,7 +78,11 @@ impl SecuritySettings {
 
     fn check(&self) -> Result<()> {
         let within = |value: i64, low: i64, high: i64, what: &str| {
-            if (low..=high).contains(&value) { Ok(()) } else { Err(Error::invalid(format!("{what} must be between {low} and {high}"))) }
+            if (low..=high).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!("{what} must be between {low} and {high}")))
+            }
         };
         within(self.timestamp_window_secs, 30, 3600, "the timestamp window (seconds)")?;
         within(self.rate_per_credential, 1, 1_000_000, "the rate limit per credential (requests per minute)")?;
@@ -100,11 +104,14 @@ pub fn parse_networks(text: &str, what: &str) -> Result<Vec<IpNet>> {
         .map(str::trim)
         .filter(|entry| !entry.is_empty() && !entry.starts_with('#'))
         .map(|entry| {
-            entry
-                .parse::<IpNet>()
-                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-                .map(|net| net.trunc())
-                .map_err(|_| Error::invalid(format!("{what}: \"{}\" is not an address or a CIDR such as 203.0.113.0/24", entry.chars().take(60).collect::<String>())))
+            entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)).map(|net| net.trunc()).map_err(
+                |_| {
+                    Error::invalid(format!(
+                        "{what}: \"{}\" is not an address or a CIDR such as 203.0.113.0/24",
+                        entry.chars().take(60).collect::<String>()
+                    ))
+                },
+            )
         })
         .collect()
 }
@@ -163,15 +170,18 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SecuritySettin
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut *tx, &Event {
-        actor_user_id: Some(actor.id),
-        actor: &actor.email,
-        action: "security.update",
-        target: "security_settings",
-        ip,
-        details: &changes(&old, &new),
-        ..Event::default()
-    })
+    audit::record(
+        &mut *tx,
+        &Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: "security.update",
+            target: "security_settings",
+            ip,
+            details: &changes(&old, &new),
+            ..Event::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(new)

@@ -40,13 +40,22 @@ pub struct BulkRun {
 }
 
 /// Starts a bulk sync of `order_ids` (duplicates and unknown ids are dropped); returns its id.
-pub async fn start(db: &Db, actor: &User, ip: Option<&str>, order_ids: &[i64], description: &str, resync: bool) -> Result<i64> {
+pub async fn start(
+    db: &Db,
+    actor: &User,
+    ip: Option<&str>,
+    order_ids: &[i64],
+    description: &str,
+    resync: bool,
+) -> Result<i64> {
     if !actor.role.manages_orders() {
         return Err(Error::Forbidden);
     }
     let settings = settings::get(db).await?;
     if !settings.is_configured() {
-        return Err(Error::Conflict("accounting sync is not set up: enter the company code and API key in the accounting settings".into()));
+        return Err(Error::Conflict(
+            "accounting sync is not set up: enter the company code and API key in the accounting settings".into(),
+        ));
     }
     let mut ids = order_ids.to_vec();
     ids.sort_unstable();
@@ -69,10 +78,14 @@ pub async fn start(db: &Db, actor: &User, ip: Option<&str>, order_ids: &[i64], d
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let values: Vec<Value> = ids.iter().flat_map(|order| [Value::Int(id), Value::Int(*order), Value::from("queued")]).collect();
+    let values: Vec<Value> =
+        ids.iter().flat_map(|order| [Value::Int(id), Value::Int(*order), Value::from("queued")]).collect();
     insert_rows(&mut tx, db.backend(), "accounting_bulk_items", &["bulk_id", "order_id", "state"], &values).await?;
     // Ids that are not orders are dropped, so the total counts real orders.
-    sqlx::query("DELETE FROM accounting_bulk_items WHERE bulk_id = $1 AND order_id NOT IN (SELECT id FROM orders)").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM accounting_bulk_items WHERE bulk_id = $1 AND order_id NOT IN (SELECT id FROM orders)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("UPDATE accounting_bulk_runs SET total = (SELECT COUNT(*) FROM accounting_bulk_items WHERE bulk_id = $1) WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -80,7 +93,11 @@ pub async fn start(db: &Db, actor: &User, ip: Option<&str>, order_ids: &[i64], d
     let job = NewJob { idempotency_key: Some(format!("{BULK_JOB}:{id}")), ..NewJob::of(&FanOut { bulk_id: id }) };
     jobs::enqueue(&mut *tx, &job).await?;
     let details = format!("{} orders{}: {description}", ids.len(), if resync { ", resync" } else { "" });
-    audit::record(&mut *tx, &audit::Event { details: &details, ..audit::Event::by(actor, "accounting.bulk_sync", "accounting", ip) }).await?;
+    audit::record(
+        &mut *tx,
+        &audit::Event { details: &details, ..audit::Event::by(actor, "accounting.bulk_sync", "accounting", ip) },
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -104,10 +121,12 @@ pub async fn fan_out(db: &Db, bulk_id: i64) -> Result<()> {
         let mut tx = db.begin().await?;
         // An update, not a read: it holds the run's row until this chunk commits, so a
         // cancel either comes before the chunk (and nothing is queued) or after it.
-        let resync: Option<i64> = sqlx::query_scalar("UPDATE accounting_bulk_runs SET state = state WHERE id = $1 AND state = 'running' RETURNING resync")
-            .bind(bulk_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let resync: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounting_bulk_runs SET state = state WHERE id = $1 AND state = 'running' RETURNING resync",
+        )
+        .bind(bulk_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(resync) = resync.map(|r| r != 0) else { return Ok(()) };
         let orders: Vec<i64> = sqlx::query_scalar(
             "SELECT order_id FROM accounting_bulk_items WHERE bulk_id = $1 AND state = 'queued' AND order_id > $2 ORDER BY order_id LIMIT $3",
@@ -140,11 +159,13 @@ pub async fn cancel(db: &Db, actor: &User, ip: Option<&str>, bulk_id: i64) -> Re
     }
     let now = now();
     let mut tx = db.begin().await?;
-    let stopped = sqlx::query("UPDATE accounting_bulk_runs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state = 'running'")
-        .bind(now)
-        .bind(bulk_id)
-        .execute(&mut *tx)
-        .await?;
+    let stopped = sqlx::query(
+        "UPDATE accounting_bulk_runs SET state = 'cancelled', finished_at = $1 WHERE id = $2 AND state = 'running'",
+    )
+    .bind(now)
+    .bind(bulk_id)
+    .execute(&mut *tx)
+    .await?;
     if stopped.rows_affected() == 0 {
         return Err(Error::Conflict("this bulk sync is not running".into()));
     }
@@ -208,11 +229,13 @@ pub async fn progress(db: &Db, bulk_id: i64) -> Result<BulkRun> {
     };
     if run.state == "running" && run.remaining == 0 {
         let now = now();
-        sqlx::query("UPDATE accounting_bulk_runs SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'running'")
-            .bind(now)
-            .bind(bulk_id)
-            .execute(db.writer())
-            .await?;
+        sqlx::query(
+            "UPDATE accounting_bulk_runs SET state = 'finished', finished_at = $1 WHERE id = $2 AND state = 'running'",
+        )
+        .bind(now)
+        .bind(bulk_id)
+        .execute(db.writer())
+        .await?;
         run.state = "finished".into();
         run.finished_at = Some(now);
     }
@@ -221,7 +244,10 @@ pub async fn progress(db: &Db, bulk_id: i64) -> Result<BulkRun> {
 
 /// The newest bulk syncs.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<BulkRun>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounting_bulk_runs ORDER BY id DESC LIMIT $1").bind(limit.clamp(1, 50)).fetch_all(db.pool()).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounting_bulk_runs ORDER BY id DESC LIMIT $1")
+        .bind(limit.clamp(1, 50))
+        .fetch_all(db.pool())
+        .await?;
     let mut runs = Vec::with_capacity(ids.len());
     for id in ids {
         runs.push(progress(db, id).await?);

@@ -55,9 +55,15 @@ impl CallError {
         match self {
             CallError::Timeout => "Cari.com.tr did not answer in time".into(),
             CallError::Unreachable(why) => format!("Cari.com.tr could not be reached: {why}"),
-            CallError::Unauthorized(message) => format!("Cari.com.tr refused the API key or company code ({message}); check them in the accounting settings"),
-            CallError::RateLimited { retry_after_secs } => format!("Cari.com.tr asked us to slow down; trying again in {retry_after_secs} s"),
-            CallError::Rejected { status, message } => format!("Cari.com.tr refused the document ({status}): {message}"),
+            CallError::Unauthorized(message) => format!(
+                "Cari.com.tr refused the API key or company code ({message}); check them in the accounting settings"
+            ),
+            CallError::RateLimited { retry_after_secs } => {
+                format!("Cari.com.tr asked us to slow down; trying again in {retry_after_secs} s")
+            }
+            CallError::Rejected { status, message } => {
+                format!("Cari.com.tr refused the document ({status}): {message}")
+            }
             CallError::ServerError { status, message } => format!("Cari.com.tr had an error ({status}): {message}"),
             CallError::Malformed(why) => format!("Cari.com.tr answered something we cannot read: {why}"),
         }
@@ -65,7 +71,14 @@ impl CallError {
 
     /// Whether trying the same request again later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, CallError::Timeout | CallError::Unreachable(_) | CallError::ServerError { .. } | CallError::Malformed(_) | CallError::RateLimited { .. })
+        matches!(
+            self,
+            CallError::Timeout
+                | CallError::Unreachable(_)
+                | CallError::ServerError { .. }
+                | CallError::Malformed(_)
+                | CallError::RateLimited { .. }
+        )
     }
 }
 
@@ -126,7 +139,8 @@ impl<'a> Client<'a> {
     }
 
     pub async fn find_customer(&self, field: MatchField, value: &str) -> Result<Option<String>, CallError> {
-        let answer = self.send("customer.find", reqwest::Method::GET, CUSTOMERS, &[(field.query_name(), value)], None).await?;
+        let answer =
+            self.send("customer.find", reqwest::Method::GET, CUSTOMERS, &[(field.query_name(), value)], None).await?;
         Ok(first_of(&answer, "cariler").map(|remote| remote.id))
     }
 
@@ -136,25 +150,39 @@ impl<'a> Client<'a> {
     }
 
     pub async fn update_customer(&self, id: &str, payload: &Value) -> Result<(), CallError> {
-        self.send("customer.update", reqwest::Method::PUT, &[CUSTOMERS, &[id]].concat(), &[], Some(payload)).await.map(drop)
+        self.send("customer.update", reqwest::Method::PUT, &[CUSTOMERS, &[id]].concat(), &[], Some(payload))
+            .await
+            .map(drop)
     }
 
     pub async fn find_document(&self, kind: DocumentPath, reference: &str) -> Result<Option<Remote>, CallError> {
-        let answer = self.send(kind.operation("find"), reqwest::Method::GET, kind.path(), &[("referans", reference)], None).await?;
+        let answer = self
+            .send(kind.operation("find"), reqwest::Method::GET, kind.path(), &[("referans", reference)], None)
+            .await?;
         Ok(first_of(&answer, kind.collection()))
     }
 
     pub async fn create_document(&self, kind: DocumentPath, payload: &Value) -> Result<Remote, CallError> {
-        let answer = self.send(kind.operation("create"), reqwest::Method::POST, kind.path(), &[], Some(payload)).await?;
+        let answer =
+            self.send(kind.operation("create"), reqwest::Method::POST, kind.path(), &[], Some(payload)).await?;
         remote_of(&answer, kind.noun())
     }
 
     pub async fn update_document(&self, kind: DocumentPath, id: &str, payload: &Value) -> Result<Remote, CallError> {
-        let answer = self.send(kind.operation("update"), reqwest::Method::PUT, &[kind.path(), &[id]].concat(), &[], Some(payload)).await?;
+        let answer = self
+            .send(kind.operation("update"), reqwest::Method::PUT, &[kind.path(), &[id]].concat(), &[], Some(payload))
+            .await?;
         remote_of(&answer, kind.noun())
     }
 
-    async fn send(&self, operation: &'static str, method: reqwest::Method, path: &[&str], query: &[(&str, &str)], body: Option<&Value>) -> Result<Value, CallError> {
+    async fn send(
+        &self,
+        operation: &'static str,
+        method: reqwest::Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, CallError> {
         let mut request = self
             .http
             .request(method.clone(), url(&self.connection.base_url, path)?)
@@ -189,9 +217,10 @@ impl<'a> Client<'a> {
     }
 
     async fn exchange(&self, request: reqwest::Request, exchange: &mut Exchange) -> Result<Value, CallError> {
-        let response = self.http.execute(request).await.map_err(|e| {
-            if e.is_timeout() { CallError::Timeout } else { CallError::Unreachable(root_cause(&e)) }
-        })?;
+        let response =
+            self.http.execute(request).await.map_err(|e| {
+                if e.is_timeout() { CallError::Timeout } else { CallError::Unreachable(root_cause(&e)) }
+            })?;
         let status = response.status().as_u16();
         exchange.status = Some(status);
         let retry_after = response
@@ -199,7 +228,10 @@ impl<'a> Client<'a> {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok());
-        let text = response.text().await.map_err(|e| if e.is_timeout() { CallError::Timeout } else { CallError::Unreachable(root_cause(&e)) })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| if e.is_timeout() { CallError::Timeout } else { CallError::Unreachable(root_cause(&e)) })?;
         exchange.response = Some(text.chars().take(MAX_LOGGED_CHARS).collect());
         let parsed: Result<Value, _> = serde_json::from_str(&text);
         let message = || match &parsed {
@@ -275,7 +307,8 @@ const CUSTOMERS: &[&str] = &["v1", "cariler"];
 /// The base URL with `path` added, each part one escaped segment (the ledger's ids are
 /// its own, so they may hold anything).
 fn url(base: &str, path: &[&str]) -> Result<reqwest::Url, CallError> {
-    let mut url = reqwest::Url::parse(base).map_err(|e| CallError::Unreachable(format!("the base URL {base} is not usable: {e}")))?;
+    let mut url = reqwest::Url::parse(base)
+        .map_err(|e| CallError::Unreachable(format!("the base URL {base} is not usable: {e}")))?;
     url.path_segments_mut()
         .map_err(|()| CallError::Unreachable(format!("the base URL {base} cannot take a path")))?
         .pop_if_empty()
@@ -326,7 +359,10 @@ mod tests {
 
     #[test]
     fn ids_are_read_as_text_and_an_answer_without_one_is_malformed() {
-        assert_eq!(remote_of(&serde_json::json!({"id": 42, "numara": "WEB1"}), "invoice").unwrap(), Remote { id: "42".into(), number: Some("WEB1".into()) });
+        assert_eq!(
+            remote_of(&serde_json::json!({"id": 42, "numara": "WEB1"}), "invoice").unwrap(),
+            Remote { id: "42".into(), number: Some("WEB1".into()) }
+        );
         assert!(matches!(remote_of(&serde_json::json!({"ok": true}), "invoice"), Err(CallError::Malformed(_))));
         assert!(matches!(remote_of(&serde_json::json!({"id": ""}), "invoice"), Err(CallError::Malformed(_))));
     }

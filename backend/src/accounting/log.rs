@@ -12,7 +12,17 @@ use crate::{Result, clock::now, db::Db};
 
 /// The payload fields that hold personal data (see [`super::mapping`]).
 const PERSONAL_FIELDS: &[&str] = &[
-    "ad", "soyad", "unvan", "eposta", "telefon", "vergi_no", "vergi_dairesi", "tc_kimlik_no", "satir1", "satir2", "posta_kodu",
+    "ad",
+    "soyad",
+    "unvan",
+    "eposta",
+    "telefon",
+    "vergi_no",
+    "vergi_dairesi",
+    "tc_kimlik_no",
+    "satir1",
+    "satir2",
+    "posta_kodu",
 ];
 const REDACTED: &str = "[redacted]";
 
@@ -88,7 +98,8 @@ pub fn redact(value: &mut Value) {
 fn redact_query(url: &str) -> String {
     match url.split_once('?') {
         Some((path, query)) => {
-            let fields: Vec<String> = query.split('&').map(|pair| format!("{}={REDACTED}", pair.split('=').next().unwrap_or(""))).collect();
+            let fields: Vec<String> =
+                query.split('&').map(|pair| format!("{}={REDACTED}", pair.split('=').next().unwrap_or(""))).collect();
             format!("{path}?{}", fields.join("&"))
         }
         None => url.to_owned(),
@@ -113,7 +124,13 @@ pub struct LogEntry {
 }
 
 /// The newest entries first, of one order or of all; `before` pages back by id.
-pub async fn entries(db: &Db, order_id: Option<i64>, errors_only: bool, before: Option<i64>, limit: i64) -> Result<Vec<LogEntry>> {
+pub async fn entries(
+    db: &Db,
+    order_id: Option<i64>,
+    errors_only: bool,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LogEntry>> {
     let rows = sqlx::query(
         "SELECT id, document_id, order_id, operation, method, url, status, duration_ms, request, response, error, created_at \
          FROM accounting_log WHERE ($1 IS NULL OR order_id = $1) AND ($2 = 0 OR error IS NOT NULL) AND ($3 IS NULL OR id < $3) \
@@ -171,6 +188,9 @@ mod tests {
         assert_eq!(request["cari"]["adres"]["satir1"], "[redacted]");
         assert_eq!(request["cari"]["adres"]["il"], "İstanbul");
         assert_eq!(request["satirlar"][0]["aciklama"], "Çay");
-        assert_eq!(redact_query("https://x/v1/cariler?eposta=s%40example.com"), "https://x/v1/cariler?eposta=[redacted]");
+        assert_eq!(
+            redact_query("https://x/v1/cariler?eposta=s%40example.com"),
+            "https://x/v1/cariler?eposta=[redacted]"
+        );
     }
 }

@@ -65,7 +65,14 @@ fn address(order: &Order) -> Value {
 }
 
 /// The invoice for `order`, numbered `number`, for the ledger's customer `customer_id`.
-pub fn invoice_payload(order: &Order, settings: &AccountingSettings, tz: Tz, reference: &str, number: &str, customer_id: &str) -> Value {
+pub fn invoice_payload(
+    order: &Order,
+    settings: &AccountingSettings,
+    tz: Tz,
+    reference: &str,
+    number: &str,
+    customer_id: &str,
+) -> Value {
     let digits = money::minor_digits(&order.currency);
     let amount = |minor: i64| money::decimal(minor, digits);
     let vat = settings.vat_table();
@@ -141,7 +148,15 @@ fn fee_tax(order: &Order) -> i64 {
 }
 
 /// The credit note for `refund`, against the invoice the ledger knows as `invoice_id`.
-pub fn credit_note_payload(order: &Order, refund: &Refund, settings: &AccountingSettings, tz: Tz, reference: &str, invoice_id: &str, customer_id: &str) -> Value {
+pub fn credit_note_payload(
+    order: &Order,
+    refund: &Refund,
+    settings: &AccountingSettings,
+    tz: Tz,
+    reference: &str,
+    invoice_id: &str,
+    customer_id: &str,
+) -> Value {
     let digits = money::minor_digits(&order.currency);
     let amount = |minor: i64| money::decimal(minor, digits);
     let vat = settings.vat_table();

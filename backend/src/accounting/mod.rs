@@ -22,10 +22,10 @@ use sqlx::Row;
 
 use crate::{
     Error, Result, audit,
-    orders::events::{self, OrderEvent, Subscriber},
     clock::now,
     db::Db,
     jobs::{self, NewJob},
+    orders::events::{self, OrderEvent, Subscriber},
     sealed::Sealer,
     users::User,
 };
@@ -97,8 +97,20 @@ pub struct Document {
 }
 
 /// The columns an order's page reads its documents with (as JSON, beside the order).
-pub(crate) const DOCUMENT_JSON_COLUMNS: [&str; 12] =
-    ["id", "order_id", "kind", "refund_id", "state", "number", "remote_id", "remote_number", "attempts", "last_error", "updated_at", "synced_at"];
+pub(crate) const DOCUMENT_JSON_COLUMNS: [&str; 12] = [
+    "id",
+    "order_id",
+    "kind",
+    "refund_id",
+    "state",
+    "number",
+    "remote_id",
+    "remote_number",
+    "attempts",
+    "last_error",
+    "updated_at",
+    "synced_at",
+];
 
 const DOCUMENT_COLUMNS: &str = "d.id, d.order_id, o.number AS order_number, d.kind, d.refund_id, d.state, d.number, d.remote_id, \
      d.remote_number, d.attempts, d.last_error, d.updated_at, d.synced_at";
@@ -156,7 +168,9 @@ pub struct Counts {
 }
 
 pub async fn counts(db: &Db) -> Result<Counts> {
-    let rows = sqlx::query("SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM accounting_documents GROUP BY state").fetch_all(db.pool()).await?;
+    let rows = sqlx::query("SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM accounting_documents GROUP BY state")
+        .fetch_all(db.pool())
+        .await?;
     let mut counts = Counts::default();
     for row in rows {
         let n: i64 = row.try_get("n")?;
@@ -196,7 +210,15 @@ fn reference(kind: DocumentKind, id: i64) -> String {
 /// a new one is created; a failed or dead one has its job run again; a cancelled or
 /// manual one gets a new job; a synced one only when `resync` (then it is updated in the
 /// ledger, never created twice).
-async fn queue(tx: &mut Tx<'_>, kind: DocumentKind, order_id: i64, refund_id: Option<i64>, resync: bool, bulk_id: Option<i64>, max_attempts: i64) -> Result<Queued> {
+async fn queue(
+    tx: &mut Tx<'_>,
+    kind: DocumentKind,
+    order_id: i64,
+    refund_id: Option<i64>,
+    resync: bool,
+    bulk_id: Option<i64>,
+    max_attempts: i64,
+) -> Result<Queued> {
     let now = now();
     let reference = reference(kind, refund_id.unwrap_or(order_id));
     let existing = sqlx::query("SELECT id, state, job_id, queued_count FROM accounting_documents WHERE reference = $1")
@@ -248,7 +270,14 @@ async fn queue(tx: &mut Tx<'_>, kind: DocumentKind, order_id: i64, refund_id: Op
     Ok(Queued::Queued)
 }
 
-async fn mark_queued(tx: &mut Tx<'_>, id: i64, resync: bool, bulk_id: Option<i64>, job_id: Option<i64>, now: i64) -> Result<()> {
+async fn mark_queued(
+    tx: &mut Tx<'_>,
+    id: i64,
+    resync: bool,
+    bulk_id: Option<i64>,
+    job_id: Option<i64>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE accounting_documents SET state = 'queued', resync = $1, bulk_id = COALESCE($2, bulk_id), \
          job_id = COALESCE($3, job_id), queued_count = queued_count + CASE WHEN $3 IS NULL THEN 0 ELSE 1 END, \
@@ -265,12 +294,23 @@ async fn mark_queued(tx: &mut Tx<'_>, id: i64, resync: bool, bulk_id: Option<i64
 }
 
 /// Queues the order's invoice.
-pub(crate) async fn queue_invoice(tx: &mut Tx<'_>, order_id: i64, resync: bool, bulk_id: Option<i64>, max_attempts: i64) -> Result<Queued> {
+pub(crate) async fn queue_invoice(
+    tx: &mut Tx<'_>,
+    order_id: i64,
+    resync: bool,
+    bulk_id: Option<i64>,
+    max_attempts: i64,
+) -> Result<Queued> {
     queue(tx, DocumentKind::Invoice, order_id, None, resync, bulk_id, max_attempts).await
 }
 
 impl Subscriber for Accounting {
-    fn on_order_event<'a>(&'a self, tx: &'a mut events::Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>> {
+    fn on_order_event<'a>(
+        &'a self,
+        tx: &'a mut events::Tx,
+        order_id: i64,
+        event: &'a OrderEvent,
+    ) -> BoxFuture<'a, Result<()>> {
         Box::pin(on_order_event(tx, order_id, event))
     }
 }
@@ -304,7 +344,8 @@ async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> R
             }
             match settings.refunds {
                 settings::RefundHandling::CreditNote => {
-                    queue(tx, DocumentKind::CreditNote, order_id, Some(refund_id), false, None, settings.max_attempts).await?;
+                    queue(tx, DocumentKind::CreditNote, order_id, Some(refund_id), false, None, settings.max_attempts)
+                        .await?;
                 }
                 settings::RefundHandling::Manual => {
                     let now = now();
@@ -329,13 +370,22 @@ async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> R
 
 /// "Sync now" on an order's page or through the API: queues its invoice; `resync`
 /// sends a synced one again as an update.
-pub async fn sync_order(db: &Db, actor: &User, credential: Option<&str>, ip: Option<&str>, order_id: i64, resync: bool) -> Result<Queued> {
+pub async fn sync_order(
+    db: &Db,
+    actor: &User,
+    credential: Option<&str>,
+    ip: Option<&str>,
+    order_id: i64,
+    resync: bool,
+) -> Result<Queued> {
     if !actor.role.manages_orders() {
         return Err(Error::Forbidden);
     }
     let settings = settings::get(db).await?;
     if !settings.is_configured() {
-        return Err(Error::Conflict("accounting sync is not set up: enter the company code and API key in the accounting settings".into()));
+        return Err(Error::Conflict(
+            "accounting sync is not set up: enter the company code and API key in the accounting settings".into(),
+        ));
     }
     let mut tx = db.begin().await?;
     let number: String = sqlx::query_scalar("SELECT number FROM orders WHERE id = $1")
@@ -346,7 +396,11 @@ pub async fn sync_order(db: &Db, actor: &User, credential: Option<&str>, ip: Opt
     let queued = queue_invoice(&mut tx, order_id, resync, None, settings.max_attempts).await?;
     let target = format!("order:{order_id} #{number}");
     let details = if resync { "resync" } else { "" };
-    audit::record(&mut *tx, &audit::Event { credential, details, ..audit::Event::by(actor, "accounting.sync", &target, ip) }).await?;
+    audit::record(
+        &mut *tx,
+        &audit::Event { credential, details, ..audit::Event::by(actor, "accounting.sync", &target, ip) },
+    )
+    .await?;
     tx.commit().await?;
     Ok(queued)
 }
@@ -370,9 +424,11 @@ pub async fn retry_all(db: &Db, actor: &User, ip: Option<&str>) -> Result<usize>
     }
     let max_attempts = settings::get(db).await?.max_attempts;
     let mut tx = db.begin().await?;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounting_documents WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 10000")
-        .fetch_all(&mut *tx)
-        .await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM accounting_documents WHERE state IN ('failed', 'dead') ORDER BY id LIMIT 10000",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut queued = 0;
     for id in ids {
         if requeue(&mut tx, actor, ip, id, max_attempts).await? == Queued::Queued {
@@ -384,7 +440,13 @@ pub async fn retry_all(db: &Db, actor: &User, ip: Option<&str>) -> Result<usize>
 }
 
 /// Queues a document again, in the caller's transaction, and audits it.
-async fn requeue(tx: &mut Tx<'_>, actor: &User, ip: Option<&str>, document_id: i64, max_attempts: i64) -> Result<Queued> {
+async fn requeue(
+    tx: &mut Tx<'_>,
+    actor: &User,
+    ip: Option<&str>,
+    document_id: i64,
+    max_attempts: i64,
+) -> Result<Queued> {
     let row = sqlx::query("SELECT kind, order_id, refund_id, state, resync FROM accounting_documents WHERE id = $1")
         .bind(document_id)
         .fetch_optional(&mut **tx)
@@ -392,9 +454,12 @@ async fn requeue(tx: &mut Tx<'_>, actor: &User, ip: Option<&str>, document_id: i
         .ok_or(Error::NotFound)?;
     let state: String = row.try_get("state")?;
     if !matches!(state.as_str(), "failed" | "dead" | "manual" | "cancelled") {
-        return Err(Error::Conflict(format!("only a failed, dead, manual or cancelled document can be retried; this one is {state}")));
+        return Err(Error::Conflict(format!(
+            "only a failed, dead, manual or cancelled document can be retried; this one is {state}"
+        )));
     }
-    let kind = if row.try_get::<String, _>("kind")? == "invoice" { DocumentKind::Invoice } else { DocumentKind::CreditNote };
+    let kind =
+        if row.try_get::<String, _>("kind")? == "invoice" { DocumentKind::Invoice } else { DocumentKind::CreditNote };
     let order_id: i64 = row.try_get("order_id")?;
     let resync = row.try_get::<i64, _>("resync")? != 0;
     let queued = queue(tx, kind, order_id, row.try_get("refund_id")?, resync, None, max_attempts).await?;

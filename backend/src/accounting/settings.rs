@@ -6,15 +6,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{
-    Error, Result, audit,
-    clock::now,
-    db::Db,
-    jobs,
-    orders::OrderStatus,
-    sealed::Sealer,
-    users::User,
-};
+use crate::{Error, Result, audit, clock::now, db::Db, jobs, orders::OrderStatus, sealed::Sealer, users::User};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -192,12 +184,21 @@ pub async fn connection(db: &Db, sealer: &Sealer) -> Result<(AccountingSettings,
 
 /// Checks and saves the settings; a new API key is sealed. Saving lifts a pause (the
 /// manager has seen it and changed something) and wakes the jobs it held back.
-pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, new: SettingsUpdate) -> Result<AccountingSettings> {
+pub async fn update(
+    db: &Db,
+    sealer: &Sealer,
+    actor: &User,
+    ip: Option<&str>,
+    new: SettingsUpdate,
+) -> Result<AccountingSettings> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
     let base_url = new.base_url.trim().trim_end_matches('/').to_owned();
-    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) || base_url.len() > 300 || base_url.contains(char::is_whitespace) {
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
+        || base_url.len() > 300
+        || base_url.contains(char::is_whitespace)
+    {
         return Err(Error::invalid("the base URL must be an http(s) address such as https://sistem.cari.com.tr/api"));
     }
     let company_code = new.company_code.trim().to_owned();
@@ -264,7 +265,11 @@ pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, ne
     .await?;
     jobs::run_now(&mut *tx, super::SYNC_JOB).await?;
     let details = if api_key.is_some() { "with a new API key" } else { "" };
-    audit::record(&mut *tx, &audit::Event { details, ..audit::Event::by(actor, "accounting.settings.update", "accounting", ip) }).await?;
+    audit::record(
+        &mut *tx,
+        &audit::Event { details, ..audit::Event::by(actor, "accounting.settings.update", "accounting", ip) },
+    )
+    .await?;
     tx.commit().await?;
     get(db).await
 }
@@ -287,11 +292,14 @@ mod tests {
     #[test]
     fn vat_codes_are_read_and_mistakes_named() {
         let codes = parse_vat_codes("20=KDV20, 10 = KDV10\n1%=KDV1").unwrap();
-        assert_eq!(codes, vec![
-            VatCode { percent: 20, code: "KDV20".into() },
-            VatCode { percent: 10, code: "KDV10".into() },
-            VatCode { percent: 1, code: "KDV1".into() },
-        ]);
+        assert_eq!(
+            codes,
+            vec![
+                VatCode { percent: 20, code: "KDV20".into() },
+                VatCode { percent: 10, code: "KDV10".into() },
+                VatCode { percent: 1, code: "KDV1".into() },
+            ]
+        );
         let e = parse_vat_codes("20=KDV20, eighteen=KDV18").unwrap_err();
         assert!(e.to_string().contains("eighteen"), "{e}");
     }

@@ -44,7 +44,10 @@ const CUSTOMER_WAIT_ROUNDS: u32 = 400;
 enum Stop {
     Call(CallError),
     /// Not now: try again at `at` without spending an attempt.
-    Wait { reason: String, at: i64 },
+    Wait {
+        reason: String,
+        at: i64,
+    },
     /// Cannot be done as things are (e.g. no way to match the customer).
     Impossible(String),
     /// Not yet (a credit note before its invoice): retried with backoff.
@@ -94,7 +97,11 @@ async fn pending(db: &Db, id: i64) -> Result<Option<Pending>> {
     let Some(row) = row else { return Ok(None) };
     Ok(Some(Pending {
         id: row.try_get("id")?,
-        kind: if row.try_get::<String, _>("kind")? == "invoice" { DocumentKind::Invoice } else { DocumentKind::CreditNote },
+        kind: if row.try_get::<String, _>("kind")? == "invoice" {
+            DocumentKind::Invoice
+        } else {
+            DocumentKind::CreditNote
+        },
         order_id: row.try_get("order_id")?,
         refund_id: row.try_get("refund_id")?,
         reference: row.try_get("reference")?,
@@ -136,7 +143,8 @@ pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failur
     let Some(connection) = connection.filter(|_| settings.is_configured() && settings.enabled) else {
         return hold(db, &doc, "accounting sync is off or not set up".into()).await;
     };
-    let recorder = Recorder { db, document_id: Some(doc.id), order_id: Some(doc.order_id), redact: settings.redact_personal_data };
+    let recorder =
+        Recorder { db, document_id: Some(doc.id), order_id: Some(doc.order_id), redact: settings.redact_personal_data };
     let client = Client::new(&accounting.http, &connection, recorder);
     let outcome = match detail::get(db, doc.order_id).await {
         Ok(order) => send(db, &client, &settings, &doc, &order).await,
@@ -171,13 +179,25 @@ pub async fn run(accounting: &Accounting, job: &ClaimedJob) -> Result<(), Failur
         Err(Stop::NotYet(reason)) => failed(db, &doc, reason, last_attempt).await,
         Err(Stop::Internal(e)) => {
             tracing::error!(document = doc.id, error = %e.report(), "accounting sync failed on our side");
-            failed(db, &doc, "Backroom could not finish the sync (see the server log); it will try again".into(), last_attempt).await
+            failed(
+                db,
+                &doc,
+                "Backroom could not finish the sync (see the server log); it will try again".into(),
+                last_attempt,
+            )
+            .await
         }
     }
 }
 
 /// Sends the document; answers what the ledger calls it, and its customer.
-async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: &Pending, order: &Order) -> Result<(Remote, String), Stop> {
+async fn send(
+    db: &Db,
+    client: &Client<'_>,
+    settings: &AccountingSettings,
+    doc: &Pending,
+    order: &Order,
+) -> Result<(Remote, String), Stop> {
     let tz = crate::settings::get(db).await?.tz();
     let customer_id = customer(db, client, order).await?;
     let (path, payload) = match doc.kind {
@@ -186,7 +206,10 @@ async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: 
                 Some(number) => number.clone(),
                 None => allocate_number(db, settings, doc.id, order).await?,
             };
-            (DocumentPath::Invoice, mapping::invoice_payload(order, settings, tz, &doc.reference, &number, &customer_id))
+            (
+                DocumentPath::Invoice,
+                mapping::invoice_payload(order, settings, tz, &doc.reference, &number, &customer_id),
+            )
         }
         DocumentKind::CreditNote => {
             let refund = order
@@ -202,9 +225,14 @@ async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: 
             .await?
             .flatten();
             let Some(invoice) = invoice else {
-                return Err(Stop::NotYet("the order's invoice is not in the ledger yet; the credit note waits for it".into()));
+                return Err(Stop::NotYet(
+                    "the order's invoice is not in the ledger yet; the credit note waits for it".into(),
+                ));
             };
-            (DocumentPath::CreditNote, mapping::credit_note_payload(order, refund, settings, tz, &doc.reference, &invoice, &customer_id))
+            (
+                DocumentPath::CreditNote,
+                mapping::credit_note_payload(order, refund, settings, tz, &doc.reference, &invoice, &customer_id),
+            )
         }
     };
     if let Some(remote_id) = &doc.remote_id {
@@ -216,15 +244,20 @@ async fn send(db: &Db, client: &Client<'_>, settings: &AccountingSettings, doc: 
         return Ok((found, customer_id));
     }
     // From here on the ledger may have it, whatever happens to this attempt.
-    sqlx::query("UPDATE accounting_documents SET sent_at = COALESCE(sent_at, $1) WHERE id = $2").bind(now()).bind(doc.id).execute(db.writer()).await?;
+    sqlx::query("UPDATE accounting_documents SET sent_at = COALESCE(sent_at, $1) WHERE id = $2")
+        .bind(now())
+        .bind(doc.id)
+        .execute(db.writer())
+        .await?;
     Ok((client.create_document(path, &payload).await?, customer_id))
 }
 
 /// The ledger's id for the order's customer: known, found, or created — by one sync at a
 /// time per customer (a claim row), so two orders of a new customer make one record.
 async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String, Stop> {
-    let (field, value) = mapping::match_key(order)
-        .ok_or_else(|| Stop::Impossible("the order has no tax number, national id or email to match a customer by".into()))?;
+    let (field, value) = mapping::match_key(order).ok_or_else(|| {
+        Stop::Impossible("the order has no tax number, national id or email to match a customer by".into())
+    })?;
     let key = format!("{}:{value}", field.query_name());
     let payload = mapping::customer_payload(order);
     // Another sync creating the same customer is usually done within a request's time:
@@ -246,14 +279,21 @@ async fn customer(db: &Db, client: &Client<'_>, order: &Order) -> Result<String,
             break;
         }
         let known: Option<String> =
-            sqlx::query_scalar("SELECT remote_id FROM accounting_customers WHERE match_key = $1").bind(&key).fetch_optional(db.pool()).await?.flatten();
+            sqlx::query_scalar("SELECT remote_id FROM accounting_customers WHERE match_key = $1")
+                .bind(&key)
+                .fetch_optional(db.pool())
+                .await?
+                .flatten();
         if let Some(id) = known {
             client.update_customer(&id, &payload).await?;
             return Ok(id);
         }
         rounds += 1;
         if rounds >= CUSTOMER_WAIT_ROUNDS {
-            return Err(Stop::Wait { reason: "another sync is creating this customer".into(), at: now + CUSTOMER_CLAIM_WAIT_SECS });
+            return Err(Stop::Wait {
+                reason: "another sync is creating this customer".into(),
+                at: now + CUSTOMER_CLAIM_WAIT_SECS,
+            });
         }
         tokio::time::sleep(CUSTOMER_WAIT_STEP).await;
     }
@@ -327,11 +367,13 @@ async fn record_synced(db: &Db, doc: &Pending, remote: &Remote, customer_id: &st
 /// Updates the bulk syncs waiting for this order's invoice.
 async fn settle_bulk_items(tx: &mut sqlx::Transaction<'_, sqlx::Any>, doc: &Pending, state: &str) -> Result<()> {
     if doc.kind == DocumentKind::Invoice {
-        sqlx::query("UPDATE accounting_bulk_items SET state = $1 WHERE order_id = $2 AND state IN ('queued', 'failed')")
-            .bind(state)
-            .bind(doc.order_id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE accounting_bulk_items SET state = $1 WHERE order_id = $2 AND state IN ('queued', 'failed')",
+        )
+        .bind(state)
+        .bind(doc.order_id)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

@@ -1,8 +1,21 @@
 //! The demo shop's catalogue: product names, prices and variations.
 
 pub const ADJECTIVES: &[&str] = &[
-    "Organic", "Handmade", "Classic", "Vintage", "Everyday", "Premium", "Linen", "Ceramic", "Copper",
-    "Olive Wood", "Wool", "Recycled", "Artisan", "Minimal", "Anatolian",
+    "Organic",
+    "Handmade",
+    "Classic",
+    "Vintage",
+    "Everyday",
+    "Premium",
+    "Linen",
+    "Ceramic",
+    "Copper",
+    "Olive Wood",
+    "Wool",
+    "Recycled",
+    "Artisan",
+    "Minimal",
+    "Anatolian",
 ];
 
 /// (noun, price range in minor units, variable?, tax class)

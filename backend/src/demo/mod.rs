@@ -60,7 +60,9 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     .fetch_one(db.pool())
     .await?;
     if existing > 0 {
-        return Err(Error::Conflict("this shop already has orders or products; demo data goes into an empty shop".into()));
+        return Err(Error::Conflict(
+            "this shop already has orders or products; demo data goes into an empty shop".into(),
+        ));
     }
     let started = Instant::now();
     let store = settings::get(db).await?;
@@ -130,8 +132,18 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
 
 /// The tables the demo fills, parents first.
 const DEMO_TABLES: [&str; 12] = [
-    "products", "product_variations", "customers", "orders", "order_items", "order_shipping_lines",
-    "order_fee_lines", "order_coupon_lines", "order_notes", "refunds", "refund_lines", "payment_transactions",
+    "products",
+    "product_variations",
+    "customers",
+    "orders",
+    "order_items",
+    "order_shipping_lines",
+    "order_fee_lines",
+    "order_coupon_lines",
+    "order_notes",
+    "refunds",
+    "refund_lines",
+    "payment_transactions",
 ];
 
 /// The indexes of the demo's tables that no constraint needs: (name, statement that
@@ -151,10 +163,9 @@ async fn secondary_indexes(conn: &mut sqlx::AnyConnection, backend: Backend) -> 
 }
 
 async fn is_superuser(conn: &mut sqlx::AnyConnection) -> Result<bool> {
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM pg_roles WHERE rolname = current_user AND rolsuper")
-            .fetch_one(conn)
-            .await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_roles WHERE rolname = current_user AND rolsuper")
+        .fetch_one(conn)
+        .await?;
     Ok(count > 0)
 }
 
@@ -253,20 +264,59 @@ impl Ids {
 }
 
 const ORDER_COLUMNS: &[&str] = &[
-    "id", "number", "status", "currency", "customer_id",
-    "billing_first_name", "billing_last_name", "billing_address_1", "billing_city", "billing_state",
-    "billing_postcode", "billing_country", "billing_email", "billing_phone",
-    "shipping_first_name", "shipping_last_name", "shipping_address_1", "shipping_city", "shipping_state",
-    "shipping_postcode", "shipping_country",
-    "payment_method", "payment_method_title",
-    "discount_total", "discount_tax", "shipping_total", "shipping_tax", "fee_total", "cart_tax", "total_tax",
-    "total", "refunded_total", "items_count", "created_at", "updated_at", "paid_at", "completed_at",
+    "id",
+    "number",
+    "status",
+    "currency",
+    "customer_id",
+    "billing_first_name",
+    "billing_last_name",
+    "billing_address_1",
+    "billing_city",
+    "billing_state",
+    "billing_postcode",
+    "billing_country",
+    "billing_email",
+    "billing_phone",
+    "shipping_first_name",
+    "shipping_last_name",
+    "shipping_address_1",
+    "shipping_city",
+    "shipping_state",
+    "shipping_postcode",
+    "shipping_country",
+    "payment_method",
+    "payment_method_title",
+    "discount_total",
+    "discount_tax",
+    "shipping_total",
+    "shipping_tax",
+    "fee_total",
+    "cart_tax",
+    "total_tax",
+    "total",
+    "refunded_total",
+    "items_count",
+    "created_at",
+    "updated_at",
+    "paid_at",
+    "completed_at",
 ];
 const ITEM_COLUMNS: &[&str] = &[
-    "id", "order_id", "product_id", "variation_id", "name", "sku", "quantity", "unit_price", "subtotal",
-    "subtotal_tax", "total", "total_tax", "tax_class",
+    "id",
+    "order_id",
+    "product_id",
+    "variation_id",
+    "name",
+    "sku",
+    "quantity",
+    "unit_price",
+    "subtotal",
+    "subtotal_tax",
+    "total",
+    "total_tax",
+    "tax_class",
 ];
-
 
 /// `amount × rate`, rounded half up, for basis-point rates.
 fn share(amount: i64, basis_points: i64) -> i64 {
@@ -293,14 +343,40 @@ impl Generator {
     }
 
     fn catalogue(&mut self) -> Vec<Rows> {
-        let mut products = Rows::new("products", &[
-            "id", "kind", "name", "sku", "status", "regular_price", "sale_price", "tax_class", "manage_stock",
-            "stock_quantity", "stock_status", "created_at", "updated_at",
-        ]);
-        let mut variations = Rows::new("product_variations", &[
-            "id", "product_id", "sku", "attributes", "regular_price", "sale_price", "manage_stock", "stock_quantity",
-            "stock_status", "created_at", "updated_at",
-        ]);
+        let mut products = Rows::new(
+            "products",
+            &[
+                "id",
+                "kind",
+                "name",
+                "sku",
+                "status",
+                "regular_price",
+                "sale_price",
+                "tax_class",
+                "manage_stock",
+                "stock_quantity",
+                "stock_status",
+                "created_at",
+                "updated_at",
+            ],
+        );
+        let mut variations = Rows::new(
+            "product_variations",
+            &[
+                "id",
+                "product_id",
+                "sku",
+                "attributes",
+                "regular_price",
+                "sale_price",
+                "manage_stock",
+                "stock_quantity",
+                "stock_status",
+                "created_at",
+                "updated_at",
+            ],
+        );
         let created = self.anchor - TWO_YEARS_SECS - 30 * 24 * 3600;
         let mut variation_id = 0;
         for (n, &(noun, range, variable, tax_class)) in NOUNS.iter().enumerate() {
@@ -313,7 +389,12 @@ impl Generator {
                 let stock: i64 = self.rng.random_range(0..400);
                 let stock_status = if stock == 0 { "outofstock" } else { "instock" };
                 let mut product = Product {
-                    id, name: name.clone(), sku: sku.clone(), price: sale.unwrap_or(regular), tax_class, variations: vec![],
+                    id,
+                    name: name.clone(),
+                    sku: sku.clone(),
+                    price: sale.unwrap_or(regular),
+                    tax_class,
+                    variations: vec![],
                 };
                 if variable {
                     let options: Vec<String> = if noun == "Sneakers" || noun == "T-Shirt" || noun == "Hoodie" {
@@ -323,7 +404,8 @@ impl Generator {
                     };
                     for option in options {
                         variation_id += 1;
-                        let (size, colour) = option.split_once('/').map_or((None, option.as_str()), |(s, c)| (Some(s), c));
+                        let (size, colour) =
+                            option.split_once('/').map_or((None, option.as_str()), |(s, c)| (Some(s), c));
                         let attributes = match size {
                             Some(s) => serde_json::json!({"size": s, "colour": colour}),
                             None => serde_json::json!({"colour": colour}),
@@ -331,18 +413,40 @@ impl Generator {
                         let v_sku = format!("{sku}-{}", option.replace('/', "-").to_uppercase());
                         let v_stock: i64 = self.rng.random_range(0..60);
                         variations.push([
-                            variation_id.into(), id.into(), v_sku.clone().into(), attributes.to_string().into(),
-                            regular.into(), sale.into(), 1i64.into(), v_stock.into(),
-                            (if v_stock == 0 { "outofstock" } else { "instock" }).into(), created.into(), created.into(),
+                            variation_id.into(),
+                            id.into(),
+                            v_sku.clone().into(),
+                            attributes.to_string().into(),
+                            regular.into(),
+                            sale.into(),
+                            1i64.into(),
+                            v_stock.into(),
+                            (if v_stock == 0 { "outofstock" } else { "instock" }).into(),
+                            created.into(),
+                            created.into(),
                         ]);
-                        product.variations.push((variation_id, v_sku, sale.unwrap_or(regular), option.replace('/', ", ")));
+                        product.variations.push((
+                            variation_id,
+                            v_sku,
+                            sale.unwrap_or(regular),
+                            option.replace('/', ", "),
+                        ));
                     }
                 }
                 products.push([
-                    id.into(), (if variable { "variable" } else { "simple" }).into(), name.into(), sku.into(),
-                    "publish".into(), (!variable).then_some(regular).into(), if variable { None.into() } else { sale.into() },
-                    tax_class.into(), i64::from(!variable).into(), (!variable).then_some(stock).into(), stock_status.into(),
-                    created.into(), created.into(),
+                    id.into(),
+                    (if variable { "variable" } else { "simple" }).into(),
+                    name.into(),
+                    sku.into(),
+                    "publish".into(),
+                    (!variable).then_some(regular).into(),
+                    if variable { None.into() } else { sale.into() },
+                    tax_class.into(),
+                    i64::from(!variable).into(),
+                    (!variable).then_some(stock).into(),
+                    stock_status.into(),
+                    created.into(),
+                    created.into(),
                 ]);
                 self.products.push(product);
             }
@@ -352,9 +456,10 @@ impl Generator {
 
     fn customers(&mut self) -> Rows {
         let count = (self.orders_total / 8).clamp(20, 250_000) as i64;
-        let mut rows = Rows::new("customers", &[
-            "id", "email", "first_name", "last_name", "phone", "country", "city", "created_at",
-        ]);
+        let mut rows = Rows::new(
+            "customers",
+            &["id", "email", "first_name", "last_name", "phone", "country", "city", "created_at"],
+        );
         for id in 1..=count {
             let mut pick = self.rng.random_range(0..100u32);
             let country = COUNTRIES
@@ -374,8 +479,14 @@ impl Generator {
             let postcode = format!("{}{:03}", country.places[place].2, self.rng.random_range(0..1000));
             let created_at = self.anchor - TWO_YEARS_SECS + self.rng.random_range(0..TWO_YEARS_SECS / 2);
             rows.push([
-                id.into(), email.clone().into(), first_name.clone().into(), last_name.clone().into(),
-                phone.clone().into(), country.code.into(), country.places[place].0.into(), created_at.into(),
+                id.into(),
+                email.clone().into(),
+                first_name.clone().into(),
+                last_name.clone().into(),
+                phone.clone().into(),
+                country.code.into(),
+                country.places[place].0.into(),
+                created_at.into(),
             ]);
             let house = self.rng.random_range(1..200);
             self.customers.push(Customer { id, first_name, last_name, email, phone, country, place, house, postcode });
@@ -423,15 +534,18 @@ impl Generator {
         }
         let mut orders = Rows::new("orders", ORDER_COLUMNS);
         let mut items = Rows::new("order_items", ITEM_COLUMNS);
-        let mut shipping = Rows::new("order_shipping_lines", &["id", "order_id", "method_id", "method_title", "total", "total_tax"]);
+        let mut shipping =
+            Rows::new("order_shipping_lines", &["id", "order_id", "method_id", "method_title", "total", "total_tax"]);
         let mut fees = Rows::new("order_fee_lines", &["id", "order_id", "name", "total", "total_tax"]);
         let mut coupons = Rows::new("order_coupon_lines", &["id", "order_id", "code", "discount", "discount_tax"]);
         let mut notes = Rows::new("order_notes", &["id", "order_id", "is_customer_note", "body", "created_at"]);
         let mut refunds = Rows::new("refunds", &["id", "order_id", "amount", "reason", "restock", "created_at"]);
-        let mut refund_lines = Rows::new("refund_lines", &["id", "refund_id", "order_item_id", "quantity", "amount", "tax"]);
-        let mut transactions = Rows::new("payment_transactions", &[
-            "id", "order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at",
-        ]);
+        let mut refund_lines =
+            Rows::new("refund_lines", &["id", "refund_id", "order_item_id", "quantity", "amount", "tax"]);
+        let mut transactions = Rows::new(
+            "payment_transactions",
+            &["id", "order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at"],
+        );
         let mut sales = Accumulator::default();
         let end = (self.orders_done + ORDERS_PER_BATCH as u64).min(self.orders_total);
         for i in self.orders_done..end {
@@ -459,12 +573,20 @@ impl Generator {
             // Lines: unit prices exclude tax, as WooCommerce stores them.
             let mut first_item = None;
             let mut sold = Vec::with_capacity(4);
-            let (mut subtotal_sum, mut discount_sum, mut discount_tax_sum, mut line_tax_sum, mut line_total_sum, mut quantity_sum) =
-                (0, 0, 0, 0, 0, 0);
+            let (
+                mut subtotal_sum,
+                mut discount_sum,
+                mut discount_tax_sum,
+                mut line_tax_sum,
+                mut line_total_sum,
+                mut quantity_sum,
+            ) = (0, 0, 0, 0, 0, 0);
             for _ in 0..self.rng.random_range(1..=4) {
                 let product = &self.products[self.rng.random_range(0..self.products.len())];
                 let (variation_id, sku, unit, name) = match product.variations.choose(&mut self.rng) {
-                    Some((vid, sku, price, label)) => (Some(*vid), sku.clone(), *price, format!("{} – {label}", product.name)),
+                    Some((vid, sku, price, label)) => {
+                        (Some(*vid), sku.clone(), *price, format!("{} – {label}", product.name))
+                    }
                     None => (None, product.sku.clone(), product.price, product.name.clone()),
                 };
                 let quantity: i64 = if self.rng.random_bool(0.8) { 1 } else { self.rng.random_range(2..=3) };
@@ -477,9 +599,19 @@ impl Generator {
                 first_item.get_or_insert((item_id, unit, share(unit, rate)));
                 sold.push(SoldLine { product_id: Some(product.id), name: name.clone(), quantity, revenue: total });
                 items.push([
-                    item_id.into(), id.into(), product.id.into(), variation_id.into(), name.into(), sku.into(),
-                    quantity.into(), unit.into(), subtotal.into(), subtotal_tax.into(), total.into(),
-                    total_tax.into(), product.tax_class.into(),
+                    item_id.into(),
+                    id.into(),
+                    product.id.into(),
+                    variation_id.into(),
+                    name.into(),
+                    sku.into(),
+                    quantity.into(),
+                    unit.into(),
+                    subtotal.into(),
+                    subtotal_tax.into(),
+                    total.into(),
+                    total_tax.into(),
+                    product.tax_class.into(),
                 ]);
                 subtotal_sum += subtotal;
                 discount_sum += discount;
@@ -488,19 +620,34 @@ impl Generator {
                 line_total_sum += total;
                 quantity_sum += quantity;
             }
-            let (shipping_total, shipping_tax) = if subtotal_sum >= 150_000 { (0, 0) } else { (4_990, share(4_990, 2_000)) };
+            let (shipping_total, shipping_tax) =
+                if subtotal_sum >= 150_000 { (0, 0) } else { (4_990, share(4_990, 2_000)) };
             shipping.push([
-                Ids::take(&mut self.next.shipping).into(), id.into(),
+                Ids::take(&mut self.next.shipping).into(),
+                id.into(),
                 (if shipping_total == 0 { "free_shipping" } else { "flat_rate" }).into(),
                 (if shipping_total == 0 { "Free shipping" } else { "Flat rate" }).into(),
-                shipping_total.into(), shipping_tax.into(),
+                shipping_total.into(),
+                shipping_tax.into(),
             ]);
             let (fee_total, fee_tax) = if gateway == "cod" { (1_500, share(1_500, 2_000)) } else { (0, 0) };
             if fee_total > 0 {
-                fees.push([Ids::take(&mut self.next.fee).into(), id.into(), "Cash on delivery fee".into(), fee_total.into(), fee_tax.into()]);
+                fees.push([
+                    Ids::take(&mut self.next.fee).into(),
+                    id.into(),
+                    "Cash on delivery fee".into(),
+                    fee_total.into(),
+                    fee_tax.into(),
+                ]);
             }
             if coupon_bp > 0 {
-                coupons.push([Ids::take(&mut self.next.coupon).into(), id.into(), "WELCOME10".into(), discount_sum.into(), discount_tax_sum.into()]);
+                coupons.push([
+                    Ids::take(&mut self.next.coupon).into(),
+                    id.into(),
+                    "WELCOME10".into(),
+                    discount_sum.into(),
+                    discount_tax_sum.into(),
+                ]);
             }
             let cart_tax = line_tax_sum + fee_tax;
             let total_tax = cart_tax + shipping_tax;
@@ -520,8 +667,11 @@ impl Generator {
             notes.push([Ids::take(&mut self.next.note).into(), id.into(), 0i64.into(), note.into(), updated_at.into()]);
             if status == OrderStatus::Completed && self.rng.random_bool(0.05) {
                 notes.push([
-                    Ids::take(&mut self.next.note).into(), id.into(), 1i64.into(),
-                    "Your order is on its way. Thank you for shopping with us!".into(), updated_at.into(),
+                    Ids::take(&mut self.next.note).into(),
+                    id.into(),
+                    1i64.into(),
+                    "Your order is on its way. Thank you for shopping with us!".into(),
+                    updated_at.into(),
                 ]);
             }
             let card = gateway == "iyzico" || gateway == "stripe";
@@ -532,8 +682,14 @@ impl Generator {
                     _ => format!("{}-{id}", gateway.to_uppercase()),
                 };
                 transactions.push([
-                    Ids::take(&mut self.next.transaction).into(), id.into(), gateway.into(), reference.into(), "payment".into(),
-                    total.into(), self.currency.as_str().into(), (if paid { "succeeded" } else { "failed" }).into(),
+                    Ids::take(&mut self.next.transaction).into(),
+                    id.into(),
+                    gateway.into(),
+                    reference.into(),
+                    "payment".into(),
+                    total.into(),
+                    self.currency.as_str().into(),
+                    (if paid { "succeeded" } else { "failed" }).into(),
                     paid_at.unwrap_or(created_at + 60).into(),
                 ]);
             }
@@ -541,23 +697,44 @@ impl Generator {
             // Refunds: refunded orders in full; a few completed ones in part (one unit).
             let refund = match status {
                 OrderStatus::Refunded => Some((total, "Customer changed their mind", None)),
-                OrderStatus::Completed if self.rng.random_bool(0.03) => {
-                    first_item.map(|(item_id, unit, unit_tax)| (unit + unit_tax, "Damaged in transit", Some((item_id, unit, unit_tax))))
-                }
+                OrderStatus::Completed if self.rng.random_bool(0.03) => first_item.map(|(item_id, unit, unit_tax)| {
+                    (unit + unit_tax, "Damaged in transit", Some((item_id, unit, unit_tax)))
+                }),
                 _ => None,
             };
             let mut refunded_total = 0;
             if let Some((amount, reason, line)) = refund {
                 let refund_id = Ids::take(&mut self.next.refund);
                 let at = (created_at + self.rng.random_range(2 * 86_400..10 * 86_400)).min(self.anchor);
-                refunds.push([refund_id.into(), id.into(), amount.into(), reason.into(), i64::from(line.is_some()).into(), at.into()]);
+                refunds.push([
+                    refund_id.into(),
+                    id.into(),
+                    amount.into(),
+                    reason.into(),
+                    i64::from(line.is_some()).into(),
+                    at.into(),
+                ]);
                 if let Some((item_id, unit, unit_tax)) = line {
-                    refund_lines.push([Ids::take(&mut self.next.refund_line).into(), refund_id.into(), item_id.into(), 1i64.into(), unit.into(), unit_tax.into()]);
+                    refund_lines.push([
+                        Ids::take(&mut self.next.refund_line).into(),
+                        refund_id.into(),
+                        item_id.into(),
+                        1i64.into(),
+                        unit.into(),
+                        unit_tax.into(),
+                    ]);
                 }
                 if card {
                     transactions.push([
-                        Ids::take(&mut self.next.transaction).into(), id.into(), gateway.into(), format!("re_{refund_id}").into(),
-                        "refund".into(), amount.into(), self.currency.as_str().into(), "succeeded".into(), at.into(),
+                        Ids::take(&mut self.next.transaction).into(),
+                        id.into(),
+                        gateway.into(),
+                        format!("re_{refund_id}").into(),
+                        "refund".into(),
+                        amount.into(),
+                        self.currency.as_str().into(),
+                        "succeeded".into(),
+                        at.into(),
                     ]);
                 }
                 sales.add_refund(tz, at, &self.currency, amount);
@@ -565,23 +742,60 @@ impl Generator {
                 updated_at = updated_at.max(at);
             }
 
-            sales.add_order(tz, &SaleFacts {
-                created_at, status: status_name, currency: &self.currency, total, items: quantity_sum, tax: total_tax, shipping: shipping_total,
-                lines: &sold,
-            });
+            sales.add_order(
+                tz,
+                &SaleFacts {
+                    created_at,
+                    status: status_name,
+                    currency: &self.currency,
+                    total,
+                    items: quantity_sum,
+                    tax: total_tax,
+                    shipping: shipping_total,
+                    lines: &sold,
+                },
+            );
             let c = customer;
             let (city, state, _, street) = c.country.places[c.place];
             let address = format!("{street} {}", c.house);
             orders.push([
-                id.into(), id.to_string().into(), status_name.into(), self.currency.as_str().into(), (!guest).then_some(c.id).into(),
-                c.first_name.as_str().into(), c.last_name.as_str().into(), address.clone().into(), city.into(), state.into(),
-                c.postcode.clone().into(), c.country.code.into(), c.email.as_str().into(), c.phone.as_str().into(),
-                c.first_name.as_str().into(), c.last_name.as_str().into(), address.into(), city.into(), state.into(),
-                c.postcode.clone().into(), c.country.code.into(),
-                gateway.into(), gateway_title.into(),
-                discount_sum.into(), discount_tax_sum.into(), shipping_total.into(), shipping_tax.into(), fee_total.into(),
-                cart_tax.into(), total_tax.into(), total.into(), refunded_total.into(), quantity_sum.into(),
-                created_at.into(), updated_at.into(), paid_at.into(), completed_at.into(),
+                id.into(),
+                id.to_string().into(),
+                status_name.into(),
+                self.currency.as_str().into(),
+                (!guest).then_some(c.id).into(),
+                c.first_name.as_str().into(),
+                c.last_name.as_str().into(),
+                address.clone().into(),
+                city.into(),
+                state.into(),
+                c.postcode.clone().into(),
+                c.country.code.into(),
+                c.email.as_str().into(),
+                c.phone.as_str().into(),
+                c.first_name.as_str().into(),
+                c.last_name.as_str().into(),
+                address.into(),
+                city.into(),
+                state.into(),
+                c.postcode.clone().into(),
+                c.country.code.into(),
+                gateway.into(),
+                gateway_title.into(),
+                discount_sum.into(),
+                discount_tax_sum.into(),
+                shipping_total.into(),
+                shipping_tax.into(),
+                fee_total.into(),
+                cart_tax.into(),
+                total_tax.into(),
+                total.into(),
+                refunded_total.into(),
+                quantity_sum.into(),
+                created_at.into(),
+                updated_at.into(),
+                paid_at.into(),
+                completed_at.into(),
             ]);
         }
         self.orders_done = end;

@@ -86,19 +86,23 @@ pub async fn update_settings(db: &Db, actor: &User, ip: Option<&str>, new: MailS
     let address = |text: &str, what: &str| -> Result<String> {
         match text.trim() {
             "" => Ok(String::new()),
-            text => outbox::parse_address(text).map(|a| a.to_string()).map_err(|_| Error::invalid(format!("the {what} is not an email address"))),
+            text => outbox::parse_address(text)
+                .map(|a| a.to_string())
+                .map_err(|_| Error::invalid(format!("the {what} is not an email address"))),
         }
     };
     let from_address = address(&new.from_address, "sender address")?;
     let notify_address = address(&new.notify_address, "notification address")?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE mail_settings SET from_name = $1, from_address = $2, notify_address = $3, updated_at = $4 WHERE id = 1")
-        .bind(&from_name)
-        .bind(&from_address)
-        .bind(&notify_address)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE mail_settings SET from_name = $1, from_address = $2, notify_address = $3, updated_at = $4 WHERE id = 1",
+    )
+    .bind(&from_name)
+    .bind(&from_address)
+    .bind(&notify_address)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
     audit::record(&mut *tx, &audit::Event::by(actor, "mail.settings.update", "mail", ip)).await?;
     tx.commit().await?;
     Ok(MailSettings { from_name, from_address, notify_address })
@@ -119,8 +123,19 @@ pub async fn send_test(db: &Db, actor: &User, ip: Option<&str>, to: &str) -> Res
     let store = settings::get(db).await?;
     let content = templates::test_message(Shop::from(&store));
     let mut tx = db.begin().await?;
-    outbox::queue(&mut tx, &outbox::NewMail { kind: "mail.test", to_address: &to, to_name: "", content: &content, reply_to: None, order_id: None, ticket_id: None })
-        .await?;
+    outbox::queue(
+        &mut tx,
+        &outbox::NewMail {
+            kind: "mail.test",
+            to_address: &to,
+            to_name: "",
+            content: &content,
+            reply_to: None,
+            order_id: None,
+            ticket_id: None,
+        },
+    )
+    .await?;
     audit::record(&mut *tx, &audit::Event::by(actor, "mail.test", &to, ip)).await?;
     tx.commit().await?;
     Ok(to)

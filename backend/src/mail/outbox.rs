@@ -90,11 +90,14 @@ pub async fn queue(conn: &mut sqlx::AnyConnection, mail: &NewMail<'_>) -> Result
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    jobs::enqueue(&mut *conn, &NewJob {
-        idempotency_key: Some(format!("mail:{id}")),
-        max_attempts: MAX_ATTEMPTS,
-        ..NewJob::of(&SendMail { mail_id: id })
-    })
+    jobs::enqueue(
+        &mut *conn,
+        &NewJob {
+            idempotency_key: Some(format!("mail:{id}")),
+            max_attempts: MAX_ATTEMPTS,
+            ..NewJob::of(&SendMail { mail_id: id })
+        },
+    )
     .await?;
     Ok(id)
 }
@@ -157,11 +160,14 @@ pub async fn retry(db: &Db, id: i64) -> Result<()> {
     .fetch_optional(&mut *tx)
     .await?;
     let attempts = attempts.ok_or_else(|| Error::Conflict("only a failed email can be sent again".into()))?;
-    jobs::enqueue(&mut *tx, &NewJob {
-        idempotency_key: Some(format!("mail:{id}:retry:{attempts}")),
-        max_attempts: MAX_ATTEMPTS,
-        ..NewJob::of(&SendMail { mail_id: id })
-    })
+    jobs::enqueue(
+        &mut *tx,
+        &NewJob {
+            idempotency_key: Some(format!("mail:{id}:retry:{attempts}")),
+            max_attempts: MAX_ATTEMPTS,
+            ..NewJob::of(&SendMail { mail_id: id })
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

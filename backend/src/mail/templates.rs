@@ -52,7 +52,13 @@ pub fn customer_note(shop: Shop<'_>, order_number: &str, customer_name: &str, no
 
 /// To the customer, when the support form made a ticket. The reference is in the
 /// subject, so a reply by email can find its ticket.
-pub fn ticket_acknowledgement(shop: Shop<'_>, reference: &str, customer_name: &str, subject: &str, message: &str) -> Rendered {
+pub fn ticket_acknowledgement(
+    shop: Shop<'_>,
+    reference: &str,
+    customer_name: &str,
+    subject: &str,
+    message: &str,
+) -> Rendered {
     let (title, intro, later) = if shop.turkish() {
         (
             format!("[{reference}] Mesajınızı aldık: {subject}"),
@@ -71,7 +77,15 @@ pub fn ticket_acknowledgement(shop: Shop<'_>, reference: &str, customer_name: &s
 }
 
 /// To the shop's notification address, when a ticket arrives.
-pub fn ticket_for_shop(shop: Shop<'_>, reference: &str, order_number: &str, customer: &str, subject: &str, message: &str, link: &str) -> Rendered {
+pub fn ticket_for_shop(
+    shop: Shop<'_>,
+    reference: &str,
+    order_number: &str,
+    customer: &str,
+    subject: &str,
+    message: &str,
+    link: &str,
+) -> Rendered {
     let (title, intro, open) = if shop.turkish() {
         (
             format!("[{reference}] Yeni destek talebi: {subject}"),
@@ -105,7 +119,10 @@ pub fn test_message(shop: Shop<'_>) -> Rendered {
     let (subject, body) = if shop.turkish() {
         (
             format!("{}: Backroom deneme e-postası", shop.name),
-            format!("Bu, {} için Backroom'dan gönderilen bir deneme e-postasıdır. Bunu okuyabiliyorsanız e-posta gönderimi çalışıyor.", shop.name),
+            format!(
+                "Bu, {} için Backroom'dan gönderilen bir deneme e-postasıdır. Bunu okuyabiliyorsanız e-posta gönderimi çalışıyor.",
+                shop.name
+            ),
         )
     } else {
         (

@@ -220,13 +220,31 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
     let sql = [
         "SELECT o.*".to_owned(),
         array("order_items", &ITEM_COLUMNS, "order_id = $1", "id", "items_json"),
-        array("order_shipping_lines", &["id", "method_id", "method_title", "total", "total_tax"], "order_id = $1", "id", "shipping_json"),
+        array(
+            "order_shipping_lines",
+            &["id", "method_id", "method_title", "total", "total_tax"],
+            "order_id = $1",
+            "id",
+            "shipping_json",
+        ),
         array("order_fee_lines", &["id", "name", "total", "total_tax"], "order_id = $1", "id", "fees_json"),
         array("order_coupon_lines", &["id", "code", "discount", "discount_tax"], "order_id = $1", "id", "coupons_json"),
-        array("order_notes", &["id", "author_user_id", "is_customer_note", "body", "created_at"], "order_id = $1", "id", "notes_json"),
+        array(
+            "order_notes",
+            &["id", "author_user_id", "is_customer_note", "body", "created_at"],
+            "order_id = $1",
+            "id",
+            "notes_json",
+        ),
         array("payment_transactions", &TRANSACTION_COLUMNS, "order_id = $1", "created_at, id", "transactions_json"),
         refund_columns(db.backend()),
-        array("accounting_documents", &crate::accounting::DOCUMENT_JSON_COLUMNS, "order_id = $1", "CASE WHEN kind = 'invoice' THEN 0 ELSE 1 END, id", "accounting_json"),
+        array(
+            "accounting_documents",
+            &crate::accounting::DOCUMENT_JSON_COLUMNS,
+            "order_id = $1",
+            "CASE WHEN kind = 'invoice' THEN 0 ELSE 1 END, id",
+            "accounting_json",
+        ),
     ]
     .join(", ")
         + " FROM orders o WHERE o.id = $1";
@@ -267,7 +285,13 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         },
         notes: notes
             .into_iter()
-            .map(|n| Note { id: n.id, author_user_id: n.author_user_id, to_customer: n.is_customer_note != 0, body: n.body, created_at: n.created_at })
+            .map(|n| Note {
+                id: n.id,
+                author_user_id: n.author_user_id,
+                to_customer: n.is_customer_note != 0,
+                body: n.body,
+                created_at: n.created_at,
+            })
             .collect(),
         refunds,
         transactions: children(&row, "transactions_json")?,
@@ -295,7 +319,12 @@ fn refund_columns(backend: crate::db::Backend) -> String {
     format!(
         "{} AS refunds_json, {} AS refund_lines_json",
         backend.json_rows("refunds", &REFUND_COLUMNS, "order_id = $1", "id"),
-        backend.json_rows("refund_lines", &REFUND_LINE_COLUMNS, "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)", "id"),
+        backend.json_rows(
+            "refund_lines",
+            &REFUND_LINE_COLUMNS,
+            "refund_id IN (SELECT id FROM refunds WHERE order_id = $1)",
+            "id"
+        ),
     )
 }
 
@@ -305,9 +334,22 @@ fn children<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, column: &st
     serde_json::from_str(&json).map_err(|e| Error::internal(format!("{column}: {e}")))
 }
 
-const ITEM_COLUMNS: [&str; 12] =
-    ["id", "product_id", "variation_id", "name", "sku", "quantity", "unit_price", "subtotal", "subtotal_tax", "total", "total_tax", "tax_class"];
-const TRANSACTION_COLUMNS: [&str; 8] = ["id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at"];
+const ITEM_COLUMNS: [&str; 12] = [
+    "id",
+    "product_id",
+    "variation_id",
+    "name",
+    "sku",
+    "quantity",
+    "unit_price",
+    "subtotal",
+    "subtotal_tax",
+    "total",
+    "total_tax",
+    "tax_class",
+];
+const TRANSACTION_COLUMNS: [&str; 8] =
+    ["id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at"];
 const REFUND_COLUMNS: [&str; 6] = ["id", "amount", "reason", "restock", "refunded_by", "created_at"];
 const REFUND_LINE_COLUMNS: [&str; 5] = ["refund_id", "order_item_id", "quantity", "amount", "tax"];
 
@@ -387,6 +429,7 @@ impl Transaction {
 /// order.
 pub async fn refunds(db: &Db, order_id: i64) -> Result<Vec<Refund>> {
     let sql = format!("SELECT {} FROM orders WHERE id = $1", refund_columns(db.backend()));
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(order_id).fetch_optional(db.pool()).await?.ok_or(Error::NotFound)?;
     Ok(assemble_refunds(children(&row, "refunds_json")?, children(&row, "refund_lines_json")?))
 }

@@ -22,7 +22,13 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 pub enum OrderEvent {
     /// The order moved from one status to another; `by` is the user who moved it.
     #[serde(rename = "order.status_changed")]
-    StatusChanged { from: String, to: String, by: Option<i64>, #[serde(default)] reason: Option<String> },
+    StatusChanged {
+        from: String,
+        to: String,
+        by: Option<i64>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// A refund of `amount` (minor units); `full` when nothing remains refundable.
     #[serde(rename = "order.refunded")]
     Refunded { refund_id: i64, amount: i64, full: bool },
@@ -92,7 +98,8 @@ mod tests {
 
     #[test]
     fn events_are_stored_as_before_and_read_back() {
-        let event = OrderEvent::StatusChanged { from: "processing".into(), to: "completed".into(), by: Some(3), reason: None };
+        let event =
+            OrderEvent::StatusChanged { from: "processing".into(), to: "completed".into(), by: Some(3), reason: None };
         let (kind, payload) = event.stored().unwrap();
         assert_eq!(kind, "order.status_changed");
         let stored: serde_json::Value = serde_json::from_str(&payload).unwrap();

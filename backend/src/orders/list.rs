@@ -122,7 +122,8 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         format!("${}", binds.len())
     };
     if !filter.statuses.is_empty() {
-        let list: Vec<String> = filter.statuses.iter().map(|s| param(&mut binds, Bind::Text(s.as_str().to_owned()))).collect();
+        let list: Vec<String> =
+            filter.statuses.iter().map(|s| param(&mut binds, Bind::Text(s.as_str().to_owned()))).collect();
         conditions.push(format!("status IN ({})", list.join(", ")));
     }
     if let Some(after) = filter.after {
@@ -169,9 +170,13 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
                     // PostgreSQL's planner has statistics and chooses by itself.
                     crate::db::Backend::Postgres => format!("(LOWER({field}) COLLATE \"C\")"),
                 };
-                let (from, to) = (param(&mut binds, Bind::Text((*word).to_owned())), param(&mut binds, Bind::Text(format!("{word}\u{10FFFF}"))));
+                let (from, to) = (
+                    param(&mut binds, Bind::Text((*word).to_owned())),
+                    param(&mut binds, Bind::Text(format!("{word}\u{10FFFF}"))),
+                );
                 let (first, last) = (column("billing_first_name"), column("billing_last_name"));
-                conditions.push(format!("(({first} >= {from} AND {first} < {to}) OR ({last} >= {from} AND {last} < {to}))"));
+                conditions
+                    .push(format!("(({first} >= {from} AND {first} < {to}) OR ({last} >= {from} AND {last} < {to}))"));
             }
         }
         None => {}
@@ -187,7 +192,9 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     }
     let limit = param(&mut binds, Bind::Int(filter.per_page + 1));
     let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!("SELECT {ROW_COLUMNS} FROM orders {clause} ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}");
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM orders {clause} ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}"
+    );
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for bind in binds {
         query = match bind {

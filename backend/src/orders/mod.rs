@@ -89,7 +89,8 @@ mod tests {
 
     #[test]
     fn only_paid_orders_not_yet_refunded_are_refundable() {
-        let refundable: Vec<&str> = OrderStatus::ALL.into_iter().filter(|s| s.is_refundable()).map(OrderStatus::as_str).collect();
+        let refundable: Vec<&str> =
+            OrderStatus::ALL.into_iter().filter(|s| s.is_refundable()).map(OrderStatus::as_str).collect();
         assert_eq!(refundable, ["processing", "on-hold", "completed"]);
     }
 }

@@ -24,7 +24,14 @@ use crate::{
 
 pub const MAX_CHARS: usize = 5_000;
 
-pub async fn add(db: &Db, events: &Subscribers, actor: Actor<'_>, order_id: i64, body: &str, to_customer: bool) -> Result<Note> {
+pub async fn add(
+    db: &Db,
+    events: &Subscribers,
+    actor: Actor<'_>,
+    order_id: i64,
+    body: &str,
+    to_customer: bool,
+) -> Result<Note> {
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
@@ -36,16 +43,21 @@ pub async fn add(db: &Db, events: &Subscribers, actor: Actor<'_>, order_id: i64,
     // What a customer note's email needs, read only for one.
     let mail = if to_customer { Some((settings::get(db).await?, crate::mail::settings(db).await?)) } else { None };
     let mut tx = db.begin().await?;
-    let order = sqlx::query("SELECT number, billing_first_name, billing_last_name, billing_email FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let order =
+        sqlx::query("SELECT number, billing_first_name, billing_last_name, billing_email FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound)?;
     let number: String = order.try_get("number")?;
     let id = trail::note(&mut tx, order_id, actor, to_customer, body, now).await?;
     if let Some((store, mail_settings)) = &mail {
         let email: String = order.try_get("billing_email")?;
-        let name = format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?);
+        let name = format!(
+            "{} {}",
+            order.try_get::<String, _>("billing_first_name")?,
+            order.try_get::<String, _>("billing_last_name")?
+        );
         let mail = if outbox::parse_address(&email).is_ok() {
             let content = templates::customer_note(Shop::from(store), &number, &name, body);
             let new = NewMail {

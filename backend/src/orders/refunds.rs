@@ -17,14 +17,7 @@ use super::{
     events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
-use crate::{
-    Error, Result,
-    clock::now,
-    db::Db,
-    error::is_unique_violation,
-    money,
-    sales_daily::Accumulator,
-};
+use crate::{Error, Result, clock::now, db::Db, error::is_unique_violation, money, sales_daily::Accumulator};
 
 /// A refund as asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +81,11 @@ pub async fn refund(
     let now = now();
     let mut tx = db.begin().await?;
     // Take the order's row first: every refund of this order waits here for the others.
-    let locked = sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2").bind(now).bind(order_id).execute(&mut *tx).await?;
+    let locked = sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
     if locked.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
@@ -127,31 +124,45 @@ pub async fn refund(
     .map_err(|e| if is_unique_violation(&e) { Error::Conflict("this Idempotency-Key is being used by another refund right now".into()) } else { e.into() })?;
     for (line, item) in new.lines.iter().zip(&lines) {
         let tax = if item.total_with_tax == 0 { 0 } else { line.amount * item.tax / item.total_with_tax };
-        sqlx::query("INSERT INTO refund_lines (refund_id, order_item_id, quantity, amount, tax) VALUES ($1, $2, $3, $4, $5)")
-            .bind(refund_id)
-            .bind(line.line_id)
-            .bind(line.quantity)
-            .bind(line.amount)
-            .bind(tax)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO refund_lines (refund_id, order_item_id, quantity, amount, tax) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(refund_id)
+        .bind(line.line_id)
+        .bind(line.quantity)
+        .bind(line.amount)
+        .bind(tax)
+        .execute(&mut *tx)
+        .await?;
         if new.restock && line.quantity > 0 {
             restock(&mut tx, item, line.quantity, now).await?;
         }
     }
-    sqlx::query("UPDATE orders SET refunded_total = refunded_total + $1 WHERE id = $2").bind(amount).bind(order_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE orders SET refunded_total = refunded_total + $1 WHERE id = $2")
+        .bind(amount)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
     let fully = amount == remaining;
     if fully {
         sqlx::query("UPDATE orders SET status = 'refunded' WHERE id = $1").bind(order_id).execute(&mut *tx).await?;
     }
     let shown = money::format(amount, &currency, "en");
     let reason = if new.reason.trim().is_empty() { String::new() } else { format!(": {}", new.reason.trim()) };
-    let note = format!("Refunded {shown} by {}{reason}.{}", actor.user.email, if fully { " The order is fully refunded." } else { "" });
+    let note = format!(
+        "Refunded {shown} by {}{reason}.{}",
+        actor.user.email,
+        if fully { " The order is fully refunded." } else { "" }
+    );
     trail::note(&mut tx, order_id, actor, false, &note, now).await?;
     events.publish(&mut tx, order_id, &OrderEvent::Refunded { refund_id, amount, full: fully }, now).await?;
     if fully {
-        let changed =
-            OrderEvent::StatusChanged { from: status.as_str().into(), to: "refunded".into(), by: Some(actor.user.id), reason: None };
+        let changed = OrderEvent::StatusChanged {
+            from: status.as_str().into(),
+            to: "refunded".into(),
+            by: Some(actor.user.id),
+            reason: None,
+        };
         events.publish(&mut tx, order_id, &changed, now).await?;
     }
     let details = format!("{shown}{reason}{}", if new.restock { " (restocked)" } else { "" });
@@ -160,7 +171,8 @@ pub async fn refund(
     sales.add_refund(tz, now, &currency, amount);
     sales.add_to_table(&mut tx).await?;
     tx.commit().await?;
-    let refund = super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
+    let refund =
+        super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
     Ok(Refunded { refund, created: true })
 }
 
@@ -204,7 +216,11 @@ struct ItemRemaining {
 }
 
 /// Checks each line against what remains refundable on it (under the order's lock).
-async fn line_amounts(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: i64, lines: &[NewRefundLine]) -> Result<Vec<ItemRemaining>> {
+async fn line_amounts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    order_id: i64,
+    lines: &[NewRefundLine],
+) -> Result<Vec<ItemRemaining>> {
     let mut out = Vec::with_capacity(lines.len());
     for line in lines {
         let item = sqlx::query(
@@ -225,7 +241,10 @@ async fn line_amounts(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: i64, 
             return Err(Error::Conflict(format!("line {}: only {quantity_left} left to refund", line.line_id)));
         }
         if line.amount > amount_left {
-            return Err(Error::Conflict(format!("line {}: only {amount_left} (minor units) left to refund", line.line_id)));
+            return Err(Error::Conflict(format!(
+                "line {}: only {amount_left} (minor units) left to refund",
+                line.line_id
+            )));
         }
         out.push(ItemRemaining {
             product_id: item.try_get("product_id")?,
@@ -237,7 +256,12 @@ async fn line_amounts(tx: &mut sqlx::Transaction<'_, sqlx::Any>, order_id: i64, 
     Ok(out)
 }
 
-async fn restock(tx: &mut sqlx::Transaction<'_, sqlx::Any>, item: &ItemRemaining, quantity: i64, now: i64) -> Result<()> {
+async fn restock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    item: &ItemRemaining,
+    quantity: i64,
+    now: i64,
+) -> Result<()> {
     let (table, id) = match (item.variation_id, item.product_id) {
         (Some(variation), _) => ("product_variations", variation),
         (None, Some(product)) => ("products", product),

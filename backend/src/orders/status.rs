@@ -85,7 +85,9 @@ pub async fn change(
         return Err(Error::Conflict("the order's status changed meanwhile; reload it and try again".into()));
     }
     let note = match reason {
-        Some(reason) => format!("Status changed from {} to {} by {}. Reason: {reason}", from.label(), to.label(), actor.user.email),
+        Some(reason) => {
+            format!("Status changed from {} to {} by {}. Reason: {reason}", from.label(), to.label(), actor.user.email)
+        }
         None => format!("Status changed from {} to {} by {}.", from.label(), to.label(), actor.user.email),
     };
     trail::note(&mut tx, order_id, actor, false, &note, now).await?;
@@ -96,8 +98,10 @@ pub async fn change(
         reason: reason.map(Into::into),
     };
     events.publish(&mut tx, order_id, &event, now).await?;
-    let details = format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default());
-    trail::audit(&mut tx, actor, "order.status_changed", order_id, &row.try_get::<String, _>("number")?, &details).await?;
+    let details =
+        format!("{} → {}{}", from.as_str(), to.as_str(), reason.map(|r| format!("; {r}")).unwrap_or_default());
+    trail::audit(&mut tx, actor, "order.status_changed", order_id, &row.try_get::<String, _>("number")?, &details)
+        .await?;
     let currency: String = row.try_get("currency")?;
     let counts_changed = counts_as_sale(from.as_str()) != counts_as_sale(to.as_str());
     // The lines are read only when the order enters or leaves the sales.

@@ -26,7 +26,14 @@ impl<'a> Actor<'a> {
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 /// Adds a note by `actor` to the order; returns its id.
-pub async fn note(tx: &mut Tx<'_>, order_id: i64, actor: Actor<'_>, to_customer: bool, body: &str, at: i64) -> Result<i64> {
+pub async fn note(
+    tx: &mut Tx<'_>,
+    order_id: i64,
+    actor: Actor<'_>,
+    to_customer: bool,
+    body: &str,
+    at: i64,
+) -> Result<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO order_notes (order_id, author_user_id, is_customer_note, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -41,6 +48,13 @@ pub async fn note(tx: &mut Tx<'_>, order_id: i64, actor: Actor<'_>, to_customer:
 }
 
 /// Records the change in the audit log, naming the order by id and number.
-pub async fn audit(tx: &mut Tx<'_>, actor: Actor<'_>, action: &str, order_id: i64, number: &str, details: &str) -> Result<()> {
+pub async fn audit(
+    tx: &mut Tx<'_>,
+    actor: Actor<'_>,
+    action: &str,
+    order_id: i64,
+    number: &str,
+    details: &str,
+) -> Result<()> {
     audit::record(&mut **tx, &actor.event(action, &format!("order:{order_id} #{number}"), details)).await
 }

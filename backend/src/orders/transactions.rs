@@ -43,7 +43,9 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     let mut ints = Vec::new();
     let mut texts = Vec::new();
     // Integers are bound first, then texts; the placeholders are numbered to match.
-    for (sql, value) in [("created_at >= ", filter.after), ("created_at < ", filter.before), ("order_id = ", filter.order_id)] {
+    for (sql, value) in
+        [("created_at >= ", filter.after), ("created_at < ", filter.before), ("order_id = ", filter.order_id)]
+    {
         if let Some(value) = value {
             ints.push(value);
             conditions.push(format!("{sql}${}", ints.len()));

@@ -31,7 +31,8 @@ pub const MAX_EMAIL: usize = 254;
 pub const MAX_ORDER_NUMBER: usize = 20;
 
 /// What every mismatch is told.
-pub const NO_MATCH: &str = "We could not find an order with that number and email address. Please check both against your order confirmation.";
+pub const NO_MATCH: &str =
+    "We could not find an order with that number and email address. Please check both against your order confirmation.";
 
 /// What the form sent, as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,12 +78,17 @@ struct Checked {
 /// Checks each field's shape; fails naming the field.
 fn check(sub: &Submission) -> Result<Checked> {
     let order_number = sub.order_number.trim().trim_start_matches('#').to_owned();
-    if order_number.is_empty() || order_number.len() > MAX_ORDER_NUMBER || !order_number.chars().all(|c| c.is_ascii_digit()) {
+    if order_number.is_empty()
+        || order_number.len() > MAX_ORDER_NUMBER
+        || !order_number.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(Error::invalid("the order number is the digits on your order confirmation, e.g. 1042"));
     }
     let email = sub.email.trim();
     if email.is_empty() || email.len() > MAX_EMAIL || outbox::parse_address(email).is_err() {
-        return Err(Error::invalid(format!("the email address is the one on your order, at most {MAX_EMAIL} characters")));
+        return Err(Error::invalid(format!(
+            "the email address is the one on your order, at most {MAX_EMAIL} characters"
+        )));
     }
     let subject = one_line(&sub.subject);
     if subject.is_empty() || sub.subject.chars().count() > MAX_SUBJECT {
@@ -122,18 +128,24 @@ pub async fn submit(db: &Db, ctx: Context<'_>, sub: &Submission) -> Result<Outco
         tracing::info!(ip = ctx.ip, "support form honeypot filled; nothing made");
         return Ok(Outcome::Ignored { decoy: new_reference() });
     }
-    let order = sqlx::query("SELECT id, billing_email, billing_first_name, billing_last_name FROM orders WHERE number = $1")
-        .bind(&fields.order_number)
-        .fetch_optional(db.pool())
-        .await?;
+    let order =
+        sqlx::query("SELECT id, billing_email, billing_first_name, billing_last_name FROM orders WHERE number = $1")
+            .bind(&fields.order_number)
+            .fetch_optional(db.pool())
+            .await?;
     let order = match order {
         Some(order) if order.try_get::<String, _>("billing_email")?.trim().to_lowercase() == fields.email => order,
         _ => return Err(Error::invalid(NO_MATCH)),
     };
     let order_id: i64 = order.try_get("id")?;
-    count(db, &format!("support-order:{order_id}"), limit(limits.per_order_per_day, 86_400), "about this order today").await?;
+    count(db, &format!("support-order:{order_id}"), limit(limits.per_order_per_day, 86_400), "about this order today")
+        .await?;
 
-    let name = one_line(&format!("{} {}", order.try_get::<String, _>("billing_first_name")?, order.try_get::<String, _>("billing_last_name")?));
+    let name = one_line(&format!(
+        "{} {}",
+        order.try_get::<String, _>("billing_first_name")?,
+        order.try_get::<String, _>("billing_last_name")?
+    ));
     let store = crate::settings::get(db).await?;
     let shop = Shop::from(&store);
     let mail_settings = mail::settings(db).await?;
@@ -168,29 +180,43 @@ pub async fn submit(db: &Db, ctx: Context<'_>, sub: &Submission) -> Result<Outco
             .await?;
         let reply_to = mail_settings.reply_to();
         let ack = templates::ticket_acknowledgement(shop, &reference, &name, &fields.subject, &fields.message);
-        outbox::queue(&mut tx, &NewMail {
-            kind: "ticket.acknowledgement",
-            to_address: &fields.email,
-            to_name: &name,
-            content: &ack,
-            reply_to,
-            order_id: Some(order_id),
-            ticket_id: Some(ticket_id),
-        })
+        outbox::queue(
+            &mut tx,
+            &NewMail {
+                kind: "ticket.acknowledgement",
+                to_address: &fields.email,
+                to_name: &name,
+                content: &ack,
+                reply_to,
+                order_id: Some(order_id),
+                ticket_id: Some(ticket_id),
+            },
+        )
         .await?;
         if let Some(notify) = reply_to {
             let link = format!("{}/admin/support/{ticket_id}", ctx.panel_url.trim_end_matches('/'));
             let customer = if name.is_empty() { fields.email.clone() } else { format!("{name} <{}>", fields.email) };
-            let notice = templates::ticket_for_shop(shop, &reference, &fields.order_number, &customer, &fields.subject, &fields.message, &link);
-            outbox::queue(&mut tx, &NewMail {
-                kind: "ticket.new",
-                to_address: notify,
-                to_name: "",
-                content: &notice,
-                reply_to: Some(&fields.email),
-                order_id: Some(order_id),
-                ticket_id: Some(ticket_id),
-            })
+            let notice = templates::ticket_for_shop(
+                shop,
+                &reference,
+                &fields.order_number,
+                &customer,
+                &fields.subject,
+                &fields.message,
+                &link,
+            );
+            outbox::queue(
+                &mut tx,
+                &NewMail {
+                    kind: "ticket.new",
+                    to_address: notify,
+                    to_name: "",
+                    content: &notice,
+                    reply_to: Some(&fields.email),
+                    order_id: Some(order_id),
+                    ticket_id: Some(ticket_id),
+                },
+            )
             .await?;
         }
         tx.commit().await?;
@@ -204,7 +230,13 @@ mod tests {
     use super::*;
 
     fn submission(order_number: &str, email: &str, subject: &str, message: &str) -> Submission {
-        Submission { order_number: order_number.into(), email: email.into(), subject: subject.into(), message: message.into(), website: String::new() }
+        Submission {
+            order_number: order_number.into(),
+            email: email.into(),
+            subject: subject.into(),
+            message: message.into(),
+            website: String::new(),
+        }
     }
 
     #[test]

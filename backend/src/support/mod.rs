@@ -26,7 +26,8 @@ pub enum TicketStatus {
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 4] = [TicketStatus::Open, TicketStatus::Pending, TicketStatus::Resolved, TicketStatus::Closed];
+    pub const ALL: [TicketStatus; 4] =
+        [TicketStatus::Open, TicketStatus::Pending, TicketStatus::Resolved, TicketStatus::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,10 +51,9 @@ impl TicketStatus {
 impl FromStr for TicketStatus {
     type Err = Error;
     fn from_str(s: &str) -> Result<TicketStatus> {
-        TicketStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s.trim())
-            .ok_or_else(|| Error::invalid(format!("unknown ticket status {s:?}; the statuses are open, pending, resolved, closed")))
+        TicketStatus::ALL.into_iter().find(|status| status.as_str() == s.trim()).ok_or_else(|| {
+            Error::invalid(format!("unknown ticket status {s:?}; the statuses are open, pending, resolved, closed"))
+        })
     }
 }
 

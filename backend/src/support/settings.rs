@@ -35,13 +35,22 @@ pub fn parse_origin(text: &str) -> Result<String> {
     let text = text.trim().trim_end_matches('/');
     let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
     let ok = rest.is_some_and(|host| {
-        !host.is_empty() && !host.contains('/') && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        !host.is_empty()
+            && !host.contains('/')
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
     });
-    if ok { Ok(text.to_ascii_lowercase()) } else { Err(Error::invalid(format!("“{text}” is not an origin such as https://shop.example"))) }
+    if ok {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(Error::invalid(format!("“{text}” is not an origin such as https://shop.example")))
+    }
 }
 
 pub async fn get(db: &Db) -> Result<SupportSettings> {
-    let row = sqlx::query("SELECT embed_origins, per_ip_per_hour, per_order_per_day FROM support_settings WHERE id = 1").fetch_one(db.pool()).await?;
+    let row =
+        sqlx::query("SELECT embed_origins, per_ip_per_hour, per_order_per_day FROM support_settings WHERE id = 1")
+            .fetch_one(db.pool())
+            .await?;
     let origins: String = row.try_get("embed_origins")?;
     Ok(SupportSettings {
         embed_origins: origins.lines().map(str::to_owned).filter(|o| !o.is_empty()).collect(),
@@ -54,7 +63,12 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SupportSetting
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
-    let origins = new.embed_origins.iter().filter(|o| !o.trim().is_empty()).map(|o| parse_origin(o)).collect::<Result<Vec<_>>>()?;
+    let origins = new
+        .embed_origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| parse_origin(o))
+        .collect::<Result<Vec<_>>>()?;
     if origins.len() > MAX_ORIGINS {
         return Err(Error::invalid(format!("at most {MAX_ORIGINS} origins")));
     }
@@ -69,10 +83,13 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SupportSetting
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut *tx, &audit::Event {
-        details: &origins.join(" "),
-        ..audit::Event::by(actor, "support.settings.update", "support", ip)
-    })
+    audit::record(
+        &mut *tx,
+        &audit::Event {
+            details: &origins.join(" "),
+            ..audit::Event::by(actor, "support.settings.update", "support", ip)
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(SupportSettings { embed_origins: origins, ..new })
@@ -89,7 +106,8 @@ mod tests {
         for bad in ["shop.example", "https://shop.example/path", "javascript:alert(1)", "https://", "https://a b"] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
-        let settings = SupportSettings { embed_origins: vec!["https://shop.example".into()], ..SupportSettings::default() };
+        let settings =
+            SupportSettings { embed_origins: vec!["https://shop.example".into()], ..SupportSettings::default() };
         assert!(settings.allows_origin("https://SHOP.example"));
         assert!(!settings.allows_origin("https://evil.example"));
     }

@@ -148,7 +148,8 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         } else if search.trim_start_matches('#').chars().all(|c| c.is_ascii_digit()) {
             format!("o.number = {}", text(search.trim_start_matches('#').to_owned(), &mut texts))
         } else {
-            let pattern = format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern =
+                format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             let p = text(pattern, &mut texts);
             format!("(LOWER(t.subject) LIKE {p} ESCAPE '\\' OR LOWER(t.customer_name) LIKE {p} ESCAPE '\\')")
         };
@@ -191,12 +192,17 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
 
 /// Open tickets with a customer message the shop has not seen: the navigation's count.
 pub async fn unread_count(db: &Db) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE unread = 1 AND status IN ('open', 'pending')").fetch_one(db.pool()).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE unread = 1 AND status IN ('open', 'pending')")
+        .fetch_one(db.pool())
+        .await?)
 }
 
 /// The ticket as the inbox shows it, without its thread: what a change needs.
 pub async fn summary(db: &Db, id: i64) -> Result<TicketRow> {
-    let found = sqlx::query(AssertSqlSafe(format!("SELECT {ROW_COLUMNS} WHERE t.id = $1"))).bind(id).fetch_optional(db.pool()).await?;
+    let found = sqlx::query(AssertSqlSafe(format!("SELECT {ROW_COLUMNS} WHERE t.id = $1")))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     row(&found.ok_or(Error::NotFound)?)
 }
 
@@ -225,22 +231,24 @@ pub async fn get(db: &Db, id: i64) -> Result<Ticket> {
     .collect::<Result<Vec<_>>>()?;
     let order = match ticket.order_id {
         None => None,
-        Some(order_id) => sqlx::query("SELECT id, number, status, total, currency, items_count, created_at FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_optional(db.pool())
-            .await?
-            .map(|r| -> Result<OrderSummary> {
-                Ok(OrderSummary {
-                    id: r.try_get("id")?,
-                    number: r.try_get("number")?,
-                    status: r.try_get::<String, _>("status")?.parse()?,
-                    total: r.try_get("total")?,
-                    currency: r.try_get("currency")?,
-                    items_count: r.try_get("items_count")?,
-                    created_at: r.try_get("created_at")?,
+        Some(order_id) => {
+            sqlx::query("SELECT id, number, status, total, currency, items_count, created_at FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_optional(db.pool())
+                .await?
+                .map(|r| -> Result<OrderSummary> {
+                    Ok(OrderSummary {
+                        id: r.try_get("id")?,
+                        number: r.try_get("number")?,
+                        status: r.try_get::<String, _>("status")?.parse()?,
+                        total: r.try_get("total")?,
+                        currency: r.try_get("currency")?,
+                        items_count: r.try_get("items_count")?,
+                        created_at: r.try_get("created_at")?,
+                    })
                 })
-            })
-            .transpose()?,
+                .transpose()?
+        }
     };
     Ok(Ticket { row: ticket, messages, order })
 }
@@ -272,18 +280,22 @@ pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mes
     let ticket = summary(db, id).await?;
     let store = crate::settings::get(db).await?;
     let mail_settings = mail::settings(db).await?;
-    let content = templates::ticket_reply(Shop::from(&store), &ticket.reference, &ticket.customer_name, &ticket.subject, body);
+    let content =
+        templates::ticket_reply(Shop::from(&store), &ticket.reference, &ticket.customer_name, &ticket.subject, body);
     let now = now();
     let mut tx = db.begin().await?;
-    let mail_id = outbox::queue(&mut tx, &NewMail {
-        kind: "ticket.reply",
-        to_address: &ticket.customer_email,
-        to_name: &ticket.customer_name,
-        content: &content,
-        reply_to: mail_settings.reply_to(),
-        order_id: ticket.order_id,
-        ticket_id: Some(id),
-    })
+    let mail_id = outbox::queue(
+        &mut tx,
+        &NewMail {
+            kind: "ticket.reply",
+            to_address: &ticket.customer_email,
+            to_name: &ticket.customer_name,
+            content: &content,
+            reply_to: mail_settings.reply_to(),
+            order_id: ticket.order_id,
+            ticket_id: Some(id),
+        },
+    )
     .await?;
     let message_id = add_message(&mut tx, id, "reply", actor, body, Some(mail_id), now).await?;
     sqlx::query("UPDATE tickets SET status = CASE WHEN status = 'open' THEN 'pending' ELSE status END, unread = 0, updated_at = $1 WHERE id = $2")
@@ -293,7 +305,15 @@ pub async fn reply(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mes
         .await?;
     audit(&mut tx, actor, "ticket.reply", &ticket, "").await?;
     tx.commit().await?;
-    Ok(Message { id: message_id, kind: "reply".into(), author_user_id: Some(actor.user.id), author_name: Some(actor.user.name.clone()), body: body.to_owned(), created_at: now, mail_state: Some("queued".into()) })
+    Ok(Message {
+        id: message_id,
+        kind: "reply".into(),
+        author_user_id: Some(actor.user.id),
+        author_name: Some(actor.user.name.clone()),
+        body: body.to_owned(),
+        created_at: now,
+        mail_state: Some("queued".into()),
+    })
 }
 
 /// An internal note: in the thread for the shop, never emailed.
@@ -306,10 +326,26 @@ pub async fn note(db: &Db, actor: Actor<'_>, id: i64, body: &str) -> Result<Mess
     sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, actor, "ticket.note", &ticket, "").await?;
     tx.commit().await?;
-    Ok(Message { id: message_id, kind: "note".into(), author_user_id: Some(actor.user.id), author_name: Some(actor.user.name.clone()), body: body.to_owned(), created_at: now, mail_state: None })
+    Ok(Message {
+        id: message_id,
+        kind: "note".into(),
+        author_user_id: Some(actor.user.id),
+        author_name: Some(actor.user.name.clone()),
+        body: body.to_owned(),
+        created_at: now,
+        mail_state: None,
+    })
 }
 
-async fn add_message(tx: &mut Tx<'_>, ticket_id: i64, kind: &str, actor: Actor<'_>, body: &str, mail_id: Option<i64>, at: i64) -> Result<i64> {
+async fn add_message(
+    tx: &mut Tx<'_>,
+    ticket_id: i64,
+    kind: &str,
+    actor: Actor<'_>,
+    body: &str,
+    mail_id: Option<i64>,
+    at: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO ticket_messages (ticket_id, kind, author_user_id, body, mail_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -326,7 +362,12 @@ async fn add_message(tx: &mut Tx<'_>, ticket_id: i64, kind: &str, actor: Actor<'
 pub async fn set_status(db: &Db, actor: Actor<'_>, id: i64, status: TicketStatus) -> Result<TicketRow> {
     let ticket = summary(db, id).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit(&mut tx, actor, "ticket.status", &ticket, &format!("{} → {}", ticket.status, status)).await?;
     tx.commit().await?;
     summary(db, id).await
@@ -344,7 +385,12 @@ pub async fn assign(db: &Db, actor: Actor<'_>, id: i64, assignee: Option<i64>) -
             .ok_or_else(|| Error::invalid("the assignee must be an active user"))?,
     };
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE tickets SET assignee_user_id = $1, updated_at = $2 WHERE id = $3").bind(assignee).bind(now()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE tickets SET assignee_user_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(assignee)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit(&mut tx, actor, "ticket.assign", &ticket, &format!("to {name}")).await?;
     tx.commit().await?;
     summary(db, id).await

@@ -34,7 +34,8 @@ pub async fn scan(db: &Db, config: &Config) -> Result<usize> {
         if matches!(status.as_str(), "failed" | "cancelled" | "trash" | "checkout-draft") {
             continue;
         }
-        let phone = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country).unwrap_or_default();
+        let phone = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country)
+            .unwrap_or_default();
         let email = order.try_get::<String, _>("billing_email")?.trim().to_lowercase();
         if phone.is_empty() && email.is_empty() {
             continue;
@@ -48,7 +49,8 @@ pub async fn scan(db: &Db, config: &Config) -> Result<usize> {
         .await?;
         let Some(cart) = cart else { continue };
         let cart_id: i64 = cart.try_get("id")?;
-        let (order_id, number, total, created_at): (i64, String, i64, i64) = (order.try_get("id")?, order.try_get("number")?, order.try_get("total")?, order.try_get("created_at")?);
+        let (order_id, number, total, created_at): (i64, String, i64, i64) =
+            (order.try_get("id")?, order.try_get("number")?, order.try_get("total")?, order.try_get("created_at")?);
         let messaged_before = cart.try_get::<Option<i64>, _>("first_messaged_at")?.is_some_and(|m| m <= created_at);
         let state = if messaged_before { "recovered" } else { "converted" };
         let at = now();
@@ -65,11 +67,18 @@ pub async fn scan(db: &Db, config: &Config) -> Result<usize> {
         .await?;
         if changed.rows_affected() == 1 {
             closed += 1;
-            let detail = if messaged_before { format!("order #{number} placed after a message") } else { format!("order #{number} placed before any message") };
+            let detail = if messaged_before {
+                format!("order #{number} placed after a message")
+            } else {
+                format!("order #{number} placed before any message")
+            };
             carts::event(&mut tx, cart_id, state, &detail).await?;
         }
     }
-    sqlx::query("UPDATE whatsapp_settings SET orders_seen_id = $1 WHERE id = 1 AND orders_seen_id < $1").bind(last).execute(&mut *tx).await?;
+    sqlx::query("UPDATE whatsapp_settings SET orders_seen_id = $1 WHERE id = 1 AND orders_seen_id < $1")
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(closed)
 }

@@ -59,16 +59,29 @@ pub enum Captured {
 
 /// Checks a capture against the configuration; returns the phone in E.164.
 fn check(input: &Capture, config: &Config) -> Result<String> {
-    let consent = input.consent.ok_or_else(|| Error::invalid("consent is required: true when the shopper agreed to WhatsApp messages, false otherwise"))?;
+    let consent = input.consent.ok_or_else(|| {
+        Error::invalid("consent is required: true when the shopper agreed to WhatsApp messages, false otherwise")
+    })?;
     let phone = phone::normalise(&input.phone, &config.default_country)?;
     if !consent {
         return Ok(phone);
     }
     if input.lines.len() > MAX_LINES {
-        return Err(Error::invalid(format!("a cart has at most {MAX_LINES} lines; this one has {}", input.lines.len())));
+        return Err(Error::invalid(format!(
+            "a cart has at most {MAX_LINES} lines; this one has {}",
+            input.lines.len()
+        )));
     }
-    if let Some(line) = input.lines.iter().find(|l| l.name.trim().is_empty() || l.name.chars().count() > 200 || !(1..=10_000).contains(&l.quantity) || l.price_minor < 0) {
-        return Err(Error::invalid(format!("the line “{}” needs a name (up to 200 characters), a quantity of 1 to 10,000 and a price of 0 or more", line.name.chars().take(40).collect::<String>())));
+    if let Some(line) = input.lines.iter().find(|l| {
+        l.name.trim().is_empty()
+            || l.name.chars().count() > 200
+            || !(1..=10_000).contains(&l.quantity)
+            || l.price_minor < 0
+    }) {
+        return Err(Error::invalid(format!(
+            "the line “{}” needs a name (up to 200 characters), a quantity of 1 to 10,000 and a price of 0 or more",
+            line.name.chars().take(40).collect::<String>()
+        )));
     }
     if input.total_minor < 0 || input.total_minor > 100_000_000_000 {
         return Err(Error::invalid("the total is in minor units, 0 to 100,000,000,000"));
@@ -76,13 +89,19 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
     if !crate::money::is_currency_code(&input.currency) {
         return Err(Error::invalid("the currency is a three-letter ISO code such as TRY"));
     }
-    if input.name.chars().count() > 200 || input.email.chars().count() > 254 || (!input.email.is_empty() && !input.email.contains('@')) {
+    if input.name.chars().count() > 200
+        || input.email.chars().count() > 254
+        || (!input.email.is_empty() && !input.email.contains('@'))
+    {
         return Err(Error::invalid("the name is up to 200 characters and the email an address"));
     }
-    let restore = reqwest::Url::parse(input.restore_url.trim()).map_err(|_| Error::invalid("the restore URL is the address that brings the cart back"))?;
+    let restore = reqwest::Url::parse(input.restore_url.trim())
+        .map_err(|_| Error::invalid("the restore URL is the address that brings the cart back"))?;
     let origin = restore.origin().ascii_serialization();
     if !config.shop_origins.contains(&origin) {
-        return Err(Error::invalid(format!("the restore URL is not on the shop's address ({origin} is not one of the shop's origins in the WhatsApp settings)")));
+        return Err(Error::invalid(format!(
+            "the restore URL is not on the shop's address ({origin} is not one of the shop's origins in the WhatsApp settings)"
+        )));
     }
     Ok(phone)
 }
@@ -91,13 +110,19 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
 pub async fn capture(whatsapp: &WhatsApp, input: Capture) -> Result<Captured> {
     let config = settings::config(whatsapp.db.pool()).await?;
     if config.shop_origins.is_empty() {
-        return Err(Error::Conflict("cart capture is not set up: the shop's address is missing from the WhatsApp settings".into()));
+        return Err(Error::Conflict(
+            "cart capture is not set up: the shop's address is missing from the WhatsApp settings".into(),
+        ));
     }
     let phone = check(&input, &config)?;
     // Two captures of a new cart at once: the second loses the insert and updates instead.
     for _ in 0..2 {
         let mut tx = whatsapp.db.begin().await?;
-        let result = if input.consent == Some(true) { keep(&mut tx, &config, &phone, &input).await? } else { Some(forget(&mut tx, &phone).await?) };
+        let result = if input.consent == Some(true) {
+            keep(&mut tx, &config, &phone, &input).await?
+        } else {
+            Some(forget(&mut tx, &phone).await?)
+        };
         if let Some(result) = result {
             tx.commit().await?;
             return Ok(result);
@@ -120,13 +145,15 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
     let lines = serde_json::to_string(&input.lines).expect("lines serialise");
     let email = input.email.trim().to_lowercase();
     let first_at = at + config.recovery.first_delay_minutes * 60;
-    let open = sqlx::query("SELECT id, lines, total_minor, next_step FROM whatsapp_carts WHERE phone = $1 AND state = 'open'")
-        .bind(phone)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let open =
+        sqlx::query("SELECT id, lines, total_minor, next_step FROM whatsapp_carts WHERE phone = $1 AND state = 'open'")
+            .bind(phone)
+            .fetch_optional(&mut **tx)
+            .await?;
     if let Some(open) = open {
         let id: i64 = open.try_get("id")?;
-        let changed = open.try_get::<String, _>("lines")? != lines || open.try_get::<i64, _>("total_minor")? != input.total_minor;
+        let changed =
+            open.try_get::<String, _>("lines")? != lines || open.try_get::<i64, _>("total_minor")? != input.total_minor;
         let waiting_for_first = open.try_get::<Option<i64>, _>("next_step")? == Some(1);
         sqlx::query(
             "UPDATE whatsapp_carts SET name = $1, email = $2, lines = $3, total_minor = $4, currency = $5, restore_url = $6, updated_at = $7, \
@@ -147,7 +174,17 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
             jobs::reschedule(&mut **tx, &step_key(id, 1), first_at).await?;
         }
         if changed {
-            event(tx, id, "updated", &format!("{} line(s), total {}", input.lines.len(), crate::money::format(input.total_minor, &input.currency, "en"))).await?;
+            event(
+                tx,
+                id,
+                "updated",
+                &format!(
+                    "{} line(s), total {}",
+                    input.lines.len(),
+                    crate::money::format(input.total_minor, &input.currency, "en")
+                ),
+            )
+            .await?;
         }
         return Ok(Some(Captured::Updated));
     }
@@ -173,7 +210,17 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
         Err(e) if crate::error::is_unique_violation(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    event(tx, id, "captured", &format!("{} line(s), total {}", input.lines.len(), crate::money::format(input.total_minor, &input.currency, "en"))).await?;
+    event(
+        tx,
+        id,
+        "captured",
+        &format!(
+            "{} line(s), total {}",
+            input.lines.len(),
+            crate::money::format(input.total_minor, &input.currency, "en")
+        ),
+    )
+    .await?;
     if enabled {
         schedule(tx, id, 1, first_at).await?;
     }
@@ -184,11 +231,13 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
 /// open cart is closed; nothing new is stored.
 async fn forget(tx: &mut Tx<'_>, phone: &str) -> Result<Captured> {
     let at = now();
-    let known = sqlx::query("UPDATE whatsapp_contacts SET opted_out_at = $1, opt_out_source = 'checkout', updated_at = $1 WHERE phone = $2")
-        .bind(at)
-        .bind(phone)
-        .execute(&mut **tx)
-        .await?;
+    let known = sqlx::query(
+        "UPDATE whatsapp_contacts SET opted_out_at = $1, opt_out_source = 'checkout', updated_at = $1 WHERE phone = $2",
+    )
+    .bind(at)
+    .bind(phone)
+    .execute(&mut **tx)
+    .await?;
     if known.rows_affected() > 0 {
         stop_open(tx, phone, "consent withdrawn at checkout").await?;
     }
@@ -212,7 +261,10 @@ pub async fn opt_out(tx: &mut Tx<'_>, phone: &str, source: &str) -> Result<()> {
 
 /// Stops the phone's open cart, if any.
 async fn stop_open(tx: &mut Tx<'_>, phone: &str, reason: &str) -> Result<()> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM whatsapp_carts WHERE phone = $1 AND state = 'open'").bind(phone).fetch_optional(&mut **tx).await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM whatsapp_carts WHERE phone = $1 AND state = 'open'")
+        .bind(phone)
+        .fetch_optional(&mut **tx)
+        .await?;
     if let Some(id) = id {
         stop(tx, id, reason).await?;
     }
@@ -239,7 +291,10 @@ pub async fn opted_out<'e, E>(executor: E, phone: &str) -> Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let at: Option<Option<i64>> = sqlx::query_scalar("SELECT opted_out_at FROM whatsapp_contacts WHERE phone = $1").bind(phone).fetch_optional(executor).await?;
+    let at: Option<Option<i64>> = sqlx::query_scalar("SELECT opted_out_at FROM whatsapp_contacts WHERE phone = $1")
+        .bind(phone)
+        .fetch_optional(executor)
+        .await?;
     Ok(at.flatten().is_some())
 }
 
@@ -248,14 +303,18 @@ pub async fn consented<'e, E>(executor: E, phone: &str) -> Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT consented_at, opted_out_at FROM whatsapp_contacts WHERE phone = $1").bind(phone).fetch_optional(executor).await?;
+    let row = sqlx::query("SELECT consented_at, opted_out_at FROM whatsapp_contacts WHERE phone = $1")
+        .bind(phone)
+        .fetch_optional(executor)
+        .await?;
     row.map_or(Ok(false), |row| agreed(&row))
 }
 
 /// Whether a row with a contact's `consented_at` and `opted_out_at` (NULL when there is
 /// no contact) says the phone may be messaged.
 pub fn agreed(row: &sqlx::any::AnyRow) -> Result<bool> {
-    Ok(row.try_get::<Option<i64>, _>("consented_at")?.is_some() && row.try_get::<Option<i64>, _>("opted_out_at")?.is_none())
+    Ok(row.try_get::<Option<i64>, _>("consented_at")?.is_some()
+        && row.try_get::<Option<i64>, _>("opted_out_at")?.is_none())
 }
 
 /// Adds a line to a cart's timeline.
@@ -277,7 +336,11 @@ pub fn step_key(cart_id: i64, step: i64) -> String {
 
 /// Queues the job that sends a cart's step when it is due.
 pub async fn schedule(tx: &mut Tx<'_>, cart_id: i64, step: i64, at: i64) -> Result<()> {
-    let job = NewJob { idempotency_key: Some(step_key(cart_id, step)), run_at: at, ..NewJob::of(&RecoveryStep { cart_id, step }) };
+    let job = NewJob {
+        idempotency_key: Some(step_key(cart_id, step)),
+        run_at: at,
+        ..NewJob::of(&RecoveryStep { cart_id, step })
+    };
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())
 }

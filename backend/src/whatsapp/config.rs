@@ -88,8 +88,14 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 6] =
-        [Purpose::Recovery1, Purpose::Recovery2, Purpose::Recovery3, Purpose::OrderProcessing, Purpose::OrderCompleted, Purpose::OrderCancelled];
+    pub const ALL: [Purpose; 6] = [
+        Purpose::Recovery1,
+        Purpose::Recovery2,
+        Purpose::Recovery3,
+        Purpose::OrderProcessing,
+        Purpose::OrderCompleted,
+        Purpose::OrderCancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -298,8 +304,17 @@ impl Config {
         if !(1..=3).contains(&self.default_country.len()) || !self.default_country.chars().all(|c| c.is_ascii_digit()) {
             return Err(Error::invalid("the default country is a calling code of 1 to 3 digits, such as 90"));
         }
-        self.shop_origins = self.shop_origins.iter().map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
-        if let Some(bad) = self.shop_origins.iter().find(|o| reqwest::Url::parse(o).ok().filter(|u| u.origin().ascii_serialization() == **o).is_none()) {
+        self.shop_origins = self
+            .shop_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if let Some(bad) = self
+            .shop_origins
+            .iter()
+            .find(|o| reqwest::Url::parse(o).ok().filter(|u| u.origin().ascii_serialization() == **o).is_none())
+        {
             return Err(Error::invalid(format!("“{bad}” is not an origin such as https://shop.example")));
         }
         let r = &mut self.recovery;
@@ -317,8 +332,13 @@ impl Config {
             if !matches!(step, 2 | 3) {
                 return Err(Error::invalid("the coupon goes in the second or the third message"));
             }
-            if !(1..=100).contains(&r.coupon_percent) || !(1..=90).contains(&r.coupon_valid_days) || r.coupon_min_minor < 0 {
-                return Err(Error::invalid("a coupon is 1 to 100 percent, valid 1 to 90 days, with a minimum spend of 0 or more"));
+            if !(1..=100).contains(&r.coupon_percent)
+                || !(1..=90).contains(&r.coupon_valid_days)
+                || r.coupon_min_minor < 0
+            {
+                return Err(Error::invalid(
+                    "a coupon is 1 to 100 percent, valid 1 to 90 days, with a minimum spend of 0 or more",
+                ));
             }
         }
         if !(1..=90).contains(&r.max_age_days) || !(1..=90).contains(&r.link_valid_days) {
@@ -330,8 +350,13 @@ impl Config {
             }
         }
         for mapping in &self.mapping {
-            if let Some(field) = mapping.parameters.iter().find(|f| !f.fits(mapping.purpose, self.recovery.coupon_step)) {
-                return Err(Error::invalid(format!("“{}” has no value in the message “{}”", field.label(), mapping.purpose.label())));
+            if let Some(field) = mapping.parameters.iter().find(|f| !f.fits(mapping.purpose, self.recovery.coupon_step))
+            {
+                return Err(Error::invalid(format!(
+                    "“{}” has no value in the message “{}”",
+                    field.label(),
+                    mapping.purpose.label()
+                )));
             }
         }
         let mut purposes: Vec<_> = self.mapping.iter().map(|m| m.purpose).collect();
@@ -353,10 +378,18 @@ impl Config {
             return Err(Error::invalid("the widget's phone is the full number with its country code"));
         }
         if !matches!(w.position.as_str(), "right" | "left") || !matches!(w.outside_hours.as_str(), "hide" | "message") {
-            return Err(Error::invalid("the widget sits right or left, and outside the hours hides or shows a message"));
+            return Err(Error::invalid(
+                "the widget sits right or left, and outside the hours hides or shows a message",
+            ));
         }
-        if w.text.chars().count() > 500 || w.label.chars().count() > 60 || w.outside_message.chars().count() > 300 || w.label.trim().is_empty() {
-            return Err(Error::invalid("the widget's label (1 to 60 characters), text (up to 500) and message (up to 300) are too long or empty"));
+        if w.text.chars().count() > 500
+            || w.label.chars().count() > 60
+            || w.outside_message.chars().count() > 300
+            || w.label.trim().is_empty()
+        {
+            return Err(Error::invalid(
+                "the widget's label (1 to 60 characters), text (up to 500) and message (up to 300) are too long or empty",
+            ));
         }
         for day in &w.hours {
             if !day.trim().is_empty() && opening_hours(day).is_none() {
@@ -412,7 +445,12 @@ mod tests {
     #[test]
     fn a_coupon_field_needs_the_message_with_the_coupon() {
         let mut config = Config::default();
-        config.mapping = vec![Mapping { purpose: Purpose::Recovery1, template: "t".into(), language: "tr".into(), parameters: vec![Field::CouponCode] }];
+        config.mapping = vec![Mapping {
+            purpose: Purpose::Recovery1,
+            template: "t".into(),
+            language: "tr".into(),
+            parameters: vec![Field::CouponCode],
+        }];
         assert!(config.clone().validate(false).is_err());
         config.mapping[0].purpose = Purpose::Recovery2;
         config.recovery.coupon_step = Some(2);

@@ -33,7 +33,9 @@ impl GraphError {
         match self {
             GraphError::Uncertain(why) => format!("Meta's answer did not arrive ({why})"),
             GraphError::Unreachable(why) => format!("Meta's Graph API could not be reached: {why}"),
-            GraphError::Meta { code, title, details, .. } if details.is_empty() => format!("Meta refused it ({code}): {title}"),
+            GraphError::Meta { code, title, details, .. } if details.is_empty() => {
+                format!("Meta refused it ({code}): {title}")
+            }
             GraphError::Meta { code, title, details, .. } => format!("Meta refused it ({code}): {title} — {details}"),
         }
     }
@@ -49,7 +51,10 @@ impl GraphError {
     /// Throughput limits: wait and send again (130429 throughput, 131056 pair rate, 80007
     /// account rate, 4 app calls).
     pub fn is_rate_limit(&self) -> bool {
-        matches!(self, GraphError::Meta { code: 130429 | 131056 | 80007 | 4, .. } | GraphError::Meta { http_status: 429, .. })
+        matches!(
+            self,
+            GraphError::Meta { code: 130429 | 131056 | 80007 | 4, .. } | GraphError::Meta { http_status: 429, .. }
+        )
     }
 
     /// The token was refused or expired (190), or lacks a permission (10, 200).
@@ -59,7 +64,8 @@ impl GraphError {
 
     /// Meta failed on its side; the same request may work later.
     pub fn is_transient(&self) -> bool {
-        matches!(self, GraphError::Unreachable(_)) || matches!(self, GraphError::Meta { http_status, code, .. } if *http_status >= 500 || *code == 1 || *code == 2 || *code == 131000)
+        matches!(self, GraphError::Unreachable(_))
+            || matches!(self, GraphError::Meta { http_status, code, .. } if *http_status >= 500 || *code == 1 || *code == 2 || *code == 131000)
     }
 }
 
@@ -103,20 +109,37 @@ impl Client<'_> {
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, GraphError> {
-        let answer = request.bearer_auth(self.account.token.expose_secret()).timeout(self.timeout).send().await.map_err(|e| {
-            if e.is_connect() { GraphError::Unreachable(root_cause(&e)) } else { GraphError::Uncertain(root_cause(&e)) }
-        })?;
+        let answer =
+            request.bearer_auth(self.account.token.expose_secret()).timeout(self.timeout).send().await.map_err(
+                |e| {
+                    if e.is_connect() {
+                        GraphError::Unreachable(root_cause(&e))
+                    } else {
+                        GraphError::Uncertain(root_cause(&e))
+                    }
+                },
+            )?;
         let status = answer.status().as_u16();
         let text = answer.text().await.map_err(|e| GraphError::Uncertain(root_cause(&e)))?;
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
-            return if body.is_object() { Ok(body) } else { Err(GraphError::Uncertain("a success that is not JSON".into())) };
+            return if body.is_object() {
+                Ok(body)
+            } else {
+                Err(GraphError::Uncertain("a success that is not JSON".into()))
+            };
         }
         let error = &body["error"];
         Err(GraphError::Meta {
             http_status: status,
             code: error["code"].as_i64().unwrap_or(0),
-            title: error["message"].as_str().or(error["error_user_title"].as_str()).unwrap_or("no message").chars().take(500).collect(),
+            title: error["message"]
+                .as_str()
+                .or(error["error_user_title"].as_str())
+                .unwrap_or("no message")
+                .chars()
+                .take(500)
+                .collect(),
             details: error["error_data"]["details"].as_str().unwrap_or_default().chars().take(1000).collect(),
         })
     }
@@ -138,7 +161,10 @@ impl Client<'_> {
 
     /// Every template of the account, following Meta's pages (at most 20 of them).
     pub async fn templates(&self) -> Result<Vec<Template>, GraphError> {
-        let mut url = format!("{}?limit=100&fields=name,language,status,category,components", self.url(&format!("{}/message_templates", self.account.waba_id)));
+        let mut url = format!(
+            "{}?limit=100&fields=name,language,status,category,components",
+            self.url(&format!("{}/message_templates", self.account.waba_id))
+        );
         let mut found = Vec::new();
         for _ in 0..20 {
             let body = self.call(self.http.get(&url)).await?;
@@ -153,8 +179,13 @@ impl Client<'_> {
 
     /// Sends a message; returns Meta's id for it (wamid).
     pub async fn send(&self, body: &Value) -> Result<String, GraphError> {
-        let answer = self.call(self.http.post(self.url(&format!("{}/messages", self.account.phone_number_id))).json(body)).await?;
-        answer["messages"][0]["id"].as_str().map(str::to_owned).ok_or_else(|| GraphError::Uncertain("a success without the message's id".into()))
+        let answer = self
+            .call(self.http.post(self.url(&format!("{}/messages", self.account.phone_number_id))).json(body))
+            .await?;
+        answer["messages"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| GraphError::Uncertain("a success without the message's id".into()))
     }
 }
 
@@ -171,7 +202,9 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// than one dynamic button).
 fn read_template(t: &Value) -> Template {
     let components: Vec<&Value> = t["components"].as_array().into_iter().flatten().collect();
-    let of = |kind: &str| components.iter().find(|c| c["type"].as_str().is_some_and(|k| k.eq_ignore_ascii_case(kind))).copied();
+    let of = |kind: &str| {
+        components.iter().find(|c| c["type"].as_str().is_some_and(|k| k.eq_ignore_ascii_case(kind))).copied()
+    };
     let body = of("BODY").and_then(|c| c["text"].as_str()).unwrap_or_default().to_owned();
     let mut unsupported = None;
     if let Some(header) = of("HEADER") {
@@ -186,7 +219,10 @@ fn read_template(t: &Value) -> Template {
         .and_then(|c| c["buttons"].as_array())
         .into_iter()
         .flatten()
-        .filter(|b| b["type"].as_str().is_some_and(|k| k.eq_ignore_ascii_case("URL")) && b["url"].as_str().is_some_and(|u| u.contains("{{")))
+        .filter(|b| {
+            b["type"].as_str().is_some_and(|k| k.eq_ignore_ascii_case("URL"))
+                && b["url"].as_str().is_some_and(|u| u.contains("{{"))
+        })
         .count();
     if dynamic_urls > 1 {
         unsupported = Some("it has more than one link button with a parameter".to_owned());
@@ -236,11 +272,13 @@ mod tests {
 
     #[test]
     fn a_template_with_a_link_button_and_a_media_header_is_read() {
-        let t = read_template(&serde_json::json!({"name": "x", "language": "tr", "status": "APPROVED", "category": "MARKETING", "components": [
-            {"type": "HEADER", "format": "IMAGE"},
-            {"type": "BODY", "text": "Hi {{1}}"},
-            {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://b.example/r/{{1}}"}]}
-        ]}));
+        let t = read_template(
+            &serde_json::json!({"name": "x", "language": "tr", "status": "APPROVED", "category": "MARKETING", "components": [
+                {"type": "HEADER", "format": "IMAGE"},
+                {"type": "BODY", "text": "Hi {{1}}"},
+                {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://b.example/r/{{1}}"}]}
+            ]}),
+        );
         assert_eq!((t.body_params, t.url_button), (1, true));
         assert!(t.unsupported.unwrap().contains("image"));
     }

@@ -56,12 +56,15 @@ impl Signer {
         }
         let (text, signature) = token.rsplit_once('.').ok_or(Refused::Invalid)?;
         let expected = self.mac(text);
-        let same = expected.len() == signature.len() && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = expected.len() == signature.len()
+            && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if !same {
             return Err(Refused::Invalid);
         }
         let mut parts = text.split('.').map(str::parse::<i64>);
-        let (Some(Ok(cart_id)), Some(Ok(step)), Some(Ok(expires_at)), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(Ok(cart_id)), Some(Ok(step)), Some(Ok(expires_at)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(Refused::Invalid);
         };
         if expires_at < now {

@@ -72,7 +72,14 @@ impl std::fmt::Debug for WhatsApp {
 const SECRET_CACHE: Duration = Duration::from_secs(5);
 
 impl WhatsApp {
-    pub fn new(db: Db, sealer: Sealer, links: link::Signer, public_url: String, timeout: Duration, short_delays: bool) -> WhatsApp {
+    pub fn new(
+        db: Db,
+        sealer: Sealer,
+        links: link::Signer,
+        public_url: String,
+        timeout: Duration,
+        short_delays: bool,
+    ) -> WhatsApp {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(64)
@@ -112,7 +119,11 @@ impl WhatsApp {
 
     /// The account to call Meta as, or a sentence saying what is missing.
     pub async fn account(&self) -> Result<graph::Account> {
-        self.stored_account().await?.ok_or_else(|| Error::Conflict("WhatsApp is not set up yet: the Phone Number ID, WABA ID and access token are needed".into()))
+        self.stored_account().await?.ok_or_else(|| {
+            Error::Conflict(
+                "WhatsApp is not set up yet: the Phone Number ID, WABA ID and access token are needed".into(),
+            )
+        })
     }
 
     /// The account to call Meta as; `None` until its ids and token are stored.

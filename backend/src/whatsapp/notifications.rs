@@ -23,7 +23,12 @@ use crate::{
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
 
 impl Subscriber for WhatsApp {
-    fn on_order_event<'a>(&'a self, tx: &'a mut events::Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>> {
+    fn on_order_event<'a>(
+        &'a self,
+        tx: &'a mut events::Tx,
+        order_id: i64,
+        event: &'a OrderEvent,
+    ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             match event {
                 OrderEvent::StatusChanged { to, .. } => notify(tx, order_id, to).await,
@@ -43,7 +48,9 @@ async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
         .bind(order_id)
         .fetch_one(&mut **tx)
         .await?;
-    let Ok(to_phone) = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country) else { return Ok(()) };
+    let Ok(to_phone) = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country) else {
+        return Ok(());
+    };
     if !carts::consented(&mut **tx, &to_phone).await? {
         return Ok(());
     }
@@ -56,7 +63,9 @@ async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
             Field::FullName => format!("{first} {last}").trim().to_owned(),
             Field::ShopName => store.name.clone(),
             Field::OrderNumber => order.try_get("number")?,
-            Field::OrderTotal => money::format(order.try_get("total")?, &order.try_get::<String, _>("currency")?, &store.locale),
+            Field::OrderTotal => {
+                money::format(order.try_get("total")?, &order.try_get::<String, _>("currency")?, &store.locale)
+            }
             Field::CartTotal | Field::CouponCode | Field::CouponPercent | Field::CouponExpiry => String::new(),
         })
     };
@@ -74,7 +83,10 @@ async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
         idempotency_key: format!("order:{order_id}:{status}"),
     };
     let message_id = send::queue(tx, &out).await?.id;
-    let job = NewJob { idempotency_key: Some(format!("{SEND_JOB}:{message_id}")), ..NewJob::of(&send::SendMessage { message_id }) };
+    let job = NewJob {
+        idempotency_key: Some(format!("{SEND_JOB}:{message_id}")),
+        ..NewJob::of(&send::SendMessage { message_id })
+    };
     jobs::enqueue(&mut **tx, &job).await?;
     Ok(())
 }

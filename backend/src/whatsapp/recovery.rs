@@ -89,9 +89,13 @@ async fn run_steps(whatsapp: &WhatsApp, jobs: &[ClaimedJob]) -> Result<Vec<Resul
                 sent.push((i, Sent { cart, step, message_id, wamid }));
                 Ok(())
             }
-            Ok(Delivered::Failed { code: Some(131026), reason }) => stop(db, cart.id, &format!("WhatsApp cannot deliver to this number: {reason}")).await,
+            Ok(Delivered::Failed { code: Some(131026), reason }) => {
+                stop(db, cart.id, &format!("WhatsApp cannot deliver to this number: {reason}")).await
+            }
             Ok(Delivered::Failed { code: None, reason }) => stop(db, cart.id, &reason).await,
-            Ok(Delivered::Failed { code: Some(_), reason }) => next(whatsapp, &config, cart, step, &reason).await.map_err(Failure::from),
+            Ok(Delivered::Failed { code: Some(_), reason }) => {
+                next(whatsapp, &config, cart, step, &reason).await.map_err(Failure::from)
+            }
             Err(failure) => Err(failure),
         };
     }
@@ -119,7 +123,15 @@ enum Plan<'c> {
 }
 
 /// `quiet`: when the quiet hours `now` falls in end, if it does.
-async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings::StoreSettings, quiet: Option<i64>, cart: Option<&'c Cart>, step: i64, now: i64) -> Result<Plan<'c>> {
+async fn plan<'c>(
+    whatsapp: &WhatsApp,
+    config: &Config,
+    store: &crate::settings::StoreSettings,
+    quiet: Option<i64>,
+    cart: Option<&'c Cart>,
+    step: i64,
+    now: i64,
+) -> Result<Plan<'c>> {
     let Some(cart) = cart else { return Ok(Plan::Nothing) };
     if cart.state != "open" || cart.next_step != Some(step) {
         return Ok(Plan::Nothing);
@@ -141,7 +153,11 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
     };
     let db = &whatsapp.db;
     if let Some(end) = quiet {
-        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2").bind(end).bind(cart.id).execute(db.writer()).await?;
+        sqlx::query("UPDATE whatsapp_carts SET next_at = $1 WHERE id = $2")
+            .bind(end)
+            .bind(cart.id)
+            .execute(db.writer())
+            .await?;
         return Ok(Plan::Later(Failure::RetryAt { reason: "quiet hours".into(), at: end }));
     }
     let coupon = if config.recovery.coupon_step == Some(step) {
@@ -152,7 +168,11 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
     } else {
         None
     };
-    let token = whatsapp.links.token(Link { cart_id: cart.id, step, expires_at: now + config.recovery.link_valid_days * 86_400 });
+    let token = whatsapp.links.token(Link {
+        cart_id: cart.id,
+        step,
+        expires_at: now + config.recovery.link_valid_days * 86_400,
+    });
     let value = |field: &Field| match field {
         Field::FirstName => cart.name.split_whitespace().next().unwrap_or_default().to_owned(),
         Field::FullName => cart.name.clone(),
@@ -160,7 +180,17 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
         Field::CartTotal => money::format(cart.total_minor, &cart.currency, &store.locale),
         Field::CouponCode => coupon.as_ref().map(|c| c.code.clone()).unwrap_or_default(),
         Field::CouponPercent => coupon.as_ref().map(|c| c.percent.to_string()).unwrap_or_default(),
-        Field::CouponExpiry => coupon.as_ref().map(|c| store.tz().timestamp_opt(c.expires_at, 0).single().map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default()).unwrap_or_default(),
+        Field::CouponExpiry => coupon
+            .as_ref()
+            .map(|c| {
+                store
+                    .tz()
+                    .timestamp_opt(c.expires_at, 0)
+                    .single()
+                    .map(|d| d.format("%d.%m.%Y").to_string())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
         Field::OrderNumber | Field::OrderTotal => String::new(),
     };
     Ok(Plan::Send(
@@ -183,7 +213,12 @@ async fn plan<'c>(whatsapp: &WhatsApp, config: &Config, store: &crate::settings:
 /// Queues and takes the messages in one write, and calls Meta with all of them at once;
 /// a message queued earlier (its send failed, or the cap held it) goes the long way,
 /// through [`send::deliver`]. Each message's id and what became of it, in order.
-async fn send_all(whatsapp: &WhatsApp, config: &Config, outs: &[Outgoing], now: i64) -> Result<Vec<(i64, Result<Delivered, Failure>)>, Failure> {
+async fn send_all(
+    whatsapp: &WhatsApp,
+    config: &Config,
+    outs: &[Outgoing],
+    now: i64,
+) -> Result<Vec<(i64, Result<Delivered, Failure>)>, Failure> {
     let account = whatsapp.account().await?;
     let queued = send::queue_and_take(&whatsapp.db, outs, config.hourly_cap, now).await?;
     let calls = queued.into_iter().map(|(message_id, taken)| {
@@ -217,11 +252,16 @@ struct Sent<'c> {
 
 /// Records sent steps — Meta's id on each message, the step on its cart, the next step
 /// scheduled — in one transaction, each once.
-async fn record_sent<'a, 'c: 'a>(whatsapp: &WhatsApp, config: &Config, sent: impl Iterator<Item = &'a Sent<'c>>) -> Result<()> {
+async fn record_sent<'a, 'c: 'a>(
+    whatsapp: &WhatsApp,
+    config: &Config,
+    sent: impl Iterator<Item = &'a Sent<'c>>,
+) -> Result<()> {
     let at = now();
     let mut tx = whatsapp.db.begin().await?;
     for Sent { cart, step, message_id, wamid } in sent {
-        let next = following(config, *step, cart.first_messaged_at.unwrap_or(at)).map(|(next_step, due)| (next_step, due.max(at)));
+        let next = following(config, *step, cart.first_messaged_at.unwrap_or(at))
+            .map(|(next_step, due)| (next_step, due.max(at)));
         send::record_sent(&mut *tx, *message_id, wamid, at).await?;
         let recorded = sqlx::query(
             "UPDATE whatsapp_carts SET steps_sent = steps_sent + 1, first_messaged_at = COALESCE(first_messaged_at, $1), last_messaged_at = $1, \
@@ -253,14 +293,16 @@ async fn next(whatsapp: &WhatsApp, config: &Config, cart: &Cart, step: i64, reas
     carts::event(&mut tx, cart.id, "failed", &format!("message {step}: {reason}")).await?;
     let first = cart.first_messaged_at.unwrap_or(at);
     let (next_step, due) = following(config, step, first).map_or((None, None), |(s, d)| (Some(s), Some(d.max(at))));
-    let moved = sqlx::query("UPDATE whatsapp_carts SET next_step = $1, next_at = $2, updated_at = $3 WHERE id = $4 AND next_step = $5")
-        .bind(next_step)
-        .bind(due)
-        .bind(at)
-        .bind(cart.id)
-        .bind(step)
-        .execute(&mut *tx)
-        .await?;
+    let moved = sqlx::query(
+        "UPDATE whatsapp_carts SET next_step = $1, next_at = $2, updated_at = $3 WHERE id = $4 AND next_step = $5",
+    )
+    .bind(next_step)
+    .bind(due)
+    .bind(at)
+    .bind(cart.id)
+    .bind(step)
+    .execute(&mut *tx)
+    .await?;
     if let (1, Some(s), Some(d)) = (moved.rows_affected(), next_step, due) {
         carts::schedule(&mut tx, cart.id, s, d).await?;
     }
@@ -305,9 +347,19 @@ struct Coupon {
 }
 
 /// The cart's single-use coupon, made once and recorded with the cart.
-async fn coupon_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, config: &Config, cart: &Cart, now: i64) -> Result<Coupon> {
-    let row = sqlx::query("SELECT coupon_code, coupon_percent, coupon_expires_at FROM whatsapp_carts WHERE id = $1").bind(cart.id).fetch_one(&mut **tx).await?;
-    if let (Some(code), Some(percent), Some(expires_at)) = (row.try_get("coupon_code")?, row.try_get("coupon_percent")?, row.try_get("coupon_expires_at")?) {
+async fn coupon_of(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    config: &Config,
+    cart: &Cart,
+    now: i64,
+) -> Result<Coupon> {
+    let row = sqlx::query("SELECT coupon_code, coupon_percent, coupon_expires_at FROM whatsapp_carts WHERE id = $1")
+        .bind(cart.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if let (Some(code), Some(percent), Some(expires_at)) =
+        (row.try_get("coupon_code")?, row.try_get("coupon_percent")?, row.try_get("coupon_expires_at")?)
+    {
         return Ok(Coupon { code, percent, expires_at });
     }
     const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -325,8 +377,13 @@ async fn coupon_of(tx: &mut sqlx::Transaction<'_, sqlx::Any>, config: &Config, c
         .bind(cart.id)
         .execute(&mut **tx)
         .await?;
-    let minimum = if r.coupon_min_minor > 0 { format!(", minimum spend {}", money::format(r.coupon_min_minor, &cart.currency, "en")) } else { String::new() };
-    carts::event(tx, cart.id, "coupon", &format!("{} for {}%{minimum}, single use", coupon.code, coupon.percent)).await?;
+    let minimum = if r.coupon_min_minor > 0 {
+        format!(", minimum spend {}", money::format(r.coupon_min_minor, &cart.currency, "en"))
+    } else {
+        String::new()
+    };
+    carts::event(tx, cart.id, "coupon", &format!("{} for {}%{minimum}, single use", coupon.code, coupon.percent))
+        .await?;
     Ok(coupon)
 }
 
@@ -401,7 +458,10 @@ pub async fn follow(whatsapp: &WhatsApp, token: &str) -> Result<String, Refused>
 async fn record_click(whatsapp: &WhatsApp, link: Link) -> Result<Option<String>> {
     let at = now();
     let mut tx = whatsapp.db.begin().await?;
-    let restore: Option<String> = sqlx::query_scalar("SELECT restore_url FROM whatsapp_carts WHERE id = $1").bind(link.cart_id).fetch_optional(&mut *tx).await?;
+    let restore: Option<String> = sqlx::query_scalar("SELECT restore_url FROM whatsapp_carts WHERE id = $1")
+        .bind(link.cart_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some(restore) = restore else { return Ok(None) };
     sqlx::query("UPDATE whatsapp_carts SET clicks = clicks + 1, first_clicked_at = COALESCE(first_clicked_at, $1) WHERE id = $2").bind(at).bind(link.cart_id).execute(&mut *tx).await?;
     carts::event(&mut tx, link.cart_id, "clicked", &format!("the link in message {}", link.step)).await?;
@@ -413,7 +473,11 @@ async fn record_click(whatsapp: &WhatsApp, link: Link) -> Result<Option<String>>
 /// `utm_campaign=cart_recovery` and the step as `utm_content` (replacing any UTM it had).
 pub fn with_utm(restore: &str, step: i64) -> String {
     let Ok(mut url) = reqwest::Url::parse(restore) else { return restore.to_owned() };
-    let kept: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| !k.starts_with("utm_")).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     url.query_pairs_mut()
         .clear()
         .extend_pairs(kept)
@@ -433,7 +497,10 @@ mod tests {
         let config = Config::default(); // 22:00–09:00
         let tz: Tz = "Europe/Istanbul".parse().unwrap(); // UTC+3
         let at = |h: u32, m: u32| tz.with_ymd_and_hms(2026, 12, 2, h, m, 0).unwrap().timestamp();
-        assert_eq!(quiet_until(&config, tz, at(23, 30)), Some(tz.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap().timestamp()));
+        assert_eq!(
+            quiet_until(&config, tz, at(23, 30)),
+            Some(tz.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap().timestamp())
+        );
         assert_eq!(quiet_until(&config, tz, at(3, 0)), Some(at(9, 0)));
         assert_eq!(quiet_until(&config, tz, at(9, 0)), None);
         assert_eq!(quiet_until(&config, tz, at(21, 59)), None);
@@ -455,6 +522,9 @@ mod tests {
     #[test]
     fn the_restore_url_gets_utm_tags_and_keeps_its_own_query() {
         let url = with_utm("https://shop.example/cart/?restore=abc&utm_source=old", 2);
-        assert_eq!(url, "https://shop.example/cart/?restore=abc&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2");
+        assert_eq!(
+            url,
+            "https://shop.example/cart/?restore=abc&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2"
+        );
     }
 }

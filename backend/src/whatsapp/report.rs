@@ -173,17 +173,24 @@ pub struct CartDetail {
 }
 
 pub async fn cart(db: &Db, id: i64) -> Result<Option<CartDetail>> {
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CART_COLUMNS}, restore_url FROM whatsapp_carts WHERE id = $1"))).bind(id).fetch_optional(db.pool()).await?
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CART_COLUMNS}, restore_url FROM whatsapp_carts WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
     else {
         return Ok(None);
     };
-    let mut timeline: Vec<TimelineEntry> = sqlx::query_as::<_, (i64, String, String)>("SELECT at, kind, detail FROM whatsapp_cart_events WHERE cart_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(|(at, kind, detail)| TimelineEntry { at, kind, detail })
-        .collect();
+    let mut timeline: Vec<TimelineEntry> = sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT at, kind, detail FROM whatsapp_cart_events WHERE cart_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(|(at, kind, detail)| TimelineEntry { at, kind, detail })
+    .collect();
     for message in sqlx::query("SELECT step, delivered_at, read_at, state, error_code, error_title, updated_at FROM whatsapp_messages WHERE cart_id = $1").bind(id).fetch_all(db.pool()).await? {
         let step: Option<i64> = message.try_get("step")?;
         let step = step.unwrap_or_default();
@@ -201,7 +208,12 @@ pub async fn cart(db: &Db, id: i64) -> Result<Option<CartDetail>> {
     }
     timeline.sort_by_key(|e| e.at);
     let lines: String = row.try_get("lines")?;
-    Ok(Some(CartDetail { cart: cart_row(&row)?, lines: serde_json::from_str(&lines).unwrap_or_default(), restore_url: row.try_get("restore_url")?, timeline }))
+    Ok(Some(CartDetail {
+        cart: cart_row(&row)?,
+        lines: serde_json::from_str(&lines).unwrap_or_default(),
+        restore_url: row.try_get("restore_url")?,
+        timeline,
+    }))
 }
 
 /// A message in the log.
@@ -262,13 +274,28 @@ pub async fn messages(db: &Db, state: Option<&str>, before: Option<i64>, limit: 
 const EXPORT_PAGE: i64 = 500;
 
 fn time(at: Option<i64>) -> String {
-    at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+    at.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// Every cart as CSV (UTC times, amounts in minor units).
 pub async fn carts_csv(db: &Db) -> Result<String> {
     let mut out = csv::document(&[
-        "id", "captured_at_utc", "phone", "name", "email", "state", "stop_reason", "total_minor", "currency", "lines", "messages_sent", "clicks", "coupon", "order_id",
+        "id",
+        "captured_at_utc",
+        "phone",
+        "name",
+        "email",
+        "state",
+        "stop_reason",
+        "total_minor",
+        "currency",
+        "lines",
+        "messages_sent",
+        "clicks",
+        "coupon",
+        "order_id",
         "order_total_minor",
     ]);
     let mut before = None;
@@ -304,14 +331,27 @@ pub async fn carts_csv(db: &Db) -> Result<String> {
 /// Every message as CSV (UTC times).
 pub async fn messages_csv(db: &Db) -> Result<String> {
     let mut out = csv::document(&[
-        "id", "created_at_utc", "to", "purpose", "template", "state", "wamid", "cart_id", "order_id", "sent_at_utc", "delivered_at_utc", "read_at_utc", "error_code",
+        "id",
+        "created_at_utc",
+        "to",
+        "purpose",
+        "template",
+        "state",
+        "wamid",
+        "cart_id",
+        "order_id",
+        "sent_at_utc",
+        "delivered_at_utc",
+        "read_at_utc",
+        "error_code",
         "error",
     ]);
     let mut before = None;
     loop {
         let page = messages(db, None, before, EXPORT_PAGE).await?;
         for m in &page {
-            let error = [m.error_title.clone(), m.error_details.clone()].into_iter().flatten().collect::<Vec<_>>().join(" — ");
+            let error =
+                [m.error_title.clone(), m.error_details.clone()].into_iter().flatten().collect::<Vec<_>>().join(" — ");
             let cells = [
                 m.id.to_string(),
                 time(Some(m.created_at)),

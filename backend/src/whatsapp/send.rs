@@ -119,20 +119,41 @@ async fn queued_before<'e, E>(executor: E, idempotency_key: &str) -> Result<Queu
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1").bind(idempotency_key).fetch_one(executor).await?;
+    let row = sqlx::query("SELECT id, request FROM whatsapp_messages WHERE idempotency_key = $1")
+        .bind(idempotency_key)
+        .fetch_one(executor)
+        .await?;
     Ok(Queued { id: row.try_get("id")?, request: stored_request(&row)? })
 }
 
 /// Inserts the messages (with their request bodies) in one statement, already taken for
 /// sending at `taken_at` when given; returns the idempotency key and id of each one
 /// inserted — not of those whose key was used before.
-async fn insert<'e, E>(executor: E, backend: Backend, outs: &[Outgoing], requests: &[Value], taken_at: Option<i64>) -> Result<Vec<(String, i64)>>
+async fn insert<'e, E>(
+    executor: E,
+    backend: Backend,
+    outs: &[Outgoing],
+    requests: &[Value],
+    taken_at: Option<i64>,
+) -> Result<Vec<(String, i64)>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     const COLUMNS: &[&str] = &[
-        "to_phone", "purpose", "template", "language", "state", "created_at", "updated_at", "idempotency_key", "cart_id", "step", "order_id", "request",
-        "attempted_at", "attempts",
+        "to_phone",
+        "purpose",
+        "template",
+        "language",
+        "state",
+        "created_at",
+        "updated_at",
+        "idempotency_key",
+        "cart_id",
+        "step",
+        "order_id",
+        "request",
+        "attempted_at",
+        "attempts",
     ];
     let at = now();
     let values: Vec<DbValue> = outs
@@ -157,15 +178,26 @@ where
             ]
         })
         .collect();
-    let sql = format!("{} ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, id", db::insert_sql(backend, "whatsapp_messages", COLUMNS, outs.len()));
-    Ok(db::bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &values).try_map(|row: sqlx::any::AnyRow| Ok((row.try_get(0)?, row.try_get(1)?))).fetch_all(executor).await?)
+    let sql = format!(
+        "{} ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key, id",
+        db::insert_sql(backend, "whatsapp_messages", COLUMNS, outs.len())
+    );
+    Ok(db::bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
+        .try_map(|row: sqlx::any::AnyRow| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .fetch_all(executor)
+        .await?)
 }
 
 /// Queues new messages and takes them for sending at once — all in one statement when
 /// no hourly cap is set, one by one under a cap. Returns, for each, its id, and its
 /// request and attempts when taken; a message queued before (or held by the cap) is not
 /// taken: [`deliver`] settles it.
-pub async fn queue_and_take(db: &Db, outs: &[Outgoing], hourly_cap: i64, now: i64) -> Result<Vec<(i64, Option<(Value, i64)>)>> {
+pub async fn queue_and_take(
+    db: &Db,
+    outs: &[Outgoing],
+    hourly_cap: i64,
+    now: i64,
+) -> Result<Vec<(i64, Option<(Value, i64)>)>> {
     let mut taken = Vec::with_capacity(outs.len());
     if hourly_cap > 0 {
         for out in outs {
@@ -178,7 +210,8 @@ pub async fn queue_and_take(db: &Db, outs: &[Outgoing], hourly_cap: i64, now: i6
         return Ok(taken);
     }
     let requests: Vec<Value> = outs.iter().map(request_body).collect();
-    let inserted: std::collections::HashMap<String, i64> = insert(db.writer(), db.backend(), outs, &requests, Some(now)).await?.into_iter().collect();
+    let inserted: std::collections::HashMap<String, i64> =
+        insert(db.writer(), db.backend(), outs, &requests, Some(now)).await?.into_iter().collect();
     for (out, request) in outs.iter().zip(requests) {
         match inserted.get(&out.idempotency_key) {
             Some(&id) => taken.push((id, Some((request, 1)))),
@@ -218,7 +251,10 @@ pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> R
         return Ok(Delivered::Sent(wamid));
     }
     if row.try_get::<String, _>("state")? == "failed" {
-        return Ok(Delivered::Failed { code: row.try_get("error_code")?, reason: row.try_get::<Option<String>, _>("error_title")?.unwrap_or_default() });
+        return Ok(Delivered::Failed {
+            code: row.try_get("error_code")?,
+            reason: row.try_get::<Option<String>, _>("error_title")?.unwrap_or_default(),
+        });
     }
     let to_phone: String = row.try_get("to_phone")?;
     let purpose: String = row.try_get("purpose")?;
@@ -230,20 +266,28 @@ pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> R
     if let Some(attempted) = row.try_get::<Option<i64>, _>("attempted_at")? {
         // A send whose answer was lost: Meta's status webhook settles it.
         if now < attempted + UNCERTAIN_GRACE_SECS {
-            return Err(Failure::RetryAt { reason: "waiting for Meta to confirm a message whose answer was lost".into(), at: (now + 15).min(attempted + UNCERTAIN_GRACE_SECS) });
+            return Err(Failure::RetryAt {
+                reason: "waiting for Meta to confirm a message whose answer was lost".into(),
+                at: (now + 15).min(attempted + UNCERTAIN_GRACE_SECS),
+            });
         }
-        let verified: Option<i64> = sqlx::query_scalar("SELECT webhook_verified_at FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
+        let verified: Option<i64> =
+            sqlx::query_scalar("SELECT webhook_verified_at FROM whatsapp_settings WHERE id = 1")
+                .fetch_one(db.pool())
+                .await?;
         if verified.is_none() {
             let reason = "Meta's answer was lost and, without a verified webhook, Meta cannot tell us whether it sent the message; it was not sent again so it cannot arrive twice";
             fail(whatsapp, message_id, None, reason, "").await?;
             return Ok(Delivered::Failed { code: None, reason: reason.into() });
         }
         // The webhook is verified and Meta never reported the message: it never took it.
-        sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1 AND wamid IS NULL AND attempted_at = $2")
-            .bind(message_id)
-            .bind(attempted)
-            .execute(db.writer())
-            .await?;
+        sqlx::query(
+            "UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1 AND wamid IS NULL AND attempted_at = $2",
+        )
+        .bind(message_id)
+        .bind(attempted)
+        .execute(db.writer())
+        .await?;
     }
     let account = whatsapp.account().await?;
     let mut tx = db.begin().await?;
@@ -259,9 +303,16 @@ pub async fn deliver(whatsapp: &WhatsApp, hourly_cap: i64, message_id: i64) -> R
 
 /// Why a message could not be taken for sending, and when to try again.
 async fn not_taken(db: &crate::db::Db, now: i64, hourly_cap: i64) -> Result<Failure> {
-    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1").bind(now - 3600).fetch_one(db.pool()).await?;
+    let oldest: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(attempted_at) FROM whatsapp_messages WHERE attempted_at > $1")
+            .bind(now - 3600)
+            .fetch_one(db.pool())
+            .await?;
     let at = if hourly_cap > 0 { oldest.map_or(now + 60, |o| o + 3601) } else { now + 15 };
-    Ok(Failure::RetryAt { reason: format!("the hourly cap of {hourly_cap} messages is reached, or another worker is sending it"), at })
+    Ok(Failure::RetryAt {
+        reason: format!("the hourly cap of {hourly_cap} messages is reached, or another worker is sending it"),
+        at,
+    })
 }
 
 /// Takes the message for sending (sets `attempted_at`), if no one else has and the
@@ -273,7 +324,11 @@ async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hour
     if hourly_cap > 0 && backend == Backend::Postgres {
         sqlx::query("SELECT id FROM whatsapp_settings WHERE id = 1 FOR UPDATE").execute(&mut **tx).await?;
     }
-    let cap_condition = if hourly_cap > 0 { "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4" } else { "AND $3 = $3 AND $4 = $4" };
+    let cap_condition = if hourly_cap > 0 {
+        "AND (SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at > $3) < $4"
+    } else {
+        "AND $3 = $3 AND $4 = $4"
+    };
     let attempts: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE whatsapp_messages SET attempted_at = $1, attempts = attempts + 1, updated_at = $1 \
          WHERE id = $2 AND wamid IS NULL AND attempted_at IS NULL AND state = 'queued' {cap_condition} RETURNING attempts"
@@ -290,17 +345,32 @@ async fn take(tx: &mut Tx<'_>, backend: Backend, message_id: i64, now: i64, hour
 /// Calls Meta with a message taken for sending ([`take`]). `Sent` carries Meta's id,
 /// which the caller records with [`record_sent`] (in its own transaction, with what else
 /// the sending changes); a failure is recorded here.
-pub async fn call(whatsapp: &WhatsApp, account: &Account, message_id: i64, attempts: i64, request: &Value, now: i64) -> Result<Delivered, Failure> {
+pub async fn call(
+    whatsapp: &WhatsApp,
+    account: &Account,
+    message_id: i64,
+    attempts: i64,
+    request: &Value,
+    now: i64,
+) -> Result<Delivered, Failure> {
     let db = &whatsapp.db;
     match whatsapp.client(account).send(request).await {
         Ok(wamid) => Ok(Delivered::Sent(wamid)),
         Err(GraphError::Uncertain(why)) => {
-            note_error(whatsapp, message_id, &format!("Meta's answer did not arrive ({why}); waiting for its status webhook")).await?;
+            note_error(
+                whatsapp,
+                message_id,
+                &format!("Meta's answer did not arrive ({why}); waiting for its status webhook"),
+            )
+            .await?;
             Err(Failure::RetryAt { reason: format!("Meta's answer did not arrive ({why})"), at: now + 15 })
         }
         Err(error) => {
             // Meta answered (or was never reached): it did not take the message.
-            sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1").bind(message_id).execute(db.writer()).await?;
+            sqlx::query("UPDATE whatsapp_messages SET attempted_at = NULL WHERE id = $1")
+                .bind(message_id)
+                .execute(db.writer())
+                .await?;
             let words = error.plain_words();
             if error.is_rate_limit() {
                 note_error(whatsapp, message_id, &words).await?;

@@ -56,7 +56,8 @@ pub async fn get(db: &Db) -> Result<WhatsAppSettings> {
 
 /// The app secret, opened, for checking webhook signatures; `None` until one is stored.
 pub async fn app_secret(db: &Db, sealer: &Sealer) -> Result<Option<SecretString>> {
-    let sealed: Option<String> = sqlx::query_scalar("SELECT app_secret_sealed FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
+    let sealed: Option<String> =
+        sqlx::query_scalar("SELECT app_secret_sealed FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
     sealed.map(|s| sealer.open(&s)).transpose()
 }
 
@@ -86,13 +87,20 @@ pub async fn config<'e, E>(executor: E) -> Result<Config>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let text: String = sqlx::query_scalar("SELECT config FROM whatsapp_settings WHERE id = 1").fetch_one(executor).await?;
+    let text: String =
+        sqlx::query_scalar("SELECT config FROM whatsapp_settings WHERE id = 1").fetch_one(executor).await?;
     Ok(serde_json::from_str(&text).unwrap_or_default())
 }
 
 /// Saves the configuration after [`Config::validate`]; short delays only when this server
 /// allows them (tests, staging).
-pub async fn update_config(db: &Db, actor: &User, ip: Option<&str>, new: Config, allow_short_delays: bool) -> Result<Config> {
+pub async fn update_config(
+    db: &Db,
+    actor: &User,
+    ip: Option<&str>,
+    new: Config,
+    allow_short_delays: bool,
+) -> Result<Config> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
@@ -110,7 +118,13 @@ pub async fn update_config(db: &Db, actor: &User, ip: Option<&str>, new: Config,
 }
 
 /// Saves the account's ids and (new) secrets; fails naming the field that is wrong.
-pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, new: Credentials) -> Result<WhatsAppSettings> {
+pub async fn update(
+    db: &Db,
+    sealer: &Sealer,
+    actor: &User,
+    ip: Option<&str>,
+    new: Credentials,
+) -> Result<WhatsAppSettings> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
@@ -124,14 +138,21 @@ pub async fn update(db: &Db, sealer: &Sealer, actor: &User, ip: Option<&str>, ne
     let phone_number_id = id(&new.phone_number_id, "Phone Number ID")?;
     let waba_id = id(&new.waba_id, "WhatsApp Business Account ID")?;
     let version = new.graph_version.trim();
-    if !(version.starts_with('v') && version.len() <= 8 && version[1..].split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))) {
+    if !(version.starts_with('v')
+        && version.len() <= 8
+        && version[1..].split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
+    {
         return Err(Error::invalid("the Graph API version looks like v23.0"));
     }
     let base = new.graph_base_url.trim().trim_end_matches('/');
-    if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(char::is_whitespace) || base.len() > 300 {
+    if !(base.starts_with("https://") || base.starts_with("http://"))
+        || base.contains(char::is_whitespace)
+        || base.len() > 300
+    {
         return Err(Error::invalid("the Graph API base URL is an http(s) address such as https://graph.facebook.com"));
     }
-    let secret = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(v));
+    let secret =
+        |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(v));
     let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE whatsapp_settings SET phone_number_id = $1, waba_id = $2, graph_version = $3, graph_base_url = $4, \

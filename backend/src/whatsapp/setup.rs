@@ -59,7 +59,11 @@ pub async fn checks(whatsapp: &WhatsApp) -> Result<Vec<Check>> {
     found.push(if stored.has_app_secret {
         check("app secret", true, "The app secret is saved; webhook deliveries are checked with it.")
     } else {
-        check("app secret", false, "The app secret is not saved: webhook deliveries cannot be checked, so they are refused.")
+        check(
+            "app secret",
+            false,
+            "The app secret is not saved: webhook deliveries cannot be checked, so they are refused.",
+        )
     });
     found.push(match stored.webhook_verified_at {
         Some(_) => check("webhook", true, "Meta verified the webhook."),
@@ -92,12 +96,21 @@ pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test
         return Err(Error::invalid("choose one of the account's templates (refresh the list if it is new)"));
     };
     if !template.is_approved() {
-        return Err(Error::invalid(format!("the template {} is {}; only approved templates can be sent", template.name, template.status.to_lowercase())));
+        return Err(Error::invalid(format!(
+            "the template {} is {}; only approved templates can be sent",
+            template.name,
+            template.status.to_lowercase()
+        )));
     }
     if test.parameters.len() as i64 != template.body_params || test.parameters.iter().any(|p| p.trim().is_empty()) {
-        return Err(Error::invalid(format!("the template {} needs exactly {} non-empty parameter value(s)", template.name, template.body_params)));
+        return Err(Error::invalid(format!(
+            "the template {} needs exactly {} non-empty parameter value(s)",
+            template.name, template.body_params
+        )));
     }
-    let suffix = template.url_button.then(|| test.url_suffix.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "test".to_owned()));
+    let suffix = template
+        .url_button
+        .then(|| test.url_suffix.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "test".to_owned()));
     let out = Outgoing {
         purpose: "test".into(),
         to_phone: to,
@@ -128,6 +141,8 @@ pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test
 
 fn failure_words(failure: &crate::jobs::Failure) -> String {
     match failure {
-        crate::jobs::Failure::Retry(reason) | crate::jobs::Failure::Dead(reason) | crate::jobs::Failure::RetryAt { reason, .. } => reason.clone(),
+        crate::jobs::Failure::Retry(reason)
+        | crate::jobs::Failure::Dead(reason)
+        | crate::jobs::Failure::RetryAt { reason, .. } => reason.clone(),
     }
 }

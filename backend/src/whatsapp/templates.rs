@@ -11,7 +11,11 @@ use crate::{Error, Result, clock::now};
 /// Fetches the account's templates from Meta and replaces the kept list.
 pub async fn refresh(whatsapp: &WhatsApp) -> Result<Vec<Template>> {
     let account = whatsapp.account().await?;
-    let found = whatsapp.client(&account).templates().await.map_err(|e| Error::Conflict(format!("the templates could not be read: {}", e.plain_words())))?;
+    let found = whatsapp
+        .client(&account)
+        .templates()
+        .await
+        .map_err(|e| Error::Conflict(format!("the templates could not be read: {}", e.plain_words())))?;
     let mut tx = whatsapp.db.begin().await?;
     sqlx::query("DELETE FROM whatsapp_templates").execute(&mut *tx).await?;
     let at = now();
@@ -69,14 +73,25 @@ where
 pub fn check_mapping(config: &Config, templates: &[Template]) -> Result<()> {
     for mapping in &config.mapping {
         let label = mapping.purpose.label();
-        let Some(template) = templates.iter().find(|t| t.name == mapping.template && t.language == mapping.language) else {
-            return Err(Error::invalid(format!("“{label}”: the account has no template {} in {}", mapping.template, mapping.language)));
+        let Some(template) = templates.iter().find(|t| t.name == mapping.template && t.language == mapping.language)
+        else {
+            return Err(Error::invalid(format!(
+                "“{label}”: the account has no template {} in {}",
+                mapping.template, mapping.language
+            )));
         };
         if !template.is_approved() {
-            return Err(Error::invalid(format!("“{label}”: the template {} is {}, not approved", template.name, template.status.to_lowercase())));
+            return Err(Error::invalid(format!(
+                "“{label}”: the template {} is {}, not approved",
+                template.name,
+                template.status.to_lowercase()
+            )));
         }
         if let Some(why) = &template.unsupported {
-            return Err(Error::invalid(format!("“{label}”: the template {} cannot be sent by Backroom: {why}", template.name)));
+            return Err(Error::invalid(format!(
+                "“{label}”: the template {} cannot be sent by Backroom: {why}",
+                template.name
+            )));
         }
         let given = mapping.parameters.len() as i64;
         if given != template.body_params {
@@ -86,10 +101,16 @@ pub fn check_mapping(config: &Config, templates: &[Template]) -> Result<()> {
             )));
         }
         if mapping.purpose.is_recovery() && !template.url_button {
-            return Err(Error::invalid(format!("“{label}”: the template {} needs a link button ending in {{{{1}}}} for the recovery link", template.name)));
+            return Err(Error::invalid(format!(
+                "“{label}”: the template {} needs a link button ending in {{{{1}}}} for the recovery link",
+                template.name
+            )));
         }
         if !mapping.purpose.is_recovery() && template.url_button {
-            return Err(Error::invalid(format!("“{label}”: the template {} has a link button, which order messages do not fill", template.name)));
+            return Err(Error::invalid(format!(
+                "“{label}”: the template {} has a link button, which order messages do not fill",
+                template.name
+            )));
         }
     }
     Ok(())

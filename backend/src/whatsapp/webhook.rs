@@ -26,13 +26,21 @@ use crate::{
 };
 
 /// Answers Meta's verification: the challenge when the mode and token are right.
-pub async fn verify_subscription(db: &Db, mode: Option<&str>, token: Option<&str>, challenge: Option<&str>) -> Result<Option<String>> {
+pub async fn verify_subscription(
+    db: &Db,
+    mode: Option<&str>,
+    token: Option<&str>,
+    challenge: Option<&str>,
+) -> Result<Option<String>> {
     let expected = super::settings::get(db).await?.verify_token;
     let (Some("subscribe"), Some(token), Some(challenge)) = (mode, token, challenge) else { return Ok(None) };
     if token.is_empty() || !constant_time_eq(token.as_bytes(), expected.as_bytes()) || challenge.len() > 200 {
         return Ok(None);
     }
-    sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1").bind(now()).execute(db.writer()).await?;
+    sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1")
+        .bind(now())
+        .execute(db.writer())
+        .await?;
     Ok(Some(challenge.to_owned()))
 }
 
@@ -159,7 +167,11 @@ pub fn statuses(body: &Value) -> Vec<Status> {
             Some(Status {
                 wamid: s["id"].as_str()?.to_owned(),
                 status: status.to_owned(),
-                at: s["timestamp"].as_str().and_then(|t| t.parse().ok()).or_else(|| s["timestamp"].as_i64()).unwrap_or_else(now),
+                at: s["timestamp"]
+                    .as_str()
+                    .and_then(|t| t.parse().ok())
+                    .or_else(|| s["timestamp"].as_i64())
+                    .unwrap_or_else(now),
                 error_code: error.and_then(|e| e["code"].as_i64()),
                 error_title: error.and_then(|e| e["title"].as_str().or(e["message"].as_str())).map(str::to_owned),
                 error_details: error.and_then(|e| e["error_data"]["details"].as_str()).map(str::to_owned),
@@ -185,7 +197,10 @@ pub fn inbound(body: &Value) -> Vec<Inbound> {
         .flat_map(|change| array(&change["value"], "messages"))
         .filter_map(|m| {
             let from = m["from"].as_str()?.trim_start_matches('+');
-            let text = m["text"]["body"].as_str().or(m["button"]["text"].as_str()).or(m["interactive"]["button_reply"]["title"].as_str())?;
+            let text = m["text"]["body"]
+                .as_str()
+                .or(m["button"]["text"].as_str())
+                .or(m["interactive"]["button_reply"]["title"].as_str())?;
             Some(Inbound { from: format!("+{from}"), text: text.to_owned() })
         })
         .collect()
@@ -239,10 +254,12 @@ const BATCH: i64 = 200;
 pub async fn process_pending(db: &Db) -> Result<usize> {
     let mut done = 0;
     loop {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM whatsapp_webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT $1")
-            .bind(BATCH)
-            .fetch_all(db.pool())
-            .await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, body FROM whatsapp_webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await?;
         if rows.is_empty() {
             return Ok(done);
         }
@@ -253,7 +270,12 @@ pub async fn process_pending(db: &Db) -> Result<usize> {
         }
         // Exactly the rows read: one with a smaller id may commit later (Postgres).
         let ids = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
-        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE whatsapp_webhook_events SET processed_at = $1 WHERE id IN ({ids})"))).bind(now()).execute(&mut *tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE whatsapp_webhook_events SET processed_at = $1 WHERE id IN ({ids})"
+        )))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         done += rows.len();
         if rows.len() < BATCH as usize {
@@ -267,7 +289,10 @@ const KEEP_DAYS: i64 = 30;
 
 /// Deletes applied deliveries past [`KEEP_DAYS`] (the nightly clean-up).
 pub async fn prune(db: &Db) -> Result<u64> {
-    let gone = sqlx::query("DELETE FROM whatsapp_webhook_events WHERE processed_at IS NOT NULL AND received_at < $1").bind(now() - KEEP_DAYS * 86_400).execute(db.writer()).await?;
+    let gone = sqlx::query("DELETE FROM whatsapp_webhook_events WHERE processed_at IS NOT NULL AND received_at < $1")
+        .bind(now() - KEEP_DAYS * 86_400)
+        .execute(db.writer())
+        .await?;
     Ok(gone.rows_affected())
 }
 
@@ -299,13 +324,21 @@ mod tests {
     #[test]
     fn the_signature_is_checked_over_the_bytes_as_received() {
         // Meta escapes "ç" as \u00e7 in what it signs; the same text re-serialised differs.
-        let body = br#"{"entry":[{"changes":[{"value":{"messages":[{"text":{"body":"te\u015fekk\u00fcrler \u00e7ok"}}]}}]}]}"#;
+        let body =
+            br#"{"entry":[{"changes":[{"value":{"messages":[{"text":{"body":"te\u015fekk\u00fcrler \u00e7ok"}}]}}]}]}"#;
         let header = sign(b"app-secret", body);
         assert!(signature_is_valid(b"app-secret", body, Some(&header)));
         let reserialised = serde_json::to_vec(&serde_json::from_slice::<Value>(body).unwrap()).unwrap();
         assert!(!signature_is_valid(b"app-secret", &reserialised, Some(&header)));
         assert!(!signature_is_valid(b"another-secret", body, Some(&header)));
-        for wrong in ["", "sha256=", "sha1=abcd", &header.replace("sha256=", "sha256=zz"), &header[..header.len() - 2], &header.to_uppercase()] {
+        for wrong in [
+            "",
+            "sha256=",
+            "sha1=abcd",
+            &header.replace("sha256=", "sha256=zz"),
+            &header[..header.len() - 2],
+            &header.to_uppercase(),
+        ] {
             assert!(!signature_is_valid(b"app-secret", body, Some(wrong)), "{wrong}");
         }
         assert!(!signature_is_valid(b"app-secret", body, None));
@@ -321,7 +354,10 @@ mod tests {
         ]}}]}]});
         let found = statuses(&body);
         assert_eq!(found.len(), 2);
-        assert_eq!((found[0].wamid.as_str(), found[0].status.as_str(), found[0].at), ("wamid.1", "delivered", 1_796_000_000));
+        assert_eq!(
+            (found[0].wamid.as_str(), found[0].status.as_str(), found[0].at),
+            ("wamid.1", "delivered", 1_796_000_000)
+        );
         assert_eq!(found[1].error_code, Some(131026));
         assert_eq!(found[1].error_details.as_deref(), Some("not on WhatsApp"));
     }

@@ -42,7 +42,15 @@ mod tests {
         let tz: Tz = "Europe/Istanbul".parse().unwrap();
         let mut widget = Widget::default();
         assert!(is_open(&widget, tz, 0), "no hours: always open");
-        widget.hours = ["09:00-18:00".into(), "09:00-18:00".into(), "09:00-18:00".into(), "09:00-18:00".into(), "09:00-18:00".into(), String::new(), String::new()];
+        widget.hours = [
+            "09:00-18:00".into(),
+            "09:00-18:00".into(),
+            "09:00-18:00".into(),
+            "09:00-18:00".into(),
+            "09:00-18:00".into(),
+            String::new(),
+            String::new(),
+        ];
         // Wednesday 2 December 2026.
         let at = |h| tz.with_ymd_and_hms(2026, 12, 2, h, 0, 0).unwrap().timestamp();
         assert!(is_open(&widget, tz, at(9)));

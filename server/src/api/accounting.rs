@@ -47,7 +47,8 @@ pub async fn sync(
 ) -> Result<(StatusCode, Json<SyncQueued>), ApiError> {
     let request = body.map(|ApiJson(r)| r).unwrap_or_default();
     let actor = acting.actor();
-    let result = accounting::sync_order(&state.services.db, actor.user, actor.credential, actor.ip, id, request.resync).await?;
+    let result =
+        accounting::sync_order(&state.services.db, actor.user, actor.credential, actor.ip, id, request.resync).await?;
     let documents = accounting::of_order(&state.services.db, id).await?;
     Ok((StatusCode::ACCEPTED, Json(SyncQueued { result, documents })))
 }

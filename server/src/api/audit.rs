@@ -77,7 +77,8 @@ pub async fn list(
     if too_long(&query.actor) || too_long(&query.action) {
         return Err(bad("invalid_query", "actor and action filters are at most 200 characters"));
     }
-    let filter = Filter { actor: query.actor, action: query.action, outcome, from: query.from, to: query.to, before_id };
+    let filter =
+        Filter { actor: query.actor, action: query.action, outcome, from: query.from, to: query.to, before_id };
     let mut entries = audit::search(&state.services.db, &filter, per_page + 1).await?;
     let next_cursor = (entries.len() as i64 > per_page).then(|| {
         entries.truncate(per_page as usize);

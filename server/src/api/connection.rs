@@ -91,7 +91,12 @@ pub struct MeCredential {
 #[utoipa::path(get, path = "/me", tag = "connection", responses((status = 200, body = Me)))]
 pub async fn me(Authenticated(caller): Authenticated) -> Json<Me> {
     Json(Me {
-        user: MeUser { id: caller.user.id, email: caller.user.email, name: caller.user.name, role: caller.user.role.as_str() },
+        user: MeUser {
+            id: caller.user.id,
+            email: caller.user.email,
+            name: caller.user.name,
+            role: caller.user.role.as_str(),
+        },
         credential: MeCredential {
             kind: caller.kind.as_str(),
             id: caller.credential_id,
@@ -149,7 +154,11 @@ pub struct PanelUrls {
 
 /// The connection test: the shop, Backroom's version, the database and the job queue.
 #[utoipa::path(get, path = "/system/status", tag = "connection", responses((status = 200, body = Status)))]
-pub async fn status(State(state): State<AppState>, Authenticated(_): Authenticated, headers: HeaderMap) -> Result<Json<Status>, ApiError> {
+pub async fn status(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    headers: HeaderMap,
+) -> Result<Json<Status>, ApiError> {
     let started = std::time::Instant::now();
     let healthy = state.services.db.is_ready().await;
     let latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;

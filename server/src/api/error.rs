@@ -3,7 +3,10 @@
 
 use axum::{
     Json,
-    extract::{FromRequest, FromRequestParts, Request, rejection::{JsonRejection, QueryRejection}},
+    extract::{
+        FromRequest, FromRequestParts, Request,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{StatusCode, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -48,7 +51,9 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, secs.max(1).into());
         }
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"backroom\""));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"backroom\""));
         }
         response
     }
@@ -72,20 +77,29 @@ impl From<backend::Error> for ApiError {
             E::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
             E::InvalidCursor(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", message),
             E::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string()),
-            E::LockedOut { retry_after_secs } => {
-                ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", e.to_string()) }
-            }
-            E::RateLimited { message, retry_after_secs } => {
-                ApiError { retry_after_secs: Some(retry_after_secs), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message) }
-            }
-            E::Busy => ApiError { retry_after_secs: Some(1), ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()) },
+            E::LockedOut { retry_after_secs } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", e.to_string())
+            },
+            E::RateLimited { message, retry_after_secs } => ApiError {
+                retry_after_secs: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            E::Busy => ApiError {
+                retry_after_secs: Some(1),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            },
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role does not allow this"),
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "not found"),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::InvalidTransition { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string()),
             E::Internal(source) => {
                 tracing::error!(error = %source.report(), "API request failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                )
             }
         }
     }
@@ -100,10 +114,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send JSON with Content-Type: application/json"))
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send JSON with Content-Type: application/json",
+            )),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))
             }
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text())),
             Err(JsonRejection::BytesRejection(_)) => Err(too_large()),
             Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())),
         }
@@ -143,7 +161,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the request body is larger than {} KiB", crate::BODY_LIMIT / 1024))
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the request body is larger than {} KiB", crate::BODY_LIMIT / 1024),
+    )
 }
 
 /// Gives every error the API returns the one shape, also those made outside our
@@ -168,7 +190,9 @@ pub async fn uniform_errors(req: Request, next: Next) -> Response {
         StatusCode::NOT_FOUND => ("no_such_endpoint", "there is no such endpoint; see /api/v1/openapi.json".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this endpoint does not take this method".to_owned()),
         StatusCode::PAYLOAD_TOO_LARGE => return too_large().into_response(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send JSON with Content-Type: application/json".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "send JSON with Content-Type: application/json".to_owned())
+        }
         s if s.is_server_error() => ("internal", "something went wrong on our side; it has been logged".to_owned()),
         _ => ("bad_request", "the request could not be understood".to_owned()),
     };

@@ -84,10 +84,17 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
         ip: ip_text.as_deref(),
         user_agent: user_agent.as_deref(),
     };
-    let duplicate_signing_headers = ["x-backroom-timestamp", "x-backroom-nonce"]
-        .iter()
-        .any(|name| headers.get_all(*name).iter().count() > 1);
-    let caller = match authenticate(&state.services.db, &state.services.hasher, &state.services.credentials, &settings, &presented).await {
+    let duplicate_signing_headers =
+        ["x-backroom-timestamp", "x-backroom-nonce"].iter().any(|name| headers.get_all(*name).iter().count() > 1);
+    let caller = match authenticate(
+        &state.services.db,
+        &state.services.hasher,
+        &state.services.credentials,
+        &settings,
+        &presented,
+    )
+    .await
+    {
         Err(e) => return ApiError::from(e).into_response(),
         Ok(Err(denied)) => return ApiError::from(denied).into_response(),
         Ok(Ok(caller)) => caller,
@@ -108,7 +115,8 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
     }
 
     let write = needed == Scope::Write;
-    let path = req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    let path =
+        req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
     let target = format!("{} {path}", req.method());
     req.extensions_mut().insert(caller.clone());
     let response = next.run(req).await;
@@ -122,17 +130,20 @@ pub async fn caller(State(state): State<AppState>, mut req: Request, next: Next)
             Outcome::Failure
         };
         let credential = caller.credential_ref();
-        let recorded = audit::record(state.services.db.writer(), &Event {
-            actor_user_id: Some(caller.user.id),
-            actor: &caller.user.email,
-            credential: Some(&credential),
-            action: "api.write",
-            target: &target,
-            ip: ip_text.as_deref(),
-            user_agent: user_agent.as_deref(),
-            outcome: Some(outcome),
-            details: status.as_str(),
-        })
+        let recorded = audit::record(
+            state.services.db.writer(),
+            &Event {
+                actor_user_id: Some(caller.user.id),
+                actor: &caller.user.email,
+                credential: Some(&credential),
+                action: "api.write",
+                target: &target,
+                ip: ip_text.as_deref(),
+                user_agent: user_agent.as_deref(),
+                outcome: Some(outcome),
+                details: status.as_str(),
+            },
+        )
         .await;
         if let Err(e) = recorded {
             tracing::error!(error = %e.report(), "could not record an API write in the audit log");

@@ -26,7 +26,10 @@ pub struct KeyList {
 
 /// The shop's connection keys, newest first (revoked ones for 30 days).
 #[utoipa::path(get, path = "/keys", tag = "keys", responses((status = 200, body = KeyList)))]
-pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenticated) -> Result<Json<KeyList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<KeyList>, ApiError> {
     if !caller.user.role.manages_store() {
         return Err(backend::Error::Forbidden.into());
     }
@@ -38,7 +41,11 @@ pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenti
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// 1 to 80 characters, not all blank, no control characters.
-    #[schema(min_length = 1, max_length = 80, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*\S[^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*\S[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub label: String,
     /// `read` (the default) or `write`.
     pub scope: Option<Scope>,
@@ -80,12 +87,13 @@ pub async fn create(
     if !caller.scope.allows(scope) {
         return Err(backend::access::Denied::InsufficientScope { needed: scope }.into());
     }
-    let issued = credentials::create(&state.services.db, &state.services.hasher, &caller.user, ip.as_deref(), NewCredential {
-        kind: Kind::ConnectionKey,
-        label: new.label,
-        scope,
-        lifetime_days: new.expires_days,
-    })
+    let issued = credentials::create(
+        &state.services.db,
+        &state.services.hasher,
+        &caller.user,
+        ip.as_deref(),
+        NewCredential { kind: Kind::ConnectionKey, label: new.label, scope, lifetime_days: new.expires_days },
+    )
     .await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { secret: issued.secret, key: issued.info })))
 }
@@ -98,6 +106,14 @@ pub async fn revoke(
     ClientAddress(ip): ClientAddress,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    credentials::revoke(&state.services.db, &state.services.credentials, &caller.user, ip.as_deref(), Kind::ConnectionKey, id).await?;
+    credentials::revoke(
+        &state.services.db,
+        &state.services.credentials,
+        &caller.user,
+        ip.as_deref(),
+        Kind::ConnectionKey,
+        id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

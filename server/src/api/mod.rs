@@ -19,18 +19,14 @@ pub mod whatsapp;
 
 use std::sync::Arc;
 
-use axum::{
-    Extension, Router,
-    http::header,
-    middleware::from_fn_with_state,
-    response::IntoResponse,
-    routing::any,
-};
+use axum::{Extension, Router, http::header, middleware::from_fn_with_state, response::IntoResponse, routing::any};
 use utoipa::{
     OpenApi,
     openapi::{
         self, Content, RefOr, Response,
-        security::{AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement, SecurityScheme},
+        security::{
+            AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -114,7 +110,11 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
 
 /// Any path under `/api/v1` that no endpoint matches.
 async fn no_such_endpoint() -> error::ApiError {
-    error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "no_such_endpoint", "there is no such endpoint; see /api/v1/openapi.json")
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_endpoint",
+        "there is no such endpoint; see /api/v1/openapi.json",
+    )
 }
 
 /// Adds the errors the guards can answer to every operation, and — for endpoints behind
@@ -140,8 +140,13 @@ fn document_guards(doc: &mut openapi::OpenApi, authenticated: bool) {
         SecurityRequirement::new("app_password", Vec::<String>::new()),
     ];
     for item in doc.paths.paths.values_mut() {
-        for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            let body_errors = [("415", "`unsupported_media_type`: the body must be JSON"), ("422", "`invalid`: the body's values are not acceptable")];
+        for operation in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            let body_errors = [
+                ("415", "`unsupported_media_type`: the body must be JSON"),
+                ("422", "`invalid`: the body's values are not acceptable"),
+            ];
             let with_body = operation.request_body.is_some().then_some(body_errors.iter()).into_iter().flatten();
             for (status, description) in errors.iter().chain(with_body) {
                 let response = Response::builder()
@@ -150,7 +155,8 @@ fn document_guards(doc: &mut openapi::OpenApi, authenticated: bool) {
                     .build();
                 operation.responses.responses.entry((*status).to_owned()).or_insert(RefOr::T(response));
             }
-            operation.security = Some(if authenticated { security.clone() } else { vec![SecurityRequirement::default()] });
+            operation.security =
+                Some(if authenticated { security.clone() } else { vec![SecurityRequirement::default()] });
         }
     }
 }

@@ -29,7 +29,9 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 pub struct OrdersQuery {
     /// One status or several, comma-separated: `processing,on-hold`.
-    #[param(pattern = r"^(pending|processing|on-hold|completed|cancelled|refunded|failed)(,(pending|processing|on-hold|completed|cancelled|refunded|failed))*$")]
+    #[param(
+        pattern = r"^(pending|processing|on-hold|completed|cancelled|refunded|failed)(,(pending|processing|on-hold|completed|cancelled|refunded|failed))*$"
+    )]
     pub status: Option<String>,
     /// Orders from this moment on: a day (`2026-11-01`, from midnight in the shop's time
     /// zone) or an RFC 3339 time.
@@ -75,7 +77,9 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| s.split(',').map(|one| one.trim().parse::<OrderStatus>()).collect::<Result<Vec<_>, _>>())
         .transpose()
-        .map_err(|e| bad(format!("{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed")))?
+        .map_err(|e| {
+            bad(format!("{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed"))
+        })?
         .unwrap_or_default();
     let (after, before) = date_range(&state, query.after.as_deref(), query.before.as_deref()).await?;
     let ascending = match query.order.as_deref() {
@@ -108,7 +112,11 @@ pub fn list_error(e: backend::Error) -> ApiError {
 
 /// A listing's `after` and `before`: each a day (midnight in the shop's time zone) or an
 /// RFC 3339 time. The shop's settings are read only when a day needs its time zone.
-pub async fn date_range(state: &AppState, after: Option<&str>, before: Option<&str>) -> Result<(Option<i64>, Option<i64>), ApiError> {
+pub async fn date_range(
+    state: &AppState,
+    after: Option<&str>,
+    before: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let (after, before) = (after.filter(|t| !t.is_empty()), before.filter(|t| !t.is_empty()));
     let needs_tz = [after, before].into_iter().flatten().any(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok());
     let tz = if needs_tz { backend::settings::get(&state.services.db).await?.tz() } else { chrono_tz::Tz::UTC };
@@ -116,7 +124,11 @@ pub async fn date_range(state: &AppState, after: Option<&str>, before: Option<&s
         text.map(|t| {
             let day = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|day| backend::sales_daily::day_start(day, tz));
             day.or_else(|| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp())).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time"))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time"),
+                )
             })
         })
         .transpose()
@@ -154,7 +166,16 @@ pub async fn change_status(
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let tz = backend::settings::get(&state.services.db).await?.tz();
-    status::change(&state.services.db, &state.services.order_events, tz, acting.actor(), id, change.status, change.reason.as_deref()).await?;
+    status::change(
+        &state.services.db,
+        &state.services.order_events,
+        tz,
+        acting.actor(),
+        id,
+        change.status,
+        change.reason.as_deref(),
+    )
+    .await?;
     get(State(state), Authenticated(acting.caller), Path(id)).await
 }
 
@@ -166,7 +187,11 @@ pub struct RefundList {
 /// The order's refunds, oldest first.
 #[utoipa::path(get, path = "/orders/{id}/refunds", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = RefundList), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
-pub async fn refunds(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<RefundList>, ApiError> {
+pub async fn refunds(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<RefundList>, ApiError> {
     Ok(Json(RefundList { items: detail::refunds(&state.services.db, id).await? }))
 }
 
@@ -190,7 +215,16 @@ pub async fn refund(
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send one Idempotency-Key header"));
     }
     let tz = backend::settings::get(&state.services.db).await?.tz();
-    let done = refunds::refund(&state.services.db, &state.services.order_events, tz, acting.actor(), id, &new, keys.first().copied()).await?;
+    let done = refunds::refund(
+        &state.services.db,
+        &state.services.order_events,
+        tz,
+        acting.actor(),
+        id,
+        &new,
+        keys.first().copied(),
+    )
+    .await?;
     Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
 }
 
@@ -215,13 +249,19 @@ pub async fn add_note(
     Path(id): Path<i64>,
     ApiJson(new): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>), ApiError> {
-    let note = notes::add(&state.services.db, &state.services.order_events, acting.actor(), id, &new.note, new.to_customer).await?;
+    let note =
+        notes::add(&state.services.db, &state.services.order_events, acting.actor(), id, &new.note, new.to_customer)
+            .await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
 
 /// One order, whole.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path)), responses((status = 200, body = OrderDetail), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
-pub async fn get(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<OrderDetail>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<OrderDetail>, ApiError> {
     let order = detail::get(&state.services.db, id).await?;
     let admin_url = format!("{}/admin/orders/{id}", state.services.base_url.trim_end_matches('/'));
     Ok(Json(OrderDetail { order, admin_url }))

@@ -36,7 +36,8 @@ pub async fn sales(
     Authenticated(_): Authenticated,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<SalesReport>, ApiError> {
-    let period = Period::parse(query.period.as_deref(), query.from.as_deref(), query.to.as_deref()).map_err(list_error)?;
+    let period =
+        Period::parse(query.period.as_deref(), query.from.as_deref(), query.to.as_deref()).map_err(list_error)?;
     let store = backend::settings::get(&state.services.db).await?;
     let currency = match query.currency.filter(|c| !c.is_empty()) {
         Some(c) if backend::money::is_currency_code(&c) => c,

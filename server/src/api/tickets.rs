@@ -7,21 +7,19 @@ use axum::{
     extract::{FromRequest, Path, Request, State},
     http::{HeaderMap, StatusCode, header},
 };
-use backend::{
-    support::{
-        TicketStatus,
-        form::{self, Outcome, Submission},
-        settings,
-        tickets::{self, Filter, Message, Ticket, TicketRow},
-    },
+use backend::support::{
+    TicketStatus,
+    form::{self, Outcome, Submission},
+    settings,
+    tickets::{self, Filter, Message, Ticket, TicketRow},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
     error::{ApiError, ApiJson, ApiQuery},
-    orders::list_error,
     guard::{ActingCaller, Authenticated, ClientAddress},
+    orders::list_error,
 };
 use crate::AppState;
 
@@ -51,11 +49,17 @@ pub struct TicketPage {
 
 /// Tickets, the most recently active first.
 #[utoipa::path(get, path = "/tickets", tag = "support", params(TicketsQuery), responses((status = 200, body = TicketPage)))]
-pub async fn list(State(state): State<AppState>, Authenticated(_): Authenticated, ApiQuery(query): ApiQuery<TicketsQuery>) -> Result<Json<TicketPage>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    ApiQuery(query): ApiQuery<TicketsQuery>,
+) -> Result<Json<TicketPage>, ApiError> {
     let assignee = match query.assignee.as_deref() {
         None | Some("") => None,
         Some("none") => Some(None),
-        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "assignee is a user's id or `none`"))?)),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "assignee is a user's id or `none`")
+        })?)),
     };
     let filter = Filter {
         status: query.status.as_deref().filter(|s| !s.is_empty()).map(str::parse).transpose().map_err(list_error)?,
@@ -71,7 +75,11 @@ pub async fn list(State(state): State<AppState>, Authenticated(_): Authenticated
 /// One ticket with its thread and its order's summary.
 #[utoipa::path(get, path = "/tickets/{id}", tag = "support", params(("id" = i64, Path)),
     responses((status = 200, body = Ticket), (status = 404, body = super::error::ErrorBody, description = "`not_found`")))]
-pub async fn get(State(state): State<AppState>, Authenticated(_): Authenticated, Path(id): Path<i64>) -> Result<Json<Ticket>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Ticket>, ApiError> {
     Ok(Json(tickets::get(&state.services.db, id).await?))
 }
 
@@ -141,7 +149,11 @@ pub async fn change(
     }
     match change.status {
         Some(status) => Ok(Json(tickets::set_status(&state.services.db, actor, id, status).await?)),
-        None => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "give a status, an assignee_user_id, or both")),
+        None => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "give a status, an assignee_user_id, or both",
+        )),
     }
 }
 
@@ -161,17 +173,29 @@ pub struct SubmissionReceived {
         (status = 403, body = super::error::ErrorBody, description = "`origin_not_allowed`"),
         (status = 422, body = super::error::ErrorBody, description = "`invalid`: a field, or the order and email do not match"),
         (status = 429, body = super::error::ErrorBody, description = "`rate_limited`, per address or per order")))]
-pub async fn submit(State(state): State<AppState>, ClientAddress(ip): ClientAddress, headers: HeaderMap, request: Request) -> Result<(StatusCode, Json<SubmissionReceived>), ApiError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientAddress(ip): ClientAddress,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<(StatusCode, Json<SubmissionReceived>), ApiError> {
     check_origin(&state, &headers).await?;
-    let form_post = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form_post = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let submission = if form_post {
-        Form::<Submission>::from_request(request, &state).await.map(|Form(s)| s).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?
+        Form::<Submission>::from_request(request, &state)
+            .await
+            .map(|Form(s)| s)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?
     } else {
         ApiJson::<Submission>::from_request(request, &state).await?.0
     };
     let ctx = form::Context { ip: ip.as_deref(), panel_url: &state.services.base_url };
     // A bot that filled the honeypot is told what a person would be, and learns nothing.
-    let (Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) = form::submit(&state.services.db, ctx, &submission).await?;
+    let (Outcome::Created { reference } | Outcome::Ignored { decoy: reference }) =
+        form::submit(&state.services.db, ctx, &submission).await?;
     let message = format!("Thank you. Your message is ticket {reference}; we have emailed you a copy.");
     Ok((StatusCode::CREATED, Json(SubmissionReceived { reference, message })))
 }
@@ -188,6 +212,10 @@ async fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiEr
     if same || settings::get(&state.services.db).await?.allows_origin(origin) {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this page may not post to the support form; add its origin in the panel's support settings"))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this page may not post to the support form; add its origin in the panel's support settings",
+        ))
     }
 }

@@ -29,7 +29,10 @@ pub struct CaptureAnswer {
         (status = 403, body = super::error::ErrorBody, description = "`origin_not_allowed`: the page is not on one of the shop's origins"),
         (status = 409, body = super::error::ErrorBody, description = "`conflict`: capture is not set up (no shop origins)"),
         (status = 422, body = super::error::ErrorBody, description = "`invalid`: the phone, consent, lines or restore URL")))]
-pub async fn capture(State(state): State<AppState>, ApiJson(input): ApiJson<Capture>) -> Result<Json<CaptureAnswer>, ApiError> {
+pub async fn capture(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<Capture>,
+) -> Result<Json<CaptureAnswer>, ApiError> {
     let status = match carts::capture(&state.services.whatsapp, input).await? {
         Captured::Captured => "captured",
         Captured::Updated => "updated",
@@ -41,7 +44,9 @@ pub async fn capture(State(state): State<AppState>, ApiJson(input): ApiJson<Capt
 /// The click-to-chat widget's configuration (public), with whether the shop is open now.
 #[utoipa::path(get, path = "/whatsapp/widget", tag = "whatsapp",
     responses((status = 200, description = "The widget's configuration", content_type = "application/json")))]
-pub async fn widget(State(state): State<AppState>) -> Result<(StatusCode, [(axum::http::HeaderName, &'static str); 1], Json<widget::PublicWidget>), ApiError> {
+pub async fn widget(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, [(axum::http::HeaderName, &'static str); 1], Json<widget::PublicWidget>), ApiError> {
     let config = settings::config(state.services.db.pool()).await?;
     let tz = backend::settings::get(&state.services.db).await?.tz();
     let public = widget::public(&config.widget, tz, backend::clock::now());

@@ -27,7 +27,8 @@ impl CariMock {
             .expect("node runs");
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        let port = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the ledger mock did not start: {line:?}"));
+        let port =
+            line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the ledger mock did not start: {line:?}"));
         CariMock { port: port.parse().unwrap(), child, http: reqwest::Client::new() }
     }
 

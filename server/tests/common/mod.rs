@@ -52,8 +52,8 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
     let url = match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.join("backroom.db").display()),
         Engine::Postgres => {
-            let admin =
-                std::env::var("BACKROOM_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin = std::env::var("BACKROOM_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let name = format!("backroom_test_{id}");
             let db = Db::connect(&admin).await.expect("the test PostgreSQL server answers");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.writer()).await.unwrap();
@@ -179,7 +179,12 @@ impl TestApp {
     pub async fn create_owner(&self) -> reqwest::Response {
         self.call::<app::auth::CreateOwner>(
             &self.client,
-            &[("store_name", "Test Shop"), ("name", "Olcay Owner"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+            &[
+                ("store_name", "Test Shop"),
+                ("name", "Olcay Owner"),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
         )
         .await
     }
@@ -194,7 +199,12 @@ impl TestApp {
         let response = self
             .call::<app::auth::CreateOwner>(
                 &setup,
-                &[("store_name", "Test Shop"), ("name", "Olcay Owner"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+                &[
+                    ("store_name", "Test Shop"),
+                    ("name", "Olcay Owner"),
+                    ("email", OWNER_EMAIL),
+                    ("password", OWNER_PASSWORD),
+                ],
             )
             .await;
         assert!(response.status().is_success() || response.status().is_redirection(), "{:?}", response.status());
@@ -215,9 +225,12 @@ impl TestApp {
     /// A user of `role` with a known password.
     pub async fn user(&self, email: &str, role: users::Role) -> User {
         let email = users::Email::parse(email).unwrap();
-        users::create(&self.db, users::NewUser { email, name: "Test".into(), role, password: OWNER_PASSWORD.to_owned().into() })
-            .await
-            .unwrap()
+        users::create(
+            &self.db,
+            users::NewUser { email, name: "Test".into(), role, password: OWNER_PASSWORD.to_owned().into() },
+        )
+        .await
+        .unwrap()
     }
 
     /// A new connection key acting as `user`.
@@ -235,7 +248,10 @@ impl TestApp {
 
     /// A request to the API with a connection key and a fresh timestamp.
     pub fn api(&self, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(key).header("x-backroom-timestamp", backend::clock::now().to_string())
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(key)
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
     }
 
     /// Changes the security settings, in the database and in this instance at once.
@@ -307,7 +323,11 @@ pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
 /// Starts real `backroom serve` processes on a database (for tests that kill one): each
 /// call of the returned function starts another, with `extra` settings besides the
 /// database, data folder, no general job workers and quiet logs.
-pub fn serve_processes(url: &str, data_dir: &std::path::Path, extra: &[(&str, String)]) -> impl Fn() -> std::process::Child + use<> {
+pub fn serve_processes(
+    url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, String)],
+) -> impl Fn() -> std::process::Child + use<> {
     let mut env: Vec<(String, String)> = vec![
         ("BACKROOM_DATABASE_URL".into(), url.to_owned()),
         ("BACKROOM_DATA_DIR".into(), data_dir.display().to_string()),
@@ -326,12 +346,15 @@ pub async fn master_key_and_owner(db: &Db, data_dir: &std::path::Path) -> (Maste
     let config = Config { master_key_file: Some(data_dir.join("master.key")), ..Config::default() };
     eventually("the process has made its master key", || async { MasterKey::load_or_create(&config).is_ok() }).await;
     let master = MasterKey::load_or_create(&config).unwrap();
-    let owner = users::create(db, users::NewUser {
-        email: users::Email::parse(OWNER_EMAIL).unwrap(),
-        name: String::new(),
-        role: users::Role::Owner,
-        password: OWNER_PASSWORD.to_owned().into(),
-    })
+    let owner = users::create(
+        db,
+        users::NewUser {
+            email: users::Email::parse(OWNER_EMAIL).unwrap(),
+            name: String::new(),
+            role: users::Role::Owner,
+            password: OWNER_PASSWORD.to_owned().into(),
+        },
+    )
     .await
     .unwrap();
     (master, owner)

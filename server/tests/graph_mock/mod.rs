@@ -30,7 +30,8 @@ impl GraphMock {
             .expect("node runs");
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        let port = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the Graph mock did not start: {line:?}"));
+        let port =
+            line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the Graph mock did not start: {line:?}"));
         GraphMock { port: port.parse().unwrap(), child, http: reqwest::Client::new() }
     }
 
@@ -80,8 +81,16 @@ impl GraphMock {
     /// Has Meta report `status` ("sent", "delivered", "read" or "failed") for a message
     /// it accepted, signed with `app_secret`; Backroom's answer as (status, body). Panics
     /// when the mock never sent `wamid` or cannot reach `webhook_url`.
-    pub async fn status(&self, webhook_url: &str, app_secret: &str, wamid: &str, status: &str, errors: Option<Value>) -> (u16, String) {
-        let mut request = json!({ "webhook_url": webhook_url, "app_secret": app_secret, "wamid": wamid, "status": status });
+    pub async fn status(
+        &self,
+        webhook_url: &str,
+        app_secret: &str,
+        wamid: &str,
+        status: &str,
+        errors: Option<Value>,
+    ) -> (u16, String) {
+        let mut request =
+            json!({ "webhook_url": webhook_url, "app_secret": app_secret, "wamid": wamid, "status": status });
         if let Some(errors) = errors {
             request["errors"] = errors;
         }
@@ -90,7 +99,11 @@ impl GraphMock {
 
     /// Has Meta deliver a text the shopper at `from` (digits, no +) wrote to the shop.
     pub async fn inbound(&self, webhook_url: &str, app_secret: &str, from: &str, text: &str) -> (u16, String) {
-        self.deliver("inbound", json!({ "webhook_url": webhook_url, "app_secret": app_secret, "from": from, "text": text })).await
+        self.deliver(
+            "inbound",
+            json!({ "webhook_url": webhook_url, "app_secret": app_secret, "from": from, "text": text }),
+        )
+        .await
     }
 
     async fn deliver(&self, path: &str, request: Value) -> (u16, String) {

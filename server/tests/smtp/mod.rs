@@ -24,14 +24,24 @@ impl SmtpSink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
-            .args(["--dir", dir.to_str().unwrap(), "--fail-first", &fail_first.to_string(), "--port", &port.unwrap_or(0).to_string()])
+            .args([
+                "--dir",
+                dir.to_str().unwrap(),
+                "--fail-first",
+                &fail_first.to_string(),
+                "--port",
+                &port.unwrap_or(0).to_string(),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs");
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        let port = line.trim().strip_prefix("port ").unwrap_or_else(|| panic!("the SMTP sink did not start (is aiosmtpd installed?): {line:?}"));
+        let port = line
+            .trim()
+            .strip_prefix("port ")
+            .unwrap_or_else(|| panic!("the SMTP sink did not start (is aiosmtpd installed?): {line:?}"));
         SmtpSink { port: port.parse().unwrap(), dir, child }
     }
 

@@ -43,14 +43,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     settings::update(&db, &sealer, &owner, None, credentials).await?;
     // The link signer does not take part in listing templates.
-    let whatsapp = WhatsApp::new(db.clone(), sealer, Signer::new([0; 32]), "http://127.0.0.1".into(), Duration::from_secs(10), false);
+    let whatsapp = WhatsApp::new(
+        db.clone(),
+        sealer,
+        Signer::new([0; 32]),
+        "http://127.0.0.1".into(),
+        Duration::from_secs(10),
+        false,
+    );
     templates::refresh(&whatsapp).await?;
     let mut config = Config { shop_origins: vec!["https://shop.example".into()], ..Config::default() };
     config.recovery.enabled = true;
     config.recovery.quiet_start = "00:00".into();
     config.recovery.quiet_end = "00:00".into();
-    config.mapping =
-        vec![Mapping { purpose: Purpose::Recovery1, template: "cart_reminder_1".into(), language: "tr".into(), parameters: vec![Field::FirstName, Field::CartTotal] }];
+    config.mapping = vec![Mapping {
+        purpose: Purpose::Recovery1,
+        template: "cart_reminder_1".into(),
+        language: "tr".into(),
+        parameters: vec![Field::FirstName, Field::CartTotal],
+    }];
     settings::update_config(&db, &owner, None, config, false).await?;
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
@@ -58,7 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tx = db.begin().await?;
     for n in 0..args.carts {
         let phone = format!("+90532{:07}", n);
-        sqlx::query("INSERT INTO whatsapp_contacts (phone, consented_at, updated_at) VALUES ($1, $2, $2)").bind(&phone).bind(now).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO whatsapp_contacts (phone, consented_at, updated_at) VALUES ($1, $2, $2)")
+            .bind(&phone)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO whatsapp_carts (phone, email, name, lines, total_minor, currency, restore_url, state, captured_at, updated_at, next_step, next_at) \
              VALUES ($1, '', 'Ayşe Yılmaz', '[]', 24900, 'TRY', 'https://shop.example/cart', 'open', $2, $2, 1, $3) RETURNING id",
@@ -87,7 +102,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arrivals: Vec<i64> = loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let state: serde_json::Value = serde_json::from_str(&reqwest::get(&state_url).await?.text().await?)?;
-        let at: Vec<i64> = state["messages"].as_array().map(|m| m.iter().filter_map(|m| m["at"].as_i64()).collect()).unwrap_or_default();
+        let at: Vec<i64> = state["messages"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["at"].as_i64()).collect())
+            .unwrap_or_default();
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
         if at.len() as i64 >= args.carts || now > deadline {
             break at;
@@ -95,7 +113,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut delays: Vec<i64> = arrivals.iter().map(|at| at - due * 1000).collect();
     delays.sort_unstable();
-    let pick = |q: f64| delays.get(((delays.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or(-1);
+    let pick =
+        |q: f64| delays.get(((delays.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or(-1);
     println!(
         "sent {} of {}; from due to the Graph API call: p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
         delays.len(),
