@@ -60,19 +60,6 @@ impl std::error::Error for InternalError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_internal_error_keeps_its_cause_for_the_log_but_not_for_the_client() {
-        let io = std::io::Error::other("disk full");
-        let error = Error::internal(io);
-        assert_eq!(error.to_string(), "internal error");
-        assert_eq!(error.report(), "internal error: disk full");
-        assert_eq!(Error::NotFound.report(), "not found");
-    }
-}
 
 impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -134,4 +121,18 @@ impl From<tokio::task::JoinError> for Error {
 /// True when a database error is a unique-constraint violation (both dialects).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_but_not_for_the_client() {
+        let io = std::io::Error::other("disk full");
+        let error = Error::internal(io);
+        assert_eq!(error.to_string(), "internal error");
+        assert_eq!(error.report(), "internal error: disk full");
+        assert_eq!(Error::NotFound.report(), "not found");
+    }
 }

@@ -135,10 +135,7 @@ async fn token(
                 &state.services.db,
                 &state.services.hasher,
                 &state.services.credentials,
-                client_id,
-                code,
-                redirect_uri,
-                verifier,
+                oauth::CodeExchange { client_id, code, redirect_uri, verifier },
                 origin,
             )
             .await

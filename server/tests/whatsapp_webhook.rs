@@ -113,7 +113,9 @@ async fn statuses_move_messages_forward_only(engine: Engine) {
         app.count("SELECT COUNT(*) FROM whatsapp_webhook_events WHERE processed_at IS NULL").await == 0
     })
     .await;
-    let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+    /// wamid, state, delivered_at, read_at, error_code, error_details.
+    type MessageRow = (String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>);
+    let rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT wamid, state, delivered_at, read_at, error_code, error_details FROM whatsapp_messages ORDER BY wamid",
     )
     .fetch_all(app.db.pool())

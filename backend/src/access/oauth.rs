@@ -361,18 +361,25 @@ pub struct Origin<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// What a `grant_type=authorization_code` request presents.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeExchange<'a> {
+    pub client_id: &'a str,
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub verifier: &'a str,
+}
+
 /// `grant_type=authorization_code`: a code, its verifier and the same redirect URI give
 /// the first token pair and a new grant (device).
 pub async fn exchange_code(
     db: &Db,
     hasher: &SecretHasher,
     remembered: &CredentialCache,
-    client_id: &str,
-    code: &str,
-    redirect_uri: &str,
-    verifier: &str,
+    exchange: CodeExchange<'_>,
     origin: Origin<'_>,
 ) -> Result<Result<TokenResponse, OAuthError>> {
+    let CodeExchange { client_id, code, redirect_uri, verifier } = exchange;
     if secret::parse(code) != Some(SecretKind::AuthorizationCode) {
         return Ok(Err(OAuthError::invalid_grant("the code is not valid")));
     }

@@ -444,13 +444,15 @@ mod tests {
 
     #[test]
     fn a_coupon_field_needs_the_message_with_the_coupon() {
-        let mut config = Config::default();
-        config.mapping = vec![Mapping {
-            purpose: Purpose::Recovery1,
-            template: "t".into(),
-            language: "tr".into(),
-            parameters: vec![Field::CouponCode],
-        }];
+        let mut config = Config {
+            mapping: vec![Mapping {
+                purpose: Purpose::Recovery1,
+                template: "t".into(),
+                language: "tr".into(),
+                parameters: vec![Field::CouponCode],
+            }],
+            ..Config::default()
+        };
         assert!(config.clone().validate(false).is_err());
         config.mapping[0].purpose = Purpose::Recovery2;
         config.recovery.coupon_step = Some(2);

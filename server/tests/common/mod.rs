@@ -29,19 +29,67 @@ pub enum Engine {
     Postgres,
 }
 
-/// Runs each named test once on SQLite and once on PostgreSQL.
+/// Runs each named test once on SQLite and once on PostgreSQL; when the test ends, passed
+/// or failed, the databases and folders it made are removed ([`CleanUp`]).
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Engine::Sqlite).await })*
+            async fn $name() {
+                let _clean_up = $crate::common::CleanUp;
+                super::$name($crate::common::Engine::Sqlite).await
+            })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Engine::Postgres).await })*
+            async fn $name() {
+                let _clean_up = $crate::common::CleanUp;
+                super::$name($crate::common::Engine::Postgres).await
+            })*
         }
     };
+}
+
+/// What the tests of this process made ([`fresh_database`]).
+#[derive(Default)]
+struct Made {
+    /// PostgreSQL databases: the admin URL and the name.
+    databases: Vec<(String, String)>,
+    folders: Vec<PathBuf>,
+}
+
+static MADE: std::sync::Mutex<Made> = std::sync::Mutex::new(Made { databases: Vec::new(), folders: Vec::new() });
+
+/// Removes, when dropped, every database and folder this process made for its tests. The
+/// test command (cargo-nextest) runs each test in a process of its own, so that is the
+/// test's.
+pub struct CleanUp;
+
+impl Drop for CleanUp {
+    fn drop(&mut self) {
+        let Made { databases, folders } = std::mem::take(&mut *MADE.lock().unwrap_or_else(|e| e.into_inner()));
+        for folder in folders {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+        if databases.is_empty() {
+            return;
+        }
+        // Dropped inside the test's runtime, which cannot be blocked on: a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                for (admin, name) in databases {
+                    if let Ok(db) = Db::connect(&admin).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(db.writer()).await;
+                        db.close().await;
+                    }
+                }
+            })
+        })
+        .join();
+    }
 }
 
 /// A database URL of its own for one test.
@@ -49,6 +97,7 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("backroom-test-{id}"));
     std::fs::create_dir_all(&dir).unwrap();
+    MADE.lock().unwrap_or_else(|e| e.into_inner()).folders.push(dir.clone());
     let url = match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.join("backroom.db").display()),
         Engine::Postgres => {
@@ -58,6 +107,7 @@ pub async fn fresh_database(engine: Engine) -> (String, PathBuf) {
             let db = Db::connect(&admin).await.expect("the test PostgreSQL server answers");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(db.writer()).await.unwrap();
             db.close().await;
+            MADE.lock().unwrap_or_else(|e| e.into_inner()).databases.push((admin.clone(), name.clone()));
             let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin).to_owned();
             format!("{base}/{name}")
         }
