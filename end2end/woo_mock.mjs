@@ -3391,6 +3391,26 @@ async function updateWebhook(q, p, ctx) {
   await saveWebhook(w, { urlChanged });
   return one(renderWebhook(w), webhookLinks(w));
 }
+/// The webhooks' batch (WC_REST_Controller::batch_items, as for the other resources), whose
+/// creates and updates wait for their pings.
+async function webhookBatch(q, p, ctx) {
+  const lists = { create: p.create, update: p.update, delete: p.delete };
+  const total = Object.values(lists).reduce((n, l) => n + (Array.isArray(l) ? l.length : 0), 0);
+  if (total > 100) throw restError('woocommerce_rest_request_entity_too_large', 'Unable to accept more than 100 items for this request.', 413);
+  const attempt = async (item, fn) => {
+    try {
+      return (await fn()).data;
+    } catch (e) {
+      if (!(e instanceof RestError)) throw e;
+      return { id: Number(item?.id ?? item) || 0, error: errorBody(e) };
+    }
+  };
+  const result = {};
+  if (Array.isArray(lists.create)) result.create = await Promise.all(lists.create.map((item) => attempt(item, () => createWebhook(q, { ...item }, ctx))));
+  if (Array.isArray(lists.update)) result.update = await Promise.all(lists.update.map((item) => attempt(item, () => updateWebhook(q, { ...item }, ctx))));
+  if (Array.isArray(lists.delete)) result.delete = await Promise.all(lists.delete.map((id) => attempt(id, () => deleteWebhook({ ...q, force: true }, { id }))));
+  return one(result, null);
+}
 function deleteWebhook(q, p) {
   if (!q.force) throw restError('woocommerce_rest_trash_not_supported', 'Webhooks do not support trashing.', 501);
   const w = S.webhooks.get(num(p.id));
@@ -3440,6 +3460,7 @@ route('/wc/v3/coupons', { GET: ['list', COUPON_LIST_ARGS, listCoupons], POST: ['
 route('/wc/v3/coupons/batch', { EDITABLE: ['batch', {}, batch(createCoupon, updateCoupon, deleteCoupon)] });
 route('/wc/v3/coupons/(?P<id>[\\d]+)', { GET: ['view', { context: CONTEXT_ARG }, getCoupon], EDITABLE: ['edit', COUPON_WRITE_ARGS, updateCoupon], DELETE: ['delete', DELETE_ARGS, deleteCoupon] });
 route('/wc/v3/webhooks', { GET: ['list', WEBHOOK_LIST_ARGS, listWebhooks], POST: ['create', WEBHOOK_WRITE_ARGS, createWebhook] });
+route('/wc/v3/webhooks/batch', { EDITABLE: ['batch', {}, webhookBatch] });
 route('/wc/v3/webhooks/(?P<id>[\\d]+)', { GET: ['view', { context: CONTEXT_ARG }, getWebhook], EDITABLE: ['edit', WEBHOOK_WRITE_ARGS, updateWebhook], DELETE: ['delete', DELETE_ARGS, deleteWebhook] });
 
 // ---------------------------------------------------------------------------------------------

@@ -16,10 +16,12 @@ use crate::{
     mail, sales_daily,
     services::Services,
     sessions::{self, SessionPolicy},
-    settings, throttle, whatsapp,
+    settings, throttle, whatsapp, woo,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
+/// How long one run of the import job goes on before it makes way for other work.
+const IMPORT_STRETCH: std::time::Duration = std::time::Duration::from_secs(20);
 /// The local hour the nightly clean-up runs at.
 const CLEANUP_HOUR: u32 = 3;
 
@@ -40,6 +42,8 @@ pub fn registry(services: &Services) -> Arc<Registry> {
         (services.mail.clone(), services.accounting.clone(), services.whatsapp.clone());
     let (cleanup_db, rebuild_db, mail_db, bulk_db, sender) =
         (db.clone(), db.clone(), db, accounting.db.clone(), whatsapp.clone());
+    let (importer, reconciler, fetcher) = (services.woo.clone(), services.woo.clone(), services.woo.clone());
+    let runner = format!("importer-{}", uuid::Uuid::new_v4().simple());
     Arc::new(
         Registry::default()
             .on(SESSION_CLEANUP_JOB, move |job| {
@@ -85,6 +89,30 @@ pub fn registry(services: &Services) -> Arc<Registry> {
                     let accounting::bulk::FanOut { bulk_id } = job.payload()?;
                     accounting::bulk::fan_out(&db, bulk_id).await.map_err(Failure::from)
                 }
+            })
+            .on(woo::IMPORT_JOB, move |_job| {
+                let (woo, runner) = (importer.clone(), runner.clone());
+                async move {
+                    // A stretch at a time, put off (no attempt spent) until it is done.
+                    match woo::import::run(&woo, &runner, IMPORT_STRETCH).await? {
+                        woo::import::Stretch::Finished => Ok(()),
+                        woo::import::Stretch::More => Err(Failure::RetryAt { reason: "importing".into(), at: now() }),
+                        woo::import::Stretch::WaitUntil(at) => {
+                            Err(Failure::RetryAt { reason: "the store asked the import to wait".into(), at })
+                        }
+                        woo::import::Stretch::Busy => {
+                            Err(Failure::RetryAt { reason: "another process is importing".into(), at: now() + 30 })
+                        }
+                    }
+                }
+            })
+            .on(woo::RECONCILE_JOB, move |_job| {
+                let woo = reconciler.clone();
+                async move { woo::reconcile::run_and_reschedule(&woo).await }
+            })
+            .on(woo::FETCH_JOB, move |job| {
+                let woo = fetcher.clone();
+                async move { woo::webhooks::fetch(&woo, &job.payload()?).await }
             }),
     )
 }

@@ -207,6 +207,7 @@ pub enum Value {
     Int(i64),
     MaybeInt(Option<i64>),
     Text(String),
+    MaybeText(Option<String>),
 }
 
 impl From<i64> for Value {
@@ -239,12 +240,39 @@ pub async fn insert_rows(
     columns: &[&str],
     values: &[Value],
 ) -> Result<()> {
+    write_rows(conn, backend, table, columns, values, "").await
+}
+
+/// As [`insert_rows`], but a row whose `key` is already there replaces that row's other
+/// columns.
+pub async fn upsert_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    values: &[Value],
+    key: &str,
+) -> Result<()> {
+    let updates =
+        columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
+    write_rows(conn, backend, table, columns, values, &format!(" ON CONFLICT ({key}) DO UPDATE SET {updates}")).await
+}
+
+async fn write_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    values: &[Value],
+    tail: &str,
+) -> Result<()> {
     let width = columns.len();
     let rows_per_statement = (30_000 / width).min(1_000);
     for chunk in values.chunks(rows_per_statement * width) {
+        let mut sql = insert_sql(backend, table, columns, chunk.len() / width);
+        sql.push_str(tail);
         // Not kept as a prepared statement: each row count is a statement of its own.
-        let statement = sqlx::query(sqlx::AssertSqlSafe(insert_sql(backend, table, columns, chunk.len() / width)))
-            .persistent(false);
+        let statement = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         bind_values(statement, chunk).execute(&mut *conn).await?;
     }
     Ok(())
@@ -288,6 +316,7 @@ pub fn bind_values<'q>(
             Value::Int(i) => query.bind(*i),
             Value::MaybeInt(i) => query.bind(*i),
             Value::Text(t) => query.bind(t.as_str()),
+            Value::MaybeText(t) => query.bind(t.as_deref()),
         };
     }
     query

@@ -60,7 +60,6 @@ impl std::error::Error for InternalError {
     }
 }
 
-
 impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())

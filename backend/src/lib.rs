@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod intake;
 pub mod jobs;
 pub mod mail;
 pub mod master_key;
@@ -31,5 +32,6 @@ pub mod support;
 pub mod throttle;
 pub mod users;
 pub mod whatsapp;
+pub mod woo;
 
 pub use error::{Error, Result};

@@ -30,11 +30,13 @@ impl crate::jobs::Payload for Rebuild {
     const KIND: &'static str = REBUILD_JOB;
 }
 
-/// Statuses whose orders count as sales.
-pub const SALE_STATUSES: [&str; 4] = ["processing", "on-hold", "completed", "refunded"];
+/// The statuses whose orders are not sales: not paid or given up. Every other status is a
+/// sale — processing, on-hold, completed, refunded (its refunds count on their own days),
+/// and those an extension adds (`shipped`), as WooCommerce's own analytics count them.
+pub const NOT_SALE_STATUSES: [&str; 3] = ["pending", "failed", "cancelled"];
 
 pub fn counts_as_sale(status: &str) -> bool {
-    SALE_STATUSES.contains(&status)
+    !NOT_SALE_STATUSES.contains(&status)
 }
 
 /// The shop-local calendar day of a UTC timestamp.
@@ -296,10 +298,10 @@ pub async fn version(db: &Db) -> Result<i64> {
 /// import, or to repair). Streams rows; memory grows with days, not orders.
 pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
     let mut acc = Accumulator::default();
-    let statuses = SALE_STATUSES.map(|s| format!("'{s}'")).join(", ");
+    let statuses = NOT_SALE_STATUSES.map(|s| format!("'{s}'")).join(", ");
     let mut orders = sqlx::query(AssertSqlSafe(format!(
         "SELECT created_at, status, currency, total, items_count, total_tax, shipping_total \
-         FROM orders WHERE status IN ({statuses})"
+         FROM orders WHERE status NOT IN ({statuses})"
     )))
     .fetch(db.pool());
     while let Some(row) = orders.try_next().await? {
@@ -323,7 +325,7 @@ pub async fn rebuild(db: &Db, tz: Tz) -> Result<()> {
     // The lines of the same orders, streamed on their own rather than per order.
     let mut lines = sqlx::query(AssertSqlSafe(format!(
         "SELECT o.created_at, o.currency, i.product_id, i.name, i.quantity, i.total \
-         FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status IN ({statuses})"
+         FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status NOT IN ({statuses})"
     )))
     .fetch(db.pool());
     while let Some(row) = lines.try_next().await? {

@@ -22,12 +22,15 @@ use crate::{
     sealed::Sealer,
     sessions::SessionPolicy,
     whatsapp::{WhatsApp, link},
+    woo::Woo,
 };
 
 /// How often an idle WhatsApp worker looks for a due message.
 const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 /// How many due WhatsApp jobs a worker takes and runs at once.
 const WHATSAPP_BATCH: usize = 16;
+/// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint).
+const WOO_IDLE_POLL: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct Services {
@@ -48,6 +51,8 @@ pub struct Services {
     /// The ledger connection: settings sealed at rest, its HTTP client.
     pub accounting: Accounting,
     pub whatsapp: WhatsApp,
+    /// The WooCommerce store's connection.
+    pub woo: Woo,
     /// Sales reports computed from this database, reused while their figures stand.
     pub reports: Arc<ReportCache>,
     /// What an order change tells the integrations, inside its transaction.
@@ -97,6 +102,7 @@ impl Services {
             Arc::new(accounting.clone()) as Arc<dyn crate::orders::events::Subscriber>,
             Arc::new(whatsapp.clone()),
         ]));
+        let woo = Woo::new(db.clone(), sealer.clone(), order_events.clone(), base_url.clone());
         Ok(Services {
             security: SecurityCache::load(db.clone()).await?,
             credentials: Arc::default(),
@@ -120,6 +126,7 @@ impl Services {
             links,
             accounting,
             whatsapp,
+            woo,
             order_events,
         })
     }
@@ -136,10 +143,16 @@ impl Services {
     /// once go in a second too.
     pub fn workers(&self) -> Vec<Worker> {
         let registry = self.jobs();
-        let (accounting, whatsapp) = (crate::accounting::JOB_KINDS, crate::whatsapp::JOB_KINDS);
+        let (accounting, whatsapp, woo) =
+            (crate::accounting::JOB_KINDS, crate::whatsapp::JOB_KINDS, crate::woo::JOB_KINDS);
         let worker = || Worker::new(self.db.clone(), registry.clone());
-        (0..self.workers.general)
-            .map(|_| worker().with_kinds(Kinds::AllBut([accounting, whatsapp].concat())))
+        let general = self.workers.general;
+        (0..general)
+            .map(|_| worker().with_kinds(Kinds::AllBut([&accounting[..], &whatsapp[..], &woo[..]].concat())))
+            .chain(
+                (0..general.min(1))
+                    .map(|_| worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL)),
+            )
             .chain((0..self.workers.accounting).map(|_| worker().with_kinds(Kinds::Only(accounting.to_vec()))))
             .chain((0..self.workers.whatsapp).map(|_| {
                 worker()

@@ -79,6 +79,24 @@ where
     })
 }
 
+/// Takes a connected store's currency and time zone (the person confirmed it); a change of
+/// time zone queues a rebuild of the daily sales, as [`update`] does.
+pub async fn adopt_store(db: &Db, currency: &str, time_zone: &str) -> Result<()> {
+    let old = get(db).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE store_settings SET currency = $1, time_zone = $2, updated_at = $3 WHERE id = 1")
+        .bind(currency)
+        .bind(time_zone)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    if old.time_zone != time_zone {
+        jobs::enqueue(&mut *tx, &jobs::NewJob::of(&crate::sales_daily::Rebuild {})).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Saves new settings. A change of time zone queues a rebuild of the daily sales, in the
 /// same transaction, since "a day" has moved.
 pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings) -> Result<StoreSettings> {

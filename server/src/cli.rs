@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add`, `key create`, `demo`.
+//! The command line: `serve`, `migrate`, `user add`, `key create`, `woo …`, `demo`.
 
 use std::{io::BufRead, process::ExitCode};
 
@@ -41,6 +41,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Connect a WooCommerce store and keep Backroom in step with it.
+    Woo {
+        #[command(subcommand)]
+        command: WooCommand,
+    },
     /// Fill an empty shop with realistic demo data.
     Demo {
         /// How many orders to create.
@@ -67,6 +72,39 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum WooCommand {
+    /// Check a store and its REST API key, and connect to it (the panel's wizard).
+    Connect {
+        /// The store's address, such as https://shop.example
+        #[arg(long)]
+        url: String,
+        /// The REST API key's consumer key (ck_…).
+        #[arg(long)]
+        consumer_key: String,
+        /// Read the consumer secret (cs_…) from standard input (the only way, so it stays
+        /// out of shell history).
+        #[arg(long, required = true)]
+        consumer_secret_stdin: bool,
+        /// Accept what the wizard asks to confirm: take the store's currency and time
+        /// zone, clear demo data.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Start (or resume) importing the store.
+    Import {
+        /// Run the import here, show its progress, and return when it is done.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// One reconcile pass now.
+    Reconcile,
+    /// The connection as JSON: state, counts, last delivery, last reconcile, webhooks.
+    Status,
+    /// Disconnect, removing the webhooks Backroom made in the store.
+    Disconnect,
 }
 
 #[derive(Subcommand)]
@@ -162,6 +200,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("{}", issued.secret);
             Ok(())
         }
+        Command::Woo { command } => woo(command, config).await,
         Command::Demo { orders, seed } => {
             if !(0..=demo::MAX_ORDERS).contains(&orders) {
                 return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));
@@ -183,6 +222,111 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+async fn woo(command: WooCommand, config: Config) -> Result<(), String> {
+    use backend::woo::{connection, import, reconcile};
+    let services = Services::build(&config, config.addr).await.map_err(|e| e.report())?;
+    let woo = &services.woo;
+    let owner = || async {
+        users::first_owner(&services.db)
+            .await
+            .map_err(|e| e.report())?
+            .ok_or_else(|| "create the owner first (backroom user add --role owner)".to_owned())
+    };
+    match command {
+        WooCommand::Connect { url, consumer_key, consumer_secret_stdin: _, yes } => {
+            let secret = read_password()?;
+            let request = connection::ConnectRequest {
+                url,
+                consumer_key,
+                consumer_secret: secret,
+                adopt_store_settings: yes,
+                clear_demo_data: yes,
+            };
+            let outcome = connection::connect(woo, &owner().await?, None, request).await.map_err(|e| e.report())?;
+            let print = |report: &connection::Report| {
+                for check in &report.checks {
+                    eprintln!("  {} {}: {}", if check.passed { "ok" } else { "failed" }, check.name, check.detail);
+                }
+            };
+            match outcome {
+                connection::Connected::Done { report, webhooks } => {
+                    print(&report);
+                    println!(
+                        "connected to {} ({webhooks} webhooks); next: backroom woo import --wait",
+                        report.facts.map(|f| f.home_url).unwrap_or_default()
+                    );
+                    Ok(())
+                }
+                connection::Connected::NeedsConfirmation { report, questions } => {
+                    print(&report);
+                    Err(format!("{} Run again with --yes to accept.", questions.join(" ")))
+                }
+                connection::Connected::Failed { report } => {
+                    print(&report);
+                    Err(report.first_failure().unwrap_or_else(|| "the store could not be checked".into()))
+                }
+            }
+        }
+        WooCommand::Import { wait } => {
+            let started = import::start(woo).await.map_err(|e| e.report())?;
+            if !wait {
+                println!("{}", json(&started));
+                return Ok(());
+            }
+            let runner = format!("command-line-{}", std::process::id());
+            let mut shown = Progress::new("things", started.total().unwrap_or(0).max(1) as u64);
+            loop {
+                let stretch =
+                    import::run(woo, &runner, std::time::Duration::from_secs(2)).await.map_err(|e| e.report())?;
+                let now = import::progress(woo).await.map_err(|e| e.report())?;
+                shown.retotal(now.total().unwrap_or(0).max(now.done()).max(1) as u64);
+                shown.update(now.done() as u64);
+                match stretch {
+                    import::Stretch::Finished => {
+                        shown.finish();
+                        return match now.state.as_str() {
+                            "done" => {
+                                let (orders, _) = now.orders();
+                                println!("imported: {} things ({orders} orders)", now.done());
+                                Ok(())
+                            }
+                            _ => Err(format!("the import stopped: {}", now.error.unwrap_or_default())),
+                        };
+                    }
+                    import::Stretch::More => {}
+                    import::Stretch::WaitUntil(at) => {
+                        let wait = (at - backend::clock::now()).clamp(1, 600) as u64;
+                        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+                    }
+                    import::Stretch::Busy => tokio::time::sleep(std::time::Duration::from_secs(2)).await,
+                }
+            }
+        }
+        WooCommand::Reconcile => match reconcile::run(woo).await {
+            Ok(Some(report)) => {
+                println!("{}", json(&report));
+                Ok(())
+            }
+            Ok(None) => Err("no store is connected (backroom woo connect)".into()),
+            Err(failure) => Err(format!("the reconcile failed: {failure:?}")),
+        },
+        WooCommand::Status => {
+            println!("{}", json(&backend::woo::status(woo).await.map_err(|e| e.report())?));
+            Ok(())
+        }
+        WooCommand::Disconnect => {
+            let removed = connection::disconnect(woo, &owner().await?, None).await.map_err(|e| e.report())?;
+            println!("disconnected; {removed} webhooks removed from the store");
+            Ok(())
+        }
+    }
+}
+
+/// JSON for people at a terminal and for scripts alike.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// The first line of standard input, without its line ending.

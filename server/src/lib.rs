@@ -23,6 +23,7 @@ mod support_page;
 pub mod telemetry;
 mod whatsapp_export;
 mod whatsapp_webhook;
+mod woo_webhook;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -117,6 +118,8 @@ impl Application {
                 stop.child_token(),
             ))
         });
+        let store_deliveries =
+            tokio::spawn(backend::woo::apply_until_stopped(self.services.woo.clone(), stop.child_token()));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let live = self.live;
         // Open event streams end when the shutdown begins; the server then waits only for
@@ -138,6 +141,7 @@ impl Application {
         if let Some(upkeep) = upkeep {
             let _ = upkeep.await;
         }
+        let _ = store_deliveries.await;
         for task in job_tasks {
             let _ = task.await;
         }
@@ -155,7 +159,8 @@ fn leptos_options() -> LeptosOptions {
 fn router(state: AppState) -> Router {
     let site_root = PathBuf::from(state.leptos_options.site_root.as_ref());
     let (api, _) = api::router(state.clone());
-    Router::new()
+    // Bodies are small everywhere but where a store delivers its orders.
+    let everything_else = Router::new()
         .merge(health::router())
         .merge(api)
         .merge(oauth::router(state.clone()))
@@ -168,12 +173,16 @@ fn router(state: AppState) -> Router {
         .merge(whatsapp_export::router())
         .merge(recovery_link::router())
         .merge(panel::router(state.clone()))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let store_deliveries = woo_webhook::router().layer(RequestBodyLimitLayer::new(woo_webhook::BODY_LIMIT));
+    Router::new()
+        .merge(everything_else)
+        .merge(store_deliveries)
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), storefront_cors::allow_storefront))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(axum::middleware::from_fn(api::error::uniform_errors))
         .layer(axum::middleware::from_fn(close_after_refused_body))
         // gzip for whoever asks (pages, the panel's WebAssembly, JSON); not for event

@@ -31,6 +31,11 @@ impl Progress {
         }
     }
 
+    /// The total, when it became known (or grew) along the way.
+    pub fn retotal(&mut self, total: u64) {
+        self.total = total;
+    }
+
     /// `done` of the total are done.
     pub fn update(&mut self, done: u64) {
         if self.terminal {

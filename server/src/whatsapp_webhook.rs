@@ -82,6 +82,6 @@ async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let Some(text) = text else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not a JSON object"));
     };
-    state.services.whatsapp.intake.receive(text.to_owned()).await?;
+    state.services.whatsapp.intake.receive(vec![text.into(), backend::clock::now().into()]).await?;
     Ok(StatusCode::OK.into_response())
 }

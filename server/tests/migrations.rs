@@ -25,7 +25,11 @@ async fn both_engines_migrate_to_the_same_tables_columns_and_indexes() {
     let tables = |columns: &BTreeSet<Column>| columns.iter().map(|(t, _, _)| t.clone()).collect::<BTreeSet<_>>();
     assert_eq!(tables(&sqlite_columns), tables(&postgres_columns), "the same tables");
     assert_eq!(only_in(&sqlite_columns, &postgres_columns), Vec::<&Column>::new(), "columns only SQLite has as such");
-    assert_eq!(only_in(&postgres_columns, &sqlite_columns), Vec::<&Column>::new(), "columns only PostgreSQL has as such");
+    assert_eq!(
+        only_in(&postgres_columns, &sqlite_columns),
+        Vec::<&Column>::new(),
+        "columns only PostgreSQL has as such"
+    );
     let (sqlite_indexes, postgres_indexes) = (sqlite_indexes(&sqlite).await, postgres_indexes(&postgres).await);
     assert_eq!(only_in(&sqlite_indexes, &postgres_indexes), Vec::<&Index>::new(), "indexes only SQLite has");
     assert_eq!(only_in(&postgres_indexes, &sqlite_indexes), Vec::<&Index>::new(), "indexes only PostgreSQL has");
@@ -80,7 +84,9 @@ async fn postgres_columns(db: &Db) -> BTreeSet<Column> {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    rows.iter().map(|r| (r.get("table_name"), r.get("column_name"), r.get::<String, _>("is_nullable") == "YES")).collect()
+    rows.iter()
+        .map(|r| (r.get("table_name"), r.get("column_name"), r.get::<String, _>("is_nullable") == "YES"))
+        .collect()
 }
 
 /// The indexes SQLite keeps, from their `CREATE INDEX` statements; the automatic ones of
@@ -103,8 +109,11 @@ async fn sqlite_indexes(db: &Db) -> BTreeSet<Index> {
             Some(definition) => parts(&definition),
             None => {
                 let name: String = row.get("index_name");
-                let columns: Vec<String> =
-                    sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno").bind(&name).fetch_all(db.pool()).await.unwrap();
+                let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&name)
+                    .fetch_all(db.pool())
+                    .await
+                    .unwrap();
                 (columns.join(", "), String::new())
             }
         };

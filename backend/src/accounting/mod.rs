@@ -319,7 +319,7 @@ impl Subscriber for Accounting {
 /// trigger status queues the invoice; a refund on an order with an invoice queues its
 /// credit note (or lists it for the bookkeeper, as the settings say).
 async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> Result<()> {
-    if !matches!(event, OrderEvent::StatusChanged { .. } | OrderEvent::Refunded { .. }) {
+    if !matches!(event, OrderEvent::StatusChanged { .. } | OrderEvent::Arrived { .. } | OrderEvent::Refunded { .. }) {
         return Ok(());
     }
     let settings = settings::read(&mut **tx).await?.0;
@@ -327,8 +327,8 @@ async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> R
         return Ok(());
     }
     match *event {
-        OrderEvent::StatusChanged { ref to, .. } => {
-            if settings.triggers_on(to) {
+        OrderEvent::StatusChanged { .. } | OrderEvent::Arrived { .. } => {
+            if event.entered().is_some_and(|status| settings.triggers_on(status)) {
                 queue_invoice(tx, order_id, false, None, settings.max_attempts).await?;
             }
         }

@@ -130,6 +130,18 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     Ok(summary)
 }
 
+/// Clears every order, product and customer — the demo's data — and the figures kept from
+/// them, in one transaction: before a real store's data comes in, so the two never mix.
+pub async fn clear(db: &Db) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for table in DEMO_TABLES.iter().rev().chain(&["product_sales_daily", "sales_daily"]) {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE sales_version SET version = version + 1 WHERE id = 1").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The tables the demo fills, parents first.
 const DEMO_TABLES: [&str; 12] = [
     "products",

@@ -35,15 +35,28 @@ pub enum OrderEvent {
     /// A note for the customer, with the email that carries it (none without an address).
     #[serde(rename = "order.customer_note")]
     CustomerNote { note_id: i64, mail_id: Option<i64> },
+    /// An order placed in the store reached Backroom, in this status.
+    #[serde(rename = "order.arrived")]
+    Arrived { status: String },
 }
 
 impl OrderEvent {
+    /// The status the order entered, for an event that moved it into one.
+    pub fn entered(&self) -> Option<&str> {
+        match self {
+            OrderEvent::StatusChanged { to, .. } => Some(to),
+            OrderEvent::Arrived { status } => Some(status),
+            OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } => None,
+        }
+    }
+
     /// The name stored in `order_events.kind`.
     pub fn kind(&self) -> &'static str {
         match self {
             OrderEvent::StatusChanged { .. } => "order.status_changed",
             OrderEvent::Refunded { .. } => "order.refunded",
             OrderEvent::CustomerNote { .. } => "order.customer_note",
+            OrderEvent::Arrived { .. } => "order.arrived",
         }
     }
 

@@ -10,15 +10,15 @@ pub mod status;
 pub mod trail;
 pub mod transactions;
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "kebab-case")]
+/// An order's status: WooCommerce's seven, or one an extension added (`shipped`,
+/// `ready-for-pickup`), which is kept and shown as the store names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     Pending,
     Processing,
@@ -27,7 +27,75 @@ pub enum OrderStatus {
     Cancelled,
     Refunded,
     Failed,
+    /// An extension's status: its name and how a person reads it.
+    Other(&'static OtherStatus),
 }
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct OtherStatus {
+    pub name: String,
+    pub label: String,
+}
+
+/// The extensions' statuses this process has seen, each kept once (a store registers a
+/// handful); past [`MAX_OTHER_STATUSES`] a new name is refused rather than kept.
+static OTHER_STATUSES: Mutex<Vec<&'static OtherStatus>> = Mutex::new(Vec::new());
+const MAX_OTHER_STATUSES: usize = 64;
+
+/// Statuses that are never an order's in Backroom: WooCommerce's drafts and its trash.
+const NOT_STATUSES: [&str; 5] = ["any", "trash", "draft", "auto-draft", "checkout-draft"];
+
+fn other_status(name: &str) -> Option<&'static OtherStatus> {
+    let well_formed = !name.is_empty()
+        && name.len() <= 20
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !NOT_STATUSES.contains(&name);
+    if !well_formed {
+        return None;
+    }
+    let mut known = OTHER_STATUSES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = known.iter().find(|s| s.name == name) {
+        return Some(found);
+    }
+    if known.len() >= MAX_OTHER_STATUSES {
+        return None;
+    }
+    let words = name.trim_start_matches("wc-").replace(['-', '_'], " ");
+    let label = words.chars().take(1).flat_map(char::to_uppercase).chain(words.chars().skip(1)).collect();
+    let status: &'static OtherStatus = Box::leak(Box::new(OtherStatus { name: name.to_owned(), label }));
+    known.push(status);
+    Some(status)
+}
+
+impl Serialize for OrderStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<OrderStatus, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for OrderStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[a-z0-9_-]{1,20}$"))
+            .description(Some(
+                "pending, processing, on-hold, completed, cancelled, refunded, failed, \
+                 or a status an extension of the store added (such as shipped)",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for OrderStatus {}
 
 impl OrderStatus {
     pub const ALL: [OrderStatus; 7] = [
@@ -43,6 +111,7 @@ impl OrderStatus {
     /// The name stored in the database and used by WooCommerce's API.
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Other(other) => &other.name,
             OrderStatus::Pending => "pending",
             OrderStatus::Processing => "processing",
             OrderStatus::OnHold => "on-hold",
@@ -56,6 +125,7 @@ impl OrderStatus {
     /// How a shop manager reads it.
     pub fn label(self) -> &'static str {
         match self {
+            OrderStatus::Other(other) => &other.label,
             OrderStatus::Pending => "Pending payment",
             OrderStatus::Processing => "Processing",
             OrderStatus::OnHold => "On hold",
@@ -69,16 +139,18 @@ impl OrderStatus {
     /// Whether an order in this status can be refunded: it was paid, and it is not
     /// refunded already.
     pub fn is_refundable(self) -> bool {
-        matches!(self, OrderStatus::Processing | OrderStatus::OnHold | OrderStatus::Completed)
+        matches!(self, OrderStatus::Processing | OrderStatus::OnHold | OrderStatus::Completed | OrderStatus::Other(_))
     }
 }
 
 impl FromStr for OrderStatus {
     type Err = Error;
+    /// WooCommerce's seven by name, else an extension's well-formed status name.
     fn from_str(s: &str) -> Result<OrderStatus> {
         OrderStatus::ALL
             .into_iter()
             .find(|status| status.as_str() == s)
+            .or_else(|| other_status(s).map(OrderStatus::Other))
             .ok_or_else(|| Error::invalid(format!("unknown order status {s:?}")))
     }
 }
@@ -92,5 +164,17 @@ mod tests {
         let refundable: Vec<&str> =
             OrderStatus::ALL.into_iter().filter(|s| s.is_refundable()).map(OrderStatus::as_str).collect();
         assert_eq!(refundable, ["processing", "on-hold", "completed"]);
+    }
+
+    #[test]
+    fn an_extensions_status_is_kept_as_the_store_names_it() {
+        let shipped: OrderStatus = "shipped".parse().unwrap();
+        assert_eq!((shipped.as_str(), shipped.label()), ("shipped", "Shipped"));
+        assert_eq!("ready-for-pickup".parse::<OrderStatus>().unwrap().label(), "Ready for pickup");
+        assert_eq!(shipped, "shipped".parse().unwrap(), "kept once");
+        for bad in ["", "Shipped", "trash", "checkout-draft", "a b", "averyveryverylongstatusname"] {
+            assert!(bad.parse::<OrderStatus>().is_err(), "{bad}");
+        }
+        assert_eq!(serde_json::to_string(&OrderStatus::OnHold).unwrap(), r#""on-hold""#);
     }
 }

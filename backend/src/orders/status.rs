@@ -32,6 +32,8 @@ impl OrderStatus {
             Completed => &[(Processing, true)],
             Cancelled => &[(Pending, true), (Processing, true)],
             Refunded => &[],
+            // An extension's status (shipped, …) goes back into WooCommerce's own.
+            Other(_) => &[(Processing, false), (OnHold, false), (Completed, false), (Cancelled, true)],
         }
     }
 }

@@ -59,7 +59,7 @@ pub struct WhatsApp {
     /// the stored account, and opens the token again only when it changed.
     token_cache: Arc<Mutex<Option<(String, SecretString)>>>,
     /// Where verified webhook deliveries go in.
-    pub intake: webhook::Intake,
+    pub intake: crate::intake::Intake,
 }
 
 impl std::fmt::Debug for WhatsApp {
@@ -85,7 +85,7 @@ impl WhatsApp {
             .pool_max_idle_per_host(64)
             .build()
             .expect("the HTTP client builds");
-        let intake = webhook::Intake::new(db.clone());
+        let intake = crate::intake::Intake::new(db.clone(), "whatsapp_webhook_events", &["body", "received_at"]);
         WhatsApp {
             db,
             sealer,

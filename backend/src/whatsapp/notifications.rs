@@ -30,9 +30,9 @@ impl Subscriber for WhatsApp {
         event: &'a OrderEvent,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            match event {
-                OrderEvent::StatusChanged { to, .. } => notify(tx, order_id, to).await,
-                OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } => Ok(()),
+            match event.entered() {
+                Some(status) => notify(tx, order_id, status).await,
+                None => Ok(()),
             }
         })
     }

@@ -3,7 +3,7 @@
 //! (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`) is checked over
 //! the bytes as received — Meta escapes non-ASCII (`\u00e7`) in what it signs, so a
 //! re-serialisation would not match — before anything else; a good delivery is stored
-//! (concurrent ones share an insert: [`Intake`]) and answered at once; the WhatsApp
+//! (concurrent ones share an insert: [`crate::intake::Intake`]) and answered at once; the WhatsApp
 //! workers apply stored deliveries in batches ([`process_pending`]). Statuses move a
 //! message forward only (sent → delivered → read; failed keeps Meta's code, title and
 //! details), so duplicates and out-of-order deliveries change nothing; a status for a
@@ -11,19 +11,12 @@
 //! inbound text that is an opt-out word (STOP, DUR, …) opts its sender out and stops
 //! their cart.
 
-use std::sync::{Arc, OnceLock};
-
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use tokio::sync::{mpsc, oneshot};
 
 use super::{carts, config::Config, send};
-use crate::{
-    Error, Result,
-    clock::now,
-    db::{self, Db},
-};
+use crate::{Result, clock::now, db::Db};
 
 /// Answers Meta's verification: the challenge when the mode and token are right.
 pub async fn verify_subscription(
@@ -62,80 +55,6 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// Verified deliveries on their way into the database, for the workers to apply.
-/// Requests that arrive together share one insert and one commit (a group commit):
-/// while one batch is written the next gathers, so a burst from Meta costs a commit per
-/// batch rather than per delivery, and a lone delivery is written at once. Each request
-/// is answered only after its batch is committed, so nothing acknowledged is lost.
-#[derive(Clone)]
-pub struct Intake {
-    db: Db,
-    /// The writer's queue, started with the first delivery.
-    queue: Arc<OnceLock<mpsc::Sender<Arrived>>>,
-}
-
-struct Arrived {
-    body: String,
-    received_at: i64,
-    stored: oneshot::Sender<Stored>,
-}
-
-/// What became of a batch: `Err(busy, why)`.
-type Stored = std::result::Result<(), (bool, String)>;
-
-/// At most this many deliveries, and about this many bytes, go in one insert.
-const BATCH_ROWS: usize = 256;
-const BATCH_BYTES: usize = 1 << 20;
-
-impl Intake {
-    pub fn new(db: Db) -> Intake {
-        Intake { db, queue: Arc::default() }
-    }
-
-    /// Stores a verified delivery; returns once it is committed.
-    pub async fn receive(&self, body: String) -> Result<()> {
-        let queue = self.queue.get_or_init(|| {
-            let (queue, arrivals) = mpsc::channel(4 * BATCH_ROWS);
-            tokio::spawn(write_batches(self.db.clone(), arrivals));
-            queue
-        });
-        let (stored, written) = oneshot::channel();
-        let gone = || Error::internal("the webhook intake stopped");
-        queue.send(Arrived { body, received_at: now(), stored }).await.map_err(|_| gone())?;
-        match written.await.map_err(|_| gone())? {
-            Ok(()) => Ok(()),
-            Err((true, _)) => Err(Error::Busy),
-            Err((false, why)) => Err(Error::internal(why)),
-        }
-    }
-}
-
-/// Writes what arrived, a batch at a time, until every sender is gone.
-async fn write_batches(db: Db, mut arrivals: mpsc::Receiver<Arrived>) {
-    while let Some(first) = arrivals.recv().await {
-        let mut bytes = first.body.len();
-        let mut batch = vec![first];
-        while batch.len() < BATCH_ROWS && bytes < BATCH_BYTES {
-            let Ok(next) = arrivals.try_recv() else { break };
-            bytes += next.body.len();
-            batch.push(next);
-        }
-        let stored: Stored = insert(&db, &batch).await.map_err(|e| (matches!(e, Error::Busy), e.to_string()));
-        if let Err((_, why)) = &stored {
-            tracing::error!(error = %why, deliveries = batch.len(), "WhatsApp webhook deliveries could not be stored");
-        }
-        for arrived in batch {
-            let _ = arrived.stored.send(stored.clone());
-        }
-    }
-}
-
-async fn insert(db: &Db, batch: &[Arrived]) -> Result<()> {
-    let values: Vec<db::Value> = batch.iter().flat_map(|a| [a.body.as_str().into(), a.received_at.into()]).collect();
-    let mut conn = db.writer().acquire().await?;
-    db::insert_rows(&mut conn, db.backend(), "whatsapp_webhook_events", &["body", "received_at"], &values).await
 }
 
 /// One status Meta reported for one of our messages.
