@@ -95,6 +95,7 @@
 //        as it was before its last change); reorder shuffles or reverses the pending queue
 //        once. gateway_refund_errors: the next N gateway refunds fail with
 //        gateway_refund_message (HTTP 500, data 500).
+//   POST /_mock/webhooks/<id> { status } as on the admin's webhook screen -> the webhook
 //   POST /_mock/deliver { limit? } -> { delivered, results: [delivery records], pending }
 //                       runs the Action Scheduler queue now (oldest first)
 //   Changes "made in wp-admin" (they bump date_modified and queue webhooks as WooCommerce
@@ -4221,6 +4222,16 @@ async function control(req, res, url) {
       return sendControl(res, 200, { delivered: results.length, results, pending: S.queue.length });
     }
     if (req.method === 'POST' && path === '/_mock/checkout') return checkout(res, body);
+    const webhook = /^\/_mock\/webhooks\/(\d+)$/.exec(path);
+    if (webhook && req.method === 'POST') {
+      // The admin's webhook screen (WooCommerce → Settings → Advanced → Webhooks): Active,
+      // Paused or Disabled by hand.
+      const w = S.webhooks.get(Number(webhook[1]));
+      if (!w) return sendControl(res, 404, { error: `no webhook ${webhook[1]}` });
+      if (body.status) w.status = String(body.status);
+      await saveWebhook(w);
+      return sendControl(res, 200, renderWebhook(w));
+    }
     const object = /^\/_mock\/(orders|products|coupons|customers)(?:\/(\d+))?(?:\/(trash|untrash|notes|refunds))?$/.exec(path);
     if (object) return adminObject(req, res, object[1], object[2], object[3], body);
     return sendControl(res, 404, { error: `no control ${req.method} ${path}` });

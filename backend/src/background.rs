@@ -101,7 +101,7 @@ pub fn registry(services: &Services) -> Arc<Registry> {
                             Err(Failure::RetryAt { reason: "the store asked the import to wait".into(), at })
                         }
                         woo::import::Stretch::Busy => {
-                            Err(Failure::RetryAt { reason: "another process is importing".into(), at: now() + 30 })
+                            Err(Failure::RetryAt { reason: "another process is importing".into(), at: now() + 10 })
                         }
                     }
                 }

@@ -31,6 +31,9 @@ const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 const WHATSAPP_BATCH: usize = 16;
 /// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint).
 const WOO_IDLE_POLL: Duration = Duration::from_millis(500);
+/// How long the WooCommerce worker's jobs stay its own without a heartbeat: short, so an
+/// import a killed process held goes on in another within half a minute.
+const WOO_LEASE: Duration = Duration::from_secs(20);
 
 #[derive(Clone)]
 pub struct Services {
@@ -148,11 +151,10 @@ impl Services {
         let worker = || Worker::new(self.db.clone(), registry.clone());
         let general = self.workers.general;
         (0..general)
-            .map(|_| worker().with_kinds(Kinds::AllBut([&accounting[..], &whatsapp[..], &woo[..]].concat())))
-            .chain(
-                (0..general.min(1))
-                    .map(|_| worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL)),
-            )
+            .map(|_| worker().with_kinds(Kinds::AllBut([accounting, whatsapp, &woo[..]].concat())))
+            .chain((0..general.min(1)).map(|_| {
+                worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL).with_lease(WOO_LEASE)
+            }))
             .chain((0..self.workers.accounting).map(|_| worker().with_kinds(Kinds::Only(accounting.to_vec()))))
             .chain((0..self.workers.whatsapp).map(|_| {
                 worker()

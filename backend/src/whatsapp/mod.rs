@@ -24,12 +24,12 @@ pub mod widget;
 
 use std::{
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use secrecy::SecretString;
 
-use crate::{Error, Result, db::Db, sealed::Sealer};
+use crate::{Error, Result, db::Db, recent::Recent, sealed::Sealer};
 
 /// The job that sends one recovery step of one cart.
 pub const RECOVERY_JOB: &str = "whatsapp.recovery";
@@ -51,10 +51,8 @@ pub struct WhatsApp {
     /// Where shoppers reach this server: recovery links start with it.
     pub public_url: String,
     pub links: link::Signer,
-    /// The opened app secret for a few seconds, so a burst of webhook deliveries does
-    /// not read and decrypt it each time. Its absence is not kept: a secret saved a
-    /// moment ago counts at once.
-    secret_cache: Arc<Mutex<Option<(Instant, SecretString)>>>,
+    /// The opened app secret for a few seconds.
+    secret_cache: Recent<SecretString>,
     /// The access token last opened, with the sealed text it came from: each send reads
     /// the stored account, and opens the token again only when it changed.
     token_cache: Arc<Mutex<Option<(String, SecretString)>>>,
@@ -94,7 +92,7 @@ impl WhatsApp {
             short_delays,
             public_url,
             links,
-            secret_cache: Arc::new(Mutex::new(None)),
+            secret_cache: Recent::new(SECRET_CACHE),
             token_cache: Arc::new(Mutex::new(None)),
             intake,
         }
@@ -102,19 +100,12 @@ impl WhatsApp {
 
     /// The app secret for checking webhook signatures; `None` until one is stored.
     pub async fn app_secret(&self) -> Result<Option<SecretString>> {
-        if let Some((at, secret)) = self.secret_cache.lock().expect("not poisoned").as_ref()
-            && at.elapsed() < SECRET_CACHE
-        {
-            return Ok(Some(secret.clone()));
-        }
-        let secret = settings::app_secret(&self.db, &self.sealer).await?;
-        *self.secret_cache.lock().expect("not poisoned") = secret.clone().map(|s| (Instant::now(), s));
-        Ok(secret)
+        self.secret_cache.get(|| settings::app_secret(&self.db, &self.sealer)).await
     }
 
     /// Forgets the cached app secret (after the settings changed).
     pub fn forget_secret(&self) {
-        *self.secret_cache.lock().expect("not poisoned") = None;
+        self.secret_cache.forget();
     }
 
     /// The account to call Meta as, or a sentence saying what is missing.

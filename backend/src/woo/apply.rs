@@ -1,8 +1,8 @@
 //! Writing what the store says into Backroom's tables: orders with their lines, refunds,
 //! notes and payment transactions; products with their variations, categories, tags and
 //! attributes; customers; coupons. Ids are the store's (refunds and notes keep theirs
-//! beside Backroom's own). A copy is replaced only by a newer one (`date_modified_gmt`):
-//! duplicates and late, stale deliveries change nothing.
+//! beside Backroom's own). A copy is never replaced by an older one (`date_modified_gmt`):
+//! late, stale deliveries change nothing.
 //!
 //! An import writes history in bulk ([`Mode::Import`]: no events, the daily figures
 //! rebuilt once at the end). A live change ([`Mode::Live`]) keeps the daily figures as it
@@ -87,7 +87,11 @@ async fn existing(tx: &mut Tx, table: &str, ids: &HashSet<i64>) -> Result<HashSe
 }
 
 /// The `modified_at` of the copies Backroom has of `ids` in `table`.
-async fn modified(tx: &mut Tx, table: &str, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Option<i64>>> {
+pub(super) async fn modified(
+    tx: &mut Tx,
+    table: &str,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Option<i64>>> {
     let ids = id_list(ids);
     if ids.is_empty() {
         return Ok(HashMap::new());
@@ -97,12 +101,15 @@ async fn modified(tx: &mut Tx, table: &str, ids: impl IntoIterator<Item = i64>) 
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("modified_at")?))).collect()
 }
 
-/// Whether the store's copy replaces Backroom's: there is none, or the store's is newer.
+/// Whether the store's copy replaces Backroom's: there is none, or the store's is not
+/// older. The store stamps changes to the second, so two changes in one second carry the
+/// same stamp: a copy read from the store now wins such a tie; a delivery (which may be a
+/// late one) with a tie is settled by a fetch before it gets here (`webhooks::apply`).
 fn newer(ours: Option<&Option<i64>>, theirs: Option<i64>) -> bool {
     match ours {
         None => true,
         Some(None) => true,
-        Some(Some(ours)) => theirs.is_some_and(|theirs| theirs > *ours),
+        Some(Some(ours)) => theirs.is_some_and(|theirs| theirs >= *ours),
     }
 }
 
@@ -145,7 +152,7 @@ async fn counted(tx: &mut Tx, order_id: i64) -> Result<Option<Counted>> {
         row.try_get("total_tax")?,
         row.try_get("shipping_total")?,
     );
-    Ok(Some(Counted { facts, lines: SoldLine::of_order(&mut **tx, order_id).await? }))
+    Ok(Some(Counted { facts, lines: SoldLine::of_order(tx, order_id).await? }))
 }
 
 const ORDER_COLUMNS: [&str; 47] = [
@@ -381,7 +388,7 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
     }
     let written = id_list(fresh.iter().map(|o| o.id));
     let replaced = fresh.iter().any(|o| ours.contains_key(&o.id));
-    upsert_rows(&mut **tx, backend, "orders", &ORDER_COLUMNS, &rows, "id").await?;
+    upsert_rows(tx, backend, "orders", &ORDER_COLUMNS, &rows, "id").await?;
     if replaced {
         // Lines the store no longer has go; the rest are replaced in place (refund lines
         // point at order lines, and must keep theirs).
@@ -419,16 +426,15 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
         "total_tax",
         "tax_class",
     ];
-    upsert_rows(&mut **tx, backend, "order_items", &item_columns, &items, "id").await?;
+    upsert_rows(tx, backend, "order_items", &item_columns, &items, "id").await?;
     let shipping_columns = ["id", "order_id", "method_id", "method_title", "total", "total_tax"];
-    insert_rows(&mut **tx, backend, "order_shipping_lines", &shipping_columns, &shipping).await?;
-    insert_rows(&mut **tx, backend, "order_fee_lines", &["id", "order_id", "name", "total", "total_tax"], &fees)
-        .await?;
+    insert_rows(tx, backend, "order_shipping_lines", &shipping_columns, &shipping).await?;
+    insert_rows(tx, backend, "order_fee_lines", &["id", "order_id", "name", "total", "total_tax"], &fees).await?;
     let coupon_columns = ["id", "order_id", "code", "discount", "discount_tax"];
-    insert_rows(&mut **tx, backend, "order_coupon_lines", &coupon_columns, &coupons).await?;
+    insert_rows(tx, backend, "order_coupon_lines", &coupon_columns, &coupons).await?;
     let payment_columns =
         ["order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at", "source"];
-    upsert_rows(&mut **tx, backend, "payment_transactions", &payment_columns, &payments, "source").await?;
+    upsert_rows(tx, backend, "payment_transactions", &payment_columns, &payments, "source").await?;
     applied.changed += fresh.len() as u64;
     applied.settled += settled(fresh.iter().map(|o| o.date_modified_gmt));
     if let Mode::Live { events, tz } = mode {
@@ -454,7 +460,7 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
                 events.publish(tx, order.id, &event, now).await?;
             }
         }
-        sales.add_to_table(&mut **tx).await?;
+        sales.add_to_table(tx).await?;
     }
     Ok(applied)
 }
@@ -469,7 +475,7 @@ pub async fn remove_order(tx: &mut Tx, id: i64, mode: Mode<'_>) -> Result<bool> 
     if let (Mode::Live { tz, .. }, Some(was)) = (mode, was) {
         let mut sales = Accumulator::default();
         sales.remove_order(tz, &was.sale());
-        sales.add_to_table(&mut **tx).await?;
+        sales.add_to_table(tx).await?;
     }
     Ok(done.rows_affected() > 0)
 }
@@ -526,14 +532,8 @@ pub async fn refunds(tx: &mut Tx, backend: Backend, refunds: &[model::Refund], m
                 (-money(&line.total_tax, digits)).into(),
             ]);
         }
-        insert_rows(
-            &mut **tx,
-            backend,
-            "refund_lines",
-            &["refund_id", "order_item_id", "quantity", "amount", "tax"],
-            &values,
-        )
-        .await?;
+        insert_rows(tx, backend, "refund_lines", &["refund_id", "order_item_id", "quantity", "amount", "tax"], &values)
+            .await?;
         if refund.refunded_payment {
             let gateway: String = sqlx::query_scalar("SELECT payment_method FROM orders WHERE id = $1")
                 .bind(order_id)
@@ -560,7 +560,7 @@ pub async fn refunds(tx: &mut Tx, backend: Backend, refunds: &[model::Refund], m
         }
     }
     if let Mode::Live { .. } = mode {
-        sales.add_to_table(&mut **tx).await?;
+        sales.add_to_table(tx).await?;
     }
     Ok(new)
 }
@@ -676,15 +676,15 @@ pub async fn products(
             tags.extend::<[Value; 2]>([product.id.into(), term.id.into()]);
         }
     }
-    upsert_rows(&mut **tx, backend, "products", &PRODUCT_COLUMNS, &rows, "id").await?;
+    upsert_rows(tx, backend, "products", &PRODUCT_COLUMNS, &rows, "id").await?;
     let written = id_list(fresh.iter().map(|p| p.id));
     for table in ["product_category_links", "product_tag_links"] {
         sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE product_id IN ({written})")))
             .execute(&mut **tx)
             .await?;
     }
-    insert_rows(&mut **tx, backend, "product_category_links", &["product_id", "category_id"], &categories).await?;
-    insert_rows(&mut **tx, backend, "product_tag_links", &["product_id", "tag_id"], &tags).await?;
+    insert_rows(tx, backend, "product_category_links", &["product_id", "category_id"], &categories).await?;
+    insert_rows(tx, backend, "product_tag_links", &["product_id", "tag_id"], &tags).await?;
     applied.changed += fresh.len() as u64;
     applied.settled += settled(fresh.iter().map(|p| p.date_modified_gmt));
     let variable = fresh.iter().filter(|p| p.kind == "variable").map(|p| p.id).collect();
@@ -759,7 +759,7 @@ pub async fn variations(
         "updated_at",
         "modified_at",
     ];
-    upsert_rows(&mut **tx, backend, "product_variations", &columns, &rows, "id").await?;
+    upsert_rows(tx, backend, "product_variations", &columns, &rows, "id").await?;
     Ok(applied)
 }
 
@@ -826,7 +826,7 @@ pub async fn customers(tx: &mut Tx, backend: Backend, customers: &[model::Custom
         "modified_at",
         "username",
     ];
-    upsert_rows(&mut **tx, backend, "customers", &columns, &rows, "id").await?;
+    upsert_rows(tx, backend, "customers", &columns, &rows, "id").await?;
     Ok(applied)
 }
 
@@ -901,7 +901,7 @@ pub async fn coupons(tx: &mut Tx, backend: Backend, currency: &str, coupons: &[m
         "created_at",
         "modified_at",
     ];
-    upsert_rows(&mut **tx, backend, "coupons", &columns, &rows, "id").await?;
+    upsert_rows(tx, backend, "coupons", &columns, &rows, "id").await?;
     Ok(applied)
 }
 
@@ -933,7 +933,7 @@ pub async fn terms(tx: &mut Tx, backend: Backend, kind: Terms, terms: &[model::T
             rows.push(term.parent.filter(|p| *p > 0).into());
         }
     }
-    upsert_rows(&mut **tx, backend, table, columns, &rows, "id").await?;
+    upsert_rows(tx, backend, table, columns, &rows, "id").await?;
     Ok(terms.len() as u64)
 }
 

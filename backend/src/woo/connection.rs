@@ -424,6 +424,7 @@ pub async fn connect(woo: &Woo, actor: &User, ip: Option<&str>, request: Connect
     .bind(now)
     .execute(woo.db.writer())
     .await?;
+    woo.forget_secret();
     let webhooks = match super::webhooks::ensure(woo, &store, &webhook_secret).await {
         Ok(count) => count,
         Err(e) => {
@@ -470,6 +471,7 @@ pub async fn disconnect(woo: &Woo, actor: &User, ip: Option<&str>) -> Result<usi
     .bind(now())
     .execute(woo.db.writer())
     .await?;
+    woo.forget_secret();
     sqlx::query("DELETE FROM woo_webhooks").execute(woo.db.writer()).await?;
     let details = match &removed {
         Ok(n) => format!("{n} webhooks removed"),

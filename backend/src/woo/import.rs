@@ -34,8 +34,9 @@ pub const RESOURCES: [&str; 9] =
 const NOTES_FOR_ORDERS: i64 = 1_000;
 /// A page of the store's lists.
 const PER_PAGE: usize = 100;
-/// How long a process holds the import before another may take it over.
-const LEASE_SECS: i64 = 60;
+/// How long a process holds the import before another may take it over (renewed after
+/// every few pages, so only a process that stopped loses it).
+const LEASE_SECS: i64 = 20;
 
 /// The fields of an order Backroom reads (`_fields`: the store computes no others).
 const ORDER_FIELDS: &str = "id,number,status,currency,date_created_gmt,date_modified_gmt,date_paid_gmt,\

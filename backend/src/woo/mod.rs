@@ -15,17 +15,14 @@ pub mod oauth1;
 pub mod reconcile;
 pub mod webhooks;
 
-use std::{
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use secrecy::SecretString;
 use serde::Serialize;
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Result, db::Db, intake::Intake, orders::events::Subscribers, sealed::Sealer};
+use crate::{Result, db::Db, intake::Intake, orders::events::Subscribers, recent::Recent, sealed::Sealer};
 
 pub const IMPORT_JOB: &str = "woo.import";
 pub const RECONCILE_JOB: &str = "woo.reconcile";
@@ -55,7 +52,7 @@ pub struct Woo {
     pub intake: Intake,
     /// The webhook secret as last read, for a few seconds: a burst of deliveries does not
     /// read and open it each time.
-    secret_cache: Arc<Mutex<Option<(Instant, Option<SecretString>)>>>,
+    secret_cache: Recent<SecretString>,
 }
 
 /// How long the webhook secret is reused before it is read again.
@@ -71,20 +68,18 @@ impl Woo {
             events,
             public_url,
             intake,
-            secret_cache: Arc::default(),
+            secret_cache: Recent::new(SECRET_CACHE),
         }
     }
 
     /// The secret the store signs deliveries with; `None` while no store is connected.
     pub async fn webhook_secret(&self) -> Result<Option<SecretString>> {
-        if let Some((at, secret)) = self.secret_cache.lock().expect("not poisoned").as_ref()
-            && at.elapsed() < SECRET_CACHE
-        {
-            return Ok(secret.clone());
-        }
-        let secret = connection::webhook_secret(self).await?;
-        *self.secret_cache.lock().expect("not poisoned") = Some((Instant::now(), secret.clone()));
-        Ok(secret)
+        self.secret_cache.get(|| connection::webhook_secret(self)).await
+    }
+
+    /// Forgets the webhook secret read last (the connection changed).
+    pub fn forget_secret(&self) {
+        self.secret_cache.forget();
     }
 
     /// Where the store delivers its webhooks.

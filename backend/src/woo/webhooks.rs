@@ -28,6 +28,7 @@ use crate::{
     audit::{self, Event},
     clock::now,
     jobs::{self, NewJob},
+    orders::events::Tx,
 };
 
 /// The topics Backroom listens to.
@@ -283,10 +284,10 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
     let mut fetches: Vec<Fetch> = Vec::new();
     let mode = Mode::Live { events: &woo.events, tz: store.tz() };
     // The newest of each object in the batch is the one that counts.
-    let mut orders: HashMap<i64, model::Order> = HashMap::new();
-    let mut products: HashMap<i64, model::Product> = HashMap::new();
-    let mut customers: HashMap<i64, model::Customer> = HashMap::new();
-    let mut coupons: HashMap<i64, model::Coupon> = HashMap::new();
+    let mut orders = Newest::<model::Order>::new();
+    let mut products = Newest::<model::Product>::new();
+    let mut customers = Newest::<model::Customer>::new();
+    let mut coupons = Newest::<model::Coupon>::new();
     for delivery in &deliveries {
         let id = delivery.body["id"].as_i64().or_else(|| delivery.body["id"].as_str()?.parse().ok());
         let outcome = if delivery.event == "deleted" {
@@ -301,25 +302,20 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
             "an error in place of the object (gone when the store built it): left to the reconcile".to_owned()
         } else {
             match (delivery.resource.as_str(), id) {
-                ("order", Some(_)) => {
-                    keep_newest(&mut orders, &delivery.body, |o: &model::Order| (o.id, o.date_modified_gmt))
-                }
-                ("product", Some(_)) => {
-                    keep_newest(&mut products, &delivery.body, |p: &model::Product| (p.id, p.date_modified_gmt))
-                }
-                ("customer", Some(_)) => {
-                    keep_newest(&mut customers, &delivery.body, |c: &model::Customer| (c.id, c.date_modified_gmt))
-                }
-                ("coupon", Some(_)) => {
-                    keep_newest(&mut coupons, &delivery.body, |c: &model::Coupon| (c.id, c.date_modified_gmt))
-                }
+                ("order", Some(_)) => orders.keep(&delivery.body),
+                ("product", Some(_)) => products.keep(&delivery.body),
+                ("customer", Some(_)) => customers.keep(&delivery.body),
+                ("coupon", Some(_)) => coupons.keep(&delivery.body),
                 _ => "not an object Backroom keeps".to_owned(),
             }
         };
         outcomes.push((delivery.id, outcome));
     }
+    let orders = orders.settle(&mut tx, "orders", "order", &mut fetches).await?;
+    let products = products.settle(&mut tx, "products", "product", &mut fetches).await?;
+    let customers = customers.settle(&mut tx, "customers", "customer", &mut fetches).await?;
+    let coupons = coupons.settle(&mut tx, "coupons", "coupon", &mut fetches).await?;
     let mut applied = Applied::default();
-    let orders: Vec<model::Order> = orders.into_values().collect();
     let order_ids = orders.iter().map(|o| o.id.to_string()).collect::<Vec<_>>().join(", ");
     let known_refunds: std::collections::HashSet<i64> = if order_ids.is_empty() {
         Default::default()
@@ -339,16 +335,16 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
         fetches.push(Fetch { what: "order_notes".into(), id: order.id });
     }
     applied.add(apply::orders(&mut tx, woo.db.backend(), &orders, mode).await?);
-    let products: Vec<model::Product> = products.into_values().collect();
     let (done, variable) = apply::products(&mut tx, woo.db.backend(), &store.currency, &products).await?;
     applied.add(done);
     fetches.extend(variable.into_iter().map(|id| Fetch { what: "variations".into(), id }));
-    applied.add(apply::customers(&mut tx, woo.db.backend(), &customers.into_values().collect::<Vec<_>>()).await?);
-    applied.add(
-        apply::coupons(&mut tx, woo.db.backend(), &store.currency, &coupons.into_values().collect::<Vec<_>>()).await?,
-    );
+    applied.add(apply::customers(&mut tx, woo.db.backend(), &customers).await?);
+    applied.add(apply::coupons(&mut tx, woo.db.backend(), &store.currency, &coupons).await?);
+    let mut queued = std::collections::HashSet::new();
     for fetch in fetches {
-        jobs::enqueue(&mut *tx, &NewJob::of(&fetch)).await?;
+        if queued.insert((fetch.what.clone(), fetch.id)) {
+            jobs::enqueue(&mut *tx, &NewJob::of(&fetch)).await?;
+        }
     }
     let at = now();
     for (id, outcome) in &outcomes {
@@ -369,20 +365,67 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
     Ok(deliveries.len())
 }
 
-/// Keeps the delivery's object if it is the newest of its id so far; says what it was.
-fn keep_newest<T: serde::de::DeserializeOwned>(
-    kept: &mut HashMap<i64, T>,
-    body: &serde_json::Value,
-    stamp: impl Fn(&T) -> (i64, Option<i64>),
-) -> String {
-    let Ok(object) = serde_json::from_value::<T>(body.clone()) else { return "not readable as the object".into() };
-    let (id, modified) = stamp(&object);
-    match kept.get(&id) {
-        Some(other) if stamp(other).1 >= modified => "an older copy than another in the same batch".into(),
-        _ => {
-            kept.insert(id, object);
-            "applied".into()
+/// An object a delivery carries: its id and when the store last changed it.
+trait Stamped: serde::de::DeserializeOwned {
+    fn stamp(&self) -> (i64, Option<i64>);
+}
+
+macro_rules! stamped {
+    ($($object:ty),*) => {$(
+        impl Stamped for $object {
+            fn stamp(&self) -> (i64, Option<i64>) {
+                (self.id, self.date_modified_gmt)
+            }
         }
+    )*};
+}
+
+stamped!(model::Order, model::Product, model::Customer, model::Coupon);
+
+/// The newest copy of each object among a batch of deliveries.
+struct Newest<T> {
+    kept: HashMap<i64, T>,
+    /// Objects with two copies stamped the same second: which is newer cannot be told.
+    tied: std::collections::HashSet<i64>,
+}
+
+impl<T: Stamped> Newest<T> {
+    fn new() -> Self {
+        Newest { kept: HashMap::new(), tied: Default::default() }
+    }
+
+    /// Keeps the delivery's object if it is the newest of its id so far; says what it was.
+    fn keep(&mut self, body: &serde_json::Value) -> String {
+        let Ok(object) = serde_json::from_value::<T>(body.clone()) else { return "not readable as the object".into() };
+        let (id, modified) = object.stamp();
+        match self.kept.get(&id).map(|other| other.stamp().1) {
+            Some(other) if other > modified => "an older copy than another in the same batch".into(),
+            Some(other) if other == modified => {
+                self.tied.insert(id);
+                "stamped the same second as another in the same batch: fetching the store's".into()
+            }
+            _ => {
+                self.kept.insert(id, object);
+                "applied".into()
+            }
+        }
+    }
+
+    /// The copies to apply. A copy stamped the same second as another, or as Backroom's
+    /// copy in `table`, may be the newer change or a late copy of the older one: the
+    /// store's current object (fetched as `what`) settles it instead.
+    async fn settle(mut self, tx: &mut Tx, table: &str, what: &str, fetches: &mut Vec<Fetch>) -> Result<Vec<T>> {
+        let ours = apply::modified(tx, table, self.kept.keys().copied()).await?;
+        let mut settled = Vec::with_capacity(self.kept.len());
+        for (id, object) in self.kept.drain() {
+            let tie = ours.get(&id).copied().flatten().is_some_and(|ours| object.stamp().1 == Some(ours));
+            if tie || self.tied.contains(&id) {
+                fetches.push(Fetch { what: what.to_owned(), id });
+            } else {
+                settled.push(object);
+            }
+        }
+        Ok(settled)
     }
 }
 

@@ -1,0 +1,126 @@
+//! The stand-in WooCommerce store (`end2end/woo_mock.mjs`, Node) for the connection's tests:
+//! started on a free port with a seeded shop, changed "in wp-admin", faulted and read
+//! through its control endpoints, and stopped when dropped.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+pub const CONSUMER_KEY: &str = "ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4";
+pub const CONSUMER_SECRET: &str = "cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f";
+
+pub struct WooMock {
+    pub port: u16,
+    child: Child,
+    http: reqwest::Client,
+}
+
+impl WooMock {
+    /// A store with `orders` generated orders. Panics when node is missing or the
+    /// stand-in does not come up.
+    pub fn start(orders: u64) -> WooMock {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/woo_mock.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .args(["--orders", &orders.to_string(), "--seed", "7"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("the WooCommerce stand-in did not start: {line:?}"));
+        WooMock { port: port.parse().unwrap(), child, http: reqwest::Client::new() }
+    }
+
+    /// The store's address, as it knows it.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn control(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/_mock/{path}", self.port)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let answer = self.http.post(self.control(path)).json(&body).send().await.unwrap();
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "the stand-in refused {path}: {body}");
+        body
+    }
+
+    /// `{ config, counts, webhooks, queue, deliveries, requests, … }`.
+    pub async fn state(&self) -> Value {
+        self.http.get(self.control("state?deliveries=500&requests=1000")).send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn config(&self, config: Value) -> Value {
+        self.post("config", config).await
+    }
+
+    pub async fn faults(&self, faults: Value) -> Value {
+        self.post("faults", faults).await
+    }
+
+    /// A key of the shop (`{ permissions, consumer_key?, consumer_secret? }`).
+    pub async fn key(&self, key: Value) -> Value {
+        self.post("keys", key).await
+    }
+
+    /// Runs the store's webhook queue now; its delivery records.
+    pub async fn deliver(&self) -> Value {
+        self.post("deliver", json!({})).await
+    }
+
+    /// Changes an order as wp-admin would (`{ status, note, date_modified_gmt, … }`).
+    pub async fn change_order(&self, id: i64, change: Value) -> Value {
+        self.post(&format!("orders/{id}"), change).await
+    }
+
+    pub async fn trash_order(&self, id: i64) {
+        self.post(&format!("orders/{id}/trash"), json!({})).await;
+    }
+
+    /// Deletes an order for good: no webhook says so.
+    pub async fn delete_order(&self, id: i64) {
+        let answer = self.http.delete(self.control(&format!("orders/{id}"))).send().await.unwrap();
+        assert!(answer.status().is_success());
+    }
+
+    pub async fn refund(&self, id: i64, refund: Value) -> Value {
+        self.post(&format!("orders/{id}/refunds"), refund).await
+    }
+
+    /// The REST object of `kind` (`orders`, `products`, …) with `id`.
+    pub async fn object(&self, kind: &str, id: i64) -> Value {
+        self.http.get(self.control(&format!("{kind}/{id}"))).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// How many orders the store keeps: not drafts, not trashed.
+    pub async fn kept_orders(&self) -> i64 {
+        let state = self.state().await;
+        let by_status = state["counts"]["orders_by_status"].as_object().unwrap();
+        by_status
+            .iter()
+            .filter(|(status, _)| !["checkout-draft", "trash"].contains(&status.as_str()))
+            .map(|(_, n)| n.as_i64().unwrap())
+            .sum()
+    }
+
+    /// Sets a webhook's status as the admin's webhook screen does.
+    pub async fn set_webhook(&self, id: i64, status: &str) {
+        self.post(&format!("webhooks/{id}"), json!({ "status": status })).await;
+    }
+}
+
+impl Drop for WooMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
