@@ -188,17 +188,48 @@ export async function startSmtpSink() {
   };
 }
 
+/// Starts one of the stand-ins for outside services in end2end/ (`script`, with `args`),
+/// which prints `listening PORT` once it serves; answers the process and the port.
+export async function startStandIn(script, args) {
+  const child = spawn('node', [join(dirname(fileURLToPath(import.meta.url)), script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const started = /^listening (\d+)\n/.exec(out);
+      if (started) resolve(Number(started[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
+  });
+  return { child, port };
+}
+
+/// The WooCommerce stand-in (woo_mock.mjs) with `orders` generated orders: `base`, the
+/// read/write key it knows (`consumerKey`, `consumerSecret`), `state()`, `control(path,
+/// body)` for its /_mock/ endpoints.
+export async function startWooStore({ orders = 300, seed = 7 } = {}) {
+  const { child, port } = await startStandIn('woo_mock.mjs', ['--orders', String(orders), '--seed', String(seed)]);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    consumerKey: 'ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4',
+    consumerSecret: 'cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f',
+    state: async () => (await fetch(`${base}/_mock/state`)).json(),
+    control: async (path, body) => (await fetch(`${base}/_mock/${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    })).json(),
+    stop: async () => {
+      child.kill('SIGTERM');
+    },
+  };
+}
+
 /// The stand-in accounting ledger (cari_mock.mjs) on a free port: `base` for the settings,
 /// its `key` and `company`, `state()` for what it holds and was sent.
 export async function startLedger({ latency = 0 } = {}) {
   const key = 'e2e-ledger-key-0123456789';
   const company = 'FIRMA1';
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'cari_mock.mjs');
-  const ledger = spawn('node', [script, '--key', key, '--company', company, '--latency', String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    ledger.stdout.once('data', (line) => resolve(Number(String(line).trim().replace('listening ', ''))));
-    ledger.once('exit', (code) => reject(new Error(`the ledger mock exited (${code})`)));
-  });
+  const { child: ledger, port } = await startStandIn('cari_mock.mjs', ['--key', key, '--company', company, '--latency', String(latency)]);
   return {
     base: `http://127.0.0.1:${port}/api`,
     key,
@@ -215,13 +246,8 @@ export async function startLedger({ latency = 0 } = {}) {
 /// `state()` for the messages it accepted and every request it was sent.
 export async function startGraph() {
   const account = { token: 'test-graph-token-0123456789', phoneNumberId: '1234567890', wabaId: '9876543210' };
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'graph_mock.mjs');
-  const graph = spawn('node', [script, '--token', account.token, '--phone-number-id', account.phoneNumberId, '--waba-id', account.wabaId],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    graph.stdout.once('data', (line) => resolve(Number(String(line).trim().replace('listening ', ''))));
-    graph.once('exit', (code) => reject(new Error(`the Graph API mock exited (${code})`)));
-  });
+  const { child: graph, port } = await startStandIn('graph_mock.mjs',
+    ['--token', account.token, '--phone-number-id', account.phoneNumberId, '--waba-id', account.wabaId]);
   const base = `http://127.0.0.1:${port}`;
   return {
     base,

@@ -16,11 +16,12 @@
 // Run: node end2end/woo_mock.mjs [--port N] [--orders N] [--seed N] [--customers N]
 //                                [--products N] [--coupons N] [--anchor ISO-DATE]
 //                                [--consumer-key CK] [--consumer-secret CS]
-//                                [--latency MS] [--ssl true] [--home URL]
+//                                [--latency MS] [--ssl true] [--home URL] [--demo true]
 // It prints "listening <port>" when ready and nothing else on stdout. --orders defaults to
 // 300, --seed to 1; --anchor is when the newest generated order was placed (default: at
 // start); --home is the home URL WordPress believes it has (default http://127.0.0.1:<port>;
-// OAuth signatures and links use it, so sign with the same URL).
+// OAuth signatures and links use it, so sign with the same URL). --demo true runs the
+// webhook queue every 5 s and has a shopper check out every 20 s (`make store`).
 // The default key is read_write:
 //   consumer_key    ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4
 //   consumer_secret cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f
@@ -3766,6 +3767,25 @@ function httpOnce(target, method, headers, body, timeoutMs) {
   });
 }
 
+/// For a demo (--demo true): a shopper checks out every 20 seconds and an order placed
+/// earlier ships, so the webhooks (run every 5 s, as WP-Cron would) have news to bring.
+function shopInTheBackground() {
+  const simple = [...S.products.values()].filter((p) => p.type === 'simple' && p.status === 'publish' && p.stock_status === 'instock');
+  const methods = ['iyzico', 'paytr', 'bacs', 'cod'];
+  const post = (path, body) => fetch(`http://127.0.0.1:${listeningPort}/_mock/${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).catch((e) => console.error(e));
+  let placed = [];
+  setInterval(async () => {
+    const product = simple[Math.floor(Math.random() * simple.length)];
+    const answer = await post('checkout', { line_items: [{ product_id: product.id, quantity: 1 + Math.floor(Math.random() * 2) }],
+      payment_method: methods[Math.floor(Math.random() * methods.length)] });
+    const order = await answer?.json();
+    if (order?.id) placed.push(order.id);
+    if (placed.length > 2) await post(`orders/${placed.shift()}`, { status: 'completed' });
+  }, 20_000);
+}
+
 let autoTimer = null;
 function scheduleAutoDelivery() {
   clearInterval(autoTimer);
@@ -4258,9 +4278,11 @@ server.keepAliveTimeout = 60_000;
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
+  if (flag(args.demo)) config.auto_deliver_ms = 5_000;
   server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
     listeningPort = server.address().port;
     scheduleAutoDelivery();
+    if (flag(args.demo)) shopInTheBackground();
     console.log(`listening ${server.address().port}`);
   });
   const stop = () => {

@@ -107,15 +107,10 @@ pub struct DeviceRow {
 }
 
 #[cfg(feature = "ssr")]
-fn local_time(at: i64, tz: chrono_tz::Tz) -> String {
-    backend::clock::format_local(at, tz, "%Y-%m-%d %H:%M")
-}
-
-#[cfg(feature = "ssr")]
 fn last_used_text(at: Option<i64>, ip: Option<String>, tz: chrono_tz::Tz) -> String {
     match (at, ip.filter(|ip| !ip.is_empty())) {
-        (Some(at), Some(ip)) => format!("{} from {ip}", local_time(at, tz)),
-        (Some(at), None) => local_time(at, tz),
+        (Some(at), Some(ip)) => format!("{} from {ip}", backend::clock::local_minute(at, tz)),
+        (Some(at), None) => backend::clock::local_minute(at, tz),
         (None, _) => "never".to_owned(),
     }
 }
@@ -133,8 +128,8 @@ fn credential_row(c: backend::access::credentials::CredentialInfo, tz: chrono_tz
         id: c.id,
         scope: c.scope.to_string(),
         last_four: c.last_four,
-        created: local_time(c.created_at, tz),
-        expires: c.expires_at.map_or_else(|| "never".to_owned(), |at| local_time(at, tz)),
+        created: backend::clock::local_minute(c.created_at, tz),
+        expires: c.expires_at.map_or_else(|| "never".to_owned(), |at| backend::clock::local_minute(at, tz)),
         last_used: last_used_text(c.last_used_at, c.last_used_ip, tz),
         status: status.to_owned(),
         label: c.label,
@@ -261,7 +256,7 @@ pub async fn list_oauth_apps() -> Result<Vec<OauthAppRow>, PanelError> {
             client_id: c.client_id,
             redirect_uris: c.redirect_uris,
             scope: c.scope.to_string(),
-            created: local_time(c.created_at, tz),
+            created: backend::clock::local_minute(c.created_at, tz),
             revoked: c.revoked_at.is_some(),
         })
         .collect())
@@ -304,7 +299,7 @@ pub async fn list_devices() -> Result<Vec<DeviceRow>, PanelError> {
             device: if d.device.trim().is_empty() { "unknown device".to_owned() } else { d.device },
             user: d.user_email,
             scope: d.scope.to_string(),
-            signed_in: local_time(d.created_at, tz),
+            signed_in: backend::clock::local_minute(d.created_at, tz),
             last_used: last_used_text(d.last_used_at, d.last_used_ip, tz),
         })
         .collect())

@@ -74,12 +74,12 @@ pub async fn dashboard() -> Result<DashboardView, PanelError> {
             .into_iter()
             .map(|o| OrderLine {
                 id: o.id,
-                status_label: o.status.parse::<OrderStatus>().map(|s| s.label().to_owned()).unwrap_or_default(),
+                status_label: OrderStatus::stored(&o.status).map(|s| s.label().to_owned()).unwrap_or_default(),
                 status: o.status,
                 number: o.number,
                 customer: o.customer,
                 total: money::format(o.total, &o.currency, &store.locale),
-                created: backend::clock::format_local(o.created_at, tz, "%Y-%m-%d %H:%M"),
+                created: backend::clock::local_minute(o.created_at, tz),
             })
             .collect(),
         time_zone: store.time_zone,

@@ -33,7 +33,7 @@ pub async fn list_jobs() -> Result<Vec<JobRow>, PanelError> {
             kind: j.kind,
             status: j.status,
             attempts: format!("{} of {}", j.attempts, j.max_attempts),
-            run_at: backend::clock::format_local(j.run_at, tz, "%Y-%m-%d %H:%M"),
+            run_at: backend::clock::local_minute(j.run_at, tz),
             last_error: j.last_error.unwrap_or_default(),
         })
         .collect())

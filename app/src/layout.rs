@@ -7,15 +7,17 @@ use crate::auth::{CurrentUser, SignOut, SignOutEverywhere, signed_in_user};
 
 /// The areas in the navigation's order: (path, label). Every role sees them but
 /// Accounting, which is for those who manage orders (its settings, for owners and admins;
-/// its errors and log, for shop managers), and WhatsApp, for owners and admins. Owners
-/// and admins also see Security, the audit log, email and background jobs; owners, Users.
-pub const AREAS: [(&str, &str); 10] = [
+/// its errors and log, for shop managers), and the store's connection and WhatsApp, for
+/// owners and admins. Owners and admins also see Security, the audit log, email and
+/// background jobs; owners, Users.
+pub const AREAS: [(&str, &str); 11] = [
     ("/admin", "Dashboard"),
     ("/admin/orders", "Orders"),
     ("/admin/transactions", "Transactions"),
     ("/admin/reports", "Reports"),
     ("/admin/products", "Products"),
     ("/admin/support", "Support"),
+    ("/admin/store", "Store"),
     ("/admin/whatsapp", "WhatsApp"),
     ("/admin/accounting", "Accounting"),
     ("/admin/access", "Access & keys"),
@@ -73,7 +75,7 @@ pub fn PanelLayout() -> impl IntoView {
                                     })}
                                 </Suspense>
                             }.into_any()
-                        } else if href == crate::whatsapp::SETUP_PATH {
+                        } else if href == crate::whatsapp::SETUP_PATH || href == crate::store::STORE_PATH {
                             view! {
                                 <Suspense>
                                     {move || Suspend::new(async move {

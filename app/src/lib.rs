@@ -12,6 +12,7 @@ pub mod context;
 pub mod dashboard;
 pub mod error;
 pub mod filters;
+pub mod following;
 pub mod forms;
 pub mod jobs;
 pub mod layout;
@@ -22,6 +23,7 @@ pub mod orders;
 pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod store;
 pub mod support;
 pub mod transactions;
 pub mod users;
@@ -94,6 +96,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("whatsapp/carts") view=whatsapp::carts::WhatsAppCartsPage/>
                     <Route path=path!("whatsapp/carts/:id") view=whatsapp::cart::WhatsAppCartPage/>
                     <Route path=path!("whatsapp/messages") view=whatsapp::messages::WhatsAppMessagesPage/>
+                    <Route path=path!("store") view=store::connection::StoreConnectionPage/>
+                    <Route path=path!("store/connect") view=store::connect::StoreConnectPage/>
+                    <Route path=path!("store/import") view=store::import::StoreImportPage/>
                     <Route path=path!("accounting") view=accounting::settings::AccountingSettingsPage/>
                     <Route path=path!("accounting/log") view=accounting::log::AccountingLogPage/>
                     <Route path=path!("accounting/bulk/:id") view=accounting::bulk::BulkSyncPage/>

@@ -85,7 +85,7 @@ pub async fn outbox(state: String) -> Result<Vec<OutboxRow>, PanelError> {
         .into_iter()
         .map(|m| OutboxRow {
             id: m.id,
-            created: backend::clock::format_local(m.created_at, tz, "%Y-%m-%d %H:%M"),
+            created: backend::clock::local_minute(m.created_at, tz),
             kind: m.kind,
             to: if m.to_name.is_empty() { m.to_address } else { format!("{} <{}>", m.to_name, m.to_address) },
             subject: m.subject,

@@ -124,7 +124,7 @@ impl TransactionLine {
     ) -> TransactionLine {
         TransactionLine {
             order_id,
-            at: backend::clock::format_local(t.created_at, tz, "%Y-%m-%d %H:%M"),
+            at: backend::clock::local_minute(t.created_at, tz),
             amount: backend::money::format(t.amount, &t.currency, locale),
             gateway: t.gateway,
             transaction_id: t.transaction_id,

@@ -21,3 +21,8 @@ pub fn local_hour(day: chrono::NaiveDate, hour: u32, tz: chrono_tz::Tz) -> i64 {
 pub fn format_local(at: i64, tz: chrono_tz::Tz, pattern: &str) -> String {
     chrono::DateTime::from_timestamp(at, 0).unwrap_or_default().with_timezone(&tz).format(pattern).to_string()
 }
+
+/// A UTC timestamp as local time in `tz`, to the minute: `2026-03-14 09:30`.
+pub fn local_minute(at: i64, tz: chrono_tz::Tz) -> String {
+    format_local(at, tz, "%Y-%m-%d %H:%M")
+}

@@ -419,6 +419,15 @@ pub enum Failure {
     Dead(String),
 }
 
+impl Failure {
+    /// Why, in words.
+    pub fn reason(&self) -> &str {
+        match self {
+            Failure::Retry(reason) | Failure::Dead(reason) | Failure::RetryAt { reason, .. } => reason,
+        }
+    }
+}
+
 impl From<String> for Failure {
     fn from(reason: String) -> Self {
         Failure::Retry(reason)

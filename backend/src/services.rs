@@ -85,6 +85,7 @@ impl Services {
     /// mail settings cannot be used.
     pub async fn build(config: &Config, listening: SocketAddr) -> Result<Services> {
         let db = Db::open(config).await?;
+        crate::orders::learn_statuses(&db).await?;
         // Loaded now so a missing or unreadable key stops the start, not a later request.
         let master_key = MasterKey::load_or_create(config)?;
         let (hasher, sealer, links) =

@@ -5,14 +5,11 @@
 // stand-in and needs no Backroom.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createHmac, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { oauthBaseString, oauthSignature } from '../woo_mock.mjs';
+import { startStandIn } from '../support.mjs';
 
-const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'woo_mock.mjs');
 const KEY = 'ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4';
 const SECRET = 'cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f';
 
@@ -24,16 +21,8 @@ let receiver;
 let hookUrl;
 
 before(async () => {
-  child = spawn('node', [SCRIPT, '--orders', '400', '--seed', '11'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /^listening (\d+)\n/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the stand-in exited with ${code}`)));
-  });
+  let port;
+  ({ child, port } = await startStandIn('woo_mock.mjs', ['--orders', '400', '--seed', '11']));
   base = `http://127.0.0.1:${port}`;
   receiver = http.createServer((req, res) => {
     const chunks = [];

@@ -261,7 +261,8 @@ async fn woo(command: WooCommand, config: Config) -> Result<(), String> {
                 }
                 connection::Connected::NeedsConfirmation { report, questions } => {
                     print(&report);
-                    Err(format!("{} Run again with --yes to accept.", questions.join(" ")))
+                    let asked: Vec<&str> = questions.iter().map(|q| q.text.as_str()).collect();
+                    Err(format!("{} Run again with --yes to accept.", asked.join(" ")))
                 }
                 connection::Connected::Failed { report } => {
                     print(&report);
@@ -310,7 +311,7 @@ async fn woo(command: WooCommand, config: Config) -> Result<(), String> {
                 Ok(())
             }
             Ok(None) => Err("no store is connected (backroom woo connect)".into()),
-            Err(failure) => Err(format!("the reconcile failed: {failure:?}")),
+            Err(failure) => Err(format!("the reconcile failed: {}", failure.reason())),
         },
         WooCommand::Status => {
             println!("{}", json(&backend::woo::status(woo).await.map_err(|e| e.report())?));

@@ -129,6 +129,10 @@ async fn a_store_is_connected_imported_and_kept_in_step(engine: Engine) {
         scalar(&app, "SELECT COUNT(*) FROM orders WHERE status = 'shipped'").await > 0,
         "an extension's status is kept"
     );
+    let key = app.key(backend::access::Scope::Read).await;
+    let shipped = app.api(reqwest::Method::GET, "/api/v1/orders?status=shipped", &key).send().await.unwrap();
+    assert_eq!(shipped.status(), StatusCode::OK, "a filter may name it once orders are in it");
+    assert!(!shipped.json::<serde_json::Value>().await.unwrap()["items"].as_array().unwrap().is_empty());
     let last = store.state().await["counts"]["last_order_id"].as_i64().unwrap();
     let theirs = store.object("orders", last).await;
     let total: i64 =
@@ -417,7 +421,10 @@ async fn misbehaving_stores_get_a_clear_state(engine: Engine) {
     let asked = ConnectRequest { clear_demo_data: false, ..request(&store) };
     match connection::connect(&app.services.woo, &owner, None, asked).await.unwrap() {
         Connected::NeedsConfirmation { questions, .. } => {
-            assert!(questions.iter().any(|q| q.contains("demo data")), "{questions:?}")
+            assert!(
+                questions.iter().any(|q| q.confirms == "clear_demo_data" && q.text.contains("demo data")),
+                "{questions:?}"
+            )
         }
         other => panic!("connected over demo data: {other:?}"),
     }

@@ -9,10 +9,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::{BulkStateBadge, BulkView, LOG_PATH, bulk_href};
-use crate::{error::PanelError, forms::action_error, loaded::LoadedRecord, orders::list::OrdersQuery};
-
-/// How often a running sync's page asks how far it got.
-const POLL_EVERY: Duration = Duration::from_secs(1);
+use crate::{
+    error::PanelError,
+    following::{Followed, POLL_EVERY},
+    forms::action_error,
+    loaded::LoadedRecord,
+    orders::list::OrdersQuery,
+};
 
 /// Starts a bulk sync of the `selected` orders, or, without a selection, of every order
 /// matching the list's `query` (at most the backend's limit); answers the run's id.
@@ -169,26 +172,21 @@ pub fn BulkSyncPage() -> impl IntoView {
 #[component]
 fn BulkProgress(run: BulkView) -> impl IntoView {
     let id = run.id;
-    let run = RwSignal::new(run);
-    let problem = RwSignal::new(None::<String>);
-    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let followed = Followed::new(run);
+    let (run, problem) = (followed.value, followed.problem);
     let cancel = ServerAction::<CancelBulkSync>::new();
     let cancel_error = action_error(cancel);
     let running = Memo::new(move |_| run.with(BulkView::running));
+    let ask = move || bulk_sync_progress(id);
     // Effects run in the browser only: that is where the page follows the run.
     Effect::new(move |_| {
         if running.get_untracked() {
-            follow(id, run, problem, timer, POLL_EVERY);
+            followed.follow(POLL_EVERY, BulkView::running, ask);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = cancel.value().get() {
-            follow(id, run, problem, timer, Duration::ZERO);
-        }
-    });
-    on_cleanup(move || {
-        if let Some(handle) = timer.try_get_value().flatten() {
-            handle.clear();
+            followed.follow(Duration::ZERO, BulkView::running, ask);
         }
     });
     let figure = move |pick: fn(&BulkView) -> i64| move || run.with(pick);
@@ -247,42 +245,6 @@ fn state_sentence(run: &BulkView) -> String {
         }
         _ => format!("Finished: {} synced, {} skipped.", run.done, run.skipped),
     }
-}
-
-/// Asks for the run's progress after `wait`, and again a moment after each answer while
-/// it runs. One question is waiting at a time (a new one replaces it); an answer that
-/// arrives after the page has gone is dropped.
-fn follow(
-    id: i64,
-    run: RwSignal<BulkView>,
-    problem: RwSignal<Option<String>>,
-    timer: StoredValue<Option<TimeoutHandle>>,
-    wait: Duration,
-) {
-    if let Some(waiting) = timer.try_get_value().flatten() {
-        waiting.clear();
-    }
-    let ask = move || {
-        leptos::task::spawn_local(async move {
-            let answer = bulk_sync_progress(id).await;
-            if run.is_disposed() {
-                return;
-            }
-            match answer {
-                Ok(Some(latest)) => {
-                    problem.set(None);
-                    run.set(latest);
-                }
-                // The run is gone: nothing more to follow.
-                Ok(None) => return,
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-            if run.with_untracked(BulkView::running) {
-                follow(id, run, problem, timer, POLL_EVERY);
-            }
-        });
-    };
-    timer.try_set_value(set_timeout_with_handle(ask, wait).ok());
 }
 
 #[cfg(test)]

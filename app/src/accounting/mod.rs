@@ -55,7 +55,7 @@ pub struct DocumentLine {
 impl DocumentLine {
     /// The backend's document `d`, its times in `tz`.
     pub fn new(d: backend::accounting::Document, tz: chrono_tz::Tz) -> DocumentLine {
-        let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M");
+        let at = |t: i64| backend::clock::local_minute(t, tz);
         DocumentLine {
             id: d.id,
             order_id: d.order_id,

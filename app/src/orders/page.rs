@@ -178,7 +178,7 @@ fn order_view(
 ) -> OrderView {
     use backend::orders::detail::Address;
     let tz = store.tz();
-    let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M");
+    let at = |t: i64| backend::clock::local_minute(t, tz);
     let money = MoneyFormat { currency: o.currency.clone(), locale: store.locale.clone() };
     let show = |amount: i64| money.show(amount);
     let address = |a: &Address| {

@@ -146,7 +146,7 @@ pub async fn list_tickets(query: InboxQuery) -> Result<InboxView, PanelError> {
                 status: t.status.as_str().to_owned(),
                 assignee: t.assignee_name,
                 unread: t.unread,
-                last_activity: backend::clock::format_local(t.updated_at, tz, "%Y-%m-%d %H:%M"),
+                last_activity: backend::clock::local_minute(t.updated_at, tz),
             })
             .collect(),
         next_cursor: page.next_cursor,

@@ -83,7 +83,7 @@ pub async fn get_ticket(id: i64) -> Result<Option<TicketView>, PanelError> {
     }
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M");
+    let at = |t: i64| backend::clock::local_minute(t, tz);
     let mut agents = super::agents(&ctx.db).await?;
     // Someone since disabled still shows as the assignee.
     if let (Some(id), Some(name)) = (ticket.row.assignee_user_id, &ticket.row.assignee_name)

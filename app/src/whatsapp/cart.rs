@@ -60,7 +60,7 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
     let money = |amount: i64| backend::money::format(amount, &cart.currency, &store.locale);
     Ok(Some(CartPage {
         id: cart.id,
-        captured: super::local_time(cart.captured_at, tz),
+        captured: backend::clock::local_minute(cart.captured_at, tz),
         phone: cart.phone.clone(),
         name: cart.name.clone(),
         email: cart.email.clone(),

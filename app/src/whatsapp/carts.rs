@@ -111,7 +111,7 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
             .into_iter()
             .map(|c| CartLine {
                 id: c.id,
-                captured: super::local_time(c.captured_at, tz),
+                captured: backend::clock::local_minute(c.captured_at, tz),
                 phone: c.phone,
                 name: c.name,
                 total: backend::money::format(c.total_minor, &c.currency, &store.locale),
@@ -119,7 +119,7 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
                 stop_reason: c.stop_reason.unwrap_or_default(),
                 messages_sent: c.steps_sent,
                 next_message: match (c.next_step, c.next_at) {
-                    (Some(step), Some(at)) => format!("#{step} at {}", super::local_time(at, tz)),
+                    (Some(step), Some(at)) => format!("#{step} at {}", backend::clock::local_minute(at, tz)),
                     _ => String::new(),
                 },
                 clicks: c.clicks,

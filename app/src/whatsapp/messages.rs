@@ -84,7 +84,7 @@ pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, Pan
             .into_iter()
             .map(|m| MessageLine {
                 id: m.id,
-                at: super::local_time(m.created_at, tz),
+                at: backend::clock::local_minute(m.created_at, tz),
                 to: m.to_phone,
                 purpose: super::purpose_label(&m.purpose),
                 template: m.template,

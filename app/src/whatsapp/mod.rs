@@ -214,9 +214,3 @@ fn purpose_label(purpose: &str) -> String {
         None => purpose.to_owned(),
     }
 }
-
-/// An instant in the shop's time zone, to the minute.
-#[cfg(feature = "ssr")]
-fn local_time(at: i64, tz: chrono_tz::Tz) -> String {
-    backend::clock::format_local(at, tz, "%Y-%m-%d %H:%M")
-}

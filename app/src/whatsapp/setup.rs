@@ -171,7 +171,7 @@ pub async fn whatsapp_account() -> Result<AccountView, PanelError> {
         graph_base_url: s.graph_base_url,
         webhook_url: format!("{}/webhooks/whatsapp", ctx.base_url.trim_end_matches('/')),
         verify_token: s.verify_token,
-        webhook_verified: s.webhook_verified_at.map(|at| super::local_time(at, store.tz())),
+        webhook_verified: s.webhook_verified_at.map(|at| backend::clock::local_minute(at, store.tz())),
         time_zone: store.time_zone,
     })
 }

@@ -254,7 +254,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
     let mut order = Order {
         id,
         number: row.try_get("number")?,
-        status: row.try_get::<String, _>("status")?.parse()?,
+        status: OrderStatus::stored(&row.try_get::<String, _>("status")?)?,
         currency: row.try_get("currency")?,
         customer_id: row.try_get("customer_id")?,
         billing: address(&row, "billing")?,

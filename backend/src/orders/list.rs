@@ -256,7 +256,7 @@ fn order_row(r: &sqlx::any::AnyRow) -> Result<OrderRow> {
     Ok(OrderRow {
         id: r.try_get("id")?,
         number: r.try_get("number")?,
-        status: r.try_get::<String, _>("status")?.parse()?,
+        status: OrderStatus::stored(&r.try_get::<String, _>("status")?)?,
         created_at: r.try_get("created_at")?,
         customer_name: format!("{first} {last}").trim().to_owned(),
         email: r.try_get("billing_email")?,

@@ -45,7 +45,9 @@ const MAX_OTHER_STATUSES: usize = 64;
 /// Statuses that are never an order's in Backroom: WooCommerce's drafts and its trash.
 const NOT_STATUSES: [&str; 5] = ["any", "trash", "draft", "auto-draft", "checkout-draft"];
 
-fn other_status(name: &str) -> Option<&'static OtherStatus> {
+/// An extension's status by name: one already known, or, when `learn`, a well-formed new
+/// one (up to [`MAX_OTHER_STATUSES`]).
+fn other_status(name: &str, learn: bool) -> Option<&'static OtherStatus> {
     let well_formed = !name.is_empty()
         && name.len() <= 20
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -57,7 +59,7 @@ fn other_status(name: &str) -> Option<&'static OtherStatus> {
     if let Some(found) = known.iter().find(|s| s.name == name) {
         return Some(found);
     }
-    if known.len() >= MAX_OTHER_STATUSES {
+    if !learn || known.len() >= MAX_OTHER_STATUSES {
         return None;
     }
     let words = name.trim_start_matches("wc-").replace(['-', '_'], " ");
@@ -143,15 +145,40 @@ impl OrderStatus {
     }
 }
 
-impl FromStr for OrderStatus {
-    type Err = Error;
-    /// WooCommerce's seven by name, else an extension's well-formed status name.
-    fn from_str(s: &str) -> Result<OrderStatus> {
+impl OrderStatus {
+    fn named(s: &str, learn: bool) -> Result<OrderStatus> {
         OrderStatus::ALL
             .into_iter()
             .find(|status| status.as_str() == s)
-            .or_else(|| other_status(s).map(OrderStatus::Other))
+            .or_else(|| other_status(s, learn).map(OrderStatus::Other))
             .ok_or_else(|| Error::invalid(format!("unknown order status {s:?}")))
+    }
+
+    /// A status read from Backroom's own tables, where the store's data may have brought
+    /// an extension's status this process has not met yet: it is learned.
+    pub fn stored(s: &str) -> Result<OrderStatus> {
+        OrderStatus::named(s, true)
+    }
+}
+
+/// Learns the statuses the shop's orders are in (an extension's among them), so a filter
+/// or a change may name them. Run once at start.
+pub async fn learn_statuses(db: &crate::db::Db) -> Result<()> {
+    let names: Vec<String> = sqlx::query_scalar("SELECT DISTINCT status FROM orders").fetch_all(db.pool()).await?;
+    for name in names {
+        // A name that is not well formed stays unknown; its orders still show.
+        let _ = OrderStatus::stored(&name);
+    }
+    Ok(())
+}
+
+impl FromStr for OrderStatus {
+    type Err = Error;
+    /// WooCommerce's seven by name, else an extension's status the shop's orders are in.
+    /// What a client sends is never learned: a flood of made-up names cannot crowd out
+    /// the store's.
+    fn from_str(s: &str) -> Result<OrderStatus> {
+        OrderStatus::named(s, false)
     }
 }
 
@@ -168,12 +195,13 @@ mod tests {
 
     #[test]
     fn an_extensions_status_is_kept_as_the_store_names_it() {
-        let shipped: OrderStatus = "shipped".parse().unwrap();
+        assert!("shipped".parse::<OrderStatus>().is_err(), "unknown until an order is in it");
+        let shipped = OrderStatus::stored("shipped").unwrap();
         assert_eq!((shipped.as_str(), shipped.label()), ("shipped", "Shipped"));
-        assert_eq!("ready-for-pickup".parse::<OrderStatus>().unwrap().label(), "Ready for pickup");
-        assert_eq!(shipped, "shipped".parse().unwrap(), "kept once");
+        assert_eq!(OrderStatus::stored("ready-for-pickup").unwrap().label(), "Ready for pickup");
+        assert_eq!(shipped, "shipped".parse().unwrap(), "known once learned, and kept once");
         for bad in ["", "Shipped", "trash", "checkout-draft", "a b", "averyveryverylongstatusname"] {
-            assert!(bad.parse::<OrderStatus>().is_err(), "{bad}");
+            assert!(OrderStatus::stored(bad).is_err(), "{bad}");
         }
         assert_eq!(serde_json::to_string(&OrderStatus::OnHold).unwrap(), r#""on-hold""#);
     }

@@ -93,7 +93,7 @@ pub async fn refund(
         .bind(order_id)
         .fetch_one(&mut *tx)
         .await?;
-    let status: OrderStatus = order.try_get::<String, _>("status")?.parse()?;
+    let status = OrderStatus::stored(&order.try_get::<String, _>("status")?)?;
     let currency: String = order.try_get("currency")?;
     let remaining = order.try_get::<i64, _>("total")? - order.try_get::<i64, _>("refunded_total")?;
     if !status.is_refundable() {

@@ -61,7 +61,7 @@ pub async fn change(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-    let from: OrderStatus = row.try_get::<String, _>("status")?.parse()?;
+    let from = OrderStatus::stored(&row.try_get::<String, _>("status")?)?;
     let Some(&(_, needs_reason)) = from.next().iter().find(|(next, _)| *next == to) else {
         return Err(Error::InvalidTransition {
             from: from.as_str().to_owned(),

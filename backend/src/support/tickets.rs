@@ -240,7 +240,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Ticket> {
                     Ok(OrderSummary {
                         id: r.try_get("id")?,
                         number: r.try_get("number")?,
-                        status: r.try_get::<String, _>("status")?.parse()?,
+                        status: OrderStatus::stored(&r.try_get::<String, _>("status")?)?,
                         total: r.try_get("total")?,
                         currency: r.try_get("currency")?,
                         items_count: r.try_get("items_count")?,

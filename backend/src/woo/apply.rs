@@ -216,6 +216,16 @@ fn meta_text(order: &model::Order, keys: &[&str]) -> String {
         .unwrap_or_default()
 }
 
+/// Whether Backroom can keep an order in `status` (an extension's status is learned, so
+/// filters and changes may name it); one it cannot is logged and left out.
+fn keepable(order: &model::Order) -> bool {
+    let kept = crate::orders::OrderStatus::stored(&order.status).is_ok();
+    if !kept {
+        tracing::warn!(order = order.id, status = %order.status, "an order in a status Backroom cannot keep was left out");
+    }
+    kept
+}
+
 /// Writes `orders` (a page of the store's, or one a webhook brought): new ones and those
 /// newer than Backroom's copy; trashed ones are removed; drafts are left out.
 pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode: Mode<'_>) -> Result<Applied> {
@@ -224,6 +234,7 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
     let candidates: Vec<&model::Order> = orders
         .iter()
         .filter(|o| o.id > 0 && !DRAFTS.contains(&o.status.as_str()))
+        .filter(|o| o.status == "trash" || keepable(o))
         .filter(|o| {
             let trash = o.status == "trash";
             if trash {
@@ -942,11 +953,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_newer_copy_replaces_ours() {
+    fn an_older_copy_never_replaces_ours() {
         assert!(newer(None, Some(10)), "one we do not have");
         assert!(newer(Some(&None), Some(10)), "one that did not come from the store");
         assert!(newer(Some(&Some(9)), Some(10)));
-        assert!(!newer(Some(&Some(10)), Some(10)), "the same copy again");
+        assert!(newer(Some(&Some(10)), Some(10)), "a copy read from the store now wins a tie");
         assert!(!newer(Some(&Some(11)), Some(10)), "a stale copy");
         assert!(!newer(Some(&Some(11)), None));
     }

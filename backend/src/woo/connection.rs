@@ -360,13 +360,21 @@ pub struct ConnectRequest {
     pub clear_demo_data: bool,
 }
 
+/// Something connecting needs the person's word on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// What saying yes sets: `adopt_store_settings` or `clear_demo_data`.
+    pub confirms: String,
+    pub text: String,
+}
+
 /// What connecting came to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Connected {
     /// Connected: the checks, and the webhooks in place.
     Done { report: Report, webhooks: usize },
     /// The checks passed but something needs the person's word first.
-    NeedsConfirmation { report: Report, questions: Vec<String> },
+    NeedsConfirmation { report: Report, questions: Vec<Question> },
     /// A check failed: nothing was changed.
     Failed { report: Report },
 }
@@ -388,14 +396,20 @@ pub async fn connect(woo: &Woo, actor: &User, ip: Option<&str>, request: Connect
     let adopt_currency = !facts.currency.is_empty() && facts.currency != shop.currency;
     let adopt_zone = facts.time_zone.parse::<chrono_tz::Tz>().is_ok() && facts.time_zone != shop.time_zone;
     if (adopt_currency || adopt_zone) && !request.adopt_store_settings {
-        questions.push(format!(
-            "The store works in {} and {}; this shop is set to {} and {}. Take the store's?",
-            facts.currency, facts.time_zone, shop.currency, shop.time_zone
-        ));
+        questions.push(Question {
+            confirms: "adopt_store_settings".into(),
+            text: format!(
+                "The store works in {} and {}; this shop is set to {} and {}. Take the store's?",
+                facts.currency, facts.time_zone, shop.currency, shop.time_zone
+            ),
+        });
     }
     let demo = has_demo_data(&woo.db).await?;
     if demo && !request.clear_demo_data {
-        questions.push("This shop holds demo data. It is cleared before the store's data comes in. Clear it?".into());
+        questions.push(Question {
+            confirms: "clear_demo_data".into(),
+            text: "This shop holds demo data. It is cleared before the store's data comes in. Clear it?".into(),
+        });
     }
     if !questions.is_empty() {
         return Ok(Connected::NeedsConfirmation { report, questions });
@@ -483,6 +497,83 @@ pub async fn disconnect(woo: &Woo, actor: &User, ip: Option<&str>) -> Result<usi
     )
     .await?;
     Ok(removed.unwrap_or(0))
+}
+
+/// Runs the wizard's checks again with the stored key. A store that passes has its facts
+/// refreshed and the last error cleared; one that fails has the failure noted. Only
+/// owners and admins may.
+///
+/// Fails with `Conflict` while no store is connected.
+pub async fn recheck(woo: &Woo, actor: &User) -> Result<Report> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let stored = stored(woo.db.pool()).await?;
+    if !stored.connected {
+        return Err(Error::Conflict("no store is connected".into()));
+    }
+    let secret = woo.sealer.open(&stored.sealed_secret)?;
+    let (report, _) = check(&woo.http, &stored.url, &stored.consumer_key, &secret).await;
+    match (report.passed(), &report.facts) {
+        (true, Some(facts)) => {
+            sqlx::query(
+                "UPDATE woo_connection SET store = $1, updated_at = $2, last_error = NULL, last_error_at = NULL WHERE id = 1",
+            )
+            .bind(serde_json::to_string(facts).map_err(Error::internal)?)
+            .bind(now())
+            .execute(woo.db.writer())
+            .await?;
+        }
+        _ => {
+            note_error(&woo.db, &report.first_failure().unwrap_or_else(|| "the store could not be checked".into()))
+                .await?
+        }
+    }
+    Ok(report)
+}
+
+/// How often the reconcile runs (minutes) and how many requests the import sends at once.
+pub const RECONCILE_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
+pub const CONCURRENCY: std::ops::RangeInclusive<i64> = 1..=8;
+
+/// Sets the sync's pace: a reconcile every `reconcile_minutes`, `concurrency` requests at
+/// once while importing. Only owners and admins may.
+///
+/// Fails with `Invalid` naming the value out of range.
+pub async fn set_pace(
+    woo: &Woo,
+    actor: &User,
+    ip: Option<&str>,
+    reconcile_minutes: i64,
+    concurrency: i64,
+) -> Result<()> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    if !RECONCILE_MINUTES.contains(&reconcile_minutes) {
+        return Err(Error::Invalid(format!(
+            "the reconcile runs every {} to {} minutes",
+            RECONCILE_MINUTES.start(),
+            RECONCILE_MINUTES.end()
+        )));
+    }
+    if !CONCURRENCY.contains(&concurrency) {
+        return Err(Error::Invalid(format!(
+            "the import sends {} to {} requests at once",
+            CONCURRENCY.start(),
+            CONCURRENCY.end()
+        )));
+    }
+    sqlx::query("UPDATE woo_connection SET reconcile_minutes = $1, concurrency = $2, updated_at = $3 WHERE id = 1")
+        .bind(reconcile_minutes)
+        .bind(concurrency)
+        .bind(now())
+        .execute(woo.db.writer())
+        .await?;
+    let details = format!("reconcile every {reconcile_minutes} minutes, {concurrency} requests at once");
+    audit::record(woo.db.writer(), &Event { details: &details, ..Event::by(actor, "woo.pace", "woocommerce", ip) })
+        .await?;
+    Ok(())
 }
 
 /// Records a problem with the store for the connection page.

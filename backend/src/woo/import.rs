@@ -8,7 +8,10 @@
 //! was and writes nothing twice. The daily sales are rebuilt from the imported history at
 //! the end.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::VecDeque,
+    time::{Duration, Instant},
+};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -21,9 +24,11 @@ use super::{
 };
 use crate::{
     Error, Result,
+    audit::{self, Event},
     clock::now,
     jobs::{self, NewJob},
     orders::events::Tx,
+    users::User,
 };
 
 /// The kinds of things imported, in order: what others refer to comes first.
@@ -124,6 +129,19 @@ pub async fn start(woo: &Woo) -> Result<Progress> {
     progress(woo).await
 }
 
+/// Starts the import again from the beginning (or, with one under way, leaves it to
+/// resume), as a person asked: the audit log says who. Only owners and admins may.
+///
+/// Fails with `Conflict` while no store is connected.
+pub async fn restart(woo: &Woo, actor: &User, ip: Option<&str>) -> Result<Progress> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    let progress = start(woo).await?;
+    audit::record(woo.db.writer(), &Event::by(actor, "woo.import", "woocommerce", ip)).await?;
+    Ok(progress)
+}
+
 /// Where the import is.
 pub async fn progress(woo: &Woo) -> Result<Progress> {
     let run = sqlx::query("SELECT state, started_at, finished_at, error FROM woo_import_run WHERE id = 1")
@@ -199,7 +217,7 @@ pub async fn run(woo: &Woo, runner: &str, budget: Duration) -> Result<Stretch> {
     };
     let concurrency = super::connection::stored(woo.db.pool()).await?.concurrency.clamp(1, 8) as usize;
     let started = Instant::now();
-    let mut importer = Importer { woo, store: &store, concurrency, runner };
+    let mut importer = Importer { woo, store: &store, concurrency, runner, currency: None };
     while started.elapsed() < budget {
         let next = sqlx::query("SELECT resource, next_page FROM woo_import WHERE state <> 'done' ORDER BY resource")
             .fetch_all(woo.db.pool())
@@ -214,9 +232,10 @@ pub async fn run(woo: &Woo, runner: &str, budget: Duration) -> Result<Stretch> {
             finish(woo).await?;
             return Ok(Stretch::Finished);
         };
-        match importer.pages(&resource, page).await {
+        match importer.pages(&resource, page, started + budget).await {
             Ok(()) => {}
             Err(Stop::Wait(at)) => return Ok(Stretch::WaitUntil(at)),
+            Err(Stop::Lost) => return Ok(Stretch::Busy),
             Err(Stop::Failed(why)) => {
                 fail(woo, &why).await?;
                 return Ok(Stretch::Finished);
@@ -238,6 +257,8 @@ enum Stop {
     Wait(i64),
     /// The store refused in a way waiting cannot mend: the import failed.
     Failed(String),
+    /// Another process took the import over.
+    Lost,
     Ours(Error),
 }
 
@@ -258,11 +279,76 @@ struct Importer<'a> {
     store: &'a Store,
     concurrency: usize,
     runner: &'a str,
+    /// The shop's currency, read once a stretch.
+    currency: Option<String>,
+}
+
+/// A page of a list as read: its objects, and what the paging headers said.
+struct Fetched {
+    objects: Objects,
+    total: Option<u64>,
+    total_pages: Option<u64>,
+}
+
+enum Objects {
+    Terms(Vec<model::Term>),
+    Customers(Vec<model::Customer>),
+    Products(Vec<model::Product>),
+    Coupons(Vec<model::Coupon>),
+    Orders(Vec<model::Order>),
+    Refunds(Vec<model::Refund>),
+}
+
+impl Objects {
+    fn len(&self) -> usize {
+        match self {
+            Objects::Terms(v) => v.len(),
+            Objects::Customers(v) => v.len(),
+            Objects::Products(v) => v.len(),
+            Objects::Coupons(v) => v.len(),
+            Objects::Orders(v) => v.len(),
+            Objects::Refunds(v) => v.len(),
+        }
+    }
+}
+
+/// Why a page was not read.
+enum Unread {
+    Call(CallError),
+    Unreadable(String),
+}
+
+impl Fetched {
+    /// Asks for a page of `resource` and reads it into its objects.
+    async fn read(
+        store: &Store,
+        path: &str,
+        query: &[(&str, String)],
+        resource: &str,
+    ) -> std::result::Result<Fetched, Unread> {
+        let answer = store.get(path, query).await.map_err(Unread::Call)?;
+        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> std::result::Result<Vec<T>, Unread> {
+            serde_json::from_slice(body).map_err(|e| Unread::Unreadable(e.to_string()))
+        }
+        let body = &answer.body;
+        let objects = match resource {
+            "customers" => Objects::Customers(read(body)?),
+            "products" => Objects::Products(read(body)?),
+            "coupons" => Objects::Coupons(read(body)?),
+            "orders" => Objects::Orders(read(body)?),
+            "refunds" => Objects::Refunds(read(body)?),
+            _ => Objects::Terms(read(body)?),
+        };
+        Ok(Fetched { objects, total: answer.total, total_pages: answer.total_pages })
+    }
 }
 
 impl Importer<'_> {
-    /// Reads and writes up to `concurrency` pages of `resource` from `page` on.
-    async fn pages(&mut self, resource: &str, page: i64) -> std::result::Result<(), Stop> {
+    /// Reads and writes the pages of `resource` from `page` on, with `concurrency`
+    /// requests always under way: the next pages are on their way (and read into objects,
+    /// on another thread) while one is written. No request is sent after `until`; those
+    /// under way are still written.
+    async fn pages(&mut self, resource: &str, page: i64, until: Instant) -> std::result::Result<(), Stop> {
         if resource == "notes" {
             return self.notes().await;
         }
@@ -270,90 +356,99 @@ impl Importer<'_> {
             return self.refunds_per_order().await;
         }
         let (path, query) = list(resource);
-        let pages: Vec<i64> = (page..page + self.concurrency as i64).collect();
-        let store = self.store;
-        let answers = futures_util::future::join_all(pages.iter().map(|p| {
-            let mut query = query.clone();
-            query.push(("page", p.to_string()));
-            let path = path.clone();
-            async move { store.get(&path, &query).await }
-        }))
-        .await;
-        for (page, answer) in pages.into_iter().zip(answers) {
-            let answer = match answer {
-                Ok(answer) => answer,
-                Err(e) => return Err(self.stopped(e).await),
-            };
-            let count = self.write(resource, &answer.body).await?;
-            let last = count < PER_PAGE;
-            let total = answer.total.map(|t| t as i64);
-            sqlx::query(
-                "UPDATE woo_import SET next_page = $1, done = done + $2, total = COALESCE($3, total), \
-                 started_at = COALESCE(started_at, $4), state = $5, finished_at = $6 WHERE resource = $7",
-            )
-            .bind(page + 1)
-            .bind(count as i64)
-            .bind(total)
-            .bind(now())
-            .bind(if last { "done" } else { "running" })
-            .bind(last.then(now))
-            .bind(resource)
-            .execute(self.woo.db.writer())
-            .await?;
-            if last {
-                break;
+        let mut asked = VecDeque::new();
+        let mut next = page;
+        // The last page, once the store said (`X-WP-TotalPages`): none is asked past it.
+        let mut last_page: Option<i64> = None;
+        let outcome = loop {
+            while asked.len() < self.concurrency
+                && (next == page || Instant::now() < until)
+                && last_page.is_none_or(|last| next <= last)
+            {
+                let (store, path, resource) = (self.store.clone(), path.clone(), resource.to_owned());
+                let mut query = query.clone();
+                query.push(("page", next.to_string()));
+                asked.push_back((next, tokio::spawn(async move { Fetched::read(&store, &path, &query, &resource).await })));
+                next += 1;
             }
+            let Some((page, answer)) = asked.pop_front() else { break Ok(()) };
+            let fetched = match answer.await {
+                Ok(Ok(fetched)) => fetched,
+                Ok(Err(Unread::Call(e))) => break Err(self.stopped(e).await),
+                Ok(Err(Unread::Unreadable(e))) => {
+                    break Err(Stop::Failed(format!("the store's {resource} could not be read: {e}")));
+                }
+                Err(e) => break Err(Stop::Ours(Error::internal(format!("reading a page failed: {e}")))),
+            };
+            if let Some(pages) = fetched.total_pages {
+                last_page = Some(pages as i64);
+            }
+            let last = fetched.objects.len() < PER_PAGE;
+            self.write(resource, page, fetched).await?;
+            if last {
+                break Ok(());
+            }
+        };
+        // Pages past the last one, or after a failure, are not written.
+        for (_, answer) in asked {
+            answer.abort();
         }
-        Ok(())
+        outcome
     }
 
-    /// Writes one page in a transaction; returns how many it held.
-    async fn write(&mut self, resource: &str, body: &[u8]) -> std::result::Result<usize, Stop> {
-        let read = |e: serde_json::Error| Stop::Failed(format!("the store's {resource} could not be read: {e}"));
+    /// Writes one page, with the cursor that follows it and the renewed lease, in one
+    /// transaction.
+    async fn write(&mut self, resource: &str, page: i64, fetched: Fetched) -> std::result::Result<(), Stop> {
         let backend = self.woo.db.backend();
-        let currency = crate::settings::get(&self.woo.db).await?.currency;
+        if self.currency.is_none() {
+            self.currency = Some(crate::settings::get(&self.woo.db).await?.currency);
+        }
+        let currency = self.currency.clone().unwrap_or_default();
+        let count = fetched.objects.len();
         let mut tx = self.woo.db.begin().await?;
-        let count = match resource {
-            "categories" | "tags" | "attributes" => {
-                let terms: Vec<model::Term> = serde_json::from_slice(body).map_err(read)?;
+        let renewed = sqlx::query("UPDATE woo_import_run SET lease_until = $1 WHERE id = 1 AND runner = $2")
+            .bind(now() + LEASE_SECS)
+            .bind(self.runner)
+            .execute(&mut *tx)
+            .await?;
+        if renewed.rows_affected() == 0 {
+            // Another process took the import over: what it writes is not written twice.
+            return Err(Stop::Lost);
+        }
+        match fetched.objects {
+            Objects::Terms(terms) => {
                 let kind = match resource {
                     "categories" => Terms::Categories,
                     "tags" => Terms::Tags,
                     _ => Terms::Attributes,
                 };
                 apply::terms(&mut tx, backend, kind, &terms).await?;
-                terms.len()
             }
-            "customers" => {
-                let customers: Vec<model::Customer> = serde_json::from_slice(body).map_err(read)?;
-                apply::customers(&mut tx, backend, &customers).await?;
-                customers.len()
-            }
-            "products" => {
-                let products: Vec<model::Product> = serde_json::from_slice(body).map_err(read)?;
+            Objects::Customers(customers) => drop(apply::customers(&mut tx, backend, &customers).await?),
+            Objects::Products(products) => {
                 let (_, variable) = apply::products(&mut tx, backend, &currency, &products).await?;
                 self.variations(&mut tx, &currency, &variable).await?;
-                products.len()
             }
-            "coupons" => {
-                let coupons: Vec<model::Coupon> = serde_json::from_slice(body).map_err(read)?;
-                apply::coupons(&mut tx, backend, &currency, &coupons).await?;
-                coupons.len()
-            }
-            "orders" => {
-                let orders: Vec<model::Order> = serde_json::from_slice(body).map_err(read)?;
-                apply::orders(&mut tx, backend, &orders, Mode::Import).await?;
-                orders.len()
-            }
-            "refunds" => {
-                let refunds: Vec<model::Refund> = serde_json::from_slice(body).map_err(read)?;
-                apply::refunds(&mut tx, backend, &refunds, Mode::Import).await?;
-                refunds.len()
-            }
-            _ => 0,
-        };
+            Objects::Coupons(coupons) => drop(apply::coupons(&mut tx, backend, &currency, &coupons).await?),
+            Objects::Orders(orders) => drop(apply::orders(&mut tx, backend, &orders, Mode::Import).await?),
+            Objects::Refunds(refunds) => drop(apply::refunds(&mut tx, backend, &refunds, Mode::Import).await?),
+        }
+        let last = count < PER_PAGE;
+        sqlx::query(
+            "UPDATE woo_import SET next_page = $1, done = done + $2, total = COALESCE($3, total), \
+             started_at = COALESCE(started_at, $4), state = $5, finished_at = $6 WHERE resource = $7",
+        )
+        .bind(page + 1)
+        .bind(count as i64)
+        .bind(fetched.total.map(|t| t as i64))
+        .bind(now())
+        .bind(if last { "done" } else { "running" })
+        .bind(last.then(now))
+        .bind(resource)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(count)
+        Ok(())
     }
 
     /// The variations of the variable products of a page, read together.

@@ -136,6 +136,8 @@ pub struct Status {
     /// Changes reconciles found that no webhook had brought.
     pub reconcile_caught: i64,
     pub reconcile_minutes: i64,
+    /// Requests at once while importing.
+    pub concurrency: i64,
     pub webhooks: Vec<WebhookStatus>,
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
@@ -204,6 +206,7 @@ pub async fn status(woo: &Woo) -> Result<Status> {
         reconcile_lag_secs: stored.last_reconcile_lag,
         reconcile_caught: stored.reconcile_caught,
         reconcile_minutes: stored.reconcile_minutes,
+        concurrency: stored.concurrency,
         webhooks,
         last_error: stored.last_error,
         last_error_at: stored.last_error_at,

@@ -20,6 +20,7 @@ use crate::{
     clock::now,
     jobs::{self, NewJob},
     orders::events::Tx,
+    users::User,
 };
 
 /// How far back each pass looks past its watermark: the store's clock may be behind, and a
@@ -125,6 +126,22 @@ pub async fn run(woo: &Woo) -> std::result::Result<Option<Report>, jobs::Failure
     }
     tx.commit().await?;
     Ok(Some(report))
+}
+
+/// One pass now, as a person asked (the connection page's button). Only owners and
+/// admins may.
+///
+/// Fails with `Conflict` while no store is connected, or with the store's failure in
+/// words.
+pub async fn run_now(woo: &Woo, actor: &User) -> Result<Report> {
+    if !actor.role.manages_store() {
+        return Err(Error::Forbidden);
+    }
+    match run(woo).await {
+        Ok(Some(report)) => Ok(report),
+        Ok(None) => Err(Error::Conflict("no store is connected".into())),
+        Err(failure) => Err(Error::Conflict(format!("the reconcile stopped: {}", failure.reason()))),
+    }
 }
 
 /// Runs a pass and books the next one (the job's work).
