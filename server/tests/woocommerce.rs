@@ -385,6 +385,53 @@ async fn bad_deliveries_get_clear_answers_and_store_nothing(engine: Engine) {
     app.stop().await;
 }
 
+async fn huge_and_odd_orders_are_kept_whole(engine: Engine) {
+    let store = WooMock::start(30);
+    let app = app_with_worker(engine).await;
+    connect(&app, &store).await;
+    imported(&app).await;
+    let first = store.state().await["counts"]["first_order_id"].as_i64().unwrap();
+    let product = store.object("orders", first).await["line_items"][0]["product_id"].as_i64().unwrap();
+    // 400 lines, a name of 2,000 characters with markup and emoji, an extension's status.
+    let name = format!("<b>Ayşe</b> 🎁 {}", "Ç".repeat(2_000));
+    let lines: Vec<_> = (0..400).map(|_| json!({ "product_id": product, "quantity": 1 })).collect();
+    let huge = store
+        .create_order(json!({ "status": "processing", "line_items": lines, "billing": { "first_name": name, "email": "ayse@example.com" } }))
+        .await;
+    let odd = store
+        .create_order(json!({ "status": "ready-for-pickup", "line_items": [{ "product_id": product, "quantity": 2 }] }))
+        .await;
+    store.deliver().await;
+    let (huge, odd) = (huge["id"].as_i64().unwrap(), odd["id"].as_i64().unwrap());
+    eventually("both orders arrive", || async {
+        status_of(&app, huge).await.is_some() && status_of(&app, odd).await.is_some()
+    })
+    .await;
+    let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_items WHERE order_id = $1")
+        .bind(huge)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(lines, 400, "every line");
+    assert_eq!(status_of(&app, odd).await.as_deref(), Some("ready-for-pickup"), "an unknown status is kept");
+    let key = app.key(backend::access::Scope::Read).await;
+    for path in [
+        format!("/api/v1/orders/{huge}"),
+        format!("/api/v1/orders/{odd}"),
+        "/api/v1/orders?status=ready-for-pickup".into(),
+    ] {
+        let answer = app.api(reqwest::Method::GET, &path, &key).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
+    app.sign_in_with(&app.client, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let page = app.get(&format!("/admin/orders/{huge}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("&lt;b&gt;Ayşe") || html.contains("Ayşe"), "the order's page shows it");
+    assert!(!html.contains("<b>Ayşe</b>"), "markup in a name is text, never markup");
+    app.stop().await;
+}
+
 async fn misbehaving_stores_get_a_clear_state(engine: Engine) {
     let store = WooMock::start(20);
     let app = spawn_app(engine).await;
@@ -435,5 +482,6 @@ on_both_databases!(
     a_store_is_connected_imported_and_kept_in_step,
     a_killed_process_resumes_its_import_without_duplicates,
     bad_deliveries_get_clear_answers_and_store_nothing,
+    huge_and_odd_orders_are_kept_whole,
     misbehaving_stores_get_a_clear_state,
 );

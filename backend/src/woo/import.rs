@@ -368,7 +368,10 @@ impl Importer<'_> {
                 let (store, path, resource) = (self.store.clone(), path.clone(), resource.to_owned());
                 let mut query = query.clone();
                 query.push(("page", next.to_string()));
-                asked.push_back((next, tokio::spawn(async move { Fetched::read(&store, &path, &query, &resource).await })));
+                asked.push_back((
+                    next,
+                    tokio::spawn(async move { Fetched::read(&store, &path, &query, &resource).await }),
+                ));
                 next += 1;
             }
             let Some((page, answer)) = asked.pop_front() else { break Ok(()) };

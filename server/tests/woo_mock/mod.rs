@@ -82,6 +82,11 @@ impl WooMock {
         self.post(&format!("orders/{id}"), change).await
     }
 
+    /// Places an order as wp-admin would (`{ status, line_items: [{ product_id, quantity }], billing, … }`).
+    pub async fn create_order(&self, order: Value) -> Value {
+        self.post("orders", order).await
+    }
+
     pub async fn trash_order(&self, id: i64) {
         self.post(&format!("orders/{id}/trash"), json!({})).await;
     }
