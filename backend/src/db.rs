@@ -258,6 +258,18 @@ pub async fn upsert_rows(
     write_rows(conn, backend, table, columns, values, &format!(" ON CONFLICT ({key}) DO UPDATE SET {updates}")).await
 }
 
+/// As [`insert_rows`], but a row whose `key` is already there is left out.
+pub async fn insert_new_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    values: &[Value],
+    key: &str,
+) -> Result<()> {
+    write_rows(conn, backend, table, columns, values, &format!(" ON CONFLICT ({key}) DO NOTHING")).await
+}
+
 async fn write_rows(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,

@@ -109,20 +109,33 @@ pub struct SoldLine {
 impl SoldLine {
     /// The lines of `order_id`, read in the caller's transaction.
     pub async fn of_order(conn: &mut sqlx::AnyConnection, order_id: i64) -> Result<Vec<SoldLine>> {
-        let rows = sqlx::query("SELECT product_id, name, quantity, total FROM order_items WHERE order_id = $1")
-            .bind(order_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SoldLine {
-                    product_id: r.try_get("product_id")?,
-                    name: r.try_get("name")?,
-                    quantity: r.try_get("quantity")?,
-                    revenue: r.try_get("total")?,
-                })
-            })
-            .collect()
+        Ok(SoldLine::of_orders(conn, &[order_id]).await?.remove(&order_id).unwrap_or_default())
+    }
+
+    /// The lines of each of `orders` (an order without lines is left out).
+    pub async fn of_orders(
+        conn: &mut sqlx::AnyConnection,
+        orders: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<SoldLine>>> {
+        let mut lines: std::collections::HashMap<i64, Vec<SoldLine>> = Default::default();
+        if orders.is_empty() {
+            return Ok(lines);
+        }
+        let list = orders.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT order_id, product_id, name, quantity, total FROM order_items WHERE order_id IN ({list}) ORDER BY id"
+        )))
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            lines.entry(r.try_get("order_id")?).or_default().push(SoldLine {
+                product_id: r.try_get("product_id")?,
+                name: r.try_get("name")?,
+                quantity: r.try_get("quantity")?,
+                revenue: r.try_get("total")?,
+            });
+        }
+        Ok(lines)
     }
 }
 

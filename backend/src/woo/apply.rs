@@ -18,7 +18,7 @@ use super::model::{self, Decimal};
 use crate::{
     Result,
     clock::now,
-    db::{Backend, Value, insert_rows, upsert_rows},
+    db::{Backend, Value, bind_values, insert_new_rows, insert_rows, insert_sql, upsert_rows},
     money::minor_digits,
     orders::events::{OrderEvent, Subscribers, Tx},
     sales_daily::{Accumulator, SaleFacts, SoldLine},
@@ -60,9 +60,21 @@ impl Applied {
 /// the queue about once a minute).
 pub const SETTLED_SECS: i64 = 120;
 
-fn settled(modified: impl IntoIterator<Item = Option<i64>>) -> u64 {
-    let before = now() - SETTLED_SECS;
-    modified.into_iter().filter(|m| m.is_some_and(|m| m < before)).count() as u64
+impl Applied {
+    /// Counts a copy written over Backroom's (`ours`, the store's stamped `theirs`): a
+    /// change when it was newer, `settled` too when the store made it over
+    /// [`SETTLED_SECS`] ago. A copy read again with the stamp of Backroom's own is written
+    /// (see [`newer`]) but, most likely the same, counts as unchanged.
+    fn written(&mut self, ours: Option<&Option<i64>>, theirs: Option<i64>) {
+        if matches!(ours, Some(Some(ours)) if theirs == Some(*ours)) {
+            self.unchanged += 1;
+            return;
+        }
+        self.changed += 1;
+        if theirs.is_some_and(|m| m < now() - SETTLED_SECS) {
+            self.settled += 1;
+        }
+    }
 }
 
 /// Order statuses that are not orders in Backroom: drafts of an unfinished checkout.
@@ -136,23 +148,37 @@ impl Counted {
 }
 
 async fn counted(tx: &mut Tx, order_id: i64) -> Result<Option<Counted>> {
-    let row = sqlx::query(
-        "SELECT created_at, status, currency, total, items_count, total_tax, shipping_total FROM orders WHERE id = $1",
-    )
-    .bind(order_id)
-    .fetch_optional(&mut **tx)
+    Ok(counted_all(tx, &[order_id]).await?.remove(&order_id))
+}
+
+/// What each of `orders` Backroom has counts for in the daily figures, read together.
+async fn counted_all(tx: &mut Tx, orders: &[i64]) -> Result<HashMap<i64, Counted>> {
+    if orders.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, created_at, status, currency, total, items_count, total_tax, shipping_total FROM orders \
+         WHERE id IN ({})",
+        id_list(orders.iter().copied())
+    )))
+    .fetch_all(&mut **tx)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let facts = (
-        row.try_get("created_at")?,
-        row.try_get("status")?,
-        row.try_get("currency")?,
-        row.try_get("total")?,
-        row.try_get("items_count")?,
-        row.try_get("total_tax")?,
-        row.try_get("shipping_total")?,
-    );
-    Ok(Some(Counted { facts, lines: SoldLine::of_order(tx, order_id).await? }))
+    let mut lines = SoldLine::of_orders(tx, orders).await?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            let facts = (
+                row.try_get("created_at")?,
+                row.try_get("status")?,
+                row.try_get("currency")?,
+                row.try_get("total")?,
+                row.try_get("items_count")?,
+                row.try_get("total_tax")?,
+                row.try_get("shipping_total")?,
+            );
+            Ok((id, Counted { facts, lines: lines.remove(&id).unwrap_or_default() }))
+        })
+        .collect()
 }
 
 const ORDER_COLUMNS: [&str; 47] = [
@@ -265,14 +291,11 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
     )
     .await?;
     let customers = existing(tx, "customers", &fresh.iter().map(|o| o.customer_id).collect()).await?;
-    let mut before = HashMap::new();
-    if let Mode::Live { .. } = mode {
-        for order in &fresh {
-            if let Some(counted) = counted(tx, order.id).await? {
-                before.insert(order.id, counted);
-            }
-        }
-    }
+    let fresh_ids: Vec<i64> = fresh.iter().map(|o| o.id).collect();
+    let mut before = match mode {
+        Mode::Live { .. } => counted_all(tx, &fresh_ids).await?,
+        Mode::Import => HashMap::new(),
+    };
     let now = now();
     let mut rows = Vec::with_capacity(fresh.len() * ORDER_COLUMNS.len());
     let (mut items, mut shipping, mut fees, mut coupons, mut payments) = (vec![], vec![], vec![], vec![], vec![]);
@@ -446,16 +469,18 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
     let payment_columns =
         ["order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at", "source"];
     upsert_rows(tx, backend, "payment_transactions", &payment_columns, &payments, "source").await?;
-    applied.changed += fresh.len() as u64;
-    applied.settled += settled(fresh.iter().map(|o| o.date_modified_gmt));
+    for order in &fresh {
+        applied.written(ours.get(&order.id), order.date_modified_gmt);
+    }
     if let Mode::Live { events, tz } = mode {
         let mut sales = Accumulator::default();
+        let mut after = counted_all(tx, &fresh_ids).await?;
         for order in &fresh {
             let was = before.remove(&order.id);
             if let Some(was) = &was {
                 sales.remove_order(tz, &was.sale());
             }
-            let now_counted = counted(tx, order.id).await?.expect("just written");
+            let now_counted = after.remove(&order.id).expect("just written");
             sales.add_order(tz, &now_counted.sale());
             let event = match &was {
                 None => Some(OrderEvent::Arrived { status: order.status.clone() }),
@@ -494,86 +519,139 @@ pub async fn remove_order(tx: &mut Tx, id: i64, mode: Mode<'_>) -> Result<bool> 
 /// Writes refunds (with their lines and, when the gateway sent the money, a transaction);
 /// refunds of orders Backroom does not have are left out. Returns how many were new.
 pub async fn refunds(tx: &mut Tx, backend: Backend, refunds: &[model::Refund], mode: Mode<'_>) -> Result<u64> {
+    // The last copy of each refund, of an order Backroom has, that gave money back
+    // (a refund of nothing, restocking alone, is no refund of money).
+    let orders: HashMap<i64, (String, String)> = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, currency, payment_method FROM orders WHERE id IN ({})",
+        id_list(refunds.iter().filter_map(model::Refund::order_id).chain([0]))
+    )))
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, (r.try_get("currency")?, r.try_get("payment_method")?))))
+    .collect::<Result<_>>()?;
+    let mut kept: HashMap<i64, Kept> = HashMap::new();
+    for refund in refunds {
+        let Some((order_id, (currency, gateway))) = refund.order_id().and_then(|id| Some((id, orders.get(&id)?)))
+        else {
+            continue;
+        };
+        let digits = minor_digits(currency);
+        let amount = money(&refund.amount, digits);
+        if amount > 0 {
+            let at = refund.date_created_gmt.unwrap_or_else(now);
+            kept.insert(refund.id, Kept { refund, order_id, currency, gateway, digits, amount, at });
+        }
+    }
+    if kept.is_empty() {
+        return Ok(0);
+    }
     let known: HashSet<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT woo_id FROM refunds WHERE woo_id IN ({})",
-        id_list(refunds.iter().map(|r| r.id).chain([0]))
+        id_list(kept.keys().copied())
     )))
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
     .collect();
-    let orders = existing(tx, "orders", &refunds.iter().filter_map(model::Refund::order_id).collect()).await?;
-    let mut new = 0;
-    let mut sales = Accumulator::default();
-    for refund in refunds {
-        let Some(order_id) = refund.order_id().filter(|id| orders.contains(id)) else { continue };
-        let currency: String =
-            sqlx::query_scalar("SELECT currency FROM orders WHERE id = $1").bind(order_id).fetch_one(&mut **tx).await?;
-        let digits = minor_digits(&currency);
-        let amount = money(&refund.amount, digits);
-        // A refund of nothing (restocking alone) is no refund of money.
-        if amount <= 0 {
-            continue;
-        }
-        let at = refund.date_created_gmt.unwrap_or_else(now);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO refunds (order_id, amount, reason, restock, created_at, woo_id, refunded_payment) \
-             VALUES ($1, $2, $3, 0, $4, $5, $6) ON CONFLICT (woo_id) DO UPDATE SET amount = excluded.amount, \
-             reason = excluded.reason, refunded_payment = excluded.refunded_payment RETURNING id",
-        )
-        .bind(order_id)
-        .bind(amount)
-        .bind(&refund.reason)
-        .bind(at)
-        .bind(refund.id)
-        .bind(i64::from(refund.refunded_payment))
-        .fetch_one(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM refund_lines WHERE refund_id = $1").bind(id).execute(&mut **tx).await?;
-        let lines: Vec<(i64, &model::LineItem)> =
-            refund.line_items.iter().filter_map(|l| Some((l.refunded_item()?, l))).collect();
-        let items = existing(tx, "order_items", &lines.iter().map(|(item, _)| *item).collect()).await?;
-        let mut values = Vec::new();
-        for (item, line) in lines.into_iter().filter(|(item, _)| items.contains(item)) {
-            values.extend::<[Value; 5]>([
-                id.into(),
-                item.into(),
-                (-line.quantity).max(0).into(),
-                (-money(&line.total, digits)).into(),
-                (-money(&line.total_tax, digits)).into(),
-            ]);
-        }
-        insert_rows(tx, backend, "refund_lines", &["refund_id", "order_item_id", "quantity", "amount", "tax"], &values)
-            .await?;
-        if refund.refunded_payment {
-            let gateway: String = sqlx::query_scalar("SELECT payment_method FROM orders WHERE id = $1")
-                .bind(order_id)
-                .fetch_one(&mut **tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO payment_transactions (order_id, gateway, transaction_id, kind, amount, currency, status, created_at, source) \
-                 VALUES ($1, $2, '', 'refund', $3, $4, 'succeeded', $5, $6) ON CONFLICT (source) DO NOTHING",
-            )
-            .bind(order_id)
-            .bind(&gateway)
-            .bind(amount)
-            .bind(&currency)
-            .bind(at)
-            .bind(format!("refund:{}", refund.id))
-            .execute(&mut **tx)
-            .await?;
-        }
-        if !known.contains(&refund.id) {
-            new += 1;
-            if let Mode::Live { tz, .. } = mode {
-                sales.add_refund(tz, at, &currency, amount);
-            }
-        }
+    let kept: Vec<Kept> = kept.into_values().collect();
+    let mut rows = Vec::with_capacity(kept.len() * REFUND_COLUMNS.len());
+    for k in &kept {
+        rows.extend::<[Value; 7]>([
+            k.order_id.into(),
+            k.amount.into(),
+            k.refund.reason.clone().into(),
+            0i64.into(),
+            k.at.into(),
+            k.refund.id.into(),
+            i64::from(k.refund.refunded_payment).into(),
+        ]);
     }
-    if let Mode::Live { .. } = mode {
+    let mut sql = insert_sql(backend, "refunds", &REFUND_COLUMNS, kept.len());
+    sql.push_str(
+        " ON CONFLICT (woo_id) DO UPDATE SET amount = excluded.amount, reason = excluded.reason, \
+         refunded_payment = excluded.refunded_payment RETURNING id, woo_id",
+    );
+    let ids: HashMap<i64, i64> = bind_values(sqlx::query(AssertSqlSafe(sql)).persistent(false), &rows)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("woo_id")?, r.try_get("id")?)))
+        .collect::<Result<_>>()?;
+    // Their lines, written anew, for the order lines Backroom has.
+    sqlx::query(AssertSqlSafe(format!(
+        "DELETE FROM refund_lines WHERE refund_id IN ({})",
+        id_list(ids.values().copied())
+    )))
+    .execute(&mut **tx)
+    .await?;
+    let lines: Vec<(i64, i64, &model::LineItem, u32)> = kept
+        .iter()
+        .flat_map(|k| {
+            let id = ids.get(&k.refund.id).copied();
+            k.refund.line_items.iter().filter_map(move |l| Some((id?, l.refunded_item()?, l, k.digits)))
+        })
+        .collect();
+    let items = existing(tx, "order_items", &lines.iter().map(|(_, item, _, _)| *item).collect()).await?;
+    let mut values = Vec::new();
+    for (id, item, line, digits) in lines.into_iter().filter(|(_, item, _, _)| items.contains(item)) {
+        values.extend::<[Value; 5]>([
+            id.into(),
+            item.into(),
+            (-line.quantity).max(0).into(),
+            (-money(&line.total, digits)).into(),
+            (-money(&line.total_tax, digits)).into(),
+        ]);
+    }
+    insert_rows(tx, backend, "refund_lines", &["refund_id", "order_item_id", "quantity", "amount", "tax"], &values)
+        .await?;
+    // The money the gateway sent back, once per refund.
+    let mut payments = Vec::new();
+    for k in kept.iter().filter(|k| k.refund.refunded_payment) {
+        payments.extend::<[Value; 9]>([
+            k.order_id.into(),
+            k.gateway.to_owned().into(),
+            String::new().into(),
+            "refund".into(),
+            k.amount.into(),
+            k.currency.to_owned().into(),
+            "succeeded".into(),
+            k.at.into(),
+            format!("refund:{}", k.refund.id).into(),
+        ]);
+    }
+    insert_new_rows(
+        tx,
+        backend,
+        "payment_transactions",
+        &["order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at", "source"],
+        &payments,
+        "source",
+    )
+    .await?;
+    let fresh: Vec<&Kept> = kept.iter().filter(|k| !known.contains(&k.refund.id)).collect();
+    if let Mode::Live { tz, .. } = mode {
+        let mut sales = Accumulator::default();
+        for k in &fresh {
+            sales.add_refund(tz, k.at, k.currency, k.amount);
+        }
         sales.add_to_table(tx).await?;
     }
-    Ok(new)
+    Ok(fresh.len() as u64)
+}
+
+const REFUND_COLUMNS: [&str; 7] =
+    ["order_id", "amount", "reason", "restock", "created_at", "woo_id", "refunded_payment"];
+
+/// A refund to write, with what its order says of it.
+struct Kept<'a> {
+    refund: &'a model::Refund,
+    order_id: i64,
+    currency: &'a str,
+    gateway: &'a str,
+    digits: u32,
+    amount: i64,
+    at: i64,
 }
 
 /// Writes an order's notes as the store has them.
@@ -696,8 +774,9 @@ pub async fn products(
     }
     insert_rows(tx, backend, "product_category_links", &["product_id", "category_id"], &categories).await?;
     insert_rows(tx, backend, "product_tag_links", &["product_id", "tag_id"], &tags).await?;
-    applied.changed += fresh.len() as u64;
-    applied.settled += settled(fresh.iter().map(|p| p.date_modified_gmt));
+    for product in &fresh {
+        applied.written(ours.get(&product.id), product.date_modified_gmt);
+    }
     let variable = fresh.iter().filter(|p| p.kind == "variable").map(|p| p.id).collect();
     Ok((applied, variable))
 }
@@ -754,7 +833,7 @@ pub async fn variations(
             variation.date_modified_gmt.unwrap_or(created).into(),
             variation.date_modified_gmt.into(),
         ]);
-        applied.changed += 1;
+        applied.written(ours.get(&variation.id), variation.date_modified_gmt);
     }
     let columns = [
         "id",
@@ -822,7 +901,7 @@ pub async fn customers(tx: &mut Tx, backend: Backend, customers: &[model::Custom
             customer.date_modified_gmt.into(),
             customer.username.clone().into(),
         ]);
-        applied.changed += 1;
+        applied.written(ours.get(&customer.id), customer.date_modified_gmt);
     }
     let columns = [
         "id",
@@ -890,8 +969,7 @@ pub async fn coupons(tx: &mut Tx, backend: Backend, currency: &str, coupons: &[m
             coupon.date_created_gmt.unwrap_or(now).into(),
             coupon.date_modified_gmt.into(),
         ]);
-        applied.changed += 1;
-        applied.settled += settled([coupon.date_modified_gmt]);
+        applied.written(ours.get(&coupon.id), coupon.date_modified_gmt);
     }
     let columns = [
         "id",

@@ -5,7 +5,13 @@
 //! CDN's web page instead of JSON, 429/503 with `Retry-After`, a redirect, WooCommerce's
 //! own error shape (whose `data` may be a bare number: refunds answer HTTP 500 so).
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -127,6 +133,9 @@ pub struct Store {
     secret: SecretString,
     auth: Auth,
     http: reqwest::Client,
+    /// Microseconds spent waiting for the store's answers, over every call of this `Store`
+    /// and its clones (so a pass can tell its own time from the store's).
+    waited: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -151,7 +160,12 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
 
 impl Store {
     pub fn new(base: &str, key: String, secret: SecretString, auth: Auth, http: reqwest::Client) -> Store {
-        Store { base: base.trim_end_matches('/').to_owned(), key, secret, auth, http }
+        Store { base: base.trim_end_matches('/').to_owned(), key, secret, auth, http, waited: Arc::default() }
+    }
+
+    /// How long, in all, calls have waited for the store's answers.
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited.load(Ordering::Relaxed))
     }
 
     pub fn base(&self) -> &str {
@@ -226,8 +240,13 @@ impl Store {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(transport)?;
-        read(response).await
+        let asked = std::time::Instant::now();
+        let answer = match request.send().await {
+            Ok(response) => read(response).await,
+            Err(e) => Err(transport(e)),
+        };
+        self.waited.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+        answer
     }
 }
 

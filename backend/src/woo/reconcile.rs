@@ -63,10 +63,14 @@ pub struct Report {
     pub caught: u64,
     pub requests: u64,
     pub webhooks: Option<super::webhooks::Health>,
+    /// How long the pass took, and of that, how long it waited for the store's answers.
+    pub took_ms: u64,
+    pub store_ms: u64,
 }
 
 /// One pass (see the module's note). `Ok(None)` while no store is connected.
 pub async fn run(woo: &Woo) -> std::result::Result<Option<Report>, jobs::Failure> {
+    let clock = std::time::Instant::now();
     let Some(store) = super::connection::store(woo).await? else { return Ok(None) };
     let stored = super::connection::stored(woo.db.pool()).await?;
     let started = now();
@@ -125,6 +129,8 @@ pub async fn run(woo: &Woo) -> std::result::Result<Option<Report>, jobs::Failure
         tracing::info!(caught = report.caught, "the reconcile found changes no webhook had brought");
     }
     tx.commit().await?;
+    report.took_ms = clock.elapsed().as_millis() as u64;
+    report.store_ms = store.waited().as_millis() as u64;
     Ok(Some(report))
 }
 

@@ -50,6 +50,14 @@ pub const TOPICS: [&str; 15] = [
     "coupon.restored",
 ];
 
+/// How WooCommerce signs a delivery (`X-WC-Webhook-Signature`): the base64 HMAC-SHA256 of
+/// the raw body under the webhook's secret.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(body);
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
 /// Whether `signature` (`X-WC-Webhook-Signature`) is the base64 HMAC-SHA256 of `body`
 /// under `secret`.
 pub fn signature_is_valid(secret: &[u8], body: &[u8], signature: Option<&str>) -> bool {
@@ -328,11 +336,25 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
         .into_iter()
         .collect()
     };
+    // An order new to Backroom, or whose status changed, has its notes read (WooCommerce
+    // notes each status change, payment and refund; a note alone changes no order and
+    // sends no webhook). A late copy fetches nothing.
+    let statuses: HashMap<i64, String> = if order_ids.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, status FROM orders WHERE id IN ({order_ids})")))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+    };
     for order in &orders {
         if order.refunds.iter().any(|r| !known_refunds.contains(&r.id)) {
             fetches.push(Fetch { what: "order_refunds".into(), id: order.id });
         }
-        fetches.push(Fetch { what: "order_notes".into(), id: order.id });
+        if statuses.get(&order.id) != Some(&order.status) {
+            fetches.push(Fetch { what: "order_notes".into(), id: order.id });
+        }
     }
     applied.add(apply::orders(&mut tx, woo.db.backend(), &orders, mode).await?);
     let (done, variable) = apply::products(&mut tx, woo.db.backend(), &store.currency, &products).await?;
@@ -341,16 +363,18 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
     applied.add(apply::customers(&mut tx, woo.db.backend(), &customers).await?);
     applied.add(apply::coupons(&mut tx, woo.db.backend(), &store.currency, &coupons).await?);
     let mut queued = std::collections::HashSet::new();
-    for fetch in fetches {
-        if queued.insert((fetch.what.clone(), fetch.id)) {
-            jobs::enqueue(&mut *tx, &NewJob::of(&fetch)).await?;
-        }
-    }
+    fetches.retain(|fetch| queued.insert((fetch.what.clone(), fetch.id)));
+    jobs::enqueue_all(&mut tx, woo.db.backend(), &fetches.iter().map(NewJob::of).collect::<Vec<_>>()).await?;
     let at = now();
+    // The deliveries' outcomes, one statement for each outcome.
+    let mut by_outcome: HashMap<&str, Vec<i64>> = HashMap::new();
     for (id, outcome) in &outcomes {
-        sqlx::query("UPDATE woo_deliveries SET outcome = $1 WHERE id = $2")
+        by_outcome.entry(outcome).or_default().push(*id);
+    }
+    for (outcome, ids) in by_outcome {
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE woo_deliveries SET outcome = $1 WHERE id IN ({list})")))
             .bind(outcome)
-            .bind(id)
             .execute(&mut *tx)
             .await?;
     }
@@ -411,17 +435,19 @@ impl<T: Stamped> Newest<T> {
         }
     }
 
-    /// The copies to apply. A copy stamped the same second as another, or as Backroom's
-    /// copy in `table`, may be the newer change or a late copy of the older one: the
+    /// The copies to apply: those newer than Backroom's copy in `table`. An older one is
+    /// a late copy and changes nothing. A copy stamped the same second as another, or as
+    /// Backroom's copy, may be the newer change or a late copy of the older one: the
     /// store's current object (fetched as `what`) settles it instead.
     async fn settle(mut self, tx: &mut Tx, table: &str, what: &str, fetches: &mut Vec<Fetch>) -> Result<Vec<T>> {
         let ours = apply::modified(tx, table, self.kept.keys().copied()).await?;
         let mut settled = Vec::with_capacity(self.kept.len());
         for (id, object) in self.kept.drain() {
-            let tie = ours.get(&id).copied().flatten().is_some_and(|ours| object.stamp().1 == Some(ours));
-            if tie || self.tied.contains(&id) {
+            let stamp = object.stamp().1;
+            let ours = ours.get(&id).copied().flatten();
+            if ours.is_some_and(|ours| stamp == Some(ours)) || self.tied.contains(&id) {
                 fetches.push(Fetch { what: what.to_owned(), id });
-            } else {
+            } else if ours.is_none_or(|ours| stamp.is_some_and(|stamp| stamp > ours)) {
                 settled.push(object);
             }
         }
@@ -519,5 +545,6 @@ mod tests {
         assert!(!signature_is_valid(b"another-secret", body, Some("zBe7g+Ha9D+2meCJMfa/T5Wkg1Ct845po8EcJIrPHOU=")));
         assert!(!signature_is_valid(b"my-webhook-secret", body, None));
         assert!(!signature_is_valid(b"my-webhook-secret", body, Some("not base64!")));
+        assert_eq!(signature(b"my-webhook-secret", body), "zBe7g+Ha9D+2meCJMfa/T5Wkg1Ct845po8EcJIrPHOU=");
     }
 }
