@@ -60,7 +60,8 @@ async fn imported(app: &TestApp) -> Vec<import::Progress> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the import did not end: {:?}", seen.last());
+    let status = backend::woo::status(&app.services.woo).await.unwrap();
+    panic!("the import did not end: {:?}; the connection's last problem: {:?}", seen.last(), status.last_error);
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
