@@ -154,6 +154,13 @@ impl OrderStatus {
             .ok_or_else(|| Error::invalid(format!("unknown order status {s:?}")))
     }
 
+    /// Every status this process knows: WooCommerce's seven, and the extensions' statuses
+    /// the shop's orders are in (learned at start and whenever an order brings one).
+    pub fn known() -> Vec<OrderStatus> {
+        let others = OTHER_STATUSES.lock().unwrap_or_else(|e| e.into_inner());
+        OrderStatus::ALL.into_iter().chain(others.iter().map(|other| OrderStatus::Other(other))).collect()
+    }
+
     /// A status read from Backroom's own tables, where the store's data may have brought
     /// an extension's status this process has not met yet: it is learned.
     pub fn stored(s: &str) -> Result<OrderStatus> {
@@ -200,6 +207,7 @@ mod tests {
         assert_eq!((shipped.as_str(), shipped.label()), ("shipped", "Shipped"));
         assert_eq!(OrderStatus::stored("ready-for-pickup").unwrap().label(), "Ready for pickup");
         assert_eq!(shipped, "shipped".parse().unwrap(), "known once learned, and kept once");
+        assert!(OrderStatus::known().contains(&shipped) && OrderStatus::known().contains(&OrderStatus::Failed));
         for bad in ["", "Shipped", "trash", "checkout-draft", "a b", "averyveryverylongstatusname"] {
             assert!(OrderStatus::stored(bad).is_err(), "{bad}");
         }
