@@ -253,9 +253,17 @@ fn keepable(order: &model::Order) -> bool {
 }
 
 /// Writes `orders` (a page of the store's, or one a webhook brought): new ones and those
-/// newer than Backroom's copy; trashed ones are removed; drafts are left out.
-pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode: Mode<'_>) -> Result<Applied> {
+/// newer than Backroom's copy; trashed ones are removed; drafts are left out. Live, it
+/// also says which orders arrived or moved to another status (WooCommerce adds a note
+/// each time: theirs are worth reading).
+pub async fn orders(
+    tx: &mut Tx,
+    backend: Backend,
+    orders: &[model::Order],
+    mode: Mode<'_>,
+) -> Result<(Applied, Vec<i64>)> {
     let mut applied = Applied::default();
+    let mut moved = Vec::new();
     let mut trashed = Vec::new();
     let candidates: Vec<&model::Order> = orders
         .iter()
@@ -277,7 +285,7 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
         candidates.into_iter().partition(|o| newer(ours.get(&o.id), o.date_modified_gmt));
     applied.unchanged += stale.len() as u64;
     if fresh.is_empty() {
-        return Ok(applied);
+        return Ok((applied, moved));
     }
     // Lines may name products, variations and customers the store has since deleted:
     // those references are left empty (the line keeps its name and SKU).
@@ -494,11 +502,12 @@ pub async fn orders(tx: &mut Tx, backend: Backend, orders: &[model::Order], mode
             };
             if let Some(event) = event {
                 events.publish(tx, order.id, &event, now).await?;
+                moved.push(order.id);
             }
         }
         sales.add_to_table(tx).await?;
     }
-    Ok(applied)
+    Ok((applied, moved))
 }
 
 /// Removes an order the store trashed or deleted; returns whether Backroom had it.

@@ -223,7 +223,7 @@ async fn write(
     let applied = match resource {
         "orders" => {
             let orders: Vec<model::Order> = answer.json()?;
-            let applied = apply::orders(&mut tx, backend, &orders, mode).await.map_err(ours)?;
+            let (applied, _) = apply::orders(&mut tx, backend, &orders, mode).await.map_err(ours)?;
             for order in orders.iter().filter(|o| !o.refunds.is_empty()) {
                 let refunds =
                     store.get(&format!("/orders/{}/refunds", order.id), &[("per_page", "100".into())]).await?;

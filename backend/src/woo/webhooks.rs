@@ -336,27 +336,16 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
         .into_iter()
         .collect()
     };
-    // An order new to Backroom, or whose status changed, has its notes read (WooCommerce
-    // notes each status change, payment and refund; a note alone changes no order and
-    // sends no webhook). A late copy fetches nothing.
-    let statuses: HashMap<i64, String> = if order_ids.is_empty() {
-        HashMap::new()
-    } else {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, status FROM orders WHERE id IN ({order_ids})")))
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect()
-    };
     for order in &orders {
         if order.refunds.iter().any(|r| !known_refunds.contains(&r.id)) {
             fetches.push(Fetch { what: "order_refunds".into(), id: order.id });
         }
-        if statuses.get(&order.id) != Some(&order.status) {
-            fetches.push(Fetch { what: "order_notes".into(), id: order.id });
-        }
     }
-    applied.add(apply::orders(&mut tx, woo.db.backend(), &orders, mode).await?);
+    let (done, moved) = apply::orders(&mut tx, woo.db.backend(), &orders, mode).await?;
+    applied.add(done);
+    // A note alone changes no order and sends no webhook: the notes of an order that
+    // arrived or moved are read again.
+    fetches.extend(moved.into_iter().map(|id| Fetch { what: "order_notes".into(), id }));
     let (done, variable) = apply::products(&mut tx, woo.db.backend(), &store.currency, &products).await?;
     applied.add(done);
     fetches.extend(variable.into_iter().map(|id| Fetch { what: "variations".into(), id }));
@@ -435,19 +424,17 @@ impl<T: Stamped> Newest<T> {
         }
     }
 
-    /// The copies to apply: those newer than Backroom's copy in `table`. An older one is
-    /// a late copy and changes nothing. A copy stamped the same second as another, or as
-    /// Backroom's copy, may be the newer change or a late copy of the older one: the
+    /// The copies to apply. A copy stamped the same second as another, or as Backroom's
+    /// copy in `table`, may be the newer change or a late copy of the older one: the
     /// store's current object (fetched as `what`) settles it instead.
     async fn settle(mut self, tx: &mut Tx, table: &str, what: &str, fetches: &mut Vec<Fetch>) -> Result<Vec<T>> {
         let ours = apply::modified(tx, table, self.kept.keys().copied()).await?;
         let mut settled = Vec::with_capacity(self.kept.len());
         for (id, object) in self.kept.drain() {
-            let stamp = object.stamp().1;
-            let ours = ours.get(&id).copied().flatten();
-            if ours.is_some_and(|ours| stamp == Some(ours)) || self.tied.contains(&id) {
+            let tie = ours.get(&id).copied().flatten().is_some_and(|ours| object.stamp().1 == Some(ours));
+            if tie || self.tied.contains(&id) {
                 fetches.push(Fetch { what: what.to_owned(), id });
-            } else if ours.is_none_or(|ours| stamp.is_some_and(|stamp| stamp > ours)) {
+            } else {
                 settled.push(object);
             }
         }
