@@ -183,18 +183,7 @@ impl Store {
 
     /// `GET /wp-json/wc/v3{path}` with `query`.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, CallError> {
-        self.call(Method::GET, path, query, None).await
-    }
-
-    /// A write (`POST`, `PUT`, `DELETE`) with a JSON body.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, CallError> {
-        self.call(method, path, query, body).await
+        self.send(Method::GET, path, query, None).await
     }
 
     /// `GET /wp-json/` — WordPress's index: its name, time zone and the API namespaces it
@@ -205,7 +194,9 @@ impl Store {
         read(response).await
     }
 
-    async fn call(
+    /// `method` on `/wp-json/wc/v3{path}` with `query`, signed as the key signs in; a
+    /// write (`POST`, `PUT`, `DELETE`) with its JSON body.
+    pub async fn send(
         &self,
         method: Method,
         path: &str,
