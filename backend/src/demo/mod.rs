@@ -314,21 +314,6 @@ const ORDER_COLUMNS: &[&str] = &[
     "paid_at",
     "completed_at",
 ];
-const ITEM_COLUMNS: &[&str] = &[
-    "id",
-    "order_id",
-    "product_id",
-    "variation_id",
-    "name",
-    "sku",
-    "quantity",
-    "unit_price",
-    "subtotal",
-    "subtotal_tax",
-    "total",
-    "total_tax",
-    "tax_class",
-];
 
 /// `amount × rate`, rounded half up, for basis-point rates.
 fn share(amount: i64, basis_points: i64) -> i64 {
@@ -545,7 +530,7 @@ impl Generator {
             return None;
         }
         let mut orders = Rows::new("orders", ORDER_COLUMNS);
-        let mut items = Rows::new("order_items", ITEM_COLUMNS);
+        let mut items = Rows::new("order_items", crate::orders::ITEM_COLUMNS);
         let mut shipping =
             Rows::new("order_shipping_lines", &["id", "order_id", "method_id", "method_title", "total", "total_tax"]);
         let mut fees = Rows::new("order_fee_lines", &["id", "order_id", "name", "total", "total_tax"]);

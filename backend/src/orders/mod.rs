@@ -37,6 +37,23 @@ pub struct OtherStatus {
     pub label: String,
 }
 
+/// The columns of an order's line (`order_items`) as the demo and the store's orders write them.
+pub(crate) const ITEM_COLUMNS: &[&str] = &[
+    "id",
+    "order_id",
+    "product_id",
+    "variation_id",
+    "name",
+    "sku",
+    "quantity",
+    "unit_price",
+    "subtotal",
+    "subtotal_tax",
+    "total",
+    "total_tax",
+    "tax_class",
+];
+
 /// The extensions' statuses this process has seen, each kept once (a store registers a
 /// handful); past [`MAX_OTHER_STATUSES`] a new name is refused rather than kept.
 static OTHER_STATUSES: Mutex<Vec<&'static OtherStatus>> = Mutex::new(Vec::new());

@@ -440,7 +440,7 @@ pub async fn orders(
                 _ => None,
             }))
         };
-        for (table, values, width) in [("order_items", &items, 13)] {
+        for (table, values, width) in [("order_items", &items, crate::orders::ITEM_COLUMNS.len())] {
             let kept = kept(values, width);
             let unless = if kept.is_empty() { String::new() } else { format!(" AND id NOT IN ({kept})") };
             sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE order_id IN ({written}){unless}")))
@@ -453,22 +453,7 @@ pub async fn orders(
                 .await?;
         }
     }
-    let item_columns = [
-        "id",
-        "order_id",
-        "product_id",
-        "variation_id",
-        "name",
-        "sku",
-        "quantity",
-        "unit_price",
-        "subtotal",
-        "subtotal_tax",
-        "total",
-        "total_tax",
-        "tax_class",
-    ];
-    upsert_rows(tx, backend, "order_items", &item_columns, &items, "id").await?;
+    upsert_rows(tx, backend, "order_items", crate::orders::ITEM_COLUMNS, &items, "id").await?;
     let shipping_columns = ["id", "order_id", "method_id", "method_title", "total", "total_tax"];
     insert_rows(tx, backend, "order_shipping_lines", &shipping_columns, &shipping).await?;
     insert_rows(tx, backend, "order_fee_lines", &["id", "order_id", "name", "total", "total_tax"], &fees).await?;
