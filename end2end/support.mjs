@@ -25,7 +25,7 @@ export function launch() {
 export function watchProblems(page, problems) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && /hydrat|panicked/i.test(m.text())) problems.push(m.text().split('\n')[0]);
+    if (m.type() === 'error' && /hydrat|panicked|Content Security Policy/i.test(m.text())) problems.push(m.text().split('\n')[0]);
   });
 }
 

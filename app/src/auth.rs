@@ -71,17 +71,19 @@ pub async fn create_owner(
 }
 
 /// Where to go after signing in: `next` when it is one of our own pages (the panel, or an
-/// app's OAuth consent), else the dashboard. Never another site.
+/// app's OAuth consent), else the dashboard. Never another site, and never anything a
+/// `Location` header cannot carry as it is (spaces, CR, LF and other control characters).
 pub fn after_sign_in(next: Option<&str>) -> &str {
+    let ours = |next: &str| {
+        let panel = next.strip_prefix("/admin").is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        (panel || next.starts_with("/oauth/authorize?"))
+            && !next.contains("//")
+            && !next.contains('\\')
+            && next.len() <= 4000
+            && next.bytes().all(|b| b.is_ascii_graphic())
+    };
     match next {
-        Some(next)
-            if (next.starts_with("/admin") || next.starts_with("/oauth/authorize?"))
-                && !next.contains("//")
-                && !next.contains('\\')
-                && next.len() <= 4000 =>
-        {
-            next
-        }
+        Some(next) if ours(next) => next,
         _ => "/admin",
     }
 }
@@ -198,8 +200,17 @@ mod tests {
             "/oauth/authorize?client_id=app_x&state=1"
         );
         assert_eq!(after_sign_in(Some("/admin/access")), "/admin/access");
-        for bad in ["https://evil.example", "//evil.example", "/admin//evil.example", "/\\evil.example", "/oauth/token"]
-        {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/admin//evil.example",
+            "/\\evil.example",
+            "/oauth/token",
+            "/admin\r\nSet-Cookie: a=b",
+            "/admin/orders?q=a b",
+            "/admin\u{0}",
+            "/administrators",
+        ] {
             assert_eq!(after_sign_in(Some(bad)), "/admin", "{bad}");
         }
         assert_eq!(after_sign_in(None), "/admin");

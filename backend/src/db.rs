@@ -368,8 +368,16 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
         && !path.is_empty()
         && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(dir)
+        crate::private_files::create_dir(dir)
             .map_err(|e| Error::invalid(format!("cannot create the database folder {}: {e}", dir.display())))?;
+    }
+    // Created here, for the owner only, SQLite gives its journal files the same mode.
+    if path != ":memory:" && !path.is_empty() && !query.contains("mode=ro") && !Path::new(path).exists() {
+        match crate::private_files::new_file().open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::invalid(format!("cannot create the database file {path}: {e}"))),
+        }
     }
     let query = if query.contains("mode=") {
         query.to_owned()

@@ -21,6 +21,7 @@ pub mod master_key;
 pub mod money;
 pub mod orders;
 pub mod passwords;
+pub mod private_files;
 pub mod recent;
 pub mod reports;
 pub mod sales_daily;

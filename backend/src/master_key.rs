@@ -76,13 +76,9 @@ fn write_new_key_file(path: &Path, contents: &str) -> Result<()> {
     let unwritable =
         |e: std::io::Error| Error::invalid(format!("cannot write the master key file {}: {e}", path.display()));
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(unwritable)?;
+        crate::private_files::create_dir(dir).map_err(unwritable)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(unwritable)?;
+    let mut file = crate::private_files::new_file().open(path).map_err(unwritable)?;
     file.write_all(contents.as_bytes()).map_err(unwritable)?;
     file.write_all(b"\n").map_err(unwritable)?;
     file.sync_all().map_err(unwritable)

@@ -1,6 +1,7 @@
-//! Signing in to the panel: one generic error for any wrong part, and a lockout after
-//! repeated failures per account and per IP, counted in the database so that every
-//! instance agrees.
+//! Signing in to the panel: one generic error for any wrong part; a lockout after
+//! repeated failures on an account from one address, or from one address on many
+//! accounts; and, for an account failing from everywhere, a slowdown rather than a lock.
+//! Counted in the database, so that every instance agrees.
 
 use secrecy::SecretString;
 
@@ -15,8 +16,18 @@ use crate::{
     users::{self, Email, User},
 };
 
-/// Ten failures within 15 minutes lock the account and the IP out for 15 minutes.
+/// Ten failures within 15 minutes on one account from one address lock that account out
+/// for that address, for 15 minutes.
 pub const POLICY: Policy = Policy { max_failures: 10, window_secs: 15 * 60, lockout_secs: 15 * 60 };
+
+/// An address failing on many accounts (guessing across the team) is locked out itself.
+pub const ADDRESS_POLICY: Policy = Policy { max_failures: 30, window_secs: 15 * 60, lockout_secs: 15 * 60 };
+
+/// An account's failures from every address are counted but never lock it, or anyone
+/// could lock the team out: past [`POLICY`]'s limit, each attempt on the account is slowed
+/// down by [`SLOWDOWN`] instead, right password or not.
+const ACCOUNT_POLICY: Policy = Policy { max_failures: i64::MAX, ..POLICY };
+pub const SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Attempt {
     pub email: String,
@@ -27,20 +38,26 @@ pub struct Attempt {
 
 /// Checks the credentials and starts a session; returns the user and the session token.
 ///
-/// Fails with `LockedOut` while the account or the IP is locked (even for the right
-/// password), and with `BadCredentials` for an unknown email, a wrong password or a
-/// disabled account alike.
+/// Fails with `LockedOut` while the account is locked for this address, or the address
+/// itself is (even for the right password), and with `BadCredentials` for an unknown
+/// email, a wrong password or a disabled account alike.
 pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result<(User, String)> {
-    let email_subject = format!("email:{}", attempt.email.trim().to_lowercase());
-    let ip_subject = attempt.ip.as_deref().map(|ip| format!("ip:{ip}"));
-    let subjects: Vec<&str> = std::iter::once(email_subject.as_str()).chain(ip_subject.as_deref()).collect();
+    let email = Email::parse(&attempt.email);
+    let account = email.as_ref().map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.as_str().to_owned());
+    let ip = attempt.ip.as_deref().unwrap_or("unknown");
+    let account_subject = format!("email:{account}");
+    let pair_subject = format!("email-ip:{account}|{ip}");
+    let ip_subject = format!("ip:{ip}");
 
-    if let Some(until) = throttle::locked_until(db, &subjects).await? {
+    if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
         audit_attempt(db, &attempt, None, Outcome::Denied, "locked out").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
     }
+    if throttle::failures(db, &account_subject, ACCOUNT_POLICY).await? >= POLICY.max_failures {
+        tokio::time::sleep(SLOWDOWN).await;
+    }
 
-    let account = match Email::parse(&attempt.email) {
+    let account = match email {
         Ok(email) => users::find_credentials(db, &email).await?,
         Err(_) => None,
     };
@@ -52,14 +69,15 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
     let user = user.filter(|u| password_ok && !u.disabled);
 
     let Some(user) = user else {
-        for subject in &subjects {
-            throttle::record_failure(db, subject, POLICY).await?;
-        }
+        throttle::record_failure(db, &pair_subject, POLICY).await?;
+        throttle::record_failure(db, &ip_subject, ADDRESS_POLICY).await?;
+        throttle::record_failure(db, &account_subject, ACCOUNT_POLICY).await?;
         audit_attempt(db, &attempt, None, Outcome::Failure, "").await?;
         return Err(Error::BadCredentials);
     };
 
-    throttle::clear(db, &email_subject).await?;
+    throttle::clear(db, &pair_subject).await?;
+    throttle::clear(db, &account_subject).await?;
     let token = sessions::start(db, policy, user.id, attempt.ip.as_deref(), attempt.user_agent.as_deref()).await?;
     audit_attempt(db, &attempt, Some(&user), Outcome::Success, "").await?;
     Ok((user, token))

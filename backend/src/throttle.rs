@@ -27,6 +27,17 @@ pub async fn locked_until(db: &Db, subjects: &[&str]) -> Result<Option<i64>> {
     Ok(until)
 }
 
+/// The failures counted for the subject in its current window.
+pub async fn failures(db: &Db, subject: &str, policy: Policy) -> Result<i64> {
+    let failures: Option<i64> =
+        sqlx::query_scalar("SELECT failures FROM sign_in_throttle WHERE subject = $1 AND window_started_at > $2")
+            .bind(subject)
+            .bind(now() - policy.window_secs)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(failures.unwrap_or(0))
+}
+
 /// Counts one failure in the subject's current window, locking it at the limit — one
 /// statement, so concurrent failures on several instances all count. Returns when the
 /// lock ends if this failure started (or met) one.

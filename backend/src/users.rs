@@ -77,10 +77,17 @@ pub struct Email(String);
 impl Email {
     pub const MAX_LENGTH: usize = 254;
 
-    /// Fails when the text is not shaped like `local@domain.tld` or is too long.
+    /// Fails when the text is not shaped like `local@domain.tld` or is too long. Letters
+    /// typed in another width or form (`ａｄｍｉｎ`) are read as the plain letters they
+    /// stand for (NFKC); what is left must be plain ASCII, so no address can pass for
+    /// another with invisible characters or letters from other scripts that look alike.
     pub fn parse(raw: &str) -> Result<Email> {
-        let email = raw.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let email: String = raw.trim().nfkc().collect::<String>().to_lowercase();
         let invalid = || Error::invalid("enter a valid email address");
+        if !email.is_ascii() {
+            return Err(Error::invalid("enter the email address in plain letters (a-z), digits and symbols"));
+        }
         if email.len() > Self::MAX_LENGTH || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -257,7 +264,22 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
         .execute(&mut *tx)
         .await?;
     if disabled {
+        // Everything the person could still act through ends now, for good: enabling the
+        // account again brings back none of it.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'user disabled' \
+             WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     find(db, user_id).await
@@ -274,6 +296,17 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(300))).is_err());
+        // Fullwidth letters are the letters they stand for; invisible characters and
+        // lookalikes from other scripts are refused.
+        assert_eq!(Email::parse("ａｄｍｉｎ@ｓｈｏｐ.example").unwrap().as_str(), "admin@shop.example");
+        for lookalike in [
+            "ad\u{200b}min@shop.example",
+            "\u{430}dmin@shop.example",
+            "admin@sh\u{43e}p.example",
+            "admin\u{feff}@shop.example",
+        ] {
+            assert!(Email::parse(lookalike).is_err(), "{lookalike}");
+        }
     }
 
     #[test]

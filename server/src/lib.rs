@@ -12,12 +12,14 @@ mod client_ip;
 mod cross_origin;
 mod health;
 pub mod live;
+mod nul_characters;
 mod oauth;
 mod orders_export;
 mod panel;
 mod progress;
 mod recovery_link;
 mod reports_export;
+mod security_headers;
 mod storefront_cors;
 mod support_page;
 pub mod telemetry;
@@ -173,6 +175,7 @@ fn router(state: AppState) -> Router {
         .merge(whatsapp_export::router())
         .merge(recovery_link::router())
         .merge(panel::router(state.clone()))
+        .layer(axum::middleware::from_fn(nul_characters::refuse))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let store_deliveries = woo_webhook::router().layer(RequestBodyLimitLayer::new(woo_webhook::BODY_LIMIT));
     Router::new()
@@ -185,6 +188,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))
         .layer(axum::middleware::from_fn(api::error::uniform_errors))
         .layer(axum::middleware::from_fn(close_after_refused_body))
+        .layer(axum::middleware::from_fn(security_headers::add))
         // gzip for whoever asks (pages, the panel's WebAssembly, JSON); not for event
         // streams, images or tiny bodies (tower-http's default rules).
         .layer(tower_http::compression::CompressionLayer::new())

@@ -41,7 +41,7 @@ async fn authorize_page(
 ) -> Response {
     let request = match oauth::check_authorization(&state.services.db, &params).await {
         Err(e) => return internal(e),
-        Ok(Err(error)) => return refuse(error),
+        Ok(Err(error)) => return refuse(&state, error),
         Ok(Ok(request)) => request,
     };
     let Some(user) = signed_in.and_then(|axum::Extension(SignedIn(user))| user) else {
@@ -67,7 +67,7 @@ async fn authorize_decision(
 ) -> Response {
     let request = match oauth::check_authorization(&state.services.db, &form.params).await {
         Err(e) => return internal(e),
-        Ok(Err(error)) => return refuse(error),
+        Ok(Err(error)) => return refuse(&state, error),
         Ok(Ok(request)) => request,
     };
     let Some(user) = signed_in.and_then(|axum::Extension(SignedIn(user))| user) else {
@@ -80,13 +80,14 @@ async fn authorize_decision(
     if form.decision.as_deref() != Some("allow") {
         let error = OAuthError { code: "access_denied", description: "the person declined".into() };
         return redirect_back(
+            &state,
             &request.redirect_uri,
             &[("error", error.code), ("error_description", &error.description), ("state", &request.state)],
         );
     }
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     match oauth::approve(&state.services.db, &state.services.hasher, &request, &user, ip.as_deref()).await {
-        Ok(code) => redirect_back(&request.redirect_uri, &[("code", &code), ("state", &request.state)]),
+        Ok(code) => redirect_back(&state, &request.redirect_uri, &[("code", &code), ("state", &request.state)]),
         Err(e) => internal(e),
     }
 }
@@ -119,10 +120,8 @@ async fn token(
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let origin = Origin { ip: ip.as_deref(), user_agent };
     let client_id = request.client_id.as_deref().unwrap_or("");
-    match oauth::find_client(&state.services.db, client_id).await {
-        Err(e) => return internal(e),
-        Ok(None) => return token_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or revoked client_id"),
-        Ok(Some(_)) => {}
+    if let Err(refused) = known_client(&state, client_id).await {
+        return refused;
     }
     let missing = |name: &str| token_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("{name} is required"));
     let result = match request.grant_type.as_deref() {
@@ -173,6 +172,7 @@ async fn token(
 #[derive(Deserialize)]
 struct RevokeRequest {
     token: Option<String>,
+    client_id: Option<String>,
 }
 
 /// RFC 7009: always 200 for a well-formed request, whether or not the token was known.
@@ -182,22 +182,43 @@ async fn revoke(
     transport: Option<axum::Extension<Transport>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let Ok(RevokeRequest { token: Some(token) }) = serde_urlencoded_form::<RevokeRequest>(&headers, &body) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
+    let Ok(RevokeRequest { token, client_id }) = serde_urlencoded_form::<RevokeRequest>(&headers, &body) else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send application/x-www-form-urlencoded parameters",
+        );
     };
+    let (Some(token), Some(client_id)) = (token, client_id) else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "token and client_id are required");
+    };
+    if let Err(refused) = known_client(&state, &client_id).await {
+        return refused;
+    }
     let ip = transport.and_then(|axum::Extension(t)| t.ip).map(|ip| ip.to_string());
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     match oauth::revoke_token(
         &state.services.db,
         &state.services.hasher,
         &state.services.credentials,
+        &client_id,
         &token,
         Origin { ip: ip.as_deref(), user_agent },
     )
     .await
     {
-        Ok(()) => StatusCode::OK.into_response(),
+        Ok(Ok(())) => StatusCode::OK.into_response(),
+        Ok(Err(error)) => token_error(StatusCode::BAD_REQUEST, error.code, &error.description),
         Err(e) => internal(e),
+    }
+}
+
+/// The token endpoints' public clients identify themselves by `client_id` alone.
+async fn known_client(state: &AppState, client_id: &str) -> Result<(), Response> {
+    match oauth::find_client(&state.services.db, client_id).await {
+        Err(e) => Err(internal(e)),
+        Ok(None) => Err(token_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown or revoked client_id")),
+        Ok(Some(_)) => Ok(()),
     }
 }
 
@@ -217,22 +238,25 @@ fn serde_urlencoded_form<T: serde::de::DeserializeOwned>(headers: &HeaderMap, bo
     serde_json::from_value(map.into()).map_err(|_| ())
 }
 
-fn token_error(status: StatusCode, code: &str, description: &str) -> Response {
+pub(crate) fn token_error(status: StatusCode, code: &str, description: &str) -> Response {
     let body = serde_json::json!({ "error": code, "error_description": description });
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
-fn redirect_back(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+/// Back to the app with `pairs`, and `iss` naming this server (RFC 9207), so an app
+/// that talks to several can tell whose answer this is.
+fn redirect_back(state: &AppState, redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         query.append_pair(k, v);
     }
+    query.append_pair("iss", state.services.base_url.trim_end_matches('/'));
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
     let location = format!("{redirect_uri}{separator}{}", query.finish());
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
-fn refuse(error: AuthorizeError) -> Response {
+fn refuse(server: &AppState, error: AuthorizeError) -> Response {
     match error {
         AuthorizeError::Page(error) => (
             StatusCode::BAD_REQUEST,
@@ -251,7 +275,7 @@ fn refuse(error: AuthorizeError) -> Response {
             if let Some(state) = &state {
                 pairs.push(("state", state));
             }
-            redirect_back(&redirect_uri, &pairs)
+            redirect_back(server, &redirect_uri, &pairs)
         }
     }
 }
@@ -298,19 +322,19 @@ fn consent_page(store: &str, request: &oauth::AuthorizationRequest, params: &Aut
     page(&format!("Allow {}?", request.client.name), &body)
 }
 
-/// A small page in the panel's style, for the OAuth flow. Never shown inside another
-/// site's frame, where a hidden "Allow" button could be clicked for the person.
+/// A small page in the panel's style, for the OAuth flow. Like every page it is never
+/// shown inside another site's frame (`security_headers`), where a hidden "Allow" button
+/// could be clicked for the person.
 fn page(title: &str, body: &str) -> Response {
-    let headers = [(header::X_FRAME_OPTIONS, "DENY"), (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'")];
-    (headers, Html(format!(
+    Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"color-scheme\" content=\"light dark\">\
          <title>{t} · Backroom</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"/pkg/backroom.css\"></head>\
          <body><main class=\"auth-page\"><div class=\"card\"><h1>{t}</h1>{body}</div></main></body></html>",
         t = escape(title)
-    )))
-        .into_response()
+    ))
+    .into_response()
 }
 
 fn escape(text: &str) -> String {

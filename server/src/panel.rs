@@ -19,7 +19,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes;
 
 use crate::AppState;
@@ -33,7 +33,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx.clone()),
+            move || {
+                provide_context(ctx.clone());
+                // The page's inline scripts carry the nonce its policy names.
+                let nonce = use_context::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<crate::security_headers::PageNonce>().cloned());
+                if let Some(nonce) = nonce {
+                    provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+                }
+            },
             move || app::shell(options.clone()),
         )
         .layer(from_fn(error_status))
@@ -93,15 +101,19 @@ pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
     Redirect::to(&format!("/admin/login?next={next}")).into_response()
 }
 
+/// Whether a path is the panel's (its pages, server functions and exports) or the OAuth
+/// consent page: the paths the session cookie is read for.
+pub fn uses_session(path: &str) -> bool {
+    path == "/admin"
+        || path.starts_with("/admin/")
+        || path.starts_with("/oauth/authorize")
+        || (path.starts_with("/api/") && !path.starts_with("/api/v1/"))
+}
+
 /// Resolves the session cookie once for every panel page and server function, so the
 /// gate and the server functions a page calls share one lookup.
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let uses_session = path == "/admin"
-        || path.starts_with("/admin/")
-        || path.starts_with("/oauth/authorize")
-        || (path.starts_with("/api/") && !path.starts_with("/api/v1/"));
-    if uses_session {
+    if uses_session(req.uri().path()) {
         let user = match session_token(req.headers()) {
             None => None,
             Some(token) => {

@@ -55,7 +55,8 @@ async fn consent(
 ) -> Vec<(String, String)> {
     let page = browser.get(authorize_url).send().await.unwrap();
     assert_status(&page, StatusCode::OK);
-    assert_eq!(page.headers()["content-security-policy"], "frame-ancestors 'none'", "no clickjacking of Allow");
+    assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "DENY", "no clickjacking of Allow");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     let html = page.text().await.unwrap();
     assert!(
         html.contains("Cartman &lt;mobile&gt;") && html.contains("see and change"),
@@ -125,6 +126,7 @@ async fn the_mobile_app_signs_in_refreshes_and_a_reused_refresh_token_kills_the_
 
     let back = consent(&app, &browser, authorize_url.as_str(), "allow").await;
     assert_eq!(get(&back, "state"), Some(state.secret().as_str()));
+    assert_eq!(get(&back, "iss"), Some(app.url("").as_str()), "the answer names who gave it (RFC 9207)");
     let code = get(&back, "code").unwrap().to_owned();
 
     let tokens = client
@@ -197,7 +199,7 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
     let response = app
         .client
         .post(app.url("/oauth/revoke"))
-        .form(&[("token", tokens["refresh_token"].as_str().unwrap())])
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap()), ("client_id", &registered.client_id)])
         .send()
         .await
         .unwrap();
@@ -212,14 +214,17 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
     )
     .await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "token_revoked"));
-    // Unknown tokens are fine to revoke; a missing one is a bad request.
+    // Unknown tokens are fine to revoke; a missing one, or a missing or unknown app, is not.
+    let revoke = |form: Vec<(&'static str, String)>| app.client.post(app.url("/oauth/revoke")).form(&form).send();
     assert_status(
-        &app.client.post(app.url("/oauth/revoke")).form(&[("token", "nonsense")]).send().await.unwrap(),
+        &revoke(vec![("token", "nonsense".into()), ("client_id", registered.client_id.clone())]).await.unwrap(),
         StatusCode::OK,
     );
+    assert_status(&revoke(vec![("nothing", "x".into())]).await.unwrap(), StatusCode::BAD_REQUEST);
+    assert_status(&revoke(vec![("token", "nonsense".into())]).await.unwrap(), StatusCode::BAD_REQUEST);
     assert_status(
-        &app.client.post(app.url("/oauth/revoke")).form(&[("nothing", "x")]).send().await.unwrap(),
-        StatusCode::BAD_REQUEST,
+        &revoke(vec![("token", "nonsense".into()), ("client_id", "app_unknown".into())]).await.unwrap(),
+        StatusCode::UNAUTHORIZED,
     );
     // An expired access token says so.
     let tokens = direct_tokens(&app, &registered, &owner).await;
@@ -246,12 +251,21 @@ async fn devices_can_be_signed_out_and_tokens_revoked(engine: Engine) {
 
 /// A code issued through the backend and exchanged over HTTP, for tests about tokens.
 async fn direct_tokens(app: &TestApp, registered: &oauth::Client, owner: &backend::users::User) -> Value {
+    tokens_with_scope(app, registered, owner, "read").await
+}
+
+async fn tokens_with_scope(
+    app: &TestApp,
+    registered: &oauth::Client,
+    owner: &backend::users::User,
+    scope: &str,
+) -> Value {
     let verifier = "v".repeat(50);
     let params = oauth::AuthorizeParams {
         response_type: Some("code".into()),
         client_id: Some(registered.client_id.clone()),
         redirect_uri: Some(REDIRECT.into()),
-        scope: Some("read".into()),
+        scope: Some(scope.into()),
         state: Some("s".into()),
         code_challenge: Some(challenge_of(&verifier)),
         code_challenge_method: Some("S256".into()),
@@ -497,9 +511,103 @@ async fn bad_token_requests_are_refused_with_their_codes(engine: Engine) {
     app.stop().await;
 }
 
+async fn an_app_cannot_make_or_revoke_keys_or_revoke_another_apps_tokens(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let registered = register_app(&app).await;
+    let owner = app.owner().await;
+    let (key_id, key) = app.key_for(&owner, Scope::Write, None).await;
+    let tokens = tokens_with_scope(&app, &registered, &owner, "write").await;
+    let access = tokens["access_token"].as_str().unwrap();
+
+    // A key made with a one-hour token would outlive the token and its grant.
+    let made = app
+        .client
+        .post(app.url("/api/v1/keys"))
+        .bearer_auth(access)
+        .json(&serde_json::json!({ "label": "forever", "scope": "write" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(made).await, (StatusCode::FORBIDDEN, "keys_need_panel".to_owned()));
+    let revoked =
+        app.client.delete(app.url(&format!("/api/v1/keys/{key_id}"))).bearer_auth(access).send().await.unwrap();
+    assert_eq!(error_code(revoked).await, (StatusCode::FORBIDDEN, "keys_need_panel".to_owned()));
+    assert_eq!(app.count("SELECT COUNT(*) FROM api_credentials").await, 1, "no key was made");
+    assert_status(&app.api(reqwest::Method::GET, "/api/v1/me", &key).send().await.unwrap(), StatusCode::OK);
+    let refused: i64 = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'api.write' AND outcome = 'denied' AND credential LIKE 'oauth_token:%'")
+        .await;
+    assert_eq!(refused, 2, "both refusals are in the audit log");
+
+    // Another registered app that learnt the token cannot sign the device out.
+    let other = oauth::create_client(
+        &app.db,
+        &owner,
+        None,
+        oauth::NewClient { name: "Other".into(), redirect_uris: "other://cb".into(), scope: Scope::Read },
+        false,
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap()), ("client_id", other.client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_status(&response, StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
+    assert_status(&app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap(), StatusCode::OK);
+    let audited =
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'oauth.revoke' AND outcome = 'denied'").await;
+    assert_eq!(audited, 1);
+    app.stop().await;
+}
+
+async fn disabling_a_person_ends_their_devices_keys_and_sessions_for_good(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let registered = register_app(&app).await;
+    let owner = app.owner().await;
+    let admin = app.user("admin@shop.example", backend::users::Role::Admin).await;
+    let (_, key) = app.key_for(&admin, Scope::Read, None).await;
+    let tokens = direct_tokens(&app, &registered, &admin).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let admin_browser = browser();
+    app.sign_in_with(&admin_browser, "admin@shop.example", OWNER_PASSWORD).await;
+    assert_status(&admin_browser.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+
+    let refresh_again = || {
+        app.client
+            .post(app.url("/oauth/token"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", &registered.client_id)])
+            .send()
+    };
+    let credentials = &app.services.credentials;
+    for disabled in [true, false] {
+        backend::access::set_user_disabled(&app.db, credentials, &owner, admin.id, disabled).await.unwrap();
+        let me = app.api(reqwest::Method::GET, "/api/v1/me", &key).send().await.unwrap();
+        assert_eq!(error_code(me).await.0, StatusCode::UNAUTHORIZED, "the key (disabled: {disabled})");
+        let me = app.client.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap();
+        assert_eq!(error_code(me).await.0, StatusCode::UNAUTHORIZED, "the token (disabled: {disabled})");
+        let refreshed = refresh_again().await.unwrap();
+        assert_status(&refreshed, StatusCode::BAD_REQUEST);
+        let body: Value = refreshed.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant", "the refresh token (disabled: {disabled})");
+        let page = admin_browser.get(app.url("/admin")).send().await.unwrap();
+        assert_eq!(location(&page), "/admin/login", "the session (disabled: {disabled})");
+    }
+    assert!(oauth::devices(&app.db, Some(admin.id)).await.unwrap().is_empty());
+    app.stop().await;
+}
+
 on_both_databases!(
     the_mobile_app_signs_in_refreshes_and_a_reused_refresh_token_kills_the_family,
     devices_can_be_signed_out_and_tokens_revoked,
     bad_authorization_requests_are_refused_with_their_codes,
     bad_token_requests_are_refused_with_their_codes,
+    an_app_cannot_make_or_revoke_keys_or_revoke_another_apps_tokens,
+    disabling_a_person_ends_their_devices_keys_and_sessions_for_good,
 );

@@ -63,6 +63,12 @@ impl CredentialCache {
         self.revocations.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Forgets what passed from one address: called when it is locked out, so that no
+    /// credential remembered from it passes during the lock.
+    fn forget_address(&self, ip_subject: &str) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).retain(|(_, ip), _| ip != ip_subject);
+    }
+
     fn revocations(&self) -> u64 {
         self.revocations.load(Ordering::Relaxed)
     }
@@ -145,12 +151,13 @@ pub async fn authenticate(
     };
     let Some(found) = found else {
         let denied = Denied::InvalidCredentials("unknown credential");
-        return Ok(Err(failure(db, settings, presented, &ip_subject, None, denied).await?));
+        return Ok(Err(failure(db, cache, settings, presented, &ip_subject, None, denied).await?));
     };
     if let Some(until) = found.ip_locked_until.filter(|u| *u > now) {
         return Ok(Err(Denied::LockedOut { retry_after_secs: until - now }));
     }
     let kind = found.caller.kind;
+    let mut sent_at = now;
     let refusal = if let Secret::Basic { email, .. } = &secret
         && !email.eq_ignore_ascii_case(&found.caller.user.email)
     {
@@ -162,12 +169,18 @@ pub async fn authenticate(
     } else if found.caller.user.disabled {
         Some(Denied::InvalidCredentials("the account is disabled"))
     } else if kind == CredentialKind::ConnectionKey {
-        check_timestamp(presented.timestamp, settings.timestamp_window_secs, now).err()
+        match check_timestamp(presented.timestamp, settings.timestamp_window_secs, now) {
+            Ok(sent) => {
+                sent_at = sent;
+                None
+            }
+            Err(denied) => Some(denied),
+        }
     } else {
         None
     };
     if let Some(denied) = refusal {
-        return Ok(Err(failure(db, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
+        return Ok(Err(failure(db, cache, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
     }
     if kind == CredentialKind::ConnectionKey
         && let Some(nonce) = presented.nonce
@@ -175,9 +188,12 @@ pub async fn authenticate(
         if !well_formed_nonce(nonce) {
             return Ok(Err(Denied::NonceInvalid));
         }
-        if !remember_nonce(db, &found.caller.credential_ref(), nonce, now + settings.timestamp_window_secs).await? {
+        // The request stays acceptable until its timestamp leaves the window; its nonce is
+        // kept as long, so a replay is refused for as long as it would otherwise pass.
+        let acceptable_until = sent_at.max(now) + settings.timestamp_window_secs;
+        if !remember_nonce(db, &found.caller.credential_ref(), nonce, acceptable_until).await? {
             let denied = Denied::NonceReused;
-            return Ok(Err(failure(db, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
+            return Ok(Err(failure(db, cache, settings, presented, &ip_subject, Some(&found.caller), denied).await?));
         }
     }
     if found.ip_failures > 0 {
@@ -224,13 +240,14 @@ fn parse_authorization<'a>(presented: &Presented<'a>) -> Result<Secret<'a>, Deni
 }
 
 /// The connection-key timestamp: Unix seconds within the window of the server's clock.
-pub fn check_timestamp(timestamp: Option<&str>, window_secs: i64, now: i64) -> Result<(), Denied> {
+/// Returns the time sent.
+pub fn check_timestamp(timestamp: Option<&str>, window_secs: i64, now: i64) -> Result<i64, Denied> {
     let sent: i64 = timestamp
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 12 && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse().ok())
         .ok_or(Denied::TimestampInvalid)?;
-    if (sent - now).abs() > window_secs { Err(Denied::TimestampExpired) } else { Ok(()) }
+    if (sent - now).abs() > window_secs { Err(Denied::TimestampExpired) } else { Ok(sent) }
 }
 
 fn well_formed_nonce(nonce: &str) -> bool {
@@ -324,10 +341,12 @@ async fn lookup(db: &Db, secret_hash: &str, kind: SecretKind, ip_subject: &str) 
     }))
 }
 
-/// Counts a failed authentication against the address and records it; a failure that
-/// reaches the threshold answers `locked_out` at once.
+/// Counts a failed authentication against the address and records it; the failure that
+/// reaches the threshold answers `locked_out` at once, and so does every request from the
+/// address until the lock ends.
 async fn failure(
     db: &Db,
+    cache: &CredentialCache,
     settings: &SecuritySettings,
     presented: &Presented<'_>,
     ip_subject: &str,
@@ -337,7 +356,10 @@ async fn failure(
     if let Some(until) = throttle::locked_until(db, &[ip_subject]).await? {
         return Ok(Denied::LockedOut { retry_after_secs: until - now() });
     }
-    throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
+    let locked_until = throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
+    if locked_until.is_some() {
+        cache.forget_address(ip_subject);
+    }
     let credential = caller.map(Caller::credential_ref);
     audit::record(
         db.writer(),
@@ -354,7 +376,10 @@ async fn failure(
         },
     )
     .await?;
-    Ok(denied)
+    Ok(match locked_until {
+        Some(until) => Denied::LockedOut { retry_after_secs: until - now() },
+        None => denied,
+    })
 }
 
 async fn touch(db: &Db, caller: &Caller, ip: Option<&str>, now: i64) -> Result<(), Error> {
@@ -378,8 +403,8 @@ mod tests {
     #[test]
     fn timestamps_must_be_numbers_within_the_window() {
         let now = 1_800_000_000;
-        assert_eq!(check_timestamp(Some("1800000100"), 300, now), Ok(()));
-        assert_eq!(check_timestamp(Some("1799999700"), 300, now), Ok(()));
+        assert_eq!(check_timestamp(Some("1800000100"), 300, now), Ok(1_800_000_100));
+        assert_eq!(check_timestamp(Some("1799999700"), 300, now), Ok(1_799_999_700));
         assert_eq!(check_timestamp(Some("1800000301"), 300, now), Err(Denied::TimestampExpired));
         assert_eq!(check_timestamp(Some("99999999999"), 300, now), Err(Denied::TimestampExpired));
         for bad in [None, Some(""), Some("abc"), Some("-5"), Some("1.5e9"), Some("9999999999999999999999")] {

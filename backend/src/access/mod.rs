@@ -101,6 +101,13 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whether this credential may create and revoke connection keys: a person's keys and
+    /// application passwords may; an app's OAuth token may not, or a key it made would
+    /// keep working after the grant is revoked.
+    pub fn manages_keys(&self) -> bool {
+        self.kind != CredentialKind::OauthToken
+    }
+
     /// How the audit log names the credential: `connection_key:12`.
     pub fn credential_ref(&self) -> String {
         format!("{}:{}", self.kind.as_str(), self.credential_id)
@@ -127,6 +134,9 @@ pub enum Denied {
     InsufficientScope {
         needed: Scope,
     },
+    /// An app's OAuth token asked to create or revoke connection keys: a key it made
+    /// would outlive the grant.
+    KeysNeedPanel,
     RateLimited {
         retry_after_secs: i64,
     },
@@ -151,6 +161,7 @@ impl Denied {
             Denied::NonceInvalid => "nonce_invalid",
             Denied::NonceReused => "nonce_reused",
             Denied::InsufficientScope { .. } => "insufficient_scope",
+            Denied::KeysNeedPanel => "keys_need_panel",
             Denied::RateLimited { .. } => "rate_limited",
             Denied::LockedOut { .. } => "locked_out",
         }
@@ -158,7 +169,9 @@ impl Denied {
 
     pub fn status(&self) -> u16 {
         match self {
-            Denied::HttpsRequired | Denied::IpNotAllowed | Denied::InsufficientScope { .. } => 403,
+            Denied::HttpsRequired | Denied::IpNotAllowed | Denied::InsufficientScope { .. } | Denied::KeysNeedPanel => {
+                403
+            }
             Denied::RateLimited { .. } | Denied::LockedOut { .. } => 429,
             _ => 401,
         }
@@ -181,6 +194,9 @@ impl Denied {
             Denied::NonceInvalid => "X-Backroom-Nonce must be 8 to 64 letters, digits, '-' or '_'".into(),
             Denied::NonceReused => "this X-Backroom-Nonce was already used".into(),
             Denied::InsufficientScope { needed } => format!("this needs a credential with the {needed} scope"),
+            Denied::KeysNeedPanel => {
+                "an app's sign-in cannot create or revoke connection keys; use the panel or a connection key".into()
+            }
             Denied::RateLimited { retry_after_secs } => format!("too many requests; try again in {retry_after_secs} s"),
             Denied::LockedOut { retry_after_secs } => {
                 format!("too many failed authentications from this address; try again in {} minutes", (retry_after_secs + 59) / 60)

@@ -55,8 +55,9 @@ impl OAuthError {
     }
 }
 
-/// Checks a redirect URI for registration: https anywhere, http only to this machine
-/// (RFC 8252's loopback redirect), a custom scheme such as `cartman://oauth`; `exp://`
+/// Checks a redirect URI for registration: https anywhere, http only to this machine's
+/// loopback address, `127.0.0.1` or `[::1]` (RFC 8252's loopback redirect; `localhost` may
+/// resolve elsewhere), a custom scheme such as `cartman://oauth`; `exp://`
 /// (Expo's development client) only in dev mode; never a fragment or a scheme a browser
 /// would run.
 pub fn check_redirect_uri(uri: &str, dev_mode: bool) -> Result<()> {
@@ -83,13 +84,33 @@ pub fn check_redirect_uri(uri: &str, dev_mode: bool) -> Result<()> {
         host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
     match scheme {
         "https" if !host.is_empty() => Ok(()),
-        "http" if ["127.0.0.1", "localhost", "[::1]"].contains(&host_name) => Ok(()),
-        "http" | "https" => invalid("http is allowed only to 127.0.0.1, localhost or [::1]; use https"),
+        "http" if ["127.0.0.1", "[::1]"].contains(&host_name) => Ok(()),
+        "http" if host_name == "localhost" => {
+            invalid("use http://127.0.0.1 or http://[::1] rather than localhost, which another program may answer")
+        }
+        "http" | "https" => invalid("http is allowed only to 127.0.0.1 or [::1]; use https"),
         "exp" if dev_mode => Ok(()),
         "exp" => invalid("exp:// is allowed only while dev mode is on (Security settings)"),
         "javascript" | "data" | "file" | "vbscript" | "blob" | "about" => invalid("this scheme is not allowed"),
         _ => Ok(()),
     }
+}
+
+/// Whether `requested` is one of the app's registered redirect URIs: the same text, or
+/// for a loopback one the same but for the port, which the app picks when it starts
+/// listening (RFC 8252 §7.3).
+pub fn redirect_registered(registered: &[String], requested: &str) -> bool {
+    let without_port = |uri: &str| -> Option<String> {
+        let rest = uri.strip_prefix("http://")?;
+        let (host, path) = rest.find(['/', '?']).map_or((rest, ""), |i| rest.split_at(i));
+        let (name, port) = host.rsplit_once(':').filter(|(name, _)| ["127.0.0.1", "[::1]"].contains(name))?;
+        port.bytes().all(|b| b.is_ascii_digit()).then(|| format!("http://{name}{path}"))
+    };
+    registered.iter().any(|uri| {
+        uri == requested
+            || ["http://127.0.0.1", "http://[::1]"].iter().any(|base| uri.starts_with(base))
+                && without_port(requested).is_some_and(|r| r == without_port(uri).unwrap_or_else(|| uri.clone()))
+    })
 }
 
 pub struct NewClient {
@@ -267,7 +288,7 @@ pub async fn check_authorization(
     let Some(redirect_uri) = params.redirect_uri.clone() else {
         return page("invalid_request", "The app did not say where to return (redirect_uri is missing).");
     };
-    if !client.redirect_uris.contains(&redirect_uri) {
+    if !redirect_registered(&client.redirect_uris, &redirect_uri) {
         return page("invalid_request", "The app asked to return to an address that is not registered for it.");
     }
     let state = params.state.clone().filter(|s| !s.is_empty() && s.len() <= 500);
@@ -483,9 +504,9 @@ pub async fn refresh(
     let now = now();
     let mut tx = db.begin().await?;
     let row = sqlx::query(
-        "SELECT t.grant_id, t.expires_at, g.user_id, g.scope, g.revoked_at, cl.client_id \
+        "SELECT t.grant_id, t.expires_at, g.user_id, g.scope, g.revoked_at, cl.client_id, u.disabled_at \
          FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN oauth_clients cl ON cl.id = g.client_id \
-         WHERE t.token_hash = $1 AND t.kind = 'refresh'",
+         JOIN users u ON u.id = g.user_id WHERE t.token_hash = $1 AND t.kind = 'refresh'",
     )
     .bind(&token_hash)
     .fetch_optional(&mut *tx)
@@ -496,7 +517,8 @@ pub async fn refresh(
     if row.try_get::<String, _>("client_id")? != client_id {
         return Ok(Err(OAuthError::invalid_grant("the refresh token was issued to another app")));
     }
-    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() || row.try_get::<Option<i64>, _>("disabled_at")?.is_some()
+    {
         return Ok(Err(OAuthError::invalid_grant("this device was signed out")));
     }
     let rotated = sqlx::query("UPDATE oauth_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
@@ -616,20 +638,33 @@ pub async fn revoke_token(
     db: &Db,
     hasher: &SecretHasher,
     remembered: &CredentialCache,
+    client_id: &str,
     token: &str,
     origin: Origin<'_>,
-) -> Result<()> {
+) -> Result<Result<(), OAuthError>> {
     let kind = secret::parse(token);
     if !matches!(kind, Some(SecretKind::AccessToken | SecretKind::RefreshToken)) {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let mut tx = db.begin().await?;
-    let row = sqlx::query("SELECT t.grant_id, g.user_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.token_hash = $1")
-        .bind(hasher.hash(token))
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
+    let row = sqlx::query(
+        "SELECT t.grant_id, g.user_id, cl.client_id FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id \
+         JOIN oauth_clients cl ON cl.id = g.client_id WHERE t.token_hash = $1",
+    )
+    .bind(hasher.hash(token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(Ok(())) };
     let grant_id: i64 = row.try_get("grant_id")?;
+    let user_id: i64 = row.try_get("user_id")?;
+    // Only the app a token was issued to may revoke it (RFC 7009 §2.1): another app that
+    // learnt it must not sign the person out.
+    if row.try_get::<String, _>("client_id")? != client_id {
+        let refused = "the token was issued to another app";
+        record_token_event(&mut tx, user_id, grant_id, "oauth.revoke", origin, Outcome::Denied, refused).await?;
+        tx.commit().await?;
+        return Ok(Err(OAuthError::new("unauthorized_client", refused)));
+    }
     if kind == Some(SecretKind::RefreshToken) {
         revoke_grant(&mut tx, remembered, grant_id, "revoked by the app").await?;
     } else {
@@ -639,10 +674,9 @@ pub async fn revoke_token(
             .await?;
         remembered.forget_all();
     }
-    record_token_event(&mut tx, row.try_get("user_id")?, grant_id, "oauth.revoke", origin, Outcome::Success, "")
-        .await?;
+    record_token_event(&mut tx, user_id, grant_id, "oauth.revoke", origin, Outcome::Success, "").await?;
     tx.commit().await?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// A signed-in device: one grant.
@@ -757,7 +791,7 @@ mod tests {
             "cartman://oauth",
             "https://app.example.com/cb",
             "http://127.0.0.1:8765/cb",
-            "http://localhost/cb",
+            "http://[::1]/cb",
             "com.example.app://callback",
         ] {
             assert!(check_redirect_uri(ok, false).is_ok(), "{ok}");
@@ -770,9 +804,31 @@ mod tests {
             "CARTMAN://x",
             "https://",
             "exp://192.168.1.2:8081",
+            "http://localhost/cb",
+            "http://localhost:8765/cb",
         ] {
             assert!(check_redirect_uri(bad, false).is_err(), "{bad}");
         }
         assert!(check_redirect_uri("exp://192.168.1.2:8081", true).is_ok());
+    }
+
+    #[test]
+    fn loopback_redirects_match_on_any_port_and_others_exactly() {
+        let registered =
+            ["http://127.0.0.1/cb".to_owned(), "http://[::1]:9000/cb".to_owned(), "cartman://oauth".to_owned()];
+        for ok in ["http://127.0.0.1/cb", "http://127.0.0.1:51004/cb", "http://[::1]:1234/cb", "cartman://oauth"] {
+            assert!(redirect_registered(&registered, ok), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:51004/other",
+            "http://127.0.0.1:51004/cb?x=1",
+            "http://localhost:51004/cb",
+            "http://127.0.0.1:80x/cb",
+            "http://127.0.0.1.evil.example/cb",
+            "cartman://oauth/extra",
+            "https://127.0.0.1/cb",
+        ] {
+            assert!(!redirect_registered(&registered, bad), "{bad}");
+        }
     }
 }

@@ -61,10 +61,8 @@ impl Transport {
     }
 }
 
-/// Writes the file whole or not at all: a temporary name first, renamed when complete.
+/// Writes the file whole or not at all, for the owner only.
 async fn write_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
-    let partial = dir.join(format!(".{name}.partial"));
-    tokio::fs::write(&partial, bytes).await?;
-    tokio::fs::rename(&partial, dir.join(format!("{name}.eml"))).await
+    let (dir, name, bytes) = (dir.to_owned(), format!("{name}.eml"), bytes.to_owned());
+    tokio::task::spawn_blocking(move || crate::private_files::write_new(&dir, &name, &bytes)).await?
 }

@@ -51,9 +51,14 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, secs.max(1).into());
         }
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"backroom\""));
+            // Both schemes the API takes: keys and tokens as Bearer, application passwords
+            // as Basic.
+            let headers = response.headers_mut();
+            headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"backroom\""));
+            headers.append(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"backroom\", charset=\"UTF-8\""),
+            );
         }
         response
     }

@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
 };
 use backend::access::{
-    Scope,
+    Denied, Scope,
     credentials::{self, CredentialInfo, Kind, NewCredential},
 };
 use serde::{Deserialize, Serialize};
@@ -82,10 +82,13 @@ pub async fn create(
     ClientAddress(ip): ClientAddress,
     ApiJson(new): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    if !caller.manages_keys() {
+        return Err(Denied::KeysNeedPanel.into());
+    }
     let scope = new.scope.unwrap_or(Scope::Read);
     // A key never gets more than the credential that made it.
     if !caller.scope.allows(scope) {
-        return Err(backend::access::Denied::InsufficientScope { needed: scope }.into());
+        return Err(Denied::InsufficientScope { needed: scope }.into());
     }
     let issued = credentials::create(
         &state.services.db,
@@ -106,6 +109,9 @@ pub async fn revoke(
     ClientAddress(ip): ClientAddress,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
+    if !caller.manages_keys() {
+        return Err(Denied::KeysNeedPanel.into());
+    }
     credentials::revoke(
         &state.services.db,
         &state.services.credentials,
