@@ -44,3 +44,24 @@ pub fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()?;
     fs::rename(&partial, dir.join(name))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn folders_and_files_are_the_owners_alone() {
+        let root = std::env::temp_dir().join(format!("backroom-private-{}", uuid::Uuid::new_v4()));
+        let outbox = root.join("data").join("outbox");
+        write_new(&outbox, "1.eml", b"Subject: hi\r\n\r\nhello").unwrap();
+        write_new(&outbox, "1.eml", b"again").unwrap_or_else(|e| panic!("a file is replaced whole: {e}"));
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root.join("data")), 0o700);
+        assert_eq!(mode(&outbox), 0o700);
+        assert_eq!(mode(&outbox.join("1.eml")), 0o600);
+        assert_eq!(fs::read(outbox.join("1.eml")).unwrap(), b"again");
+        fs::remove_dir_all(root).unwrap();
+    }
+}

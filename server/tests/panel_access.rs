@@ -296,6 +296,53 @@ async fn even_an_agent_reads_the_reports_and_the_transactions(engine: Engine) {
     app.stop().await;
 }
 
+async fn failures_from_one_address_lock_out_only_that_address(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.create_owner().await;
+    app.set_security(|s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let sign_in_from = |address: &'static str, password: &'static str| {
+        browser()
+            .post(app.url(<app::auth::SignIn as leptos::server_fn::ServerFn>::PATH))
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ACCEPT, "application/json")
+            .header("x-forwarded-for", address)
+            .form(&[("email", OWNER_EMAIL), ("password", password)])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_status(&sign_in_from("203.0.113.5", "wrong password!").await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_status(&sign_in_from("203.0.113.5", OWNER_PASSWORD).await.unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    // The owner, elsewhere, still gets in: slowed down while their account is under
+    // attack, never locked out by it.
+    let started = std::time::Instant::now();
+    let elsewhere = sign_in_from("198.51.100.7", OWNER_PASSWORD).await.unwrap();
+    assert!(elsewhere.status().is_success() || elsewhere.status().is_redirection(), "{}", elsewhere.status());
+    assert!(started.elapsed() >= backend::sign_in::SLOWDOWN, "{:?}", started.elapsed());
+    let refused =
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'panel.sign_in' AND outcome = 'denied'").await;
+    assert_eq!(refused, 1, "the locked-out attempt is in the audit log");
+    app.stop().await;
+}
+
+async fn a_next_with_line_breaks_leads_to_the_dashboard(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    for next in ["%0d%0aSet-Cookie:%20a=b", "/admin%0d%0aSet-Cookie:%20a=b", "/admin%20x"] {
+        let response = app.get(&format!("/admin/login?next={next}")).await;
+        assert_eq!(location(&response), "/admin", "{next}");
+    }
+    let response = app
+        .call::<app::auth::SignIn>(
+            &browser(),
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD), ("next", "/admin\r\nSet-Cookie: a=b")],
+        )
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    assert!(response.headers().get(header::LOCATION).is_none_or(|l| l == "/admin"), "{:?}", response.headers());
+    app.stop().await;
+}
+
 on_both_databases!(
     even_an_agent_reads_the_reports_and_the_transactions,
     the_audit_log_exports_to_a_formula_safe_csv_for_owners_only,
@@ -313,4 +360,6 @@ on_both_databases!(
     cross_origin_posts_are_refused,
     bad_sign_in_bodies_get_clear_errors_not_500s,
     an_agent_cannot_manage_users,
+    failures_from_one_address_lock_out_only_that_address,
+    a_next_with_line_breaks_leads_to_the_dashboard,
 );
