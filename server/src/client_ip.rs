@@ -11,6 +11,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use backend::services::Services;
 use ipnet::IpNet;
 
 use crate::AppState;
@@ -36,6 +37,13 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(ClientIp(ip.map(|ip| ip.to_string())));
     req.extensions_mut().insert(Transport { ip, https });
     next.run(req).await
+}
+
+/// Whether `ip` is one of the shop's trusted proxies (from the environment or the
+/// security settings).
+pub fn is_trusted_proxy(services: &Services, ip: IpAddr) -> bool {
+    let settings = services.security.cached();
+    is_trusted(&[services.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()], &ip)
 }
 
 fn is_trusted(trusted: &[&[IpNet]], ip: &IpAddr) -> bool {

@@ -9,6 +9,7 @@ pub mod api;
 mod audit_export;
 pub mod cli;
 mod client_ip;
+mod connections;
 mod cross_origin;
 mod health;
 pub mod live;
@@ -122,7 +123,6 @@ impl Application {
         });
         let store_deliveries =
             tokio::spawn(backend::woo::apply_until_stopped(self.services.woo.clone(), stop.child_token()));
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let live = self.live;
         // Open event streams end when the shutdown begins; the server then waits only for
         // requests that end by themselves.
@@ -130,14 +130,8 @@ impl Application {
             shutdown.await;
             live.close();
         };
-        // Pages stream out in several writes: without TCP_NODELAY, Nagle's algorithm holds
-        // the later ones until the client's delayed ACK (about 40 ms on Linux).
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |stream| {
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let serving = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let limits = connections::Limits::for_this_process();
+        connections::serve(self.listener, self.router, self.services.clone(), limits, shutdown).await;
         stop.cancel();
         let _ = watcher.await;
         if let Some(upkeep) = upkeep {
@@ -149,7 +143,7 @@ impl Application {
         }
         db.close().await;
         tracing::info!("Backroom stopped");
-        serving.map_err(Into::into)
+        Ok(())
     }
 }
 
@@ -189,6 +183,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(api::error::uniform_errors))
         .layer(axum::middleware::from_fn(close_after_refused_body))
         .layer(axum::middleware::from_fn(security_headers::add))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(connections::BODY_TIMEOUT))
         // gzip for whoever asks (pages, the panel's WebAssembly, JSON); not for event
         // streams, images or tiny bodies (tower-http's default rules).
         .layer(tower_http::compression::CompressionLayer::new())

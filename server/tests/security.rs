@@ -158,8 +158,56 @@ async fn the_database_and_the_master_key_are_for_the_owner_only(engine: Engine) 
     app.stop().await;
 }
 
+/// Reads until the server closes the connection; false if it is still open after `wait`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, wait: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 1024];
+    tokio::time::timeout(wait, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+async fn slow_clients_are_cut_off_and_cannot_starve_the_others(engine: Engine) {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app(engine).await;
+    // Three hundred connections from one address send half a request's headers and stop.
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: shop.example\r\n").await.unwrap();
+        slow.push(stream);
+    }
+    // Someone else is served at once.
+    let elsewhere = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let started = std::time::Instant::now();
+    assert_status(&elsewhere.get(app.url("/healthz")).send().await.unwrap(), StatusCode::OK);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    // Past 256 from one address, connections are closed as soon as they are taken.
+    let mut closed_at_once = 0;
+    for stream in &mut slow {
+        if closed_within(stream, std::time::Duration::from_millis(20)).await {
+            closed_at_once += 1;
+        }
+    }
+    assert_eq!(closed_at_once, 300 - 256, "connections over the limit for one address");
+    // The rest are closed once their headers are 10 s late.
+    for stream in &mut slow {
+        assert!(closed_within(stream, std::time::Duration::from_secs(15)).await, "a slow connection stayed open");
+    }
+    assert_status(&app.get("/healthz").await, StatusCode::OK);
+    app.stop().await;
+}
+
 on_both_databases!(
     panel_and_oauth_pages_cannot_be_framed_or_run_foreign_scripts,
     nul_characters_are_refused_everywhere_with_a_clear_400,
     the_database_and_the_master_key_are_for_the_owner_only,
+    slow_clients_are_cut_off_and_cannot_starve_the_others,
 );
