@@ -342,6 +342,7 @@ pub fn AccessPage() -> impl IntoView {
                 <CredentialSection kind=CredentialType::AppPassword shown/>
                 {me.manages_store.then(|| view! { <OauthApps/> })}
                 <Devices everyone=me.manages_users/>
+                <crate::sessions::Sessions everyone=me.manages_users/>
             }.into_any()
         }}/>
     }

@@ -107,6 +107,85 @@ pub async fn end_all(db: &Db, user_id: i64) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// A browser signed in to the panel, as the list of sessions shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveSession {
+    /// The stored fingerprint of the session's token: names it, but cannot sign in.
+    pub id: String,
+    pub user_id: i64,
+    pub user_email: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The fingerprint [`ActiveSession::id`] of a session token, to tell the caller's own.
+pub fn id_of(token: &str) -> String {
+    token_hash(token)
+}
+
+/// The sessions still alive, of one user or (with `None`) everyone's, most recently
+/// seen first.
+pub async fn active(db: &Db, policy: SessionPolicy, user_id: Option<i64>) -> Result<Vec<ActiveSession>> {
+    let now = now();
+    let rows = sqlx::query(
+        "SELECT s.id_hash, s.user_id, u.email, s.created_at, s.last_seen_at, s.ip, s.user_agent \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.expires_at > $1 AND s.last_seen_at > $2 AND ($3 IS NULL OR s.user_id = $3) \
+         ORDER BY s.last_seen_at DESC, s.created_at DESC LIMIT 500",
+    )
+    .bind(now)
+    .bind(now - policy.idle_timeout.as_secs() as i64)
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ActiveSession {
+                id: row.try_get("id_hash")?,
+                user_id: row.try_get("user_id")?,
+                user_email: row.try_get("email")?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                ip: row.try_get("ip")?,
+                user_agent: row.try_get("user_agent")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends one session by its id: a person may end their own, an owner anyone's. Recorded
+/// in the audit log.
+pub async fn end_by_id(db: &Db, actor: &User, ip: Option<&str>, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let owner: Option<(i64, String)> = sqlx::query_as(
+        "SELECT s.user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id, email)) = owner else { return Err(crate::Error::NotFound) };
+    if user_id != actor.id && !actor.role.manages_users() {
+        return Err(crate::Error::Forbidden);
+    }
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id).execute(&mut *tx).await?;
+    crate::audit::record(
+        &mut *tx,
+        &crate::audit::Event {
+            actor_user_id: Some(actor.id),
+            actor: &actor.email,
+            action: "session.end",
+            target: &email,
+            ip,
+            ..crate::audit::Event::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Deletes sessions past either timeout; returns how many.
 pub async fn delete_expired(db: &Db, policy: SessionPolicy) -> Result<u64> {
     let now = now();

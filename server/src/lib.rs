@@ -169,7 +169,7 @@ fn router(state: AppState) -> Router {
         .merge(whatsapp_export::router())
         .merge(recovery_link::router())
         .merge(panel::router(state.clone()))
-        .layer(axum::middleware::from_fn(nul_characters::refuse))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), nul_characters::refuse))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let store_deliveries = woo_webhook::router().layer(RequestBodyLimitLayer::new(woo_webhook::BODY_LIMIT));
     Router::new()

@@ -3,10 +3,14 @@
 //! as `\u0000` in its JSON — is refused here, before any handler, with a 400 in the shape
 //! its caller reads.
 
+use app::context::SignedIn;
 use axum::body::HttpBody as _;
+use backend::audit;
+
+use crate::{AppState, client_ip::Transport};
 use axum::{
     body::Body,
-    extract::Request,
+    extract::{Request, State},
     http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -14,10 +18,11 @@ use axum::{
 
 const MESSAGE: &str = "the request holds a NUL character (%00 or \\u0000), which no text may contain";
 
-pub async fn refuse(req: Request, next: Next) -> Response {
+pub async fn refuse(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if percent_nul(&path) || req.uri().query().is_some_and(percent_nul) {
-        return refusal(&path);
+        let asker = Asker::of(&req, &path);
+        return refused(&state, asker, &path).await;
     }
     if req.body().size_hint().exact() == Some(0) {
         return next.run(req).await;
@@ -35,7 +40,8 @@ pub async fn refuse(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if bytes.contains(&0) || (form && percent_nul_in_form(&bytes)) || json_nul(&bytes) {
-        return refusal(&path);
+        let asker = Asker::of(&Request::from_parts(parts, Body::empty()), &path);
+        return refused(&state, asker, &path).await;
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
@@ -72,6 +78,47 @@ fn json_nul(body: &[u8]) -> bool {
     }
     body.windows(6).any(|w| w == b"\\u0000")
         && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| holds(&v))
+}
+
+/// Records the refusal in the audit log, then answers it.
+async fn refused(state: &AppState, asker: Asker, path: &str) -> Response {
+    let event = audit::Event {
+        actor_user_id: asker.user_id,
+        actor: &asker.actor,
+        action: "request.refused",
+        target: &asker.target,
+        ip: asker.ip.as_deref(),
+        user_agent: asker.user_agent.as_deref(),
+        outcome: Some(audit::Outcome::Denied),
+        details: "NUL character",
+        ..audit::Event::default()
+    };
+    if let Err(e) = audit::record(state.services.db.writer(), &event).await {
+        tracing::error!(error = %e.report(), "could not record a refused request in the audit log");
+    }
+    refusal(path)
+}
+
+/// Who sent a request, as the audit log names them.
+struct Asker {
+    user_id: Option<i64>,
+    actor: String,
+    target: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Asker {
+    fn of(req: &Request, path: &str) -> Asker {
+        let user = req.extensions().get::<SignedIn>().and_then(|s| s.0.as_ref());
+        Asker {
+            user_id: user.map(|u| u.id),
+            actor: user.map_or_else(|| "unknown".to_owned(), |u| u.email.clone()),
+            target: format!("{} {path}", req.method()),
+            ip: req.extensions().get::<Transport>().and_then(|t| t.ip).map(|ip| ip.to_string()),
+            user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        }
+    }
 }
 
 /// The refusal in the shape of what was called: OAuth's error, the API's, the panel's,

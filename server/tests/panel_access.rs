@@ -343,6 +343,43 @@ async fn a_next_with_line_breaks_leads_to_the_dashboard(engine: Engine) {
     app.stop().await;
 }
 
+async fn each_person_sees_and_ends_their_signed_in_browsers(engine: Engine) {
+    use app::sessions::{EndSession, ListSessions, SessionRow};
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    let laptop = browser();
+    app.sign_in_with(&laptop, OWNER_EMAIL, OWNER_PASSWORD).await;
+    app.user("agent@shop.example", backend::users::Role::Agent).await;
+    let agent = browser();
+    app.sign_in_with(&agent, "agent@shop.example", OWNER_PASSWORD).await;
+    let shop = &app;
+    let list = |client: reqwest::Client| async move {
+        let response = shop.call::<ListSessions>(&client, &[]).await;
+        assert_status(&response, StatusCode::OK);
+        response.json::<Vec<SessionRow>>().await.unwrap()
+    };
+
+    // The owner sees every browser (the first-run setup signed one in too), their own
+    // marked; the agent only theirs.
+    let everyone = list(app.client.clone()).await;
+    assert_eq!(everyone.len(), 4, "{everyone:?}");
+    assert_eq!(everyone.iter().filter(|s| s.current).count(), 1);
+    let theirs = list(agent.clone()).await;
+    assert_eq!(theirs.iter().map(|s| s.user.as_str()).collect::<Vec<_>>(), ["agent@shop.example"]);
+
+    // An agent cannot end someone else's session; the owner ends the laptop's.
+    let laptops = list(laptop.clone()).await.into_iter().find(|s| s.current).unwrap();
+    assert!(everyone.iter().any(|s| s.id == laptops.id && !s.current));
+    assert_status(&app.call::<EndSession>(&agent, &[("id", &laptops.id)]).await, StatusCode::FORBIDDEN);
+    assert_status(&laptop.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+    assert_status(&app.call::<EndSession>(&app.client, &[("id", &laptops.id)]).await, StatusCode::OK);
+    assert_eq!(location(&laptop.get(app.url("/admin")).send().await.unwrap()), "/admin/login");
+    assert_status(&app.client.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+    assert_eq!(list(app.client.clone()).await.len(), 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.end'").await, 1);
+    app.stop().await;
+}
+
 on_both_databases!(
     even_an_agent_reads_the_reports_and_the_transactions,
     the_audit_log_exports_to_a_formula_safe_csv_for_owners_only,
@@ -362,4 +399,5 @@ on_both_databases!(
     an_agent_cannot_manage_users,
     failures_from_one_address_lock_out_only_that_address,
     a_next_with_line_breaks_leads_to_the_dashboard,
+    each_person_sees_and_ends_their_signed_in_browsers,
 );

@@ -126,12 +126,16 @@ async fn nul_characters_are_refused_everywhere_with_a_clear_400(engine: Engine) 
                 .unwrap(),
         ),
     ];
+    let refusals = sent.len() as i64;
     for (what, response) in sent {
         let status = response.status();
         let body = response.text().await.unwrap();
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
         assert!(body.contains("NUL"), "{what} says why: {body}");
     }
+    let audited =
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'request.refused' AND outcome = 'denied'").await;
+    assert_eq!(audited, refusals, "each refusal is in the audit log");
     // Text that only looks like an escape is kept as it is.
     let response = app
         .api(Method::POST, "/api/v1/tickets/999999/notes", &key)

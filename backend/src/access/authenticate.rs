@@ -342,8 +342,8 @@ async fn lookup(db: &Db, secret_hash: &str, kind: SecretKind, ip_subject: &str) 
 }
 
 /// Counts a failed authentication against the address and records it; the failure that
-/// reaches the threshold answers `locked_out` at once, and so does every request from the
-/// address until the lock ends.
+/// reaches the threshold answers `locked_out` at once (the audit log shows the lock
+/// starting), and so does every request from the address until the lock ends.
 async fn failure(
     db: &Db,
     cache: &CredentialCache,
@@ -360,6 +360,10 @@ async fn failure(
     if locked_until.is_some() {
         cache.forget_address(ip_subject);
     }
+    let denied = match locked_until {
+        Some(until) => Denied::LockedOut { retry_after_secs: until - now() },
+        None => denied,
+    };
     let credential = caller.map(Caller::credential_ref);
     audit::record(
         db.writer(),
@@ -376,10 +380,7 @@ async fn failure(
         },
     )
     .await?;
-    Ok(match locked_until {
-        Some(until) => Denied::LockedOut { retry_after_secs: until - now() },
-        None => denied,
-    })
+    Ok(denied)
 }
 
 async fn touch(db: &Db, caller: &Caller, ip: Option<&str>, now: i64) -> Result<(), Error> {

@@ -519,6 +519,9 @@ pub async fn refresh(
     }
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() || row.try_get::<Option<i64>, _>("disabled_at")?.is_some()
     {
+        let refused = "the device was signed out";
+        record_token_event(&mut tx, user_id, grant_id, "oauth.refresh", origin, Outcome::Denied, refused).await?;
+        tx.commit().await?;
         return Ok(Err(OAuthError::invalid_grant("this device was signed out")));
     }
     let rotated = sqlx::query("UPDATE oauth_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL")
