@@ -120,7 +120,7 @@ pub fn SecurityPage() -> impl IntoView {
                     <NumberField name="rate_per_credential" label="Rate limit per credential (requests per minute)" min=1 max=1000000 value=s.rate_per_credential/>
                     <NumberField name="rate_per_ip" label="Rate limit per IP address (requests per minute)" min=1 max=1000000 value=s.rate_per_ip/>
                     <p class="hint field-hint">"Rate limits are counted by each instance of Backroom: with N instances behind a load balancer, a client may get up to N times the limit."</p>
-                    <NumberField name="lockout_failures" label="Failed authentications before a lockout" min=3 max=1000 value=s.lockout_failures/>
+                    <NumberField name="lockout_failures" label="Failed authentications before a lockout" min=3 max=100000 value=s.lockout_failures/>
                     <NumberField name="lockout_window_secs" label="Lockout window (seconds)" min=60 max=86400 value=s.lockout_window_secs hint="Failures are counted over this long, and an address that reaches the limit waits this long."/>
                     <NumberField name="audit_retention_days" label="Keep the audit log for (days)" min=30 max=3650 value=s.audit_retention_days/>
                     <div class="field checkbox">

@@ -87,7 +87,7 @@ impl SecuritySettings {
         within(self.timestamp_window_secs, 30, 3600, "the timestamp window (seconds)")?;
         within(self.rate_per_credential, 1, 1_000_000, "the rate limit per credential (requests per minute)")?;
         within(self.rate_per_ip, 1, 1_000_000, "the rate limit per IP (requests per minute)")?;
-        within(self.lockout_failures, 3, 1000, "the failed authentications before a lockout")?;
+        within(self.lockout_failures, 3, 100_000, "the failed authentications before a lockout")?;
         within(self.lockout_window_secs, 60, 86_400, "the lockout window (seconds)")?;
         within(self.audit_retention_days, 30, 3650, "the audit log retention (days)")?;
         if self.ip_allowlist.len() > 200 || self.trusted_proxies.len() > 50 {

@@ -43,9 +43,10 @@ pub async fn sync(
     State(state): State<AppState>,
     acting: ActingCaller,
     Path(id): Path<i64>,
-    body: Option<ApiJson<SyncRequest>>,
+    body: Option<ApiJson<Option<SyncRequest>>>,
 ) -> Result<(StatusCode, Json<SyncQueued>), ApiError> {
-    let request = body.map(|ApiJson(r)| r).unwrap_or_default();
+    // No body, or `null`: the defaults.
+    let request = body.and_then(|ApiJson(r)| r).unwrap_or_default();
     let actor = acting.actor();
     let result =
         accounting::sync_order(&state.services.db, actor.user, actor.credential, actor.ip, id, request.resync).await?;

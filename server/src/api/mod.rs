@@ -43,7 +43,7 @@ use crate::AppState;
             may send `X-Backroom-Nonce` (8–64 letters, digits, `-`, `_`; refused if seen again within the window). \
             Reads need the `read` scope, every other method `write`."
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, backend::orders::list::SortBy)),
     tags(
         (name = "connection", description = "Discovery, identity and the connection test"),
         (name = "audit", description = "The audit log"),

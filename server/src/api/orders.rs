@@ -28,9 +28,9 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrdersQuery {
-    /// One status or several, comma-separated: `processing,on-hold`.
+    /// One status or several, comma-separated: `processing,on-hold`; empty or left out: all.
     #[param(
-        pattern = r"^(pending|processing|on-hold|completed|cancelled|refunded|failed)(,(pending|processing|on-hold|completed|cancelled|refunded|failed))*$"
+        pattern = r"^$|^(pending|processing|on-hold|completed|cancelled|refunded|failed)(,(pending|processing|on-hold|completed|cancelled|refunded|failed))*$"
     )]
     pub status: Option<String>,
     /// Orders from this moment on: a day (`2026-11-01`, from midnight in the shop's time
@@ -46,8 +46,8 @@ pub struct OrdersQuery {
     pub customer: Option<i64>,
     /// `date` (the default) or `total`.
     pub orderby: Option<SortBy>,
-    /// `desc` (the default) or `asc`.
-    #[param(pattern = "^(asc|desc)$")]
+    /// `desc` (the default, also when empty) or `asc`.
+    #[param(pattern = "^(asc|desc)?$")]
     pub order: Option<String>,
     /// 1 to 100; 25 when absent.
     #[param(minimum = 1, maximum = 100)]

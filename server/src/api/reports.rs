@@ -16,15 +16,16 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
-    /// `today`, `7d`, `30d` (the default) or `90d`; or leave it out and give `from` and `to`.
-    #[param(pattern = "^(today|7d|30d|90d)$")]
+    /// `today`, `7d`, `30d` (the default, also when empty) or `90d`; or leave it out and give
+    /// `from` and `to`.
+    #[param(pattern = "^(today|7d|30d|90d)?$")]
     pub period: Option<String>,
     /// The first day, `YYYY-MM-DD` in the shop's time zone.
     pub from: Option<String>,
     /// The last day, included.
     pub to: Option<String>,
     /// Orders in this currency; the shop's when absent.
-    #[param(pattern = "^[A-Z]{3}$")]
+    #[param(pattern = "^([A-Z]{3})?$")]
     pub currency: Option<String>,
 }
 

@@ -27,8 +27,8 @@ use crate::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TicketsQuery {
-    /// `open`, `pending`, `resolved` or `closed`.
-    #[param(pattern = "^(open|pending|resolved|closed)$")]
+    /// `open`, `pending`, `resolved` or `closed`; empty or left out: all.
+    #[param(pattern = "^(open|pending|resolved|closed)?$")]
     pub status: Option<String>,
     /// A user's id, or `none` for unassigned tickets.
     pub assignee: Option<String>,

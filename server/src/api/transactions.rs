@@ -27,7 +27,8 @@ pub struct TransactionsQuery {
     /// A payment gateway's id, e.g. `iyzico`.
     #[param(max_length = 100)]
     pub gateway: Option<String>,
-    #[param(pattern = "^(pending|succeeded|failed)$")]
+    /// `pending`, `succeeded` or `failed`; empty or left out: all.
+    #[param(pattern = "^(pending|succeeded|failed)?$")]
     pub status: Option<String>,
     /// One order's transactions.
     pub order: Option<i64>,
