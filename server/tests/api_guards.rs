@@ -25,6 +25,8 @@ async fn discover_is_public_and_names_the_ways_in(engine: Engine) {
     assert_eq!(body["auth_methods"], serde_json::json!(["connection_key", "app_password", "oauth2"]));
     assert!(body["oauth"]["token_endpoint"].as_str().unwrap().ends_with("/oauth/token"));
     assert_eq!(body["oauth"]["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(body["oauth"]["issuer"], app.url(""), "the iss of every authorization response");
+    assert_eq!(body["oauth"]["authorization_response_iss_parameter_supported"], true);
     app.stop().await;
 }
 

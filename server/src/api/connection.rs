@@ -27,6 +27,9 @@ pub struct Discover {
 
 #[derive(Serialize, ToSchema)]
 pub struct OauthEndpoints {
+    /// Who answers: the `iss` every authorization response carries (RFC 9207).
+    pub issuer: String,
+    pub authorization_response_iss_parameter_supported: bool,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub revocation_endpoint: String,
@@ -47,6 +50,8 @@ pub async fn discover(State(state): State<AppState>) -> Result<Json<Discover>, A
         backroom_version: env!("CARGO_PKG_VERSION"),
         auth_methods: vec!["connection_key", "app_password", "oauth2"],
         oauth: OauthEndpoints {
+            issuer: base.to_owned(),
+            authorization_response_iss_parameter_supported: true,
             authorization_endpoint: format!("{base}/oauth/authorize"),
             token_endpoint: format!("{base}/oauth/token"),
             revocation_endpoint: format!("{base}/oauth/revoke"),
