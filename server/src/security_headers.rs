@@ -55,8 +55,10 @@ pub async fn add(mut req: Request, next: Next) -> Response {
         }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
+    // Unless the answer says otherwise (the storefront's public widget settings may be
+    // cached for a minute).
     if private {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
     response
 }

@@ -51,6 +51,8 @@ async fn panel_and_oauth_pages_cannot_be_framed_or_run_foreign_scripts(engine: E
     let me = app.api(Method::GET, "/api/v1/me", &key).send().await.unwrap();
     assert_eq!(me.headers()[header::CACHE_CONTROL], "no-store");
     assert_eq!(me.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let widget = app.get("/api/v1/whatsapp/widget").await;
+    assert_eq!(widget.headers()[header::CACHE_CONTROL], "public, max-age=60", "public settings stay cacheable");
     let embed = app.get("/support/embed").await;
     assert!(embed.headers().get(header::X_FRAME_OPTIONS).is_none());
     let policy = embed.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
