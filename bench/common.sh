@@ -1,4 +1,4 @@
-# Shared by the benchmarks: installs wrk when missing, builds the release binary, gives
+# Shared by the benchmarks: installs wrk when missing, builds the release build, gives
 # the run its own database (SQLite in a temporary folder, or a fresh PostgreSQL
 # database), a free port and the environment, and cleans it all up on exit. Sourced
 # after `engine` is set.
@@ -10,7 +10,8 @@ if ! command -v wrk >/dev/null; then
   say "installing wrk"
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 fi
-cargo build --release -p backroom --quiet
+# The build `make run` serves, so a benchmark never leaves another in its place.
+source scripts/release.sh
 bin="$CARGO_TARGET_DIR/release/backroom"
 data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
