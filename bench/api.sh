@@ -16,6 +16,7 @@ connections="${CONNECTIONS:-64}"
 duration="${DURATION:-10s}"
 
 source bench/common.sh
+need_wrk
 
 "$bin" migrate >/dev/null
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null

@@ -1,15 +1,16 @@
-# Shared by the benchmarks: installs wrk when missing, builds the release build, gives
-# the run its own database (SQLite in a temporary folder, or a fresh PostgreSQL
-# database), a free port and the environment, and cleans it all up on exit. Sourced
-# after `engine` is set.
+# Shared by the benchmarks and scripts/api_check.sh: builds the release build, gives the
+# run its own database (SQLite in a temporary folder, or a fresh PostgreSQL database), a
+# free port and the environment, and cleans it all up on exit. Sourced after `engine` is
+# set.
+#   need_wrk: installs wrk, the load generator for saturation runs, when missing;
 #   run_sql "SQL": runs a statement against that database;
 #   start_backroom: serves in the background and waits until /healthz answers.
 source scripts/setup.sh
-# The load generator for saturation runs (Debian's wrk).
-if ! command -v wrk >/dev/null; then
+need_wrk() {
+  command -v wrk >/dev/null && return 0
   say "installing wrk"
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
-fi
+}
 # The build `make run` serves, so a benchmark never leaves another in its place.
 source scripts/release.sh
 bin="$CARGO_TARGET_DIR/release/backroom"

@@ -21,6 +21,7 @@ connections="${CONNECTIONS:-32}"
 duration="${DURATION:-10}"
 
 source bench/common.sh
+need_wrk
 cargo build --release -p loadgen --quiet
 loadgen="$CARGO_TARGET_DIR/release/loadgen"
 

@@ -13,6 +13,7 @@ duration="${DURATION:-10}"
 secret="bench-app-secret-5d41402abc4b2a76"
 
 source bench/common.sh
+need_wrk
 cargo build --release -p loadgen --bin whatsapp_setup --quiet
 "$bin" migrate >/dev/null
 echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null

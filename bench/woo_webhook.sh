@@ -20,6 +20,7 @@ duration="${DURATION:-10}"
 rate="${RATE:-500}"
 
 source bench/common.sh
+need_wrk
 source bench/woo_common.sh
 cargo build --release -p loadgen --bin woo_deliveries --quiet
 deliveries="$CARGO_TARGET_DIR/release/woo_deliveries"
