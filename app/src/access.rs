@@ -106,8 +106,9 @@ pub struct DeviceRow {
     pub last_used: String,
 }
 
+/// When and from where a credential, device or browser was last used.
 #[cfg(feature = "ssr")]
-fn last_used_text(at: Option<i64>, ip: Option<String>, tz: chrono_tz::Tz) -> String {
+pub(crate) fn last_used_text(at: Option<i64>, ip: Option<String>, tz: chrono_tz::Tz) -> String {
     match (at, ip.filter(|ip| !ip.is_empty())) {
         (Some(at), Some(ip)) => format!("{} from {ip}", backend::clock::local_minute(at, tz)),
         (Some(at), None) => backend::clock::local_minute(at, tz),

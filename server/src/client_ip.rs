@@ -11,7 +11,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use backend::services::Services;
+use backend::{access::security::SecuritySettings, services::Services};
 use ipnet::IpNet;
 
 use crate::AppState;
@@ -26,7 +26,7 @@ pub struct Transport {
 
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let settings = state.services.security.cached();
-    let trusted = [state.services.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()];
+    let trusted = trusted_proxies(&state.services, &settings);
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let headers = req.headers();
     let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
@@ -42,8 +42,12 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
 /// Whether `ip` is one of the shop's trusted proxies (from the environment or the
 /// security settings).
 pub fn is_trusted_proxy(services: &Services, ip: IpAddr) -> bool {
-    let settings = services.security.cached();
-    is_trusted(&[services.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()], &ip)
+    is_trusted(&trusted_proxies(services, &services.security.cached()), &ip)
+}
+
+/// The trusted proxies: `BACKROOM_TRUSTED_PROXIES`, then the security settings'.
+fn trusted_proxies<'a>(services: &'a Services, settings: &'a SecuritySettings) -> [&'a [IpNet]; 2] {
+    [services.trusted_proxies.as_slice(), settings.trusted_proxies.as_slice()]
 }
 
 fn is_trusted(trusted: &[&[IpNet]], ip: &IpAddr) -> bool {

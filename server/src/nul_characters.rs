@@ -11,7 +11,7 @@ use crate::{AppState, client_ip::Transport};
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{StatusCode, header},
+    http::{StatusCode, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -21,8 +21,8 @@ const MESSAGE: &str = "the request holds a NUL character (%00 or \\u0000), which
 pub async fn refuse(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if percent_nul(&path) || req.uri().query().is_some_and(percent_nul) {
-        let asker = Asker::of(&req, &path);
-        return refused(&state, asker, &path).await;
+        let (parts, _) = req.into_parts();
+        return refused(&state, Asker::of(&parts, &path), &path).await;
     }
     if req.body().size_hint().exact() == Some(0) {
         return next.run(req).await;
@@ -40,8 +40,7 @@ pub async fn refuse(State(state): State<AppState>, req: Request, next: Next) -> 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if bytes.contains(&0) || (form && percent_nul_in_form(&bytes)) || json_nul(&bytes) {
-        let asker = Asker::of(&Request::from_parts(parts, Body::empty()), &path);
-        return refused(&state, asker, &path).await;
+        return refused(&state, Asker::of(&parts, &path), &path).await;
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
@@ -109,14 +108,14 @@ struct Asker {
 }
 
 impl Asker {
-    fn of(req: &Request, path: &str) -> Asker {
-        let user = req.extensions().get::<SignedIn>().and_then(|s| s.0.as_ref());
+    fn of(req: &Parts, path: &str) -> Asker {
+        let user = req.extensions.get::<SignedIn>().and_then(|s| s.0.as_ref());
         Asker {
             user_id: user.map(|u| u.id),
             actor: user.map_or_else(|| "unknown".to_owned(), |u| u.email.clone()),
-            target: format!("{} {path}", req.method()),
-            ip: req.extensions().get::<Transport>().and_then(|t| t.ip).map(|ip| ip.to_string()),
-            user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            target: format!("{} {path}", req.method),
+            ip: req.extensions.get::<Transport>().and_then(|t| t.ip).map(|ip| ip.to_string()),
+            user_agent: req.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
         }
     }
 }

@@ -217,9 +217,11 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
     let array = |table: &str, columns: &[&str], condition: &str, order: &str, name: &str| {
         format!("{} AS {name}", db.backend().json_rows(table, columns, condition, order))
     };
+    // The order's lines, without the order's id they all share.
+    let item_columns: Vec<&str> = super::ITEM_COLUMNS.iter().copied().filter(|c| *c != "order_id").collect();
     let sql = [
         "SELECT o.*".to_owned(),
-        array("order_items", &ITEM_COLUMNS, "order_id = $1", "id", "items_json"),
+        array("order_items", &item_columns, "order_id = $1", "id", "items_json"),
         array(
             "order_shipping_lines",
             &["id", "method_id", "method_title", "total", "total_tax"],
@@ -334,20 +336,6 @@ fn children<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, column: &st
     serde_json::from_str(&json).map_err(|e| Error::internal(format!("{column}: {e}")))
 }
 
-const ITEM_COLUMNS: [&str; 12] = [
-    "id",
-    "product_id",
-    "variation_id",
-    "name",
-    "sku",
-    "quantity",
-    "unit_price",
-    "subtotal",
-    "subtotal_tax",
-    "total",
-    "total_tax",
-    "tax_class",
-];
 const TRANSACTION_COLUMNS: [&str; 8] =
     ["id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at"];
 const REFUND_COLUMNS: [&str; 6] = ["id", "amount", "reason", "restock", "refunded_by", "created_at"];
