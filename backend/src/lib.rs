@@ -32,6 +32,7 @@ pub mod settings;
 pub mod sign_in;
 pub mod support;
 pub mod throttle;
+pub mod typed_text;
 pub mod users;
 pub mod whatsapp;
 pub mod woo;

@@ -16,6 +16,7 @@ use crate::{
     audit::{self, Event},
     clock::now,
     db::Db,
+    typed_text,
     users::User,
 };
 
@@ -116,10 +117,10 @@ pub async fn create(
     if !may_manage(actor, new.kind, actor.id) {
         return Err(Error::Forbidden);
     }
-    let label = new.label.trim().to_owned();
-    if label.is_empty() || label.chars().count() > 80 || label.chars().any(char::is_control) {
-        return Err(Error::invalid("the label needs 1 to 80 characters"));
-    }
+    let label = match typed_text::within(&new.label, 80) {
+        Some(label) if !label.chars().any(char::is_control) => label.to_owned(),
+        _ => return Err(Error::invalid("the label needs 1 to 80 characters")),
+    };
     if let Some(days) = new.lifetime_days
         && !(1..=MAX_LIFETIME_DAYS).contains(&days)
     {

@@ -19,6 +19,7 @@ use crate::{
     audit::{self, Event, Outcome},
     clock::now,
     db::Db,
+    typed_text,
     users::User,
 };
 
@@ -125,10 +126,10 @@ pub async fn create_client(db: &Db, actor: &User, ip: Option<&str>, new: NewClie
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
-    let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(Error::invalid("the app's name needs 1 to 80 characters"));
-    }
+    let name = match typed_text::within(&new.name, 80) {
+        Some(name) if !name.chars().any(char::is_control) => name.to_owned(),
+        _ => return Err(Error::invalid("the app's name needs 1 to 80 characters")),
+    };
     let uris: Vec<String> =
         new.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     if uris.is_empty() || uris.len() > 10 {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::OrderStatus;
-use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db};
+use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, typed_text};
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 25;
@@ -100,11 +100,11 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     if !(1..=MAX_PER_PAGE).contains(&filter.per_page) {
         return Err(Error::invalid(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
     }
-    let search = match filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > MAX_SEARCH_CHARS => {
-            return Err(Error::invalid(format!("the search is at most {MAX_SEARCH_CHARS} characters")));
-        }
-        Some(s) => Some(classify(s)),
+    let search = match filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(classify(
+            typed_text::within(s, MAX_SEARCH_CHARS)
+                .ok_or_else(|| Error::invalid(format!("the search is at most {MAX_SEARCH_CHARS} characters")))?,
+        )),
         None => None,
     };
     let after_key = match filter.cursor.as_deref() {

@@ -19,7 +19,7 @@ use crate::{
         outbox::{self, NewMail},
         templates::{self, Shop},
     },
-    settings,
+    settings, typed_text,
 };
 
 pub const MAX_CHARS: usize = 5_000;
@@ -35,10 +35,8 @@ pub async fn add(
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > MAX_CHARS {
-        return Err(Error::invalid(format!("a note needs 1 to {MAX_CHARS} characters")));
-    }
+    let body = typed_text::within(body, MAX_CHARS)
+        .ok_or_else(|| Error::invalid(format!("a note needs 1 to {MAX_CHARS} characters")))?;
     let now = now();
     // What a customer note's email needs, read only for one.
     let mail = if to_customer { Some((settings::get(db).await?, crate::mail::settings(db).await?)) } else { None };

@@ -22,6 +22,7 @@ use crate::{
         templates::{self, Shop, one_line},
     },
     throttle::{self, Policy},
+    typed_text,
 };
 
 pub const MAX_SUBJECT: usize = 150;
@@ -94,11 +95,11 @@ fn check(sub: &Submission) -> Result<Checked> {
     if subject.is_empty() || sub.subject.chars().count() > MAX_SUBJECT {
         return Err(Error::invalid(format!("the subject needs 1 to {MAX_SUBJECT} characters")));
     }
-    let message = sub.message.trim().replace("\r\n", "\n");
-    if message.is_empty() || message.chars().count() > MAX_MESSAGE {
-        return Err(Error::invalid(format!("the message needs 1 to {MAX_MESSAGE} characters")));
-    }
-    Ok(Checked { order_number, email: email.to_lowercase(), subject, message })
+    // A browser sends a textarea's line breaks as CRLF and counts each as one character.
+    let lines = sub.message.replace("\r\n", "\n");
+    let message = typed_text::within(&lines, MAX_MESSAGE)
+        .ok_or_else(|| Error::invalid(format!("the message needs 1 to {MAX_MESSAGE} characters")))?;
+    Ok(Checked { order_number, email: email.to_lowercase(), subject, message: message.to_owned() })
 }
 
 fn limit(per: i64, window_secs: i64) -> Policy {

@@ -21,6 +21,7 @@ use crate::{
         templates::{self, Shop},
     },
     orders::{OrderStatus, trail::Actor},
+    typed_text,
 };
 
 pub const MAX_PER_PAGE: i64 = 100;
@@ -137,10 +138,9 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     if let Some(status) = filter.status {
         conditions.push(format!("t.status = {}", text(status.as_str().to_owned(), &mut texts)));
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if search.chars().count() > MAX_SEARCH {
-            return Err(Error::invalid(format!("the search is at most {MAX_SEARCH} characters")));
-        }
+    if let Some(raw) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let search = typed_text::within(raw, MAX_SEARCH)
+            .ok_or_else(|| Error::invalid(format!("the search is at most {MAX_SEARCH} characters")))?;
         let condition = if search.to_ascii_uppercase().starts_with("T-") {
             format!("t.reference = {}", text(search.to_ascii_uppercase(), &mut texts))
         } else if search.contains('@') {
@@ -260,11 +260,8 @@ pub async fn mark_read(db: &Db, id: i64) -> Result<()> {
 }
 
 fn check_body(body: &str) -> Result<&str> {
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > MAX_BODY {
-        return Err(Error::invalid(format!("a message needs 1 to {MAX_BODY} characters")));
-    }
-    Ok(body)
+    typed_text::within(body, MAX_BODY)
+        .ok_or_else(|| Error::invalid(format!("a message needs 1 to {MAX_BODY} characters")))
 }
 
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;
