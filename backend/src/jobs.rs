@@ -528,6 +528,20 @@ impl Registry {
     }
 }
 
+/// Renews the leases of `jobs` every third of a lease, until aborted.
+async fn keep_leases(worker: Worker, jobs: Vec<ClaimedJob>) {
+    let mut heartbeat = tokio::time::interval(worker.lease / 3);
+    heartbeat.tick().await;
+    loop {
+        heartbeat.tick().await;
+        for job in &jobs {
+            if !extend_lease(&worker.db, job.id, &worker.id, worker.lease).await.unwrap_or(false) {
+                tracing::warn!(id = job.id, kind = %job.kind, "lost the lease on a running job");
+            }
+        }
+    }
+}
+
 /// A worker: claims due jobs one at a time and runs them.
 #[derive(Clone)]
 pub struct Worker {
@@ -671,23 +685,15 @@ impl Worker {
     /// with the rest of the batch.
     async fn execute(&self, handler: Handler, jobs: Vec<ClaimedJob>, stop: &CancellationToken) -> Result<Vec<i64>> {
         let mut running = handler(jobs.clone());
-        let mut heartbeat = tokio::time::interval(self.lease / 3);
-        heartbeat.tick().await;
-        let outcomes = loop {
-            tokio::select! {
-                outcomes = &mut running => break Some(outcomes),
-                _ = heartbeat.tick() => {
-                    for job in &jobs {
-                        if !extend_lease(&self.db, job.id, &self.id, self.lease).await.unwrap_or(false) {
-                            tracing::warn!(id = job.id, kind = %job.kind, "lost the lease on a running job");
-                        }
-                    }
-                }
-                _ = stop.cancelled() => {
-                    break tokio::time::timeout(self.shutdown_grace, &mut running).await.ok();
-                }
-            }
+        // The leases are kept from a task of their own: renewing one waits for a database
+        // connection, and on SQLite the one that writes may be the running job's own, in
+        // the middle of its transaction — which goes on only while the job is polled.
+        let heartbeat = tokio::spawn(keep_leases(self.clone(), jobs.clone()));
+        let outcomes = tokio::select! {
+            outcomes = &mut running => Some(outcomes),
+            _ = stop.cancelled() => tokio::time::timeout(self.shutdown_grace, &mut running).await.ok(),
         };
+        heartbeat.abort();
         let Some(outcomes) = outcomes else {
             for job in &jobs {
                 tracing::info!(id = job.id, kind = %job.kind, "released an unfinished job at shutdown");

@@ -312,6 +312,42 @@ async fn the_nightly_cleanup_removes_expired_sessions_nonces_and_old_audit_entri
     app.stop().await;
 }
 
+/// Renewing a lease waits for a database connection; on SQLite the one that writes is the
+/// running job's own while it holds a transaction, so the renewal must not stop the job.
+async fn a_job_holding_a_transaction_keeps_running_through_its_lease_renewals(engine: Engine) {
+    let db = database(engine).await;
+    let id = jobs::enqueue(db.writer(), &job("long.write", None)).await.unwrap().unwrap();
+    let registry = Arc::new(Registry::default().on("long.write", {
+        let db = db.clone();
+        move |_| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+                // Three renewals fall inside the transaction.
+                tokio::time::sleep(Duration::from_millis(1_000)).await;
+                sqlx::query("UPDATE sales_version SET version = version + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tx.commit().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            }
+        }
+    }));
+    let worker = Worker::new(db.clone(), registry).with_lease(Duration::from_millis(750));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(worker.run_until_stopped(stop.clone()));
+    let started = std::time::Instant::now();
+    while state_of(&db, id).await.0 != "succeeded" && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state_of(&db, id).await.0, "succeeded");
+    assert!(started.elapsed() < Duration::from_secs(5), "the job waited on its own renewals: {:?}", started.elapsed());
+    stop.cancel();
+    running.await.unwrap();
+    db.close().await;
+}
+
 async fn a_job_still_running_at_shutdown_is_released_after_the_grace_period(engine: Engine) {
     let db = database(engine).await;
     let id = jobs::enqueue(db.writer(), &job("endless", None)).await.unwrap().unwrap();
@@ -337,6 +373,7 @@ async fn a_job_still_running_at_shutdown_is_released_after_the_grace_period(engi
 
 on_both_databases!(
     a_job_still_running_at_shutdown_is_released_after_the_grace_period,
+    a_job_holding_a_transaction_keeps_running_through_its_lease_renewals,
     a_job_with_the_same_idempotency_key_is_queued_once,
     a_failing_job_is_retried_with_backoff_then_dead,
     a_job_whose_worker_died_is_taken_over_after_its_lease,
