@@ -199,6 +199,16 @@ async fn a_store_is_connected_imported_and_kept_in_step(engine: Engine) {
     let pass = reconcile::run(&app.services.woo).await.unwrap().unwrap();
     assert_eq!(status_of(&app, missed).await.as_deref(), Some("completed"));
     assert!(pass.caught >= 1, "{pass:?}");
+    // A second change in the same second (the store stamps to the second) is caught too,
+    // though its stamp is the one Backroom holds; then a pass finds nothing to write.
+    store.change_order(missed, json!({ "status": "on-hold", "date_modified_gmt": a_while_ago })).await;
+    store.deliver().await;
+    let pass = reconcile::run(&app.services.woo).await.unwrap().unwrap();
+    assert_eq!(status_of(&app, missed).await.as_deref(), Some("on-hold"));
+    assert!(pass.changed >= 1, "{pass:?}");
+    let again = reconcile::run(&app.services.woo).await.unwrap().unwrap();
+    assert_eq!((again.changed, again.caught), (0, 0), "{again:?}");
+    assert!(again.unchanged >= 1, "the overlap was read again: {again:?}");
     store.faults(json!({ "clear": true })).await;
 
     // An order deleted for good (no webhook says so) is noticed.

@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::model::{self, Decimal};
@@ -181,7 +182,207 @@ async fn counted_all(tx: &mut Tx, orders: &[i64]) -> Result<HashMap<i64, Counted
         .collect()
 }
 
-const ORDER_COLUMNS: [&str; 47] = [
+/// What Backroom holds of an order from the store.
+struct Held {
+    modified: Option<i64>,
+    fingerprint: Option<i64>,
+}
+
+impl Held {
+    /// Whether the copy held is `order` as `rows` would write it.
+    fn holds(&self, order: &model::Order, rows: &OrderRows) -> bool {
+        self.modified.is_some()
+            && self.modified == order.date_modified_gmt
+            && self.fingerprint == Some(rows.fingerprint)
+    }
+}
+
+/// The stamp and fingerprint of the copies Backroom holds of `ids`.
+async fn held_orders(tx: &mut Tx, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Held>> {
+    let ids = id_list(ids);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!("SELECT id, modified_at, fingerprint FROM orders WHERE id IN ({ids})");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((r.try_get("id")?, Held { modified: r.try_get("modified_at")?, fingerprint: r.try_get("fingerprint")? }))
+        })
+        .collect()
+}
+
+/// Which of the products, variations and customers orders name Backroom has.
+struct Known {
+    products: HashSet<i64>,
+    variations: HashSet<i64>,
+    customers: HashSet<i64>,
+}
+
+/// The rows an order is written as, in its tables' columns.
+#[derive(Default)]
+struct OrderRows {
+    /// A digest of the rest, written with the order.
+    fingerprint: i64,
+    order: Vec<Value>,
+    items: Vec<Value>,
+    shipping: Vec<Value>,
+    fees: Vec<Value>,
+    coupons: Vec<Value>,
+    payments: Vec<Value>,
+}
+
+impl OrderRows {
+    fn of(order: &model::Order, known: &Known, now: i64) -> OrderRows {
+        let mut rows = OrderRows::default();
+        let currency = if order.currency.is_empty() { "TRY".to_owned() } else { order.currency.to_uppercase() };
+        let digits = minor_digits(&currency);
+        let refunded: i64 = order.refunds.iter().map(|r| -money(&r.total, digits)).sum();
+        let fee_total: i64 = order.fee_lines.iter().map(|f| money(&f.total, digits)).sum();
+        let quantity: i64 = order.line_items.iter().map(|l| l.quantity.max(0)).sum();
+        let number = if order.number.is_empty() { order.id.to_string() } else { order.number.clone() };
+        let created = order.date_created_gmt.unwrap_or(now);
+        let (b, s) = (&order.billing, &order.shipping);
+        let customer = Some(order.customer_id).filter(|id| known.customers.contains(id));
+        let total = money(&order.total, digits);
+        rows.order.extend::<[Value; 47]>([
+            order.id.into(),
+            number.into(),
+            order.status.clone().into(),
+            currency.clone().into(),
+            customer.into(),
+            b.first_name.clone().into(),
+            b.last_name.clone().into(),
+            b.company.clone().into(),
+            b.address_1.clone().into(),
+            b.address_2.clone().into(),
+            b.city.clone().into(),
+            b.state.clone().into(),
+            b.postcode.clone().into(),
+            b.country.clone().into(),
+            b.email.trim().to_lowercase().into(),
+            b.phone.clone().into(),
+            s.first_name.clone().into(),
+            s.last_name.clone().into(),
+            s.company.clone().into(),
+            s.address_1.clone().into(),
+            s.address_2.clone().into(),
+            s.city.clone().into(),
+            s.state.clone().into(),
+            s.postcode.clone().into(),
+            s.country.clone().into(),
+            s.phone.clone().into(),
+            order.payment_method.clone().into(),
+            order.payment_method_title.clone().into(),
+            order.customer_note.clone().into(),
+            money(&order.discount_total, digits).into(),
+            money(&order.discount_tax, digits).into(),
+            money(&order.shipping_total, digits).into(),
+            money(&order.shipping_tax, digits).into(),
+            fee_total.into(),
+            money(&order.cart_tax, digits).into(),
+            money(&order.total_tax, digits).into(),
+            total.into(),
+            refunded.into(),
+            quantity.into(),
+            created.into(),
+            order.date_modified_gmt.unwrap_or(created).into(),
+            order.date_paid_gmt.into(),
+            order.date_completed_gmt.into(),
+            order.date_modified_gmt.into(),
+            order.transaction_id.clone().into(),
+            meta_text(order, &["billing_tax_number", "billing_vergi_no", "vergi_no"]).into(),
+            meta_text(order, &["billing_national_id", "billing_tc_kimlik", "tc_kimlik_no"]).into(),
+        ]);
+        for line in order.line_items.iter().filter(|l| l.id > 0 && l.quantity > 0) {
+            rows.items.extend::<[Value; 13]>([
+                line.id.into(),
+                order.id.into(),
+                Some(line.product_id).filter(|id| known.products.contains(id)).into(),
+                Some(line.variation_id).filter(|id| known.variations.contains(id)).into(),
+                line.name.clone().into(),
+                line.sku.clone().into(),
+                line.quantity.into(),
+                money(&line.price, digits).into(),
+                money(&line.subtotal, digits).into(),
+                money(&line.subtotal_tax, digits).into(),
+                money(&line.total, digits).into(),
+                money(&line.total_tax, digits).into(),
+                line.tax_class.clone().into(),
+            ]);
+        }
+        for line in order.shipping_lines.iter().filter(|l| l.id > 0) {
+            rows.shipping.extend::<[Value; 6]>([
+                line.id.into(),
+                order.id.into(),
+                line.method_id.clone().into(),
+                line.method_title.clone().into(),
+                money(&line.total, digits).into(),
+                money(&line.total_tax, digits).into(),
+            ]);
+        }
+        for line in order.fee_lines.iter().filter(|l| l.id > 0) {
+            rows.fees.extend::<[Value; 5]>([
+                line.id.into(),
+                order.id.into(),
+                line.name.clone().into(),
+                money(&line.total, digits).into(),
+                money(&line.total_tax, digits).into(),
+            ]);
+        }
+        for line in order.coupon_lines.iter().filter(|l| l.id > 0) {
+            rows.coupons.extend::<[Value; 5]>([
+                line.id.into(),
+                order.id.into(),
+                line.code.to_lowercase().into(),
+                money(&line.discount, digits).into(),
+                money(&line.discount_tax, digits).into(),
+            ]);
+        }
+        if let Some(paid) = order.date_paid_gmt
+            && !order.payment_method.is_empty()
+        {
+            rows.payments.extend::<[Value; 9]>([
+                order.id.into(),
+                order.payment_method.clone().into(),
+                order.transaction_id.clone().into(),
+                "payment".into(),
+                total.into(),
+                currency.clone().into(),
+                "succeeded".into(),
+                paid.into(),
+                format!("order:{}", order.id).into(),
+            ]);
+        }
+        rows.fingerprint = rows.digest();
+        rows.order.push(rows.fingerprint.into());
+        rows
+    }
+
+    /// A digest of the rows: equal for two reads of an unchanged order.
+    fn digest(&self) -> i64 {
+        let mut digest = Sha256::new();
+        for part in [&self.order, &self.items, &self.shipping, &self.fees, &self.coupons, &self.payments] {
+            digest.update((part.len() as u64).to_le_bytes());
+            for value in part {
+                value.digest(&mut digest);
+            }
+        }
+        let bytes: [u8; 8] = digest.finalize()[..8].try_into().expect("a SHA-256 digest has 32 bytes");
+        i64::from_le_bytes(bytes)
+    }
+
+    fn extend(&mut self, other: &OrderRows) {
+        self.order.extend_from_slice(&other.order);
+        self.items.extend_from_slice(&other.items);
+        self.shipping.extend_from_slice(&other.shipping);
+        self.fees.extend_from_slice(&other.fees);
+        self.coupons.extend_from_slice(&other.coupons);
+        self.payments.extend_from_slice(&other.payments);
+    }
+}
+
+const ORDER_COLUMNS: [&str; 48] = [
     "id",
     "number",
     "status",
@@ -229,6 +430,7 @@ const ORDER_COLUMNS: [&str; 47] = [
     "transaction_id",
     "billing_tax_number",
     "billing_national_id",
+    "fingerprint",
 ];
 
 /// The store's tax number and national id of a Turkish invoice, where a checkout plugin
@@ -280,154 +482,52 @@ pub async fn orders(
     for id in trashed {
         applied.removed += remove_order(tx, id, mode).await? as u64;
     }
-    let ours = modified(tx, "orders", candidates.iter().map(|o| o.id)).await?;
-    let (fresh, stale): (Vec<&model::Order>, Vec<&model::Order>) =
-        candidates.into_iter().partition(|o| newer(ours.get(&o.id), o.date_modified_gmt));
+    let ours = held_orders(tx, candidates.iter().map(|o| o.id)).await?;
+    let (later, stale): (Vec<&model::Order>, Vec<&model::Order>) =
+        candidates.into_iter().partition(|o| newer(ours.get(&o.id).map(|h| &h.modified), o.date_modified_gmt));
     applied.unchanged += stale.len() as u64;
-    if fresh.is_empty() {
+    if later.is_empty() {
         return Ok((applied, moved));
     }
     // Lines may name products, variations and customers the store has since deleted:
     // those references are left empty (the line keeps its name and SKU).
-    let products =
-        existing(tx, "products", &fresh.iter().flat_map(|o| o.line_items.iter().map(|l| l.product_id)).collect())
-            .await?;
-    let variations = existing(
-        tx,
-        "product_variations",
-        &fresh.iter().flat_map(|o| o.line_items.iter().map(|l| l.variation_id)).collect(),
-    )
-    .await?;
-    let customers = existing(tx, "customers", &fresh.iter().map(|o| o.customer_id).collect()).await?;
-    let fresh_ids: Vec<i64> = fresh.iter().map(|o| o.id).collect();
+    let known = Known {
+        products: existing(
+            tx,
+            "products",
+            &later.iter().flat_map(|o| o.line_items.iter().map(|l| l.product_id)).collect(),
+        )
+        .await?,
+        variations: existing(
+            tx,
+            "product_variations",
+            &later.iter().flat_map(|o| o.line_items.iter().map(|l| l.variation_id)).collect(),
+        )
+        .await?,
+        customers: existing(tx, "customers", &later.iter().map(|o| o.customer_id).collect()).await?,
+    };
+    let now = now();
+    // A copy with the stamp of Backroom's own is the same unless what it would write
+    // differs (the store changed it twice in one second): only then is it written again.
+    let (fresh, same): (Vec<_>, Vec<_>) = later
+        .into_iter()
+        .map(|order| (order, OrderRows::of(order, &known, now)))
+        .partition(|(order, rows)| !ours.get(&order.id).is_some_and(|held| held.holds(order, rows)));
+    applied.unchanged += same.len() as u64;
+    if fresh.is_empty() {
+        return Ok((applied, moved));
+    }
+    let fresh_ids: Vec<i64> = fresh.iter().map(|(o, _)| o.id).collect();
     let mut before = match mode {
         Mode::Live { .. } => counted_all(tx, &fresh_ids).await?,
         Mode::Import => HashMap::new(),
     };
-    let now = now();
-    let mut rows = Vec::with_capacity(fresh.len() * ORDER_COLUMNS.len());
-    let (mut items, mut shipping, mut fees, mut coupons, mut payments) = (vec![], vec![], vec![], vec![], vec![]);
-    for order in &fresh {
-        let currency = if order.currency.is_empty() { "TRY".to_owned() } else { order.currency.to_uppercase() };
-        let digits = minor_digits(&currency);
-        let refunded: i64 = order.refunds.iter().map(|r| -money(&r.total, digits)).sum();
-        let fee_total: i64 = order.fee_lines.iter().map(|f| money(&f.total, digits)).sum();
-        let quantity: i64 = order.line_items.iter().map(|l| l.quantity.max(0)).sum();
-        let number = if order.number.is_empty() { order.id.to_string() } else { order.number.clone() };
-        let created = order.date_created_gmt.unwrap_or(now);
-        let (b, s) = (&order.billing, &order.shipping);
-        let customer = Some(order.customer_id).filter(|id| customers.contains(id));
-        let total = money(&order.total, digits);
-        rows.extend::<[Value; 47]>([
-            order.id.into(),
-            number.into(),
-            order.status.clone().into(),
-            currency.clone().into(),
-            customer.into(),
-            b.first_name.clone().into(),
-            b.last_name.clone().into(),
-            b.company.clone().into(),
-            b.address_1.clone().into(),
-            b.address_2.clone().into(),
-            b.city.clone().into(),
-            b.state.clone().into(),
-            b.postcode.clone().into(),
-            b.country.clone().into(),
-            b.email.trim().to_lowercase().into(),
-            b.phone.clone().into(),
-            s.first_name.clone().into(),
-            s.last_name.clone().into(),
-            s.company.clone().into(),
-            s.address_1.clone().into(),
-            s.address_2.clone().into(),
-            s.city.clone().into(),
-            s.state.clone().into(),
-            s.postcode.clone().into(),
-            s.country.clone().into(),
-            s.phone.clone().into(),
-            order.payment_method.clone().into(),
-            order.payment_method_title.clone().into(),
-            order.customer_note.clone().into(),
-            money(&order.discount_total, digits).into(),
-            money(&order.discount_tax, digits).into(),
-            money(&order.shipping_total, digits).into(),
-            money(&order.shipping_tax, digits).into(),
-            fee_total.into(),
-            money(&order.cart_tax, digits).into(),
-            money(&order.total_tax, digits).into(),
-            total.into(),
-            refunded.into(),
-            quantity.into(),
-            created.into(),
-            order.date_modified_gmt.unwrap_or(created).into(),
-            order.date_paid_gmt.into(),
-            order.date_completed_gmt.into(),
-            order.date_modified_gmt.into(),
-            order.transaction_id.clone().into(),
-            meta_text(order, &["billing_tax_number", "billing_vergi_no", "vergi_no"]).into(),
-            meta_text(order, &["billing_national_id", "billing_tc_kimlik", "tc_kimlik_no"]).into(),
-        ]);
-        for line in order.line_items.iter().filter(|l| l.id > 0 && l.quantity > 0) {
-            items.extend::<[Value; 13]>([
-                line.id.into(),
-                order.id.into(),
-                Some(line.product_id).filter(|id| products.contains(id)).into(),
-                Some(line.variation_id).filter(|id| variations.contains(id)).into(),
-                line.name.clone().into(),
-                line.sku.clone().into(),
-                line.quantity.into(),
-                money(&line.price, digits).into(),
-                money(&line.subtotal, digits).into(),
-                money(&line.subtotal_tax, digits).into(),
-                money(&line.total, digits).into(),
-                money(&line.total_tax, digits).into(),
-                line.tax_class.clone().into(),
-            ]);
-        }
-        for line in order.shipping_lines.iter().filter(|l| l.id > 0) {
-            shipping.extend::<[Value; 6]>([
-                line.id.into(),
-                order.id.into(),
-                line.method_id.clone().into(),
-                line.method_title.clone().into(),
-                money(&line.total, digits).into(),
-                money(&line.total_tax, digits).into(),
-            ]);
-        }
-        for line in order.fee_lines.iter().filter(|l| l.id > 0) {
-            fees.extend::<[Value; 5]>([
-                line.id.into(),
-                order.id.into(),
-                line.name.clone().into(),
-                money(&line.total, digits).into(),
-                money(&line.total_tax, digits).into(),
-            ]);
-        }
-        for line in order.coupon_lines.iter().filter(|l| l.id > 0) {
-            coupons.extend::<[Value; 5]>([
-                line.id.into(),
-                order.id.into(),
-                line.code.to_lowercase().into(),
-                money(&line.discount, digits).into(),
-                money(&line.discount_tax, digits).into(),
-            ]);
-        }
-        if let Some(paid) = order.date_paid_gmt
-            && !order.payment_method.is_empty()
-        {
-            payments.extend::<[Value; 9]>([
-                order.id.into(),
-                order.payment_method.clone().into(),
-                order.transaction_id.clone().into(),
-                "payment".into(),
-                total.into(),
-                currency.clone().into(),
-                "succeeded".into(),
-                paid.into(),
-                format!("order:{}", order.id).into(),
-            ]);
-        }
+    let mut all = OrderRows::default();
+    for (_, rows) in &fresh {
+        all.extend(rows);
     }
+    let OrderRows { order: rows, items, shipping, fees, coupons, payments, .. } = all;
+    let fresh: Vec<&model::Order> = fresh.into_iter().map(|(o, _)| o).collect();
     let written = id_list(fresh.iter().map(|o| o.id));
     let replaced = fresh.iter().any(|o| ours.contains_key(&o.id));
     upsert_rows(tx, backend, "orders", &ORDER_COLUMNS, &rows, "id").await?;
@@ -463,7 +563,10 @@ pub async fn orders(
         ["order_id", "gateway", "transaction_id", "kind", "amount", "currency", "status", "created_at", "source"];
     upsert_rows(tx, backend, "payment_transactions", &payment_columns, &payments, "source").await?;
     for order in &fresh {
-        applied.written(ours.get(&order.id), order.date_modified_gmt);
+        // With a fingerprint held, a copy written is one that differs: a change even with
+        // the same stamp.
+        let tie_is_same = ours.get(&order.id).filter(|h| h.fingerprint.is_none()).map(|h| &h.modified);
+        applied.written(tie_is_same, order.date_modified_gmt);
     }
     if let Mode::Live { events, tz } = mode {
         let mut sales = Accumulator::default();
@@ -493,6 +596,23 @@ pub async fn orders(
         sales.add_to_table(tx).await?;
     }
     Ok((applied, moved))
+}
+
+/// Which of `orders` list refunds Backroom does not hold yet (an order lists only its
+/// refunds' ids and amounts: each is read whole from the store).
+pub async fn with_unknown_refunds(tx: &mut Tx, orders: &[model::Order]) -> Result<Vec<i64>> {
+    let refunded = id_list(orders.iter().filter(|o| !o.refunds.is_empty()).map(|o| o.id));
+    if refunded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known: HashSet<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT woo_id FROM refunds WHERE woo_id IS NOT NULL AND order_id IN ({refunded})"
+    )))
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(orders.iter().filter(|o| o.refunds.iter().any(|r| !known.contains(&r.id))).map(|o| o.id).collect())
 }
 
 /// Removes an order the store trashed or deleted; returns whether Backroom had it.

@@ -223,13 +223,13 @@ async fn write(
     let applied = match resource {
         "orders" => {
             let orders: Vec<model::Order> = answer.json()?;
+            let refunded = apply::with_unknown_refunds(&mut tx, &orders).await.map_err(ours)?;
             let (applied, _) = apply::orders(&mut tx, backend, &orders, mode).await.map_err(ours)?;
-            for order in orders.iter().filter(|o| !o.refunds.is_empty()) {
-                let refunds =
-                    store.get(&format!("/orders/{}/refunds", order.id), &[("per_page", "100".into())]).await?;
+            for id in refunded {
+                let refunds = store.get(&format!("/orders/{id}/refunds"), &[("per_page", "100".into())]).await?;
                 let mut refunds: Vec<model::Refund> = refunds.json()?;
                 for refund in &mut refunds {
-                    refund.parent_id = order.id;
+                    refund.parent_id = id;
                 }
                 apply::refunds(&mut tx, backend, &refunds, mode).await.map_err(ours)?;
             }

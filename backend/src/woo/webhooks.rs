@@ -324,22 +324,8 @@ pub async fn apply_pending(woo: &Woo, limit: i64) -> Result<usize> {
     let customers = customers.settle(&mut tx, "customers", "customer", &mut fetches).await?;
     let coupons = coupons.settle(&mut tx, "coupons", "coupon", &mut fetches).await?;
     let mut applied = Applied::default();
-    let order_ids = orders.iter().map(|o| o.id.to_string()).collect::<Vec<_>>().join(", ");
-    let known_refunds: std::collections::HashSet<i64> = if order_ids.is_empty() {
-        Default::default()
-    } else {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT woo_id FROM refunds WHERE woo_id IS NOT NULL AND order_id IN ({order_ids})"
-        )))
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect()
-    };
-    for order in &orders {
-        if order.refunds.iter().any(|r| !known_refunds.contains(&r.id)) {
-            fetches.push(Fetch { what: "order_refunds".into(), id: order.id });
-        }
+    for id in apply::with_unknown_refunds(&mut tx, &orders).await? {
+        fetches.push(Fetch { what: "order_refunds".into(), id });
     }
     let (done, moved) = apply::orders(&mut tx, woo.db.backend(), &orders, mode).await?;
     applied.add(done);
