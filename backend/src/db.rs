@@ -371,14 +371,9 @@ fn sqlite_pool(options: AnyPoolOptions, connections: u32, access: Access) -> Any
     options.max_connections(connections).after_connect(move |conn, _meta| {
         Box::pin(async move {
             conn.execute(SQLITE_SETUP).await?;
-            let setting = match access {
-                Access::ReadOnly => "PRAGMA query_only = ON",
-                // The writer keeps 64 MB of pages (SQLite's default is 2 MB): an order
-                // written touches a page of each of its indexes, and at a million orders
-                // those are spread wide.
-                Access::ReadWrite => "PRAGMA cache_size = -65536",
-            };
-            conn.execute(setting).await?;
+            if let Access::ReadOnly = access {
+                conn.execute("PRAGMA query_only = ON").await?;
+            }
             Ok(())
         })
     })
