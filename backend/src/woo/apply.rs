@@ -90,13 +90,25 @@ fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// The `columns` of the rows of `table` with `ids`.
+async fn rows_of(
+    tx: &mut Tx,
+    table: &str,
+    columns: &str,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let ids = id_list(ids);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {columns} FROM {table} WHERE id IN ({ids})");
+    Ok(sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut **tx).await?)
+}
+
 /// Which of `ids` are in `table`.
 async fn existing(tx: &mut Tx, table: &str, ids: &HashSet<i64>) -> Result<HashSet<i64>> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let sql = format!("SELECT id FROM {table} WHERE id IN ({})", id_list(ids.iter().copied()));
-    Ok(sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(&mut **tx).await?.into_iter().collect())
+    let rows = rows_of(tx, table, "id", ids.iter().copied()).await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
 }
 
 /// The `modified_at` of the copies Backroom has of `ids` in `table`.
@@ -105,12 +117,7 @@ pub(super) async fn modified(
     table: &str,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, Option<i64>>> {
-    let ids = id_list(ids);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!("SELECT id, modified_at FROM {table} WHERE id IN ({ids})");
-    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    let rows = rows_of(tx, table, "id, modified_at", ids).await?;
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("modified_at")?))).collect()
 }
 
@@ -199,12 +206,7 @@ impl Held {
 
 /// The stamp and fingerprint of the copies Backroom holds of `ids`.
 async fn held_orders(tx: &mut Tx, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Held>> {
-    let ids = id_list(ids);
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!("SELECT id, modified_at, fingerprint FROM orders WHERE id IN ({ids})");
-    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut **tx).await?;
+    let rows = rows_of(tx, "orders", "id, modified_at, fingerprint", ids).await?;
     rows.iter()
         .map(|r| {
             Ok((r.try_get("id")?, Held { modified: r.try_get("modified_at")?, fingerprint: r.try_get("fingerprint")? }))
@@ -372,13 +374,14 @@ impl OrderRows {
         i64::from_le_bytes(bytes)
     }
 
-    fn extend(&mut self, other: &OrderRows) {
-        self.order.extend_from_slice(&other.order);
-        self.items.extend_from_slice(&other.items);
-        self.shipping.extend_from_slice(&other.shipping);
-        self.fees.extend_from_slice(&other.fees);
-        self.coupons.extend_from_slice(&other.coupons);
-        self.payments.extend_from_slice(&other.payments);
+    /// Moves `other`'s rows after these.
+    fn append(&mut self, mut other: OrderRows) {
+        self.order.append(&mut other.order);
+        self.items.append(&mut other.items);
+        self.shipping.append(&mut other.shipping);
+        self.fees.append(&mut other.fees);
+        self.coupons.append(&mut other.coupons);
+        self.payments.append(&mut other.payments);
     }
 }
 
@@ -517,17 +520,17 @@ pub async fn orders(
     if fresh.is_empty() {
         return Ok((applied, moved));
     }
-    let fresh_ids: Vec<i64> = fresh.iter().map(|(o, _)| o.id).collect();
+    let (fresh, built): (Vec<&model::Order>, Vec<OrderRows>) = fresh.into_iter().unzip();
+    let fresh_ids: Vec<i64> = fresh.iter().map(|o| o.id).collect();
     let mut before = match mode {
         Mode::Live { .. } => counted_all(tx, &fresh_ids).await?,
         Mode::Import => HashMap::new(),
     };
     let mut all = OrderRows::default();
-    for (_, rows) in &fresh {
-        all.extend(rows);
+    for rows in built {
+        all.append(rows);
     }
     let OrderRows { order: rows, items, shipping, fees, coupons, payments, .. } = all;
-    let fresh: Vec<&model::Order> = fresh.into_iter().map(|(o, _)| o).collect();
     let written = id_list(fresh.iter().map(|o| o.id));
     let replaced = fresh.iter().any(|o| ours.contains_key(&o.id));
     upsert_rows(tx, backend, "orders", &ORDER_COLUMNS, &rows, "id").await?;
