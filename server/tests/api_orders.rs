@@ -382,6 +382,12 @@ async fn refunds_per_line_and_in_full_never_exceed_what_was_paid(engine: Engine)
     let refund: Value = response.json().await.unwrap();
     assert_eq!((refund["amount"].as_i64(), refund["lines"][0]["quantity"].as_i64()), (Some(unit), Some(1)));
     assert_eq!(refund["reason"], "Kırık geldi");
+    // The line keeps its amount before tax and its tax, as order lines and WooCommerce do.
+    let refunded_line = &refund["lines"][0];
+    let line_tax = refunded_line["tax"].as_i64().unwrap();
+    assert_eq!(refunded_line["amount"].as_i64().unwrap() + line_tax, unit);
+    let (line_total, line_total_tax) = (line["total"].as_i64().unwrap(), line["total_tax"].as_i64().unwrap());
+    assert_eq!(line_tax, unit * line_total_tax / (line_total + line_total_tax), "the line's share of tax: {line}");
     // A retry with the same key is the same refund, not a second one.
     let retry = post(one_item.clone(), Some("refund-1")).await.unwrap();
     assert_status(&retry, StatusCode::OK);
@@ -487,6 +493,42 @@ async fn refunds_racing_for_the_last_lira_never_refund_more_than_was_paid(engine
         app.count(&format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = {id}")).await,
         refunded
     );
+    app.stop().await;
+}
+
+/// An app that retries a refund after a timeout, while the first attempt is still being
+/// made, is answered with that refund: never told that the refund it made is refused.
+async fn retries_of_a_refund_still_being_made_get_its_result(engine: Engine) {
+    let (app, _) = shop_with_orders(engine).await;
+    let key = app.key(Scope::Write).await;
+    let order = refundable_order(&app, &key, 2).await;
+    let id = order["id"].as_i64().unwrap();
+    let total = order["totals"]["total"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/orders/{id}/refunds"));
+    // The whole order, so that once the first is made the order is refunded and a business
+    // rule would refuse a second one.
+    let attempts = (0..20).map(|_| {
+        app.client
+            .post(&url)
+            .bearer_auth(&key)
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
+            .header("idempotency-key", "app-retry-7")
+            .json(&serde_json::json!({ "amount": total, "restock": false }))
+            .send()
+    });
+    let mut answers = Vec::new();
+    for response in futures_util::future::join_all(attempts).await {
+        let response = response.unwrap();
+        let status = response.status();
+        answers.push((status, response.json::<Value>().await.unwrap()));
+    }
+    let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{answers:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::OK), "{answers:?}");
+    let ids: std::collections::BTreeSet<i64> = answers.iter().map(|(_, body)| body["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "every answer is the one refund: {answers:?}");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 1);
+    assert_eq!(app.count(&format!("SELECT refunded_total FROM orders WHERE id = {id}")).await, total);
     app.stop().await;
 }
 
@@ -752,6 +794,7 @@ on_both_databases!(
     transactions_list_across_the_store_with_filters,
     refunds_per_line_and_in_full_never_exceed_what_was_paid,
     refunds_racing_for_the_last_lira_never_refund_more_than_was_paid,
+    retries_of_a_refund_still_being_made_get_its_result,
     status_changes_follow_the_policy_and_leave_a_trail,
     the_list_pages_through_every_order_newest_first,
     filters_and_sorting_match_the_database,

@@ -173,7 +173,9 @@ pub struct Refund {
 pub struct RefundLine {
     pub line_id: i64,
     pub quantity: i64,
+    /// Minor units, before tax (as the order's lines keep their totals).
     pub amount: i64,
+    /// Minor units: the tax given back with `amount`.
     pub tax: i64,
 }
 

@@ -74,8 +74,8 @@ pub async fn refund(
         if key.is_empty() || key.len() > 200 {
             return Err(Error::invalid("the Idempotency-Key is 1 to 200 characters"));
         }
-        if let Some(found) = find_by_key(db, order_id, key, &request_hash).await? {
-            return Ok(Refunded { refund: found, created: false });
+        if let Some(made) = made_with_key(db.pool(), order_id, key, &request_hash).await? {
+            return answer(db, order_id, made, false).await;
         }
     }
     let now = now();
@@ -88,6 +88,14 @@ pub async fn refund(
         .await?;
     if locked.rows_affected() == 0 {
         return Err(Error::NotFound);
+    }
+    // A retry that arrived while the first request was being made waited for the order's
+    // row above; the first one's refund is now there, and is the answer.
+    if let Some(key) = idempotency_key
+        && let Some(made) = made_with_key(&mut *tx, order_id, key, &request_hash).await?
+    {
+        tx.rollback().await?;
+        return answer(db, order_id, made, false).await;
     }
     let order = sqlx::query("SELECT number, status, currency, total, refunded_total FROM orders WHERE id = $1")
         .bind(order_id)
@@ -123,6 +131,7 @@ pub async fn refund(
     .await
     .map_err(|e| if is_unique_violation(&e) { Error::Conflict("this Idempotency-Key is being used by another refund right now".into()) } else { e.into() })?;
     for (line, item) in new.lines.iter().zip(&lines) {
+        // Kept as WooCommerce keeps a refund's line (and an order's): before tax, and its tax.
         let tax = if item.total_with_tax == 0 { 0 } else { line.amount * item.tax / item.total_with_tax };
         sqlx::query(
             "INSERT INTO refund_lines (refund_id, order_item_id, quantity, amount, tax) VALUES ($1, $2, $3, $4, $5)",
@@ -130,7 +139,7 @@ pub async fn refund(
         .bind(refund_id)
         .bind(line.line_id)
         .bind(line.quantity)
-        .bind(line.amount)
+        .bind(line.amount - tax)
         .bind(tax)
         .execute(&mut *tx)
         .await?;
@@ -171,9 +180,7 @@ pub async fn refund(
     sales.add_refund(tz, now, &currency, amount);
     sales.add_to_table(&mut tx).await?;
     tx.commit().await?;
-    let refund =
-        super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
-    Ok(Refunded { refund, created: true })
+    answer(db, order_id, refund_id, true).await
 }
 
 fn check_shape(new: &NewRefund) -> Result<()> {
@@ -226,7 +233,7 @@ async fn line_amounts(
         let item = sqlx::query(
             "SELECT i.product_id, i.variation_id, i.quantity, i.total, i.total_tax, \
              CAST(COALESCE((SELECT SUM(l.quantity) FROM refund_lines l WHERE l.order_item_id = i.id), 0) AS BIGINT) AS refunded_quantity, \
-             CAST(COALESCE((SELECT SUM(l.amount) FROM refund_lines l WHERE l.order_item_id = i.id), 0) AS BIGINT) AS refunded_amount \
+             CAST(COALESCE((SELECT SUM(l.amount + l.tax) FROM refund_lines l WHERE l.order_item_id = i.id), 0) AS BIGINT) AS refunded_amount \
              FROM order_items i WHERE i.id = $1 AND i.order_id = $2",
         )
         .bind(line.line_id)
@@ -278,20 +285,29 @@ async fn restock(
     Ok(())
 }
 
-/// The refund an earlier request with this key made; a different request under the same
-/// key is refused.
-async fn find_by_key(db: &Db, order_id: i64, key: &str, request_hash: &str) -> Result<Option<Refund>> {
+/// The id of the refund an earlier request with this key made; a different request under
+/// the same key is refused.
+async fn made_with_key<'e, E>(executor: E, order_id: i64, key: &str, request_hash: &str) -> Result<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row = sqlx::query("SELECT id, request_hash FROM refunds WHERE order_id = $1 AND idempotency_key = $2")
         .bind(order_id)
         .bind(key)
-        .fetch_optional(db.pool())
+        .fetch_optional(executor)
         .await?;
     let Some(row) = row else { return Ok(None) };
     if row.try_get::<Option<String>, _>("request_hash")?.as_deref() != Some(request_hash) {
         return Err(Error::Conflict("this Idempotency-Key was used for a different refund".into()));
     }
-    let id: i64 = row.try_get("id")?;
-    Ok(super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == id))
+    Ok(Some(row.try_get("id")?))
+}
+
+/// The refund as answered: made by this request, or by the first one with its key.
+async fn answer(db: &Db, order_id: i64, refund_id: i64, created: bool) -> Result<Refunded> {
+    let refund =
+        super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
+    Ok(Refunded { refund, created })
 }
 
 fn hex(bytes: &[u8]) -> String {
