@@ -528,6 +528,21 @@ impl Registry {
     }
 }
 
+/// How long a claimed job stays its worker's without a renewal. The worker renews it every
+/// third of that while the job runs, so a job may run for hours; but a job whose process
+/// was killed is taken over by another worker within this time (plus its idle poll).
+pub const LEASE: Duration = Duration::from_secs(20);
+
+/// The task renewing running jobs' leases; ended when the run ends, however it ends (a
+/// run dropped mid-way must not leave its jobs held forever).
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Renews the leases of `jobs` every third of a lease, until aborted.
 async fn keep_leases(worker: Worker, jobs: Vec<ClaimedJob>) {
     let mut heartbeat = tokio::time::interval(worker.lease / 3);
@@ -564,7 +579,7 @@ impl Worker {
             registry,
             id: format!("worker-{}", uuid::Uuid::new_v4()),
             kinds: Kinds::All,
-            lease: Duration::from_secs(300),
+            lease: LEASE,
             idle_poll: Duration::from_secs(2),
             batch: 1,
             shutdown_grace: Duration::from_secs(20),
@@ -688,12 +703,12 @@ impl Worker {
         // The leases are kept from a task of their own: renewing one waits for a database
         // connection, and on SQLite the one that writes may be the running job's own, in
         // the middle of its transaction — which goes on only while the job is polled.
-        let heartbeat = tokio::spawn(keep_leases(self.clone(), jobs.clone()));
+        let heartbeat = Heartbeat(tokio::spawn(keep_leases(self.clone(), jobs.clone())));
         let outcomes = tokio::select! {
             outcomes = &mut running => Some(outcomes),
             _ = stop.cancelled() => tokio::time::timeout(self.shutdown_grace, &mut running).await.ok(),
         };
-        heartbeat.abort();
+        drop(heartbeat);
         let Some(outcomes) = outcomes else {
             for job in &jobs {
                 tracing::info!(id = job.id, kind = %job.kind, "released an unfinished job at shutdown");
