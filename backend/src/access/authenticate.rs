@@ -356,7 +356,11 @@ async fn failure(
     if let Some(until) = throttle::locked_until(db, &[ip_subject]).await? {
         return Ok(Denied::LockedOut { retry_after_secs: until - now() });
     }
-    let locked_until = throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?;
+    let locked_until = if denied.counts_toward_lockout() {
+        throttle::record_failure(db, ip_subject, settings.lockout_policy()).await?
+    } else {
+        None
+    };
     if locked_until.is_some() {
         cache.forget_address(ip_subject);
     }

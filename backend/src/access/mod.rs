@@ -146,6 +146,14 @@ pub enum Denied {
 }
 
 impl Denied {
+    /// Whether the refusal counts toward locking its address out. A lockout stops someone
+    /// guessing credentials; a replayed nonce comes with a key that is right (a client
+    /// retrying, or a copy of a request already made), so it is refused and audited but
+    /// does not lock a shop's office out of its own API.
+    pub fn counts_toward_lockout(&self) -> bool {
+        !matches!(self, Denied::NonceReused)
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Denied::HttpsRequired => "https_required",
