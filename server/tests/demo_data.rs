@@ -23,6 +23,15 @@ async fn daily_rows(db: &Db) -> Vec<(String, String, i64, i64, i64, i64)> {
         .unwrap()
 }
 
+/// The SQLite database's file; none on PostgreSQL.
+async fn db_file(db: &Db) -> Option<String> {
+    if db.backend() != backend::db::Backend::Sqlite {
+        return None;
+    }
+    let row: (i64, String, String) = sqlx::query_as("PRAGMA database_list").fetch_one(db.pool()).await.unwrap();
+    Some(row.2)
+}
+
 async fn index_count(db: &Db, engine: Engine) -> i64 {
     let sql = match engine {
         Engine::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'",
@@ -36,6 +45,13 @@ async fn demo_data_is_complete_and_its_daily_figures_match_a_full_rebuild(engine
     let indexes_before = index_count(&db, engine).await;
     let summary = demo::load(&db, DemoOptions { orders: 3_000, seed: 7 }, |_| {}).await.unwrap();
     assert_eq!(summary.orders, 3_000);
+    if let Some(path) = db_file(&db).await {
+        // The load's one transaction went through SQLite's write-ahead log, which is given
+        // back to the disk afterwards (it would keep a million orders' size until restart).
+        let log = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+        let database = std::fs::metadata(&path).unwrap().len();
+        assert!(log < 1 << 20, "a write-ahead log of {log} bytes beside a database of {database}");
+    }
     assert_eq!(index_count(&db, engine).await, indexes_before, "the indexes dropped for the load are back");
     assert!(summary.products >= 200 && summary.variations > 0);
 
@@ -55,6 +71,21 @@ async fn demo_data_is_complete_and_its_daily_figures_match_a_full_rebuild(engine
         count("SELECT COUNT(*) FROM orders o WHERE o.total <> (SELECT CAST(SUM(i.total) AS BIGINT) FROM order_items i WHERE i.order_id = o.id) + o.shipping_total + o.fee_total + o.total_tax").await,
         0
     );
+    // Refunds give back what was paid: a unit at its price after the coupon, never more
+    // than its line or its order.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.amount > o.total").await,
+        0
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM refund_lines l JOIN order_items i ON i.id = l.order_item_id \
+               WHERE (l.amount + l.tax) * i.quantity > (i.total + i.total_tax) * l.quantity"
+        )
+        .await,
+        0
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM orders WHERE refunded_total > total").await, 0);
 
     let written = daily_rows(&db).await;
     let tz = settings::get(&db).await.unwrap().tz();

@@ -123,6 +123,7 @@ pub async fn load(db: &Db, options: DemoOptions, progress: impl Fn(u64)) -> Resu
     sales.replace_all(&mut tx, db.backend()).await?;
     tx.commit().await?;
     conn.close().await?;
+    db.shrink_log().await?;
     if db.backend() == Backend::Postgres {
         advance_identity_sequences(db).await?;
     }
@@ -593,7 +594,8 @@ impl Generator {
                 let total = subtotal - discount;
                 let (subtotal_tax, total_tax) = (share(subtotal, rate), share(total, rate));
                 let item_id = Ids::take(&mut self.next.item);
-                first_item.get_or_insert((item_id, unit, share(unit, rate)));
+                // A unit as paid: after the coupon, with its tax (what a refund of one gives back).
+                first_item.get_or_insert((item_id, total / quantity, total_tax / quantity));
                 sold.push(SoldLine { product_id: Some(product.id), name: name.clone(), quantity, revenue: total });
                 items.push([
                     item_id.into(),

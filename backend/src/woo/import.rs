@@ -623,8 +623,8 @@ fn list(resource: &str) -> (String, Vec<(&'static str, String)>) {
 }
 
 /// Ends the import: the daily sales rebuilt from the imported history, the reconcile's
-/// watermarks set to when the import began (what changed since, it fetches), and its
-/// first pass queued.
+/// watermarks set to when the import began (what changed since, it fetches), its first
+/// pass queued, and SQLite's write-ahead log given back to the disk.
 async fn finish(woo: &Woo) -> Result<()> {
     let tz = crate::settings::get(&woo.db).await?.tz();
     crate::sales_daily::rebuild(&woo.db, tz).await?;
@@ -646,7 +646,7 @@ async fn finish(woo: &Woo) -> Result<()> {
     .await?;
     super::reconcile::schedule(&mut tx, now()).await?;
     tx.commit().await?;
-    Ok(())
+    woo.db.shrink_log().await
 }
 
 async fn fail(woo: &Woo, why: &str) -> Result<()> {
