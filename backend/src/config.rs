@@ -43,6 +43,12 @@ pub struct Config {
     pub whatsapp_timeout: Duration,
     /// Lets the recovery delays go under ten minutes: for test and staging shops only.
     pub whatsapp_short_delays: bool,
+    /// Start with this master key even though the database's secrets were made with
+    /// another, losing them. Only from the command line (`serve --new-master-key`), never
+    /// from the environment or a file, where it would stay set.
+    pub new_master_key: bool,
+    /// Unset: no `/metrics`. Set: `/metrics` answers to `Authorization: Bearer {token}`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -66,6 +72,8 @@ impl std::fmt::Debug for Config {
             .field("whatsapp_concurrency", &self.whatsapp_concurrency)
             .field("whatsapp_timeout", &self.whatsapp_timeout)
             .field("whatsapp_short_delays", &self.whatsapp_short_delays)
+            .field("new_master_key", &self.new_master_key)
+            .field("metrics_token", &hidden(&self.metrics_token))
             .finish()
     }
 }
@@ -90,6 +98,8 @@ impl Default for Config {
             whatsapp_concurrency: 8,
             whatsapp_timeout: Duration::from_secs(10),
             whatsapp_short_delays: false,
+            new_master_key: false,
+            metrics_token: None,
         }
     }
 }
@@ -115,6 +125,7 @@ struct Layer {
     whatsapp_concurrency: Option<String>,
     whatsapp_timeout_secs: Option<String>,
     whatsapp_short_delays: Option<String>,
+    metrics_token: Option<String>,
 }
 
 impl Config {
@@ -220,6 +231,13 @@ impl Config {
         if let Some(v) = layer.whatsapp_timeout_secs {
             self.whatsapp_timeout = Duration::from_secs(parse_positive(&v, "whatsapp_timeout_secs")?);
         }
+        if let Some(v) = layer.metrics_token {
+            self.metrics_token = match non_empty(v) {
+                Some(token) if token.len() >= 16 => Some(SecretString::from(token)),
+                Some(_) => return Err(invalid_value("metrics_token", "at least 16 characters")),
+                None => None,
+            };
+        }
         if let Some(v) = layer.whatsapp_short_delays {
             self.whatsapp_short_delays = match v.trim() {
                 "true" | "1" | "yes" => true,
@@ -256,6 +274,7 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         whatsapp_concurrency: get("whatsapp_concurrency"),
         whatsapp_timeout_secs: get("whatsapp_timeout_secs"),
         whatsapp_short_delays: get("whatsapp_short_delays"),
+        metrics_token: get("metrics_token"),
     }
 }
 

@@ -2,14 +2,17 @@
 //! on first run — generated into `{data_dir}/master.key` with mode 0600. Secrets at rest
 //! are encrypted under keys derived from it; server-side HMAC secrets are derived too.
 
-use std::{io::Write, path::Path};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::Sha256;
 
-use crate::{Error, Result, config::Config};
+use crate::{Error, Result, config::Config, db::Db};
 
 pub struct MasterKey(SecretBox<[u8; 32]>);
 
@@ -19,33 +22,97 @@ impl std::fmt::Debug for MasterKey {
     }
 }
 
+/// Where the master key came from.
+#[derive(Debug)]
+pub enum Origin {
+    /// `BACKROOM_MASTER_KEY`, or a key file that was there: named for messages.
+    Given(String),
+    /// Generated just now into this file: there was none.
+    Generated(PathBuf),
+}
+
 impl MasterKey {
     /// Loads the key named by the configuration, or creates the default key file.
     ///
     /// Fails when the configured key is not base64 of 32 bytes, when a named key file is
     /// missing, or when the data folder is not writable.
-    pub fn load_or_create(config: &Config) -> Result<MasterKey> {
+    pub fn load_or_create(config: &Config) -> Result<(MasterKey, Origin)> {
         if let Some(key) = &config.master_key {
-            return parse(key.expose_secret(), "BACKROOM_MASTER_KEY");
+            return Ok((parse(key.expose_secret(), &source(config))?, Origin::Given(source(config))));
         }
-        if let Some(path) = &config.master_key_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::invalid(format!("cannot read the master key file {}: {e}", path.display())))?;
-            return parse(&text, &path.display().to_string());
+        let default = default_file(config);
+        let path = match &config.master_key_file {
+            Some(path) => path,
+            None if default.exists() => &default,
+            None => {
+                let key: [u8; 32] = rand::random();
+                write_new_key_file(&default, &STANDARD.encode(key))?;
+                tracing::warn!(
+                    path = %default.display(),
+                    "generated a new master key; back this file up: without it encrypted settings cannot be read"
+                );
+                return Ok((MasterKey(SecretBox::new(Box::new(key))), Origin::Generated(default)));
+            }
+        };
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("cannot read the master key file {source}: {e}")))?;
+        Ok((parse(&text, &source)?, Origin::Given(source)))
+    }
+
+    /// Makes sure this is the key the database's secrets were made with, before anything
+    /// uses it. The database keeps a check value derived from the key (which reveals
+    /// nothing of it). A different key — or a key generated just now for a database that
+    /// already has people, as when a backup is restored without its key file — would make
+    /// every connection key, app sign-in and saved credential fail one by one; the start
+    /// is refused instead, unless `start_anew` says to take this key and lose them.
+    pub async fn check(&self, db: &Db, origin: &Origin, start_anew: bool) -> Result<()> {
+        let expected = self.check_value();
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT master_key_check FROM store_settings WHERE id = 1").fetch_one(db.pool()).await?;
+        let other_key = match &stored {
+            Some(stored) => *stored != expected,
+            None => {
+                matches!(origin, Origin::Generated(_))
+                    && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await? > 0
+            }
+        };
+        if other_key {
+            let lost = lost_with_the_old_key(db).await?;
+            if !start_anew {
+                let key = match origin {
+                    Origin::Given(source) => {
+                        let pending = PathBuf::from(format!("{source}.new"));
+                        let hint = if pending.exists() {
+                            format!(
+                                " (a key rotation stopped half-way: {} is the key this database now needs)",
+                                pending.display()
+                            )
+                        } else {
+                            String::new()
+                        };
+                        format!("the master key from {source}{hint}")
+                    }
+                    Origin::Generated(path) => {
+                        format!("there was no master key, and a new one was made in {}", path.display())
+                    }
+                };
+                return Err(Error::invalid(format!(
+                    "{key}, but this database's secrets were made with another key. Put the shop's key back \
+                     (the master.key file from the backup, or BACKROOM_MASTER_KEY) and start again. To go on with \
+                     this key instead, start with `backroom serve --new-master-key`: {lost}"
+                )));
+            }
+            tracing::warn!("started with a new master key: {lost}");
+            return start_anew_with(db, &expected, &lost).await;
         }
-        let path = config.data_dir.join("master.key");
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::invalid(format!("cannot read the master key file {}: {e}", path.display())))?;
-            return parse(&text, &path.display().to_string());
+        if stored.as_deref() != Some(expected.as_str()) {
+            sqlx::query("UPDATE store_settings SET master_key_check = $1 WHERE id = 1")
+                .bind(&expected)
+                .execute(db.writer())
+                .await?;
         }
-        let key: [u8; 32] = rand::random();
-        write_new_key_file(&path, &STANDARD.encode(key))?;
-        tracing::warn!(
-            path = %path.display(),
-            "generated a new master key; back this file up: without it encrypted settings cannot be read"
-        );
-        Ok(MasterKey(SecretBox::new(Box::new(key))))
+        Ok(())
     }
 
     /// A 32-byte key for one purpose (`"sessions"`, `"connection-keys"`, …), so no two
@@ -62,6 +129,136 @@ impl MasterKey {
     pub(crate) fn for_tests() -> MasterKey {
         MasterKey(SecretBox::new(Box::new([7; 32])))
     }
+}
+
+impl MasterKey {
+    fn check_value(&self) -> String {
+        STANDARD.encode(self.derive("master-key-check"))
+    }
+}
+
+/// What a rotation did.
+pub struct Rotated {
+    /// Stored secrets sealed again under the new key.
+    pub resealed: usize,
+    /// Where the previous key was kept (backups made before the rotation need it); `None`
+    /// when the key came from `BACKROOM_MASTER_KEY`.
+    pub previous_kept: Option<PathBuf>,
+    /// The new key, base64, when it came from `BACKROOM_MASTER_KEY`: the operator puts it
+    /// there before the next start.
+    pub new_key_for_environment: Option<String>,
+}
+
+/// Replaces the master key: every stored secret (the store's, the ledger's, WhatsApp's,
+/// and the keys API secrets and recovery links are made with) is sealed again under a new
+/// key in one transaction, with the database's check value. Connection keys, app
+/// sign-ins, sessions and links already sent keep working. Run with every Backroom
+/// process stopped (a running one would go on sealing under the old key).
+///
+/// A key file gets the new key (written beside it first, then renamed over it once the
+/// database has committed), and the previous key is kept as `{file}.{time}.old`.
+pub async fn rotate(db: &Db, config: &Config) -> Result<Rotated> {
+    let (old, origin) = MasterKey::load_or_create(config)?;
+    old.check(db, &origin, false).await?;
+    let new: [u8; 32] = rand::random();
+    let text = STANDARD.encode(new);
+    let new = MasterKey(SecretBox::new(Box::new(new)));
+    let file = match (&origin, &config.master_key) {
+        (_, Some(_)) => None,
+        (Origin::Given(path), None) => Some(PathBuf::from(path)),
+        (Origin::Generated(path), None) => Some(path.clone()),
+    };
+    let pending = file.as_ref().map(|file| PathBuf::from(format!("{}.new", file.display())));
+    if let Some(pending) = &pending {
+        let _ = std::fs::remove_file(pending);
+        write_new_key_file(pending, &text)?;
+    }
+    let mut tx = db.begin().await?;
+    let resealed =
+        crate::sealed::Sealer::new(&old).reseal_all(&mut tx, &crate::sealed::Sealer::new(&new), false).await?;
+    sqlx::query("UPDATE store_settings SET master_key_check = $1 WHERE id = 1")
+        .bind(new.check_value())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (Some(file), Some(pending)) = (file, pending) else {
+        return Ok(Rotated { resealed, previous_kept: None, new_key_for_environment: Some(text) });
+    };
+    let kept = PathBuf::from(format!("{}.{}.old", file.display(), crate::clock::now()));
+    let moved = |e: std::io::Error| {
+        Error::invalid(format!(
+            "the database now needs the key in {}, but it could not be moved into place ({e}): move it to {} by hand",
+            pending.display(),
+            file.display()
+        ))
+    };
+    std::fs::rename(&file, &kept).map_err(moved)?;
+    std::fs::rename(&pending, &file).map_err(moved)?;
+    Ok(Rotated { resealed, previous_kept: Some(kept), new_key_for_environment: None })
+}
+
+/// Where the configuration takes the master key from: the variable, or the file's path.
+pub fn source(config: &Config) -> String {
+    match (&config.master_key, &config.master_key_file) {
+        (Some(_), _) => "BACKROOM_MASTER_KEY".to_owned(),
+        (None, Some(file)) => file.display().to_string(),
+        (None, None) => default_file(config).display().to_string(),
+    }
+}
+
+fn default_file(config: &Config) -> PathBuf {
+    config.data_dir.join("master.key")
+}
+
+/// Takes a new master key for a database whose secrets were sealed under another, in one
+/// transaction: the sealed values are emptied (the keys API secrets and recovery links
+/// are made with are made again at start), the credentials made under the old key are
+/// revoked, the store is marked disconnected, and the event is audited.
+async fn start_anew_with(db: &Db, check: &str, lost: &str) -> Result<()> {
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    crate::sealed::Sealer::forget_all(&mut tx).await?;
+    sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE revoked_at IS NULL")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'the master key was replaced' WHERE revoked_at IS NULL",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE woo_connection SET state = 'disconnected', last_error = 'the master key was replaced: connect the store again', \
+         last_error_at = $1 WHERE id = 1 AND state <> 'disconnected'",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE store_settings SET master_key_check = $1 WHERE id = 1").bind(check).execute(&mut *tx).await?;
+    let event =
+        crate::audit::Event { actor: "system", action: "master_key.replaced", details: lost, ..Default::default() };
+    crate::audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What stops working when the key the database's secrets were made with is replaced.
+async fn lost_with_the_old_key(db: &Db) -> Result<String> {
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await };
+    let keys = count("SELECT COUNT(*) FROM api_credentials WHERE revoked_at IS NULL").await?;
+    let grants = count("SELECT COUNT(*) FROM oauth_grants WHERE revoked_at IS NULL").await?;
+    let saved = count(
+        "SELECT (SELECT COUNT(*) FROM woo_connection WHERE consumer_secret <> '') \
+         + (SELECT COUNT(*) FROM accounting_settings WHERE api_key_sealed IS NOT NULL) \
+         + (SELECT COUNT(*) FROM whatsapp_settings WHERE access_token_sealed IS NOT NULL OR app_secret_sealed IS NOT NULL)",
+    )
+    .await?;
+    Ok(format!(
+        "{keys} connection keys and app passwords and {grants} signed-in app devices stop working and must be made \
+         again, {saved} saved connections (WooCommerce, accounting, WhatsApp) must have their secrets entered again, \
+         and recovery links already sent stop opening; panel passwords and all shop data are kept"
+    ))
 }
 
 fn parse(text: &str, source: &str) -> Result<MasterKey> {
@@ -92,8 +289,10 @@ mod tests {
     fn first_run_writes_a_private_key_file_and_reads_it_back() {
         let dir = std::env::temp_dir().join(format!("backroom-key-{}", uuid::Uuid::new_v4()));
         let config = Config { data_dir: dir.clone(), ..Config::default() };
-        let first = MasterKey::load_or_create(&config).unwrap();
-        let second = MasterKey::load_or_create(&config).unwrap();
+        let (first, origin) = MasterKey::load_or_create(&config).unwrap();
+        assert!(matches!(origin, Origin::Generated(_)));
+        let (second, origin) = MasterKey::load_or_create(&config).unwrap();
+        assert!(matches!(origin, Origin::Given(_)));
         assert_eq!(first.derive("x"), second.derive("x"));
         #[cfg(unix)]
         {

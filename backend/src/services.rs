@@ -19,7 +19,7 @@ use crate::{
     master_key::MasterKey,
     orders::events::Subscribers,
     reports::ReportCache,
-    sealed::Sealer,
+    sealed::{Place, Sealer},
     sessions::SessionPolicy,
     whatsapp::{WhatsApp, link},
     woo::Woo,
@@ -31,9 +31,6 @@ const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 const WHATSAPP_BATCH: usize = 16;
 /// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint).
 const WOO_IDLE_POLL: Duration = Duration::from_millis(500);
-/// How long the WooCommerce worker's jobs stay its own without a heartbeat: short, so an
-/// import a killed process held goes on in another within half a minute.
-const WOO_LEASE: Duration = Duration::from_secs(20);
 
 #[derive(Clone)]
 pub struct Services {
@@ -87,9 +84,16 @@ impl Services {
         let db = Db::open(config).await?;
         crate::orders::learn_statuses(&db).await?;
         // Loaded now so a missing or unreadable key stops the start, not a later request.
-        let master_key = MasterKey::load_or_create(config)?;
-        let (hasher, sealer, links) =
-            (SecretHasher::new(&master_key), Sealer::new(&master_key), link::Signer::from_master(&master_key));
+        let (master_key, origin) = MasterKey::load_or_create(config)?;
+        master_key.check(&db, &origin, config.new_master_key).await?;
+        let sealer = Sealer::new(&master_key);
+        sealer.bind_all(&db).await?;
+        let hasher = SecretHasher::new(
+            sealer.stored_key(&db, Place::ApiSecretsKey, || SecretHasher::from_master(&master_key).key()).await?,
+        );
+        let links = link::Signer::new(
+            sealer.stored_key(&db, Place::RecoveryLinksKey, || link::Signer::from_master(&master_key).key()).await?,
+        );
         let store = crate::settings::get(&db).await?;
         let base_url =
             store.public_url.or_else(|| config.public_url.clone()).unwrap_or_else(|| format!("http://{listening}"));
@@ -153,9 +157,10 @@ impl Services {
         let general = self.workers.general;
         (0..general)
             .map(|_| worker().with_kinds(Kinds::AllBut([accounting, whatsapp, &woo[..]].concat())))
-            .chain((0..general.min(1)).map(|_| {
-                worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL).with_lease(WOO_LEASE)
-            }))
+            .chain(
+                (0..general.min(1))
+                    .map(|_| worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL)),
+            )
             .chain((0..self.workers.accounting).map(|_| worker().with_kinds(Kinds::Only(accounting.to_vec()))))
             .chain((0..self.workers.whatsapp).map(|_| {
                 worker()

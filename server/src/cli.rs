@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user add`, `key create`, `woo …`, `demo`.
+//! The command line: `serve`, `migrate`, `user add`, `key create`, `woo …`, `backup`, `restore`,
+//! `rotate-master-key`, `demo`.
 
 use std::{io::BufRead, process::ExitCode};
 
@@ -14,7 +15,7 @@ use backend::{
     users::{self, Email, NewUser},
 };
 use clap::{Parser, Subcommand};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::progress::Progress;
 
@@ -28,7 +29,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply migrations, then serve the panel and the API (default 127.0.0.1:3000).
-    Serve,
+    Serve {
+        /// Go on with this master key although the database's secrets were made with
+        /// another (lost with its key file): they stop working and must be entered again.
+        #[arg(long)]
+        new_master_key: bool,
+    },
     /// Apply migrations and exit.
     Migrate,
     /// Manage the people who use the panel.
@@ -46,6 +52,23 @@ enum Command {
         #[command(subcommand)]
         command: WooCommand,
     },
+    /// Copy a SQLite shop to a new file while it serves (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new file to write.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup back as the shop's SQLite database.
+    Restore {
+        /// The backup to put back.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Replace a database that holds a shop (stop every backroom process first).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the master key, sealing every stored secret again (stop Backroom first).
+    RotateMasterKey,
     /// Fill an empty shop with realistic demo data.
     Demo {
         /// How many orders to create.
@@ -149,7 +172,8 @@ fn fail(message: &str) -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Serve => {
+        Command::Serve { new_master_key } => {
+            let config = Config { new_master_key, ..config };
             let app = crate::Application::build(config).await.map_err(|e| e.to_string())?;
             app.run_until_stopped(crate::shutdown_signal()).await.map_err(|e| e.to_string())
         }
@@ -201,6 +225,44 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Woo { command } => woo(command, config).await,
+        Command::Backup { to } => {
+            let db = Db::connect(config.database_url.expose_secret()).await.map_err(|e| e.report())?;
+            let made = backend::backup::backup(&db, &to).await;
+            db.close().await;
+            let bytes = made.map_err(|e| e.to_string())?;
+            println!("backed up to {} ({:.1} MB)", to.display(), bytes as f64 / 1e6);
+            eprintln!(
+                "the master key is not in a backup: keep it apart from the backup, and safe ({})",
+                backend::master_key::source(&config)
+            );
+            Ok(())
+        }
+        Command::RotateMasterKey => {
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
+            let rotated = backend::master_key::rotate(&db, &config).await;
+            db.close().await;
+            let rotated = rotated.map_err(|e| e.to_string())?;
+            eprintln!("master key replaced; {} stored secrets sealed again", rotated.resealed);
+            if let Some(kept) = rotated.previous_kept {
+                eprintln!("the previous key is kept in {}: backups made before now need it", kept.display());
+            }
+            if let Some(key) = rotated.new_key_for_environment {
+                eprintln!("set BACKROOM_MASTER_KEY to this new key before Backroom starts again:");
+                println!("{key}");
+            }
+            Ok(())
+        }
+        Command::Restore { from, force } => {
+            let restored = backend::backup::restore(&from, config.database_url.expose_secret(), force)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("restored {} from {}", restored.display(), from.display());
+            eprintln!(
+                "Backroom starts with it only beside the shop's own master key ({})",
+                backend::master_key::source(&config)
+            );
+            Ok(())
+        }
         Command::Demo { orders, seed } => {
             if !(0..=demo::MAX_ORDERS).contains(&orders) {
                 return Err(format!("--orders must be between 0 and {}", demo::MAX_ORDERS));

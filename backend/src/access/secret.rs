@@ -126,8 +126,19 @@ impl std::fmt::Debug for SecretHasher {
 }
 
 impl SecretHasher {
-    pub fn new(master_key: &MasterKey) -> SecretHasher {
+    pub fn new(key: [u8; 32]) -> SecretHasher {
+        SecretHasher(key)
+    }
+
+    /// The key a shop starts with, derived from its master key; kept sealed in the
+    /// database from then on ([`crate::sealed::Place::ApiSecretsKey`]), so a new master
+    /// key leaves every API secret working.
+    pub fn from_master(master_key: &MasterKey) -> SecretHasher {
         SecretHasher(master_key.derive("api-secrets"))
+    }
+
+    pub(crate) fn key(&self) -> [u8; 32] {
+        self.0
     }
 
     pub fn hash(&self, secret: &str) -> String {
@@ -146,6 +157,11 @@ pub fn last_four(secret: &str) -> String {
         return String::new();
     }
     chars[chars.len() - 4..].iter().collect()
+}
+
+/// Whether two secrets are equal, in a time that does not tell how much of them matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -193,7 +209,7 @@ mod tests {
 
     #[test]
     fn the_hash_depends_on_the_master_key() {
-        let hasher = SecretHasher::new(&MasterKey::for_tests());
+        let hasher = SecretHasher::from_master(&MasterKey::for_tests());
         assert_eq!(hasher.hash("brk_x"), hasher.hash("brk_x"));
         assert_ne!(hasher.hash("brk_x"), hasher.hash("brk_y"));
     }

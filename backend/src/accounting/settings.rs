@@ -6,7 +6,15 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{Error, Result, audit, clock::now, db::Db, jobs, orders::OrderStatus, sealed::Sealer, users::User};
+use crate::{
+    Error, Result, audit,
+    clock::now,
+    db::Db,
+    jobs,
+    orders::OrderStatus,
+    sealed::{Place, Sealer},
+    users::User,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +183,7 @@ pub async fn connection(db: &Db, sealer: &Sealer) -> Result<(AccountingSettings,
         Some(sealed) => Some(Connection {
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
             company_code: settings.company_code.clone(),
-            api_key: sealer.open(&sealed)?,
+            api_key: sealer.open(Place::AccountingApiKey, &sealed)?,
         }),
         None => None,
     };
@@ -231,7 +239,7 @@ pub async fn update(
     let mut tx = db.begin().await?;
     if let Some(key) = api_key {
         sqlx::query("UPDATE accounting_settings SET api_key_sealed = $1, api_key_hint = $2 WHERE id = 1")
-            .bind(sealer.seal(key))
+            .bind(sealer.seal(Place::AccountingApiKey, key))
             .bind(crate::access::secret::last_four(key))
             .execute(&mut *tx)
             .await?;

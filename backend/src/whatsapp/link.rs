@@ -32,9 +32,15 @@ impl Signer {
         Signer { key }
     }
 
-    /// The signer of this installation: its key derived from the master key.
+    /// The signer a shop starts with, its key derived from the master key; kept sealed in
+    /// the database from then on ([`crate::sealed::Place::RecoveryLinksKey`]), so links
+    /// already sent go on opening under a new master key.
     pub fn from_master(master: &crate::master_key::MasterKey) -> Signer {
         Signer::new(master.derive("whatsapp-recovery-links"))
+    }
+
+    pub(crate) fn key(&self) -> [u8; 32] {
+        self.key
     }
 
     fn mac(&self, text: &str) -> String {

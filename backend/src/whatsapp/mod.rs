@@ -126,7 +126,7 @@ impl WhatsApp {
             {
                 return Ok(token.clone());
             }
-            let token = self.sealer.open(sealed)?;
+            let token = self.sealer.open(crate::sealed::Place::WhatsAppAccessToken, sealed)?;
             *cache = Some((sealed.to_owned(), token.clone()));
             Ok(token)
         })

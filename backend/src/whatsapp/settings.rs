@@ -8,7 +8,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{config::Config, graph::Account};
-use crate::{Error, Result, audit, clock::now, db::Db, sealed::Sealer, users::User};
+use crate::{
+    Error, Result, audit,
+    clock::now,
+    db::Db,
+    sealed::{Place, Sealer},
+    users::User,
+};
 
 /// What the panel shows: no secret, only whether each is stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +64,7 @@ pub async fn get(db: &Db) -> Result<WhatsAppSettings> {
 pub async fn app_secret(db: &Db, sealer: &Sealer) -> Result<Option<SecretString>> {
     let sealed: Option<String> =
         sqlx::query_scalar("SELECT app_secret_sealed FROM whatsapp_settings WHERE id = 1").fetch_one(db.pool()).await?;
-    sealed.map(|s| sealer.open(&s)).transpose()
+    sealed.map(|s| sealer.open(Place::WhatsAppAppSecret, &s)).transpose()
 }
 
 /// The account to call Meta as; `None` until its ids and token are stored. `open` opens
@@ -151,8 +157,9 @@ pub async fn update(
     {
         return Err(Error::invalid("the Graph API base URL is an http(s) address such as https://graph.facebook.com"));
     }
-    let secret =
-        |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(v));
+    let secret = |place: Place, value: &Option<String>| {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(place, v))
+    };
     let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE whatsapp_settings SET phone_number_id = $1, waba_id = $2, graph_version = $3, graph_base_url = $4, \
@@ -162,8 +169,8 @@ pub async fn update(
     .bind(&waba_id)
     .bind(version)
     .bind(base)
-    .bind(secret(&new.access_token))
-    .bind(secret(&new.app_secret))
+    .bind(secret(Place::WhatsAppAccessToken, &new.access_token))
+    .bind(secret(Place::WhatsAppAppSecret, &new.app_secret))
     .bind(now())
     .execute(&mut *tx)
     .await?;

@@ -27,7 +27,10 @@ pub async fn verify_subscription(
 ) -> Result<Option<String>> {
     let expected = super::settings::get(db).await?.verify_token;
     let (Some("subscribe"), Some(token), Some(challenge)) = (mode, token, challenge) else { return Ok(None) };
-    if token.is_empty() || !constant_time_eq(token.as_bytes(), expected.as_bytes()) || challenge.len() > 200 {
+    if token.is_empty()
+        || !crate::access::secret::constant_time_eq(token.as_bytes(), expected.as_bytes())
+        || challenge.len() > 200
+    {
         return Ok(None);
     }
     sqlx::query("UPDATE whatsapp_settings SET webhook_verified_at = $1 WHERE id = 1")
@@ -35,10 +38,6 @@ pub async fn verify_subscription(
         .execute(db.writer())
         .await?;
     Ok(Some(challenge.to_owned()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Whether `header` is `sha256=` and the HMAC-SHA256 of `body` under `secret`, in hex.

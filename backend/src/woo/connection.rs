@@ -16,6 +16,7 @@ use crate::{
     audit::{self, Event},
     clock::now,
     db::Db,
+    sealed::Place,
     users::User,
 };
 
@@ -334,7 +335,7 @@ pub async fn store(woo: &Woo) -> Result<Option<Store>> {
     if !stored.connected {
         return Ok(None);
     }
-    let secret = woo.sealer.open(&stored.sealed_secret)?;
+    let secret = woo.sealer.open(Place::WooConsumerSecret, &stored.sealed_secret)?;
     let auth = stored.auth.unwrap_or(Auth::Basic);
     Ok(Some(Store::new(&stored.url, stored.consumer_key, secret, auth, woo.http.clone())))
 }
@@ -345,7 +346,7 @@ pub async fn webhook_secret(woo: &Woo) -> Result<Option<SecretString>> {
     if !stored.connected || stored.sealed_webhook_secret.is_empty() {
         return Ok(None);
     }
-    Ok(Some(woo.sealer.open(&stored.sealed_webhook_secret)?))
+    Ok(Some(woo.sealer.open(Place::WooWebhookSecret, &stored.sealed_webhook_secret)?))
 }
 
 /// What connecting asks, and what the person confirmed.
@@ -432,8 +433,8 @@ pub async fn connect(woo: &Woo, actor: &User, ip: Option<&str>, request: Connect
     .bind(store.base())
     .bind(store.auth().as_str())
     .bind(request.consumer_key.trim())
-    .bind(woo.sealer.seal(request.consumer_secret.expose_secret().trim()))
-    .bind(woo.sealer.seal(&webhook_secret))
+    .bind(woo.sealer.seal(Place::WooConsumerSecret, request.consumer_secret.expose_secret().trim()))
+    .bind(woo.sealer.seal(Place::WooWebhookSecret, &webhook_secret))
     .bind(serde_json::to_string(&facts).map_err(Error::internal)?)
     .bind(now)
     .execute(woo.db.writer())
@@ -512,7 +513,7 @@ pub async fn recheck(woo: &Woo, actor: &User) -> Result<Report> {
     if !stored.connected {
         return Err(Error::Conflict("no store is connected".into()));
     }
-    let secret = woo.sealer.open(&stored.sealed_secret)?;
+    let secret = woo.sealer.open(Place::WooConsumerSecret, &stored.sealed_secret)?;
     let (report, _) = check(&woo.http, &stored.url, &stored.consumer_key, &secret).await;
     match (report.passed(), &report.facts) {
         (true, Some(facts)) => {

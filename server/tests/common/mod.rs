@@ -23,7 +23,7 @@ use reqwest::{StatusCode, header};
 pub const OWNER_EMAIL: &str = "owner@shop.example";
 pub const OWNER_PASSWORD: &str = "correct horse battery";
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
     Postgres,
@@ -148,6 +148,8 @@ pub struct Options {
     pub whatsapp_concurrency: usize,
     /// Seconds before a Graph API request times out (unset: the default).
     pub whatsapp_timeout_secs: Option<u64>,
+    /// Unset: no `/metrics`.
+    pub metrics_token: Option<&'static str>,
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
@@ -169,6 +171,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_WHATSAPP_CONCURRENCY", options.whatsapp_concurrency.to_string()),
         ("BACKROOM_WHATSAPP_TIMEOUT_SECS", options.whatsapp_timeout_secs.unwrap_or(10).to_string()),
         ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".to_owned()),
+        ("BACKROOM_METRICS_TOKEN", options.metrics_token.unwrap_or_default().to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -395,7 +398,7 @@ pub fn serve_processes(
 pub async fn master_key_and_owner(db: &Db, data_dir: &std::path::Path) -> (MasterKey, User) {
     let config = Config { master_key_file: Some(data_dir.join("master.key")), ..Config::default() };
     eventually("the process has made its master key", || async { MasterKey::load_or_create(&config).is_ok() }).await;
-    let master = MasterKey::load_or_create(&config).unwrap();
+    let (master, _) = MasterKey::load_or_create(&config).unwrap();
     let owner = users::create(
         db,
         users::NewUser {
