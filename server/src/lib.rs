@@ -13,6 +13,7 @@ mod connections;
 mod cross_origin;
 mod health;
 pub mod live;
+mod metrics;
 mod nul_characters;
 mod oauth;
 mod orders_export;
@@ -56,6 +57,10 @@ pub struct AppState {
     pub setup_done: Arc<std::sync::atomic::AtomicBool>,
     /// Tells open panel pages about new orders.
     pub live: Arc<live::LiveOrders>,
+    /// The requests this process answered, for `/metrics`.
+    pub requests: Arc<metrics::Requests>,
+    /// Unset: no `/metrics`.
+    pub metrics_token: Option<Arc<secrecy::SecretString>>,
 }
 
 pub struct Application {
@@ -84,6 +89,8 @@ impl Application {
             rates: Arc::default(),
             setup_done: Arc::default(),
             live: live::LiveOrders::new(),
+            requests: Arc::default(),
+            metrics_token: config.metrics_token.clone().map(Arc::new),
         };
         let workers = services.workers();
         let live = state.live.clone();
@@ -175,6 +182,8 @@ fn router(state: AppState) -> Router {
     Router::new()
         .merge(everything_else)
         .merge(store_deliveries)
+        .merge(metrics::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn_with_state(state.clone(), panel::resolve_session))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
