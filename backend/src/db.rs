@@ -189,6 +189,23 @@ impl Db {
         self.backend
     }
 
+    /// On PostgreSQL, a connection of its own listening on `channel` (LISTEN/NOTIFY), with
+    /// the pool that holds it (closed when done), for what every instance must hear at
+    /// once; `None` on SQLite, where one instance serves.
+    pub async fn listener(
+        &self,
+        channel: &str,
+    ) -> Result<Option<(sqlx::postgres::PgPool, sqlx::postgres::PgListener)>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let options = sqlx::postgres::PgConnectOptions::try_from(&self.options)?;
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
+        let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+        listener.listen(channel).await?;
+        Ok(Some((pool, listener)))
+    }
+
     /// After a large write (demo data, an import), gives SQLite's write-ahead log back to
     /// the disk: everything in it is copied into the database and the file cut to nothing.
     /// Left alone, the log keeps the size of the largest transaction it ever held (a

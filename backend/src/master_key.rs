@@ -46,12 +46,16 @@ impl MasterKey {
             None if default.exists() => &default,
             None => {
                 let key: [u8; 32] = rand::random();
-                write_new_key_file(&default, &STANDARD.encode(key))?;
-                tracing::warn!(
-                    path = %default.display(),
-                    "generated a new master key; back this file up: without it encrypted settings cannot be read"
-                );
-                return Ok((MasterKey(SecretBox::new(Box::new(key))), Origin::Generated(default)));
+                // Several processes starting at once on a new data folder: one key wins,
+                // and the others read it.
+                if write_new_key_file(&default, &STANDARD.encode(key))? {
+                    tracing::warn!(
+                        path = %default.display(),
+                        "generated a new master key; back this file up: without it encrypted settings cannot be read"
+                    );
+                    return Ok((MasterKey(SecretBox::new(Box::new(key))), Origin::Generated(default)));
+                }
+                &default
             }
         };
         let source = path.display().to_string();
@@ -63,22 +67,21 @@ impl MasterKey {
     /// Makes sure this is the key the database's secrets were made with, before anything
     /// uses it. The database keeps a check value derived from the key (which reveals
     /// nothing of it). A different key — or a key generated just now for a database that
-    /// already has people, as when a backup is restored without its key file — would make
+    /// holds keys or secrets, as when a backup is restored without its key file — would make
     /// every connection key, app sign-in and saved credential fail one by one; the start
     /// is refused instead, unless `start_anew` says to take this key and lose them.
     pub async fn check(&self, db: &Db, origin: &Origin, start_anew: bool) -> Result<()> {
         let expected = self.check_value();
         let stored: Option<String> =
             sqlx::query_scalar("SELECT master_key_check FROM store_settings WHERE id = 1").fetch_one(db.pool()).await?;
+        // A database from before the check was kept has none: a key made just now cannot
+        // be its key if anything in it was made with one.
         let other_key = match &stored {
             Some(stored) => *stored != expected,
-            None => {
-                matches!(origin, Origin::Generated(_))
-                    && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await? > 0
-            }
+            None => matches!(origin, Origin::Generated(_)) && MadeWithTheKey::count(db).await?.any(),
         };
         if other_key {
-            let lost = lost_with_the_old_key(db).await?;
+            let lost = MadeWithTheKey::count(db).await?.lost();
             if !start_anew {
                 let key = match origin {
                     Origin::Given(source) => {
@@ -171,7 +174,12 @@ pub async fn rotate(db: &Db, config: &Config) -> Result<Rotated> {
     let pending = file.as_ref().map(|file| PathBuf::from(format!("{}.new", file.display())));
     if let Some(pending) = &pending {
         let _ = std::fs::remove_file(pending);
-        write_new_key_file(pending, &text)?;
+        if !write_new_key_file(pending, &text)? {
+            return Err(Error::invalid(format!(
+                "{} appeared meanwhile: is another rotation running?",
+                pending.display()
+            )));
+        }
     }
     let mut tx = db.begin().await?;
     let resealed =
@@ -243,22 +251,42 @@ async fn start_anew_with(db: &Db, check: &str, lost: &str) -> Result<()> {
     Ok(())
 }
 
-/// What stops working when the key the database's secrets were made with is replaced.
-async fn lost_with_the_old_key(db: &Db) -> Result<String> {
-    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await };
-    let keys = count("SELECT COUNT(*) FROM api_credentials WHERE revoked_at IS NULL").await?;
-    let grants = count("SELECT COUNT(*) FROM oauth_grants WHERE revoked_at IS NULL").await?;
-    let saved = count(
-        "SELECT (SELECT COUNT(*) FROM woo_connection WHERE consumer_secret <> '') \
-         + (SELECT COUNT(*) FROM accounting_settings WHERE api_key_sealed IS NOT NULL) \
-         + (SELECT COUNT(*) FROM whatsapp_settings WHERE access_token_sealed IS NOT NULL OR app_secret_sealed IS NOT NULL)",
-    )
-    .await?;
-    Ok(format!(
-        "{keys} connection keys and app passwords and {grants} signed-in app devices stop working and must be made \
-         again, {saved} saved connections (WooCommerce, accounting, WhatsApp) must have their secrets entered again, \
-         and recovery links already sent stop opening; panel passwords and all shop data are kept"
-    ))
+/// What a database holds that was made with its master key: connection keys and app
+/// passwords, app sign-ins (OAuth), and saved connections' secrets.
+struct MadeWithTheKey {
+    keys: i64,
+    grants: i64,
+    saved: i64,
+}
+
+impl MadeWithTheKey {
+    async fn count(db: &Db) -> Result<MadeWithTheKey> {
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await };
+        Ok(MadeWithTheKey {
+            keys: count("SELECT COUNT(*) FROM api_credentials WHERE revoked_at IS NULL").await?,
+            grants: count("SELECT COUNT(*) FROM oauth_grants WHERE revoked_at IS NULL").await?,
+            saved: count(
+                "SELECT (SELECT COUNT(*) FROM woo_connection WHERE consumer_secret <> '') \
+                 + (SELECT COUNT(*) FROM accounting_settings WHERE api_key_sealed IS NOT NULL) \
+                 + (SELECT COUNT(*) FROM whatsapp_settings WHERE access_token_sealed IS NOT NULL OR app_secret_sealed IS NOT NULL)",
+            )
+            .await?,
+        })
+    }
+
+    fn any(&self) -> bool {
+        self.keys + self.grants + self.saved > 0
+    }
+
+    /// What stops working when the key they were made with is replaced.
+    fn lost(&self) -> String {
+        let MadeWithTheKey { keys, grants, saved } = self;
+        format!(
+            "{keys} connection keys and app passwords and {grants} signed-in app devices stop working and must be made \
+             again, {saved} saved connections (WooCommerce, accounting, WhatsApp) must have their secrets entered again, \
+             and recovery links already sent stop opening; panel passwords and all shop data are kept"
+        )
+    }
 }
 
 fn parse(text: &str, source: &str) -> Result<MasterKey> {
@@ -269,16 +297,27 @@ fn parse(text: &str, source: &str) -> Result<MasterKey> {
     Ok(MasterKey(SecretBox::new(Box::new(key))))
 }
 
-fn write_new_key_file(path: &Path, contents: &str) -> Result<()> {
+/// Writes a new key file whole (under a temporary name, then linked to its name, which
+/// fails if the name exists); false when another process made it first.
+fn write_new_key_file(path: &Path, contents: &str) -> Result<bool> {
     let unwritable =
         |e: std::io::Error| Error::invalid(format!("cannot write the master key file {}: {e}", path.display()));
     if let Some(dir) = path.parent() {
         crate::private_files::create_dir(dir).map_err(unwritable)?;
     }
-    let mut file = crate::private_files::new_file().open(path).map_err(unwritable)?;
-    file.write_all(contents.as_bytes()).map_err(unwritable)?;
-    file.write_all(b"\n").map_err(unwritable)?;
-    file.sync_all().map_err(unwritable)
+    let partial = PathBuf::from(format!("{}.{}.partial", path.display(), uuid::Uuid::new_v4().simple()));
+    let written = crate::private_files::new_file().open(&partial).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&partial, path));
+    let _ = std::fs::remove_file(&partial);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(unwritable(e)),
+    }
 }
 
 #[cfg(test)]

@@ -130,6 +130,11 @@ impl Application {
         });
         let store_deliveries =
             tokio::spawn(backend::woo::apply_until_stopped(self.services.woo.clone(), stop.child_token()));
+        let credentials = tokio::spawn(backend::access::authenticate::share_across_instances(
+            self.services.credentials.clone(),
+            db.clone(),
+            stop.child_token(),
+        ));
         let live = self.live;
         // Open event streams end when the shutdown begins; the server then waits only for
         // requests that end by themselves.
@@ -145,6 +150,7 @@ impl Application {
             let _ = upkeep.await;
         }
         let _ = store_deliveries.await;
+        let _ = credentials.await;
         for task in job_tasks {
             let _ = task.await;
         }

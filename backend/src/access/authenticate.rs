@@ -41,14 +41,24 @@ pub const LAST_USED_INTERVAL_SECS: i64 = 60;
 pub const CACHE_TTL: Duration = Duration::from_secs(1);
 const CACHE_MAX_ENTRIES: usize = 10_000;
 
+/// The PostgreSQL channel instances tell each other on about revocations and lockouts.
+const CHANNEL: &str = "backroom_credentials";
+/// What a notification on [`CHANNEL`] says when every remembered credential must go (else
+/// it names the address that was locked out).
+const EVERYTHING: &str = "*";
+
 /// Credentials that passed recently, by secret hash and client address; one per process,
-/// in [`crate::services::Services`].
+/// in [`crate::services::Services`]. Instances on one PostgreSQL tell each other what
+/// they revoke and lock out ([`share_across_instances`]), so none goes on accepting it.
 #[derive(Default)]
 pub struct CredentialCache {
     entries: Mutex<HashMap<(String, String), Remembered>>,
-    /// Bumped by every revocation in this process (keys, passwords, devices, apps, disabled
-    /// users), so that no remembered credential outlives it here.
+    /// Bumped by every revocation (keys, passwords, devices, apps, disabled users), here or
+    /// in another instance, so that no remembered credential outlives it here.
     revocations: AtomicU64,
+    /// Where this instance's revocations and lockouts go to reach the others; unset on
+    /// SQLite (one instance) and until [`share_across_instances`] runs.
+    announce: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 struct Remembered {
@@ -58,15 +68,40 @@ struct Remembered {
 }
 
 impl CredentialCache {
-    /// Forgets every credential remembered so far: called after each revocation.
+    /// Forgets every credential remembered so far, here and in the other instances:
+    /// called after each revocation.
     pub fn forget_all(&self) {
+        self.forget_all_here();
+        self.tell_the_others(EVERYTHING);
+    }
+
+    /// Forgets what passed from one address, here and in the other instances: called when
+    /// it is locked out, so that no credential remembered from it passes during the lock.
+    fn forget_address(&self, ip_subject: &str) {
+        self.forget_address_here(ip_subject);
+        self.tell_the_others(ip_subject);
+    }
+
+    fn forget_all_here(&self) {
         self.revocations.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Forgets what passed from one address: called when it is locked out, so that no
-    /// credential remembered from it passes during the lock.
-    fn forget_address(&self, ip_subject: &str) {
+    fn forget_address_here(&self, ip_subject: &str) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).retain(|(_, ip), _| ip != ip_subject);
+    }
+
+    fn tell_the_others(&self, what: &str) {
+        if let Some(announce) = self.announce.get() {
+            let _ = announce.send(what.to_owned());
+        }
+    }
+
+    /// What another instance said (or this one: its own notifications come back too).
+    fn heard(&self, what: &str) {
+        match what {
+            EVERYTHING => self.forget_all_here(),
+            address => self.forget_address_here(address),
+        }
     }
 
     fn revocations(&self) -> u64 {
@@ -96,6 +131,58 @@ impl CredentialCache {
             change(&mut entry.found);
         }
     }
+}
+
+/// Keeps this instance's remembered credentials in step with the other instances on the
+/// same PostgreSQL: what one revokes or locks out, every one forgets within milliseconds
+/// (LISTEN/NOTIFY), instead of accepting it for up to [`CACHE_TTL`]. A lost connection to
+/// the channel forgets everything (notifications may have been missed). Nothing to do on
+/// SQLite. Runs until `stop`.
+pub async fn share_across_instances(
+    cache: std::sync::Arc<CredentialCache>,
+    db: Db,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let (pool, mut listener) = match db.listener(CHANNEL).await {
+        Ok(Some(listening)) => listening,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e.report(), "cannot listen for other instances' revocations");
+            return;
+        }
+    };
+    let (sender, mut changes) = tokio::sync::mpsc::unbounded_channel::<String>();
+    if cache.announce.set(sender).is_err() {
+        return;
+    }
+    let announcing = async {
+        while let Some(what) = changes.recv().await {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&what).execute(db.writer()).await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "could not tell the other instances of a revocation");
+            }
+        }
+    };
+    let hearing = async {
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => cache.heard(notification.payload()),
+                Ok(None) => cache.forget_all_here(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the channel to the other instances; retrying");
+                    cache.forget_all_here();
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = announcing => {}
+        _ = hearing => {}
+    }
+    drop(listener);
+    pool.close().await;
 }
 
 /// What the request carried, already split out of its headers.
