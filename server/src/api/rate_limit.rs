@@ -1,11 +1,12 @@
 //! Request rate limits per credential and per client address, kept in this instance's
-//! memory: at most the configured number of requests in any minute, counted by a sliding
-//! window (this minute's count plus the last minute's, weighted by how much of it is still
-//! within sixty seconds). A fresh client may spend its minute at once, but then waits; it is
-//! never let through at twice the rate in its first minute, as a token bucket with a
-//! minute's burst would. With N instances behind a load balancer each counts on its own, so
-//! a client spread over all of them gets up to N times the limit; set the limits with that
-//! in mind.
+//! memory: never more than the configured number of requests in any sixty seconds, the
+//! first minute included. Requests are counted in 5-second buckets, and one is let
+//! through only while the bucket now and the twelve before it (which hold every request
+//! of any minute that ends now) have fewer than the limit. So a client may spend its
+//! minute at once and then waits until that burst has left the window (at most 65 s); a
+//! steady client is never refused below about 92 % of its limit (60 of every 65 seconds).
+//! With N instances behind a load balancer each counts on its own, so a client spread
+//! over all of them gets up to N times the limit; set the limits with that in mind.
 
 use std::{
     collections::HashMap,
@@ -17,14 +18,22 @@ use std::{
 
 use backend::access::CredentialKind;
 
-const PERIOD: Duration = Duration::from_secs(60);
+const BUCKET: Duration = Duration::from_secs(5);
+/// The bucket now and the twelve before: every request of a minute that ends now.
+const SPAN: u64 = 13;
 /// Above this many tracked clients, idle ones are forgotten.
 const PRUNE_ABOVE: usize = 50_000;
 
-#[derive(Default)]
 pub struct RateLimits {
     credentials: Cells<(CredentialKind, i64)>,
     addresses: Cells<IpAddr>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let epoch = Instant::now();
+        RateLimits { credentials: Cells::new(epoch), addresses: Cells::new(epoch) }
+    }
 }
 
 impl RateLimits {
@@ -38,72 +47,64 @@ impl RateLimits {
     }
 }
 
-struct Cells<K>(Mutex<HashMap<K, Window>>);
-
-/// One client's count: requests in the minute that began at `start`, and in the one before.
-#[derive(Clone, Copy)]
-struct Window {
-    start: Instant,
-    previous: u64,
-    current: u64,
+struct Cells<K> {
+    /// Bucket 0 began then.
+    epoch: Instant,
+    windows: Mutex<HashMap<K, Window>>,
 }
+
+/// One client's counts: slot `b % SPAN` holds bucket `b`'s count (when it is that bucket's).
+#[derive(Clone, Copy, Default)]
+struct Window([(u64, u32); SPAN as usize]);
 
 impl Window {
-    /// The window as of `now`: moved on by whole minutes since `start`.
-    fn at(self, now: Instant) -> Window {
-        let minutes = now.saturating_duration_since(self.start).as_secs() / PERIOD.as_secs();
-        match minutes {
-            0 => self,
-            1 => Window { start: self.start + PERIOD, previous: self.current, current: 0 },
-            _ => Window { start: now, previous: 0, current: 0 },
+    /// The requests of the buckets still in the window that ends in bucket `now`.
+    fn counts(&self, now: u64) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.0.iter().copied().filter(move |(bucket, count)| *count > 0 && *bucket + SPAN > now && *bucket <= now)
+    }
+
+    fn add(&mut self, now: u64) {
+        let slot = &mut self.0[(now % SPAN) as usize];
+        if slot.0 != now {
+            *slot = (now, 0);
         }
-    }
-
-    /// Whether one more request would make the minute up to `now` hold more than `limit`:
-    /// this minute's count, plus the last minute's share still within sixty seconds of
-    /// `now` (its requests taken as spread evenly). In whole nanoseconds, so exact.
-    fn full(&self, now: Instant, limit: u64) -> bool {
-        let period = PERIOD.as_nanos();
-        let into = now.saturating_duration_since(self.start).as_nanos().min(period);
-        u128::from(self.previous) * (period - into) + u128::from(self.current) * period >= u128::from(limit) * period
-    }
-
-    /// Seconds until one more request fits under `limit`.
-    fn wait(&self, now: Instant, limit: u64) -> i64 {
-        let left_in_window = PERIOD.as_secs_f64() - now.saturating_duration_since(self.start).as_secs_f64();
-        let seconds = if self.current < limit {
-            // Wait for enough of the last minute to slide out.
-            let room = (limit - self.current) as f64;
-            left_in_window - PERIOD.as_secs_f64() * room / self.previous.max(1) as f64
-        } else {
-            // This minute is spent: into the next, until enough of this one slides out.
-            left_in_window + PERIOD.as_secs_f64() * (1.0 - limit as f64 / self.current as f64)
-        };
-        seconds.max(0.0).ceil() as i64 + 1
-    }
-}
-
-impl<K> Default for Cells<K> {
-    fn default() -> Self {
-        Cells(Mutex::new(HashMap::new()))
+        slot.1 += 1;
     }
 }
 
 impl<K: Eq + Hash> Cells<K> {
+    fn new(epoch: Instant) -> Cells<K> {
+        Cells { epoch, windows: Mutex::new(HashMap::new()) }
+    }
+
     fn check(&self, key: K, per_minute: i64, now: Instant) -> Result<(), i64> {
-        let limit = per_minute.max(1) as u64;
-        let mut cells = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if cells.len() > PRUNE_ABOVE {
-            cells.retain(|_, window| now.saturating_duration_since(window.start) < PERIOD * 2);
+        let limit = u64::try_from(per_minute.max(1)).unwrap_or(u64::MAX);
+        let since = now.saturating_duration_since(self.epoch);
+        let bucket = (since.as_millis() / BUCKET.as_millis()) as u64;
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > PRUNE_ABOVE {
+            windows.retain(|_, window| window.counts(bucket).next().is_some());
         }
-        let window = cells.get(&key).map_or(Window { start: now, previous: 0, current: 0 }, |w| w.at(now));
-        if window.full(now, limit) {
-            let wait = window.wait(now, limit);
-            cells.insert(key, window);
-            return Err(wait);
+        let window = windows.entry(key).or_default();
+        let mut counts: Vec<(u64, u32)> = window.counts(bucket).collect();
+        let total: u64 = counts.iter().map(|(_, count)| u64::from(*count)).sum();
+        if total < limit {
+            window.add(bucket);
+            return Ok(());
         }
-        cells.insert(key, Window { current: window.current + 1, ..window });
-        Ok(())
+        // Oldest first: the wait ends when enough of them have left the window.
+        counts.sort_unstable();
+        let mut left = total;
+        let mut frees = bucket + 1;
+        for (old, count) in counts {
+            left -= u64::from(count);
+            frees = old + SPAN;
+            if left < limit {
+                break;
+            }
+        }
+        let wait = (BUCKET * u32::try_from(frees).unwrap_or(u32::MAX)).saturating_sub(since);
+        Err(wait.as_secs() as i64 + 1)
     }
 }
 
@@ -111,53 +112,54 @@ impl<K: Eq + Hash> Cells<K> {
 mod tests {
     use super::*;
 
-    /// Requests every `every` from `start` for `minutes`; the times of those let through.
-    fn hammer(cells: &Cells<u8>, per_minute: i64, every: Duration, minutes: u32) -> Vec<Duration> {
-        let start = Instant::now();
-        let mut passed = Vec::new();
-        let mut at = Duration::ZERO;
-        while at < PERIOD * minutes {
-            if cells.check(1, per_minute, start + at).is_ok() {
-                passed.push(at);
-            }
-            at += every;
-        }
-        passed
+    /// The times (ms from the start) let through, of requests at `times`.
+    fn passed(cells: &Cells<u8>, per_minute: i64, times: impl Iterator<Item = u64>) -> Vec<u64> {
+        times.filter(|ms| cells.check(1, per_minute, cells.epoch + Duration::from_millis(*ms)).is_ok()).collect()
     }
 
-    #[test]
-    fn never_more_than_the_limit_in_any_minute_even_the_first() {
-        let cells = Cells::<u8>::default();
-        let passed = hammer(&cells, 120, Duration::from_millis(10), 4);
+    fn at_most_in_any_minute(passed: &[u64], limit: usize) {
         for (i, first) in passed.iter().enumerate() {
-            let within = passed[i..].iter().take_while(|t| **t < *first + PERIOD).count();
-            assert!(within <= 120, "{within} requests in the minute from {first:?}");
+            let within = passed[i..].iter().take_while(|t| **t < *first + 60_000).count();
+            assert!(within <= limit, "{within} requests in the minute from {first} ms");
         }
-        // The limit is still the rate over time: about 120 a minute over four.
-        assert!((4 * 120 - 10..=4 * 120).contains(&passed.len()), "{}", passed.len());
     }
 
     #[test]
-    fn a_client_under_the_limit_is_never_refused() {
-        let cells = Cells::<u8>::default();
-        // 110 a minute against a limit of 120.
-        let passed = hammer(&cells, 120, Duration::from_millis(546), 5);
-        assert_eq!(passed.len(), (PERIOD * 5).as_millis().div_ceil(546) as usize);
+    fn never_more_than_the_limit_in_any_minute_however_they_come() {
+        let cells = Cells::new(Instant::now());
+        // Every 10 ms for four minutes.
+        let steady = passed(&cells, 120, (0..24_000).map(|n| n * 10));
+        at_most_in_any_minute(&steady, 120);
+        assert!((4 * 120 - 130..=4 * 120).contains(&steady.len()), "{}", steady.len());
+        // Quiet for 55 s, then everything at once, then every 10 ms: the burst at the end of
+        // one minute does not buy a second minute's worth in the next.
+        let cells = Cells::new(Instant::now());
+        let late = passed(&cells, 120, std::iter::repeat_n(55_000, 200).chain((0..12_000).map(|n| 55_001 + n * 10)));
+        at_most_in_any_minute(&late, 120);
+    }
+
+    #[test]
+    fn a_steady_client_under_the_limit_is_never_refused() {
+        let cells = Cells::new(Instant::now());
+        // 100 a minute against a limit of 120, for five minutes.
+        let every = 600;
+        let passed = passed(&cells, 120, (0..500).map(|n| n * every));
+        assert_eq!(passed.len(), 500);
     }
 
     #[test]
     fn a_spent_minute_says_how_long_to_wait_and_keys_are_apart() {
-        let cells = Cells::<u8>::default();
-        let start = Instant::now();
+        let cells = Cells::new(Instant::now());
+        let start = cells.epoch;
         for _ in 0..120 {
             assert_eq!(cells.check(1, 120, start), Ok(()));
         }
         let wait = cells.check(1, 120, start).unwrap_err();
-        assert!((60..=62).contains(&wait), "{wait}");
+        assert!((60..=66).contains(&wait), "{wait}");
         // Half a second later the minute is still spent.
         assert!(cells.check(1, 120, start + Duration::from_millis(500)).is_err());
-        // Once the next minute has begun, requests fit again as the spent one slides out.
-        assert_eq!(cells.check(1, 120, start + Duration::from_millis(61_000)), Ok(()));
+        // Once the burst has left the window, requests fit again.
+        assert_eq!(cells.check(1, 120, start + Duration::from_secs(65)), Ok(()));
         // Other keys have their own allowance.
         assert_eq!(cells.check(2, 120, start), Ok(()));
     }
