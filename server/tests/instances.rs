@@ -20,14 +20,19 @@ use backend::{
     access::{
         Scope,
         credentials::{self, Kind, NewCredential},
+        oauth,
         secret::SecretHasher,
         security,
     },
     mail::{outbox, templates::Rendered},
 };
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::*;
 use leptos::server_fn::ServerFn;
 use reqwest::{StatusCode, header};
+use sha2::{Digest, Sha256};
+
+const REDIRECT: &str = "cartman://oauth";
 
 /// A load balancer: each request goes to the next instance, whole (no streaming).
 async fn balancer(ports: Vec<u16>) -> SocketAddr {
@@ -181,6 +186,72 @@ async fn three_instances_on_one_postgres_are_one_shop() {
         }
     }
     sqlx::query("DELETE FROM sign_in_throttle").execute(db.writer()).await.unwrap();
+
+    // An app's refresh token used on one instance and replayed on another kills its
+    // family: the access token it had is refused on every instance at once.
+    let app = oauth::NewClient { name: "Cartman".into(), redirect_uris: REDIRECT.into(), scope: Scope::Read };
+    let registered = oauth::create_client(&db, &owner, None, app, false).await.unwrap();
+    let verifier = "v".repeat(50);
+    let params = oauth::AuthorizeParams {
+        response_type: Some("code".into()),
+        client_id: Some(registered.client_id.clone()),
+        redirect_uri: Some(REDIRECT.into()),
+        scope: Some("read".into()),
+        state: Some("s".into()),
+        code_challenge: Some(URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))),
+        code_challenge_method: Some("S256".into()),
+    };
+    let request = oauth::check_authorization(&db, &params).await.unwrap().unwrap();
+    let code = oauth::approve(&db, &hasher, &request, &owner, None).await.unwrap();
+    let token = |base: &str, form: Vec<(&'static str, String)>| {
+        reqwest::Client::new().post(format!("{base}/oauth/token")).form(&form).send()
+    };
+    let client_id = registered.client_id.clone();
+    let first: serde_json::Value = token(
+        &direct[0],
+        vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_verifier", verifier),
+            ("client_id", client_id.clone()),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let refresh = |base: &str, refresh_token: &str| {
+        let form = vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", refresh_token.to_owned()),
+            ("client_id", client_id.clone()),
+        ];
+        token(base, form)
+    };
+    let used = first["refresh_token"].as_str().unwrap().to_owned();
+    let second: serde_json::Value = refresh(&direct[1], &used).await.unwrap().json().await.unwrap();
+    let access = second["access_token"].as_str().unwrap().to_owned();
+    for base in &direct {
+        assert_eq!(me(&access, base, None).await.0, StatusCode::OK, "{base}");
+    }
+    let replayed = refresh(&direct[2], &used).await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(replayed.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+    let killed = Instant::now();
+    for base in &direct {
+        while me(&access, base, None).await.1 != "token_revoked" {
+            assert!(
+                killed.elapsed() < Duration::from_millis(300),
+                "{base} takes the token {:?} after",
+                killed.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let fresh = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(refresh(&direct[0], &fresh).await.unwrap().status(), StatusCode::BAD_REQUEST, "the whole family");
 
     // A settings change reaches every instance within 5 s: an allowlist without this
     // address shuts the API to it everywhere.

@@ -1,0 +1,244 @@
+//! Backroom killed (SIGKILL) at random moments while an app writes to it, and started
+//! again, twenty times: every write it acknowledged is there after the restarts, nothing it
+//! had committed is half there (totals, refunds and daily sales agree), and every email a
+//! committed change queued is sent.
+
+mod common;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use backend::{
+    access::{
+        Scope,
+        credentials::{self, Kind, NewCredential},
+        secret::SecretHasher,
+    },
+    demo::{self, DemoOptions},
+};
+use common::*;
+use rand::{Rng, SeedableRng};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// What the app was told: acknowledged refunds and notes by id, and for each order the
+/// statuses it asked for, in order, each marked acknowledged or not (a request cut by the
+/// kill may or may not have been committed).
+#[derive(Default)]
+struct Told {
+    refunds: Vec<i64>,
+    notes: Vec<i64>,
+    statuses: HashMap<i64, Vec<(String, bool)>>,
+}
+
+async fn app_writing(base: String, key: String, orders: Vec<(i64, String)>, told: Arc<Mutex<Told>>, lane: u64) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(lane);
+    let mut current: HashMap<i64, String> = orders.iter().cloned().collect();
+    let send = |request: reqwest::RequestBuilder| async {
+        let response = request
+            .bearer_auth(&key)
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
+            .send()
+            .await
+            .ok()?;
+        let status = response.status();
+        Some((status, response.json::<Value>().await.unwrap_or_default()))
+    };
+    for n in 0.. {
+        let (id, _) = &orders[rng.random_range(0..orders.len())];
+        let url = format!("{base}/api/v1/orders/{id}");
+        match n % 3 {
+            0 => {
+                let to = if current[id] == "processing" { "on-hold" } else { "processing" };
+                told.lock().unwrap().statuses.entry(*id).or_default().push((to.to_owned(), false));
+                match send(client.patch(&url).json(&json!({ "status": to }))).await {
+                    Some((StatusCode::OK, _)) => {
+                        told.lock().unwrap().statuses.get_mut(id).unwrap().last_mut().unwrap().1 = true;
+                        current.insert(*id, to.to_owned());
+                    }
+                    // An earlier request the kill cut short had moved it after all.
+                    Some((StatusCode::CONFLICT, _)) => {
+                        current.insert(*id, to.to_owned());
+                    }
+                    Some((status, body)) => panic!("PATCH {url}: {status} {body}"),
+                    None => {}
+                }
+            }
+            1 => {
+                let refund = json!({ "amount": 1, "restock": false });
+                match send(client.post(format!("{url}/refunds")).json(&refund)).await {
+                    Some((StatusCode::CREATED, body)) => {
+                        told.lock().unwrap().refunds.push(body["id"].as_i64().unwrap())
+                    }
+                    // An order on hold is not paid: nothing to refund.
+                    Some((StatusCode::CONFLICT, _)) => {}
+                    Some((status, body)) => panic!("refund {url}: {status} {body}"),
+                    None => {}
+                }
+            }
+            _ => {
+                let note = json!({ "note": format!("Lane {lane}, write {n}"), "to_customer": n % 2 == 0 });
+                match send(client.post(format!("{url}/notes")).json(&note)).await {
+                    Some((StatusCode::CREATED, body)) => told.lock().unwrap().notes.push(body["id"].as_i64().unwrap()),
+                    Some((status, body)) => panic!("note {url}: {status} {body}"),
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engine: Engine) {
+    let (url, data_dir) = fresh_database(engine).await;
+    let db = backend::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    demo::load(&db, DemoOptions { orders: 400, seed: 11 }, |_| {}).await.unwrap();
+    let port = free_port();
+    let start = serve_processes(
+        &url,
+        &data_dir,
+        &[("BACKROOM_ADDR", format!("127.0.0.1:{port}")), ("BACKROOM_JOB_WORKERS", "1".into())],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let up = || async { reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) };
+    let mut server = Serving(start());
+    eventually("the server answers", up).await;
+    let (master, owner) = master_key_and_owner(&db, &data_dir).await;
+    let new =
+        NewCredential { kind: Kind::ConnectionKey, label: "App".into(), scope: Scope::Write, lifetime_days: None };
+    let key = credentials::create(&db, &SecretHasher::from_master(&master), &owner, None, new).await.unwrap().secret;
+    sqlx::query("UPDATE security_settings SET rate_per_credential = 1000000, rate_per_ip = 1000000 WHERE id = 1")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    // Forty paid orders in processing (a sale either way: the daily figures stand).
+    sqlx::query(
+        "UPDATE orders SET status = 'processing' WHERE id IN \
+         (SELECT id FROM orders WHERE status = 'completed' AND refunded_total = 0 ORDER BY id DESC LIMIT 40)",
+    )
+    .execute(db.writer())
+    .await
+    .unwrap();
+    let orders: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM orders WHERE status = 'processing' ORDER BY id DESC LIMIT 40")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(orders.len(), 40);
+
+    // Four app lanes, each with its own orders (so each knows what it last asked for).
+    let told = Arc::new(Mutex::new(Told::default()));
+    let lanes: Vec<_> = (0..4u64)
+        .map(|lane| {
+            let mine = orders.iter().skip(lane as usize).step_by(4).cloned().collect();
+            tokio::spawn(app_writing(base.clone(), key.clone(), mine, told.clone(), lane))
+        })
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(150..700))).await;
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        server = Serving(start());
+        eventually("the server answers again", up).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for lane in &lanes {
+        lane.abort();
+    }
+    let told = std::mem::take(&mut *told.lock().unwrap());
+    assert!(
+        told.refunds.len() > 20 && told.notes.len() > 20,
+        "{} refunds, {} notes",
+        told.refunds.len(),
+        told.notes.len()
+    );
+
+    let count = |sql: String| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(db.pool()).await.unwrap() }
+    };
+    let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let (refunds, notes) = (list(&told.refunds), list(&told.notes));
+    assert_eq!(count(format!("SELECT COUNT(*) FROM refunds WHERE id IN ({refunds})")).await, told.refunds.len() as i64);
+    assert_eq!(count(format!("SELECT COUNT(*) FROM order_notes WHERE id IN ({notes})")).await, told.notes.len() as i64);
+    // Each order is in the last status acknowledged, or one asked for after it (a request
+    // the kill cut short may have committed).
+    for (id, asked) in &told.statuses {
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+        let last_acknowledged = asked.iter().rposition(|(_, acknowledged)| *acknowledged);
+        let possible: Vec<&str> = match last_acknowledged {
+            Some(i) => asked[i..].iter().map(|(s, _)| s.as_str()).collect(),
+            None => orders
+                .iter()
+                .filter(|(o, _)| o == id)
+                .map(|(_, s)| s.as_str())
+                .chain(asked.iter().map(|(s, _)| s.as_str()))
+                .collect(),
+        };
+        assert!(possible.contains(&status.as_str()), "order {id} is {status}; asked {asked:?}");
+    }
+    // What was committed is whole: refunded totals are their refunds, the daily sales a
+    // rebuild from the orders.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM orders o WHERE o.refunded_total <> \
+             (SELECT CAST(COALESCE(SUM(r.amount), 0) AS BIGINT) FROM refunds r WHERE r.order_id = o.id)"
+                .into()
+        )
+        .await,
+        0
+    );
+    let daily = || async {
+        sqlx::query_as::<_, (String, String, i64, i64, i64, i64)>(
+            "SELECT day, currency, orders, items, gross, refunds FROM sales_daily ORDER BY day, currency",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    };
+    let kept = daily().await;
+    backend::sales_daily::rebuild(&db, backend::settings::get(&db).await.unwrap().tz()).await.unwrap();
+    assert_eq!(daily().await, kept, "the daily sales kept through the kills equal a rebuild");
+    // Every email a committed customer note queued is sent: no job was lost. A job the
+    // last kill cut short is taken over when its 20 s lease runs out.
+    let waiting = std::time::Instant::now();
+    while count("SELECT COUNT(*) FROM mail_outbox WHERE state <> 'sent'".into()).await > 0 {
+        let jobs: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT state, attempts, run_at FROM jobs WHERE kind = 'mail.send' AND state <> 'succeeded'",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        assert!(waiting.elapsed() < Duration::from_secs(45), "emails not sent; their jobs: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) FROM mail_outbox WHERE kind = 'order.customer_note'".into()).await,
+        count(
+            "SELECT COUNT(*) FROM order_notes n JOIN orders o ON o.id = n.order_id \
+             WHERE n.is_customer_note = 1 AND n.body LIKE 'Lane %' AND o.billing_email <> ''"
+                .into()
+        )
+        .await,
+    );
+    drop(server);
+    db.close().await;
+}
+
+/// The server process, killed when the test ends however it ends.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+on_both_databases!(killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged);
