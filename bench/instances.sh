@@ -18,6 +18,7 @@ source bench/common.sh
 need_wrk
 
 "$bin" migrate >/dev/null
+echo "bench-owner-password" | "$bin" user add --email bench@shop.example --role owner --password-stdin >/dev/null
 say "loading $orders demo orders"
 "$bin" demo --orders "$orders" --seed 1 | tail -1
 key="$("$bin" key create --label bench-read --scope read 2>/dev/null)"

@@ -82,15 +82,7 @@ async fn answers(port: u16) -> bool {
 }
 
 async fn server_fn<F: ServerFn>(client: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> StatusCode {
-    client
-        .post(format!("{base}{}", F::PATH))
-        .header("sec-fetch-site", "same-origin")
-        .header(header::ACCEPT, "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    call_at::<F>(client, base, form).await.status()
 }
 
 /// Whether `client`'s session is signed in, asking the instance at `base`.

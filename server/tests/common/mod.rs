@@ -219,14 +219,7 @@ impl TestApp {
 
     /// Calls a panel server function the way the hydrated page does (same origin).
     pub async fn call<F: ServerFn>(&self, client: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
-        client
-            .post(self.url(F::PATH))
-            .header("sec-fetch-site", "same-origin")
-            .header(header::ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        call_at::<F>(client, &self.url(""), form).await
     }
 
     pub async fn create_owner(&self) -> reqwest::Response {
@@ -414,6 +407,47 @@ pub async fn master_key_and_owner(db: &Db, data_dir: &std::path::Path) -> (Maste
 }
 
 /// A port nothing listens on (for now).
+/// Calls a panel server function of the server at `base` the way the hydrated page does.
+pub async fn call_at<F: ServerFn>(client: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .post(format!("{base}{}", F::PATH))
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Asserts that what the shop committed is whole: every order's total is its lines,
+/// shipping, fees and tax; its refunded total is its refunds; the daily sales equal a
+/// rebuild from the orders (which this leaves in place).
+pub async fn assert_the_shop_is_whole(db: &Db) {
+    let count =
+        |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await.unwrap() };
+    let totals = count(
+        "SELECT COUNT(*) FROM orders o WHERE o.total <> (SELECT CAST(COALESCE(SUM(i.total), 0) AS BIGINT) \
+         FROM order_items i WHERE i.order_id = o.id) + o.shipping_total + o.fee_total + o.total_tax",
+    );
+    assert_eq!(totals.await, 0, "orders whose total is not their lines");
+    let refunded = count(
+        "SELECT COUNT(*) FROM orders o WHERE o.refunded_total <> \
+         (SELECT CAST(COALESCE(SUM(r.amount), 0) AS BIGINT) FROM refunds r WHERE r.order_id = o.id)",
+    );
+    assert_eq!(refunded.await, 0, "orders whose refunded total is not their refunds");
+    let daily = || async {
+        sqlx::query_as::<_, (String, String, i64, i64, i64, i64)>(
+            "SELECT day, currency, orders, items, gross, refunds FROM sales_daily ORDER BY day, currency",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    };
+    let kept = daily().await;
+    backend::sales_daily::rebuild(db, backend::settings::get(db).await.unwrap().tz()).await.unwrap();
+    assert_eq!(daily().await, kept, "the daily sales kept equal a rebuild from the orders");
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
