@@ -1,7 +1,8 @@
 //! Backroom killed (SIGKILL) at random moments while an app writes to it, and started
-//! again, twenty times: every write it acknowledged is there after the restarts, nothing it
-//! had committed is half there (totals, refunds and daily sales agree), and every email a
-//! committed change queued is sent.
+//! again, twenty times: every write it acknowledged (status changes, refunds, notes,
+//! customers' support questions and the replies to them) is there after the restarts,
+//! nothing it had committed is half there (totals, refunds and daily sales agree), and
+//! every email a committed change queued is sent.
 
 mod common;
 
@@ -17,6 +18,7 @@ use backend::{
         credentials::{self, Kind, NewCredential},
         secret::SecretHasher,
     },
+    db::Db,
     demo::{self, DemoOptions},
 };
 use common::*;
@@ -24,20 +26,27 @@ use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// What the app was told: acknowledged refunds and notes by id, and for each order the
-/// statuses it asked for, in order, each marked acknowledged or not (a request cut by the
-/// kill may or may not have been committed).
+/// What the app and the customers were told: acknowledged refunds, notes, tickets (by
+/// reference) and ticket replies, and for each order the statuses asked for, in order,
+/// each marked acknowledged or not (a request cut by the kill may or may not have been
+/// committed).
 #[derive(Default)]
 struct Told {
     refunds: Vec<i64>,
     notes: Vec<i64>,
+    tickets: Vec<String>,
+    replies: Vec<i64>,
     statuses: HashMap<i64, Vec<(String, bool)>>,
 }
 
-async fn app_writing(base: String, key: String, orders: Vec<(i64, String)>, told: Arc<Mutex<Told>>, lane: u64) {
+/// An order as a lane knows it: id, status, number and the customer's email.
+type Order = (i64, String, String, String);
+
+async fn app_writing(base: String, key: String, orders: Vec<Order>, told: Arc<Mutex<Told>>, lane: u64, db: Db) {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(lane);
-    let mut current: HashMap<i64, String> = orders.iter().cloned().collect();
+    let mut current: HashMap<i64, String> = orders.iter().map(|(id, status, ..)| (*id, status.clone())).collect();
+    let mut tickets: Vec<i64> = Vec::new();
     let send = |request: reqwest::RequestBuilder| async {
         let response = request
             .bearer_auth(&key)
@@ -49,9 +58,9 @@ async fn app_writing(base: String, key: String, orders: Vec<(i64, String)>, told
         Some((status, response.json::<Value>().await.unwrap_or_default()))
     };
     for n in 0.. {
-        let (id, _) = &orders[rng.random_range(0..orders.len())];
+        let (id, _, number, email) = &orders[rng.random_range(0..orders.len())];
         let url = format!("{base}/api/v1/orders/{id}");
-        match n % 3 {
+        match n % 5 {
             0 => {
                 let to = if current[id] == "processing" { "on-hold" } else { "processing" };
                 told.lock().unwrap().statuses.entry(*id).or_default().push((to.to_owned(), false));
@@ -77,6 +86,40 @@ async fn app_writing(base: String, key: String, orders: Vec<(i64, String)>, told
                     // An order on hold is not paid: nothing to refund.
                     Some((StatusCode::CONFLICT, _)) => {}
                     Some((status, body)) => panic!("refund {url}: {status} {body}"),
+                    None => {}
+                }
+            }
+            3 => {
+                // A customer's question through the support form (no credentials).
+                let submission = json!({ "order_number": number, "email": email, "subject": "Kargo?", "message": format!("Lane {lane}, question {n}"), "website": "" });
+                let answer = client.post(format!("{base}/api/v1/support/tickets")).json(&submission).send().await;
+                let Ok(answer) = answer else { continue };
+                let status = answer.status();
+                let body: Value = answer.json().await.unwrap_or_default();
+                match status {
+                    StatusCode::CREATED => {
+                        let reference = body["reference"].as_str().unwrap().to_owned();
+                        let id: i64 = sqlx::query_scalar("SELECT id FROM tickets WHERE reference = $1")
+                            .bind(&reference)
+                            .fetch_one(db.pool())
+                            .await
+                            .unwrap();
+                        tickets.push(id);
+                        told.lock().unwrap().tickets.push(reference);
+                    }
+                    // Cut off before the body arrived whole.
+                    StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY if body.is_null() => {}
+                    status => panic!("support submission: {status} {body}"),
+                }
+            }
+            4 => {
+                let Some(ticket) = tickets.last() else { continue };
+                let reply = json!({ "body": format!("Lane {lane}, answer {n}") });
+                match send(client.post(format!("{base}/api/v1/tickets/{ticket}/replies")).json(&reply)).await {
+                    Some((StatusCode::CREATED, body)) => {
+                        told.lock().unwrap().replies.push(body["id"].as_i64().unwrap())
+                    }
+                    Some((status, body)) => panic!("reply to ticket {ticket}: {status} {body}"),
                     None => {}
                 }
             }
@@ -111,10 +154,12 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     let new =
         NewCredential { kind: Kind::ConnectionKey, label: "App".into(), scope: Scope::Write, lifetime_days: None };
     let key = credentials::create(&db, &SecretHasher::from_master(&master), &owner, None, new).await.unwrap().secret;
-    sqlx::query("UPDATE security_settings SET rate_per_credential = 1000000, rate_per_ip = 1000000 WHERE id = 1")
-        .execute(db.writer())
-        .await
-        .unwrap();
+    for raise in [
+        "UPDATE security_settings SET rate_per_credential = 1000000, rate_per_ip = 1000000 WHERE id = 1",
+        "UPDATE support_settings SET per_ip_per_hour = 1000000, per_order_per_day = 1000000 WHERE id = 1",
+    ] {
+        sqlx::query(raise).execute(db.writer()).await.unwrap();
+    }
     // Forty paid orders in processing (a sale either way: the daily figures stand).
     sqlx::query(
         "UPDATE orders SET status = 'processing' WHERE id IN \
@@ -123,11 +168,12 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     .execute(db.writer())
     .await
     .unwrap();
-    let orders: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, status FROM orders WHERE status = 'processing' ORDER BY id DESC LIMIT 40")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
+    let orders: Vec<Order> = sqlx::query_as(
+        "SELECT id, status, number, billing_email FROM orders WHERE status = 'processing' ORDER BY id DESC LIMIT 40",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
     assert_eq!(orders.len(), 40);
 
     // Four app lanes, each with its own orders (so each knows what it last asked for).
@@ -135,7 +181,7 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     let lanes: Vec<_> = (0..4u64)
         .map(|lane| {
             let mine = orders.iter().skip(lane as usize).step_by(4).cloned().collect();
-            tokio::spawn(app_writing(base.clone(), key.clone(), mine, told.clone(), lane))
+            tokio::spawn(app_writing(base.clone(), key.clone(), mine, told.clone(), lane, db.clone()))
         })
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(99);
@@ -151,12 +197,8 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
         lane.abort();
     }
     let told = std::mem::take(&mut *told.lock().unwrap());
-    assert!(
-        told.refunds.len() > 20 && told.notes.len() > 20,
-        "{} refunds, {} notes",
-        told.refunds.len(),
-        told.notes.len()
-    );
+    let made = [told.refunds.len(), told.notes.len(), told.tickets.len(), told.replies.len()];
+    assert!(made.iter().all(|n| *n > 10), "refunds, notes, tickets and replies acknowledged: {made:?}");
 
     let count = |sql: String| {
         let db = db.clone();
@@ -166,6 +208,12 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     let (refunds, notes) = (list(&told.refunds), list(&told.notes));
     assert_eq!(count(format!("SELECT COUNT(*) FROM refunds WHERE id IN ({refunds})")).await, told.refunds.len() as i64);
     assert_eq!(count(format!("SELECT COUNT(*) FROM order_notes WHERE id IN ({notes})")).await, told.notes.len() as i64);
+    let replies = list(&told.replies);
+    let messages = count(format!("SELECT COUNT(*) FROM ticket_messages WHERE id IN ({replies})")).await;
+    assert_eq!(messages, told.replies.len() as i64);
+    let references = told.tickets.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(",");
+    let tickets = count(format!("SELECT COUNT(*) FROM tickets WHERE reference IN ({references})")).await;
+    assert_eq!(tickets, told.tickets.len() as i64);
     // Each order is in the last status acknowledged, or one asked for after it (a request
     // the kill cut short may have committed).
     for (id, asked) in &told.statuses {
@@ -176,8 +224,8 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
             Some(i) => asked[i..].iter().map(|(s, _)| s.as_str()).collect(),
             None => orders
                 .iter()
-                .filter(|(o, _)| o == id)
-                .map(|(_, s)| s.as_str())
+                .filter(|(o, ..)| o == id)
+                .map(|(_, s, ..)| s.as_str())
                 .chain(asked.iter().map(|(s, _)| s.as_str()))
                 .collect(),
         };
