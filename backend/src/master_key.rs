@@ -76,12 +76,16 @@ impl MasterKey {
             sqlx::query_scalar("SELECT master_key_check FROM store_settings WHERE id = 1").fetch_one(db.pool()).await?;
         // A database from before the check was kept has none: a key made just now cannot
         // be its key if anything in it was made with one.
-        let other_key = match &stored {
-            Some(stored) => *stored != expected,
-            None => matches!(origin, Origin::Generated(_)) && MadeWithTheKey::count(db).await?.any(),
+        let made_with_another = match &stored {
+            Some(stored) if *stored == expected => None,
+            Some(_) => Some(MadeWithTheKey::count(db).await?),
+            None if matches!(origin, Origin::Generated(_)) => {
+                Some(MadeWithTheKey::count(db).await?).filter(|m| m.any())
+            }
+            None => None,
         };
-        if other_key {
-            let lost = MadeWithTheKey::count(db).await?.lost();
+        if let Some(made) = made_with_another {
+            let lost = made.lost();
             if !start_anew {
                 let key = match origin {
                     Origin::Given(source) => {
@@ -118,6 +122,11 @@ impl MasterKey {
         Ok(())
     }
 
+    /// What the database keeps to recognise this key: derived from it, revealing nothing.
+    fn check_value(&self) -> String {
+        STANDARD.encode(self.derive("master-key-check"))
+    }
+
     /// A 32-byte key for one purpose (`"sessions"`, `"connection-keys"`, …), so no two
     /// uses share a key.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
@@ -131,12 +140,6 @@ impl MasterKey {
     #[cfg(test)]
     pub(crate) fn for_tests() -> MasterKey {
         MasterKey(SecretBox::new(Box::new([7; 32])))
-    }
-}
-
-impl MasterKey {
-    fn check_value(&self) -> String {
-        STANDARD.encode(self.derive("master-key-check"))
     }
 }
 

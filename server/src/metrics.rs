@@ -26,10 +26,11 @@ use crate::AppState;
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
-/// The requests this process answered, by method and matched route (a route's template,
-/// never the path as sent, so a client cannot add series).
+/// The requests this process answered, by matched route (a route's template, never the
+/// path as sent, so a client cannot add series) and method. Sorted by route, so a
+/// request's lookup borrows its route instead of copying it.
 #[derive(Default)]
-pub struct Requests(Mutex<HashMap<(Method, String), Series>>);
+pub struct Requests(Mutex<BTreeMap<String, HashMap<Method, Series>>>);
 
 #[derive(Default)]
 struct Series {
@@ -42,11 +43,11 @@ struct Series {
 
 impl Requests {
     fn observe(&self, method: Method, route: &str, status: StatusCode, seconds: f64) {
-        let mut series = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let series = match series.get_mut(&(method.clone(), route.to_owned())) {
-            Some(found) => found,
-            None => series.entry((method, route.to_owned())).or_default(),
-        };
+        let mut routes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), HashMap::new());
+        }
+        let series = routes.get_mut(route).expect("inserted above").entry(method).or_default();
         *series.statuses.entry(status.as_u16()).or_default() += 1;
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             series.buckets[bucket] += 1;
@@ -56,13 +57,16 @@ impl Requests {
     }
 
     fn families(&self) -> [Family; 2] {
-        let series = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sorted: Vec<_> = series.iter().collect();
-        sorted.sort_by(|a, b| (&a.0.1, a.0.0.as_str()).cmp(&(&b.0.1, b.0.0.as_str())));
+        let routes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sorted = routes.iter().flat_map(|(route, methods)| {
+            let mut methods: Vec<_> = methods.iter().collect();
+            methods.sort_by_key(|(method, _)| method.as_str());
+            methods.into_iter().map(move |(method, series)| (method, route, series))
+        });
         let labels = |method: &Method, route: &str| vec![("method", method.to_string()), ("route", route.to_owned())];
         let mut counts = Vec::new();
         let mut latency = Vec::new();
-        for ((method, route), series) in sorted {
+        for (method, route, series) in sorted {
             for (status, count) in &series.statuses {
                 let mut with_status = labels(method, route);
                 with_status.push(("status", status.to_string()));
@@ -100,12 +104,12 @@ impl Requests {
 
 /// Counts a request that matched a route (a route layer: it sees the route's template).
 pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let started = Instant::now();
     let response = next.run(req).await;
     if let Some(route) = route {
-        state.requests.observe(method, &route, response.status(), started.elapsed().as_secs_f64());
+        state.requests.observe(method, route.as_str(), response.status(), started.elapsed().as_secs_f64());
     }
     response
 }

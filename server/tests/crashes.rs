@@ -259,14 +259,4 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     db.close().await;
 }
 
-/// The server process, killed when the test ends however it ends.
-struct Serving(std::process::Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 on_both_databases!(killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged);

@@ -7,7 +7,6 @@ mod common;
 
 use std::{
     net::SocketAddr,
-    process::Child,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -65,18 +64,6 @@ async fn balancer(ports: Vec<u16>) -> SocketAddr {
     addr
 }
 
-/// Kills the instances when the test ends, however it ends.
-struct Instances(Vec<Child>);
-
-impl Drop for Instances {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 async fn answers(port: u16) -> bool {
     reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok_and(|r| r.status().is_success())
 }
@@ -114,12 +101,12 @@ async fn three_instances_on_one_postgres_are_one_shop() {
     let _clean_up = CleanUp;
     let (url, data_dir) = fresh_database(Engine::Postgres).await;
     let ports = vec![free_port(), free_port(), free_port()];
-    let mut instances = Instances(Vec::new());
+    let mut instances = Vec::new();
     // All three start at once on the new database and data folder: one makes the
     // schema and the master key, and the others take them.
     for port in &ports {
         let settings = [("BACKROOM_ADDR", format!("127.0.0.1:{port}")), ("BACKROOM_JOB_WORKERS", "2".into())];
-        instances.0.push(serve_processes(&url, &data_dir, &settings)());
+        instances.push(Serving(serve_processes(&url, &data_dir, &settings)()));
     }
     for port in &ports {
         eventually("every instance answers", || answers(*port)).await;

@@ -60,7 +60,7 @@ struct Window([(u64, u32); SPAN as usize]);
 impl Window {
     /// The requests of the buckets still in the window that ends in bucket `now`.
     fn counts(&self, now: u64) -> impl Iterator<Item = (u64, u32)> + '_ {
-        self.0.iter().copied().filter(move |(bucket, count)| *count > 0 && *bucket + SPAN > now && *bucket <= now)
+        self.0.iter().copied().filter(move |(bucket, count)| *count > 0 && *bucket + SPAN > now)
     }
 
     fn add(&mut self, now: u64) {
@@ -86,13 +86,13 @@ impl<K: Eq + Hash> Cells<K> {
             windows.retain(|_, window| window.counts(bucket).next().is_some());
         }
         let window = windows.entry(key).or_default();
-        let mut counts: Vec<(u64, u32)> = window.counts(bucket).collect();
-        let total: u64 = counts.iter().map(|(_, count)| u64::from(*count)).sum();
+        let total: u64 = window.counts(bucket).map(|(_, count)| u64::from(count)).sum();
         if total < limit {
             window.add(bucket);
             return Ok(());
         }
         // Oldest first: the wait ends when enough of them have left the window.
+        let mut counts: Vec<(u64, u32)> = window.counts(bucket).collect();
         counts.sort_unstable();
         let mut left = total;
         let mut frees = bucket + 1;

@@ -448,6 +448,16 @@ pub async fn assert_the_shop_is_whole(db: &Db) {
     assert_eq!(daily().await, kept, "the daily sales kept equal a rebuild from the orders");
 }
 
+/// A `backroom serve` process, killed when the test ends however it ends.
+pub struct Serving(pub std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
