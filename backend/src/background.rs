@@ -42,7 +42,8 @@ pub fn registry(services: &Services) -> Arc<Registry> {
         (services.mail.clone(), services.accounting.clone(), services.whatsapp.clone());
     let (cleanup_db, rebuild_db, mail_db, bulk_db, sender) =
         (db.clone(), db.clone(), db, accounting.db.clone(), whatsapp.clone());
-    let (importer, reconciler, fetcher) = (services.woo.clone(), services.woo.clone(), services.woo.clone());
+    let (importer, reconciler, fetcher, writer) =
+        (services.woo.clone(), services.woo.clone(), services.woo.clone(), services.woo.clone());
     let runner = format!("importer-{}", uuid::Uuid::new_v4().simple());
     Arc::new(
         Registry::default()
@@ -113,6 +114,10 @@ pub fn registry(services: &Services) -> Arc<Registry> {
             .on(woo::FETCH_JOB, move |job| {
                 let woo = fetcher.clone();
                 async move { woo::webhooks::fetch(&woo, &job.payload()?).await }
+            })
+            .on(woo::write_back::WRITE_JOB, move |job| {
+                let woo = writer.clone();
+                async move { woo::write_back::run(&woo, &job).await }
             }),
     )
 }

@@ -41,6 +41,8 @@ pub struct Config {
     pub whatsapp_concurrency: usize,
     /// How long a request to Meta's Graph API may take.
     pub whatsapp_timeout: Duration,
+    /// How long a request to the WooCommerce store may take.
+    pub woo_timeout: Duration,
     /// Lets the recovery delays go under ten minutes: for test and staging shops only.
     pub whatsapp_short_delays: bool,
     /// Start with this master key even though the database's secrets were made with
@@ -71,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("accounting_timeout", &self.accounting_timeout)
             .field("whatsapp_concurrency", &self.whatsapp_concurrency)
             .field("whatsapp_timeout", &self.whatsapp_timeout)
+            .field("woo_timeout", &self.woo_timeout)
             .field("whatsapp_short_delays", &self.whatsapp_short_delays)
             .field("new_master_key", &self.new_master_key)
             .field("metrics_token", &hidden(&self.metrics_token))
@@ -97,6 +100,7 @@ impl Default for Config {
             accounting_timeout: Duration::from_secs(20),
             whatsapp_concurrency: 8,
             whatsapp_timeout: Duration::from_secs(10),
+            woo_timeout: Duration::from_secs(60),
             whatsapp_short_delays: false,
             new_master_key: false,
             metrics_token: None,
@@ -124,6 +128,7 @@ struct Layer {
     accounting_timeout_secs: Option<String>,
     whatsapp_concurrency: Option<String>,
     whatsapp_timeout_secs: Option<String>,
+    woo_timeout_secs: Option<String>,
     whatsapp_short_delays: Option<String>,
     metrics_token: Option<String>,
 }
@@ -231,6 +236,9 @@ impl Config {
         if let Some(v) = layer.whatsapp_timeout_secs {
             self.whatsapp_timeout = Duration::from_secs(parse_positive(&v, "whatsapp_timeout_secs")?);
         }
+        if let Some(v) = layer.woo_timeout_secs {
+            self.woo_timeout = Duration::from_secs(parse_positive(&v, "woo_timeout_secs")?);
+        }
         if let Some(v) = layer.metrics_token {
             self.metrics_token = match non_empty(v) {
                 Some(token) if token.len() >= 16 => Some(SecretString::from(token)),
@@ -273,6 +281,7 @@ fn env_layer(env: &HashMap<String, String>) -> Layer {
         accounting_timeout_secs: get("accounting_timeout_secs"),
         whatsapp_concurrency: get("whatsapp_concurrency"),
         whatsapp_timeout_secs: get("whatsapp_timeout_secs"),
+        woo_timeout_secs: get("woo_timeout_secs"),
         whatsapp_short_delays: get("whatsapp_short_delays"),
         metrics_token: get("metrics_token"),
     }

@@ -29,8 +29,9 @@ use crate::{
 const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 /// How many due WhatsApp jobs a worker takes and runs at once.
 const WHATSAPP_BATCH: usize = 16;
-/// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint).
-const WOO_IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint, a
+/// change a manager made to write to the store, which should be confirmed at once).
+const WOO_IDLE_POLL: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Services {
@@ -109,8 +110,9 @@ impl Services {
         let order_events = Arc::new(Subscribers::new(vec![
             Arc::new(accounting.clone()) as Arc<dyn crate::orders::events::Subscriber>,
             Arc::new(whatsapp.clone()),
+            Arc::new(crate::woo::write_back::WriteBack),
         ]));
-        let woo = Woo::new(db.clone(), sealer.clone(), order_events.clone(), base_url.clone());
+        let woo = Woo::new(db.clone(), sealer.clone(), order_events.clone(), base_url.clone(), config.woo_timeout);
         Ok(Services {
             security: SecurityCache::load(db.clone()).await?,
             credentials: Arc::default(),

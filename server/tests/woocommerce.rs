@@ -10,7 +10,7 @@ use std::time::Duration;
 use backend::woo::{
     self,
     connection::{self, ConnectRequest, Connected},
-    import, reconcile,
+    reconcile,
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use common::*;
@@ -18,81 +18,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
 use serde_json::json;
 use sha2::Sha256;
-use woo_mock::{CONSUMER_KEY, CONSUMER_SECRET, WooMock};
-
-async fn app_with_worker(engine: Engine) -> TestApp {
-    spawn_app_with(engine, Options { job_workers: 1, ..Options::default() }).await
-}
-
-fn request(store: &WooMock) -> ConnectRequest {
-    ConnectRequest {
-        url: store.url(),
-        consumer_key: CONSUMER_KEY.into(),
-        consumer_secret: CONSUMER_SECRET.to_owned().into(),
-        adopt_store_settings: true,
-        clear_demo_data: true,
-    }
-}
-
-async fn connect(app: &TestApp, store: &WooMock) -> connection::Report {
-    let owner = app.owner().await;
-    match connection::connect(&app.services.woo, &owner, None, request(store)).await.unwrap() {
-        Connected::Done { report, webhooks } => {
-            assert_eq!(webhooks, woo::webhooks::TOPICS.len());
-            report
-        }
-        other => panic!("not connected: {other:?}"),
-    }
-}
-
-/// Waits for the import the app's worker runs to end; its progress as it was seen on the
-/// way (at least one reading while it ran).
-async fn imported(app: &TestApp) -> Vec<import::Progress> {
-    import::start(&app.services.woo).await.unwrap();
-    let mut seen = Vec::new();
-    for _ in 0..1200 {
-        let progress = import::progress(&app.services.woo).await.unwrap();
-        let ended = progress.state != "running";
-        seen.push(progress);
-        if ended {
-            assert_eq!(seen.last().unwrap().state, "done", "{:?}", seen.last());
-            return seen;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let status = backend::woo::status(&app.services.woo).await.unwrap();
-    panic!("the import did not end: {:?}; the connection's last problem: {:?}", seen.last(), status.last_error);
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(app.db.pool()).await.unwrap()
-}
-
-async fn status_of(app: &TestApp, order: i64) -> Option<String> {
-    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-        .bind(order)
-        .fetch_optional(app.db.pool())
-        .await
-        .unwrap()
-}
-
-/// An order of the store in `status`, from its REST object.
-async fn an_order(store: &WooMock, status: &str, skip: usize) -> i64 {
-    let state = store.state().await;
-    let (first, last) =
-        (state["counts"]["first_order_id"].as_i64().unwrap(), state["counts"]["last_order_id"].as_i64().unwrap());
-    let mut found = 0;
-    for id in (first..=last).rev() {
-        let order = store.object("orders", id).await;
-        if order["status"] == status {
-            if found == skip {
-                return id;
-            }
-            found += 1;
-        }
-    }
-    panic!("no {status} order in the store");
-}
+use woo_mock::*;
 
 fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();

@@ -61,6 +61,8 @@ pub struct OrderView {
     pub money: MoneyFormat,
     /// Newest first.
     pub notes: Vec<NoteView>,
+    /// Changes made here that the store has not taken (yet), oldest first.
+    pub store_writes: Vec<StoreWriteView>,
     pub refunds: Vec<RefundView>,
     pub transactions: Vec<TransactionLine>,
     /// The order's invoice and credit notes in the ledger.
@@ -73,6 +75,10 @@ pub struct OrderView {
     pub can_change: bool,
     /// Whether the order's status lets it be refunded (it was paid).
     pub status_refundable: bool,
+    /// Placed in the WooCommerce store, which makes its refunds.
+    pub from_store: bool,
+    /// Whether its payment method can be asked to give the money back.
+    pub gateway_refunds: bool,
     pub time_zone: String,
 }
 
@@ -119,6 +125,15 @@ pub struct NoteView {
     pub body: String,
 }
 
+/// A change on its way to the store, or one the store did not take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreWriteView {
+    pub at: String,
+    pub what: String,
+    pub failed: bool,
+    pub message: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundView {
     pub at: String,
@@ -143,6 +158,8 @@ pub struct RefundRequest {
     pub lines: Vec<RefundLineRequest>,
     pub reason: String,
     pub restock: bool,
+    /// For an order the store keeps: through the payment provider, or recorded only.
+    pub through_gateway: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,6 +297,17 @@ fn order_view(
             .rev()
             .map(|n| NoteView { at: at(n.created_at), to_customer: n.to_customer, body: n.body.clone() })
             .collect(),
+        store_writes: o
+            .store_writes
+            .iter()
+            .filter(|w| w.state != "confirmed")
+            .map(|w| StoreWriteView {
+                at: at(w.created_at),
+                what: w.what.clone(),
+                failed: w.state == "failed",
+                message: w.message.clone().unwrap_or_default(),
+            })
+            .collect(),
         refunds: o
             .refunds
             .iter()
@@ -321,6 +349,8 @@ fn order_view(
             .collect(),
         can_change,
         status_refundable: o.status.is_refundable(),
+        from_store: o.from_store,
+        gateway_refunds: backend::woo::write_back::refunds_through(&o.payment_method),
         time_zone: store.time_zone.clone(),
         money: money.clone(),
     }
@@ -362,7 +392,7 @@ pub async fn add_order_note(id: i64, note: String, to_customer: Option<String>) 
 /// Refunds under `idempotency_key`: the same key (a second click, a retry) refunds once.
 #[server(endpoint = "refund_order", input = leptos::server_fn::codec::Json)]
 pub async fn refund_order(id: i64, refund: RefundRequest, idempotency_key: String) -> Result<String, PanelError> {
-    use backend::orders::refunds::{self, NewRefund, NewRefundLine};
+    use backend::orders::refunds::{self, NewRefund, NewRefundLine, RefundPayment, Refunded};
     let me = acting().await?;
     let tz = backend::settings::get(&me.ctx.db).await?.tz();
     let new = NewRefund {
@@ -374,10 +404,16 @@ pub async fn refund_order(id: i64, refund: RefundRequest, idempotency_key: Strin
             .collect(),
         reason: refund.reason,
         restock: refund.restock,
+        payment: refund.through_gateway.map(|g| if g { RefundPayment::Gateway } else { RefundPayment::Manual }),
     };
     let key = Some(idempotency_key.as_str()).filter(|k| !k.is_empty());
     let done = refunds::refund(&me.ctx.db, &me.ctx.order_events, tz, me.actor(), id, &new, key).await?;
-    Ok(if done.created { "The refund is made." } else { "This refund was already made." }.to_owned())
+    Ok(match done {
+        Refunded::Made { created: true, .. } => "The refund is made.",
+        Refunded::Made { created: false, .. } => "This refund was already made.",
+        Refunded::Sent(_) => "The refund is sent to the store; it shows here once the store has made it.",
+    }
+    .to_owned())
 }
 
 #[component]
@@ -445,6 +481,7 @@ fn OrderDetail(
             {facts.into_iter().flatten().map(|(label, value)| view! { <div><dt>{label}</dt><dd>{value}</dd></div> }).collect_view()}
         </dl>
         <p class="muted">"Times in "{order.time_zone.clone()}"."</p>
+        <StoreWrites writes=order.store_writes.clone()/>
         {(!order.customer_note.is_empty()).then(|| view! {
             <p class="card"><strong>"Customer's note: "</strong>{order.customer_note.clone()}</p>
         })}
@@ -699,6 +736,10 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
     let amount_only = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let restock = RwSignal::new(false);
+    // Where the money goes back from, for the store's orders: chosen, never assumed (a
+    // method that cannot refund leaves one choice).
+    let (from_store, gateway_refunds) = (order.from_store, order.gateway_refunds);
+    let through_gateway = RwSignal::new((from_store && !gateway_refunds).then_some(false));
     // One key for this form: a second click, or a retry after a lost answer, refunds once.
     // Reloading the order after a refund draws a new form, with a new key.
     let key = StoredValue::new(None::<String>);
@@ -708,7 +749,13 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
     let plan = Memo::new(move |_| -> Result<RefundPlan, String> {
         let request = if by_amount.get() {
             let amount = parse_amount(&amount_only.get(), digits)?;
-            RefundRequest { amount: Some(amount), lines: Vec::new(), reason: reason.get(), restock: false }
+            RefundRequest {
+                amount: Some(amount),
+                lines: Vec::new(),
+                reason: reason.get(),
+                restock: false,
+                through_gateway: through_gateway.get(),
+            }
         } else {
             let lines = line_inputs.with_value(|inputs| {
                 items.with_value(|items| {
@@ -725,8 +772,17 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
                         .collect::<Result<Vec<_>, String>>()
                 })
             })?;
-            RefundRequest { amount: None, lines, reason: reason.get(), restock: restock.get() }
+            RefundRequest {
+                amount: None,
+                lines,
+                reason: reason.get(),
+                restock: restock.get(),
+                through_gateway: through_gateway.get(),
+            }
         };
+        if from_store && request.through_gateway.is_none() {
+            return Err("Choose how the money goes back to the customer.".to_owned());
+        }
         let total = request.amount.unwrap_or_else(|| request.lines.iter().map(|l| l.amount).sum());
         Ok(RefundPlan { request, total })
     });
@@ -767,6 +823,7 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
         action.dispatch(RefundOrder { id: order.id, refund: plan.request, idempotency_key });
     };
     let line_money = money.clone();
+    let payment_method = order.payment_method.clone();
     view! {
         <section class="card" aria-labelledby="refund-heading">
             <h2 id="refund-heading">"Refund"</h2>
@@ -846,6 +903,25 @@ fn RefundForm(order: OrderView, action: ServerAction<RefundOrder>) -> impl IntoV
                     <input id="refund-reason" type="text" maxlength=MAX_REASON_CHARS.to_string()
                         prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
                 </div>
+                {from_store.then(|| view! {
+                    <fieldset class="choices">
+                        <legend>"Money back"</legend>
+                        {gateway_refunds.then(|| view! {
+                            <span class="choice">
+                                <input type="radio" id="refund-through-gateway" name="refund-payment"
+                                    prop:checked=move || through_gateway.get() == Some(true)
+                                    on:change=move |_| through_gateway.set(Some(true))/>
+                                <label for="refund-through-gateway">{format!("Through {}: the store asks it to pay the customer back", payment_method)}</label>
+                            </span>
+                        })}
+                        <span class="choice">
+                            <input type="radio" id="refund-recorded" name="refund-payment"
+                                prop:checked=move || through_gateway.get() == Some(false)
+                                on:change=move |_| through_gateway.set(Some(false))/>
+                            <label for="refund-recorded">"Recorded only: the money was returned another way"</label>
+                        </span>
+                    </fieldset>
+                })}
                 <div class="field checkbox">
                     <input id="refund-restock" type="checkbox" disabled=move || by_amount.get()
                         prop:checked=move || restock.get() on:change=move |ev| restock.set(event_target_checked(&ev))/>
@@ -968,6 +1044,27 @@ fn Transactions(transactions: Vec<TransactionLine>) -> impl IntoView {
             </div>
         </Part>
     }
+}
+
+/// Changes the store has not taken: waiting ones, and refused ones with the store's words.
+#[component]
+fn StoreWrites(writes: Vec<StoreWriteView>) -> impl IntoView {
+    (!writes.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-labelledby="store-writes-heading" data-testid="store-writes">
+                <h2 id="store-writes-heading">"With the store"</h2>
+                <ul role="status">
+                    {writes.into_iter().map(|w| view! {
+                        <li class=if w.failed { "store-write failed" } else { "store-write" }>
+                            <strong>{w.what}</strong>" · "<span class="nowrap">{w.at}</span>" · "
+                            {if w.failed { "The store did not take this change. " } else { "Waiting for the store. " }}
+                            {w.message}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 #[component]

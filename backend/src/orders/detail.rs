@@ -33,6 +33,12 @@ pub struct Order {
     pub transactions: Vec<Transaction>,
     /// The order's invoice and credit notes in the accounting ledger, and where each is.
     pub accounting: Vec<crate::accounting::Document>,
+    /// Changes made in Backroom to an order the store keeps, and whether the store has
+    /// taken each, oldest first.
+    pub store_writes: Vec<StoreWrite>,
+    /// Placed in the WooCommerce store (which then makes its refunds); otherwise
+    /// Backroom's own.
+    pub from_store: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub paid_at: Option<i64>,
@@ -179,6 +185,21 @@ pub struct RefundLine {
     pub tax: i64,
 }
 
+/// A change made in Backroom on its way to the store ([`crate::woo::write_back`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoreWrite {
+    pub id: i64,
+    /// The change in words ("Status Processing → Shipped / completed", "Private note").
+    pub what: String,
+    /// `pending` until the store answers, then `confirmed` or `failed`.
+    pub state: String,
+    /// Why it failed, or what it waits for, in the store's words where it gave some.
+    pub message: Option<String>,
+    pub created_at: i64,
+    pub settled_at: Option<i64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transaction {
@@ -249,6 +270,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
             "CASE WHEN kind = 'invoice' THEN 0 ELSE 1 END, id",
             "accounting_json",
         ),
+        array("store_writes", &STORE_WRITE_COLUMNS, "order_id = $1", "id", "writes_json"),
     ]
     .join(", ")
         + " FROM orders o WHERE o.id = $1";
@@ -300,6 +322,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         refunds,
         transactions: children(&row, "transactions_json")?,
         accounting: children(&row, "accounting_json")?,
+        store_writes: children(&row, "writes_json")?,
+        from_store: row.try_get::<Option<i64>, _>("modified_at")?.is_some(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         paid_at: row.try_get("paid_at")?,
@@ -413,6 +437,28 @@ impl Transaction {
             created_at: r.try_get("created_at")?,
         })
     }
+}
+
+const STORE_WRITE_COLUMNS: [&str; 6] = ["id", "what", "state", "message", "created_at", "settled_at"];
+
+/// One change on its way to the store, or settled there.
+pub async fn store_write(db: &Db, id: i64) -> Result<StoreWrite> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM store_writes WHERE id = $1",
+        STORE_WRITE_COLUMNS.join(", ")
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(StoreWrite {
+        id: row.try_get("id")?,
+        what: row.try_get("what")?,
+        state: row.try_get("state")?,
+        message: row.try_get("message")?,
+        created_at: row.try_get("created_at")?,
+        settled_at: row.try_get("settled_at")?,
+    })
 }
 
 /// The order's refunds with their lines, oldest first; `NotFound` when there is no such

@@ -35,6 +35,9 @@ pub enum OrderEvent {
     /// A note for the customer, with the email that carries it (none without an address).
     #[serde(rename = "order.customer_note")]
     CustomerNote { note_id: i64, mail_id: Option<i64> },
+    /// A note private to the shop.
+    #[serde(rename = "order.private_note")]
+    PrivateNote { note_id: i64 },
     /// An order placed in the store reached Backroom, in this status.
     #[serde(rename = "order.arrived")]
     Arrived { status: String },
@@ -46,7 +49,7 @@ impl OrderEvent {
         match self {
             OrderEvent::StatusChanged { to, .. } => Some(to),
             OrderEvent::Arrived { status } => Some(status),
-            OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } => None,
+            OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } | OrderEvent::PrivateNote { .. } => None,
         }
     }
 
@@ -56,6 +59,7 @@ impl OrderEvent {
             OrderEvent::StatusChanged { .. } => "order.status_changed",
             OrderEvent::Refunded { .. } => "order.refunded",
             OrderEvent::CustomerNote { .. } => "order.customer_note",
+            OrderEvent::PrivateNote { .. } => "order.private_note",
             OrderEvent::Arrived { .. } => "order.arrived",
         }
     }
@@ -73,10 +77,44 @@ impl OrderEvent {
     }
 }
 
+/// A refund asked for in Backroom, checked against what remains refundable, before it is
+/// made: for an integration that makes refunds where the order is kept (the store).
+#[derive(Clone, Debug)]
+pub struct RefundAsked<'a> {
+    /// Minor units, tax included.
+    pub amount: i64,
+    pub lines: Vec<AskedLine>,
+    pub reason: &'a str,
+    pub restock: bool,
+    pub payment: Option<super::refunds::RefundPayment>,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// A line of a refund asked for: minor units, `amount` with tax, `tax` the part of it
+/// that is tax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AskedLine {
+    pub line_id: i64,
+    pub quantity: i64,
+    pub amount: i64,
+    pub tax: i64,
+}
+
 /// Something that acts on order events inside the change's transaction: queues a job,
 /// records a document. It must not call out of the process there.
 pub trait Subscriber: Send + Sync {
     fn on_order_event<'a>(&'a self, tx: &'a mut Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>>;
+
+    /// Takes over a refund to make it where the order is kept (queuing that in `tx`): the
+    /// id of the pending write, or `None` to leave the refund to Backroom.
+    fn take_refund<'a>(
+        &'a self,
+        _tx: &'a mut Tx,
+        _order_id: i64,
+        _refund: &'a RefundAsked<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// The subscribers, in the order they hear of each event.
@@ -102,6 +140,16 @@ impl Subscribers {
             subscriber.on_order_event(tx, order_id, event).await?;
         }
         Ok(())
+    }
+
+    /// Hands `refund` to the first subscriber that takes it over; `None` when none does.
+    pub async fn take_refund(&self, tx: &mut Tx, order_id: i64, refund: &RefundAsked<'_>) -> Result<Option<i64>> {
+        for subscriber in &self.0 {
+            if let Some(write_id) = subscriber.take_refund(tx, order_id, refund).await? {
+                return Ok(Some(write_id));
+            }
+        }
+        Ok(None)
     }
 }
 

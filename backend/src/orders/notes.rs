@@ -2,7 +2,8 @@
 //! emailed to the order's billing address: the email is queued in the mail outbox in the
 //! same transaction as the note (with an `order.customer_note` event for other
 //! listeners), so none is lost. An order without a usable email address keeps the note
-//! and sends nothing.
+//! and sends nothing. A private note tells the other listeners too (`order.private_note`):
+//! on an order the store keeps, both go to the store.
 
 use super::{
     detail::Note,
@@ -73,6 +74,8 @@ pub async fn add(
             None
         };
         events.publish(&mut tx, order_id, &OrderEvent::CustomerNote { note_id: id, mail_id: mail }, now).await?;
+    } else {
+        events.publish(&mut tx, order_id, &OrderEvent::PrivateNote { note_id: id }, now).await?;
     }
     let action = if to_customer { "order.customer_note" } else { "order.note" };
     trail::audit(&mut tx, actor, action, order_id, &number, "").await?;

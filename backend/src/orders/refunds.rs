@@ -5,6 +5,11 @@
 //! with an idempotency key is made once. The order's totals, the daily sales (on the day
 //! of the refund) and — when nothing is left — its status (`refunded`) follow in the same
 //! transaction, with a note, an event and an audit entry.
+//!
+//! An order the store keeps is refunded by the store: once checked here, the refund is
+//! handed to the integration that writes it there ([`Subscribers::take_refund`]), and
+//! comes back as the store made it. The manager says where the money goes back from: the
+//! order's payment provider, or nowhere (returned another way, only recorded).
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -13,8 +18,8 @@ use sqlx::Row;
 
 use super::{
     OrderStatus,
-    detail::Refund,
-    events::{OrderEvent, Subscribers},
+    detail::{Refund, StoreWrite},
+    events::{AskedLine, OrderEvent, RefundAsked, Subscribers},
     trail::{self, Actor},
 };
 use crate::{Error, Result, clock::now, db::Db, error::is_unique_violation, money, sales_daily::Accumulator};
@@ -33,6 +38,22 @@ pub struct NewRefund {
     pub reason: String,
     /// Put the refunded quantities back in stock. Required: there is no default.
     pub restock: bool,
+    /// For an order the store keeps, required: `gateway` gives the money back through the
+    /// order's payment provider, `manual` records money returned another way. Backroom's
+    /// own orders are recorded only (`manual`, or left out).
+    #[serde(default)]
+    pub payment: Option<RefundPayment>,
+}
+
+/// Where a refund's money goes back from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RefundPayment {
+    /// Through the order's payment provider: the store asks it to send the money back.
+    Gateway,
+    /// Returned another way (cash, a transfer); only recorded.
+    Manual,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,11 +68,12 @@ pub struct NewRefundLine {
     pub amount: i64,
 }
 
-/// What a refund request produced: the refund, and whether it was made just now (or
-/// found, for a retried idempotency key).
-pub struct Refunded {
-    pub refund: Refund,
-    pub created: bool,
+/// What a refund request produced.
+pub enum Refunded {
+    /// Made in Backroom: just now (`created`), or found under a retried idempotency key.
+    Made { refund: Refund, created: bool },
+    /// Sent to the store, which keeps the order; it is made here when the store confirms.
+    Sent(StoreWrite),
 }
 
 pub const MAX_LINES: usize = 200;
@@ -115,6 +137,36 @@ pub async fn refund(
             money::format(remaining, &currency, "en")
         )));
     }
+    let asked = RefundAsked {
+        amount,
+        lines: new
+            .lines
+            .iter()
+            .zip(&lines)
+            .map(|(line, item)| AskedLine {
+                line_id: line.line_id,
+                quantity: line.quantity,
+                amount: line.amount,
+                tax: item.tax_of(line.amount),
+            })
+            .collect(),
+        reason: new.reason.trim(),
+        restock: new.restock,
+        payment: new.payment,
+        idempotency_key,
+    };
+    if let Some(write_id) = events.take_refund(&mut tx, order_id, &asked).await? {
+        let number: String = order.try_get("number")?;
+        let shown = money::format(amount, &currency, "en");
+        trail::audit(&mut tx, actor, "order.refund_sent", order_id, &number, &shown).await?;
+        tx.commit().await?;
+        return Ok(Refunded::Sent(super::detail::store_write(db, write_id).await?));
+    }
+    if new.payment == Some(RefundPayment::Gateway) {
+        return Err(Error::invalid(
+            "only the store refunds through a payment provider, and it does not keep this order: record the refund (`manual`)",
+        ));
+    }
     let refund_id: i64 = sqlx::query_scalar(
         "INSERT INTO refunds (order_id, amount, reason, restock, refunded_by, created_at, idempotency_key, request_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -132,7 +184,7 @@ pub async fn refund(
     .map_err(|e| if is_unique_violation(&e) { Error::Conflict("this Idempotency-Key is being used by another refund right now".into()) } else { e.into() })?;
     for (line, item) in new.lines.iter().zip(&lines) {
         // Kept as WooCommerce keeps a refund's line (and an order's): before tax, and its tax.
-        let tax = if item.total_with_tax == 0 { 0 } else { line.amount * item.tax / item.total_with_tax };
+        let tax = item.tax_of(line.amount);
         sqlx::query(
             "INSERT INTO refund_lines (refund_id, order_item_id, quantity, amount, tax) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -222,6 +274,13 @@ struct ItemRemaining {
     tax: i64,
 }
 
+impl ItemRemaining {
+    /// The tax in `amount` (tax included) given back on this line, in the line's own ratio.
+    fn tax_of(&self, amount: i64) -> i64 {
+        if self.total_with_tax == 0 { 0 } else { amount * self.tax / self.total_with_tax }
+    }
+}
+
 /// Checks each line against what remains refundable on it (under the order's lock).
 async fn line_amounts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -307,7 +366,7 @@ where
 async fn answer(db: &Db, order_id: i64, refund_id: i64, created: bool) -> Result<Refunded> {
     let refund =
         super::detail::refunds(db, order_id).await?.into_iter().find(|r| r.id == refund_id).ok_or(Error::NotFound)?;
-    Ok(Refunded { refund, created })
+    Ok(Refunded::Made { refund, created })
 }
 
 fn hex(bytes: &[u8]) -> String {

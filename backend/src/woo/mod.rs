@@ -4,7 +4,8 @@
 //! something changed ([`webhooks`]), and a periodic reconcile by `modified_after` with an
 //! id-set check for deletions is what keeps the copy right ([`reconcile`]). Everything read
 //! from the store is written by [`apply`]: a newer `date_modified_gmt` wins, an older or
-//! equal one changes nothing.
+//! equal one changes nothing. What people do in Backroom to the store's orders is written
+//! back to it ([`write_back`]).
 
 pub mod apply;
 pub mod client;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod oauth1;
 pub mod reconcile;
 pub mod webhooks;
+pub mod write_back;
 
 use std::{sync::Arc, time::Duration};
 
@@ -29,14 +31,11 @@ pub const RECONCILE_JOB: &str = "woo.reconcile";
 pub const FETCH_JOB: &str = "woo.fetch";
 /// The job kinds the WooCommerce worker takes (and no other worker does): they wait on the
 /// store, and must neither hold up email nor be held up by it.
-pub const JOB_KINDS: [&str; 3] = [IMPORT_JOB, RECONCILE_JOB, FETCH_JOB];
+pub const JOB_KINDS: [&str; 4] = [IMPORT_JOB, RECONCILE_JOB, FETCH_JOB, write_back::WRITE_JOB];
 
 /// How often stored webhook deliveries are looked for, and how many are applied at once.
 const APPLY_EVERY: Duration = Duration::from_millis(200);
 const APPLY_BATCH: i64 = 500;
-
-/// How long a request to the store may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The connection's services: the database, the sealer for its secrets, the HTTP client,
 /// the order events it publishes for changes made in the store, the URL its webhooks
@@ -59,12 +58,13 @@ pub struct Woo {
 const SECRET_CACHE: Duration = Duration::from_secs(5);
 
 impl Woo {
-    pub fn new(db: Db, sealer: Sealer, events: Arc<Subscribers>, public_url: String) -> Woo {
+    /// `timeout`: how long a request to the store may take.
+    pub fn new(db: Db, sealer: Sealer, events: Arc<Subscribers>, public_url: String, timeout: Duration) -> Woo {
         let intake = Intake::new(db.clone(), "woo_deliveries", &["received_at", "webhook_id", "topic", "body"]);
         Woo {
             db,
             sealer,
-            http: client::http_client(REQUEST_TIMEOUT),
+            http: client::http_client(timeout),
             events,
             public_url,
             intake,

@@ -5,13 +5,14 @@ use axum::{
     Json,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
 };
 use backend::orders::{
     OrderStatus,
-    detail::{self, Note, Order, Refund},
+    detail::{self, Note, Order, Refund, StoreWrite},
     list::{self, Filter, OrderRow, SortBy},
     notes,
-    refunds::{self, NewRefund},
+    refunds::{self, NewRefund, Refunded},
     status,
 };
 use chrono::NaiveDate;
@@ -198,9 +199,14 @@ pub async fn refunds(
 /// Refunds an amount, or lines (quantity and amount each), never more than remains
 /// refundable. Send an `Idempotency-Key` header: a retry with the same key and body gets
 /// the same refund (200) instead of a second one; the same key with another body, 409.
+/// An order the WooCommerce store keeps is refunded by the store: say `payment` (through
+/// the payment provider, or recorded), and the answer (202) is the write on its way; the
+/// refund appears on the order when the store has made it (its `store_writes` say how it
+/// went).
 #[utoipa::path(post, path = "/orders/{id}/refunds", tag = "orders", request_body = NewRefund,
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 201, body = Refund, description = "Refunded"), (status = 200, body = Refund, description = "Already refunded under this Idempotency-Key"),
+        (status = 202, body = StoreWrite, description = "Sent to the store, which keeps the order"),
         (status = 404, body = super::error::ErrorBody, description = "`not_found`"),
         (status = 409, body = super::error::ErrorBody, description = "`conflict`: more than remains refundable, or an order that cannot be refunded")))]
 pub async fn refund(
@@ -209,7 +215,7 @@ pub async fn refund(
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewRefund>,
-) -> Result<(StatusCode, Json<Refund>), ApiError> {
+) -> Result<Response, ApiError> {
     let keys: Vec<&str> = headers.get_all("idempotency-key").iter().filter_map(|v| v.to_str().ok()).collect();
     if keys.len() > 1 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "send one Idempotency-Key header"));
@@ -225,7 +231,12 @@ pub async fn refund(
         keys.first().copied(),
     )
     .await?;
-    Ok((if done.created { StatusCode::CREATED } else { StatusCode::OK }, Json(done.refund)))
+    Ok(match done {
+        Refunded::Made { refund, created } => {
+            (if created { StatusCode::CREATED } else { StatusCode::OK }, Json(refund)).into_response()
+        }
+        Refunded::Sent(write) => (StatusCode::ACCEPTED, Json(write)).into_response(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -148,6 +148,8 @@ pub struct Options {
     pub whatsapp_concurrency: usize,
     /// Seconds before a Graph API request times out (unset: the default).
     pub whatsapp_timeout_secs: Option<u64>,
+    /// Seconds before a request to the store times out (unset: the default).
+    pub woo_timeout_secs: Option<u64>,
     /// Unset: no `/metrics`.
     pub metrics_token: Option<&'static str>,
 }
@@ -171,6 +173,7 @@ pub async fn spawn_app_with(engine: Engine, options: Options) -> TestApp {
         ("BACKROOM_WHATSAPP_CONCURRENCY", options.whatsapp_concurrency.to_string()),
         ("BACKROOM_WHATSAPP_TIMEOUT_SECS", options.whatsapp_timeout_secs.unwrap_or(10).to_string()),
         ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".to_owned()),
+        ("BACKROOM_WOO_TIMEOUT_SECS", options.woo_timeout_secs.unwrap_or(60).to_string()),
         ("BACKROOM_METRICS_TOKEN", options.metrics_token.unwrap_or_default().to_owned()),
     ]
     .into_iter()

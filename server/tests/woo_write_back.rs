@@ -1,0 +1,315 @@
+//! What a manager does in Backroom to an order the store keeps is written to the store
+//! (`end2end/woo_mock.mjs` stands in for it): status changes and notes, pending until the
+//! store confirms them, each reaching the store once — also when the store acted but its
+//! answer was lost — and a refusal or a change made in the store meanwhile shown on the
+//! order, with Backroom back on the store's copy. Refunds are made by the store, through
+//! the payment provider or recorded, as the manager chose; one the provider refuses
+//! leaves no refund.
+
+mod common;
+mod woo_mock;
+
+use backend::{
+    jobs,
+    orders::{OrderStatus, detail, notes, status, trail::Actor},
+    woo::{self, write_back::WRITE_JOB},
+};
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use woo_mock::*;
+
+/// The store's REST requests of `method` to `path` (the stand-in's request log).
+async fn requests(store: &WooMock, method: &str, path: &str) -> usize {
+    let state = store.state().await;
+    state["requests"].as_array().unwrap().iter().filter(|r| r["method"] == method && r["path"] == path).count()
+}
+
+/// The order's notes as the store keeps them, through its REST API.
+async fn store_notes(app: &TestApp, id: i64) -> Vec<Value> {
+    let store = woo::connection::store(&app.services.woo).await.unwrap().unwrap();
+    let answer = store.get(&format!("/orders/{id}/notes"), &[("per_page", "100".to_owned())]).await.unwrap();
+    answer.json().unwrap()
+}
+
+/// The order's writes to the store, oldest first: (what, state, message).
+async fn writes(app: &TestApp, id: i64) -> Vec<(String, String, Option<String>)> {
+    let order = detail::get(&app.db, id).await.unwrap();
+    order.store_writes.into_iter().map(|w| (w.what, w.state, w.message)).collect()
+}
+
+async fn settled(app: &TestApp, id: i64) -> Vec<(String, String, Option<String>)> {
+    eventually("the store answered every write", || async {
+        writes(app, id).await.iter().all(|(_, state, _)| state != "pending")
+    })
+    .await;
+    writes(app, id).await
+}
+
+async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
+    let store = WooMock::start(80);
+    let app = spawn_app_with(engine, Options { job_workers: 1, woo_timeout_secs: Some(2), ..Options::default() }).await;
+    connect(&app, &store).await;
+    imported(&app).await;
+    let owner = app.owner().await;
+    let actor = Actor { user: &owner, credential: None, ip: None };
+    let tz = backend::settings::get(&app.db).await.unwrap().tz();
+    let events = &app.services.order_events;
+    let mut processing = Vec::new();
+    for skip in 0..5 {
+        processing.push(an_order(&store, "processing", skip).await);
+    }
+
+    // A status change through the API: Backroom answers at once, with the change pending;
+    // the store confirms it, with WooCommerce's side effects of a change by a person
+    // (manual_update), after one PUT.
+    store.config(json!({ "latency_ms": 300 })).await;
+    let id = processing[0];
+    let key = app.key(backend::access::Scope::Write).await;
+    let answer = app.api(Method::PATCH, &format!("/api/v1/orders/{id}"), &key).json(&json!({ "status": "completed" }));
+    let answer: Value = answer.send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["status"], "completed");
+    assert_eq!(answer["store_writes"][0]["what"], "Status Processing → Shipped / completed");
+    assert_eq!(answer["store_writes"][0]["state"], "pending", "pending while the store takes its time");
+    assert_eq!(settled(&app, id).await[0].1, "confirmed");
+    store.config(json!({ "latency_ms": 0 })).await;
+    assert_eq!(store.object("orders", id).await["status"], "completed");
+    assert_eq!(requests(&store, "PUT", &format!("/wp-json/wc/v3/orders/{id}")).await, 1);
+    let newest = store_notes(&app, id).await.remove(0);
+    assert!(newest["note"].as_str().unwrap().contains("değiştirildi"), "WooCommerce's status note: {newest}");
+    assert_ne!(newest["author"], "system", "added by the key's user, as a change in wp-admin is");
+    let modified: Option<i64> = sqlx::query_scalar("SELECT modified_at FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let theirs = store.object("orders", id).await["date_modified_gmt"].as_str().unwrap().to_owned();
+    assert_eq!(modified, woo::model::gmt(&theirs), "the store's answer is Backroom's copy");
+
+    // Notes: a private one and one to the customer, whom the store emails (Backroom does not).
+    let mails_before = scalar(&app, "SELECT COUNT(*) FROM mail_outbox").await;
+    let private = notes::add(&app.db, events, actor, id, "Kargo firması aradı.", false).await.unwrap();
+    let public = notes::add(&app.db, events, actor, id, "Siparişiniz yola çıktı.", true).await.unwrap();
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM mail_outbox").await, mails_before, "the store sends the email");
+    let states = settled(&app, id).await;
+    assert!(states.iter().all(|(_, state, _)| state == "confirmed"), "{states:?}");
+    let in_store = store_notes(&app, id).await;
+    for (note, to_customer) in [(&private, false), (&public, true)] {
+        let theirs: Vec<&Value> = in_store.iter().filter(|n| n["note"] == note.body.as_str()).collect();
+        assert_eq!(theirs.len(), 1, "{} is in the store once: {in_store:?}", note.body);
+        assert_eq!(theirs[0]["customer_note"], to_customer);
+        let woo_id: Option<i64> = sqlx::query_scalar("SELECT woo_id FROM order_notes WHERE id = $1")
+            .bind(note.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(woo_id, theirs[0]["id"].as_i64(), "Backroom's note knows the store's");
+    }
+
+    // The store acted but its answer was lost (it answered after Backroom gave up waiting):
+    // the next attempt finds the change made and does not make it again.
+    let slow = processing[1];
+    let put = format!("/wp-json/wc/v3/orders/{slow}");
+    store.faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "match": format!("PUT {put}") }] })).await;
+    status::change(&app.db, events, tz, actor, slow, OrderStatus::OnHold, None).await.unwrap();
+    eventually("the first attempt timed out", || async {
+        writes(&app, slow).await[0].2.as_deref().is_some_and(|m| m.starts_with("Waiting for the store"))
+    })
+    .await;
+    eventually("the store made the change", || async { store.object("orders", slow).await["status"] == "on-hold" })
+        .await;
+    jobs::run_now(app.db.writer(), WRITE_JOB).await.unwrap();
+    assert_eq!(settled(&app, slow).await[0].1, "confirmed");
+    assert_eq!(requests(&store, "PUT", &put).await, 1, "the change was sent once");
+    let notes_path = format!("/wp-json/wc/v3/orders/{slow}/notes");
+    store
+        .faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "match": format!("POST {notes_path}") }] }))
+        .await;
+    let late = notes::add(&app.db, events, actor, slow, "Adres teyit edildi.", false).await.unwrap();
+    eventually("the first attempt timed out", || async {
+        writes(&app, slow).await[1].2.as_deref().is_some_and(|m| m.starts_with("Waiting for the store"))
+    })
+    .await;
+    eventually("the store added the note", || async {
+        store_notes(&app, slow).await.iter().any(|n| n["note"] == late.body.as_str())
+    })
+    .await;
+    jobs::run_now(app.db.writer(), WRITE_JOB).await.unwrap();
+    assert_eq!(settled(&app, slow).await[1].1, "confirmed");
+    assert_eq!(requests(&store, "POST", &notes_path).await, 1, "the note was sent once");
+    let copies = store_notes(&app, slow).await.iter().filter(|n| n["note"] == late.body.as_str()).count();
+    assert_eq!(copies, 1);
+
+    // A store that refuses the move: the order shows why, and is back on the store's status.
+    let refused = processing[2];
+    let refusal = json!({ "code": "woocommerce_rest_shop_order_invalid_status", "message": "Kargoya verilmemiş sipariş tamamlanamaz.", "data": { "status": 400 } });
+    let fault = json!({ "kind": "custom", "status": 400, "body": refusal, "match": format!("PUT /wp-json/wc/v3/orders/{refused}") });
+    store.faults(json!({ "requests": [fault] })).await;
+    status::change(&app.db, events, tz, actor, refused, OrderStatus::Completed, None).await.unwrap();
+    let (_, state, message) = settled(&app, refused).await.remove(0);
+    assert_eq!(state, "failed");
+    assert!(message.as_deref().unwrap().contains("Kargoya verilmemiş sipariş tamamlanamaz."), "{message:?}");
+    eventually("the order is back on the store's status", || async {
+        status_of(&app, refused).await.as_deref() == Some("processing")
+    })
+    .await;
+
+    // Changed in the store meanwhile (its webhook not yet delivered): not overwritten.
+    let raced = processing[3];
+    store.change_order(raced, json!({ "status": "cancelled" })).await;
+    status::change(&app.db, events, tz, actor, raced, OrderStatus::Completed, None).await.unwrap();
+    let (_, state, message) = settled(&app, raced).await.remove(0);
+    assert_eq!(state, "failed");
+    assert!(message.as_deref().unwrap().contains("changed in the store meanwhile"), "{message:?}");
+    assert_eq!(store.object("orders", raced).await["status"], "cancelled", "the store's change stands");
+    assert_eq!(status_of(&app, raced).await.as_deref(), Some("cancelled"), "and Backroom shows it");
+    assert_eq!(requests(&store, "PUT", &format!("/wp-json/wc/v3/orders/{raced}")).await, 0);
+
+    // A key that may only read: refused, and said so.
+    store.key(json!({ "consumer_key": CONSUMER_KEY, "permissions": "read" })).await;
+    let read_only = processing[4];
+    status::change(&app.db, events, tz, actor, read_only, OrderStatus::OnHold, None).await.unwrap();
+    let (_, state, message) = settled(&app, read_only).await.remove(0);
+    assert_eq!(state, "failed");
+    assert!(message.as_deref().unwrap().contains("write permissions"), "{message:?}");
+    eventually("the order is back on the store's status", || async {
+        status_of(&app, read_only).await.as_deref() == Some("processing")
+    })
+    .await;
+
+    // The order's API answer shows what the store refused.
+    let answer = app.api(Method::GET, &format!("/api/v1/orders/{refused}"), &key).send().await.unwrap();
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["store_writes"][0]["state"], "failed", "{answer}");
+}
+
+/// A `status` order of the store paid with one of `methods`.
+async fn an_order_paid(store: &WooMock, status: &str, methods: &[&str], skip: usize) -> i64 {
+    let state = store.state().await;
+    let (first, last) =
+        (state["counts"]["first_order_id"].as_i64().unwrap(), state["counts"]["last_order_id"].as_i64().unwrap());
+    let mut found = 0;
+    for id in (first..=last).rev() {
+        let order = store.object("orders", id).await;
+        if order["status"] == status && methods.contains(&order["payment_method"].as_str().unwrap_or_default()) {
+            if found == skip {
+                return id;
+            }
+            found += 1;
+        }
+    }
+    panic!("no {status} order paid with {methods:?} in the store");
+}
+
+/// The order's refunds as the store keeps them.
+async fn store_refunds(app: &TestApp, id: i64) -> Vec<Value> {
+    let store = woo::connection::store(&app.services.woo).await.unwrap().unwrap();
+    store.get(&format!("/orders/{id}/refunds"), &[]).await.unwrap().json().unwrap()
+}
+
+async fn refunds_are_made_by_the_store_once(engine: Engine) {
+    let store = WooMock::start(80);
+    let app = spawn_app_with(engine, Options { job_workers: 1, woo_timeout_secs: Some(2), ..Options::default() }).await;
+    connect(&app, &store).await;
+    imported(&app).await;
+    let key = app.key(backend::access::Scope::Write).await;
+    let refund = |id: i64, body: Value| {
+        let request = app.api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key).json(&body);
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status(), answer.json::<Value>().await.unwrap())
+        }
+    };
+    let local_refunds = |id: i64| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM refunds WHERE order_id = $1")
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+
+    // Through the payment provider: sent, then made by the store and shown as it made it.
+    let card = an_order_paid(&store, "processing", &["iyzico", "paytr"], 0).await;
+    let (status, answer) = refund(card, json!({ "amount": 1000, "restock": false, "payment": "gateway" })).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["state"], "pending");
+    assert_eq!(settled(&app, card).await[0].1, "confirmed");
+    let theirs = store_refunds(&app, card).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["amount"], "10.00");
+    assert_eq!(theirs[0]["refunded_payment"], true, "the provider paid it back");
+    let order = detail::get(&app.db, card).await.unwrap();
+    assert_eq!(order.refunds.len(), 1);
+    assert_eq!((order.refunds[0].amount, order.totals.refunded_total), (1000, 1000));
+    assert_eq!(requests(&store, "POST", &format!("/wp-json/wc/v3/orders/{card}/refunds")).await, 1);
+
+    // A line, restocked, recorded only (the money went back another way).
+    let item = &order.items[0];
+    let unit = item.refundable_amount() / item.quantity;
+    let line = json!({ "line_id": item.id, "quantity": 1, "amount": unit });
+    let (status, answer) = refund(card, json!({ "lines": [line], "restock": true, "payment": "manual" })).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(settled(&app, card).await[1].1, "confirmed");
+    let theirs = store_refunds(&app, card).await;
+    assert_eq!(theirs.len(), 2);
+    assert!(theirs.iter().any(|r| r["refunded_payment"] == false), "{theirs:?}");
+    assert_eq!(local_refunds(card).await, 2);
+
+    // The provider refuses: said on the order, and no refund recorded.
+    store
+        .faults(
+            json!({ "gateway_refund_errors": 1, "gateway_refund_message": "Kart sahibinin bankası iadeyi reddetti." }),
+        )
+        .await;
+    let refused = an_order_paid(&store, "processing", &["iyzico", "paytr"], 1).await;
+    let (status, _) = refund(refused, json!({ "amount": 500, "restock": false, "payment": "gateway" })).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    let (_, state, message) = settled(&app, refused).await.remove(0);
+    assert_eq!(state, "failed");
+    assert!(message.as_deref().unwrap().contains("Kart sahibinin bankası iadeyi reddetti."), "{message:?}");
+    assert_eq!(local_refunds(refused).await, 0);
+    assert!(store_refunds(&app, refused).await.is_empty());
+
+    // A transfer cannot be paid back by the provider; and the store's orders need the choice.
+    let transfer = an_order_paid(&store, "processing", &["bacs", "cod"], 0).await;
+    let (status, answer) = refund(transfer, json!({ "amount": 500, "restock": false, "payment": "gateway" })).await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("cannot give money back by itself"), "{answer}");
+    let (status, answer) = refund(transfer, json!({ "amount": 500, "restock": false })).await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("payment: manual"), "{answer}");
+
+    // The store made it but its answer was lost: found by its id, not made twice. A retry
+    // of the request (same Idempotency-Key) is the same write.
+    let slow = an_order_paid(&store, "processing", &["iyzico", "paytr"], 2).await;
+    let path = format!("/wp-json/wc/v3/orders/{slow}/refunds");
+    store.faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "match": format!("POST {path}") }] })).await;
+    let body = json!({ "amount": 700, "restock": false, "payment": "gateway" });
+    let send = || {
+        app.api(Method::POST, &format!("/api/v1/orders/{slow}/refunds"), &key)
+            .header("Idempotency-Key", "refund-slow-1")
+            .json(&body)
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let again: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(first["id"], again["id"], "the retry is the same write");
+    eventually("the first attempt timed out", || async {
+        writes(&app, slow).await[0].2.as_deref().is_some_and(|m| m.starts_with("Waiting for the store"))
+    })
+    .await;
+    eventually("the store made the refund", || async { !store_refunds(&app, slow).await.is_empty() }).await;
+    jobs::run_now(app.db.writer(), WRITE_JOB).await.unwrap();
+    assert_eq!(settled(&app, slow).await.len(), 1);
+    assert_eq!(writes(&app, slow).await[0].1, "confirmed");
+    assert_eq!(requests(&store, "POST", &path).await, 1, "the refund was asked for once");
+    assert_eq!(store_refunds(&app, slow).await.len(), 1);
+    assert_eq!(local_refunds(slow).await, 1);
+    let order = detail::get(&app.db, slow).await.unwrap();
+    assert_eq!(order.totals.refunded_total, 700);
+}
+
+on_both_databases!(changes_made_in_backroom_reach_the_store_once, refunds_are_made_by_the_store_once);
