@@ -218,6 +218,8 @@ export async function startWooStore({ orders = 300, seed = 7 } = {}) {
     control: async (path, body) => (await fetch(`${base}/_mock/${path}`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
     })).json(),
+    /// The REST object of `kind` (`orders`, …) with `id`, as the store keeps it.
+    object: async (kind, id) => (await fetch(`${base}/_mock/${kind}/${id}`)).json(),
     stop: async () => {
       child.kill('SIGTERM');
     },

@@ -2,7 +2,9 @@
 // wizard; the wizard's checks saying what failed, its questions (demo data, the store's
 // currency and time zone) asked before anything changes, and the import's progress once
 // connected; the connection page with the sync's figures, Backroom's webhooks and its
-// buttons; disconnecting; who may see it; accessibility; no hydration errors.
+// buttons; a store order's status change and refund made in the panel going to the store,
+// shown while it has not taken them; disconnecting; who may see it; accessibility; no
+// hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openShop, hydrated, accessibilityProblems, startWooStore, waitFor } from '../support.mjs';
@@ -105,6 +107,38 @@ test('the pace is saved', async () => {
   await page.getByRole('status').filter({ hasText: 'Saved the pace.' }).waitFor();
   assert.deepEqual(shop.sql('SELECT reconcile_minutes, concurrency FROM woo_connection'), [[15, 4]]);
   assert.equal(await page.getByLabel('Reconcile every (minutes)').inputValue(), '15');
+});
+
+test("a store order's status change and refund go to the store, shown until it takes them", async () => {
+  const [[id]] = shop.sql("SELECT id FROM orders WHERE status = 'processing' AND payment_method IN ('iyzico', 'paytr') ORDER BY id DESC LIMIT 1");
+  await store.control('config', { latency_ms: 1500 });
+  await open(page, `/admin/orders/${id}`);
+  await page.getByLabel('New status').selectOption('on-hold');
+  await page.getByRole('button', { name: 'Change status' }).click();
+  const withStore = page.getByRole('region', { name: 'With the store' });
+  await withStore.getByText(/Status Processing → On hold .* Waiting for the store/).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await waitFor('the store to take the change', async () => (await store.object('orders', id)).status === 'on-hold');
+  await store.control('config', { latency_ms: 0 });
+
+  await waitFor('the change to be confirmed', async () =>
+    shop.sql(`SELECT state FROM store_writes WHERE order_id = ${id}`).flat().join() === 'confirmed');
+  await open(page, `/admin/orders/${id}`);
+  assert.equal(await withStore.count(), 0, 'nothing waits for the store');
+
+  // The refund asks where the money goes back from, and is made by the store.
+  const refund = page.getByRole('region', { name: 'Refund', exact: true });
+  await refund.getByLabel('An amount only').check();
+  await refund.getByLabel(/^Amount to refund/).fill('5');
+  await refund.getByText('Choose how the money goes back to the customer.').waitFor();
+  assert.equal(await refund.getByRole('button', { name: 'Refund', exact: true }).isDisabled(), true);
+  await refund.getByLabel(/^Through .*: the store asks it to pay the customer back$/).check();
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await refund.getByRole('button', { name: 'Refund', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'The refund is sent to the store' }).waitFor();
+  await waitFor('the store to make the refund', async () => (await store.object('orders', id)).refunds.length === 1);
+  assert.equal((await store.object('orders', id)).refunds[0].total, '-5.00');
+  await waitFor('the refund to be in Backroom', async () => shop.sql(`SELECT COUNT(*) FROM refunds WHERE order_id = ${id}`)[0][0] === 1);
 });
 
 test('an agent may not see the store', async () => {

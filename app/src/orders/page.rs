@@ -1053,15 +1053,17 @@ fn StoreWrites(writes: Vec<StoreWriteView>) -> impl IntoView {
         view! {
             <section class="card" aria-labelledby="store-writes-heading" data-testid="store-writes">
                 <h2 id="store-writes-heading">"With the store"</h2>
-                <ul role="status">
-                    {writes.into_iter().map(|w| view! {
-                        <li class=if w.failed { "store-write failed" } else { "store-write" }>
-                            <strong>{w.what}</strong>" · "<span class="nowrap">{w.at}</span>" · "
-                            {if w.failed { "The store did not take this change. " } else { "Waiting for the store. " }}
-                            {w.message}
-                        </li>
-                    }).collect_view()}
-                </ul>
+                <div role="status">
+                    <ul>
+                        {writes.into_iter().map(|w| view! {
+                            <li class=if w.failed { "store-write failed" } else { "store-write" }>
+                                <strong>{w.what}</strong>" · "<span class="nowrap">{w.at}</span>" · "
+                                {if w.failed { "The store did not take this change. " } else { "Waiting for the store. " }}
+                                {w.message}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
             </section>
         }
     })
