@@ -167,8 +167,17 @@ impl Db {
     /// Starts a transaction that writes ([`Backend::write_transaction`]), on
     /// [`Db::writer`]. Inside it, use the transaction for every statement: another
     /// `begin` or a statement on `writer` in the same task would wait for it forever.
+    ///
+    /// It is begun on a task of its own, which runs to its end: when the caller stops
+    /// waiting after `BEGIN` was sent (a request whose client went away), sqlx (0.9) loses
+    /// track of the transaction, and the connection would go back to the pool inside it —
+    /// every later statement on it in a transaction never committed, and the rows it
+    /// touched locked for good. Begun on its own task, a transaction whose caller is gone
+    /// is dropped whole, and rolled back.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.writer.begin_with(self.backend.write_transaction()).await?)
+        let (writer, statement) = (self.writer.clone(), self.backend.write_transaction());
+        let begun = tokio::spawn(async move { writer.begin_with(statement).await });
+        Ok(begun.await.map_err(Error::internal)??)
     }
 
     /// A connection of its own, outside the pools, for bulk work that is slow by design
