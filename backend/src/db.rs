@@ -168,15 +168,18 @@ impl Db {
     /// [`Db::writer`]. Inside it, use the transaction for every statement: another
     /// `begin` or a statement on `writer` in the same task would wait for it forever.
     ///
-    /// It is begun on a task of its own, which runs to its end: when the caller stops
+    /// `BEGIN` is sent from a task of its own, which runs to its end: when the caller stops
     /// waiting after `BEGIN` was sent (a request whose client went away), sqlx (0.9) loses
     /// track of the transaction, and the connection would go back to the pool inside it —
     /// every later statement on it in a transaction never committed, and the rows it
     /// touched locked for good. Begun on its own task, a transaction whose caller is gone
-    /// is dropped whole, and rolled back.
+    /// is dropped whole, and rolled back. (Waiting for the connection stays the caller's:
+    /// one who is gone takes none.)
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let (writer, statement) = (self.writer.clone(), self.backend.write_transaction());
-        let begun = tokio::spawn(async move { writer.begin_with(statement).await });
+        use sqlx::SqlSafeStr;
+        let connection = self.writer.acquire().await?;
+        let statement = self.backend.write_transaction().into_sql_str();
+        let begun = tokio::spawn(sqlx::Transaction::begin(connection, Some(statement)));
         Ok(begun.await.map_err(Error::internal)??)
     }
 
