@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Status changes written back to WooCommerce: Backroom connected to the stand-in store
-# (STORE_ORDERS, 2,000 orders, imported), the store answering each request after LATENCY
-# (100) ms, then CHANGES (200) processing orders moved to completed through the API, one
-# after another, as an app does. For each:
+# (STORE_ORDERS, 5,000 orders, imported), the store answering each request after LATENCY
+# (100) ms, then CHANGES (100) orders in processing or on hold moved to completed through
+# the API, one after another, as an app does. For each:
 #   pending:   the PATCH's answer, which already shows the change, waiting for the store;
 #   confirmed: from the PATCH until the order's page says the store took it (polled every
 #              5 ms), and that minus the time the store spent on the write's own requests
@@ -12,9 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine="${1:-sqlite}"
-store_orders="${STORE_ORDERS:-2000}"
+store_orders="${STORE_ORDERS:-5000}"
 latency="${LATENCY:-100}"
-changes="${CHANGES:-200}"
+changes="${CHANGES:-100}"
 
 source bench/common.sh
 source bench/woo_common.sh
@@ -45,14 +45,14 @@ def call(method, path, body=None):
 
 orders, cursor = [], ""
 while len(orders) < changes:
-    listed = call("GET", f"/api/v1/orders?status=processing&per_page=100&cursor={cursor}")
+    listed = call("GET", f"/api/v1/orders?status=processing,on-hold&per_page=100&cursor={cursor}")
     orders += [o["id"] for o in listed["items"]]
     cursor = listed.get("next_cursor")
     if not cursor:
         break
 orders = orders[:changes]
 if len(orders) < changes:
-    sys.exit(f"only {len(orders)} processing orders")
+    sys.exit(f"only {len(orders)} orders in processing or on hold")
 
 pending, confirmed = [], {}
 for order in orders:

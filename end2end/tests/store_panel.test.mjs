@@ -129,7 +129,7 @@ test("a store order's status change and refund go to the store, shown until it t
   // The refund asks where the money goes back from, and is made by the store.
   const refund = page.getByRole('region', { name: 'Refund', exact: true });
   await refund.getByLabel('An amount only').check();
-  await refund.getByLabel(/^Amount to refund/).fill('5');
+  await refund.getByLabel(/^Amount to refund \(/).fill('5');
   await refund.getByText('Choose how the money goes back to the customer.').waitFor();
   assert.equal(await refund.getByRole('button', { name: 'Refund', exact: true }).isDisabled(), true);
   await refund.getByLabel(/^Through .*: the store asks it to pay the customer back$/).check();

@@ -183,22 +183,12 @@ async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
     assert_eq!(answer["store_writes"][0]["state"], "failed", "{answer}");
 }
 
-/// A `status` order of the store paid with one of `methods`.
-async fn an_order_paid(store: &WooMock, status: &str, methods: &[&str], skip: usize) -> i64 {
-    let state = store.state().await;
-    let (first, last) =
-        (state["counts"]["first_order_id"].as_i64().unwrap(), state["counts"]["last_order_id"].as_i64().unwrap());
-    let mut found = 0;
-    for id in (first..=last).rev() {
-        let order = store.object("orders", id).await;
-        if order["status"] == status && methods.contains(&order["payment_method"].as_str().unwrap_or_default()) {
-            if found == skip {
-                return id;
-            }
-            found += 1;
-        }
-    }
-    panic!("no {status} order paid with {methods:?} in the store");
+/// A processing order of the store paid with one of `methods`.
+async fn an_order_paid(store: &WooMock, methods: &[&str], skip: usize) -> i64 {
+    let paid = |order: &Value| {
+        order["status"] == "processing" && methods.contains(&order["payment_method"].as_str().unwrap_or_default())
+    };
+    an_order_where(store, &format!("processing order paid with {methods:?}"), paid, skip).await
 }
 
 /// The order's refunds as the store keeps them.
@@ -232,7 +222,7 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     };
 
     // Through the payment provider: sent, then made by the store and shown as it made it.
-    let card = an_order_paid(&store, "processing", &["iyzico", "paytr"], 0).await;
+    let card = an_order_paid(&store, &["iyzico", "paytr"], 0).await;
     let (status, answer) = refund(card, json!({ "amount": 1000, "restock": false, "payment": "gateway" })).await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{answer}");
     assert_eq!(answer["state"], "pending");
@@ -264,7 +254,7 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
             json!({ "gateway_refund_errors": 1, "gateway_refund_message": "Kart sahibinin bankası iadeyi reddetti." }),
         )
         .await;
-    let refused = an_order_paid(&store, "processing", &["iyzico", "paytr"], 1).await;
+    let refused = an_order_paid(&store, &["iyzico", "paytr"], 1).await;
     let (status, _) = refund(refused, json!({ "amount": 500, "restock": false, "payment": "gateway" })).await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED);
     let (_, state, message) = settled(&app, refused).await.remove(0);
@@ -274,7 +264,7 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     assert!(store_refunds(&app, refused).await.is_empty());
 
     // A transfer cannot be paid back by the provider; and the store's orders need the choice.
-    let transfer = an_order_paid(&store, "processing", &["bacs", "cod"], 0).await;
+    let transfer = an_order_paid(&store, &["bacs", "cod"], 0).await;
     let (status, answer) = refund(transfer, json!({ "amount": 500, "restock": false, "payment": "gateway" })).await;
     assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer["error"]["message"].as_str().unwrap().contains("cannot give money back by itself"), "{answer}");
@@ -284,7 +274,7 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
 
     // The store made it but its answer was lost: found by its id, not made twice. A retry
     // of the request (same Idempotency-Key) is the same write.
-    let slow = an_order_paid(&store, "processing", &["iyzico", "paytr"], 2).await;
+    let slow = an_order_paid(&store, &["iyzico", "paytr"], 2).await;
     let path = format!("/wp-json/wc/v3/orders/{slow}/refunds");
     store.faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "match": format!("POST {path}") }] })).await;
     let body = json!({ "amount": 700, "restock": false, "payment": "gateway" });

@@ -193,20 +193,25 @@ pub async fn status_of(app: &TestApp, order: i64) -> Option<String> {
 
 /// An order of the store in `status`, from its REST object.
 pub async fn an_order(store: &WooMock, status: &str, skip: usize) -> i64 {
+    an_order_where(store, &format!("{status} order"), |order| order["status"] == status, skip).await
+}
+
+/// The newest order of the store whose REST object `matches` (`what` names it), after
+/// skipping `skip` such.
+pub async fn an_order_where(store: &WooMock, what: &str, matches: impl Fn(&Value) -> bool, skip: usize) -> i64 {
     let state = store.state().await;
     let (first, last) =
         (state["counts"]["first_order_id"].as_i64().unwrap(), state["counts"]["last_order_id"].as_i64().unwrap());
     let mut found = 0;
     for id in (first..=last).rev() {
-        let order = store.object("orders", id).await;
-        if order["status"] == status {
+        if matches(&store.object("orders", id).await) {
             if found == skip {
                 return id;
             }
             found += 1;
         }
     }
-    panic!("no {status} order in the store");
+    panic!("no {what} in the store");
 }
 
 impl Drop for WooMock {
