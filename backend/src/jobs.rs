@@ -570,6 +570,8 @@ pub struct Worker {
     batch: usize,
     /// How long an in-flight job may run on after shutdown before it is released.
     shutdown_grace: Duration,
+    /// Ends an idle wait early: work for this worker was just committed in this process.
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Worker {
@@ -583,7 +585,14 @@ impl Worker {
             idle_poll: Duration::from_secs(2),
             batch: 1,
             shutdown_grace: Duration::from_secs(20),
+            wake: None,
         }
+    }
+
+    /// Looks for due work as soon as `wake` is notified, not only at its idle poll.
+    pub fn with_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Self {
+        self.wake = Some(wake);
+        self
     }
 
     /// Takes only jobs of these kinds (a pool of its own for work that waits on a
@@ -627,9 +636,16 @@ impl Worker {
                 Ok(true) => {}
                 Ok(false) => {
                     let idle = self.idle_wait().await;
+                    let woken = async {
+                        match &self.wake {
+                            Some(wake) => wake.notified().await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(idle) => {}
+                        _ = woken => {}
                     }
                 }
                 Err(e) => {

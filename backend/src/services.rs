@@ -29,9 +29,9 @@ use crate::{
 const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 /// How many due WhatsApp jobs a worker takes and runs at once.
 const WHATSAPP_BATCH: usize = 16;
-/// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint, a
-/// change a manager made to write to the store, which should be confirmed at once).
-const WOO_IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often the WooCommerce worker looks for due work (a fetch after a webhook's hint);
+/// a change to write to the store, committed in this process, wakes it at once.
+const WOO_IDLE_POLL: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct Services {
@@ -107,12 +107,14 @@ impl Services {
             config.whatsapp_timeout,
             config.whatsapp_short_delays,
         );
+        let woo_wake = Arc::new(tokio::sync::Notify::new());
         let order_events = Arc::new(Subscribers::new(vec![
             Arc::new(accounting.clone()) as Arc<dyn crate::orders::events::Subscriber>,
             Arc::new(whatsapp.clone()),
-            Arc::new(crate::woo::write_back::WriteBack),
+            Arc::new(crate::woo::write_back::WriteBack { wake: woo_wake.clone() }),
         ]));
-        let woo = Woo::new(db.clone(), sealer.clone(), order_events.clone(), base_url.clone(), config.woo_timeout);
+        let woo =
+            Woo::new(db.clone(), sealer.clone(), order_events.clone(), base_url.clone(), config.woo_timeout, woo_wake);
         Ok(Services {
             security: SecurityCache::load(db.clone()).await?,
             credentials: Arc::default(),
@@ -159,10 +161,12 @@ impl Services {
         let general = self.workers.general;
         (0..general)
             .map(|_| worker().with_kinds(Kinds::AllBut([accounting, whatsapp, &woo[..]].concat())))
-            .chain(
-                (0..general.min(1))
-                    .map(|_| worker().with_kinds(Kinds::Only(woo.to_vec())).with_idle_poll(WOO_IDLE_POLL)),
-            )
+            .chain((0..general.min(1)).map(|_| {
+                worker()
+                    .with_kinds(Kinds::Only(woo.to_vec()))
+                    .with_idle_poll(WOO_IDLE_POLL)
+                    .with_wake(self.woo.wake.clone())
+            }))
             .chain((0..self.workers.accounting).map(|_| worker().with_kinds(Kinds::Only(accounting.to_vec()))))
             .chain((0..self.workers.whatsapp).map(|_| {
                 worker()

@@ -115,6 +115,9 @@ pub trait Subscriber: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<i64>>> {
         Box::pin(async { Ok(None) })
     }
+
+    /// The change whose events it heard is committed: work it queued may start now.
+    fn committed(&self) {}
 }
 
 /// The subscribers, in the order they hear of each event.
@@ -140,6 +143,14 @@ impl Subscribers {
             subscriber.on_order_event(tx, order_id, event).await?;
         }
         Ok(())
+    }
+
+    /// Tells every subscriber the change is committed (a worker waiting for its next look
+    /// at the queue starts on the work the change queued at once).
+    pub fn committed(&self) {
+        for subscriber in &self.0 {
+            subscriber.committed();
+        }
     }
 
     /// Hands `refund` to the first subscriber that takes it over; `None` when none does.

@@ -80,5 +80,6 @@ pub async fn add(
     let action = if to_customer { "order.customer_note" } else { "order.note" };
     trail::audit(&mut tx, actor, action, order_id, &number, "").await?;
     tx.commit().await?;
+    events.committed();
     Ok(Note { id, author_user_id: Some(actor.user.id), to_customer, body: body.to_owned(), created_at: now })
 }

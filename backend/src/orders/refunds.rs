@@ -160,6 +160,7 @@ pub async fn refund(
         let shown = money::format(amount, &currency, "en");
         trail::audit(&mut tx, actor, "order.refund_sent", order_id, &number, &shown).await?;
         tx.commit().await?;
+        events.committed();
         return Ok(Refunded::Sent(super::detail::store_write(db, write_id).await?));
     }
     if new.payment == Some(RefundPayment::Gateway) {
@@ -232,6 +233,7 @@ pub async fn refund(
     sales.add_refund(tz, now, &currency, amount);
     sales.add_to_table(&mut tx).await?;
     tx.commit().await?;
+    events.committed();
     answer(db, order_id, refund_id, true).await
 }
 

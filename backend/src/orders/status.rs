@@ -127,6 +127,7 @@ pub async fn change(
         sales.add_to_table(&mut tx).await?;
     }
     tx.commit().await?;
+    events.committed();
     Ok(from)
 }
 

@@ -52,14 +52,23 @@ pub struct Woo {
     /// The webhook secret as last read, for a few seconds: a burst of deliveries does not
     /// read and open it each time.
     secret_cache: Recent<SecretString>,
+    /// Wakes this process's WooCommerce worker: a change to write was committed.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// How long the webhook secret is reused before it is read again.
 const SECRET_CACHE: Duration = Duration::from_secs(5);
 
 impl Woo {
-    /// `timeout`: how long a request to the store may take.
-    pub fn new(db: Db, sealer: Sealer, events: Arc<Subscribers>, public_url: String, timeout: Duration) -> Woo {
+    /// `timeout`: how long a request to the store may take; `wake`: what wakes its worker.
+    pub fn new(
+        db: Db,
+        sealer: Sealer,
+        events: Arc<Subscribers>,
+        public_url: String,
+        timeout: Duration,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Woo {
         let intake = Intake::new(db.clone(), "woo_deliveries", &["received_at", "webhook_id", "topic", "body"]);
         Woo {
             db,
@@ -69,6 +78,7 @@ impl Woo {
             public_url,
             intake,
             secret_cache: Recent::new(SECRET_CACHE),
+            wake,
         }
     }
 

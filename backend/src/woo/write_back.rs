@@ -19,10 +19,13 @@
 //! `api_refund` and `api_restock` are always sent: both default to true in WooCommerce,
 //! and a refund sent without them would move money.
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use tokio::sync::Notify;
 
 use super::{
     Woo,
@@ -138,10 +141,17 @@ fn change_of(event: &OrderEvent) -> Option<Change> {
     }
 }
 
-/// Queues Backroom's changes to orders the store keeps, inside the change's transaction.
-pub struct WriteBack;
+/// Queues Backroom's changes to orders the store keeps, inside the change's transaction,
+/// and wakes the WooCommerce worker (`wake`) when the change is committed.
+pub struct WriteBack {
+    pub wake: Arc<Notify>,
+}
 
 impl Subscriber for WriteBack {
+    fn committed(&self) {
+        self.wake.notify_one();
+    }
+
     fn on_order_event<'a>(&'a self, tx: &'a mut Tx, order_id: i64, event: &'a OrderEvent) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let Some(change) = change_of(event) else { return Ok(()) };
