@@ -46,6 +46,20 @@ async fn settled(app: &TestApp, id: i64) -> Vec<(String, String, Option<String>)
     writes(app, id).await
 }
 
+/// The order's first write to the store failed, saying `words`.
+async fn refused_saying(app: &TestApp, id: i64, words: &str) {
+    let (_, state, message) = settled(app, id).await.remove(0);
+    assert_eq!(state, "failed");
+    assert!(message.as_deref().unwrap().contains(words), "{message:?}");
+}
+
+async fn back_on_the_stores_status(app: &TestApp, id: i64, status: &str) {
+    eventually("the order is back on the store's status", || async {
+        status_of(app, id).await.as_deref() == Some(status)
+    })
+    .await;
+}
+
 async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
     let store = WooMock::start(80);
     let app = spawn_app_with(engine, Options { job_workers: 1, woo_timeout_secs: Some(2), ..Options::default() }).await;
@@ -146,21 +160,14 @@ async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
     let fault = json!({ "kind": "custom", "status": 400, "body": refusal, "match": format!("PUT /wp-json/wc/v3/orders/{refused}") });
     store.faults(json!({ "requests": [fault] })).await;
     status::change(&app.db, events, tz, actor, refused, OrderStatus::Completed, None).await.unwrap();
-    let (_, state, message) = settled(&app, refused).await.remove(0);
-    assert_eq!(state, "failed");
-    assert!(message.as_deref().unwrap().contains("Kargoya verilmemiş sipariş tamamlanamaz."), "{message:?}");
-    eventually("the order is back on the store's status", || async {
-        status_of(&app, refused).await.as_deref() == Some("processing")
-    })
-    .await;
+    refused_saying(&app, refused, "Kargoya verilmemiş sipariş tamamlanamaz.").await;
+    back_on_the_stores_status(&app, refused, "processing").await;
 
     // Changed in the store meanwhile (its webhook not yet delivered): not overwritten.
     let raced = processing[3];
     store.change_order(raced, json!({ "status": "cancelled" })).await;
     status::change(&app.db, events, tz, actor, raced, OrderStatus::Completed, None).await.unwrap();
-    let (_, state, message) = settled(&app, raced).await.remove(0);
-    assert_eq!(state, "failed");
-    assert!(message.as_deref().unwrap().contains("changed in the store meanwhile"), "{message:?}");
+    refused_saying(&app, raced, "changed in the store meanwhile").await;
     assert_eq!(store.object("orders", raced).await["status"], "cancelled", "the store's change stands");
     assert_eq!(status_of(&app, raced).await.as_deref(), Some("cancelled"), "and Backroom shows it");
     assert_eq!(requests(&store, "PUT", &format!("/wp-json/wc/v3/orders/{raced}")).await, 0);
@@ -169,13 +176,8 @@ async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
     store.key(json!({ "consumer_key": CONSUMER_KEY, "permissions": "read" })).await;
     let read_only = processing[4];
     status::change(&app.db, events, tz, actor, read_only, OrderStatus::OnHold, None).await.unwrap();
-    let (_, state, message) = settled(&app, read_only).await.remove(0);
-    assert_eq!(state, "failed");
-    assert!(message.as_deref().unwrap().contains("write permissions"), "{message:?}");
-    eventually("the order is back on the store's status", || async {
-        status_of(&app, read_only).await.as_deref() == Some("processing")
-    })
-    .await;
+    refused_saying(&app, read_only, "write permissions").await;
+    back_on_the_stores_status(&app, read_only, "processing").await;
 
     // The order's API answer shows what the store refused.
     let answer = app.api(Method::GET, &format!("/api/v1/orders/{refused}"), &key).send().await.unwrap();
@@ -257,9 +259,7 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     let refused = an_order_paid(&store, &["iyzico", "paytr"], 1).await;
     let (status, _) = refund(refused, json!({ "amount": 500, "restock": false, "payment": "gateway" })).await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED);
-    let (_, state, message) = settled(&app, refused).await.remove(0);
-    assert_eq!(state, "failed");
-    assert!(message.as_deref().unwrap().contains("Kart sahibinin bankası iadeyi reddetti."), "{message:?}");
+    refused_saying(&app, refused, "Kart sahibinin bankası iadeyi reddetti.").await;
     assert_eq!(local_refunds(refused).await, 0);
     assert!(store_refunds(&app, refused).await.is_empty());
 

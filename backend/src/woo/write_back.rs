@@ -310,8 +310,8 @@ async fn pending(db: &Db, write_id: i64) -> Result<Option<Pending>> {
 
 /// How a write ended at the store.
 enum Outcome {
-    /// Done; the store's copy of the order, when it sent one, is applied.
-    Confirmed(Option<model::Order>),
+    /// Done; the store's copy of the order is applied.
+    Confirmed(model::Order),
     /// The note (Backroom's id) is in the store, under the store's id.
     NoteAdded { note_id: i64, woo_id: i64 },
     /// The store made the refund.
@@ -381,7 +381,7 @@ async fn write_status(store: &Store, write: &Pending, from: &str, to: &str) -> s
     let current: model::Order = store.get(&path, &[]).await?.json()?;
     if current.status == to {
         // An earlier attempt got there (its answer was lost), or someone did the same.
-        return Ok(Outcome::Confirmed(Some(current)));
+        return Ok(Outcome::Confirmed(current));
     }
     if current.status != from {
         let reason = format!(
@@ -397,7 +397,7 @@ async fn write_status(store: &Store, write: &Pending, from: &str, to: &str) -> s
         let reason = format!("The store kept the order {} instead.", label(&updated.status));
         return Ok(Outcome::Refused(reason, Some(updated)));
     }
-    Ok(Outcome::Confirmed(Some(updated)))
+    Ok(Outcome::Confirmed(updated))
 }
 
 /// Adds the note (Backroom's id, its text, whether it is for the customer) to the order
@@ -466,8 +466,10 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
     let settings = crate::settings::get(&woo.db).await?;
     let mode = Mode::Live { events: &woo.events, tz: settings.tz() };
     let mut tx = woo.db.begin().await?;
-    let (state, message, copy) = match outcome {
-        Outcome::Confirmed(copy) => ("confirmed", None, copy),
+    // The write's end, and what brings the order in step with the store: its copy, when
+    // the store sent one, or else a read of it.
+    let (state, message, copy, read_back) = match outcome {
+        Outcome::Confirmed(order) => ("confirmed", None, Some(order), false),
         Outcome::NoteAdded { note_id, woo_id } => {
             // The store's id on Backroom's note: reading the store's notes adds no copy.
             sqlx::query("UPDATE order_notes SET woo_id = $1 WHERE id = $2 AND woo_id IS NULL")
@@ -475,16 +477,18 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
                 .bind(note_id)
                 .execute(&mut *tx)
                 .await?;
-            ("confirmed", None, None)
+            ("confirmed", None, None, false)
         }
         Outcome::Refunded(mut refund) => {
             refund.parent_id = write.order_id;
             apply::refunds(&mut tx, woo.db.backend(), &[refund], mode).await?;
             // The order's refunded total and status, as the store has them now.
-            jobs::enqueue(&mut *tx, &NewJob::of(&Fetch { what: "order".into(), id: write.order_id })).await?;
-            ("confirmed", None, None)
+            ("confirmed", None, None, true)
         }
-        Outcome::Refused(reason, copy) => ("failed", Some(reason), copy),
+        Outcome::Refused(reason, copy) => {
+            let read_back = copy.is_none();
+            ("failed", Some(reason), copy, read_back)
+        }
     };
     sqlx::query("UPDATE store_writes SET state = $1, message = $2, settled_at = $3 WHERE id = $4")
         .bind(state)
@@ -493,13 +497,11 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
         .bind(write.id)
         .execute(&mut *tx)
         .await?;
-    match copy {
-        Some(order) => drop(apply::orders(&mut tx, woo.db.backend(), &[order], mode).await?),
-        None if message.is_some() => {
-            let fetch = Fetch { what: "order".into(), id: write.order_id };
-            jobs::enqueue(&mut *tx, &NewJob::of(&fetch)).await?;
-        }
-        None => {}
+    if let Some(order) = copy {
+        apply::orders(&mut tx, woo.db.backend(), &[order], mode).await?;
+    }
+    if read_back {
+        jobs::enqueue(&mut *tx, &NewJob::of(&Fetch { what: "order".into(), id: write.order_id })).await?;
     }
     tx.commit().await?;
     if let Some(reason) = &message {
