@@ -314,8 +314,8 @@ enum Outcome {
     Confirmed(model::Order),
     /// The note (Backroom's id) is in the store, under the store's id.
     NoteAdded { note_id: i64, woo_id: i64 },
-    /// The store made the refund.
-    Refunded(model::Refund),
+    /// The store made the refund; its copy of the order (refunded total, status) after it.
+    Refunded(model::Refund, model::Order),
     /// Not done, for this reason; the store's copy, when read, is applied.
     Refused(String, Option<model::Order>),
 }
@@ -437,18 +437,24 @@ async fn write_refund(
 ) -> std::result::Result<Outcome, CallError> {
     let path = format!("/orders/{}/refunds", write.order_id);
     let marker = write.id.to_string();
+    // The order as the store has it with the refund, so the refund and the order's
+    // refunded total show together.
+    let with_order = |refund| async move {
+        let order: model::Order = store.get(&format!("/orders/{}", write.order_id), &[]).await?.json()?;
+        Ok::<_, CallError>(Outcome::Refunded(refund, order))
+    };
     if tried_before {
         let made: Vec<model::Refund> = store.get(&path, &[("per_page", "100".to_owned())]).await?.json()?;
         let ours = made.into_iter().find(|r| {
             r.meta_data.iter().any(|m| m.key == REFUND_META && m.value.as_str().is_some_and(|v| v == marker))
         });
         if let Some(refund) = ours {
-            return Ok(Outcome::Refunded(refund));
+            return with_order(refund).await;
         }
     }
     asked["meta_data"] = serde_json::json!([{ "key": REFUND_META, "value": marker }]);
     match store.send(Method::POST, &path, &[], Some(&asked)).await {
-        Ok(answer) => Ok(Outcome::Refunded(answer.json()?)),
+        Ok(answer) => with_order(answer.json()?).await,
         // WooCommerce deleted the refund it had begun: the provider refused, or the amount.
         Err(CallError::Refused { code, message, .. })
             if code == "woocommerce_rest_cannot_create_order_refund"
@@ -479,11 +485,10 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
                 .await?;
             ("confirmed", None, None, false)
         }
-        Outcome::Refunded(mut refund) => {
+        Outcome::Refunded(mut refund, order) => {
             refund.parent_id = write.order_id;
             apply::refunds(&mut tx, woo.db.backend(), &[refund], mode).await?;
-            // The order's refunded total and status, as the store has them now.
-            ("confirmed", None, None, true)
+            ("confirmed", None, Some(order), false)
         }
         Outcome::Refused(reason, copy) => {
             let read_back = copy.is_none();
