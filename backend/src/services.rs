@@ -104,7 +104,7 @@ impl Services {
             sealer.clone(),
             links.clone(),
             base_url.clone(),
-            config.whatsapp_timeout,
+            (config.whatsapp_timeout, config.woo_timeout),
             config.whatsapp_short_delays,
         );
         let woo_wake = Arc::new(tokio::sync::Notify::new());

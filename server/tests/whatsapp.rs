@@ -6,6 +6,7 @@
 
 mod common;
 mod graph_mock;
+mod woo_mock;
 
 use backend::{
     clock::now,
@@ -18,6 +19,7 @@ use common::*;
 use graph_mock::{GraphMock, PHONE_NUMBER_ID, TOKEN, WABA_ID};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use woo_mock::WooMock;
 
 const APP_SECRET: &str = "meta-app-secret-5d41402abc4b2a76";
 const SHOP: &str = "https://shop.example";
@@ -26,6 +28,8 @@ const PHONE: &str = "+905321234567";
 struct Shop {
     app: TestApp,
     mock: GraphMock,
+    /// The WooCommerce store, connected: recovery coupons are made there.
+    store: WooMock,
 }
 
 /// The recovery and notification mapping the tests use, matching the mock's templates.
@@ -59,8 +63,18 @@ fn test_config() -> Config {
 }
 
 async fn shop_with(engine: Engine, options: Options, change: impl FnOnce(&mut Config)) -> Shop {
-    let app =
-        spawn_app_with(engine, Options { whatsapp_concurrency: 2, whatsapp_timeout_secs: Some(2), ..options }).await;
+    let app = spawn_app_with(
+        engine,
+        Options {
+            whatsapp_concurrency: 2,
+            whatsapp_timeout_secs: Some(2),
+            job_workers: options.job_workers.max(1),
+            ..options
+        },
+    )
+    .await;
+    let store = WooMock::start(0);
+    woo_mock::connect(&app, &store).await;
     let mock = GraphMock::start();
     let owner = app.owner().await;
     let credentials = settings::Credentials {
@@ -83,7 +97,7 @@ async fn shop_with(engine: Engine, options: Options, change: impl FnOnce(&mut Co
     let mut config = test_config();
     change(&mut config);
     settings::update_config(&app.db, &owner, None, config, true).await.unwrap();
-    Shop { app, mock }
+    Shop { app, mock, store }
 }
 
 async fn shop(engine: Engine) -> Shop {
@@ -233,6 +247,22 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     assert_eq!(body_parameters(&second), vec!["Ayşe".to_owned(), code.clone(), "15".into()]);
     assert_eq!(second["template"], "cart_reminder_2");
     assert_eq!(percent, 15);
+    // The coupon was made in the store before the message went: single use, for her
+    // e-mail, expiring in the configured days, and marked as this cart's.
+    let woo_id: i64 =
+        sqlx::query_scalar("SELECT coupon_woo_id FROM whatsapp_carts").fetch_one(shop.app.db.pool()).await.unwrap();
+    let coupon = shop.store.object("coupons", woo_id).await;
+    assert_eq!(coupon["code"], code.to_lowercase());
+    assert_eq!((coupon["discount_type"].as_str(), coupon["amount"].as_str()), (Some("percent"), Some("15.00")));
+    assert_eq!((coupon["usage_limit"].as_i64(), coupon["usage_limit_per_user"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(coupon["email_restrictions"], json!(["ayse@example.com"]));
+    let expires =
+        chrono::NaiveDateTime::parse_from_str(coupon["date_expires_gmt"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S")
+            .unwrap()
+            .and_utc()
+            .timestamp();
+    assert!((expires - (now() + 3 * 86_400)).abs() < 120, "expires in the configured 3 days: {coupon}");
+    assert!(coupon["meta_data"].as_array().unwrap().iter().any(|m| m["key"] == "backroom_cart" && m["value"] == "1"));
     // The link works after the message went out (fault 1), records the click, and is not
     // a recovery (fault 4).
     let followed = shop.app.get(&format!("/r/{}", Shop::token_of(&second))).await;
@@ -245,8 +275,29 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     );
     assert!(shop.app.get(&format!("/r/{token}")).await.status().is_redirection(), "the first message's link works too");
     assert_eq!(shop.cart_state().await, ("open".into(), 2), "a click is not a recovery");
-    // The order arrives (matched by email here, whatever the phone was typed as).
-    let order = shop.insert_order("", "ayse@example.com", 31_500).await;
+    // At the store's checkout the coupon is hers alone; she buys with it, once.
+    let buy = |email: &str| {
+        json!({
+            "line_items": [{ "sku": "EV-KUPA", "quantity": 2 }], "payment_method": "iyzico",
+            "billing": { "first_name": "Ayşe", "email": email, "phone": "" }, "coupon_lines": [{ "code": code }],
+        })
+    };
+    let (status, refused) = shop.store.checkout(buy("someone@example.com")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(refused["message"].as_str().unwrap().contains("is not yours"), "{refused}");
+    let (status, order) = shop.store.checkout(buy("ayse@example.com")).await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    assert_eq!(order["coupon_lines"][0]["code"], code.to_lowercase());
+    let (status, again) = shop.store.checkout(buy("ayse@example.com")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(again["message"].as_str().unwrap().contains("usage limit"), "{again}");
+    // The order reaches Backroom (matched by email here, whatever the phone was typed as).
+    shop.store.deliver().await;
+    let id = order["id"].as_i64().unwrap();
+    eventually("the order is in Backroom", || async {
+        shop.app.count(&format!("SELECT COUNT(*) FROM orders WHERE id = {id}")).await == 1
+    })
+    .await;
     shop.fast_forward().await;
     eventually("the cart is recovered", || async { shop.cart_state().await.0 == "recovered" }).await;
     let (order_id, value): (Option<i64>, Option<i64>) =
@@ -254,13 +305,14 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
             .fetch_one(shop.app.db.pool())
             .await
             .unwrap();
-    assert_eq!((order_id, value), (Some(order), Some(31_500)));
+    let paid = backend::money::parse_amount(order["total"].as_str().unwrap(), 2).unwrap();
+    assert_eq!((order_id, value), (order["id"].as_i64(), Some(paid)));
     // No further message: the third step was due, and the order ended the sequence.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(shop.messages().await.len(), 2);
     let dashboard = report::dashboard(&shop.app.db, 0, now() + 1).await.unwrap();
     assert_eq!((dashboard.captured, dashboard.messaged, dashboard.clicked, dashboard.recovered), (1, 1, 1, 1));
-    assert_eq!(dashboard.revenue, vec![("TRY".to_owned(), 31_500)]);
+    assert_eq!(dashboard.revenue, vec![("TRY".to_owned(), paid)]);
     assert_eq!(
         dashboard.steps.iter().map(|s| (s.step, s.sent, s.delivered, s.read, s.recovered)).collect::<Vec<_>>(),
         vec![(1, 1, 1, 1, 0), (2, 1, 0, 0, 1)]
@@ -701,6 +753,151 @@ async fn quiet_hours_delay_the_message_and_the_cap_holds_the_rest(engine: Engine
     shop.stop().await;
 }
 
+/// The cart's coupon code and the store's id for it.
+async fn coupon_of(shop: &Shop, phone: &str) -> (Option<String>, Option<i64>) {
+    sqlx::query_as("SELECT coupon_code, coupon_woo_id FROM whatsapp_carts WHERE phone = $1")
+        .bind(phone)
+        .fetch_one(shop.app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The store's requests to make coupons (the stand-in's request log).
+async fn coupon_requests(shop: &Shop) -> usize {
+    let state = shop.store.state().await;
+    state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/wp-json/wc/v3/coupons/batch")
+        .count()
+}
+
+async fn recovery_coupons_are_made_in_the_store_once(engine: Engine) {
+    let shop = shop_with(engine, Options { woo_timeout_secs: Some(2), ..Options::default() }, |_| {}).await;
+    let (first, second) = ("+905551110001", "+905551110002");
+    for phone in [first, second] {
+        shop.capture(cart(phone, 1)).await;
+    }
+    shop.wait_for_messages(2).await;
+    eventually("both first messages are recorded", || async {
+        shop.app.count("SELECT COUNT(*) FROM whatsapp_carts WHERE steps_sent = 1").await == 2
+    })
+    .await;
+
+    // The first cart's code is one the store already has for someone else: it gets a new one.
+    let taken = shop.store.post("coupons", json!({ "code": "WA-TAKEN234", "amount": "50" })).await;
+    sqlx::query(
+        "UPDATE whatsapp_carts SET coupon_code = 'WA-TAKEN234', coupon_percent = 15, coupon_expires_at = $1, coupon_min_minor = 0 WHERE phone = $2",
+    )
+    .bind(now() + 3 * 86_400)
+    .bind(first)
+    .execute(shop.app.db.writer())
+    .await
+    .unwrap();
+    // The store makes the second cart's coupon, but its answer comes after Backroom gave up.
+    shop.store
+        .faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "count": 1, "match": "POST /wp-json/wc/v3/coupons/batch" }] }))
+        .await;
+    shop.fast_forward().await;
+    // The store makes the second coupon after Backroom stopped waiting for its answer.
+    let store = woo_mock_store(&shop).await;
+    eventually("the store made the second cart's coupon", || async {
+        let Some(code) = coupon_of(&shop, second).await.0 else { return false };
+        let listed: Vec<Value> = store.get("/coupons", &[("code", code)]).await.unwrap().json().unwrap();
+        !listed.is_empty()
+    })
+    .await;
+    assert_eq!(coupon_of(&shop, second).await.1, None, "Backroom did not hear the answer");
+    // (The two may have shared the request that timed out: then both are tried again.)
+    eventually("the first cart's follow-up went", || async {
+        shop.fast_forward().await;
+        shop.messages().await.iter().any(|m| m["to"] == "905551110001" && m["template"] == "cart_reminder_2")
+    })
+    .await;
+    let (code, woo_id) = coupon_of(&shop, first).await;
+    let code = code.unwrap();
+    assert_ne!(code, "WA-TAKEN234");
+    let made = shop.store.object("coupons", woo_id.unwrap()).await;
+    assert_eq!(made["code"], code.to_lowercase());
+    assert_eq!(
+        shop.store.object("coupons", taken["id"].as_i64().unwrap()).await["amount"],
+        "50.00",
+        "theirs untouched"
+    );
+    let message =
+        shop.messages().await.into_iter().find(|m| m["to"] == "905551110001" && m["template"] == "cart_reminder_2");
+    assert_eq!(body_parameters(&message.unwrap())[1], code, "the message carries the code the store has");
+
+    // The second: found by its cart's mark after the lost answer, never made twice.
+    eventually("the second cart's coupon is found", || async {
+        shop.fast_forward().await;
+        coupon_of(&shop, second).await.1.is_some()
+    })
+    .await;
+    let (code, woo_id) = coupon_of(&shop, second).await;
+    let code = code.unwrap();
+    let listed: Vec<Value> = store.get("/coupons", &[("code", code.clone())]).await.unwrap().json().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"].as_i64(), woo_id);
+    let state = shop.store.state().await;
+    let looked_up =
+        state["requests"].as_array().unwrap().iter().any(|r| {
+            r["method"] == "GET" && r["path"] == "/wp-json/wc/v3/coupons" && r["query"]["code"] == code.as_str()
+        });
+    assert!(looked_up, "the store said it had the code, and Backroom found it was this cart's");
+    shop.wait_for_messages(4).await;
+    assert!(coupon_requests(&shop).await >= 3, "the batch was asked for again after the lost answer");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let follow_ups = shop.messages().await.iter().filter(|m| m["template"] == "cart_reminder_2").count();
+    assert_eq!(follow_ups, 2, "one follow-up each");
+
+    // The second cart's coupon is used; both expire: the unused one leaves the store.
+    let (status, _) = shop
+        .store
+        .checkout(json!({
+            "line_items": [{ "sku": "EV-KUPA", "quantity": 1 }], "payment_method": "iyzico",
+            "billing": { "email": "ayse@example.com" }, "coupon_lines": [{ "code": code }],
+        }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sqlx::query("UPDATE whatsapp_carts SET coupon_expires_at = $1")
+        .bind(now() - 60)
+        .execute(shop.app.db.writer())
+        .await
+        .unwrap();
+    let removed = backend::whatsapp::coupons::remove_expired(&shop.app.whatsapp()).await.unwrap();
+    assert_eq!(removed, 1);
+    let (_, first_id) = coupon_of(&shop, first).await;
+    let gone = shop.store.object("coupons", first_id.unwrap()).await;
+    assert_eq!(gone["code"], "not_found", "removed from the store: {gone}");
+    assert_eq!(shop.store.object("coupons", woo_id.unwrap()).await["usage_count"], 1, "the used one stays");
+    assert_eq!(
+        backend::whatsapp::coupons::remove_expired(&shop.app.whatsapp()).await.unwrap(),
+        0,
+        "each is looked at once"
+    );
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM whatsapp_cart_events WHERE kind = 'coupon' ORDER BY id")
+            .fetch_all(shop.app.db.pool())
+            .await
+            .unwrap();
+    assert!(events.iter().any(|e| e.contains("already had the code WA-TAKEN234")), "{events:?}");
+    assert!(events.iter().any(|e| e.contains("expired unused and was removed from the store")), "{events:?}");
+    assert!(events.iter().any(|e| e.ends_with("was used")), "{events:?}");
+
+    // Without a store, a coupon cannot be promised.
+    backend::woo::connection::disconnect(&shop.app.services.woo, &shop.app.owner().await, None).await.unwrap();
+    let refused = settings::update_config(&shop.app.db, &shop.app.owner().await, None, test_config(), true).await;
+    assert!(refused.unwrap_err().to_string().contains("connect the store first"));
+    shop.stop().await;
+}
+
+/// The store as Backroom calls it.
+async fn woo_mock_store(shop: &Shop) -> backend::woo::client::Store {
+    backend::woo::connection::store(&shop.app.services.woo).await.unwrap().unwrap()
+}
+
 async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engine) {
     let (url, data_dir) = fresh_database(engine).await;
     let mock = GraphMock::start();
@@ -725,7 +922,7 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
         sealer.clone(),
         links,
         format!("http://127.0.0.1:{port}"),
-        std::time::Duration::from_secs(5),
+        (std::time::Duration::from_secs(5), std::time::Duration::from_secs(5)),
         true,
     );
     let credentials = settings::Credentials {
@@ -738,7 +935,9 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     };
     settings::update(&db, &sealer, &owner, None, credentials).await.unwrap();
     templates::refresh(&whatsapp).await.unwrap();
-    settings::update_config(&db, &owner, None, test_config(), true).await.unwrap();
+    let mut config = test_config();
+    first_message_only(&mut config);
+    settings::update_config(&db, &owner, None, config, true).await.unwrap();
     // Meta accepts the message and takes its time answering: the process dies first.
     mock.script(json!([{ "match": "POST /messages", "commit": true, "delay_ms": 60000 }])).await;
     let captured = reqwest::Client::new()
@@ -798,6 +997,7 @@ on_both_databases!(
     a_stop_reply_opts_out_and_ends_the_sequence,
     meta_errors_are_retried_or_failed_as_they_deserve,
     a_lost_answer_is_settled_by_metas_status_never_by_a_second_send,
+    recovery_coupons_are_made_in_the_store_once,
     quiet_hours_delay_the_message_and_the_cap_holds_the_rest,
     a_process_killed_between_sending_and_recording_sends_once,
 );

@@ -1,6 +1,7 @@
 //! WhatsApp through Meta's Cloud API: the account and its templates ([`settings`],
 //! [`templates`]), what the shop configured ([`config`]), checkout capture ([`carts`]),
-//! the recovery sequence ([`recovery`]) with its signed links ([`link`]) and attribution
+//! the recovery sequence ([`recovery`]) with its signed links ([`link`]), its coupons made
+//! in the WooCommerce store ([`coupons`]) and attribution
 //! to orders ([`attribution`]), order notifications ([`notifications`]), sending exactly
 //! once within the shop's limits ([`send`]), the signed webhook ([`webhook`]), the
 //! dashboard and logs ([`report`]), and the click-to-chat widget ([`widget`]).
@@ -8,6 +9,7 @@
 pub mod attribution;
 pub mod carts;
 pub mod config;
+pub mod coupons;
 pub mod graph;
 pub mod link;
 pub mod notifications;
@@ -46,6 +48,8 @@ pub struct WhatsApp {
     pub http: reqwest::Client,
     /// How long a Graph API call may take.
     pub timeout: Duration,
+    /// Calls to the WooCommerce store (recovery coupons are made there), with its timeout.
+    pub store_http: reqwest::Client,
     /// Whether recovery delays may be under ten minutes (tests, staging).
     pub short_delays: bool,
     /// Where shoppers reach this server: recovery links start with it.
@@ -70,12 +74,13 @@ impl std::fmt::Debug for WhatsApp {
 const SECRET_CACHE: Duration = Duration::from_secs(5);
 
 impl WhatsApp {
+    /// `timeout`: how long a Graph API call may take; `store_timeout`: a call to the store.
     pub fn new(
         db: Db,
         sealer: Sealer,
         links: link::Signer,
         public_url: String,
-        timeout: Duration,
+        (timeout, store_timeout): (Duration, Duration),
         short_delays: bool,
     ) -> WhatsApp {
         let http = reqwest::Client::builder()
@@ -89,6 +94,7 @@ impl WhatsApp {
             sealer,
             http,
             timeout,
+            store_http: crate::woo::client::http_client(store_timeout),
             short_delays,
             public_url,
             links,
@@ -136,6 +142,11 @@ impl WhatsApp {
     /// The shop's first origin, for pages that lead back to it.
     pub async fn shop_url(&self) -> Option<String> {
         settings::config(self.db.pool()).await.ok()?.shop_origins.into_iter().next()
+    }
+
+    /// The connected WooCommerce store; `None` while none is connected.
+    pub async fn store(&self) -> Result<Option<crate::woo::client::Store>> {
+        crate::woo::connection::open(&self.db, &self.sealer, &self.store_http).await
     }
 
     pub fn client<'a>(&'a self, account: &'a graph::Account) -> graph::Client<'a> {

@@ -13,12 +13,12 @@ use std::collections::HashMap;
 
 use chrono::{Duration as Days, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
-use rand::Rng;
 use sqlx::Row;
 
 use super::{
     WhatsApp, attribution, carts,
-    config::{Config, Field, Purpose, parse_time},
+    config::{Config, Field, Mapping, Purpose, parse_time},
+    coupons::{self, Coupon, ForCart, Made},
     link::{Link, Refused},
     send::{self, Delivered, Outgoing},
     settings,
@@ -51,28 +51,52 @@ async fn run_steps(whatsapp: &WhatsApp, jobs: &[ClaimedJob]) -> Result<Vec<Resul
     let now = now();
     let quiet = quiet_until(&config, store.tz(), now);
     let mut outcomes = Vec::with_capacity(steps.len());
-    // The steps that send, and their messages, in the same order.
-    let (mut sending, mut outs) = (Vec::new(), Vec::new());
+    // The steps that send: the job's place, the cart, the step, the template, the coupon.
+    let mut sending = Vec::new();
     for (i, job_step) in steps.into_iter().enumerate() {
         let Some((cart_id, step)) = job_step else {
             outcomes.push(Err(Failure::Dead("the job names no cart and step".into())));
             continue;
         };
-        outcomes.push(match plan(whatsapp, &config, &store, quiet, carts.get(&cart_id), step, now).await {
+        outcomes.push(match plan(whatsapp, &config, quiet, carts.get(&cart_id), step, now).await {
             Ok(Plan::Nothing) => Ok(()),
             Ok(Plan::Later(failure)) => Err(failure),
             Ok(Plan::Stop(reason)) => stop(db, cart_id, &reason).await,
-            Ok(Plan::Send(cart, out)) => {
-                sending.push((i, cart, step));
-                outs.push(out);
+            Ok(Plan::Send(draft)) => {
+                sending.push((i, draft));
                 Ok(())
             }
             Err(e) => Err(e.into()),
         });
     }
-    if outs.is_empty() {
+    // The coupons the messages carry, made in the store first: no message without its coupon.
+    let mut wanted: Vec<(ForCart, &mut Coupon)> =
+        sending.iter_mut().filter_map(|(_, d)| Some((d.cart.for_coupon(), d.coupon.as_mut()?))).collect();
+    let mut made = coupons::make_in_store(whatsapp, &mut wanted).await?.into_iter();
+    drop(wanted);
+    let mut ready = Vec::with_capacity(sending.len());
+    for (i, draft) in sending {
+        if draft.coupon.is_some() {
+            // One outcome per coupon asked for, in order.
+            match made.next().unwrap_or_else(|| Made::Later(Failure::Retry("its coupon was not asked for".into()))) {
+                Made::Yes => {}
+                Made::Later(failure) => {
+                    outcomes[i] = Err(failure);
+                    continue;
+                }
+                Made::Refused(reason) => {
+                    outcomes[i] = stop(db, draft.cart.id, &reason).await;
+                    continue;
+                }
+            }
+        }
+        let out = message(whatsapp, &config, &store, &draft, now);
+        ready.push(((i, draft.cart, draft.step), out));
+    }
+    if ready.is_empty() {
         return Ok(outcomes);
     }
+    let (sending, outs): (Vec<_>, Vec<_>) = ready.into_iter().unzip();
     let delivered = match send_all(whatsapp, &config, &outs, now).await {
         Ok(delivered) => delivered,
         Err(failure) => {
@@ -118,15 +142,23 @@ enum Plan<'c> {
     Later(Failure),
     /// The sequence ends here, for this reason.
     Stop(String),
-    /// This message goes to the cart's phone.
-    Send(&'c Cart, Outgoing),
+    /// A message goes to the cart's phone.
+    Send(Draft<'c>),
+}
+
+/// A recovery message about to go: the cart, the step, its template, and its coupon
+/// (recorded with the cart; the store may not have it yet).
+struct Draft<'c> {
+    cart: &'c Cart,
+    step: i64,
+    mapping: &'c Mapping,
+    coupon: Option<Coupon>,
 }
 
 /// `quiet`: when the quiet hours `now` falls in end, if it does.
 async fn plan<'c>(
     whatsapp: &WhatsApp,
-    config: &Config,
-    store: &crate::settings::StoreSettings,
+    config: &'c Config,
     quiet: Option<i64>,
     cart: Option<&'c Cart>,
     step: i64,
@@ -162,12 +194,25 @@ async fn plan<'c>(
     }
     let coupon = if config.recovery.coupon_step == Some(step) {
         let mut tx = db.begin().await?;
-        let coupon = coupon_of(&mut tx, config, cart, now).await?;
+        let coupon = coupons::of(&mut tx, config, cart.for_coupon(), now).await?;
         tx.commit().await?;
         Some(coupon)
     } else {
         None
     };
+    Ok(Plan::Send(Draft { cart, step, mapping, coupon }))
+}
+
+/// The message of `step` to the cart's phone: `mapping`'s template filled in, with the
+/// signed link to the cart.
+fn message(
+    whatsapp: &WhatsApp,
+    config: &Config,
+    store: &crate::settings::StoreSettings,
+    Draft { cart, step, mapping, coupon }: &Draft,
+    now: i64,
+) -> Outgoing {
+    let step = *step;
     let token = whatsapp.links.token(Link {
         cart_id: cart.id,
         step,
@@ -193,21 +238,18 @@ async fn plan<'c>(
             .unwrap_or_default(),
         Field::OrderNumber | Field::OrderTotal => String::new(),
     };
-    Ok(Plan::Send(
-        cart,
-        Outgoing {
-            purpose: mapping.purpose.as_str().to_owned(),
-            to_phone: cart.phone.clone(),
-            template: mapping.template.clone(),
-            language: mapping.language.clone(),
-            parameters: mapping.parameters.iter().map(|f| send::non_empty(value(f))).collect(),
-            url_suffix: Some(token),
-            cart_id: Some(cart.id),
-            step: Some(step),
-            order_id: None,
-            idempotency_key: carts::step_key(cart.id, step),
-        },
-    ))
+    Outgoing {
+        purpose: mapping.purpose.as_str().to_owned(),
+        to_phone: cart.phone.clone(),
+        template: mapping.template.clone(),
+        language: mapping.language.clone(),
+        parameters: mapping.parameters.iter().map(|f| send::non_empty(value(f))).collect(),
+        url_suffix: Some(token),
+        cart_id: Some(cart.id),
+        step: Some(step),
+        order_id: None,
+        idempotency_key: carts::step_key(cart.id, step),
+    }
 }
 
 /// Queues and takes the messages in one write, and calls Meta with all of them at once;
@@ -340,58 +382,12 @@ pub fn quiet_until(config: &Config, tz: Tz, now: i64) -> Option<i64> {
     Some(end_local.timestamp())
 }
 
-struct Coupon {
-    code: String,
-    percent: i64,
-    expires_at: i64,
-}
-
-/// The cart's single-use coupon, made once and recorded with the cart.
-async fn coupon_of(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    config: &Config,
-    cart: &Cart,
-    now: i64,
-) -> Result<Coupon> {
-    let row = sqlx::query("SELECT coupon_code, coupon_percent, coupon_expires_at FROM whatsapp_carts WHERE id = $1")
-        .bind(cart.id)
-        .fetch_one(&mut **tx)
-        .await?;
-    if let (Some(code), Some(percent), Some(expires_at)) =
-        (row.try_get("coupon_code")?, row.try_get("coupon_percent")?, row.try_get("coupon_expires_at")?)
-    {
-        return Ok(Coupon { code, percent, expires_at });
-    }
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let code: String = {
-        let mut rng = rand::rng();
-        format!("WA-{}", (0..8).map(|_| LETTERS[rng.random_range(0..LETTERS.len())] as char).collect::<String>())
-    };
-    let r = &config.recovery;
-    let coupon = Coupon { code, percent: r.coupon_percent, expires_at: now + r.coupon_valid_days * 86_400 };
-    sqlx::query("UPDATE whatsapp_carts SET coupon_code = $1, coupon_percent = $2, coupon_expires_at = $3, coupon_min_minor = $4 WHERE id = $5")
-        .bind(&coupon.code)
-        .bind(coupon.percent)
-        .bind(coupon.expires_at)
-        .bind(r.coupon_min_minor)
-        .bind(cart.id)
-        .execute(&mut **tx)
-        .await?;
-    let minimum = if r.coupon_min_minor > 0 {
-        format!(", minimum spend {}", money::format(r.coupon_min_minor, &cart.currency, "en"))
-    } else {
-        String::new()
-    };
-    carts::event(tx, cart.id, "coupon", &format!("{} for {}%{minimum}, single use", coupon.code, coupon.percent))
-        .await?;
-    Ok(coupon)
-}
-
 /// What a recovery step needs of a cart.
 struct Cart {
     id: i64,
     phone: String,
     name: String,
+    email: String,
     state: String,
     total_minor: i64,
     currency: String,
@@ -404,6 +400,10 @@ struct Cart {
 }
 
 impl Cart {
+    fn for_coupon(&self) -> ForCart<'_> {
+        ForCart { id: self.id, email: &self.email, currency: &self.currency }
+    }
+
     /// The carts with these ids, by id (those that exist).
     async fn load(db: &crate::db::Db, ids: &[i64]) -> Result<HashMap<i64, Cart>> {
         if ids.is_empty() {
@@ -411,7 +411,7 @@ impl Cart {
         }
         let list = (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "SELECT c.id, c.phone, c.name, c.state, c.total_minor, c.currency, c.captured_at, c.next_step, c.next_at, c.first_messaged_at, \
+            "SELECT c.id, c.phone, c.name, c.email, c.state, c.total_minor, c.currency, c.captured_at, c.next_step, c.next_at, c.first_messaged_at, \
              k.consented_at, k.opted_out_at FROM whatsapp_carts c LEFT JOIN whatsapp_contacts k ON k.phone = c.phone WHERE c.id IN ({list})"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -425,6 +425,7 @@ impl Cart {
                     id: r.try_get("id")?,
                     phone: r.try_get("phone")?,
                     name: r.try_get("name")?,
+                    email: r.try_get("email")?,
                     state: r.try_get("state")?,
                     total_minor: r.try_get("total_minor")?,
                     currency: r.try_get("currency")?,

@@ -113,6 +113,11 @@ pub async fn update_config(
     let new = new.validate(allow_short_delays)?;
     let mut tx = db.begin().await?;
     super::templates::check_mapping(&new, &super::templates::list(&mut *tx).await?)?;
+    if new.recovery.coupon_step.is_some() && !crate::woo::connection::stored(&mut *tx).await?.connected {
+        return Err(Error::invalid(
+            "recovery coupons are made in the WooCommerce store: connect the store first, or send no coupon",
+        ));
+    }
     sqlx::query("UPDATE whatsapp_settings SET config = $1, updated_at = $2 WHERE id = 1")
         .bind(serde_json::to_string(&new).expect("the configuration serialises"))
         .bind(now())

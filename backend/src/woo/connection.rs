@@ -16,7 +16,7 @@ use crate::{
     audit::{self, Event},
     clock::now,
     db::Db,
-    sealed::Place,
+    sealed::{Place, Sealer},
     users::User,
 };
 
@@ -331,13 +331,18 @@ pub async fn stored<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(executor: E
 ///
 /// Fails when the stored secrets cannot be opened (another master key).
 pub async fn store(woo: &Woo) -> Result<Option<Store>> {
-    let stored = stored(woo.db.pool()).await?;
+    open(&woo.db, &woo.sealer, &woo.http).await
+}
+
+/// The connected store, called through `http`; `None` while none is connected.
+pub async fn open(db: &Db, sealer: &Sealer, http: &reqwest::Client) -> Result<Option<Store>> {
+    let stored = stored(db.pool()).await?;
     if !stored.connected {
         return Ok(None);
     }
-    let secret = woo.sealer.open(Place::WooConsumerSecret, &stored.sealed_secret)?;
+    let secret = sealer.open(Place::WooConsumerSecret, &stored.sealed_secret)?;
     let auth = stored.auth.unwrap_or(Auth::Basic);
-    Ok(Some(Store::new(&stored.url, stored.consumer_key, secret, auth, woo.http.clone())))
+    Ok(Some(Store::new(&stored.url, stored.consumer_key, secret, auth, http.clone())))
 }
 
 /// The secret the store signs its webhook deliveries with, while connected.

@@ -325,7 +325,7 @@ impl TestApp {
             self.sealer.clone(),
             self.links.clone(),
             self.url(""),
-            std::time::Duration::from_secs(5),
+            (std::time::Duration::from_secs(5), std::time::Duration::from_secs(5)),
             true,
         )
     }

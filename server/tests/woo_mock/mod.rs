@@ -56,7 +56,7 @@ impl WooMock {
         format!("http://127.0.0.1:{}/_mock/{path}", self.port)
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub async fn post(&self, path: &str, body: Value) -> Value {
         let answer = self.http.post(self.control(path)).json(&body).send().await.unwrap();
         let status = answer.status();
         let body: Value = answer.json().await.unwrap_or(Value::Null);
@@ -95,6 +95,13 @@ impl WooMock {
     /// Places an order as wp-admin would (`{ status, line_items: [{ product_id, quantity }], billing, … }`).
     pub async fn create_order(&self, order: Value) -> Value {
         self.post("orders", order).await
+    }
+
+    /// A shopper checks out (`{ line_items, billing, coupon_lines, payment_method }`): the
+    /// store's answer, the order or WooCommerce's error.
+    pub async fn checkout(&self, order: Value) -> (reqwest::StatusCode, Value) {
+        let answer = self.http.post(self.control("checkout")).json(&order).send().await.unwrap();
+        (answer.status(), answer.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn trash_order(&self, id: i64) {
