@@ -133,6 +133,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { createStorefront } from './woo_storefront.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
@@ -170,6 +171,8 @@ const defaultConfig = () => ({
   now: null,
   request_log_limit: 1000,
   delivery_log_limit: 500,
+  storefront_backroom: null,
+  checkout: 'classic',
 });
 const config = defaultConfig();
 
@@ -2051,6 +2054,7 @@ function setOrderStatus(slot, rec, to, ctx, { manual = false, note = '' } = {}) 
   }
   addNote(rec, `${note ? `${note} ` : ''}Sipariş durumu ${STATUS_LABEL[from] ?? from} konumundan ${STATUS_LABEL[to] ?? to} konumuna değiştirildi.`, { author: manual ? 'Elif Şahin' : 'system' });
   if (STOCK_REDUCING.includes(to) && !rec.stock_reduced) reduceStock(rec);
+  if (STOCK_REDUCING.includes(to) && !rec.coupons_counted) countCouponUse(rec);
   if ((to === 'cancelled' || to === 'pending') && rec.stock_reduced) restoreStock(rec);
   fire(ctx, `woocommerce_order_status_${to}`, rec.id);
   fire(ctx, 'woocommerce_order_status_changed', rec.id);
@@ -2244,6 +2248,12 @@ function couponProblem(coupon, code, rec) {
   if (!coupon) return `Coupon "${code}" cannot be applied because it does not exist.`;
   if (coupon.expires && coupon.expires < nowSec()) return 'This coupon has expired.';
   if (coupon.usage_limit && coupon.usage_count >= coupon.usage_limit) return 'Coupon usage limit has been reached.';
+  // WC_Abstract_Order::apply_coupon(): the billing e-mail must match a restriction (`*` a wildcard)
+  // and stay within the per-customer limit.
+  const email = (rec.billing?.email ?? '').trim().toLowerCase();
+  const allowed = (pattern) => new RegExp(`^${pattern.toLowerCase().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(email);
+  if (coupon.email_restrictions.length && !coupon.email_restrictions.some(allowed)) return `Sorry, it seems the coupon "${code}" is not yours.`;
+  if (coupon.usage_limit_per_user && email && coupon.used_by.filter((u) => String(u).toLowerCase() === email || (rec.customer_id && Number(u) === rec.customer_id)).length >= coupon.usage_limit_per_user) return 'Coupon usage limit has been reached.';
   const gross = rec.lines.reduce((s, l) => s + l.unit * l.quantity, 0);
   if (Number(coupon.minimum_amount) > 0 && gross < Number(coupon.minimum_amount) * 100) return `The minimum spend for this coupon is ${tryMoney(Number(coupon.minimum_amount))}.`;
   return null;
@@ -2279,6 +2289,19 @@ function applyCoupons(rec, items) {
       for (const l of rec.lines) if (!coupon.product_ids.length || coupon.product_ids.includes(l.product_id)) l.disc += Math.min(l.unit, Math.round(Number(coupon.amount) * 100)) * l.quantity;
     }
     rec.coupon_lines.push({ id: S.nextItemId++, code: coupon.code, coupon_id: coupon.id, discount_type: coupon.discount_type, nominal: Number(coupon.amount), free_shipping: coupon.free_shipping, meta_id: S.nextItemMetaId++ });
+  }
+}
+
+/// wc_update_coupon_usage_counts(): a paid (or held) order uses its coupons once, by its
+/// billing e-mail.
+function countCouponUse(rec) {
+  rec.coupons_counted = true;
+  for (const line of rec.coupon_lines) {
+    const coupon = S.coupons.get(line.coupon_id);
+    if (!coupon) continue;
+    coupon.usage_count += 1;
+    coupon.used_by.push(rec.customer_id || rec.billing.email);
+    coupon.modified = nowSec();
   }
 }
 
@@ -3252,6 +3275,8 @@ function applyCouponBody(c, p) {
     if (p[k] !== undefined) c[k] = p[k];
   }
   if (p.code !== undefined) c.code = String(p.code).trim().toLowerCase();
+  // WC_Coupon::set_email_restrictions(): lower-cased, invalid ones dropped.
+  if (Array.isArray(p.email_restrictions)) c.email_restrictions = p.email_restrictions.map((e) => String(e).trim().toLowerCase()).filter((e) => e.includes('@'));
   if (p.date_expires !== undefined) c.expires = p.date_expires ? parseInputDate(p.date_expires) : null;
   if (p.date_expires_gmt !== undefined) c.expires = p.date_expires_gmt ? parseInputDate(p.date_expires_gmt, true) : null;
   applyMeta(c.meta, p.meta_data, () => S.nextPostMetaId++);
@@ -4035,7 +4060,7 @@ const CONFIG_TYPES = {
   wc_version: 'string', wp_version: 'string', php_version: 'string', mysql_version: 'string', currency: 'string', currency_symbol: 'string', timezone: 'string',
   prices_include_tax: 'boolean', hpos: 'boolean', hpos_sync: 'boolean', wp_cron: 'boolean', deliver_async: 'boolean', auto_deliver_ms: 'number',
   max_delivery_failures: 'number', delivery_timeout_ms: 'number', ping_timeout_ms: 'number', safe_urls: 'boolean', rest_trash_crossfire: 'boolean', now: 'string?',
-  request_log_limit: 'number', delivery_log_limit: 'number',
+  request_log_limit: 'number', delivery_log_limit: 'number', storefront_backroom: 'string?', checkout: 'string',
 };
 function applyConfig(body) {
   for (const [key, value] of Object.entries(body ?? {})) {
@@ -4168,6 +4193,14 @@ async function adminObject(req, res, kind, id, action, body) {
 async function checkout(res, body) {
   return adminChange(res, async (ctx) => {
     ctx.admin = false;
+    const rec = shopperOrder(body, ctx);
+    return { ...renderOrder(rec), _links: orderLinks(rec) };
+  });
+}
+
+/// The order a shopper's checkout places (see `checkout`).
+function shopperOrder(body, ctx) {
+  {
     const { slot, rec } = newOrder({ ...body, status: 'checkout-draft', created_via: 'store-api' }, ctx, { via: 'store-api' });
     if (!body.draft) {
       const method = rec.payment_method || 'iyzico';
@@ -4184,9 +4217,37 @@ async function checkout(res, body) {
       commitOrder(slot, rec);
       fire(ctx, 'woocommerce_update_order', rec.id);
     }
-    return { ...renderOrder(rec), _links: orderLinks(rec) };
-  });
+    return rec;
+  }
 }
+
+const storefront = createStorefront({
+  config,
+  homeUrl,
+  products: () => [...S.products.values()].filter((p) => p.status === 'publish' && p.type === 'simple').slice(0, 8),
+  sellable: (id) => sellableFor({ product_id: id }),
+  unitPrice: (source) => toKurus(source.sale_price || source.regular_price) ?? 0,
+  stockLeft: (product, variation) => {
+    const own = variation && variation.manage_stock ? variation : !variation || product.manage_stock ? product : variation;
+    if ((variation ?? product).stock_status === 'outofstock') return 0;
+    return own.manage_stock ? Math.max(0, own.stock_quantity ?? 0) : null;
+  },
+  couponByCode: (code) => couponByCode(code),
+  couponProblem: (coupon, code, rec) => couponProblem(coupon, code, rec),
+  checkout: (body) => {
+    const ctx = newContext({ admin: false });
+    ctx.key = [...keys.values()][0];
+    try {
+      return renderOrder(shopperOrder(body, ctx));
+    } finally {
+      flushQueue(ctx);
+    }
+  },
+  restError,
+  errorStatus,
+  errorBody,
+  isRestError: (e) => e instanceof RestError,
+});
 
 async function control(req, res, url) {
   const path = url.pathname;
@@ -4203,6 +4264,7 @@ async function control(req, res, url) {
     if (req.method === 'GET' && path === '/_mock/state') return sendControl(res, 200, state(url));
     if (req.method === 'POST' && path === '/_mock/reset') {
       seedStore(S.params);
+      storefront.reset();
       scheduleAutoDelivery();
       return sendControl(res, 200, { ok: true, counts: storeCounts() });
     }
@@ -4268,7 +4330,9 @@ seedStore({});
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://stand-in');
-  const work = url.pathname.startsWith('/_mock/') ? control(req, res, url) : readBody(req).then((raw) => handleRest(req, res, url, raw));
+  const work = url.pathname.startsWith('/_mock/')
+    ? control(req, res, url)
+    : readBody(req).then(async (raw) => (await storefront.handle(req, res, url, raw)) || handleRest(req, res, url, raw));
   work.catch((e) => {
     console.error(e);
     if (!res.headersSent) sendControl(res, 500, { error: e.message });
