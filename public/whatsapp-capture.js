@@ -1,27 +1,49 @@
-// Backroom's cart capture for WhatsApp reminders, on the shop's checkout page:
+// Backroom's storefront snippet for WhatsApp cart recovery, on every page of the shop
+// (the theme's footer, or a code snippets plugin):
 //   <script src="https://BACKROOM-ADDRESS/whatsapp-capture.js"
 //           data-backroom="https://BACKROOM-ADDRESS" async></script>
-// While a shopper fills in the checkout, it tells Backroom their phone, name and cart, so
-// a cart left behind can be recalled with a WhatsApp message. Only after the shopper has
-// ticked the consent box: before that nothing leaves the page, and unticking it makes
-// Backroom forget the cart. The field selectors can be changed with data-phone,
-// data-first-name, data-last-name, data-email and data-consent. The cart comes from
-// window.backroomCart = { lines: [{ name, quantity, price_minor, product_id }],
-// total_minor, currency, restore_url }, kept up to date by the shop's theme.
-// Nothing here may get in the way of the checkout: every failure is quiet.
+// At the checkout (classic or block), while a shopper fills it in, it tells Backroom their
+// phone, name and cart, so a cart left behind can be recalled with a WhatsApp message.
+// Only after the shopper has ticked the consent box: before that nothing leaves the page,
+// and unticking it makes Backroom forget the cart. Without a box of the theme's own
+// (data-consent), it adds one with a visible label (data-consent-label) under the phone
+// field. The field selectors can be changed with data-phone, data-first-name,
+// data-last-name, data-email and data-consent. The cart is read from WooCommerce's Store
+// API, or from window.backroomCart = { lines: [{ name, quantity, price_minor, product_id }],
+// total_minor, currency, restore_url } when the theme keeps one.
+// On the page a recovery link lands on (?backroom_restore=…), it puts the saved cart back
+// in the shopper's cart through the Store API, with its coupon, and goes on to the
+// checkout; what cannot be put back is said on the page (data-restore-unavailable,
+// data-restore-missing).
+// Nothing here may get in the way of the shop: every failure is quiet.
 (function () {
   'use strict';
   var script = document.currentScript;
   if (!script || !window.JSON || !window.Promise) return;
-  var base = (script.getAttribute('data-backroom') || new URL(script.src).origin).replace(/\/+$/, '');
-  var endpoint = base + '/api/v1/carts/capture';
-  var selectors = {
-    phone: script.getAttribute('data-phone') || '#billing_phone',
-    firstName: script.getAttribute('data-first-name') || '#billing_first_name',
-    lastName: script.getAttribute('data-last-name') || '#billing_last_name',
-    email: script.getAttribute('data-email') || '#billing_email',
-    consent: script.getAttribute('data-consent') || '#backroom_whatsapp_consent'
+  var setting = function (name, otherwise) {
+    return script.getAttribute('data-' + name) || otherwise;
   };
+  var base = setting('backroom', new URL(script.src).origin).replace(/\/+$/, '');
+  var endpoint = base + '/api/v1/carts/capture';
+  var OWN_CONSENT = 'backroom_whatsapp_consent';
+  // Classic checkout's fields, then the Checkout block's.
+  var selectors = {
+    phone: setting('phone', '#billing_phone, #billing-phone, #shipping-phone'),
+    firstName: setting('first-name', '#billing_first_name, #billing-first_name, #shipping-first_name'),
+    lastName: setting('last-name', '#billing_last_name, #billing-last_name, #shipping-last_name'),
+    email: setting('email', '#billing_email, #email'),
+    consent: setting('consent', '#' + OWN_CONSENT)
+  };
+  var texts = {
+    consent: setting('consent-label', 'Remind me of my cart on WhatsApp'),
+    unavailable: setting('restore-unavailable', 'Sorry, the products in your saved cart are no longer available.'),
+    missing: setting('restore-missing', 'Some products of your saved cart are no longer available:')
+  };
+  // WooCommerce's Store API, under the REST root WordPress links every page to.
+  var restLink = document.querySelector('link[rel="https://api.w.org/"]');
+  var storeApi = ((restLink && restLink.href) || location.origin + '/wp-json/').replace(/\/+$/, '') + '/wc/store/v1';
+  var nonce = null; // the Store API's, renewed by each of its answers
+  var storeCart = null; // the cart as the Store API last gave it
   var DEBOUNCE_MS = 800;
   var timer = null;
   var consented = false; // the shopper has ticked the box at some point
@@ -50,15 +72,54 @@
     }
   }
 
+  // The cart: the theme's, or the Store API's as last read.
   function cart() {
-    var given = window.backroomCart || {};
+    var given = window.backroomCart || fromStore(storeCart) || {};
     return {
       lines: given.lines && given.lines.length ? given.lines : [],
       total_minor: typeof given.total_minor === 'number' ? given.total_minor : 0,
       // Unknown, it is left out rather than sent as null, which Backroom would refuse.
       currency: given.currency || undefined,
-      restore_url: given.restore_url || location.href
+      restore_url: given.restore_url || location.origin + location.pathname
     };
+  }
+
+  function fromStore(store) {
+    if (!store || !store.items) return null;
+    return {
+      lines: store.items.map(function (item) {
+        return {
+          name: item.name,
+          quantity: item.quantity,
+          price_minor: parseInt(item.prices && item.prices.price, 10) || 0,
+          product_id: item.id
+        };
+      }),
+      total_minor: parseInt(store.totals && store.totals.total_price, 10) || 0,
+      currency: store.totals && store.totals.currency_code
+    };
+  }
+
+  function storeCall(method, path, body) {
+    var headers = { 'Content-Type': 'application/json' };
+    if (nonce) headers.Nonce = nonce;
+    return fetch(storeApi + path, {
+      method: method,
+      headers: headers,
+      credentials: 'same-origin',
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (response) {
+      nonce = response.headers.get('Nonce') || nonce;
+      return response.json().then(function (answer) {
+        if (!response.ok) throw new Error(answer && answer.message ? answer.message : 'HTTP ' + response.status);
+        if (answer && answer.items) storeCart = answer;
+        return answer;
+      });
+    });
+  }
+
+  function readStoreCart() {
+    return storeCall('GET', '/cart');
   }
 
   // The capture to send now, or null when there is nothing Backroom may have.
@@ -117,12 +178,22 @@
     });
   }
 
-  // Sends what the checkout holds now, unless Backroom already has exactly that.
+  // Sends what the checkout holds now, unless Backroom already has exactly that. The
+  // Store API's cart is read again first, unless the shopper is leaving.
   function send(leaving) {
     if (timer) {
       clearTimeout(timer);
       timer = null;
     }
+    if (leaving || window.backroomCart || !window.fetch || !field(selectors.phone)) return sendNow(leaving);
+    return readStoreCart().then(null, function (e) {
+      warn(e && e.message);
+    }).then(function () {
+      return sendNow(false);
+    });
+  }
+
+  function sendNow(leaving) {
     var payload;
     try {
       payload = capture();
@@ -187,11 +258,142 @@
     if (document.visibilityState === 'hidden') leaving();
   });
 
+  // The consent box, where the theme has none: under the phone field, once the field is
+  // there (the Checkout block draws its form after the page loads, and may draw it again).
+  function ensureConsent() {
+    if (selectors.consent !== '#' + OWN_CONSENT || document.getElementById(OWN_CONSENT)) return;
+    var phone = field(selectors.phone);
+    if (!phone || !phone.parentNode) return;
+    var row = (phone.closest && phone.closest('.form-row, .wc-block-components-text-input')) || phone;
+    var wrap = document.createElement('p');
+    wrap.className = 'form-row backroom-whatsapp-consent';
+    var box = document.createElement('input');
+    box.type = 'checkbox';
+    box.id = OWN_CONSENT;
+    box.name = OWN_CONSENT;
+    box.checked = consented && !withdrawn;
+    var label = document.createElement('label');
+    label.htmlFor = OWN_CONSENT;
+    label.textContent = ' ' + texts.consent;
+    wrap.appendChild(box);
+    wrap.appendChild(label);
+    row.parentNode.insertBefore(wrap, row.nextSibling);
+  }
+  ensureConsent();
+  if (window.MutationObserver) {
+    new MutationObserver(ensureConsent).observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  // A notice on the shop's page (role=status, so it is read out), or one kept for the next
+  // page when the shopper is sent on.
+  var NOTICE_KEY = 'backroom_restore_notice';
+  function notice(text) {
+    var shown = document.createElement('div');
+    shown.className = 'woocommerce-info backroom-restore-notice';
+    shown.setAttribute('role', 'status');
+    shown.textContent = text;
+    var place = document.querySelector('.woocommerce-notices-wrapper') || document.querySelector('main') || document.body;
+    place.insertBefore(shown, place.firstChild);
+  }
+  function noticeLater(text) {
+    try {
+      sessionStorage.setItem(NOTICE_KEY, text);
+    } catch (e) {
+      /* storage refused: the notice is lost, not the cart */
+    }
+  }
+  function showKeptNotice() {
+    try {
+      var kept = sessionStorage.getItem(NOTICE_KEY);
+      if (!kept) return;
+      sessionStorage.removeItem(NOTICE_KEY);
+      notice(kept);
+    } catch (e) {
+      /* no storage: nothing was kept */
+    }
+  }
+
+  // Puts a recovered cart back: its lines (those not already in the cart), then its
+  // coupon, then on to the checkout; or says on this page that nothing could be.
+  function restore(token) {
+    var params = new URLSearchParams(location.search);
+    params.delete('backroom_restore');
+    var query = params.toString();
+    history.replaceState(history.state, '', location.pathname + (query ? '?' + query : '') + location.hash);
+    var saved;
+    var missing = [];
+    return fetch(base + '/api/v1/carts/restore/' + encodeURIComponent(token), { credentials: 'omit' })
+      .then(function (response) {
+        if (!response.ok) throw new Error('the link does not work (HTTP ' + response.status + ')');
+        return response.json();
+      })
+      .then(function (answer) {
+        saved = answer;
+        missing = saved.unknown.slice();
+        if (saved.ordered) return null;
+        return readStoreCart();
+      })
+      .then(function (current) {
+        if (!current) return null;
+        return saved.lines.reduce(function (done, line) {
+          return done.then(function () {
+            var have = current.items
+              .filter(function (item) {
+                return item.id === line.product_id;
+              })
+              .reduce(function (n, item) {
+                return n + item.quantity;
+              }, 0);
+            if (have >= line.quantity) return null;
+            return storeCall('POST', '/cart/add-item', { id: line.product_id, quantity: line.quantity - have }).then(null, function (e) {
+              warn(line.name + ': ' + (e && e.message));
+              missing.push(line.name);
+            });
+          });
+        }, Promise.resolve());
+      })
+      .then(function () {
+        if (!saved.ordered && saved.coupon) {
+          // Refused until the checkout knows the shopper's e-mail, for a coupon kept for it:
+          // the message gave the code, to type in then.
+          return storeCall('POST', '/cart/apply-coupon', { code: saved.coupon }).then(null, function (e) {
+            warn('the coupon: ' + (e && e.message));
+          });
+        }
+        return null;
+      })
+      .then(function () {
+        var put = saved.lines.length + saved.unknown.length - missing.length;
+        var checkout = new URL(saved.checkout_url, location.href);
+        if (saved.ordered || put === 0 || checkout.origin !== location.origin) {
+          if (!saved.ordered && put === 0) notice(texts.unavailable);
+          return;
+        }
+        if (missing.length) noticeLater(texts.missing + ' ' + missing.join(', ') + '.');
+        location.assign(checkout.href);
+      })
+      .then(null, function (e) {
+        warn('the cart could not be put back: ' + (e && e.message));
+      });
+  }
+
+  var restoring = new URLSearchParams(location.search).get('backroom_restore');
+  var whenReady = function (run) {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run);
+    else run();
+  };
+  whenReady(function () {
+    if (restoring && window.fetch) restore(restoring);
+    else showKeptNotice();
+  });
+
   window.BackroomCapture = {
     // Sends the pending capture now; a promise settled when it is done (never rejected),
     // or null when there was nothing new to send.
     flush: function () {
       return send(false);
-    }
+    },
+    // Puts the cart of a recovery link's token back (what a landing page does by itself).
+    restore: restore
   };
 })();

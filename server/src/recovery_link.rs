@@ -1,6 +1,7 @@
 //! `/r/{token}`: the link in a recovery message. A good link records the click and
-//! redirects to the shopper's cart (with UTM tags); an altered or expired one gets a
-//! short page that says so, and leads to the shop.
+//! redirects to the shop, where the storefront snippet puts the cart back (see
+//! `backend::whatsapp::restore`); an altered or expired one gets a short page that says
+//! so, and leads to the shop.
 
 use axum::{
     Router,
@@ -9,7 +10,7 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
-use backend::whatsapp::{link::Refused, recovery};
+use backend::whatsapp::{link::Refused, restore};
 
 use crate::AppState;
 
@@ -18,7 +19,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn follow(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match recovery::follow(&state.services.whatsapp, &token).await {
+    match restore::follow(&state.services.whatsapp, &token).await {
         Ok(url) => ([(header::CACHE_CONTROL, "no-store")], Redirect::to(&url)).into_response(),
         Err(refused) => {
             let (status, title, text) = match refused {

@@ -1,6 +1,7 @@
 //! Cross-origin access for what the storefront's pages call from the browser: checkout
-//! capture answers the shop's origins only (set in the WhatsApp settings) and refuses a
-//! post from any other page; the widget's public configuration answers every origin.
+//! capture and the cart a recovery link puts back answer the shop's origins only (set in
+//! the WhatsApp settings) and refuse any other page; the widget's public configuration
+//! answers every origin.
 //! Preflight requests are answered here. No cookies are involved either way.
 
 use axum::{
@@ -14,10 +15,12 @@ use crate::{AppState, api::error::ApiError};
 
 pub const CAPTURE_PATH: &str = "/api/v1/carts/capture";
 pub const WIDGET_PATH: &str = "/api/v1/whatsapp/widget";
+/// Followed by the recovery link's token.
+pub const RESTORE_PREFIX: &str = "/api/v1/carts/restore/";
 
 pub async fn allow_storefront(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path != CAPTURE_PATH && path != WIDGET_PATH {
+    if path != CAPTURE_PATH && path != WIDGET_PATH && !path.starts_with(RESTORE_PREFIX) {
         return next.run(req).await;
     }
     let origin = req.headers().get(header::ORIGIN).cloned();
@@ -31,7 +34,7 @@ pub async fn allow_storefront(State(state): State<AppState>, req: Request, next:
                 .unwrap_or_default();
             let text = origin.to_str().unwrap_or_default();
             if !shop.iter().any(|o| o.eq_ignore_ascii_case(text)) {
-                tracing::warn!(origin = text, "refused a checkout capture from a page outside the shop");
+                tracing::warn!(origin = text, path, "refused a storefront call from a page outside the shop");
                 return ApiError::new(
                     StatusCode::FORBIDDEN,
                     "origin_not_allowed",

@@ -176,6 +176,19 @@ impl Shop {
         .unwrap()
     }
 
+    /// What the storefront snippet gets for a recovery link's token, asked from `origin`.
+    async fn restore(&self, token: &str, origin: &str) -> (StatusCode, Value) {
+        let answer = self
+            .app
+            .client
+            .get(self.app.url(&format!("/api/v1/carts/restore/{token}")))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        (answer.status(), answer.json().await.unwrap_or(Value::Null))
+    }
+
     /// The recovery token a message carried in its link button.
     fn token_of(message: &Value) -> String {
         let components = message["body"]["template"]["components"].as_array().unwrap();
@@ -190,7 +203,7 @@ impl Shop {
 
 fn cart(phone: &str, lines: usize) -> Value {
     let lines: Vec<Value> = (0..lines)
-        .map(|i| json!({ "name": format!("Çay bardağı {i}"), "quantity": 2, "price_minor": 12_450, "product_id": i }))
+        .map(|i| json!({ "name": format!("Çay bardağı {i}"), "quantity": 2, "price_minor": 12_450, "product_id": 100 + i }))
         .collect();
     json!({
         "phone": phone, "name": "Ayşe Yılmaz", "email": "Ayse@Example.com", "consent": true,
@@ -265,14 +278,28 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
     assert!(coupon["meta_data"].as_array().unwrap().iter().any(|m| m["key"] == "backroom_cart" && m["value"] == "1"));
     // The link works after the message went out (fault 1), records the click, and is not
     // a recovery (fault 4).
-    let followed = shop.app.get(&format!("/r/{}", Shop::token_of(&second))).await;
+    // It lands on the store's home page, where the snippet puts the cart back.
+    let second_token = Shop::token_of(&second);
+    let followed = shop.app.get(&format!("/r/{second_token}")).await;
     assert!(followed.status().is_redirection(), "{}", followed.status());
     assert_eq!(
         location(&followed),
         format!(
-            "{SHOP}/cart/?restore=abc123&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2"
+            "{}/?backroom_restore={second_token}&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2",
+            shop.store.url()
         )
     );
+    let restore = shop.restore(&second_token, SHOP).await;
+    assert_eq!(restore.0, StatusCode::OK);
+    assert_eq!(
+        restore.1,
+        json!({
+            "lines": [{ "product_id": 100, "quantity": 2, "name": "Çay bardağı 0" }], "unknown": [], "coupon": code,
+            "checkout_url": format!("{SHOP}/cart/?restore=abc123"), "ordered": false,
+        })
+    );
+    assert_eq!(shop.restore(&second_token, "https://elsewhere.example").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(shop.restore(&format!("{second_token}x"), SHOP).await.0, StatusCode::NOT_FOUND);
     assert!(shop.app.get(&format!("/r/{token}")).await.status().is_redirection(), "the first message's link works too");
     assert_eq!(shop.cart_state().await, ("open".into(), 2), "a click is not a recovery");
     // At the store's checkout the coupon is hers alone; she buys with it, once.
@@ -307,6 +334,8 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
             .unwrap();
     let paid = backend::money::parse_amount(order["total"].as_str().unwrap(), 2).unwrap();
     assert_eq!((order_id, value), (order["id"].as_i64(), Some(paid)));
+    let restore = shop.restore(&second_token, SHOP).await.1;
+    assert_eq!((restore["ordered"].as_bool(), restore["lines"].as_array().map(Vec::len)), (Some(true), Some(0)));
     // No further message: the third step was due, and the order ended the sequence.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(shop.messages().await.len(), 2);

@@ -4,7 +4,8 @@
 //! answer was lost — and a refusal or a change made in the store meanwhile shown on the
 //! order, with Backroom back on the store's copy. Refunds are made by the store, through
 //! the payment provider or recorded, as the manager chose; one the provider refuses
-//! leaves no refund.
+//! leaves no refund. A process killed after sending and before recording the store's
+//! answer leaves writes another process confirms without sending them again.
 
 mod common;
 mod woo_mock;
@@ -302,4 +303,92 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     assert_eq!(order.totals.refunded_total, 700);
 }
 
-on_both_databases!(changes_made_in_backroom_reach_the_store_once, refunds_are_made_by_the_store_once);
+async fn a_process_killed_after_sending_writes_once(engine: Engine) {
+    let store = WooMock::start(80);
+    let (url, data_dir, db) = connected_database(engine, &store).await;
+    let key = String::from_utf8(
+        cli(&url, &data_dir, &["key", "create", "--label", "crash", "--scope", "write"], None).stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    assert!(cli(&url, &data_dir, &["woo", "import"], None).status.success());
+    let port = free_port();
+    let start = serve_processes(
+        &url,
+        &data_dir,
+        &[
+            ("BACKROOM_ADDR", format!("127.0.0.1:{port}")),
+            ("BACKROOM_JOB_WORKERS", "1".into()),
+            ("BACKROOM_WOO_TIMEOUT_SECS", "30".into()),
+        ],
+    );
+    let mut first = start();
+    let count = |sql: String| {
+        let db = db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(db.pool()).await.unwrap() }
+    };
+    eventually("the store is imported", || async {
+        count("SELECT COUNT(*) FROM woo_import_run WHERE state = 'done'".into()).await == 1
+    })
+    .await;
+
+    // A status change, then a refund, each sent to a store that acts on it after the
+    // process that sent it is gone; another process takes the write over (the dead one's
+    // lease would run out in seconds) and confirms it without sending it again.
+    let (moved, refunded) =
+        (an_order(&store, "processing", 0).await, an_order_paid(&store, &["iyzico", "paytr"], 1).await);
+    let (put, post) = (format!("/wp-json/wc/v3/orders/{moved}"), format!("/wp-json/wc/v3/orders/{refunded}/refunds"));
+    let http = reqwest::Client::new();
+    let api = |method: Method, path: String, body: Value| {
+        http.request(method, format!("http://127.0.0.1:{port}/api/v1{path}"))
+            .bearer_auth(&key)
+            .header("X-Backroom-Timestamp", backend::clock::now().to_string())
+            .json(&body)
+            .send()
+    };
+    let writes = [
+        ("PUT", put.clone(), Method::PATCH, format!("/orders/{moved}"), json!({ "status": "completed" })),
+        (
+            "POST",
+            post.clone(),
+            Method::POST,
+            format!("/orders/{refunded}/refunds"),
+            json!({ "amount": 500, "restock": false, "payment": "gateway" }),
+        ),
+    ];
+    for (confirmed, (verb, path, method, ours, body)) in writes.into_iter().enumerate() {
+        store
+            .faults(json!({ "requests": [{ "kind": "slow", "delay_ms": 3000, "match": format!("{verb} {path}") }] }))
+            .await;
+        let answer = api(method, ours, body).await.unwrap();
+        assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
+        eventually("the write reached the store", || async { requests(&store, verb, &path).await == 1 }).await;
+        first.kill().unwrap();
+        first.wait().unwrap();
+        eventually("the store acted on it", || async {
+            store.object("orders", moved).await["status"] == "completed"
+                && (confirmed == 0 || !store.object("orders", refunded).await["refunds"].as_array().unwrap().is_empty())
+        })
+        .await;
+        let settled = "SELECT COUNT(*) FROM store_writes WHERE state = 'confirmed'";
+        assert_eq!(count(settled.into()).await, confirmed as i64, "Backroom never heard the answer");
+        sqlx::query("UPDATE jobs SET locked_until = 0 WHERE state = 'running'").execute(db.writer()).await.unwrap();
+        first = start();
+        eventually("the write is confirmed", || async { count(settled.into()).await == confirmed as i64 + 1 }).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(requests(&store, "PUT", &put).await, 1, "the status was written once");
+    assert_eq!(requests(&store, "POST", &post).await, 1, "the refund was asked for once");
+    assert_eq!(store.object("orders", refunded).await["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(count(format!("SELECT COUNT(*) FROM refunds WHERE order_id = {refunded}")).await, 1);
+    assert_eq!(count(format!("SELECT COUNT(*) FROM orders WHERE id = {moved} AND status = 'completed'")).await, 1);
+    db.close().await;
+}
+
+on_both_databases!(
+    changes_made_in_backroom_reach_the_store_once,
+    refunds_are_made_by_the_store_once,
+    a_process_killed_after_sending_writes_once
+);

@@ -167,42 +167,8 @@ async fn a_store_is_connected_imported_and_kept_in_step(engine: Engine) {
 async fn a_killed_process_resumes_its_import_without_duplicates(engine: Engine) {
     let store = WooMock::start(3_000);
     store.config(json!({ "page_latency_ms": 150 })).await;
-    let (url, data_dir) = fresh_database(engine).await;
-    let owner_db = backend::db::Db::connect(&url).await.unwrap();
-    owner_db.migrate().await.unwrap();
-    backend::users::create(
-        &owner_db,
-        backend::users::NewUser {
-            email: backend::users::Email::parse(OWNER_EMAIL).unwrap(),
-            name: "Owner".into(),
-            role: backend::users::Role::Owner,
-            password: OWNER_PASSWORD.to_owned().into(),
-        },
-    )
-    .await
-    .unwrap();
-    let cli = |args: &[&str], stdin: Option<&str>| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backroom"))
-            .args(args)
-            .env("BACKROOM_DATABASE_URL", &url)
-            .env("BACKROOM_DATA_DIR", &data_dir)
-            .env("BACKROOM_LOG", "warn")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
-        }
-        child.wait_with_output().unwrap()
-    };
-    let connected = cli(
-        &["woo", "connect", "--url", &store.url(), "--consumer-key", CONSUMER_KEY, "--consumer-secret-stdin", "--yes"],
-        Some(CONSUMER_SECRET),
-    );
-    assert!(connected.status.success(), "{}", String::from_utf8_lossy(&connected.stderr));
-    assert!(cli(&["woo", "import"], None).status.success());
+    let (url, data_dir, owner_db) = connected_database(engine, &store).await;
+    assert!(cli(&url, &data_dir, &["woo", "import"], None).status.success());
     let start = serve_processes(
         &url,
         &data_dir,

@@ -377,11 +377,11 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                     <label for="shop_origins">"The shop's origins (one a line)"</label>
                     <textarea id="shop_origins" name="settings[shop_origins]" rows="3" spellcheck="false" aria-describedby="shop_origins-hint"
                         placeholder="https://shop.example">{s.shop_origins.clone()}</textarea>
-                    <p class="hint" id="shop_origins-hint">"Only pages on these may send checkout captures; recovery links lead back to the first."</p>
+                    <p class="hint" id="shop_origins-hint">"Only pages on these may send checkout captures and put carts back."</p>
                 </div>
                 <SnippetField id="capture-snippet" label="Checkout snippet" snippet=capture_snippet what="the checkout snippet">
-                    "Paste it on the checkout page. The consent checkbox must have the id "<code>"backroom_whatsapp_consent"</code>
-                    ": nothing is sent about a shopper who has not ticked it."
+                    "Paste it on every page of the shop (its footer). At the checkout, classic or block, it adds a consent checkbox (or uses yours, with the id "<code>"backroom_whatsapp_consent"</code>
+                    "): nothing is sent about a shopper who has not ticked it. Where a recovery link lands, it puts the cart back and goes on to the checkout."
                 </SnippetField>
             </section>
             <section class="card" aria-labelledby="widget-heading">

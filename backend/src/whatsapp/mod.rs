@@ -1,7 +1,7 @@
 //! WhatsApp through Meta's Cloud API: the account and its templates ([`settings`],
 //! [`templates`]), what the shop configured ([`config`]), checkout capture ([`carts`]),
-//! the recovery sequence ([`recovery`]) with its signed links ([`link`]), its coupons made
-//! in the WooCommerce store ([`coupons`]) and attribution
+//! the recovery sequence ([`recovery`]) with its signed links ([`link`]) that put the cart
+//! back ([`restore`]), its coupons made in the WooCommerce store ([`coupons`]) and attribution
 //! to orders ([`attribution`]), order notifications ([`notifications`]), sending exactly
 //! once within the shop's limits ([`send`]), the signed webhook ([`webhook`]), the
 //! dashboard and logs ([`report`]), and the click-to-chat widget ([`widget`]).
@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod phone;
 pub mod recovery;
 pub mod report;
+pub mod restore;
 pub mod send;
 pub mod settings;
 pub mod setup;

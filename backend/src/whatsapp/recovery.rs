@@ -6,8 +6,8 @@
 //! The message is keyed by cart and step ([`super::send`]): it goes once.
 //!
 //! The link in each message, `/r/{token}`, is signed ([`super::link`]) and works for the
-//! configured days after sending; a click is recorded and redirects to the cart-restore
-//! URL with UTM tags. A click is not a recovery: only an order is ([`super::attribution`]).
+//! configured days after sending; where it leads is [`super::restore`]'s. A click is not
+//! a recovery: only an order is ([`super::attribution`]).
 
 use std::collections::HashMap;
 
@@ -19,7 +19,7 @@ use super::{
     WhatsApp, attribution, carts,
     config::{Config, Field, Mapping, Purpose, parse_time},
     coupons::{self, Coupon, ForCart, Made},
-    link::{Link, Refused},
+    link::Link,
     send::{self, Delivered, Outgoing},
     settings,
 };
@@ -441,54 +441,6 @@ impl Cart {
     }
 }
 
-/// Where a recovery link leads: the cart-restore URL with UTM tags, after recording the
-/// click. `Err` says why the link does not work.
-pub async fn follow(whatsapp: &WhatsApp, token: &str) -> Result<String, Refused> {
-    let link = whatsapp.links.check(token, now())?;
-    let recorded = record_click(whatsapp, link).await;
-    match recorded {
-        Ok(Some(url)) => Ok(url),
-        Ok(None) => Err(Refused::Invalid),
-        Err(e) => {
-            tracing::error!(error = %e.report(), "a recovery click could not be recorded");
-            Err(Refused::Invalid)
-        }
-    }
-}
-
-async fn record_click(whatsapp: &WhatsApp, link: Link) -> Result<Option<String>> {
-    let at = now();
-    let mut tx = whatsapp.db.begin().await?;
-    let restore: Option<String> = sqlx::query_scalar("SELECT restore_url FROM whatsapp_carts WHERE id = $1")
-        .bind(link.cart_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(restore) = restore else { return Ok(None) };
-    sqlx::query("UPDATE whatsapp_carts SET clicks = clicks + 1, first_clicked_at = COALESCE(first_clicked_at, $1) WHERE id = $2").bind(at).bind(link.cart_id).execute(&mut *tx).await?;
-    carts::event(&mut tx, link.cart_id, "clicked", &format!("the link in message {}", link.step)).await?;
-    tx.commit().await?;
-    Ok(Some(with_utm(&restore, link.step)))
-}
-
-/// The restore URL with `utm_source=whatsapp`, `utm_medium=recovery`,
-/// `utm_campaign=cart_recovery` and the step as `utm_content` (replacing any UTM it had).
-pub fn with_utm(restore: &str, step: i64) -> String {
-    let Ok(mut url) = reqwest::Url::parse(restore) else { return restore.to_owned() };
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("utm_source", "whatsapp")
-        .append_pair("utm_medium", "recovery")
-        .append_pair("utm_campaign", "cart_recovery")
-        .append_pair("utm_content", &format!("message_{step}"));
-    url.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,14 +470,5 @@ mod tests {
         assert_eq!(following(&config, 3, 1000), None);
         config.recovery.second_enabled = false;
         assert_eq!(following(&config, 1, 1000), Some((3, 1000 + 48 * 3600)));
-    }
-
-    #[test]
-    fn the_restore_url_gets_utm_tags_and_keeps_its_own_query() {
-        let url = with_utm("https://shop.example/cart/?restore=abc&utm_source=old", 2);
-        assert_eq!(
-            url,
-            "https://shop.example/cart/?restore=abc&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2"
-        );
     }
 }

@@ -51,7 +51,7 @@ use crate::AppState;
         (name = "orders", description = "Orders, their details, refunds and notes"),
         (name = "reports", description = "Sales reports"),
         (name = "support", description = "Support tickets, and the support form's public back end"),
-        (name = "whatsapp", description = "What the storefront calls: checkout capture and the click-to-chat widget"),
+        (name = "whatsapp", description = "What the storefront calls: checkout capture, the cart a recovery link puts back, and the click-to-chat widget"),
     )
 )]
 struct ApiDoc;
@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(openapi_json))
         .routes(routes!(tickets::submit))
         .routes(routes!(whatsapp::capture))
+        .routes(routes!(whatsapp::restore))
         .routes(routes!(whatsapp::widget));
     document_guards(public.get_openapi_mut(), false);
 

@@ -1,10 +1,16 @@
-//! The WhatsApp endpoints the storefront calls, without credentials: checkout capture
-//! (from the shop's origins only, see [`crate::storefront_cors`]) and the click-to-chat
-//! widget's configuration.
+//! The WhatsApp endpoints the storefront calls, without credentials: checkout capture and
+//! the cart a recovery link puts back (from the shop's origins only, see
+//! [`crate::storefront_cors`]), and the click-to-chat widget's configuration.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
 use backend::whatsapp::{
     carts::{self, Capture, Captured},
+    link::Refused,
+    restore::Restore,
     settings, widget,
 };
 use serde::Serialize;
@@ -39,6 +45,23 @@ pub async fn capture(
         Captured::Forgotten => "forgotten",
     };
     Ok(Json(CaptureAnswer { status: status.into() }))
+}
+
+/// The cart a recovery link puts back (public, for the storefront snippet): the lines
+/// with the store's product ids, the coupon the store has for it, and the checkout to go
+/// on to. `token` is the link's, as the shop's home page received it (`backroom_restore`).
+#[utoipa::path(get, path = "/carts/restore/{token}", tag = "whatsapp",
+    params(("token" = String, Path, description = "The recovery link's token")),
+    responses((status = 200, body = Restore),
+        (status = 403, body = super::error::ErrorBody, description = "`origin_not_allowed`: the page is not on one of the shop's origins"),
+        (status = 404, body = super::error::ErrorBody, description = "`not_found`: the token was altered, or its cart is gone"),
+        (status = 410, body = super::error::ErrorBody, description = "`expired`: the link has expired")))]
+pub async fn restore(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<Restore>, ApiError> {
+    match backend::whatsapp::restore::cart(&state.services.whatsapp, &token).await {
+        Ok(restore) => Ok(Json(restore)),
+        Err(Refused::Expired) => Err(ApiError::new(StatusCode::GONE, "expired", "this recovery link has expired")),
+        Err(Refused::Invalid) => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no cart has this link")),
+    }
 }
 
 /// The click-to-chat widget's configuration (public), with whether the shop is open now.

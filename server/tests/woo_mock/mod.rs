@@ -16,7 +16,7 @@ use backend::woo::{
 };
 use serde_json::{Value, json};
 
-use super::common::{Engine, Options, TestApp, spawn_app_with};
+use super::common::{Engine, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, fresh_database, spawn_app_with};
 
 pub const CONSUMER_KEY: &str = "ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4";
 pub const CONSUMER_SECRET: &str = "cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f";
@@ -184,6 +184,52 @@ pub async fn imported(app: &TestApp) -> Vec<import::Progress> {
     }
     let status = backend::woo::status(&app.services.woo).await.unwrap();
     panic!("the import did not end: {:?}; the connection's last problem: {:?}", seen.last(), status.last_error);
+}
+
+/// A fresh database (its URL, data folder and a pool) with an owner, connected to `store`
+/// as a shop owner does it (`backroom woo connect … --yes`), for `backroom serve`
+/// processes of the test's own.
+pub async fn connected_database(engine: Engine, store: &WooMock) -> (String, std::path::PathBuf, backend::db::Db) {
+    let (url, data_dir) = fresh_database(engine).await;
+    let db = backend::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    backend::users::create(
+        &db,
+        backend::users::NewUser {
+            email: backend::users::Email::parse(OWNER_EMAIL).unwrap(),
+            name: "Owner".into(),
+            role: backend::users::Role::Owner,
+            password: OWNER_PASSWORD.to_owned().into(),
+        },
+    )
+    .await
+    .unwrap();
+    let connected = cli(
+        &url,
+        &data_dir,
+        &["woo", "connect", "--url", &store.url(), "--consumer-key", CONSUMER_KEY, "--consumer-secret-stdin", "--yes"],
+        Some(CONSUMER_SECRET),
+    );
+    assert!(connected.status.success(), "{}", String::from_utf8_lossy(&connected.stderr));
+    (url, data_dir, db)
+}
+
+/// Runs `backroom ARGS` on that database, `stdin` given; what it printed and its status.
+pub fn cli(url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
+        .args(args)
+        .env("BACKROOM_DATABASE_URL", url)
+        .env("BACKROOM_DATA_DIR", data_dir)
+        .env("BACKROOM_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
 }
 
 pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
