@@ -4,14 +4,18 @@
 // webhook, templates fetched and mapped with exactly their parameters, a test send that
 // reaches Meta as sent — then sets up recovery and the click-to-chat widget (previewed
 // before saving), sees the widget on a storefront page of its own, and a cart captured at
-// that storefront in the carts, the messages and the dashboard. Accessibility on each
+// that storefront in the carts, the messages and the dashboard. Then, at the WooCommerce
+// stand-in's storefront (woo_mock.mjs), shoppers at the classic and at the block checkout
+// tick the consent box the snippet adds and their carts are captured from the Store API;
+// their recovery links put the carts back in a new browser and go on to the checkout, and
+// a cart whose products are gone leaves a clear message on the shop. Accessibility on each
 // page; no hydration errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { openShop, hydrated, accessibilityProblems, startGraph, waitFor } from '../support.mjs';
+import { openShop, hydrated, accessibilityProblems, startGraph, startWooStore, waitFor } from '../support.mjs';
 
-let shop, page, browser, problems, close, graph, storefront;
+let shop, page, browser, problems, close, graph, storefront, store;
 const phone = '+90 532 123 45 67';
 const widget = { phone: '90 555 000 00 00', text: 'Merhaba, bir sorum var', label: 'Ask us on WhatsApp' };
 
@@ -48,6 +52,7 @@ after(async () => {
   await close?.();
   await graph?.stop();
   await storefront?.stop();
+  await store?.stop();
 });
 
 const open = async (path) => {
@@ -336,5 +341,105 @@ test('a cart captured at the shop is messaged, and shows in the carts, the messa
   await page.getByRole('link', { name: 'This month' }).click();
   await page.waitForURL(/period=month/);
   assert.equal(await page.getByRole('link', { name: 'This month' }).getAttribute('aria-current'), 'page');
+  assert.deepEqual(problems, []);
+});
+
+/// The token in the link button of the first recovery message to `to` (digits).
+async function recoveryToken(to) {
+  let message;
+  await waitFor(`the first recovery message to ${to}`, async () => {
+    message = (await graph.state()).messages.find((m) => m.to === to && m.template === 'cart_reminder_1');
+    return Boolean(message);
+  });
+  return message.body.template.components.find((c) => c.type === 'button').parameters[0].text;
+}
+
+const shoppers = {
+  classic: { phone: '0532 111 22 33', digits: '905321112233', email: 'elif@example.com' },
+  block: { phone: '0532 444 55 66', digits: '905324445566', email: 'can@example.com' },
+};
+const products = ['Yün Atkı', 'Seramik Kupa – El Yapımı'];
+
+test("at the store's classic and block checkout the snippet adds its consent box and captures the cart from the Store API", async () => {
+  store = await startWooStore({ orders: 0 });
+  await store.control('config', { storefront_backroom: shop.base });
+  await open('/admin/whatsapp/settings');
+  await page.getByLabel("The shop's origins (one a line)").fill(`${storefront.origin}\n${store.base}`);
+  await page.getByRole('button', { name: 'Save WhatsApp settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+
+  for (const [kind, who] of Object.entries(shoppers)) {
+    await store.control('config', { checkout: kind });
+    const shopper = await (await browser.newContext()).newPage();
+    await shopper.goto(`${store.base}/`);
+    for (const [n, name] of products.entries()) {
+      await shopper.getByRole('button', { name: `Sepete ekle: ${name}` }).click();
+      await shopper.getByText(`Sepete eklendi (${n + 1})`).waitFor();
+    }
+    await shopper.goto(`${store.base}/checkout/`);
+    const consent = shopper.getByLabel('Remind me of my cart on WhatsApp');
+    await consent.waitFor();
+    await shopper.getByLabel('Ad', { exact: true }).fill('Elif');
+    await shopper.getByLabel('Soyad').fill('Şahin');
+    await shopper.getByLabel('E-posta adresi').fill(who.email);
+    await shopper.getByLabel('Telefon').fill(who.phone);
+    // The box the snippet added comes next with the keyboard, and nothing left before it was ticked.
+    await shopper.keyboard.press('Tab');
+    assert.equal(await consent.evaluate((box) => document.activeElement === box), true, `${kind}: Tab reaches the consent box`);
+    await shopper.waitForTimeout(1200);
+    assert.equal(shop.sql(`SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+${who.digits}'`)[0][0], 0, `${kind}: nothing before consent`);
+    await shopper.keyboard.press('Space');
+    await waitFor(`the ${kind} checkout's cart in Backroom`, () => shop.sql(`SELECT COUNT(*) FROM whatsapp_carts WHERE phone = '+${who.digits}'`)[0][0] === 1);
+    const [[lines, total, restore]] = shop.sql(`SELECT lines, total_minor, restore_url FROM whatsapp_carts WHERE phone = '+${who.digits}'`);
+    const captured = JSON.parse(lines);
+    assert.deepEqual(captured.map((l) => [l.name, l.quantity]), products.map((name) => [name, 1]), kind);
+    assert.ok(captured.every((l) => l.product_id > 0 && l.price_minor > 0), lines);
+    assert.equal(total, captured.reduce((sum, l) => sum + l.price_minor, 0));
+    assert.equal(restore, `${store.base}/checkout/`);
+    await shopper.context().close();
+  }
+});
+
+test('a recovery link puts the cart back at the store and goes on to its checkout; products gone are said on the shop', async () => {
+  // The block checkout's shopper, in a new browser with an empty cart.
+  const token = await recoveryToken(shoppers.block.digits);
+  let shopper = await (await browser.newContext()).newPage();
+  await shopper.goto(`${shop.base}/r/${token}`);
+  await shopper.waitForURL(`${store.base}/checkout/`);
+  const summary = shopper.locator('.wc-block-components-order-summary');
+  for (const name of products) await summary.getByText(`${name} × 1`).waitFor();
+  await shopper.getByLabel('Remind me of my cart on WhatsApp').waitFor();
+  // Following the link again puts nothing in twice.
+  await shopper.goto(`${shop.base}/r/${token}`);
+  await shopper.waitForURL(`${store.base}/checkout/`);
+  await summary.getByText(`${products[1]} × 1`).waitFor();
+  assert.equal(await summary.getByText(`${products[0]} × 2`).count(), 0);
+  await shopper.context().close();
+
+  // The classic checkout's shopper; one of the products has sold out meanwhile.
+  await store.control('config', { checkout: 'classic' });
+  const soldOut = JSON.parse(shop.sql(`SELECT lines FROM whatsapp_carts WHERE phone = '+${shoppers.classic.digits}'`)[0][0])[0];
+  await store.control(`products/${soldOut.product_id}`, { stock_quantity: 0 });
+  const classic = await recoveryToken(shoppers.classic.digits);
+  shopper = await (await browser.newContext()).newPage();
+  await shopper.goto(`${shop.base}/r/${classic}`);
+  await shopper.waitForURL(`${store.base}/checkout/`);
+  const review = shopper.locator('#order_review');
+  await review.getByText(products[1]).waitFor();
+  assert.equal(await review.getByText(products[0]).count(), 0);
+  const missing = shopper.getByRole('status').filter({ hasText: 'Some products of your saved cart are no longer available' });
+  await missing.waitFor();
+  assert.match(await missing.innerText(), new RegExp(products[0]));
+  await shopper.context().close();
+
+  // Both gone: the shopper stays on the shop, told so.
+  const [[rest]] = shop.sql(`SELECT lines FROM whatsapp_carts WHERE phone = '+${shoppers.classic.digits}'`);
+  await store.control(`products/${JSON.parse(rest)[1].product_id}`, { stock_quantity: 0 });
+  shopper = await (await browser.newContext()).newPage();
+  await shopper.goto(`${shop.base}/r/${classic}`);
+  await shopper.getByRole('status').filter({ hasText: 'Sorry, the products in your saved cart are no longer available.' }).waitFor();
+  assert.equal(new URL(shopper.url()).pathname, '/');
+  assert.equal(new URL(shopper.url()).searchParams.has('backroom_restore'), false, 'the token leaves the address bar');
+  await shopper.context().close();
   assert.deepEqual(problems, []);
 });
