@@ -11,7 +11,7 @@
 // data-last-name, data-email and data-consent. The cart is read from WooCommerce's Store
 // API, or from window.backroomCart = { lines: [{ name, quantity, price_minor, product_id }],
 // total_minor, currency, restore_url } when the theme keeps one.
-// On the page a recovery link lands on (?backroom_restore=…), it puts the saved cart back
+// On the page a recovery link lands on (#backroom_restore=…), it puts the saved cart back
 // in the shopper's cart through the Store API, with its coupon, and goes on to the
 // checkout; what cannot be put back is said on the page (data-restore-unavailable,
 // data-restore-missing).
@@ -48,11 +48,16 @@
   var timer = null;
   var consented = false; // the shopper has ticked the box at some point
   var withdrawn = false; // and the untick has been reported since
+  var ticked = false; // the box as the shopper last left it (a redrawn box gets it back)
   var lastSent = null;
 
+  // The checkout's form, classic or block: the snippet is on every page, and other forms
+  // (an account's addresses, a newsletter) have phone and e-mail fields too.
+  var CHECKOUT = setting('checkout', 'form.checkout, .wp-block-woocommerce-checkout');
   function field(selector) {
     try {
-      return document.querySelector(selector);
+      var checkout = document.querySelector(CHECKOUT);
+      return checkout ? checkout.querySelector(selector) : null;
     } catch (e) {
       return null; // a selector the shop mistyped
     }
@@ -237,7 +242,9 @@
 
   // Listening on the document, because WooCommerce redraws parts of the checkout form.
   function onEdit(event) {
-    if (watched(event.target)) schedule();
+    if (!watched(event.target)) return;
+    if (matches(event.target, selectors.consent)) ticked = !!event.target.checked;
+    schedule();
   }
   document.addEventListener('input', onEdit, true);
   document.addEventListener('change', onEdit, true);
@@ -265,17 +272,22 @@
     var phone = field(selectors.phone);
     if (!phone || !phone.parentNode) return;
     var row = (phone.closest && phone.closest('.form-row, .wc-block-components-text-input')) || phone;
+    // WooCommerce's own markup for a checkbox row: the label holds the box and its text.
     var wrap = document.createElement('p');
     wrap.className = 'form-row backroom-whatsapp-consent';
+    var label = document.createElement('label');
+    label.className = 'woocommerce-form__label woocommerce-form__label-for-checkbox checkbox';
     var box = document.createElement('input');
     box.type = 'checkbox';
+    box.className = 'woocommerce-form__input woocommerce-form__input-checkbox input-checkbox';
     box.id = OWN_CONSENT;
     box.name = OWN_CONSENT;
-    box.checked = consented && !withdrawn;
-    var label = document.createElement('label');
-    label.htmlFor = OWN_CONSENT;
-    label.textContent = ' ' + texts.consent;
-    wrap.appendChild(box);
+    box.checked = ticked;
+    var text = document.createElement('span');
+    text.textContent = texts.consent;
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(' '));
+    label.appendChild(text);
     wrap.appendChild(label);
     row.parentNode.insertBefore(wrap, row.nextSibling);
   }
@@ -291,9 +303,12 @@
     var shown = document.createElement('div');
     shown.className = 'woocommerce-info backroom-restore-notice';
     shown.setAttribute('role', 'status');
-    shown.textContent = text;
     var place = document.querySelector('.woocommerce-notices-wrapper') || document.querySelector('main') || document.body;
     place.insertBefore(shown, place.firstChild);
+    // An empty live region first, then its text: screen readers announce the change.
+    setTimeout(function () {
+      shown.textContent = text;
+    }, 50);
   }
   function noticeLater(text) {
     try {
@@ -316,10 +331,7 @@
   // Puts a recovered cart back: its lines (those not already in the cart), then its
   // coupon, then on to the checkout; or says on this page that nothing could be.
   function restore(token) {
-    var params = new URLSearchParams(location.search);
-    params.delete('backroom_restore');
-    var query = params.toString();
-    history.replaceState(history.state, '', location.pathname + (query ? '?' + query : '') + location.hash);
+    history.replaceState(history.state, '', location.pathname + location.search);
     var saved;
     var missing = [];
     return fetch(base + '/api/v1/carts/restore/' + encodeURIComponent(token), { credentials: 'omit' })
@@ -377,7 +389,7 @@
       });
   }
 
-  var restoring = new URLSearchParams(location.search).get('backroom_restore');
+  var restoring = (/^#backroom_restore=([\w.-]+)$/.exec(location.hash) || [])[1];
   var whenReady = function (run) {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run);
     else run();

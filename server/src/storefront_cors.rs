@@ -28,12 +28,9 @@ pub async fn allow_storefront(State(state): State<AppState>, req: Request, next:
         (_, true) => Some(HeaderValue::from_static("*")),
         (None, false) => None,
         (Some(origin), false) => {
-            let shop = backend::whatsapp::settings::config(state.services.db.pool())
-                .await
-                .map(|c| c.shop_origins)
-                .unwrap_or_default();
+            let config = backend::whatsapp::settings::config(state.services.db.pool()).await.unwrap_or_default();
             let text = origin.to_str().unwrap_or_default();
-            if !shop.iter().any(|o| o.eq_ignore_ascii_case(text)) {
+            if !config.is_shop_origin(text) {
                 tracing::warn!(origin = text, path, "refused a storefront call from a page outside the shop");
                 return ApiError::new(
                     StatusCode::FORBIDDEN,

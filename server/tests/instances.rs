@@ -1,9 +1,10 @@
 //! Several `backroom serve` processes on one PostgreSQL, behind a load balancer of our
 //! own that sends each request to the next instance in turn: one shop. Sessions, sign-out
-//! everywhere, lockouts, nonces, settings, jobs and live orders hold across instances.
-//! (PostgreSQL only: several instances need a database server.)
+//! everywhere, lockouts, nonces, settings, jobs, WhatsApp's hourly cap and live orders hold
+//! across instances. (PostgreSQL only: several instances need a database server.)
 
 mod common;
+mod graph_mock;
 
 use std::{
     net::SocketAddr,
@@ -24,6 +25,12 @@ use backend::{
         security,
     },
     mail::{outbox, templates::Rendered},
+    whatsapp::{
+        WhatsApp,
+        config::{Config, Field, Mapping, Purpose},
+        link::Signer,
+        settings as whatsapp_settings, templates,
+    },
 };
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::*;
@@ -105,7 +112,12 @@ async fn three_instances_on_one_postgres_are_one_shop() {
     // All three start at once on the new database and data folder: one makes the
     // schema and the master key, and the others take them.
     for port in &ports {
-        let settings = [("BACKROOM_ADDR", format!("127.0.0.1:{port}")), ("BACKROOM_JOB_WORKERS", "2".into())];
+        let settings = [
+            ("BACKROOM_ADDR", format!("127.0.0.1:{port}")),
+            ("BACKROOM_JOB_WORKERS", "2".into()),
+            ("BACKROOM_WHATSAPP_CONCURRENCY", "2".into()),
+            ("BACKROOM_WHATSAPP_SHORT_DELAYS", "true".into()),
+        ];
         instances.push(Serving(serve_processes(&url, &data_dir, &settings)()));
     }
     for port in &ports {
@@ -283,6 +295,61 @@ async fn three_instances_on_one_postgres_are_one_shop() {
         .unwrap()
         .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "eml")));
     assert_eq!(written.count(), 60);
+
+    // WhatsApp's hourly cap holds for the shop, not per instance: twelve carts due at
+    // once, six workers in three processes, a cap of five.
+    let graph = graph_mock::GraphMock::start();
+    let sealer = backend::sealed::Sealer::new(&master);
+    let credentials = whatsapp_settings::Credentials {
+        phone_number_id: graph_mock::PHONE_NUMBER_ID.into(),
+        waba_id: graph_mock::WABA_ID.into(),
+        access_token: Some(graph_mock::TOKEN.into()),
+        app_secret: Some("meta-app-secret-5d41402abc4b2a76".into()),
+        graph_version: "v23.0".into(),
+        graph_base_url: graph.base_url(),
+    };
+    whatsapp_settings::update(&db, &sealer, &owner, None, credentials).await.unwrap();
+    let timeouts = (Duration::from_secs(5), Duration::from_secs(5));
+    let whatsapp = WhatsApp::new(db.clone(), sealer, Signer::from_master(&master), lb.clone(), timeouts, true);
+    templates::refresh(&whatsapp).await.unwrap();
+    let shop = "https://shop.example";
+    let mut config = Config { shop_origins: vec![shop.into()], hourly_cap: 5, ..Config::default() };
+    config.recovery.enabled = true;
+    config.recovery.first_delay_minutes = 0;
+    (config.recovery.second_enabled, config.recovery.third_enabled) = (false, false);
+    (config.recovery.quiet_start, config.recovery.quiet_end) = ("00:00".into(), "00:00".into());
+    config.mapping = vec![Mapping {
+        purpose: Purpose::Recovery1,
+        template: "cart_reminder_1".into(),
+        language: "tr".into(),
+        parameters: vec![Field::FirstName, Field::CartTotal],
+    }];
+    whatsapp_settings::update_config(&db, &owner, None, config, true).await.unwrap();
+    for n in 0..12 {
+        let cart = serde_json::json!({
+            "phone": format!("+90555000{n:04}"), "name": "Ayşe Yılmaz", "consent": true,
+            "lines": [{ "name": "Çay bardağı", "quantity": 1, "price_minor": 12_450 }], "total_minor": 12_450,
+            "currency": "TRY", "restore_url": format!("{shop}/checkout/"),
+        });
+        let captured =
+            reqwest::Client::new().post(format!("{lb}/api/v1/carts/capture")).header("origin", shop).json(&cart).send();
+        assert_eq!(captured.await.unwrap().status(), StatusCode::OK);
+    }
+    eventually("the cap is reached", || async { graph.messages().await.len() >= 5 }).await;
+    eventually("every cart's step has run, the held ones put off to the next hour", || async {
+        let busy: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'whatsapp.%' AND (state = 'running' OR (state = 'queued' AND run_at <= $1))",
+        )
+        .bind(backend::clock::now())
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        busy == 0 && count("SELECT COUNT(*) FROM whatsapp_messages").await == 12
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(graph.messages().await.len(), 5, "five sent in the hour, by three instances together");
+    assert_eq!(count("SELECT COUNT(*) FROM whatsapp_messages WHERE attempted_at IS NOT NULL").await, 5);
 
     // An order written through one instance reaches a panel page open on another.
     let signed =

@@ -98,7 +98,7 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
     let restore = reqwest::Url::parse(input.restore_url.trim())
         .map_err(|_| Error::invalid("the restore URL is the address that brings the cart back"))?;
     let origin = restore.origin().ascii_serialization();
-    if !config.shop_origins.contains(&origin) {
+    if !config.is_shop_origin(&origin) {
         return Err(Error::invalid(format!(
             "the restore URL is not on the shop's address ({origin} is not one of the shop's origins in the WhatsApp settings)"
         )));

@@ -277,6 +277,11 @@ impl Default for Widget {
 }
 
 impl Config {
+    /// Whether `origin` (`https://shop.example`) is one of the shop's (case aside).
+    pub fn is_shop_origin(&self, origin: &str) -> bool {
+        self.shop_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+
     pub fn mapping_for(&self, purpose: Purpose) -> Option<&Mapping> {
         self.mapping.iter().find(|m| m.purpose == purpose)
     }

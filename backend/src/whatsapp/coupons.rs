@@ -32,6 +32,11 @@ const PER_REQUEST: usize = 100;
 const CODE_ROUNDS: usize = 3;
 /// How long a message waits for a store to be connected before it looks again.
 const NO_STORE_WAIT_SECS: i64 = 600;
+/// How long a message waits after the store refused a whole request (a key without write
+/// permission, a firewall's page) before it is tried again.
+const REFUSED_WAIT_SECS: i64 = 3600;
+/// A coupon this close to its end is not sent: the cart gets a new one.
+const FRESH_FOR_SECS: i64 = 3600;
 /// The WooCommerce error for a code the store already has.
 const CODE_TAKEN: &str = "woocommerce_rest_coupon_code_already_exists";
 
@@ -63,7 +68,8 @@ pub enum Made {
     Yes,
     /// Not now: the message waits (the store could not be reached, or none is connected).
     Later(Failure),
-    /// The store refused it, in these words: the message cannot carry a working coupon.
+    /// The store refused this coupon, in these words: the message cannot carry a working
+    /// coupon.
     Refused(String),
 }
 
@@ -83,10 +89,12 @@ pub async fn of(
     .await?;
     if let (Some(code), Some(percent), Some(expires_at)) =
         (row.try_get("coupon_code")?, row.try_get("coupon_percent")?, row.try_get("coupon_expires_at")?)
+        && expires_at > now + FRESH_FOR_SECS
     {
         let min_minor = row.try_get::<Option<i64>, _>("coupon_min_minor")?.unwrap_or(0);
         return Ok(Coupon { code, percent, expires_at, min_minor, woo_id: row.try_get("coupon_woo_id")? });
     }
+    // None yet, or one that expired (or nearly) while its message waited: a new one.
     let r = &config.recovery;
     let coupon = Coupon {
         code: new_code(),
@@ -95,7 +103,10 @@ pub async fn of(
         min_minor: r.coupon_min_minor,
         woo_id: None,
     };
-    sqlx::query("UPDATE whatsapp_carts SET coupon_code = $1, coupon_percent = $2, coupon_expires_at = $3, coupon_min_minor = $4 WHERE id = $5")
+    sqlx::query(
+        "UPDATE whatsapp_carts SET coupon_code = $1, coupon_percent = $2, coupon_expires_at = $3, coupon_min_minor = $4, \
+         coupon_woo_id = NULL, coupon_settled_at = NULL WHERE id = $5",
+    )
         .bind(&coupon.code)
         .bind(coupon.percent)
         .bind(coupon.expires_at)
@@ -138,12 +149,14 @@ pub async fn make_in_store(whatsapp: &WhatsApp, wanted: &mut [(ForCart<'_>, &mut
             let answers = match create_batch(&store, create).await {
                 Ok(answers) => answers,
                 Err(e) => {
-                    let failure = webhooks::failure(e);
+                    // The whole request: its messages wait (a refusal of one coupon is in
+                    // the answer, item by item).
+                    let failure = match webhooks::failure(e) {
+                        Failure::Dead(reason) => Failure::RetryAt { reason, at: now() + REFUSED_WAIT_SECS },
+                        waiting => waiting,
+                    };
                     for &i in chunk {
-                        made[i] = Some(match &failure {
-                            Failure::Dead(reason) => Made::Refused(reason.clone()),
-                            waiting => Made::Later(waiting.clone()),
-                        });
+                        made[i] = Some(Made::Later(failure.clone()));
                     }
                     continue;
                 }
@@ -187,11 +200,17 @@ async fn settle(
             Ok(None) => {
                 let taken = std::mem::replace(&mut coupon.code, new_code());
                 let mut tx = whatsapp.db.begin().await?;
-                sqlx::query("UPDATE whatsapp_carts SET coupon_code = $1 WHERE id = $2 AND coupon_woo_id IS NULL")
-                    .bind(&coupon.code)
-                    .bind(cart.id)
-                    .execute(&mut *tx)
-                    .await?;
+                let replaced = sqlx::query(
+                    "UPDATE whatsapp_carts SET coupon_code = $1 WHERE id = $2 AND coupon_code = $3 AND coupon_woo_id IS NULL",
+                )
+                .bind(&coupon.code)
+                .bind(cart.id)
+                .bind(&taken)
+                .execute(&mut *tx)
+                .await?;
+                if replaced.rows_affected() == 0 {
+                    return Ok(Some(Made::Later(Failure::Retry("the cart's coupon changed meanwhile".into()))));
+                }
                 let detail = format!("the store already had the code {taken}: {} instead", coupon.code);
                 carts::event(&mut tx, cart.id, "coupon", &detail).await?;
                 tx.commit().await?;
@@ -209,11 +228,18 @@ async fn settle(
     };
     coupon.woo_id = Some(woo_id);
     let mut tx = whatsapp.db.begin().await?;
-    sqlx::query("UPDATE whatsapp_carts SET coupon_woo_id = $1 WHERE id = $2")
-        .bind(woo_id)
-        .bind(cart.id)
-        .execute(&mut *tx)
-        .await?;
+    let recorded = sqlx::query(
+        "UPDATE whatsapp_carts SET coupon_woo_id = $1 WHERE id = $2 AND coupon_code = $3 AND coupon_woo_id IS NULL",
+    )
+    .bind(woo_id)
+    .bind(cart.id)
+    .bind(&coupon.code)
+    .execute(&mut *tx)
+    .await?;
+    if recorded.rows_affected() == 0 {
+        // Another run settled this cart's coupon meanwhile: its message is that run's.
+        return Ok(Some(Made::Later(Failure::Retry("the cart's coupon changed meanwhile".into()))));
+    }
     let minimum = if coupon.min_minor > 0 {
         format!(", minimum spend {}", money::format(coupon.min_minor, cart.currency, "en"))
     } else {

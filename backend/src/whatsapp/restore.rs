@@ -1,9 +1,10 @@
 //! Where a recovery link leads, and the cart it puts back. `/r/{token}` records the click
-//! and sends the shopper to the shop's home page with the link's token
-//! (`backroom_restore`) and UTM tags. There Backroom's storefront snippet asks [`cart`]
-//! what the cart held, adds it to the shopper's cart through WooCommerce's Store API with
-//! the coupon the store has for it, and goes on to the checkout. The home page, not the
-//! checkout: WooCommerce sends an empty cart's checkout to the cart page, without the query.
+//! and sends the shopper to the shop's home page with UTM tags and the link's token in
+//! the fragment (`#backroom_restore=…`: browsers never send a fragment, so it stays out
+//! of the shop's logs and its analytics' requests). There Backroom's storefront snippet
+//! asks [`cart`] what the cart held, adds it to the shopper's cart through WooCommerce's
+//! Store API with the coupon the store has for it, and goes on to the checkout. The home
+//! page, not the checkout: WooCommerce sends an empty cart's checkout to the cart page.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -11,10 +12,10 @@ use sqlx::Row;
 use super::{WhatsApp, carts, link::Refused};
 use crate::{Result, clock::now};
 
-/// The query parameter carrying the link's token to the storefront.
+/// The fragment's key carrying the link's token to the storefront.
 pub const RESTORE_PARAM: &str = "backroom_restore";
 
-/// Where a recovery link leads (the shop's home page with the token and UTM tags), after
+/// Where a recovery link leads (the shop's home page with UTM tags and the token), after
 /// recording the click. `Err` says why the link does not work.
 pub async fn follow(whatsapp: &WhatsApp, token: &str) -> Result<String, Refused> {
     let link = whatsapp.links.check(token, now())?;
@@ -53,10 +54,17 @@ async fn record_click(whatsapp: &WhatsApp, cart_id: i64, step: i64) -> Result<Op
     Ok(Some(restore))
 }
 
-/// The connected store's home page, when a store is connected.
+/// The connected store's home page, when a store is connected and its home page is on
+/// one of the shop's origins (where the snippet may ask for the cart).
 async fn shop_home(whatsapp: &WhatsApp) -> Result<Option<String>> {
     let stored = crate::woo::connection::stored(whatsapp.db.pool()).await?;
-    Ok((stored.connected && !stored.facts.home_url.is_empty()).then_some(stored.facts.home_url))
+    if !stored.connected {
+        return Ok(None);
+    }
+    let config = super::settings::config(whatsapp.db.pool()).await?;
+    let home = stored.facts.home_url;
+    let origin = reqwest::Url::parse(&home).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    Ok(config.is_shop_origin(&origin).then_some(home))
 }
 
 /// The root of the site `page` is on (`https://shop.example/`), or `page` when it is no URL.
@@ -73,14 +81,13 @@ pub fn landing(page: &str, token: &str, step: i64) -> String {
     let Ok(mut url) = reqwest::Url::parse(page) else { return page.to_owned() };
     let kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_") && k != RESTORE_PARAM)
+        .filter(|(k, _)| !k.starts_with("utm_"))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    url.set_fragment(None);
+    url.set_fragment(Some(&format!("{RESTORE_PARAM}={token}")));
     url.query_pairs_mut()
         .clear()
         .extend_pairs(kept)
-        .append_pair(RESTORE_PARAM, token)
         .append_pair("utm_source", "whatsapp")
         .append_pair("utm_medium", "recovery")
         .append_pair("utm_campaign", "cart_recovery")
@@ -177,7 +184,7 @@ mod tests {
         let url = landing("https://shop.example/?lang=tr&utm_source=old#top", "abc.def", 2);
         assert_eq!(
             url,
-            "https://shop.example/?lang=tr&backroom_restore=abc.def&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2"
+            "https://shop.example/?lang=tr&utm_source=whatsapp&utm_medium=recovery&utm_campaign=cart_recovery&utm_content=message_2#backroom_restore=abc.def"
         );
     }
 }

@@ -314,8 +314,9 @@ enum Outcome {
     Confirmed(model::Order),
     /// The note (Backroom's id) is in the store, under the store's id.
     NoteAdded { note_id: i64, woo_id: i64 },
-    /// The store made the refund; its copy of the order (refunded total, status) after it.
-    Refunded(model::Refund, model::Order),
+    /// The store made the refund; its copy of the order (refunded total, status) after
+    /// it, when that could be read (otherwise the order is read again later).
+    Refunded(model::Refund, Option<model::Order>),
     /// Not done, for this reason; the store's copy, when read, is applied.
     Refused(String, Option<model::Order>),
 }
@@ -438,10 +439,16 @@ async fn write_refund(
     let path = format!("/orders/{}/refunds", write.order_id);
     let marker = write.id.to_string();
     // The order as the store has it with the refund, so the refund and the order's
-    // refunded total show together.
+    // refunded total show together. The refund is made whatever this read comes to.
     let with_order = |refund| async move {
-        let order: model::Order = store.get(&format!("/orders/{}", write.order_id), &[]).await?.json()?;
-        Ok::<_, CallError>(Outcome::Refunded(refund, order))
+        let order = match store.get(&format!("/orders/{}", write.order_id), &[]).await.and_then(|a| a.json()) {
+            Ok(order) => Some(order),
+            Err(e) => {
+                tracing::warn!(order = write.order_id, error = %e, "the refunded order could not be read back yet");
+                None
+            }
+        };
+        Outcome::Refunded(refund, order)
     };
     if tried_before {
         let made: Vec<model::Refund> = store.get(&path, &[("per_page", "100".to_owned())]).await?.json()?;
@@ -449,12 +456,12 @@ async fn write_refund(
             r.meta_data.iter().any(|m| m.key == REFUND_META && m.value.as_str().is_some_and(|v| v == marker))
         });
         if let Some(refund) = ours {
-            return with_order(refund).await;
+            return Ok(with_order(refund).await);
         }
     }
     asked["meta_data"] = serde_json::json!([{ "key": REFUND_META, "value": marker }]);
     match store.send(Method::POST, &path, &[], Some(&asked)).await {
-        Ok(answer) => with_order(answer.json()?).await,
+        Ok(answer) => Ok(with_order(answer.json()?).await),
         // WooCommerce deleted the refund it had begun: the provider refused, or the amount.
         Err(CallError::Refused { code, message, .. })
             if code == "woocommerce_rest_cannot_create_order_refund"
@@ -488,7 +495,8 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
         Outcome::Refunded(mut refund, order) => {
             refund.parent_id = write.order_id;
             apply::refunds(&mut tx, woo.db.backend(), &[refund], mode).await?;
-            ("confirmed", None, Some(order), false)
+            let read_back = order.is_none();
+            ("confirmed", None, order, read_back)
         }
         Outcome::Refused(reason, copy) => {
             let read_back = copy.is_none();
