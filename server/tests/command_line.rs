@@ -2,10 +2,7 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
+use std::process::{Command, Output, Stdio};
 
 use common::*;
 use reqwest::StatusCode;
@@ -15,24 +12,6 @@ fn backroom(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     let output = backroom_in(&data, args, database_url, stdin);
     let _ = std::fs::remove_dir_all(data);
     output
-}
-
-/// Runs `backroom` with a given data folder (where the master key lives).
-fn backroom_in(data: &std::path::Path, args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
-        .args(args)
-        .env("BACKROOM_DATABASE_URL", database_url)
-        .env("BACKROOM_DATA_DIR", data)
-        .env("BACKROOM_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn stderr(output: &Output) -> String {

@@ -307,12 +307,12 @@ async fn a_process_killed_after_sending_writes_once(engine: Engine) {
     let store = WooMock::start(80);
     let (url, data_dir, db) = connected_database(engine, &store).await;
     let key = String::from_utf8(
-        cli(&url, &data_dir, &["key", "create", "--label", "crash", "--scope", "write"], None).stdout,
+        backroom_in(&data_dir, &["key", "create", "--label", "crash", "--scope", "write"], &url, None).stdout,
     )
     .unwrap()
     .trim()
     .to_owned();
-    assert!(cli(&url, &data_dir, &["woo", "import"], None).status.success());
+    assert!(backroom_in(&data_dir, &["woo", "import"], &url, None).status.success());
     let port = free_port();
     let start = serve_processes(
         &url,

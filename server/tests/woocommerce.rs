@@ -168,7 +168,7 @@ async fn a_killed_process_resumes_its_import_without_duplicates(engine: Engine) 
     let store = WooMock::start(3_000);
     store.config(json!({ "page_latency_ms": 150 })).await;
     let (url, data_dir, owner_db) = connected_database(engine, &store).await;
-    assert!(cli(&url, &data_dir, &["woo", "import"], None).status.success());
+    assert!(backroom_in(&data_dir, &["woo", "import"], &url, None).status.success());
     let start = serve_processes(
         &url,
         &data_dir,

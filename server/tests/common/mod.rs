@@ -461,6 +461,31 @@ impl Drop for Serving {
     }
 }
 
+/// Runs `backroom ARGS` on `database_url` with `data` as its data folder (where the master
+/// key lives), `stdin` given; what it printed and its status.
+pub fn backroom_in(
+    data: &std::path::Path,
+    args: &[&str],
+    database_url: &str,
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
+        .args(args)
+        .env("BACKROOM_DATABASE_URL", database_url)
+        .env("BACKROOM_DATA_DIR", data)
+        .env("BACKROOM_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

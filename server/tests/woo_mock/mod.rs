@@ -16,7 +16,9 @@ use backend::woo::{
 };
 use serde_json::{Value, json};
 
-use super::common::{Engine, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, fresh_database, spawn_app_with};
+use super::common::{
+    Engine, OWNER_EMAIL, OWNER_PASSWORD, Options, TestApp, backroom_in, fresh_database, spawn_app_with,
+};
 
 pub const CONSUMER_KEY: &str = "ck_ff2a9b1394e11555ffd57c9e67a395797dfa89b4";
 pub const CONSUMER_SECRET: &str = "cs_e9b3dbcbae3634b5f2e03d89f2b03c59deb6762f";
@@ -204,32 +206,14 @@ pub async fn connected_database(engine: Engine, store: &WooMock) -> (String, std
     )
     .await
     .unwrap();
-    let connected = cli(
-        &url,
+    let connected = backroom_in(
         &data_dir,
         &["woo", "connect", "--url", &store.url(), "--consumer-key", CONSUMER_KEY, "--consumer-secret-stdin", "--yes"],
+        &url,
         Some(CONSUMER_SECRET),
     );
     assert!(connected.status.success(), "{}", String::from_utf8_lossy(&connected.stderr));
     (url, data_dir, db)
-}
-
-/// Runs `backroom ARGS` on that database, `stdin` given; what it printed and its status.
-pub fn cli(url: &str, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
-        .args(args)
-        .env("BACKROOM_DATABASE_URL", url)
-        .env("BACKROOM_DATA_DIR", data_dir)
-        .env("BACKROOM_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
 }
 
 pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
