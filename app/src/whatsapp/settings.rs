@@ -44,6 +44,10 @@ pub struct WhatsAppSettingsForm {
     /// `none`, `2` or `3`: the message that carries a coupon.
     pub coupon_step: String,
     pub coupon_percent: i64,
+    /// An amount off instead of the percent, in the shop's currency as typed (empty or 0:
+    /// the percent).
+    #[serde(default)]
+    pub coupon_amount: String,
     pub coupon_valid_days: i64,
     /// In the shop's currency, as typed (`150`, `149,90`).
     #[serde(default)]
@@ -132,6 +136,7 @@ impl WhatsAppSettingsForm {
             third_delay_hours: r.third_delay_hours,
             coupon_step: r.coupon_step.map_or_else(|| "none".to_owned(), |s| s.to_string()),
             coupon_percent: r.coupon_percent,
+            coupon_amount: backend::money::decimal(r.coupon_amount_minor, backend::money::minor_digits(currency)),
             coupon_valid_days: r.coupon_valid_days,
             coupon_min_spend: backend::money::decimal(r.coupon_min_minor, backend::money::minor_digits(currency)),
             max_age_days: r.max_age_days,
@@ -181,6 +186,9 @@ impl WhatsAppSettingsForm {
         let coupon_min_minor =
             backend::money::parse_amount(&self.coupon_min_spend, backend::money::minor_digits(currency))
                 .map_err(|e| PanelError::Message(format!("the coupon's minimum spend: {e}")))?;
+        let coupon_amount_minor =
+            backend::money::parse_amount(&self.coupon_amount, backend::money::minor_digits(currency))
+                .map_err(|e| PanelError::Message(format!("the coupon's amount off: {e}")))?;
         let hours = self.hours().map(|h| h.trim().to_owned());
         let r = &mut current.recovery;
         r.enabled = self.recovery_enabled.is_some();
@@ -191,6 +199,7 @@ impl WhatsAppSettingsForm {
         r.third_delay_hours = self.third_delay_hours;
         r.coupon_step = coupon_step;
         r.coupon_percent = self.coupon_percent;
+        r.coupon_amount_minor = coupon_amount_minor;
         r.coupon_valid_days = self.coupon_valid_days;
         r.coupon_min_minor = coupon_min_minor;
         r.max_age_days = self.max_age_days;
@@ -313,6 +322,12 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                         ("none", "coupon-none", "None"), ("2", "coupon-2", "In the second message"), ("3", "coupon-3", "In the third message"),
                     ]/>
                     <NumberField name="coupon_percent" label="Discount (percent)" min=1 max=100 value=s.coupon_percent/>
+                    <div class="field">
+                        <label for="coupon_amount">{format!("Or an amount off instead ({})", current.currency)}</label>
+                        <input id="coupon_amount" name="settings[coupon_amount]" type="text" inputmode="decimal" maxlength="20"
+                            aria-describedby="coupon_amount-hint" value=s.coupon_amount.clone()/>
+                        <p class="hint" id="coupon_amount-hint">"0 for the percent. Map “Coupon discount” in the message: it reads 15% or the amount."</p>
+                    </div>
                     <NumberField name="coupon_valid_days" label="Valid for (days)" min=1 max=90 value=s.coupon_valid_days/>
                     <div class="field">
                         <label for="coupon_min_spend">{format!("Minimum spend ({})", current.currency)}</label>

@@ -44,6 +44,9 @@ pub struct Recovery {
     /// A single-use coupon in this follow-up (2 or 3), or none.
     pub coupon_step: Option<i64>,
     pub coupon_percent: i64,
+    /// A fixed amount off the cart instead of the percent, in the shop's currency's minor
+    /// units (0: the percent).
+    pub coupon_amount_minor: i64,
     pub coupon_valid_days: i64,
     pub coupon_min_minor: i64,
     /// Carts older than this are no longer chased.
@@ -152,19 +155,22 @@ pub enum Field {
     CartTotal,
     CouponCode,
     CouponPercent,
+    /// The coupon's discount as the shopper reads it: "15%" or "50.00 TRY".
+    CouponDiscount,
     CouponExpiry,
     OrderNumber,
     OrderTotal,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::FirstName,
         Field::FullName,
         Field::ShopName,
         Field::CartTotal,
         Field::CouponCode,
         Field::CouponPercent,
+        Field::CouponDiscount,
         Field::CouponExpiry,
         Field::OrderNumber,
         Field::OrderTotal,
@@ -178,6 +184,7 @@ impl Field {
             Field::CartTotal => "Cart total",
             Field::CouponCode => "Coupon code",
             Field::CouponPercent => "Coupon percent",
+            Field::CouponDiscount => "Coupon discount",
             Field::CouponExpiry => "Coupon expiry date",
             Field::OrderNumber => "Order number",
             Field::OrderTotal => "Order total",
@@ -189,7 +196,7 @@ impl Field {
         match self {
             Field::FirstName | Field::FullName | Field::ShopName => true,
             Field::CartTotal => purpose.is_recovery(),
-            Field::CouponCode | Field::CouponPercent | Field::CouponExpiry => {
+            Field::CouponCode | Field::CouponPercent | Field::CouponDiscount | Field::CouponExpiry => {
                 coupon_step.and_then(Purpose::recovery_step) == Some(purpose)
             }
             Field::OrderNumber | Field::OrderTotal => !purpose.is_recovery(),
@@ -243,6 +250,7 @@ impl Default for Recovery {
             third_delay_hours: 48,
             coupon_step: None,
             coupon_percent: 10,
+            coupon_amount_minor: 0,
             coupon_valid_days: 3,
             coupon_min_minor: 0,
             max_age_days: 7,
@@ -337,12 +345,19 @@ impl Config {
             if !matches!(step, 2 | 3) {
                 return Err(Error::invalid("the coupon goes in the second or the third message"));
             }
-            if !(1..=100).contains(&r.coupon_percent)
+            if !(r.coupon_amount_minor > 0 || (1..=100).contains(&r.coupon_percent))
+                || r.coupon_amount_minor < 0
                 || !(1..=90).contains(&r.coupon_valid_days)
                 || r.coupon_min_minor < 0
             {
                 return Err(Error::invalid(
-                    "a coupon is 1 to 100 percent, valid 1 to 90 days, with a minimum spend of 0 or more",
+                    "a coupon is 1 to 100 percent or an amount off, valid 1 to 90 days, with a minimum spend of 0 or more",
+                ));
+            }
+            let percent_used = self.mapping.iter().any(|m| m.parameters.contains(&Field::CouponPercent));
+            if r.coupon_amount_minor > 0 && percent_used {
+                return Err(Error::invalid(
+                    "a coupon of a fixed amount has no percent: map “Coupon discount” instead of “Coupon percent”",
                 ));
             }
         }
@@ -462,6 +477,26 @@ mod tests {
         config.mapping[0].purpose = Purpose::Recovery2;
         config.recovery.coupon_step = Some(2);
         assert!(config.validate(false).is_ok());
+    }
+
+    #[test]
+    fn a_coupon_of_an_amount_off_is_read_as_its_discount_not_a_percent() {
+        let mut config = Config {
+            mapping: vec![Mapping {
+                purpose: Purpose::Recovery2,
+                template: "t".into(),
+                language: "tr".into(),
+                parameters: vec![Field::CouponCode, Field::CouponPercent],
+            }],
+            ..Config::default()
+        };
+        config.recovery.coupon_step = Some(2);
+        config.recovery.coupon_amount_minor = 5_000;
+        assert!(config.clone().validate(false).unwrap_err().to_string().contains("Coupon discount"));
+        config.mapping[0].parameters[1] = Field::CouponDiscount;
+        assert!(config.clone().validate(false).is_ok());
+        config.recovery.coupon_amount_minor = -1;
+        assert!(config.validate(false).is_err());
     }
 
     #[test]

@@ -45,11 +45,25 @@ const CODE_TAKEN: &str = "woocommerce_rest_coupon_code_already_exists";
 pub struct Coupon {
     pub code: String,
     pub percent: i64,
+    /// A fixed amount off the cart, in its currency's minor units, instead of the percent
+    /// (0: the percent).
+    pub amount_minor: i64,
     pub expires_at: i64,
     /// The minimum spend, in the cart's currency's minor units (0: none).
     pub min_minor: i64,
     /// The store's id for it, once the store has it.
     pub woo_id: Option<i64>,
+}
+
+impl Coupon {
+    /// The discount as the shopper reads it: `15%`, or `50,00 TRY` in Turkish.
+    pub fn discount(&self, currency: &str, locale: &str) -> String {
+        if self.amount_minor > 0 {
+            money::format(self.amount_minor, currency, locale)
+        } else {
+            format!("{}%", self.percent)
+        }
+    }
 }
 
 /// The cart a coupon is for, as the store needs to know it.
@@ -82,7 +96,8 @@ pub async fn of(
     now: i64,
 ) -> Result<Coupon> {
     let row = sqlx::query(
-        "SELECT coupon_code, coupon_percent, coupon_expires_at, coupon_min_minor, coupon_woo_id FROM whatsapp_carts WHERE id = $1",
+        "SELECT coupon_code, coupon_percent, coupon_amount_minor, coupon_expires_at, coupon_min_minor, coupon_woo_id \
+         FROM whatsapp_carts WHERE id = $1",
     )
     .bind(cart.id)
     .fetch_one(&mut **tx)
@@ -92,26 +107,36 @@ pub async fn of(
         && expires_at > now + FRESH_FOR_SECS
     {
         let min_minor = row.try_get::<Option<i64>, _>("coupon_min_minor")?.unwrap_or(0);
-        return Ok(Coupon { code, percent, expires_at, min_minor, woo_id: row.try_get("coupon_woo_id")? });
+        let amount_minor = row.try_get("coupon_amount_minor")?;
+        return Ok(Coupon {
+            code,
+            percent,
+            amount_minor,
+            expires_at,
+            min_minor,
+            woo_id: row.try_get("coupon_woo_id")?,
+        });
     }
     // None yet, or one that expired (or nearly) while its message waited: a new one.
     let r = &config.recovery;
     let coupon = Coupon {
         code: new_code(),
         percent: r.coupon_percent,
+        amount_minor: r.coupon_amount_minor,
         expires_at: now + r.coupon_valid_days * 86_400,
         min_minor: r.coupon_min_minor,
         woo_id: None,
     };
     sqlx::query(
         "UPDATE whatsapp_carts SET coupon_code = $1, coupon_percent = $2, coupon_expires_at = $3, coupon_min_minor = $4, \
-         coupon_woo_id = NULL, coupon_settled_at = NULL WHERE id = $5",
+         coupon_woo_id = NULL, coupon_settled_at = NULL, coupon_amount_minor = $6 WHERE id = $5",
     )
-        .bind(&coupon.code)
-        .bind(coupon.percent)
-        .bind(coupon.expires_at)
-        .bind(coupon.min_minor)
-        .bind(cart.id)
+    .bind(&coupon.code)
+    .bind(coupon.percent)
+    .bind(coupon.expires_at)
+    .bind(coupon.min_minor)
+    .bind(cart.id)
+    .bind(coupon.amount_minor)
         .execute(&mut **tx)
         .await?;
     Ok(coupon)
@@ -245,7 +270,8 @@ async fn settle(
     } else {
         String::new()
     };
-    let detail = format!("{} for {}%{minimum}, single use, made in the store", coupon.code, coupon.percent);
+    let detail =
+        format!("{} for {}{minimum}, single use, made in the store", coupon.code, coupon.discount(cart.currency, "en"));
     carts::event(&mut tx, cart.id, "coupon", &detail).await?;
     tx.commit().await?;
     Ok(Some(Made::Yes))
@@ -269,16 +295,22 @@ async fn ours(store: &Store, code: &str, cart_id: i64) -> std::result::Result<Op
 fn coupon_body(cart: ForCart<'_>, coupon: &Coupon) -> Value {
     let expires = chrono::DateTime::from_timestamp(coupon.expires_at, 0).unwrap_or_default();
     let emails: Vec<String> = Some(cart.email.trim().to_lowercase()).filter(|e| !e.is_empty()).into_iter().collect();
+    let digits = money::minor_digits(cart.currency);
+    let (kind, amount) = if coupon.amount_minor > 0 {
+        ("fixed_cart", money::decimal(coupon.amount_minor, digits))
+    } else {
+        ("percent", coupon.percent.to_string())
+    };
     json!({
         "code": coupon.code,
-        "discount_type": "percent",
-        "amount": coupon.percent.to_string(),
+        "discount_type": kind,
+        "amount": amount,
         "individual_use": true,
         "usage_limit": 1,
         "usage_limit_per_user": 1,
         "email_restrictions": emails,
         "date_expires_gmt": expires.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        "minimum_amount": money::decimal(coupon.min_minor, money::minor_digits(cart.currency)),
+        "minimum_amount": money::decimal(coupon.min_minor, digits),
         "description": format!("WhatsApp cart recovery: cart {} (made by Backroom)", cart.id),
         "meta_data": [{ "key": CART_META, "value": cart.id.to_string() }],
     })
@@ -346,4 +378,33 @@ pub async fn remove_expired(whatsapp: &WhatsApp) -> Result<usize> {
     }
     tx.commit().await?;
     Ok(unused.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_coupon_is_a_percent_or_an_amount_off_the_cart_for_the_carts_email_only() {
+        let cart = ForCart { id: 7, email: " Ayse@Example.com ", currency: "TRY" };
+        let mut coupon = Coupon {
+            code: "WA-ABCDEFGH".into(),
+            percent: 15,
+            amount_minor: 0,
+            expires_at: 0,
+            min_minor: 10_000,
+            woo_id: None,
+        };
+        let body = coupon_body(cart, &coupon);
+        assert_eq!((body["discount_type"].as_str(), body["amount"].as_str()), (Some("percent"), Some("15")));
+        assert_eq!(body["email_restrictions"], json!(["ayse@example.com"]));
+        assert_eq!((body["usage_limit"].as_i64(), body["usage_limit_per_user"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(body["minimum_amount"], "100.00");
+        assert_eq!(body["meta_data"], json!([{ "key": CART_META, "value": "7" }]));
+        assert_eq!(coupon.discount("TRY", "tr"), "15%");
+        coupon.amount_minor = 5_000;
+        let body = coupon_body(cart, &coupon);
+        assert_eq!((body["discount_type"].as_str(), body["amount"].as_str()), (Some("fixed_cart"), Some("50.00")));
+        assert_eq!(coupon.discount("TRY", "tr"), "50,00 TRY");
+    }
 }

@@ -66,7 +66,11 @@ async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
             Field::OrderTotal => {
                 money::format(order.try_get("total")?, &order.try_get::<String, _>("currency")?, &store.locale)
             }
-            Field::CartTotal | Field::CouponCode | Field::CouponPercent | Field::CouponExpiry => String::new(),
+            Field::CartTotal
+            | Field::CouponCode
+            | Field::CouponPercent
+            | Field::CouponDiscount
+            | Field::CouponExpiry => String::new(),
         })
     };
     let parameters = mapping.parameters.iter().map(|f| value(f).map(send::non_empty)).collect::<Result<Vec<_>>>()?;

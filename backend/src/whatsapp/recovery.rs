@@ -224,7 +224,10 @@ fn message(
         Field::ShopName => store.name.clone(),
         Field::CartTotal => money::format(cart.total_minor, &cart.currency, &store.locale),
         Field::CouponCode => coupon.as_ref().map(|c| c.code.clone()).unwrap_or_default(),
-        Field::CouponPercent => coupon.as_ref().map(|c| c.percent.to_string()).unwrap_or_default(),
+        Field::CouponPercent => {
+            coupon.as_ref().filter(|c| c.amount_minor == 0).map(|c| c.percent.to_string()).unwrap_or_default()
+        }
+        Field::CouponDiscount => coupon.as_ref().map(|c| c.discount(&cart.currency, &store.locale)).unwrap_or_default(),
         Field::CouponExpiry => coupon
             .as_ref()
             .map(|c| {
