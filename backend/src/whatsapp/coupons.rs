@@ -364,11 +364,16 @@ pub async fn remove_expired(whatsapp: &WhatsApp) -> Result<usize> {
     let at = now();
     let mut tx = whatsapp.db.begin().await?;
     for (cart_id, code, woo_id) in &expired {
-        sqlx::query("UPDATE whatsapp_carts SET coupon_settled_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(cart_id)
-            .execute(&mut *tx)
-            .await?;
+        // Every instance looks: the first to record a coupon says what became of it.
+        let settled =
+            sqlx::query("UPDATE whatsapp_carts SET coupon_settled_at = $1 WHERE id = $2 AND coupon_settled_at IS NULL")
+                .bind(at)
+                .bind(cart_id)
+                .execute(&mut *tx)
+                .await?;
+        if settled.rows_affected() == 0 {
+            continue;
+        }
         let detail = match uses.get(woo_id) {
             Some(0) => format!("{code} expired unused and was removed from the store"),
             Some(_) => format!("{code} was used"),
