@@ -159,6 +159,21 @@ pub(crate) fn NumberField(
     }
 }
 
+/// An amount of money in a settings form (sent as `settings[name]`, as typed: `149,90`),
+/// with its label (naming the currency) and a hint tied to it.
+#[component]
+pub(crate) fn AmountField(name: &'static str, label: String, value: String, hint: &'static str) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            <input id=name name=format!("settings[{name}]") type="text" inputmode="decimal" maxlength="20"
+                aria-describedby=hint_id.clone() value=value/>
+            <p class="hint" id=hint_id>{hint}</p>
+        </div>
+    }
+}
+
 /// A checkbox in a settings form (sent as `settings[name]` when ticked), with its label.
 #[component]
 pub(crate) fn CheckboxField(name: &'static str, label: &'static str, checked: bool) -> impl IntoView {

@@ -14,7 +14,7 @@ use crate::{
     error::PanelError,
     forms::{RadioChoices, action_error},
     loaded::Loaded,
-    security::{CheckboxField, NumberField},
+    security::{AmountField, CheckboxField, NumberField},
 };
 
 /// The weekdays as the opening hours list them, Monday first: (form field, label).
@@ -322,19 +322,11 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                         ("none", "coupon-none", "None"), ("2", "coupon-2", "In the second message"), ("3", "coupon-3", "In the third message"),
                     ]/>
                     <NumberField name="coupon_percent" label="Discount (percent)" min=1 max=100 value=s.coupon_percent/>
-                    <div class="field">
-                        <label for="coupon_amount">{format!("Or an amount off instead ({})", current.currency)}</label>
-                        <input id="coupon_amount" name="settings[coupon_amount]" type="text" inputmode="decimal" maxlength="20"
-                            aria-describedby="coupon_amount-hint" value=s.coupon_amount.clone()/>
-                        <p class="hint" id="coupon_amount-hint">"0 for the percent. Map “Coupon discount” in the message: it reads 15% or the amount."</p>
-                    </div>
+                    <AmountField name="coupon_amount" label=format!("Or an amount off instead ({})", current.currency)
+                        value=s.coupon_amount.clone() hint="0 for the percent. Map “Coupon discount” in the message: it reads 15% or the amount."/>
                     <NumberField name="coupon_valid_days" label="Valid for (days)" min=1 max=90 value=s.coupon_valid_days/>
-                    <div class="field">
-                        <label for="coupon_min_spend">{format!("Minimum spend ({})", current.currency)}</label>
-                        <input id="coupon_min_spend" name="settings[coupon_min_spend]" type="text" inputmode="decimal" maxlength="20"
-                            aria-describedby="coupon_min_spend-hint" value=s.coupon_min_spend.clone()/>
-                        <p class="hint" id="coupon_min_spend-hint">"0 for none."</p>
-                    </div>
+                    <AmountField name="coupon_min_spend" label=format!("Minimum spend ({})", current.currency)
+                        value=s.coupon_min_spend.clone() hint="0 for none."/>
                 </fieldset>
                 <NumberField name="max_age_days" label="Carts older than this many days are not chased" min=1 max=90 value=s.max_age_days/>
                 <NumberField name="link_valid_days" label="Recovery links work for (days after sending)" min=1 max=90 value=s.link_valid_days/>
