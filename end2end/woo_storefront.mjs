@@ -255,9 +255,10 @@ setTimeout(async () => {
 }, 300);
 </script>`));
       }
-      const row = (id, label, type) => `<p class="form-row" id="${id}_field"><label for="${id}">${label}</label><input type="${type}" class="input-text" name="${id}" id="${id}"></p>`;
+      // As WooCommerce fills the checkout from the shopper's session (the e-mail given to it).
+      const row = (id, label, type, value = '') => `<p class="form-row" id="${id}_field"><label for="${id}">${label}</label><input type="${type}" class="input-text" name="${id}" id="${id}" value="${escapeHtml(value)}"></p>`;
       return html(layout('Ödeme', `<form name="checkout" method="post" class="checkout woocommerce-checkout"><div id="customer_details"><h2>Fatura detayları</h2>
-${row('billing_first_name', 'Ad', 'text')}${row('billing_last_name', 'Soyad', 'text')}${row('billing_phone', 'Telefon', 'tel')}${row('billing_email', 'E-posta adresi', 'email')}</div>
+${row('billing_first_name', 'Ad', 'text')}${row('billing_last_name', 'Soyad', 'text')}${row('billing_phone', 'Telefon', 'tel')}${row('billing_email', 'E-posta adresi', 'email', session.email)}</div>
 <div id="order_review">${cartSummary(cart)}</div><button type="submit" id="place_order">Siparişi onayla</button></form><p id="checkout-result" role="status"></p>
 ${SHOPPER_SCRIPT('classic')}`));
     }

@@ -365,14 +365,19 @@
         }, Promise.resolve());
       })
       .then(function () {
-        if (!saved.ordered && saved.coupon) {
-          // Refused until the checkout knows the shopper's e-mail, for a coupon kept for it:
-          // the message gave the code, to type in then.
-          return storeCall('POST', '/cart/apply-coupon', { code: saved.coupon }).then(null, function (e) {
+        if (saved.ordered || !saved.coupon) return null;
+        // The coupon is for the shopper's e-mail only: the checkout is told it first.
+        var known = saved.email
+          ? storeCall('POST', '/cart/update-customer', { billing_address: { email: saved.email } })
+          : Promise.resolve();
+        return known
+          .then(function () {
+            return storeCall('POST', '/cart/apply-coupon', { code: saved.coupon });
+          })
+          .then(null, function (e) {
+            // The message gave the code, to type in at the checkout.
             warn('the coupon: ' + (e && e.message));
           });
-        }
-        return null;
       })
       .then(function () {
         var put = saved.lines.length + saved.unknown.length - missing.length;

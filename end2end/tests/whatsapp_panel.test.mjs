@@ -421,12 +421,20 @@ test('a recovery link puts the cart back at the store and goes on to its checkou
   const soldOut = JSON.parse(shop.sql(`SELECT lines FROM whatsapp_carts WHERE phone = '+${shoppers.classic.digits}'`)[0][0])[0];
   await store.control(`products/${soldOut.product_id}`, { stock_quantity: 0 });
   const classic = await recoveryToken(shoppers.classic.digits);
+  // Her cart has a recovery coupon, made in the store for her e-mail alone.
+  const coupon = await store.control('coupons', {
+    code: 'geri-gel-e2e', discount_type: 'percent', amount: '10', usage_limit: 1, email_restrictions: [shoppers.classic.email],
+  });
+  shop.sql(`UPDATE whatsapp_carts SET coupon_code = 'GERI-GEL-E2E', coupon_percent = 10, coupon_woo_id = ${coupon.id}, coupon_expires_at = ${Math.floor(Date.now() / 1000) + 86400} WHERE phone = '+${shoppers.classic.digits}'`);
   shopper = await (await browser.newContext()).newPage();
   await shopper.goto(`${shop.base}/r/${classic}`);
   await shopper.waitForURL(`${store.base}/checkout/`);
   const review = shopper.locator('#order_review');
   await review.getByText(products[1]).waitFor();
   assert.equal(await review.getByText(products[0]).count(), 0);
+  // The checkout knows her e-mail, so the coupon kept for it is applied.
+  await review.getByText('Kupon: geri-gel-e2e').waitFor();
+  assert.equal(await shopper.getByLabel('E-posta adresi').inputValue(), shoppers.classic.email);
   const missing = shopper.getByRole('status').filter({ hasText: 'Some products of your saved cart are no longer available' });
   await missing.waitFor();
   assert.match(await missing.innerText(), new RegExp(products[0]));

@@ -297,7 +297,7 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
         restore.1,
         json!({
             "lines": [{ "product_id": 100, "quantity": 2, "name": "Çay bardağı 0" }], "unknown": [], "coupon": code,
-            "checkout_url": format!("{SHOP}/cart/?restore=abc123"), "ordered": false,
+            "email": "ayse@example.com", "checkout_url": format!("{SHOP}/cart/?restore=abc123"), "ordered": false,
         })
     );
     assert_eq!(shop.restore(&second_token, "https://elsewhere.example").await.0, StatusCode::FORBIDDEN);

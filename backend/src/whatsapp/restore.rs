@@ -105,6 +105,9 @@ pub struct Restore {
     pub unknown: Vec<String>,
     /// The cart's coupon, while the store has it and it has not expired.
     pub coupon: Option<String>,
+    /// With a coupon: the e-mail the shopper gave, the only one the coupon is for. The
+    /// checkout is told it first, or the store refuses the coupon.
+    pub email: Option<String>,
     /// Where the shopper left the checkout.
     pub checkout_url: String,
     /// The cart was bought already: nothing is put back.
@@ -126,7 +129,8 @@ pub async fn cart(whatsapp: &WhatsApp, token: &str) -> Result<Restore, Refused> 
     let at = now();
     let link = whatsapp.links.check(token, at)?;
     let row = sqlx::query(
-        "SELECT state, lines, restore_url, coupon_code, coupon_woo_id, coupon_expires_at, coupon_settled_at FROM whatsapp_carts WHERE id = $1",
+        "SELECT state, lines, restore_url, email, coupon_code, coupon_woo_id, coupon_expires_at, coupon_settled_at \
+         FROM whatsapp_carts WHERE id = $1",
     )
     .bind(link.cart_id)
     .fetch_optional(whatsapp.db.pool())
@@ -165,6 +169,11 @@ fn read_restore(row: &sqlx::any::AnyRow, at: i64) -> Result<Restore> {
         },
         unknown: if ordered { Vec::new() } else { unknown.into_iter().map(|l| l.name).collect() },
         coupon: if in_store && !ordered { row.try_get("coupon_code")? } else { None },
+        email: if in_store && !ordered {
+            Some(row.try_get::<String, _>("email")?).filter(|email| !email.is_empty())
+        } else {
+            None
+        },
         checkout_url: row.try_get("restore_url")?,
         ordered,
     })
