@@ -231,6 +231,30 @@ test('notes are added, private or to the customer, newest first', async () => {
   assert.equal(await page.getByLabel('Note', { exact: true }).inputValue(), '', 'the form starts afresh');
 });
 
+test("the customer's details are edited from the keyboard, kept as typed, and a bad one is refused with its reason", async () => {
+  const form = page.locator('details.customer-edit');
+  const opened = async () => {
+    if (!(await form.evaluate((d) => d.open))) {
+      await form.locator('summary').focus();
+      await page.keyboard.press('Enter');
+    }
+  };
+  await opened();
+  await page.getByLabel('Billing phone').fill(' 0532 987 65 43 ');
+  await page.getByLabel('Shipping town / city').fill('Kadıköy');
+  await page.getByLabel('Billing phone').press('Enter');
+  await page.getByRole('status').filter({ hasText: "The customer's details are saved." }).waitFor();
+  await page.getByRole('region', { name: 'Billing address' }).getByRole('link', { name: '0532 987 65 43', exact: true }).waitFor();
+  await page.getByRole('region', { name: 'Shipping address' }).getByText(/Kadıköy/).waitFor();
+
+  await opened();
+  assert.equal(await page.getByLabel('Billing phone').inputValue(), '0532 987 65 43', 'the form starts from the saved details');
+  await page.getByLabel('Billing country code (such as TR)').fill('T1');
+  await page.getByRole('button', { name: 'Save customer details' }).click();
+  await form.getByRole('alert').filter({ hasText: 'two letters' }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), [], 'the open form');
+});
+
 test('an unpaid order offers no refund form, and says why', async () => {
   await open('/admin/orders?status=pending');
   await rows().first().locator('a').click();

@@ -186,6 +186,83 @@ async fn changes_made_in_backroom_reach_the_store_once(engine: Engine) {
     assert_eq!(answer["store_writes"][0]["state"], "failed", "{answer}");
 }
 
+/// The customer's details edited in Backroom reach the store once, each field as typed (a
+/// phone keeps its text: WhatsApp reads it normalised where it sends); bad fields are
+/// refused with their reason; a field the store changed meanwhile is not overwritten.
+async fn the_customers_details_reach_the_store_as_typed(engine: Engine) {
+    let store = WooMock::start(80);
+    let app = spawn_app_with(engine, Options { job_workers: 1, ..Options::default() }).await;
+    connect(&app, &store).await;
+    imported(&app).await;
+    let key = app.key(backend::access::Scope::Write).await;
+    let edit = |id: i64, body: Value| {
+        let request = app.api(Method::PATCH, &format!("/api/v1/orders/{id}/customer"), &key).json(&body);
+        async move {
+            let answer = request.send().await.unwrap();
+            (answer.status(), answer.json::<Value>().await.unwrap())
+        }
+    };
+    let (id, raced) = (an_order(&store, "processing", 0).await, an_order(&store, "processing", 1).await);
+    let before = store.object("orders", id).await;
+    let typed = json!({
+        "billing": { "last_name": "Öztürk", "address_1": "Bağdat Cad. No: 5/3", "phone": "0532 987 65 43" },
+        "shipping": { "city": "Kadıköy" },
+    });
+    let (status, answer) = edit(id, typed.clone()).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["billing"]["last_name"].as_str(), answer["billing"]["phone"].as_str()),
+        (Some("Öztürk"), Some("0532 987 65 43"))
+    );
+    let what = "Customer details: billing last name, billing address 1, billing phone, shipping city";
+    assert_eq!(settled(&app, id).await, vec![(what.to_owned(), "confirmed".to_owned(), None)]);
+    let theirs = store.object("orders", id).await;
+    assert_eq!(theirs["billing"]["phone"], "0532 987 65 43", "the phone as typed, not +905329876543");
+    assert_eq!(theirs["billing"]["address_1"], "Bağdat Cad. No: 5/3");
+    assert_eq!(theirs["shipping"]["city"], "Kadıköy");
+    assert_eq!(theirs["billing"]["first_name"], before["billing"]["first_name"], "a field not given stays");
+    assert_eq!(theirs["billing"]["email"], before["billing"]["email"]);
+    let put = format!("/wp-json/wc/v3/orders/{id}");
+    assert_eq!(requests(&store, "PUT", &put).await, 1);
+    let ours = detail::get(&app.db, id).await.unwrap();
+    assert_eq!((ours.billing.phone.as_str(), ours.shipping.city.as_str()), ("0532 987 65 43", "Kadıköy"));
+    let audited = scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'order.customer_edited'").await;
+    assert_eq!(audited, 1);
+
+    // The same details again change nothing, and nothing is sent.
+    assert_eq!(edit(id, typed).await.0, reqwest::StatusCode::OK);
+    assert_eq!(writes(&app, id).await.len(), 1);
+
+    // Bad fields: refused with their reason, nothing changed.
+    for (body, words) in [
+        (json!({ "billing": { "country": "Türkiye" } }), "two letters"),
+        (json!({ "billing": { "first_name": "Ayşe\r\nBcc: x@example.com" } }), "one line"),
+        (json!({ "billing": { "email": "ayse" } }), "email"),
+        (json!({ "shipping": { "email": "ayse@example.com" } }), "no e-mail"),
+        (json!({ "shipping": { "city": "İ".repeat(201) } }), "200 characters"),
+        (json!({}), "at least one"),
+    ] {
+        let (status, answer) = edit(id, body.clone()).await;
+        assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains(words), "{body}: {answer}");
+    }
+    let (status, _) = edit(id, json!({ "billing": { "nickname": "A" } })).await;
+    assert!(status.is_client_error(), "an unknown field: {status}");
+    assert_eq!(edit(999_999, json!({ "billing": { "city": "Van" } })).await.0, reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(writes(&app, id).await.len(), 1);
+
+    // The store changed her phone meanwhile (its webhook not yet delivered): Backroom's edit
+    // of it is not written over the store's, and the order shows the store's.
+    store.change_order(raced, json!({ "billing": { "phone": "0555 000 11 22" } })).await;
+    let (status, _) = edit(raced, json!({ "billing": { "phone": "0532 111 11 11" } })).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    refused_saying(&app, raced, "changed in the store meanwhile (billing phone)").await;
+    assert_eq!(store.object("orders", raced).await["billing"]["phone"], "0555 000 11 22");
+    assert_eq!(requests(&store, "PUT", &format!("/wp-json/wc/v3/orders/{raced}")).await, 0);
+    assert_eq!(detail::get(&app.db, raced).await.unwrap().billing.phone, "0555 000 11 22");
+    app.stop().await;
+}
+
 /// A processing order of the store paid with one of `methods`.
 async fn an_order_paid(store: &WooMock, methods: &[&str], skip: usize) -> i64 {
     let paid = |order: &Value| {
@@ -248,7 +325,13 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     assert_eq!(settled(&app, card).await[1].1, "confirmed");
     let theirs = store_refunds(&app, card).await;
     assert_eq!(theirs.len(), 2);
-    assert!(theirs.iter().any(|r| r["refunded_payment"] == false), "{theirs:?}");
+    let recorded = theirs.iter().find(|r| r["refunded_payment"] == false).unwrap_or_else(|| panic!("{theirs:?}"));
+    // The line's tax is given back at the line's tax rate, not folded into its total.
+    assert!(item.total_tax > 0, "the stand-in's line is taxed: {item:?}");
+    let cents = |v: &Value| (v.as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
+    let line_back = &recorded["line_items"][0];
+    let tax = unit * item.total_tax / (item.total + item.total_tax);
+    assert_eq!((cents(&line_back["total"]), cents(&line_back["total_tax"])), (-(unit - tax), -tax), "{line_back}");
     assert_eq!(local_refunds(card).await, 2);
 
     // The provider refuses: said on the order, and no refund recorded.
@@ -390,5 +473,6 @@ async fn a_process_killed_after_sending_writes_once(engine: Engine) {
 on_both_databases!(
     changes_made_in_backroom_reach_the_store_once,
     refunds_are_made_by_the_store_once,
+    the_customers_details_reach_the_store_as_typed,
     a_process_killed_after_sending_writes_once
 );

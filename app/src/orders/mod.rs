@@ -2,6 +2,7 @@
 //! order statuses as the panel offers them, and their badge.
 
 pub mod amount;
+pub mod customer;
 pub mod list;
 pub mod page;
 

@@ -15,6 +15,7 @@ use super::{
         MoneyFormat,
         money::{decimal, parse_amount},
     },
+    customer::{AddressForm, CustomerForm, EditOrderCustomer},
     list::{LIST_ADDRESS_KEY, LIST_PATH},
 };
 use crate::{
@@ -48,6 +49,9 @@ pub struct OrderView {
     pub customer_note: String,
     pub billing: AddressView,
     pub shipping: AddressView,
+    /// The addresses field by field, for the form that edits them.
+    pub billing_form: AddressForm,
+    pub shipping_form: AddressForm,
     pub items: Vec<ItemView>,
     pub shipping_lines: Vec<ChargeView>,
     pub fees: Vec<ChargeView>,
@@ -250,6 +254,8 @@ fn order_view(
         customer_note: o.customer_note.clone(),
         billing: address(&o.billing),
         shipping: address(&o.shipping),
+        billing_form: AddressForm::from(&o.billing),
+        shipping_form: AddressForm::from(&o.shipping),
         items: o
             .items
             .iter()
@@ -424,7 +430,9 @@ pub fn OrderPage() -> impl IntoView {
     let add_note = ServerAction::<AddOrderNote>::new();
     let refund = ServerAction::<RefundOrder>::new();
     let sync = ServerAction::<SyncOrderToAccounting>::new();
+    let edit_customer = ServerAction::<EditOrderCustomer>::new();
     let actions = PageActions::default();
+    actions.follow(edit_customer);
     actions.follow(status_change);
     actions.follow(add_note);
     actions.follow(refund);
@@ -452,7 +460,7 @@ pub fn OrderPage() -> impl IntoView {
         <p class="back-link"><a href=move || back.get()>"← Back to orders"</a></p>
         <p role="status" class="success">{move || actions.done.get()}</p>
         <LoadedRecord resource=order thing="order" back=LIST_PATH back_label="Back to orders"
-            show=move |order| view! { <OrderDetail order status_change add_note refund sync/> }/>
+            show=move |order| view! { <OrderDetail order status_change add_note refund sync edit_customer/> }/>
     }
 }
 
@@ -463,6 +471,7 @@ fn OrderDetail(
     add_note: ServerAction<AddOrderNote>,
     refund: ServerAction<RefundOrder>,
     sync: ServerAction<SyncOrderToAccounting>,
+    edit_customer: ServerAction<EditOrderCustomer>,
 ) -> impl IntoView {
     let title = format!("Order #{} · Backroom", order.number);
     let facts = [
@@ -495,6 +504,10 @@ fn OrderDetail(
                 <AddressBlock address=order.shipping.clone()/>
             </section>
         </div>
+        {order.can_change.then(|| view! {
+            <CustomerForm id=order.id billing=order.billing_form.clone() shipping=order.shipping_form.clone()
+                action=edit_customer/>
+        })}
         <Items order=order.clone()/>
         <Totals order=order.clone()/>
         {order.can_change.then(|| view! {

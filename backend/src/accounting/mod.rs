@@ -363,7 +363,7 @@ async fn on_order_event(tx: &mut Tx<'_>, order_id: i64, event: &OrderEvent) -> R
                 }
             }
         }
-        OrderEvent::CustomerNote { .. } | OrderEvent::PrivateNote { .. } => {}
+        OrderEvent::CustomerNote { .. } | OrderEvent::PrivateNote { .. } | OrderEvent::CustomerEdited { .. } => {}
     }
     Ok(())
 }

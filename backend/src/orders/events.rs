@@ -41,6 +41,9 @@ pub enum OrderEvent {
     /// An order placed in the store reached Backroom, in this status.
     #[serde(rename = "order.arrived")]
     Arrived { status: String },
+    /// Someone changed the customer's details on the order in Backroom.
+    #[serde(rename = "order.customer_edited")]
+    CustomerEdited { changes: Vec<super::customer::FieldChange> },
 }
 
 impl OrderEvent {
@@ -49,7 +52,10 @@ impl OrderEvent {
         match self {
             OrderEvent::StatusChanged { to, .. } => Some(to),
             OrderEvent::Arrived { status } => Some(status),
-            OrderEvent::Refunded { .. } | OrderEvent::CustomerNote { .. } | OrderEvent::PrivateNote { .. } => None,
+            OrderEvent::Refunded { .. }
+            | OrderEvent::CustomerNote { .. }
+            | OrderEvent::PrivateNote { .. }
+            | OrderEvent::CustomerEdited { .. } => None,
         }
     }
 
@@ -61,6 +67,7 @@ impl OrderEvent {
             OrderEvent::CustomerNote { .. } => "order.customer_note",
             OrderEvent::PrivateNote { .. } => "order.private_note",
             OrderEvent::Arrived { .. } => "order.arrived",
+            OrderEvent::CustomerEdited { .. } => "order.customer_edited",
         }
     }
 

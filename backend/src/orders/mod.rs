@@ -1,6 +1,7 @@
 //! Orders as WooCommerce models them: their statuses, the list with its filters and
 //! cursor pages, and the whole of one order.
 
+pub mod customer;
 pub mod detail;
 pub mod events;
 pub mod list;

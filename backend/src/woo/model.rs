@@ -235,8 +235,21 @@ pub struct LineItem {
     #[serde(deserialize_with = "text")]
     pub sku: String,
     pub price: Decimal,
+    /// The line's tax by the store's tax rate.
+    #[serde(deserialize_with = "nullable")]
+    pub taxes: Vec<LineTax>,
     #[serde(deserialize_with = "nullable")]
     pub meta_data: Vec<Meta>,
+}
+
+/// A line's tax at one of the store's tax rates.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LineTax {
+    /// The tax rate's id.
+    #[serde(deserialize_with = "int")]
+    pub id: i64,
+    pub total: Decimal,
 }
 
 impl LineItem {

@@ -1,7 +1,8 @@
 //! What people do in Backroom on an order the store keeps, written to the store: status
 //! changes (with `manual_update`, so WooCommerce's emails, stock and coupon usage behave as
-//! in wp-admin), notes (a customer note is emailed by the store, not by Backroom) and
-//! refunds (made by the store, through the payment provider when the manager chose so).
+//! in wp-admin), notes (a customer note is emailed by the store, not by Backroom), the
+//! customer's details (each field as typed: a phone keeps its text) and refunds (made by
+//! the store, through the payment provider when the manager chose so).
 //!
 //! A change is made in Backroom at once, and in the same transaction a row of
 //! `store_writes` (pending) and a job are queued; the job writes it to the store and
@@ -9,7 +10,7 @@
 //! store's words and the store's copy of the order read back, so Backroom never silently
 //! differs from the store. A status is not written over a change made in the store
 //! meanwhile: the order is read first, and a status the store moved elsewhere is shown,
-//! not overwritten. Each change reaches the store once: a status write is idempotent, and
+//! not overwritten, nor a customer's field the store changed meanwhile. Each change reaches the store once: a status write is idempotent, and
 //! a note or a refund whose earlier attempt may have reached the store is looked for
 //! before it is sent again (a refund carries its write's id in its `meta_data`).
 //!
@@ -42,6 +43,7 @@ use crate::{
     money,
     orders::{
         OrderStatus,
+        customer::FieldChange,
         events::{OrderEvent, RefundAsked, Subscriber, Tx},
         refunds::RefundPayment,
     },
@@ -87,6 +89,10 @@ pub enum Change {
         note_id: i64,
         to_customer: bool,
     },
+    /// The customer's details: each field's text before and after.
+    Customer {
+        changes: Vec<FieldChange>,
+    },
     /// Amounts as the store writes them (decimal text, the lines before tax).
     Refund {
         amount: String,
@@ -97,12 +103,15 @@ pub enum Change {
     },
 }
 
-/// A line of a refund, as WooCommerce takes it.
+/// A line of a refund: the order line's id in the store, the amount before tax and the
+/// tax given back (decimal text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundLine {
     pub id: i64,
     pub quantity: i64,
     pub refund_total: String,
+    #[serde(default)]
+    pub tax: String,
 }
 
 impl Change {
@@ -112,6 +121,10 @@ impl Change {
             Change::Status { from, to } => format!("Status {} → {}", label(from), label(to)),
             Change::Note { to_customer: true, .. } => "Note to the customer".to_owned(),
             Change::Note { to_customer: false, .. } => "Private note".to_owned(),
+            Change::Customer { changes } => {
+                let fields: Vec<String> = changes.iter().map(FieldChange::words).collect();
+                format!("Customer details: {}", fields.join(", "))
+            }
             Change::Refund { amount, through_gateway: true, .. } => {
                 format!("Refund of {amount} through the payment provider")
             }
@@ -137,6 +150,7 @@ fn change_of(event: &OrderEvent) -> Option<Change> {
         }
         OrderEvent::CustomerNote { note_id, .. } => Some(Change::Note { note_id: *note_id, to_customer: true }),
         OrderEvent::PrivateNote { note_id } => Some(Change::Note { note_id: *note_id, to_customer: false }),
+        OrderEvent::CustomerEdited { changes } => Some(Change::Customer { changes: changes.clone() }),
         _ => None,
     }
 }
@@ -165,7 +179,7 @@ impl Subscriber for WriteBack {
                     .execute(&mut **tx)
                     .await?;
             }
-            if let Change::Status { .. } = change {
+            if let Change::Status { .. } | Change::Customer { .. } = change {
                 // Backroom's copy now differs from the store's: the store's, read back,
                 // is written over it even when the store has not changed it since.
                 sqlx::query("UPDATE orders SET fingerprint = NULL WHERE id = $1")
@@ -248,6 +262,7 @@ async fn take_refund(tx: &mut Tx, order_id: i64, refund: &RefundAsked<'_>) -> Re
                 id: l.line_id,
                 quantity: l.quantity,
                 refund_total: money::decimal(l.amount - l.tax, digits),
+                tax: money::decimal(l.tax, digits),
             })
             .collect(),
     };
@@ -343,15 +358,15 @@ pub async fn run(woo: &Woo, job: &ClaimedJob) -> std::result::Result<(), Failure
                 None => Ok(Outcome::Refused("The note was deleted before it reached the store.".into(), None)),
             }
         }
+        Change::Customer { changes } => write_customer(&store, &write, changes).await,
         Change::Refund { amount, reason, restock, through_gateway, lines } => {
             let asked = serde_json::json!({
                 "amount": amount,
                 "reason": reason,
                 "api_refund": through_gateway,
                 "api_restock": restock,
-                "line_items": lines,
             });
-            write_refund(&store, &write, asked, job.attempt > 1).await
+            write_refund(&store, &write, (asked, lines), job.attempt > 1).await
         }
     };
     let outcome = match sent {
@@ -401,6 +416,42 @@ async fn write_status(store: &Store, write: &Pending, from: &str, to: &str) -> s
     Ok(Outcome::Confirmed(updated))
 }
 
+/// Changes the customer's fields on the order in the store, unless the store changed one
+/// of them meanwhile (then its copy is shown).
+async fn write_customer(
+    store: &Store,
+    write: &Pending,
+    changes: &[FieldChange],
+) -> std::result::Result<Outcome, CallError> {
+    let path = format!("/orders/{}", write.order_id);
+    let answer = store.get(&path, &[]).await?;
+    let (current, order): (serde_json::Value, model::Order) = (answer.json()?, answer.json()?);
+    let theirs = |change: &FieldChange| {
+        let (address, field) = change.split();
+        current[address][field].as_str().unwrap_or_default().trim().to_owned()
+    };
+    if changes.iter().all(|c| theirs(c) == c.to) {
+        // An earlier attempt got there (its answer was lost), or someone did the same.
+        return Ok(Outcome::Confirmed(order));
+    }
+    let moved: Vec<String> =
+        changes.iter().filter(|c| theirs(c) != c.from.trim() && theirs(c) != c.to).map(FieldChange::words).collect();
+    if !moved.is_empty() {
+        let reason = format!(
+            "The customer's details were changed in the store meanwhile ({}); Backroom shows the store's copy.",
+            moved.join(", ")
+        );
+        return Ok(Outcome::Refused(reason, Some(order)));
+    }
+    let mut body = serde_json::json!({});
+    for change in changes {
+        let (address, field) = change.split();
+        body[address][field] = serde_json::Value::String(change.to.clone());
+    }
+    let updated: model::Order = store.send(Method::PUT, &path, &[], Some(&body)).await?.json()?;
+    Ok(Outcome::Confirmed(updated))
+}
+
 /// Adds the note (Backroom's id, its text, whether it is for the customer) to the order
 /// in the store, once: when an earlier attempt may have added it, the store's notes are
 /// looked through first.
@@ -427,13 +478,13 @@ async fn write_note(
     Ok(Outcome::NoteAdded { note_id, woo_id: note.id })
 }
 
-/// Asks the store for the refund (`asked`: WooCommerce's fields), once: when an earlier
-/// attempt may have made it, the order's refunds are looked through for the one carrying
-/// this write's id.
+/// Asks the store for the refund (`asked`: WooCommerce's fields but the lines), once: when
+/// an earlier attempt may have made it, the order's refunds are looked through for the one
+/// carrying this write's id.
 async fn write_refund(
     store: &Store,
     write: &Pending,
-    mut asked: serde_json::Value,
+    (mut asked, lines): (serde_json::Value, &[RefundLine]),
     tried_before: bool,
 ) -> std::result::Result<Outcome, CallError> {
     let path = format!("/orders/{}/refunds", write.order_id);
@@ -459,6 +510,11 @@ async fn write_refund(
             return Ok(with_order(refund).await);
         }
     }
+    // A line's tax is given back by tax rate, as the store keeps it on the line.
+    let taxed = lines.iter().any(|l| l.tax.chars().any(|c| matches!(c, '1'..='9')));
+    let order: Option<model::Order> =
+        if taxed { Some(store.get(&format!("/orders/{}", write.order_id), &[]).await?.json()?) } else { None };
+    asked["line_items"] = store_lines(lines, order.as_ref());
     asked["meta_data"] = serde_json::json!([{ "key": REFUND_META, "value": marker }]);
     match store.send(Method::POST, &path, &[], Some(&asked)).await {
         Ok(answer) => Ok(with_order(answer.json()?).await),
@@ -471,6 +527,58 @@ async fn write_refund(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A refund's lines as WooCommerce takes them: each line's tax split over the tax rates of
+/// the store's line (`order`) in their proportion, so the store's tax reports show it given
+/// back; a line the store keeps no tax rate on carries its tax in its total.
+fn store_lines(lines: &[RefundLine], order: Option<&model::Order>) -> serde_json::Value {
+    let digits = order.map_or(2, |o| money::minor_digits(&o.currency));
+    let minor = |text: &str| model::minor_units(text, digits).unwrap_or(0);
+    let lines = lines.iter().map(|line| {
+        let (before_tax, tax) = (minor(&line.refund_total), minor(&line.tax));
+        let rates: Vec<(i64, i64)> = order
+            .and_then(|o| o.line_items.iter().find(|l| l.id == line.id))
+            .map(|l| {
+                l.taxes
+                    .iter()
+                    .map(|t| (t.id, t.total.minor(digits).unwrap_or(0)))
+                    .filter(|(_, total)| *total > 0)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let of_all: i64 = rates.iter().map(|(_, total)| total).sum();
+        if tax == 0 || of_all == 0 {
+            return serde_json::json!({
+                "id": line.id,
+                "quantity": line.quantity,
+                "refund_total": money::decimal(before_tax + tax, digits),
+            });
+        }
+        let mut left = tax;
+        let by_rate: Vec<serde_json::Value> = rates
+            .iter()
+            .enumerate()
+            .map(|(i, (rate, total))| {
+                let share = if i + 1 == rates.len() {
+                    left
+                } else {
+                    // Its proportion, to the nearest minor unit; the last rate takes what is left.
+                    let (tax, total, of_all) = (i128::from(tax), i128::from(*total), i128::from(of_all));
+                    i64::try_from((2 * tax * total + of_all) / (2 * of_all)).unwrap_or(0)
+                };
+                left -= share;
+                serde_json::json!({ "id": rate, "refund_total": money::decimal(share, digits) })
+            })
+            .collect();
+        serde_json::json!({
+            "id": line.id,
+            "quantity": line.quantity,
+            "refund_total": money::decimal(before_tax, digits),
+            "refund_tax": by_rate,
+        })
+    });
+    serde_json::Value::Array(lines.collect())
 }
 
 /// Records how the write ended and applies the store's copy of the order; a refusal
@@ -547,6 +655,34 @@ mod tests {
         assert_eq!(
             Change::Status { from: "on-hold".into(), to: "processing".into() }.describe(),
             "Status On hold → Processing"
+        );
+    }
+
+    #[test]
+    fn a_lines_tax_is_given_back_by_the_stores_tax_rates() {
+        let order: model::Order = serde_json::from_value(serde_json::json!({
+            "id": 7, "currency": "TRY",
+            "line_items": [
+                { "id": 1, "taxes": [{ "id": 3, "total": "20.00" }, { "id": 4, "total": "10.00", "subtotal": "" }] },
+                { "id": 2, "taxes": [] },
+            ],
+        }))
+        .unwrap();
+        let line = |id, refund_total: &str, tax: &str| RefundLine {
+            id,
+            quantity: 1,
+            refund_total: refund_total.into(),
+            tax: tax.into(),
+        };
+        let asked = [line(1, "100.00", "10.00"), line(2, "50.00", "9.00"), line(1, "8.00", "")];
+        assert_eq!(
+            store_lines(&asked, Some(&order)),
+            serde_json::json!([
+                { "id": 1, "quantity": 1, "refund_total": "100.00",
+                  "refund_tax": [{ "id": 3, "refund_total": "6.67" }, { "id": 4, "refund_total": "3.33" }] },
+                { "id": 2, "quantity": 1, "refund_total": "59.00" },
+                { "id": 1, "quantity": 1, "refund_total": "8.00" },
+            ])
         );
     }
 }

@@ -48,7 +48,7 @@ use crate::AppState;
         (name = "connection", description = "Discovery, identity and the connection test"),
         (name = "audit", description = "The audit log"),
         (name = "keys", description = "Connection keys"),
-        (name = "orders", description = "Orders, their details, refunds and notes"),
+        (name = "orders", description = "Orders, their details, customer, refunds and notes"),
         (name = "reports", description = "Sales reports"),
         (name = "support", description = "Support tickets, and the support form's public back end"),
         (name = "whatsapp", description = "What the storefront calls: checkout capture, the cart a recovery link puts back, and the click-to-chat widget"),
@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> (Router<AppState>, openapi::OpenApi) {
         .routes(routes!(orders::get, orders::change_status))
         .routes(routes!(orders::refunds, orders::refund))
         .routes(routes!(orders::add_note))
+        .routes(routes!(orders::edit_customer))
         .routes(routes!(accounting::sync))
         .routes(routes!(transactions::list))
         .routes(routes!(reports::sales))

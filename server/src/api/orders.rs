@@ -9,6 +9,7 @@ use axum::{
 };
 use backend::orders::{
     OrderStatus,
+    customer::{self, CustomerEdit},
     detail::{self, Note, Order, Refund, StoreWrite},
     list::{self, Filter, OrderRow, SortBy},
     notes,
@@ -264,6 +265,22 @@ pub async fn add_note(
         notes::add(&state.services.db, &state.services.order_events, acting.actor(), id, &new.note, new.to_customer)
             .await?;
     Ok((StatusCode::CREATED, Json(note)))
+}
+
+/// Changes the customer's details on the order: the billing and shipping fields given
+/// (each kept as typed), the others as they are. On an order the WooCommerce store keeps,
+/// the change is also sent to the store: its `store_writes` say how that went.
+#[utoipa::path(patch, path = "/orders/{id}/customer", tag = "orders", params(("id" = i64, Path)), request_body = CustomerEdit,
+    responses((status = 200, body = OrderDetail), (status = 404, body = super::error::ErrorBody, description = "`not_found`"),
+        (status = 422, body = super::error::ErrorBody, description = "`invalid`: a field too long, on several lines, or not of its kind")))]
+pub async fn edit_customer(
+    State(state): State<AppState>,
+    acting: ActingCaller,
+    Path(id): Path<i64>,
+    ApiJson(edit): ApiJson<CustomerEdit>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    customer::edit(&state.services.db, &state.services.order_events, acting.actor(), id, &edit).await?;
+    get(State(state), Authenticated(acting.caller), Path(id)).await
 }
 
 /// One order, whole.
