@@ -24,6 +24,7 @@ pub mod money;
 pub mod orders;
 pub mod passwords;
 pub mod private_files;
+pub mod rate_counts;
 pub mod recent;
 pub mod reports;
 pub mod sales_daily;

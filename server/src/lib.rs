@@ -83,10 +83,12 @@ impl Application {
         let services =
             Services::build(&config, listener.local_addr()?).await.map_err(|e| anyhow::anyhow!(e.report()))?;
         backend::background::schedule_recurring(&services.db).await.map_err(|e| anyhow::anyhow!(e.report()))?;
+        let rates = Arc::new(api::rate_limit::RateLimits::default());
+        rates.share_through(services.db.clone());
         let state = AppState {
             leptos_options: leptos_options(),
             services: services.clone(),
-            rates: Arc::default(),
+            rates,
             setup_done: Arc::default(),
             live: live::LiveOrders::new(),
             requests: Arc::default(),

@@ -254,11 +254,34 @@ async fn three_instances_on_one_postgres_are_one_shop() {
         eventually("the allowlist applies", || async { me(&key, base, None).await.1 == "ip_not_allowed" }).await;
     }
     assert!(changed.elapsed() < Duration::from_secs(6), "reached every instance after {:?}", changed.elapsed());
+    // The same change lowers the rate limit per credential to 30 a minute: keys not used
+    // yet see it lifted (the office's key has spent its minute meanwhile).
     settings.ip_allowlist.clear();
+    settings.rate_per_credential = 30;
     security::update(&db, &owner, None, settings).await.unwrap();
-    for base in &direct {
-        eventually("the allowlist is lifted", || async { me(&key, base, None).await.0 == StatusCode::OK }).await;
+    let mut fresh_keys = Vec::new();
+    for label in ["Door", "Till"] {
+        let new =
+            NewCredential { kind: Kind::ConnectionKey, label: label.into(), scope: Scope::Read, lifetime_days: None };
+        fresh_keys.push(credentials::create(&db, &hasher, &owner, None, new).await.unwrap().secret);
     }
+    let (door, till) = (&fresh_keys[0], &fresh_keys[1]);
+    for base in &direct {
+        eventually("the allowlist is lifted", || async { me(door, base, None).await.0 == StatusCode::OK }).await;
+    }
+
+    // A rate limit is the shop's, not each instance's: with 30 requests a minute for a key,
+    // ninety asked through the load balancer in about three seconds get the 30, and at most
+    // the few the other instances let through in the half second before they heard.
+    let mut passed = 0;
+    for _ in 0..90 {
+        match me(till, &lb, None).await {
+            (StatusCode::OK, _) => passed += 1,
+            (status, code) => assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited")),
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert!((30..=42).contains(&passed), "{passed} of 90 let through, with a limit of 30 a minute");
 
     // Jobs: sixty emails queued at once, taken by six workers in three processes, each
     // sent once.
