@@ -3906,6 +3906,8 @@ function logRequest(entry) {
 async function handleRest(req, res, url, raw) {
   const started = Date.now();
   const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), auth: 'none', key: null, status: 0, at: new Date().toISOString() };
+  // What a write sent (its start), for tests that check what reached the store.
+  if (req.method !== 'GET' && raw) entry.body = String(raw).slice(0, 4096);
   logRequest(entry);
   const fault = takeFault(req.method, `${url.pathname}${url.search}`);
   if (fault) {

@@ -75,6 +75,8 @@ export function createStorefront(shop) {
       return { code, discount_type: coupon.discount_type, totals: money({ total_discount: String(off), total_discount_tax: '0' }) };
     });
     return {
+      // The Store API's cart carries the shopper's addresses; the e-mail is the part used here.
+      billing_address: { email: session.email },
       items, coupons, fees: [], items_count: items.reduce((n, i) => n + i.quantity, 0), needs_payment: items.length > 0, needs_shipping: items.length > 0, errors: [],
       totals: money({ total_items: String(subtotal), total_discount: String(discount), total_shipping: '0', total_price: String(subtotal - discount), total_tax: '0' }),
     };

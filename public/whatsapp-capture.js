@@ -333,6 +333,7 @@
   function restore(token) {
     history.replaceState(history.state, '', location.pathname + location.search);
     var saved;
+    var storeCart;
     var missing = [];
     return fetch(base + '/api/v1/carts/restore/' + encodeURIComponent(token), { credentials: 'omit' })
       .then(function (response) {
@@ -347,6 +348,7 @@
       })
       .then(function (current) {
         if (!current) return null;
+        storeCart = current;
         return saved.lines.reduce(function (done, line) {
           return done.then(function () {
             var have = current.items
@@ -366,11 +368,16 @@
       })
       .then(function () {
         if (saved.ordered || !saved.coupon) return null;
-        // The coupon is for the shopper's e-mail only: the checkout is told it first.
-        var known = saved.email
-          ? storeCall('POST', '/cart/update-customer', { billing_address: { email: saved.email } })
-          : Promise.resolve();
-        return known
+        // The coupon is for the shopper's e-mail only: the checkout is told it first, unless
+        // it knows one already (a shopper signed in keeps their account's as it is).
+        var knows = storeCart && storeCart.billing_address && storeCart.billing_address.email;
+        var told =
+          saved.email && !knows
+            ? storeCall('POST', '/cart/update-customer', { billing_address: { email: saved.email } }).then(null, function (e) {
+                warn('the e-mail: ' + (e && e.message));
+              })
+            : Promise.resolve();
+        return told
           .then(function () {
             return storeCall('POST', '/cart/apply-coupon', { code: saved.coupon });
           })

@@ -224,6 +224,10 @@ async fn the_customers_details_reach_the_store_as_typed(engine: Engine) {
     assert_eq!(theirs["billing"]["email"], before["billing"]["email"]);
     let put = format!("/wp-json/wc/v3/orders/{id}");
     assert_eq!(requests(&store, "PUT", &put).await, 1);
+    let state = store.state().await;
+    let sent = state["requests"].as_array().unwrap().iter().find(|r| r["method"] == "PUT" && r["path"] == put.as_str());
+    let sent: Value = serde_json::from_str(sent.unwrap()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent, typed, "only the fields that changed, as typed");
     let ours = detail::get(&app.db, id).await.unwrap();
     assert_eq!((ours.billing.phone.as_str(), ours.shipping.city.as_str()), ("0532 987 65 43", "Kadıköy"));
     let audited = scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'order.customer_edited'").await;
@@ -260,6 +264,21 @@ async fn the_customers_details_reach_the_store_as_typed(engine: Engine) {
     assert_eq!(store.object("orders", raced).await["billing"]["phone"], "0555 000 11 22");
     assert_eq!(requests(&store, "PUT", &format!("/wp-json/wc/v3/orders/{raced}")).await, 0);
     assert_eq!(detail::get(&app.db, raced).await.unwrap().billing.phone, "0555 000 11 22");
+
+    // The store keeps an e-mail in capitals, Backroom in small letters: that is no change
+    // made in the store. An e-mail cleared is cleared there (WooCommerce takes null).
+    let cased = an_order(&store, "processing", 2).await;
+    store.change_order(cased, json!({ "billing": { "email": "Ayse.Yilmaz@Example.COM" } })).await;
+    store.deliver().await;
+    eventually("Backroom has the store's e-mail", || async {
+        detail::get(&app.db, cased).await.unwrap().billing.email == "ayse.yilmaz@example.com"
+    })
+    .await;
+    assert_eq!(edit(cased, json!({ "billing": { "company": "Yılmaz Tekstil" } })).await.0, reqwest::StatusCode::OK);
+    assert_eq!(settled(&app, cased).await[0].1, "confirmed");
+    assert_eq!(edit(cased, json!({ "billing": { "email": "" } })).await.0, reqwest::StatusCode::OK);
+    assert!(settled(&app, cased).await.iter().all(|(_, state, _)| state == "confirmed"));
+    assert_eq!(store.object("orders", cased).await["billing"]["email"], "");
     app.stop().await;
 }
 

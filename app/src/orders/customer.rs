@@ -1,12 +1,28 @@
 //! The customer's details on an order's page, to edit: the billing name, company, address,
-//! e-mail and phone, and the shipping address. The form starts from what the order has;
-//! the backend keeps each field as typed and changes only those that differ (an order the
-//! store keeps is then changed in the store too).
+//! e-mail and phone, and the shipping address. The form starts from what the order has and
+//! sends only the fields typed differently, so a field changed meanwhile elsewhere (in the
+//! store, by someone else) is not set back to what the page showed; the backend keeps each
+//! as typed (an order the store keeps is then changed in the store too).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{error::PanelError, forms::action_error};
+
+/// The fields in the form's order, each with its label (after "Billing" or "Shipping").
+const FIELDS: [(&str, &str); 11] = [
+    ("first_name", "first name"),
+    ("last_name", "last name"),
+    ("company", "company"),
+    ("address_1", "street address"),
+    ("address_2", "apartment, suite, etc."),
+    ("postcode", "postcode"),
+    ("city", "town / city"),
+    ("state", "state / province"),
+    ("country", "country code (such as TR)"),
+    ("email", "email"),
+    ("phone", "phone"),
+];
 
 /// An address's fields as the form has them (the shipping address has no e-mail).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +39,35 @@ pub struct AddressForm {
     pub country: String,
     pub email: String,
     pub phone: String,
+}
+
+impl AddressForm {
+    /// The values in [`FIELDS`] order.
+    fn values(self) -> [String; 11] {
+        [
+            self.first_name,
+            self.last_name,
+            self.company,
+            self.address_1,
+            self.address_2,
+            self.postcode,
+            self.city,
+            self.state,
+            self.country,
+            self.email,
+            self.phone,
+        ]
+    }
+
+    /// The fields an address (`billing` or `shipping`) has, with their labels and values.
+    fn of(self, address: &str) -> impl Iterator<Item = (&'static str, &'static str, String)> {
+        let with_email = address == "billing";
+        FIELDS
+            .into_iter()
+            .zip(self.values())
+            .filter(move |((field, _), _)| with_email || *field != "email")
+            .map(|((field, label), value)| (field, label, value))
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -46,35 +91,48 @@ impl From<&backend::orders::detail::Address> for AddressForm {
 
 #[cfg(feature = "ssr")]
 impl AddressForm {
-    /// Every field as typed: those unchanged are left as they are by the backend.
-    fn edit(self, with_email: bool) -> backend::orders::customer::AddressEdit {
+    /// The fields typed differently from what the form showed (`was`).
+    fn edit(self, was: AddressForm, with_email: bool) -> backend::orders::customer::AddressEdit {
+        let changed = |now: String, was: String| (now.trim() != was.trim()).then_some(now);
         backend::orders::customer::AddressEdit {
-            first_name: Some(self.first_name),
-            last_name: Some(self.last_name),
-            company: Some(self.company),
-            address_1: Some(self.address_1),
-            address_2: Some(self.address_2),
-            city: Some(self.city),
-            state: Some(self.state),
-            postcode: Some(self.postcode),
-            country: Some(self.country),
-            email: with_email.then_some(self.email),
-            phone: Some(self.phone),
+            first_name: changed(self.first_name, was.first_name),
+            last_name: changed(self.last_name, was.last_name),
+            company: changed(self.company, was.company),
+            address_1: changed(self.address_1, was.address_1),
+            address_2: changed(self.address_2, was.address_2),
+            city: changed(self.city, was.city),
+            state: changed(self.state, was.state),
+            postcode: changed(self.postcode, was.postcode),
+            country: changed(self.country, was.country),
+            email: changed(self.email, was.email).filter(|_| with_email),
+            phone: changed(self.phone, was.phone),
         }
     }
 }
 
-/// Saves the order's customer details; answers what happened, for the page's status line.
+/// Saves the fields of the order's customer details typed differently from what the form
+/// showed (`*_was`); answers what happened, for the page's status line.
 #[server(endpoint = "edit_order_customer")]
-pub async fn edit_order_customer(id: i64, billing: AddressForm, shipping: AddressForm) -> Result<String, PanelError> {
-    use backend::orders::customer::{self, CustomerEdit};
+pub async fn edit_order_customer(
+    id: i64,
+    billing: AddressForm,
+    shipping: AddressForm,
+    billing_was: AddressForm,
+    shipping_was: AddressForm,
+) -> Result<String, PanelError> {
+    use backend::orders::customer::{self, AddressEdit, CustomerEdit};
     let me = crate::context::acting(backend::users::Role::manages_orders).await?;
-    let edit = CustomerEdit { billing: Some(billing.edit(true)), shipping: Some(shipping.edit(false)) };
-    let changed = customer::edit(&me.ctx.db, &me.ctx.order_events, me.actor(), id, &edit).await?;
-    Ok(if changed.is_empty() { "Nothing was changed." } else { "The customer's details are saved." }.to_owned())
+    let (billing, shipping) = (billing.edit(billing_was, true), shipping.edit(shipping_was, false));
+    if billing == AddressEdit::default() && shipping == AddressEdit::default() {
+        return Ok("Nothing was changed.".to_owned());
+    }
+    let edit = CustomerEdit { billing: Some(billing), shipping: Some(shipping) };
+    customer::edit(&me.ctx.db, &me.ctx.order_events, me.actor(), id, &edit).await?;
+    Ok("The customer's details are saved.".to_owned())
 }
 
-/// The form, folded away until opened: a fieldset per address, each field labelled.
+/// The form, folded away until its button opens it: a fieldset per address, each field
+/// labelled.
 #[component]
 pub fn CustomerForm(
     id: i64,
@@ -83,56 +141,56 @@ pub fn CustomerForm(
     action: ServerAction<EditOrderCustomer>,
 ) -> impl IntoView {
     let error = action_error(action);
+    let open = RwSignal::new(false);
     view! {
-        <details class="card customer-edit">
-            <summary>"Edit the customer's details"</summary>
-            <ActionForm action>
-                <input type="hidden" name="id" value=id/>
-                <div class="order-columns">
-                    <AddressFields address="billing" legend="Billing" values=billing/>
-                    <AddressFields address="shipping" legend="Shipping" values=shipping/>
-                </div>
-                {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                <button type="submit" disabled=move || action.pending().get()>"Save customer details"</button>
-            </ActionForm>
-        </details>
+        <section class="card customer-edit" aria-labelledby="customer-edit-heading">
+            <h2 id="customer-edit-heading">
+                <button type="button" class="disclosure" aria-controls="customer-edit-form"
+                    aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                    "Edit the customer's details"
+                </button>
+            </h2>
+            <div id="customer-edit-form" hidden=move || !open.get()>
+                <ActionForm action>
+                    <input type="hidden" name="id" value=id/>
+                    <div class="order-columns">
+                        <AddressFields address="billing" legend="Billing" values=billing/>
+                        <AddressFields address="shipping" legend="Shipping" values=shipping/>
+                    </div>
+                    {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" disabled=move || action.pending().get()>"Save customer details"</button>
+                </ActionForm>
+            </div>
+        </section>
     }
 }
 
-/// The fields of one address (`billing` or `shipping`), named `billing[city]` and so on.
+/// The fields of one address (`billing` or `shipping`), named `billing[city]` and so on,
+/// and what the form showed of each (`billing_was[city]`).
 #[component]
 fn AddressFields(address: &'static str, legend: &'static str, values: AddressForm) -> impl IntoView {
-    // The manager's browser must not fill in the manager's own details.
-    let mut fields = vec![
-        ("first_name", "first name", values.first_name),
-        ("last_name", "last name", values.last_name),
-        ("company", "company", values.company),
-        ("address_1", "street address", values.address_1),
-        ("address_2", "apartment, suite, etc.", values.address_2),
-        ("postcode", "postcode", values.postcode),
-        ("city", "town / city", values.city),
-        ("state", "state / province", values.state),
-        ("country", "country code (such as TR)", values.country),
-    ];
-    if address == "billing" {
-        fields.push(("email", "email", values.email));
-    }
-    fields.push(("phone", "phone", values.phone));
     view! {
         <fieldset>
             <legend>{legend}</legend>
-            {fields.into_iter().map(|(field, label, value)| {
+            {values.of(address).map(|(field, label, value)| {
                 let id = format!("{address}-{field}");
                 let kind = match field {
                     "email" => "email",
                     "phone" => "tel",
                     _ => "text",
                 };
-                let max = if field == "country" { "2" } else { "200" };
+                let max = match field {
+                    "country" => "2",
+                    "email" => "254",
+                    _ => "200",
+                };
+                // The manager's browser must not fill in the manager's own details.
                 view! {
                     <div class="field">
                         <label for=id.clone()>{format!("{legend} {label}")}</label>
-                        <input id=id name=format!("{address}[{field}]") type=kind value=value maxlength=max autocomplete="off"/>
+                        <input id=id name=format!("{address}[{field}]") type=kind value=value.clone() prop:value=value.clone() maxlength=max
+                            autocomplete="off"/>
+                        <input type="hidden" name=format!("{address}_was[{field}]") value=value/>
                     </div>
                 }
             }).collect_view()}

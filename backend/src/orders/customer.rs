@@ -121,8 +121,9 @@ impl FieldChange {
 fn checked(address: &str, field: &str, text: &str) -> Result<String> {
     let text = text.trim();
     let what = format!("{address} {}", field.replace('_', " "));
-    if text.chars().count() > MAX_CHARS || text.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("{what}: at most {MAX_CHARS} characters, on one line")));
+    let max = if field == "email" { Email::MAX_LENGTH } else { MAX_CHARS };
+    if text.chars().count() > max || text.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+        return Err(Error::invalid(format!("{what}: at most {max} characters, on one line")));
     }
     match field {
         "country" if !(text.is_empty() || text.len() == 2 && text.chars().all(|c| c.is_ascii_alphabetic())) => {
@@ -179,19 +180,31 @@ pub async fn edit(
     if changes.is_empty() {
         return Ok(changes);
     }
-    let set: Vec<String> =
-        changes.iter().enumerate().map(|(i, c)| format!("{} = ${}", c.field.replace('.', "_"), i + 1)).collect();
+    // Each field changes only from the text read: an edit made meanwhile (another person,
+    // the store's copy arriving) is not overwritten unseen.
+    let n = changes.len();
+    let column = |c: &FieldChange| c.field.replace('.', "_");
+    let set: Vec<String> = changes.iter().enumerate().map(|(i, c)| format!("{} = ${}", column(c), i + 1)).collect();
+    let unchanged: Vec<String> =
+        changes.iter().enumerate().map(|(i, c)| format!("{} = ${}", column(c), n + 3 + i)).collect();
     let sql = format!(
-        "UPDATE orders SET {}, updated_at = ${} WHERE id = ${}",
+        "UPDATE orders SET {}, updated_at = ${} WHERE id = ${} AND {}",
         set.join(", "),
-        changes.len() + 1,
-        changes.len() + 2
+        n + 1,
+        n + 2,
+        unchanged.join(" AND ")
     );
     let mut update = sqlx::query(AssertSqlSafe(sql));
     for change in &changes {
         update = update.bind(change.to.clone());
     }
-    update.bind(now).bind(order_id).execute(&mut *tx).await?;
+    update = update.bind(now).bind(order_id);
+    for change in &changes {
+        update = update.bind(change.from.clone());
+    }
+    if update.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Err(Error::Conflict("the customer's details changed meanwhile; reload the order and try again".into()));
+    }
     events.publish(&mut tx, order_id, &OrderEvent::CustomerEdited { changes: changes.clone() }, now).await?;
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
     let number: String = row.try_get("number")?;
@@ -216,6 +229,8 @@ mod tests {
         assert!(checked("shipping", "email", "ayse@example.com").is_err());
         assert!(checked("billing", "first_name", "Ayşe\r\nBcc: x@example.com").is_err());
         assert!(checked("shipping", "city", &"İ".repeat(MAX_CHARS + 1)).is_err());
+        assert!(checked("billing", "address_1", "Bağdat Cad.\u{2028}No: 5").is_err());
+        assert_eq!(checked("billing", "email", &format!("ayse@{}.com", "a".repeat(192))).unwrap().len(), 201);
         assert_eq!(checked("shipping", "city", &"İ".repeat(MAX_CHARS)).unwrap().chars().count(), MAX_CHARS);
     }
 

@@ -242,6 +242,27 @@ pub struct LineItem {
     pub meta_data: Vec<Meta>,
 }
 
+impl Address {
+    /// A field by its WooCommerce name (`first_name`, `address_1`, `email`), as read: the
+    /// store's markup taken out, as Backroom keeps it.
+    pub fn field(&self, name: &str) -> &str {
+        match name {
+            "first_name" => &self.first_name,
+            "last_name" => &self.last_name,
+            "company" => &self.company,
+            "address_1" => &self.address_1,
+            "address_2" => &self.address_2,
+            "city" => &self.city,
+            "state" => &self.state,
+            "postcode" => &self.postcode,
+            "country" => &self.country,
+            "email" => &self.email,
+            "phone" => &self.phone,
+            _ => "",
+        }
+    }
+}
+
 /// A line's tax at one of the store's tax rates.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]

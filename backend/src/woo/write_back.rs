@@ -325,8 +325,9 @@ async fn pending(db: &Db, write_id: i64) -> Result<Option<Pending>> {
 
 /// How a write ended at the store.
 enum Outcome {
-    /// Done; the store's copy of the order is applied.
-    Confirmed(model::Order),
+    /// Done; the store's copy of the order is applied, and what the store did besides
+    /// that the order should say.
+    Confirmed(model::Order, Option<String>),
     /// The note (Backroom's id) is in the store, under the store's id.
     NoteAdded { note_id: i64, woo_id: i64 },
     /// The store made the refund; its copy of the order (refunded total, status) after
@@ -397,7 +398,7 @@ async fn write_status(store: &Store, write: &Pending, from: &str, to: &str) -> s
     let current: model::Order = store.get(&path, &[]).await?.json()?;
     if current.status == to {
         // An earlier attempt got there (its answer was lost), or someone did the same.
-        return Ok(Outcome::Confirmed(current));
+        return Ok(Outcome::Confirmed(current, None));
     }
     if current.status != from {
         let reason = format!(
@@ -413,7 +414,7 @@ async fn write_status(store: &Store, write: &Pending, from: &str, to: &str) -> s
         let reason = format!("The store kept the order {} instead.", label(&updated.status));
         return Ok(Outcome::Refused(reason, Some(updated)));
     }
-    Ok(Outcome::Confirmed(updated))
+    Ok(Outcome::Confirmed(updated, None))
 }
 
 /// Changes the customer's fields on the order in the store, unless the store changed one
@@ -424,15 +425,16 @@ async fn write_customer(
     changes: &[FieldChange],
 ) -> std::result::Result<Outcome, CallError> {
     let path = format!("/orders/{}", write.order_id);
-    let answer = store.get(&path, &[]).await?;
-    let (current, order): (serde_json::Value, model::Order) = (answer.json()?, answer.json()?);
+    let order: model::Order = store.get(&path, &[]).await?.json()?;
+    // The store's text as Backroom keeps it (an e-mail in small letters).
     let theirs = |change: &FieldChange| {
         let (address, field) = change.split();
-        current[address][field].as_str().unwrap_or_default().trim().to_owned()
+        let text = if address == "shipping" { order.shipping.field(field) } else { order.billing.field(field) }.trim();
+        if field == "email" { text.to_lowercase() } else { text.to_owned() }
     };
     if changes.iter().all(|c| theirs(c) == c.to) {
         // An earlier attempt got there (its answer was lost), or someone did the same.
-        return Ok(Outcome::Confirmed(order));
+        return Ok(Outcome::Confirmed(order, None));
     }
     let moved: Vec<String> =
         changes.iter().filter(|c| theirs(c) != c.from.trim() && theirs(c) != c.to).map(FieldChange::words).collect();
@@ -446,10 +448,20 @@ async fn write_customer(
     let mut body = serde_json::json!({});
     for change in changes {
         let (address, field) = change.split();
-        body[address][field] = serde_json::Value::String(change.to.clone());
+        // WooCommerce takes no empty e-mail, but null clears it.
+        let cleared = field == "email" && change.to.is_empty();
+        body[address][field] = if cleared { serde_json::Value::Null } else { change.to.clone().into() };
     }
     let updated: model::Order = store.send(Method::PUT, &path, &[], Some(&body)).await?.json()?;
-    Ok(Outcome::Confirmed(updated))
+    // WooCommerce's REST API recalculates an order's totals whenever its addresses are
+    // written (wp-admin's order screen does not): a total that moved is said on the order.
+    let moved = (updated.total != order.total || updated.total_tax != order.total_tax).then(|| {
+        format!(
+            "The store recalculated the order's totals as it took the new details: total {} (tax {}), before {} (tax {}).",
+            updated.total.0, updated.total_tax.0, order.total.0, order.total_tax.0
+        )
+    });
+    Ok(Outcome::Confirmed(updated, moved))
 }
 
 /// Adds the note (Backroom's id, its text, whether it is for the customer) to the order
@@ -537,6 +549,9 @@ fn store_lines(lines: &[RefundLine], order: Option<&model::Order>) -> serde_json
     let minor = |text: &str| model::minor_units(text, digits).unwrap_or(0);
     let lines = lines.iter().map(|line| {
         let (before_tax, tax) = (minor(&line.refund_total), minor(&line.tax));
+        if tax == 0 {
+            return serde_json::json!({ "id": line.id, "quantity": line.quantity, "refund_total": line.refund_total });
+        }
         let rates: Vec<(i64, i64)> = order
             .and_then(|o| o.line_items.iter().find(|l| l.id == line.id))
             .map(|l| {
@@ -548,29 +563,21 @@ fn store_lines(lines: &[RefundLine], order: Option<&model::Order>) -> serde_json
             })
             .unwrap_or_default();
         let of_all: i64 = rates.iter().map(|(_, total)| total).sum();
-        if tax == 0 || of_all == 0 {
+        if of_all == 0 {
             return serde_json::json!({
                 "id": line.id,
                 "quantity": line.quantity,
                 "refund_total": money::decimal(before_tax + tax, digits),
             });
         }
-        let mut left = tax;
-        let by_rate: Vec<serde_json::Value> = rates
-            .iter()
-            .enumerate()
-            .map(|(i, (rate, total))| {
-                let share = if i + 1 == rates.len() {
-                    left
-                } else {
-                    // Its proportion, to the nearest minor unit; the last rate takes what is left.
-                    let (tax, total, of_all) = (i128::from(tax), i128::from(*total), i128::from(of_all));
-                    i64::try_from((2 * tax * total + of_all) / (2 * of_all)).unwrap_or(0)
-                };
-                left -= share;
-                serde_json::json!({ "id": rate, "refund_total": money::decimal(share, digits) })
-            })
-            .collect();
+        let by_rate: Vec<serde_json::Value> = apportion(
+            tax,
+            &rates.iter().map(|(_, total)| *total).collect::<Vec<_>>(),
+        )
+        .into_iter()
+        .zip(&rates)
+        .map(|(share, (rate, _))| serde_json::json!({ "id": rate, "refund_total": money::decimal(share, digits) }))
+        .collect();
         serde_json::json!({
             "id": line.id,
             "quantity": line.quantity,
@@ -579,6 +586,25 @@ fn store_lines(lines: &[RefundLine], order: Option<&model::Order>) -> serde_json
         })
     });
     serde_json::Value::Array(lines.collect())
+}
+
+/// `amount` split over `weights` (all above zero) in their proportion, in whole minor units
+/// adding up to it: each its share rounded down, and the units left over to those whose
+/// shares lost the most in rounding.
+fn apportion(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let of_all: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+    let exact: Vec<(i128, i128)> = weights
+        .iter()
+        .map(|w| (i128::from(amount) * i128::from(*w) / of_all, i128::from(amount) * i128::from(*w) % of_all))
+        .collect();
+    let mut shares: Vec<i64> = exact.iter().map(|(share, _)| i64::try_from(*share).unwrap_or(0)).collect();
+    let left = amount - shares.iter().sum::<i64>();
+    let mut by_remainder: Vec<usize> = (0..weights.len()).collect();
+    by_remainder.sort_by_key(|i| std::cmp::Reverse(exact[*i].1));
+    for i in by_remainder.into_iter().take(usize::try_from(left).unwrap_or(0)) {
+        shares[i] += 1;
+    }
+    shares
 }
 
 /// Records how the write ended and applies the store's copy of the order; a refusal
@@ -590,7 +616,7 @@ async fn settle(woo: &Woo, write: &Pending, outcome: Outcome) -> Result<()> {
     // The write's end, and what brings the order in step with the store: its copy, when
     // the store sent one, or else a read of it.
     let (state, message, copy, read_back) = match outcome {
-        Outcome::Confirmed(order) => ("confirmed", None, Some(order), false),
+        Outcome::Confirmed(order, said) => ("confirmed", said, Some(order), false),
         Outcome::NoteAdded { note_id, woo_id } => {
             // The store's id on Backroom's note: reading the store's notes adds no copy.
             sqlx::query("UPDATE order_notes SET woo_id = $1 WHERE id = $2 AND woo_id IS NULL")
@@ -674,7 +700,8 @@ mod tests {
             refund_total: refund_total.into(),
             tax: tax.into(),
         };
-        let asked = [line(1, "100.00", "10.00"), line(2, "50.00", "9.00"), line(1, "8.00", "")];
+        let asked =
+            [line(1, "100.00", "10.00"), line(2, "50.00", "9.00"), line(1, "8.00", ""), line(2, "1.234", "0.000")];
         assert_eq!(
             store_lines(&asked, Some(&order)),
             serde_json::json!([
@@ -682,7 +709,21 @@ mod tests {
                   "refund_tax": [{ "id": 3, "refund_total": "6.67" }, { "id": 4, "refund_total": "3.33" }] },
                 { "id": 2, "quantity": 1, "refund_total": "59.00" },
                 { "id": 1, "quantity": 1, "refund_total": "8.00" },
+                { "id": 2, "quantity": 1, "refund_total": "1.234" },
             ])
         );
+    }
+
+    #[test]
+    fn a_split_adds_up_and_never_goes_below_zero() {
+        assert_eq!(apportion(1000, &[2000, 1000]), vec![667, 333]);
+        assert_eq!(apportion(2, &[30, 30, 30, 10]), vec![1, 1, 0, 0]);
+        assert_eq!(apportion(2, &[26, 26, 26, 22]), vec![1, 1, 0, 0]);
+        assert_eq!(apportion(7, &[1, 1, 1]), vec![3, 2, 2]);
+        for (amount, weights) in [(101, vec![3, 3, 3]), (5, vec![1, 1000, 7]), (0, vec![5, 5])] {
+            let shares = apportion(amount, &weights);
+            assert_eq!(shares.iter().sum::<i64>(), amount, "{weights:?}");
+            assert!(shares.iter().all(|s| *s >= 0), "{shares:?}");
+        }
     }
 }

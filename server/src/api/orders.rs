@@ -272,6 +272,7 @@ pub async fn add_note(
 /// the change is also sent to the store: its `store_writes` say how that went.
 #[utoipa::path(patch, path = "/orders/{id}/customer", tag = "orders", params(("id" = i64, Path)), request_body = CustomerEdit,
     responses((status = 200, body = OrderDetail), (status = 404, body = super::error::ErrorBody, description = "`not_found`"),
+        (status = 409, body = super::error::ErrorBody, description = "`conflict`: a field was changed meanwhile"),
         (status = 422, body = super::error::ErrorBody, description = "`invalid`: a field too long, on several lines, or not of its kind")))]
 pub async fn edit_customer(
     State(state): State<AppState>,
