@@ -279,6 +279,25 @@ async fn the_customers_details_reach_the_store_as_typed(engine: Engine) {
     assert_eq!(edit(cased, json!({ "billing": { "email": "" } })).await.0, reqwest::StatusCode::OK);
     assert!(settled(&app, cased).await.iter().all(|(_, state, _)| state == "confirmed"));
     assert_eq!(store.object("orders", cased).await["billing"]["email"], "");
+
+    // An edit whose first attempt failed is retried before the edit made after it: the two
+    // changes of the company land in the order they were made, and neither is refused.
+    let ordered = an_order(&store, "processing", 3).await;
+    let put = format!("/wp-json/wc/v3/orders/{ordered}");
+    store.faults(json!({ "requests": [{ "kind": "500", "match": format!("PUT {put}") }] })).await;
+    assert_eq!(edit(ordered, json!({ "billing": { "company": "Eski Ad Ltd." } })).await.0, reqwest::StatusCode::OK);
+    eventually("the first attempt failed", || async {
+        writes(&app, ordered).await[0].2.as_deref().is_some_and(|m| m.starts_with("Waiting for the store"))
+    })
+    .await;
+    assert_eq!(edit(ordered, json!({ "billing": { "company": "Yeni Ad A.Ş." } })).await.0, reqwest::StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(writes(&app, ordered).await[1].1, "pending", "the later edit waits for the earlier one");
+    jobs::run_now(app.db.writer(), WRITE_JOB).await.unwrap();
+    let states = settled(&app, ordered).await;
+    assert!(states.iter().all(|(_, state, _)| state == "confirmed"), "{states:?}");
+    assert_eq!(store.object("orders", ordered).await["billing"]["company"], "Yeni Ad A.Ş.");
+    assert_eq!(requests(&store, "PUT", &put).await, 3, "the failed attempt, then each edit once");
     app.stop().await;
 }
 

@@ -10,7 +10,8 @@
 //! store's words and the store's copy of the order read back, so Backroom never silently
 //! differs from the store. A status is not written over a change made in the store
 //! meanwhile: the order is read first, and a status the store moved elsewhere is shown,
-//! not overwritten, nor a customer's field the store changed meanwhile. Each change reaches the store once: a status write is idempotent, and
+//! not overwritten, nor a customer's field the store changed meanwhile. Changes to one order
+//! reach the store in the order they were made. Each change reaches the store once: a status write is idempotent, and
 //! a note or a refund whose earlier attempt may have reached the store is looked for
 //! before it is sent again (a refund carries its write's id in its `meta_data`).
 //!
@@ -342,6 +343,19 @@ enum Outcome {
 pub async fn run(woo: &Woo, job: &ClaimedJob) -> std::result::Result<(), Failure> {
     let Write { write_id } = job.payload()?;
     let Some(write) = pending(&woo.db, write_id).await? else { return Ok(()) };
+    // Changes reach the store in the order they were made: one waits while an earlier
+    // change to the same order is on its way (a retried edit must not land after the one
+    // made after it, which would then find the store "changed meanwhile").
+    let first: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(id) FROM store_writes WHERE order_id = $1 AND state = 'pending'")
+            .bind(write.order_id)
+            .fetch_one(woo.db.pool())
+            .await
+            .map_err(Error::from)?;
+    if first.is_some_and(|first| first < write.id) {
+        let reason = "waiting for an earlier change to this order to reach the store".to_owned();
+        return Err(Failure::RetryAt { reason, at: now() + 1 });
+    }
     let Some(store) = super::connection::store(woo).await? else {
         let reason = "The store was disconnected before the change reached it.".to_owned();
         settle(woo, &write, Outcome::Refused(reason, None)).await?;
