@@ -26,6 +26,18 @@ async fn requests(store: &WooMock, method: &str, path: &str) -> usize {
     state["requests"].as_array().unwrap().iter().filter(|r| r["method"] == method && r["path"] == path).count()
 }
 
+/// `method` to Backroom's API `path` with a JSON body: the status and the JSON answer.
+async fn send_json(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    path: String,
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    let answer = app.api(method, &path, key).json(&body).send().await.unwrap();
+    (answer.status(), answer.json::<Value>().await.unwrap())
+}
+
 /// The order's notes as the store keeps them, through its REST API.
 async fn store_notes(app: &TestApp, id: i64) -> Vec<Value> {
     let store = woo::connection::store(&app.services.woo).await.unwrap().unwrap();
@@ -195,13 +207,8 @@ async fn the_customers_details_reach_the_store_as_typed(engine: Engine) {
     connect(&app, &store).await;
     imported(&app).await;
     let key = app.key(backend::access::Scope::Write).await;
-    let edit = |id: i64, body: Value| {
-        let request = app.api(Method::PATCH, &format!("/api/v1/orders/{id}/customer"), &key).json(&body);
-        async move {
-            let answer = request.send().await.unwrap();
-            (answer.status(), answer.json::<Value>().await.unwrap())
-        }
-    };
+    let edit =
+        |id: i64, body: Value| send_json(&app, &key, Method::PATCH, format!("/api/v1/orders/{id}/customer"), body);
     let (id, raced) = (an_order(&store, "processing", 0).await, an_order(&store, "processing", 1).await);
     let before = store.object("orders", id).await;
     let typed = json!({
@@ -321,13 +328,8 @@ async fn refunds_are_made_by_the_store_once(engine: Engine) {
     connect(&app, &store).await;
     imported(&app).await;
     let key = app.key(backend::access::Scope::Write).await;
-    let refund = |id: i64, body: Value| {
-        let request = app.api(Method::POST, &format!("/api/v1/orders/{id}/refunds"), &key).json(&body);
-        async move {
-            let answer = request.send().await.unwrap();
-            (answer.status(), answer.json::<Value>().await.unwrap())
-        }
-    };
+    let refund =
+        |id: i64, body: Value| send_json(&app, &key, Method::POST, format!("/api/v1/orders/{id}/refunds"), body);
     let local_refunds = |id: i64| {
         let db = app.db.clone();
         async move {

@@ -184,10 +184,11 @@ fn AddressFields(address: &'static str, legend: &'static str, values: AddressFor
                     "email" => "254",
                     _ => "200",
                 };
-                // The manager's browser must not fill in the manager's own details.
                 view! {
                     <div class="field">
                         <label for=id.clone()>{format!("{legend} {label}")}</label>
+                        // `prop:value` too: an action redraws the form in place, over what was typed.
+                        // `autocomplete="off"`: the manager's browser must not offer the manager's own details.
                         <input id=id name=format!("{address}[{field}]") type=kind value=value.clone() prop:value=value.clone() maxlength=max
                             autocomplete="off"/>
                         <input type="hidden" name=format!("{address}_was[{field}]") value=value/>

@@ -151,7 +151,9 @@ fn read_restore(row: &sqlx::any::AnyRow, at: i64) -> Result<Restore> {
     let ordered = matches!(state.as_str(), "recovered" | "converted");
     let lines: Vec<carts::Line> = serde_json::from_str(&row.try_get::<String, _>("lines")?).unwrap_or_default();
     let (known, unknown): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| l.product_id.is_some_and(|id| id > 0));
-    let in_store = row.try_get::<Option<i64>, _>("coupon_woo_id")?.is_some()
+    // A coupon is offered while the store has it, unexpired, and the cart was not bought.
+    let offered = !ordered
+        && row.try_get::<Option<i64>, _>("coupon_woo_id")?.is_some()
         && row.try_get::<Option<i64>, _>("coupon_settled_at")?.is_none()
         && row.try_get::<Option<i64>, _>("coupon_expires_at")?.is_some_and(|e| e > at);
     Ok(Restore {
@@ -168,12 +170,8 @@ fn read_restore(row: &sqlx::any::AnyRow, at: i64) -> Result<Restore> {
                 .collect()
         },
         unknown: if ordered { Vec::new() } else { unknown.into_iter().map(|l| l.name).collect() },
-        coupon: if in_store && !ordered { row.try_get("coupon_code")? } else { None },
-        email: if in_store && !ordered {
-            Some(row.try_get::<String, _>("email")?).filter(|email| !email.is_empty())
-        } else {
-            None
-        },
+        coupon: if offered { row.try_get("coupon_code")? } else { None },
+        email: if offered { Some(row.try_get::<String, _>("email")?).filter(|email| !email.is_empty()) } else { None },
         checkout_url: row.try_get("restore_url")?,
         ordered,
     })
