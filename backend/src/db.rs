@@ -317,6 +317,20 @@ pub async fn upsert_rows(
     write_rows(conn, backend, table, columns, values, &format!(" ON CONFLICT ({key}) DO UPDATE SET {updates}")).await
 }
 
+/// As [`insert_rows`], but a row whose `key` is already there adds its `counter` to that
+/// row's.
+pub async fn insert_or_add(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    values: &[Value],
+    (key, counter): (&str, &str),
+) -> Result<()> {
+    let tail = format!(" ON CONFLICT ({key}) DO UPDATE SET {counter} = {table}.{counter} + excluded.{counter}");
+    write_rows(conn, backend, table, columns, values, &tail).await
+}
+
 /// As [`insert_rows`], but a row whose `key` is already there is left out.
 pub async fn insert_new_rows(
     conn: &mut sqlx::AnyConnection,

@@ -5,28 +5,28 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Result, db::Db};
+use crate::{
+    Result,
+    db::{self, Db, Value},
+};
 
-/// Rows written or read by one statement.
+/// Clients read by one statement.
 const ROWS_AT_ONCE: usize = 300;
 
 /// Adds requests let through: (client, bucket, requests).
 pub async fn add(db: &Db, counts: &[(String, u64, u32)]) -> Result<()> {
-    for rows in counts.chunks(ROWS_AT_ONCE) {
-        let values: Vec<String> =
-            (0..rows.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
-        let sql = format!(
-            "INSERT INTO rate_counts (client, bucket, requests) VALUES {} \
-             ON CONFLICT (client, bucket) DO UPDATE SET requests = rate_counts.requests + excluded.requests",
-            values.join(", ")
-        );
-        let mut insert = sqlx::query(AssertSqlSafe(sql));
-        for (client, bucket, requests) in rows {
-            insert = insert.bind(client.clone()).bind(*bucket as i64).bind(i64::from(*requests));
-        }
-        insert.execute(db.writer()).await?;
+    if counts.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let values: Vec<Value> = counts
+        .iter()
+        .flat_map(|(client, bucket, requests)| {
+            [Value::from(client.as_str()), Value::from(*bucket as i64), Value::from(i64::from(*requests))]
+        })
+        .collect();
+    let mut conn = db.writer().acquire().await?;
+    let columns = ["client", "bucket", "requests"];
+    db::insert_or_add(&mut conn, db.backend(), "rate_counts", &columns, &values, ("client, bucket", "requests")).await
 }
 
 /// What every instance let through to `clients` in the buckets from `oldest` on: (client,

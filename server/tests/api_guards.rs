@@ -677,7 +677,28 @@ async fn the_audit_log_records_api_writes_and_pages_with_a_cursor(engine: Engine
     app.stop().await;
 }
 
+/// The counts rate limits share between instances add up per client and bucket, are read
+/// back for the clients asked about, and old buckets are forgotten.
+async fn shared_rate_counts_add_up_per_client_and_bucket(engine: Engine) {
+    use backend::rate_counts;
+    let app = spawn_app(engine).await;
+    let (ip, key) = ("ip:203.0.113.9".to_owned(), "connection_key:3".to_owned());
+    let counts = |n| vec![(ip.clone(), 100, n), (key.clone(), 101, 2)];
+    rate_counts::add(&app.db, &counts(3)).await.unwrap();
+    rate_counts::add(&app.db, &counts(4)).await.unwrap();
+    let read = || async {
+        let mut read = rate_counts::read(&app.db, 100, &[ip.clone(), key.clone()]).await.unwrap();
+        read.sort();
+        read
+    };
+    assert_eq!(read().await, vec![(key.clone(), 101, 4), (ip.clone(), 100, 7)]);
+    rate_counts::remove_before(&app.db, 101).await.unwrap();
+    assert_eq!(read().await, vec![(key.clone(), 101, 4)]);
+    app.stop().await;
+}
+
 on_both_databases!(
+    shared_rate_counts_add_up_per_client_and_bucket,
     discover_is_public_and_names_the_ways_in,
     the_openapi_document_describes_every_route_with_its_guards,
     a_connection_key_says_who_it_is_and_tests_the_connection,
