@@ -8,7 +8,7 @@ export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 release_stamp="$LEPTOS_SITE_ROOT/.release-build"
 release_bin="$CARGO_TARGET_DIR/release/backroom"
 if [ -f "$release_stamp" ] && [ -x "$release_bin" ] && [ ! "$release_bin" -nt "$release_stamp" ] \
-  && [ -z "$(find Cargo.toml Cargo.lock app backend frontend server style public -newer "$release_stamp" -print -quit)" ]; then
+  && [ -z "$(find Cargo.toml Cargo.lock app backend frontend server style public vocabulary -newer "$release_stamp" -print -quit)" ]; then
   say "the release build is up to date"
 else
   rm -f "$release_stamp"

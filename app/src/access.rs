@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::access::{CredentialType, MAX_LABEL_CHARS, MAX_LIFETIME_DAYS, Scope};
 
 use crate::{
     auth::{CurrentUser, signed_in_user},
@@ -13,44 +14,11 @@ use crate::{
     loaded::{DataTable, Loaded},
 };
 
-/// Which kind of machine credential a form, list or copy screen is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CredentialType {
-    ConnectionKey,
-    AppPassword,
-}
-
-impl CredentialType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialType::ConnectionKey => "connection_key",
-            CredentialType::AppPassword => "app_password",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            CredentialType::ConnectionKey => "connection key",
-            CredentialType::AppPassword => "application password",
-        }
-    }
-
-    /// Keeps the element ids of the two forms on the page apart.
-    fn id_prefix(self) -> &'static str {
-        match self {
-            CredentialType::ConnectionKey => "key",
-            CredentialType::AppPassword => "password",
-        }
-    }
-
-    #[cfg(feature = "ssr")]
-    fn backend(self) -> backend::access::credentials::Kind {
-        use backend::access::credentials::Kind;
-        match self {
-            CredentialType::ConnectionKey => Kind::ConnectionKey,
-            CredentialType::AppPassword => Kind::AppPassword,
-        }
+/// Keeps the element ids of the two credential forms on the page apart.
+fn id_prefix(kind: CredentialType) -> &'static str {
+    match kind {
+        CredentialType::ConnectionKey => "key",
+        CredentialType::AppPassword => "password",
     }
 }
 
@@ -143,7 +111,6 @@ async fn new_secret(
     ctx: &backend::services::Services,
     issued: backend::access::credentials::Issued,
 ) -> Result<NewSecret, PanelError> {
-    use backend::access::credentials::Kind;
     // The address saved in the settings wins over the one the server started with, as on
     // the settings page.
     let url = backend::settings::get(&ctx.db)
@@ -151,12 +118,12 @@ async fn new_secret(
         .public_url
         .filter(|url| !url.trim().is_empty())
         .unwrap_or_else(|| ctx.base_url.to_string());
-    let (kind, qr_svg) = match issued.info.kind {
-        Kind::ConnectionKey => {
-            let payload = serde_json::json!({ "backroom": 1, "url": url, "key": issued.secret }).to_string();
-            (CredentialType::ConnectionKey, qr_svg(&payload))
+    let kind = issued.info.kind;
+    let qr_svg = match kind {
+        CredentialType::ConnectionKey => {
+            qr_svg(&serde_json::json!({ "backroom": 1, "url": url, "key": issued.secret }).to_string())
         }
-        Kind::AppPassword => (CredentialType::AppPassword, None),
+        CredentialType::AppPassword => None,
     };
     Ok(NewSecret { kind, label: issued.info.label, secret: issued.secret, url, email: issued.info.user_email, qr_svg })
 }
@@ -195,7 +162,7 @@ pub async fn list_credentials(kind: CredentialType) -> Result<Vec<CredentialRow>
     };
     let tz = backend::settings::get(&ctx.db).await?.tz();
     let now = backend::clock::now();
-    Ok(backend::access::credentials::list(&ctx.db, kind.backend(), owner)
+    Ok(backend::access::credentials::list(&ctx.db, kind, owner)
         .await?
         .into_iter()
         .map(|c| credential_row(c, tz, now))
@@ -213,12 +180,8 @@ pub async fn create_credential(
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    let new = credentials::NewCredential {
-        kind: kind.backend(),
-        label,
-        scope: scope.parse()?,
-        lifetime_days: lifetime_days(&expires_days)?,
-    };
+    let new =
+        credentials::NewCredential { kind, label, scope: scope.parse()?, lifetime_days: lifetime_days(&expires_days)? };
     let issued = credentials::create(&ctx.db, &ctx.hasher, &me, ip.as_deref(), new).await?;
     new_secret(&ctx, issued).await
 }
@@ -228,7 +191,7 @@ pub async fn revoke_credential(kind: CredentialType, id: i64) -> Result<(), Pane
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let (_, ip) = crate::context::request_info().await?;
-    backend::access::credentials::revoke(&ctx.db, &ctx.credentials, &me, ip.as_deref(), kind.backend(), id).await?;
+    backend::access::credentials::revoke(&ctx.db, &ctx.credentials, &me, ip.as_deref(), kind, id).await?;
     Ok(())
 }
 
@@ -376,7 +339,7 @@ fn CredentialSection(kind: CredentialType, shown: RwSignal<Option<NewSecret>>) -
     let create_error = action_error(create);
     let revoke_error = action_error(revoke);
     let regenerate_error = action_error(regenerate);
-    let p = kind.id_prefix();
+    let p = id_prefix(kind);
     let (title, intro, button) = match kind {
         CredentialType::ConnectionKey => (
             "Connection keys",
@@ -399,19 +362,18 @@ fn CredentialSection(kind: CredentialType, shown: RwSignal<Option<NewSecret>>) -
                     <input type="hidden" name="kind" value=kind.as_str()/>
                     <div class="field">
                         <label for=format!("{p}-label")>"Label"</label>
-                        <input id=format!("{p}-label") name="label" type="text" maxlength="80" required
+                        <input id=format!("{p}-label") name="label" type="text" maxlength=MAX_LABEL_CHARS.to_string() required
                             placeholder=match kind { CredentialType::ConnectionKey => "Ayşe's phone", CredentialType::AppPassword => "Stock sync script" }/>
                     </div>
                     <div class="field">
                         <label for=format!("{p}-scope")>"Scope"</label>
                         <select id=format!("{p}-scope") name="scope">
-                            <option value="read" selected>"Read only"</option>
-                            <option value="write">"Read and write"</option>
+                            <ScopeOptions/>
                         </select>
                     </div>
                     <div class="field">
                         <label for=format!("{p}-expires")>"Expires after (days, empty = never)"</label>
-                        <input id=format!("{p}-expires") name="expires_days" type="number" min="1" max="3650" step="1" inputmode="numeric"/>
+                        <input id=format!("{p}-expires") name="expires_days" type="number" min="1" max=MAX_LIFETIME_DAYS.to_string() step="1" inputmode="numeric"/>
                     </div>
                     {move || create_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <button type="submit" class="primary" disabled=move || create.pending().get()>{button}</button>
@@ -591,7 +553,7 @@ fn OauthApps() -> impl IntoView {
                 <ActionForm action=register node_ref=form>
                     <div class="field">
                         <label for="oauth-name">"App name"</label>
-                        <input id="oauth-name" name="name" type="text" maxlength="80" required/>
+                        <input id="oauth-name" name="name" type="text" maxlength=MAX_LABEL_CHARS.to_string() required/>
                     </div>
                     <div class="field">
                         <label for="oauth-redirect-uris">"Redirect URIs (one per line)"</label>
@@ -604,8 +566,7 @@ fn OauthApps() -> impl IntoView {
                     <div class="field">
                         <label for="oauth-scope">"Most access it may ask for"</label>
                         <select id="oauth-scope" name="scope">
-                            <option value="read" selected>"Read only"</option>
-                            <option value="write">"Read and write"</option>
+                            <ScopeOptions/>
                         </select>
                     </div>
                     {move || register_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -691,4 +652,11 @@ fn Devices(everyone: bool) -> impl IntoView {
             }}/>
         </section>
     }
+}
+
+/// A scope's options, reading only chosen first.
+#[component]
+fn ScopeOptions() -> impl IntoView {
+    Scope::ALL
+        .map(|scope| view! { <option value=scope.as_str() selected=scope == Scope::Read>{scope.label()}</option> })
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{hooks::use_location, params::ParamsMap};
 use serde::{Deserialize, Serialize};
+use vocabulary::audit::Outcome;
 
 use crate::{
     error::PanelError,
@@ -49,7 +50,7 @@ impl AuditQuery {
     /// outcome the form does not offer.
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::audit::Filter, PanelError> {
-        use backend::audit::{Filter, Outcome};
+        use backend::audit::Filter;
 
         use crate::filters::filled;
         let outcome = match self.outcome.trim() {
@@ -222,8 +223,9 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
                     <div class="field">
                         <label for="audit-outcome">"Outcome"</label>
                         <select id="audit-outcome" name="outcome" prop:value=field(|q| q.outcome.clone())>
-                            {[("", "Any"), ("success", "Success"), ("failure", "Failure"), ("denied", "Denied")]
+                            {[("", "Any")]
                                 .into_iter()
+                                .chain(Outcome::ALL.map(|o| (o.as_str(), o.label())))
                                 .map(|(value, label)| view! { <option value=value selected=initial.outcome == value>{label}</option> })
                                 .collect_view()}
                         </select>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::people::{Email, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 use crate::{error::PanelError, forms::action_error};
 
@@ -135,19 +136,19 @@ pub fn SetupPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="store_name">"Shop name"</label>
-                        <input id="store_name" name="store_name" type="text" maxlength="100" placeholder="My shop"/>
+                        <input id="store_name" name="store_name" type="text" maxlength=MAX_NAME_CHARS.to_string() placeholder="My shop"/>
                     </div>
                     <div class="field">
                         <label for="name">"Your name"</label>
-                        <input id="name" name="name" type="text" maxlength="100" autocomplete="name" required/>
+                        <input id="name" name="name" type="text" maxlength=MAX_NAME_CHARS.to_string() autocomplete="name" required/>
                     </div>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" maxlength="254" autocomplete="username" required/>
+                        <input id="email" name="email" type="email" maxlength=Email::MAX_LENGTH.to_string() autocomplete="username" required/>
                     </div>
                     <div class="field">
-                        <label for="password">"Password (at least 10 characters)"</label>
-                        <input id="password" name="password" type="password" minlength="10" maxlength="256" autocomplete="new-password" required/>
+                        <label for="password">{format!("Password (at least {MIN_PASSWORD_CHARS} characters)")}</label>
+                        <input id="password" name="password" type="password" minlength=MIN_PASSWORD_CHARS.to_string() maxlength=MAX_PASSWORD_CHARS.to_string() autocomplete="new-password" required/>
                     </div>
                     <div class="field checkbox">
                         <input id="demo" name="demo" type="checkbox" value="yes"/>
@@ -174,11 +175,11 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" maxlength="254" autocomplete="username" required/>
+                        <input id="email" name="email" type="email" maxlength=Email::MAX_LENGTH.to_string() autocomplete="username" required/>
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>
-                        <input id="password" name="password" type="password" maxlength="256" autocomplete="current-password" required/>
+                        <input id="password" name="password" type="password" maxlength=MAX_PASSWORD_CHARS.to_string() autocomplete="current-password" required/>
                     </div>
                     {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                     {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -45,7 +45,8 @@ pub struct OrderLine {
 
 #[server(endpoint = "dashboard")]
 pub async fn dashboard() -> Result<DashboardView, PanelError> {
-    use backend::{money, orders::OrderStatus, settings};
+    use backend::{orders::OrderStatus, settings};
+    use vocabulary::money;
     let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     let store = settings::get(&ctx.db).await?;

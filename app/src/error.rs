@@ -62,6 +62,12 @@ impl FromServerFnError for PanelError {
     }
 }
 
+impl From<vocabulary::Invalid> for PanelError {
+    fn from(invalid: vocabulary::Invalid) -> Self {
+        PanelError::Message(invalid.0)
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<backend::Error> for PanelError {
     fn from(e: backend::Error) -> Self {

@@ -130,7 +130,7 @@ pub async fn sales_report(query: PeriodQuery) -> Result<ReportView, PanelError> 
     let ctx = crate::context::services()?;
     crate::context::require_user().await?;
     let (store, report) = load(&ctx, &query).await?;
-    let money = |amount| backend::money::format(amount, &report.currency, &store.locale);
+    let money = |amount| vocabulary::money::format(amount, &report.currency, &store.locale);
     let figures = MEASURES
         .iter()
         .map(|&(key, label, pick, is_money, more_is_better)| {

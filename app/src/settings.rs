@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::people::MAX_NAME_CHARS;
 
 use crate::{error::PanelError, forms::action_error, loaded::Loaded};
 
@@ -67,7 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <fieldset disabled=!s.can_edit>
                         <div class="field">
                             <label for="name">"Store name"</label>
-                            <input id="name" name="name" type="text" maxlength="100" required value=s.name/>
+                            <input id="name" name="name" type="text" maxlength=MAX_NAME_CHARS.to_string() required value=s.name/>
                         </div>
                         <div class="field">
                             <label for="public_url">"Public URL (what customers and the mobile app see)"</label>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
+use vocabulary::orders::{MAX_GATEWAY_CHARS, TRANSACTION_STATUSES};
 
 use crate::{
     error::PanelError,
@@ -33,9 +34,6 @@ pub struct TransactionsQuery {
     /// The pages between the first and this one, for "Previous page" (see [`Paged`]).
     pub prev: String,
 }
-
-const STATUSES: [(&str, &str); 4] =
-    [("", "Any"), ("succeeded", "Succeeded"), ("pending", "Pending"), ("failed", "Failed")];
 
 impl TransactionsQuery {
     pub fn from_params(params: &ParamsMap) -> TransactionsQuery {
@@ -125,7 +123,7 @@ impl TransactionLine {
         TransactionLine {
             order_id,
             at: backend::clock::local_minute(t.created_at, tz),
-            amount: backend::money::format(t.amount, &t.currency, locale),
+            amount: vocabulary::money::format(t.amount, &t.currency, locale),
             gateway: t.gateway,
             transaction_id: t.transaction_id,
             kind: t.kind,
@@ -213,13 +211,13 @@ fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
                     <DayFields prefix="transactions" from=Signal::derive(field(|q| q.from.clone())) to=Signal::derive(field(|q| q.to.clone()))/>
                     <div class="field">
                         <label for="transactions-gateway">"Gateway"</label>
-                        <input id="transactions-gateway" name="gateway" type="search" maxlength="100" placeholder="iyzico"
+                        <input id="transactions-gateway" name="gateway" type="search" maxlength=MAX_GATEWAY_CHARS.to_string() placeholder="iyzico"
                             value=initial.gateway.clone() prop:value=field(|q| q.gateway.clone())/>
                     </div>
                     <div class="field">
                         <label for="transactions-status">"Status"</label>
                         <select id="transactions-status" name="status" prop:value=field(|q| q.status.clone())>
-                            {STATUSES.into_iter()
+                            {[("", "Any")].into_iter().chain(TRANSACTION_STATUSES)
                                 .map(|(value, label)| view! { <option value=value selected=initial.status == value>{label}</option> })
                                 .collect_view()}
                         </select>

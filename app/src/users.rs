@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::people::{Email, MAX_NAME_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Role};
 
 use crate::{
     error::PanelError,
@@ -20,14 +21,10 @@ pub struct UserRow {
     pub is_me: bool,
 }
 
-/// (value, label) of each role, highest first.
-pub const ROLES: [(&str, &str); 4] =
-    [("owner", "Owner"), ("admin", "Admin"), ("manager", "Shop manager"), ("agent", "Support agent")];
-
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
     let ctx = crate::context::services()?;
-    let me = crate::context::require_role(backend::users::Role::manages_users).await?;
+    let me = crate::context::require_role(Role::manages_users).await?;
     Ok(backend::users::list(&ctx.db)
         .await?
         .into_iter()
@@ -46,10 +43,9 @@ pub async fn list_users() -> Result<Vec<UserRow>, PanelError> {
 pub async fn add_user(email: String, name: String, role: String, password: String) -> Result<(), PanelError> {
     use backend::{audit, users};
     let ctx = crate::context::services()?;
-    let me = crate::context::require_role(backend::users::Role::manages_users).await?;
+    let me = crate::context::require_role(Role::manages_users).await?;
     let (_, ip) = crate::context::request_info().await?;
-    let new =
-        users::NewUser { email: users::Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
+    let new = users::NewUser { email: Email::parse(&email)?, name, role: role.parse()?, password: password.into() };
     let user = users::create(&ctx.db, new).await?;
     audit::record(
         ctx.db.writer(),
@@ -126,15 +122,15 @@ pub fn UsersPage() -> impl IntoView {
         <section class="card">
             <h2>"Add a user"</h2>
             <ActionForm action=add>
-                <div class="field"><label for="new-name">"Name"</label><input id="new-name" name="name" type="text" maxlength="100" required/></div>
-                <div class="field"><label for="new-email">"Email"</label><input id="new-email" name="email" type="email" maxlength="254" required/></div>
+                <div class="field"><label for="new-name">"Name"</label><input id="new-name" name="name" type="text" maxlength=MAX_NAME_CHARS.to_string() required/></div>
+                <div class="field"><label for="new-email">"Email"</label><input id="new-email" name="email" type="email" maxlength=Email::MAX_LENGTH.to_string() required/></div>
                 <div class="field">
                     <label for="new-role">"Role"</label>
                     <select id="new-role" name="role">
-                        {ROLES.into_iter().map(|(value, label)| view! { <option value=value selected=value == "manager">{label}</option> }).collect_view()}
+                        {Role::ALL.map(|role| view! { <option value=role.as_str() selected=role == Role::Manager>{role.label()}</option> }).collect_view()}
                     </select>
                 </div>
-                <div class="field"><label for="new-password">"First password (at least 10 characters)"</label><input id="new-password" name="password" type="password" minlength="10" maxlength="256" autocomplete="new-password" required/></div>
+                <div class="field"><label for="new-password">{format!("First password (at least {MIN_PASSWORD_CHARS} characters)")}</label><input id="new-password" name="password" type="password" minlength=MIN_PASSWORD_CHARS.to_string() maxlength=MAX_PASSWORD_CHARS.to_string() autocomplete="new-password" required/></div>
                 {move || add_error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Add user"</button>
             </ActionForm>

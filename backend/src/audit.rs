@@ -4,28 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
+pub use vocabulary::audit::Outcome;
 
 use crate::{Result, clock::now, db::Db};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    Failure,
-    Denied,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Failure, Outcome::Denied];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Denied => "denied",
-        }
-    }
-}
 
 /// One event to record. `actor` is a readable name (an email, `system`, `cli`);
 /// `credential` names what the actor used, when not a panel session (`connection_key:3`).

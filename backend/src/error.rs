@@ -44,6 +44,12 @@ pub enum Error {
     Internal(#[source] InternalError),
 }
 
+impl From<vocabulary::Invalid> for Error {
+    fn from(invalid: vocabulary::Invalid) -> Error {
+        Error::Invalid(invalid.0)
+    }
+}
+
 /// A wrapper so any source error can become `Error::Internal` with `?`.
 #[derive(Debug)]
 pub struct InternalError(Box<dyn std::error::Error + Send + Sync>);

@@ -20,7 +20,6 @@ pub mod jobs;
 pub mod mail;
 pub mod master_key;
 pub mod metrics;
-pub mod money;
 pub mod orders;
 pub mod passwords;
 pub mod private_files;

@@ -5,11 +5,9 @@ use std::sync::LazyLock;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use secrecy::{ExposeSecret, SecretString};
+use vocabulary::people::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 use crate::{Error, Result};
-
-pub const MIN_LENGTH: usize = 10;
-pub const MAX_LENGTH: usize = 256;
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid");
@@ -24,11 +22,11 @@ static DUMMY_HASH: LazyLock<String> =
 /// Checks the length rules a new password must meet.
 pub fn validate_new(password: &SecretString) -> Result<()> {
     let len = password.expose_secret().chars().count();
-    if len < MIN_LENGTH {
-        return Err(Error::invalid(format!("the password needs at least {MIN_LENGTH} characters")));
+    if len < MIN_PASSWORD_CHARS {
+        return Err(Error::invalid(format!("the password needs at least {MIN_PASSWORD_CHARS} characters")));
     }
-    if len > MAX_LENGTH {
-        return Err(Error::invalid(format!("the password may have at most {MAX_LENGTH} characters")));
+    if len > MAX_PASSWORD_CHARS {
+        return Err(Error::invalid(format!("the password may have at most {MAX_PASSWORD_CHARS} characters")));
     }
     Ok(())
 }
@@ -58,7 +56,7 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
         // Longer inputs than any valid password are refused after the same work.
         let candidate = password.expose_secret();
         let matches = hasher().verify_password(candidate.as_bytes(), &parsed).is_ok();
-        Ok(known && matches && candidate.len() <= MAX_LENGTH * 4)
+        Ok(known && matches && candidate.len() <= MAX_PASSWORD_CHARS * 4)
     })
     .await?
 }

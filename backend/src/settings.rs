@@ -3,8 +3,9 @@
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::{money::is_currency_code, people::MAX_NAME_CHARS};
 
-use crate::{Error, Result, audit, clock::now, db::Db, jobs, money::is_currency_code, users::User};
+use crate::{Error, Result, audit, clock::now, db::Db, jobs, users::User};
 
 pub const LOCALES: [(&str, &str); 2] = [("en", "English"), ("tr", "Türkçe")];
 
@@ -28,8 +29,8 @@ impl StoreSettings {
     /// Checks and normalises every field; fails with a message naming the field.
     pub fn validated(mut self) -> Result<StoreSettings> {
         self.name = self.name.trim().to_owned();
-        if self.name.is_empty() || self.name.chars().count() > 100 {
-            return Err(Error::invalid("the store name needs 1 to 100 characters"));
+        if self.name.is_empty() || self.name.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::invalid(format!("the store name needs 1 to {MAX_NAME_CHARS} characters")));
         }
         self.public_url = match self.public_url.as_deref().map(str::trim) {
             None | Some("") => None,

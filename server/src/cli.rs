@@ -6,7 +6,7 @@ use std::{io::BufRead, process::ExitCode};
 use backend::{
     access::{
         Scope,
-        credentials::{self, Kind, NewCredential},
+        credentials::{self, CredentialType, NewCredential},
     },
     config::Config,
     db::Db,
@@ -185,7 +185,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::User { command: UserCommand::Add { email, role, name, password_stdin: _ } } => {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
-            let role = role.parse().map_err(|e: backend::Error| e.to_string())?;
+            let role = role.parse().map_err(|e: vocabulary::Invalid| e.to_string())?;
             let password = read_password()?;
             let db = Db::open(&config).await.map_err(|e| e.report())?;
             let name =
@@ -195,7 +195,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Key { command: KeyCommand::Create { label, scope, expires_days, user } } => {
-            let scope: Scope = scope.parse().map_err(|e: backend::Error| e.to_string())?;
+            let scope: Scope = scope.parse().map_err(|e: vocabulary::Invalid| e.to_string())?;
             let services = Services::build(&config, config.addr).await.map_err(|e| e.report())?;
             let db = &services.db;
             let actor = match user {
@@ -206,7 +206,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 None => users::first_owner(db).await.map_err(|e| e.report())?,
             };
             let actor = actor.ok_or("no such user; create the owner first (backroom user add --role owner)")?;
-            let new = NewCredential { kind: Kind::ConnectionKey, label, scope, lifetime_days: expires_days };
+            let new = NewCredential { kind: CredentialType::ConnectionKey, label, scope, lifetime_days: expires_days };
             let issued =
                 credentials::create(db, &services.hasher, &actor, None, new).await.map_err(|e| e.to_string())?;
             db.close().await;

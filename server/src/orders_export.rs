@@ -17,10 +17,10 @@ use axum::{
 };
 use backend::{
     csv,
-    money::{self, decimal},
     orders::list::{self, ExportRow, MAX_PER_PAGE},
     users::Role,
 };
+use vocabulary::money::{self, decimal};
 
 use crate::{
     AppState,

@@ -16,9 +16,9 @@ use axum::{
 };
 use backend::{
     csv,
-    money::decimal,
     reports::{Figures, SalesReport},
 };
+use vocabulary::money::decimal;
 
 use crate::{
     AppState,
@@ -75,7 +75,7 @@ fn document(report: &SalesReport) -> String {
 }
 
 fn figures_row(out: &mut String, label: &str, f: &Figures, currency: &str) {
-    let digits = backend::money::minor_digits(currency);
+    let digits = vocabulary::money::minor_digits(currency);
     let [gross, refunds, net, average] =
         [f.gross, f.refunds, f.net, f.average_order_value].map(|amount| decimal(amount, digits));
     let (orders, items) = (f.orders.to_string(), f.items.to_string());

@@ -327,7 +327,7 @@ async fn scope_and_role_are_enforced(engine: Engine) {
     let agent = app.user("agent@shop.example", Role::Agent).await;
     let agent_key = {
         let new = backend::access::credentials::NewCredential {
-            kind: backend::access::credentials::Kind::AppPassword,
+            kind: backend::access::credentials::CredentialType::AppPassword,
             label: "Agent's phone".into(),
             scope: Scope::Write,
             lifetime_days: None,
@@ -346,7 +346,7 @@ async fn application_passwords_act_as_their_user(engine: Engine) {
     app.owner().await;
     let manager = app.user("manager@shop.example", Role::Manager).await;
     let new = backend::access::credentials::NewCredential {
-        kind: backend::access::credentials::Kind::AppPassword,
+        kind: backend::access::credentials::CredentialType::AppPassword,
         label: "Zapier".into(),
         scope: Scope::Write,
         lifetime_days: None,
@@ -383,7 +383,7 @@ async fn application_passwords_act_as_their_user(engine: Engine) {
         &app.services.credentials,
         &manager,
         None,
-        backend::access::credentials::Kind::AppPassword,
+        backend::access::credentials::CredentialType::AppPassword,
         issued.info.id,
     )
     .await

@@ -237,7 +237,7 @@ async fn the_master_key_is_rotated_and_everything_made_before_keeps_working(engi
     use backend::{
         access::{
             Scope,
-            credentials::{self, Kind, NewCredential},
+            credentials::{self, CredentialType, NewCredential},
             secret::SecretHasher,
         },
         master_key::MasterKey,
@@ -257,8 +257,12 @@ async fn the_master_key_is_rotated_and_everything_made_before_keeps_working(engi
     })
     .await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
-    let new =
-        NewCredential { kind: Kind::ConnectionKey, label: "Before".into(), scope: Scope::Read, lifetime_days: None };
+    let new = NewCredential {
+        kind: CredentialType::ConnectionKey,
+        label: "Before".into(),
+        scope: Scope::Read,
+        lifetime_days: None,
+    };
     let key = credentials::create(&db, &SecretHasher::from_master(&master), &owner, None, new).await.unwrap().secret;
     let old_sealer = Sealer::new(&master);
     sqlx::query("UPDATE accounting_settings SET api_key_sealed = $1 WHERE id = 1")

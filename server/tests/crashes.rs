@@ -15,7 +15,7 @@ use std::{
 use backend::{
     access::{
         Scope,
-        credentials::{self, Kind, NewCredential},
+        credentials::{self, CredentialType, NewCredential},
         secret::SecretHasher,
     },
     db::Db,
@@ -151,8 +151,12 @@ async fn killed_twenty_times_while_writing_it_loses_nothing_it_acknowledged(engi
     let mut server = Serving(start());
     eventually("the server answers", up).await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
-    let new =
-        NewCredential { kind: Kind::ConnectionKey, label: "App".into(), scope: Scope::Write, lifetime_days: None };
+    let new = NewCredential {
+        kind: CredentialType::ConnectionKey,
+        label: "App".into(),
+        scope: Scope::Write,
+        lifetime_days: None,
+    };
     let key = credentials::create(&db, &SecretHasher::from_master(&master), &owner, None, new).await.unwrap().secret;
     for raise in [
         "UPDATE security_settings SET rate_per_credential = 1000000, rate_per_ip = 1000000 WHERE id = 1",

@@ -19,7 +19,7 @@ use app::auth::{SignIn, SignOutEverywhere};
 use backend::{
     access::{
         Scope,
-        credentials::{self, Kind, NewCredential},
+        credentials::{self, CredentialType, NewCredential},
         oauth,
         secret::SecretHasher,
         security,
@@ -148,8 +148,12 @@ async fn three_instances_on_one_postgres_are_one_shop() {
     // Failures counted on every instance lock the address out on every one; a nonce used
     // on one is refused on the others.
     let hasher = SecretHasher::from_master(&master);
-    let new =
-        NewCredential { kind: Kind::ConnectionKey, label: "Office".into(), scope: Scope::Read, lifetime_days: None };
+    let new = NewCredential {
+        kind: CredentialType::ConnectionKey,
+        label: "Office".into(),
+        scope: Scope::Read,
+        lifetime_days: None,
+    };
     let key = credentials::create(&db, &hasher, &owner, None, new).await.unwrap().secret;
     assert_eq!(me(&key, &direct[0], Some("office-nonce-0001")).await.0, StatusCode::OK);
     for base in &direct[1..] {
@@ -261,8 +265,12 @@ async fn three_instances_on_one_postgres_are_one_shop() {
     security::update(&db, &owner, None, settings).await.unwrap();
     let mut fresh_keys = Vec::new();
     for label in ["Door", "Till"] {
-        let new =
-            NewCredential { kind: Kind::ConnectionKey, label: label.into(), scope: Scope::Read, lifetime_days: None };
+        let new = NewCredential {
+            kind: CredentialType::ConnectionKey,
+            label: label.into(),
+            scope: Scope::Read,
+            lifetime_days: None,
+        };
         fresh_keys.push(credentials::create(&db, &hasher, &owner, None, new).await.unwrap().secret);
     }
     let (door, till) = (&fresh_keys[0], &fresh_keys[1]);

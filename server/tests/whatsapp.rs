@@ -334,7 +334,7 @@ async fn the_whole_sequence_recovers_the_cart_once(engine: Engine) {
             .fetch_one(shop.app.db.pool())
             .await
             .unwrap();
-    let paid = backend::money::parse_amount(order["total"].as_str().unwrap(), 2).unwrap();
+    let paid = vocabulary::money::parse_amount(order["total"].as_str().unwrap(), 2).unwrap();
     assert_eq!((order_id, value), (order["id"].as_i64(), Some(paid)));
     let restore = shop.restore(&second_token, SHOP).await.1;
     assert_eq!((restore["ordered"].as_bool(), restore["lines"].as_array().map(Vec::len)), (Some(true), Some(0)));

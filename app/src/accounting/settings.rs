@@ -6,13 +6,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::orders::OrderStatus;
 
 use super::LOG_PATH;
 use crate::{
     error::PanelError,
     forms::{RadioChoices, action_error},
     loaded::Loaded,
-    orders::ORDER_STATUSES,
     security::NumberField,
 };
 
@@ -326,7 +326,7 @@ fn SettingsForm(
                     ]/>
                     <fieldset class="choices">
                         <legend>"Send an order's invoice when it becomes"</legend>
-                        {ORDER_STATUSES.into_iter().map(|(value, label)| {
+                        {OrderStatus::ALL.map(|s| (s.as_str(), s.label())).into_iter().map(|(value, label)| {
                             let id = format!("trigger-{value}");
                             view! {
                                 <span class="choice">

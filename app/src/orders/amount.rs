@@ -1,14 +1,6 @@
-//! Amounts in the orders area, in the browser as well as on the server: the backend's
-//! money code, and how an order's amounts are written.
+//! How an order's amounts are written, in the browser as well as on the server.
 
-/// `backend::money`, compiled into the browser's bundle too: the backend crate cannot be
-/// built for WebAssembly, but this one file depends on nothing, so the refund form's
-/// preview formats amounts with the very code the server uses.
-#[cfg(not(feature = "ssr"))]
-#[path = "../../../backend/src/money.rs"]
-pub mod money;
-#[cfg(feature = "ssr")]
-pub use backend::money;
+use vocabulary::money;
 
 /// How the order's amounts are written: its currency and the shop's locale.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use vocabulary::{orders::MAX_CUSTOMER_FIELD_CHARS, people::Email};
 
 use crate::{error::PanelError, forms::action_error};
 
@@ -180,16 +181,16 @@ fn AddressFields(address: &'static str, legend: &'static str, values: AddressFor
                     _ => "text",
                 };
                 let max = match field {
-                    "country" => "2",
-                    "email" => "254",
-                    _ => "200",
+                    "country" => 2,
+                    "email" => Email::MAX_LENGTH,
+                    _ => MAX_CUSTOMER_FIELD_CHARS,
                 };
                 view! {
                     <div class="field">
                         <label for=id.clone()>{format!("{legend} {label}")}</label>
                         // `prop:value` too: an action redraws the form in place, over what was typed.
                         // `autocomplete="off"`: the manager's browser must not offer the manager's own details.
-                        <input id=id name=format!("{address}[{field}]") type=kind value=value.clone() prop:value=value.clone() maxlength=max
+                        <input id=id name=format!("{address}[{field}]") type=kind value=value.clone() prop:value=value.clone() maxlength=max.to_string()
                             autocomplete="off"/>
                         <input type="hidden" name=format!("{address}_was[{field}]") value=value/>
                     </div>

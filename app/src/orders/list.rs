@@ -10,9 +10,10 @@ use leptos::{ev, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{NavigateOptions, hooks::use_navigate, params::ParamsMap};
 use serde::{Deserialize, Serialize};
+use vocabulary::orders::{MAX_SEARCH_CHARS, OrderStatus};
 use wasm_bindgen::JsCast;
 
-use super::{ORDER_STATUSES, OrderStatusBadge};
+use super::OrderStatusBadge;
 use crate::{
     accounting::bulk::{BulkSyncStart, SyncToAccounting},
     error::PanelError,
@@ -25,10 +26,6 @@ pub const LIST_PATH: &str = "/admin/orders";
 pub const CSV_PATH: &str = "/admin/orders.csv";
 /// The most orders one "Export selected" takes.
 pub const MAX_SELECTED: usize = 1_000;
-/// The longest search the backend takes; the field stops there.
-pub const MAX_SEARCH_CHARS: usize = 100;
-#[cfg(feature = "ssr")]
-const _: () = assert!(MAX_SEARCH_CHARS == backend::orders::list::MAX_SEARCH_CHARS);
 /// Where the list's address is kept for the order page's "Back to orders".
 pub(crate) const LIST_ADDRESS_KEY: &str = "backroom-orders-list";
 /// How long typing pauses before the search runs.
@@ -223,7 +220,8 @@ pub struct OrdersView {
 /// One page of orders matching `query`.
 #[server(endpoint = "list_orders")]
 pub async fn list_orders(query: OrdersQuery) -> Result<OrdersView, PanelError> {
-    use backend::{money, orders::list};
+    use backend::orders::list;
+    use vocabulary::money;
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let store = backend::settings::get(&ctx.db).await?;
@@ -478,7 +476,7 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                 </div>
                 <fieldset class="status-filter">
                     <legend>"Status"</legend>
-                    {ORDER_STATUSES.into_iter().map(|(value, label)| {
+                    {OrderStatus::ALL.map(|s| (s.as_str(), s.label())).into_iter().map(|(value, label)| {
                         let id = format!("status-{value}");
                         let checked = move || query.with(|q| q.statuses().any(|s| s == value));
                         view! {

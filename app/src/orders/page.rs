@@ -8,13 +8,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
+use vocabulary::{
+    money::{decimal, parse_amount},
+    orders::{MAX_NOTE_CHARS, MAX_REASON_CHARS},
+};
 
 use super::{
     OrderStatusBadge,
-    amount::{
-        MoneyFormat,
-        money::{decimal, parse_amount},
-    },
+    amount::MoneyFormat,
     customer::{AddressForm, CustomerForm, EditOrderCustomer},
     list::{LIST_ADDRESS_KEY, LIST_PATH},
 };
@@ -28,13 +29,6 @@ use crate::{
     loaded::LoadedRecord,
     transactions::{TransactionLine, transaction_row},
 };
-
-/// The longest reason a status change or a refund takes.
-const MAX_REASON_CHARS: usize = 500;
-/// The longest note.
-const MAX_NOTE_CHARS: usize = 5_000;
-#[cfg(feature = "ssr")]
-const _: () = assert!(MAX_NOTE_CHARS == backend::orders::notes::MAX_CHARS);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {

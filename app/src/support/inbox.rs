@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
+use vocabulary::support::MAX_SEARCH_CHARS;
 
-use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, support_agents};
+use super::{Agent, INBOX_PATH, StatusBadge, statuses, support_agents};
 use crate::{
     error::PanelError,
     filters::{FilterButtons, Paged, Pager, QueryForm, use_listing_query},
@@ -16,8 +17,6 @@ use crate::{
 
 /// Tickets per page.
 pub const PAGE_SIZE: i64 = 25;
-/// The longest search the backend takes; the field stops there.
-const MAX_SEARCH_CHARS: usize = 100;
 
 /// The filters and the page as the address gives them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,7 +248,7 @@ fn InboxFilters(query: Memo<InboxQuery>) -> impl IntoView {
     // from it in the server-rendered page.
     let initial = query.get_untracked();
     let agents = crate::loaded::load(|| (), |_| support_agents());
-    let statuses = [("", "All")].into_iter().chain(STATUSES);
+    let statuses = [("", "All")].into_iter().chain(statuses());
     view! {
         <div class="card">
             <QueryForm action=INBOX_PATH>

@@ -7,19 +7,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
+use vocabulary::support::MAX_BODY_CHARS;
 
-use super::{Agent, INBOX_PATH, STATUSES, StatusBadge, refresh_unread_count};
+use super::{Agent, INBOX_PATH, StatusBadge, refresh_unread_count, statuses};
 use crate::{
     error::PanelError,
     forms::{PageActions, action_error, reset_on_success},
     loaded::LoadedRecord,
     orders::OrderStatusBadge,
 };
-
-/// The longest message the backend takes; the fields stop there.
-const MAX_BODY_CHARS: usize = 10_000;
-#[cfg(feature = "ssr")]
-const _: () = assert!(MAX_BODY_CHARS == backend::support::tickets::MAX_BODY);
 
 /// The order a ticket is about, as the ticket page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +104,7 @@ pub async fn get_ticket(id: i64) -> Result<Option<TicketView>, PanelError> {
             number: o.number,
             status: o.status.as_str().to_owned(),
             status_label: o.status.label().to_owned(),
-            total: backend::money::format(o.total, &o.currency, &store.locale),
+            total: vocabulary::money::format(o.total, &o.currency, &store.locale),
             items: o.items_count,
             placed: at(o.created_at),
         }),
@@ -369,7 +365,7 @@ fn StatusForm(id: i64, current: String, action: ServerAction<SetTicketStatus>) -
                 <div class="field">
                     <label for="ticket-status">"Status"</label>
                     <select id="ticket-status" name="status">
-                        {STATUSES.into_iter().map(|(value, label)| view! {
+                        {statuses().map(|(value, label)| view! {
                             <option value=value selected=current == value>{label}</option>
                         }).collect_view()}
                     </select>

@@ -57,7 +57,7 @@ pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let cart = detail.cart;
-    let money = |amount: i64| backend::money::format(amount, &cart.currency, &store.locale);
+    let money = |amount: i64| vocabulary::money::format(amount, &cart.currency, &store.locale);
     Ok(Some(CartPage {
         id: cart.id,
         captured: backend::clock::local_minute(cart.captured_at, tz),

@@ -114,7 +114,7 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
                 captured: backend::clock::local_minute(c.captured_at, tz),
                 phone: c.phone,
                 name: c.name,
-                total: backend::money::format(c.total_minor, &c.currency, &store.locale),
+                total: vocabulary::money::format(c.total_minor, &c.currency, &store.locale),
                 state: c.state,
                 stop_reason: c.stop_reason.unwrap_or_default(),
                 messages_sent: c.steps_sent,

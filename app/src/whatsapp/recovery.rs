@@ -98,7 +98,7 @@ pub async fn whatsapp_recovery(query: PeriodQuery) -> Result<RecoveryView, Panel
         revenue: d
             .revenue
             .iter()
-            .map(|(currency, amount)| backend::money::format(*amount, currency, &store.locale))
+            .map(|(currency, amount)| vocabulary::money::format(*amount, currency, &store.locale))
             .collect(),
         conversion: format!("{:.1}%", d.conversion * 100.0),
         steps: d

@@ -136,9 +136,9 @@ impl WhatsAppSettingsForm {
             third_delay_hours: r.third_delay_hours,
             coupon_step: r.coupon_step.map_or_else(|| "none".to_owned(), |s| s.to_string()),
             coupon_percent: r.coupon_percent,
-            coupon_amount: backend::money::decimal(r.coupon_amount_minor, backend::money::minor_digits(currency)),
+            coupon_amount: vocabulary::money::decimal(r.coupon_amount_minor, vocabulary::money::minor_digits(currency)),
             coupon_valid_days: r.coupon_valid_days,
-            coupon_min_spend: backend::money::decimal(r.coupon_min_minor, backend::money::minor_digits(currency)),
+            coupon_min_spend: vocabulary::money::decimal(r.coupon_min_minor, vocabulary::money::minor_digits(currency)),
             max_age_days: r.max_age_days,
             link_valid_days: r.link_valid_days,
             quiet_start: r.quiet_start.clone(),
@@ -184,10 +184,10 @@ impl WhatsAppSettingsForm {
             _ => return Err(PanelError::Message("the coupon goes in no message, the second or the third".into())),
         };
         let coupon_min_minor =
-            backend::money::parse_amount(&self.coupon_min_spend, backend::money::minor_digits(currency))
+            vocabulary::money::parse_amount(&self.coupon_min_spend, vocabulary::money::minor_digits(currency))
                 .map_err(|e| PanelError::Message(format!("the coupon's minimum spend: {e}")))?;
         let coupon_amount_minor =
-            backend::money::parse_amount(&self.coupon_amount, backend::money::minor_digits(currency))
+            vocabulary::money::parse_amount(&self.coupon_amount, vocabulary::money::minor_digits(currency))
                 .map_err(|e| PanelError::Message(format!("the coupon's amount off: {e}")))?;
         let hours = self.hours().map(|h| h.trim().to_owned());
         let r = &mut current.recovery;

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::access::MAX_LABEL_CHARS;
+pub use vocabulary::access::{CredentialType, MAX_LIFETIME_DAYS};
 
 use super::{
     Scope,
@@ -20,50 +22,17 @@ use crate::{
     users::User,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CredentialKind))]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    ConnectionKey,
-    AppPassword,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ConnectionKey => "connection_key",
-            Kind::AppPassword => "app_password",
-        }
-    }
-
-    fn secret_kind(self) -> SecretKind {
-        match self {
-            Kind::ConnectionKey => SecretKind::ConnectionKey,
-            Kind::AppPassword => SecretKind::AppPassword,
-        }
-    }
-
-    fn audit_prefix(self) -> &'static str {
-        match self {
-            Kind::ConnectionKey => "key",
-            Kind::AppPassword => "app_password",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::ConnectionKey => "connection key",
-            Kind::AppPassword => "application password",
-        }
+/// The secret's kind for a credential of this kind (its prefix).
+fn secret_kind(kind: CredentialType) -> SecretKind {
+    match kind {
+        CredentialType::ConnectionKey => SecretKind::ConnectionKey,
+        CredentialType::AppPassword => SecretKind::AppPassword,
     }
 }
-
-/// The longest a credential may be set to live.
-pub const MAX_LIFETIME_DAYS: i64 = 3650;
 
 #[derive(Clone, Debug)]
 pub struct NewCredential {
-    pub kind: Kind,
+    pub kind: CredentialType,
     pub label: String,
     pub scope: Scope,
     /// `None`: never expires.
@@ -75,7 +44,7 @@ pub struct NewCredential {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Credential))]
 pub struct CredentialInfo {
     pub id: i64,
-    pub kind: Kind,
+    pub kind: CredentialType,
     /// The user it acts as.
     pub user_id: i64,
     pub user_email: String,
@@ -99,10 +68,10 @@ pub struct Issued {
 
 /// Who may create and revoke what: connection keys are the store's, so owners and
 /// admins; application passwords are their user's, and owners may revoke anyone's.
-fn may_manage(actor: &User, kind: Kind, owner_id: i64) -> bool {
+fn may_manage(actor: &User, kind: CredentialType, owner_id: i64) -> bool {
     match kind {
-        Kind::ConnectionKey => actor.role.manages_store(),
-        Kind::AppPassword => actor.id == owner_id || actor.role.manages_users(),
+        CredentialType::ConnectionKey => actor.role.manages_store(),
+        CredentialType::AppPassword => actor.id == owner_id || actor.role.manages_users(),
     }
 }
 
@@ -117,9 +86,9 @@ pub async fn create(
     if !may_manage(actor, new.kind, actor.id) {
         return Err(Error::Forbidden);
     }
-    let label = match typed_text::within(&new.label, 80) {
+    let label = match typed_text::within(&new.label, MAX_LABEL_CHARS) {
         Some(label) if !label.chars().any(char::is_control) => label.to_owned(),
-        _ => return Err(Error::invalid("the label needs 1 to 80 characters")),
+        _ => return Err(Error::invalid(format!("the label needs 1 to {MAX_LABEL_CHARS} characters"))),
     };
     if let Some(days) = new.lifetime_days
         && !(1..=MAX_LIFETIME_DAYS).contains(&days)
@@ -153,12 +122,12 @@ async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     hasher: &SecretHasher,
     owner: &User,
-    kind: Kind,
+    kind: CredentialType,
     label: &str,
     scope: Scope,
     lifetime_days: Option<i64>,
 ) -> Result<Issued> {
-    let secret = secret::generate(kind.secret_kind());
+    let secret = secret::generate(secret_kind(kind));
     let created_at = now();
     let expires_at = lifetime_days.map(|d| created_at + d * 86_400);
     let id: i64 = sqlx::query_scalar(
@@ -200,8 +169,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CredentialInfo> {
     Ok(CredentialInfo {
         id: row.try_get("id")?,
         kind: match row.try_get::<String, _>("kind")?.as_str() {
-            "connection_key" => Kind::ConnectionKey,
-            _ => Kind::AppPassword,
+            "connection_key" => CredentialType::ConnectionKey,
+            _ => CredentialType::AppPassword,
         },
         user_id: row.try_get("user_id")?,
         user_email: row.try_get("user_email")?,
@@ -218,7 +187,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CredentialInfo> {
 
 /// Credentials of `kind`, newest first; of one user when `user_id` is given. Revoked
 /// ones stay listed for 30 days, so a person can see what happened.
-pub async fn list(db: &Db, kind: Kind, user_id: Option<i64>) -> Result<Vec<CredentialInfo>> {
+pub async fn list(db: &Db, kind: CredentialType, user_id: Option<i64>) -> Result<Vec<CredentialInfo>> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_credentials c JOIN users u ON u.id = c.user_id \
          WHERE c.kind = $1 AND ($2 = 0 OR c.user_id = $2) AND (c.revoked_at IS NULL OR c.revoked_at > $3) \
@@ -249,7 +218,7 @@ pub async fn revoke(
     remembered: &CredentialCache,
     actor: &User,
     ip: Option<&str>,
-    kind: Kind,
+    kind: CredentialType,
     id: i64,
 ) -> Result<()> {
     let (info, _) = find(db, id).await?;

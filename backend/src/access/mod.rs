@@ -8,11 +8,10 @@ pub mod oauth;
 pub mod secret;
 pub mod security;
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
+pub use vocabulary::access::Scope;
 
-use crate::{Error, Result, db::Db, users::User};
+use crate::{Result, db::Db, users::User};
 
 /// Disables or re-enables a panel user (see [`crate::users`] for who may); disabling signs
 /// them out everywhere and no credential of theirs this process remembers passes again.
@@ -28,45 +27,6 @@ pub async fn set_user_disabled(
         remembered.forget_all();
     }
     Ok(user)
-}
-
-/// What a credential may do: `read` reads; `write` reads and changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Read,
-    Write,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-        }
-    }
-
-    pub fn allows(self, needed: Scope) -> bool {
-        self >= needed
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Scope> {
-        match s.trim() {
-            "read" => Ok(Scope::Read),
-            "write" => Ok(Scope::Write),
-            _ => Err(Error::invalid("the scope must be read or write")),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

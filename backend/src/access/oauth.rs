@@ -8,6 +8,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use vocabulary::access::MAX_LABEL_CHARS;
 
 use super::{
     Scope,
@@ -126,9 +127,9 @@ pub async fn create_client(db: &Db, actor: &User, ip: Option<&str>, new: NewClie
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
-    let name = match typed_text::within(&new.name, 80) {
+    let name = match typed_text::within(&new.name, MAX_LABEL_CHARS) {
         Some(name) if !name.chars().any(char::is_control) => name.to_owned(),
-        _ => return Err(Error::invalid("the app's name needs 1 to 80 characters")),
+        _ => return Err(Error::invalid(format!("the app's name needs 1 to {MAX_LABEL_CHARS} characters"))),
     };
     let uris: Vec<String> =
         new.redirect_uris.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();

@@ -6,13 +6,13 @@
 
 use chrono_tz::Tz;
 use serde_json::{Value, json};
+use vocabulary::money;
 
 use super::{
     cari::MatchField,
     settings::{AccountingSettings, VatCode},
 };
 use crate::{
-    money,
     orders::detail::{Order, Refund},
     sales_daily::local_day,
 };

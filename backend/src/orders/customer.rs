@@ -7,15 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::{orders::MAX_CUSTOMER_FIELD_CHARS, people::Email};
 
 use super::{
     events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
-use crate::{Error, Result, clock::now, db::Db, users::Email};
-
-/// The most characters a field holds.
-pub const MAX_CHARS: usize = 200;
+use crate::{Error, Result, clock::now, db::Db};
 
 /// The fields of an address, as WooCommerce names them.
 pub const FIELDS: [&str; 11] = [
@@ -116,12 +114,12 @@ impl FieldChange {
     }
 }
 
-/// A field's text as it is kept: trimmed, on one line, within [`MAX_CHARS`]; a country
+/// A field's text as it is kept: trimmed, on one line, within [`MAX_CUSTOMER_FIELD_CHARS`]; a country
 /// in capitals, an e-mail checked.
 fn checked(address: &str, field: &str, text: &str) -> Result<String> {
     let text = text.trim();
     let what = format!("{address} {}", field.replace('_', " "));
-    let max = if field == "email" { Email::MAX_LENGTH } else { MAX_CHARS };
+    let max = if field == "email" { Email::MAX_LENGTH } else { MAX_CUSTOMER_FIELD_CHARS };
     if text.chars().count() > max || text.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
         return Err(Error::invalid(format!("{what}: at most {max} characters, on one line")));
     }
@@ -228,10 +226,13 @@ mod tests {
         assert!(checked("billing", "email", "ayse").is_err());
         assert!(checked("shipping", "email", "ayse@example.com").is_err());
         assert!(checked("billing", "first_name", "Ayşe\r\nBcc: x@example.com").is_err());
-        assert!(checked("shipping", "city", &"İ".repeat(MAX_CHARS + 1)).is_err());
+        assert!(checked("shipping", "city", &"İ".repeat(MAX_CUSTOMER_FIELD_CHARS + 1)).is_err());
         assert!(checked("billing", "address_1", "Bağdat Cad.\u{2028}No: 5").is_err());
         assert_eq!(checked("billing", "email", &format!("ayse@{}.com", "a".repeat(192))).unwrap().len(), 201);
-        assert_eq!(checked("shipping", "city", &"İ".repeat(MAX_CHARS)).unwrap().chars().count(), MAX_CHARS);
+        assert_eq!(
+            checked("shipping", "city", &"İ".repeat(MAX_CUSTOMER_FIELD_CHARS)).unwrap().chars().count(),
+            MAX_CUSTOMER_FIELD_CHARS
+        );
     }
 
     #[test]

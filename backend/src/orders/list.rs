@@ -5,14 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::orders::MAX_SEARCH_CHARS;
 
 use super::OrderStatus;
 use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, typed_text};
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 25;
-/// Longer searches are refused: nobody types more to find an order.
-pub const MAX_SEARCH_CHARS: usize = 100;
 /// A name search looks at its first few words.
 const MAX_NAME_WORDS: usize = 4;
 

@@ -5,13 +5,14 @@
 //! and sends nothing. A private note tells the other listeners too (`order.private_note`):
 //! on an order the store keeps, both go to the store.
 
+use sqlx::Row;
+use vocabulary::orders::MAX_NOTE_CHARS;
+
 use super::{
     detail::Note,
     events::{OrderEvent, Subscribers},
     trail::{self, Actor},
 };
-use sqlx::Row;
-
 use crate::{
     Error, Result,
     clock::now,
@@ -22,8 +23,6 @@ use crate::{
     },
     settings, typed_text,
 };
-
-pub const MAX_CHARS: usize = 5_000;
 
 pub async fn add(
     db: &Db,
@@ -36,8 +35,8 @@ pub async fn add(
     if !actor.user.role.manages_orders() {
         return Err(Error::Forbidden);
     }
-    let body = typed_text::within(body, MAX_CHARS)
-        .ok_or_else(|| Error::invalid(format!("a note needs 1 to {MAX_CHARS} characters")))?;
+    let body = typed_text::within(body, MAX_NOTE_CHARS)
+        .ok_or_else(|| Error::invalid(format!("a note needs 1 to {MAX_NOTE_CHARS} characters")))?;
     let now = now();
     // What a customer note's email needs, read only for one.
     let mail = if to_customer { Some((settings::get(db).await?, crate::mail::settings(db).await?)) } else { None };

@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use vocabulary::{money, orders::MAX_REASON_CHARS};
 
 use super::{
     OrderStatus,
@@ -22,7 +23,7 @@ use super::{
     events::{AskedLine, OrderEvent, RefundAsked, Subscribers},
     trail::{self, Actor},
 };
-use crate::{Error, Result, clock::now, db::Db, error::is_unique_violation, money, sales_daily::Accumulator};
+use crate::{Error, Result, clock::now, db::Db, error::is_unique_violation, sales_daily::Accumulator};
 
 /// A refund as asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,8 +242,8 @@ fn check_shape(new: &NewRefund) -> Result<()> {
     if new.lines.len() > MAX_LINES {
         return Err(Error::invalid(format!("at most {MAX_LINES} lines in one refund")));
     }
-    if new.reason.chars().count() > 500 {
-        return Err(Error::invalid("the reason is at most 500 characters"));
+    if new.reason.chars().count() > MAX_REASON_CHARS {
+        return Err(Error::invalid(format!("the reason is at most {MAX_REASON_CHARS} characters")));
     }
     for line in &new.lines {
         if line.quantity < 0 || line.amount < 0 {

@@ -6,6 +6,7 @@
 
 use chrono_tz::Tz;
 use sqlx::Row;
+use vocabulary::orders::MAX_REASON_CHARS;
 
 use super::{
     OrderStatus,
@@ -18,25 +19,6 @@ use crate::{
     db::Db,
     sales_daily::{Accumulator, SaleFacts, SoldLine, counts_as_sale},
 };
-
-use OrderStatus::*;
-
-impl OrderStatus {
-    /// Where an order may be moved by hand from this status: (status, needs a reason).
-    pub fn next(self) -> &'static [(OrderStatus, bool)] {
-        match self {
-            Pending => &[(Processing, false), (OnHold, false), (Completed, false), (Cancelled, false), (Failed, false)],
-            Failed => &[(Pending, false), (Processing, false), (OnHold, false), (Cancelled, false)],
-            OnHold => &[(Processing, false), (Completed, false), (Cancelled, false), (Failed, false)],
-            Processing => &[(Completed, false), (OnHold, false), (Cancelled, false)],
-            Completed => &[(Processing, true)],
-            Cancelled => &[(Pending, true), (Processing, true)],
-            Refunded => &[],
-            // An extension's status (shipped, …) goes back into WooCommerce's own.
-            Other(_) => &[(Processing, false), (OnHold, false), (Completed, false), (Cancelled, true)],
-        }
-    }
-}
 
 /// Moves the order to `to`, returning the status it left.
 pub async fn change(
@@ -52,8 +34,8 @@ pub async fn change(
         return Err(Error::Forbidden);
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 500) {
-        return Err(Error::invalid("the reason is at most 500 characters"));
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+        return Err(Error::invalid(format!("the reason is at most {MAX_REASON_CHARS} characters")));
     }
     let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT number, status, created_at, currency, total, items_count, total_tax, shipping_total FROM orders WHERE id = $1")
@@ -129,18 +111,4 @@ pub async fn change(
     tx.commit().await?;
     events.committed();
     Ok(from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_policy_never_enters_or_leaves_refunded_by_hand() {
-        assert!(Refunded.next().is_empty());
-        for status in OrderStatus::ALL {
-            assert!(status.next().iter().all(|(to, _)| *to != Refunded && *to != status), "{status:?}");
-        }
-        assert_eq!(Completed.next(), &[(Processing, true)]);
-    }
 }

@@ -2,6 +2,7 @@
 //! gateway, a status and an order; keyset pages with a signed cursor.
 
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::orders::{MAX_GATEWAY_CHARS, TRANSACTION_STATUSES};
 
 use super::detail::Transaction;
 use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db};
@@ -31,12 +32,12 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         return Err(Error::invalid(format!("per_page must be between 1 and {}", super::list::MAX_PER_PAGE)));
     }
     if let Some(status) = filter.status.as_deref()
-        && !["pending", "succeeded", "failed"].contains(&status)
+        && !TRANSACTION_STATUSES.iter().any(|(value, _)| *value == status)
     {
         return Err(Error::invalid("status must be pending, succeeded or failed"));
     }
-    if filter.gateway.as_ref().is_some_and(|g| g.len() > 100) {
-        return Err(Error::invalid("the gateway is at most 100 characters"));
+    if filter.gateway.as_ref().is_some_and(|g| g.len() > MAX_GATEWAY_CHARS) {
+        return Err(Error::invalid(format!("the gateway is at most {MAX_GATEWAY_CHARS} characters")));
     }
     let after_key = filter.cursor.as_deref().map(|c| cursor::decode(hasher, LISTING, c, 2)).transpose()?;
     let mut conditions = Vec::new();

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::support::{MAX_BODY_CHARS, MAX_SEARCH_CHARS};
 
 use super::TicketStatus;
 use crate::{
@@ -25,8 +26,6 @@ use crate::{
 };
 
 pub const MAX_PER_PAGE: i64 = 100;
-pub const MAX_BODY: usize = 10_000;
-const MAX_SEARCH: usize = 100;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -139,8 +138,8 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         conditions.push(format!("t.status = {}", text(status.as_str().to_owned(), &mut texts)));
     }
     if let Some(raw) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let search = typed_text::within(raw, MAX_SEARCH)
-            .ok_or_else(|| Error::invalid(format!("the search is at most {MAX_SEARCH} characters")))?;
+        let search = typed_text::within(raw, MAX_SEARCH_CHARS)
+            .ok_or_else(|| Error::invalid(format!("the search is at most {MAX_SEARCH_CHARS} characters")))?;
         let condition = if search.to_ascii_uppercase().starts_with("T-") {
             format!("t.reference = {}", text(search.to_ascii_uppercase(), &mut texts))
         } else if search.contains('@') {
@@ -260,8 +259,8 @@ pub async fn mark_read(db: &Db, id: i64) -> Result<()> {
 }
 
 fn check_body(body: &str) -> Result<&str> {
-    typed_text::within(body, MAX_BODY)
-        .ok_or_else(|| Error::invalid(format!("a message needs 1 to {MAX_BODY} characters")))
+    typed_text::within(body, MAX_BODY_CHARS)
+        .ok_or_else(|| Error::invalid(format!("a message needs 1 to {MAX_BODY_CHARS} characters")))
 }
 
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Any>;

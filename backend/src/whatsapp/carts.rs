@@ -86,7 +86,7 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
     if input.total_minor < 0 || input.total_minor > 100_000_000_000 {
         return Err(Error::invalid("the total is in minor units, 0 to 100,000,000,000"));
     }
-    if !crate::money::is_currency_code(&input.currency) {
+    if !vocabulary::money::is_currency_code(&input.currency) {
         return Err(Error::invalid("the currency is a three-letter ISO code such as TRY"));
     }
     if input.name.chars().count() > 200
@@ -181,7 +181,7 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
                 &format!(
                     "{} line(s), total {}",
                     input.lines.len(),
-                    crate::money::format(input.total_minor, &input.currency, "en")
+                    vocabulary::money::format(input.total_minor, &input.currency, "en")
                 ),
             )
             .await?;
@@ -217,7 +217,7 @@ async fn keep(tx: &mut Tx<'_>, config: &Config, phone: &str, input: &Capture) ->
         &format!(
             "{} line(s), total {}",
             input.lines.len(),
-            crate::money::format(input.total_minor, &input.currency, "en")
+            vocabulary::money::format(input.total_minor, &input.currency, "en")
         ),
     )
     .await?;

@@ -11,13 +11,13 @@ use rand::Rng;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Row;
+use vocabulary::money;
 
 use super::{WhatsApp, carts, config::Config};
 use crate::{
     Result,
     clock::now,
     jobs::Failure,
-    money,
     woo::{
         client::{CallError, Store},
         webhooks,

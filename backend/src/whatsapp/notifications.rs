@@ -5,6 +5,7 @@
 
 use futures_util::future::BoxFuture;
 use sqlx::Row;
+use vocabulary::money;
 
 use super::{
     SEND_JOB, WhatsApp, carts,
@@ -16,7 +17,6 @@ use super::{
 use crate::{
     Result,
     jobs::{self, NewJob},
-    money,
     orders::events::{self, OrderEvent, Subscriber},
 };
 

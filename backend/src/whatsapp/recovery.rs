@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use chrono::{Duration as Days, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 use sqlx::Row;
+use vocabulary::money;
 
 use super::{
     WhatsApp, attribution, carts,
@@ -27,7 +28,6 @@ use crate::{
     Result,
     clock::now,
     jobs::{ClaimedJob, Failure},
-    money,
 };
 
 /// Runs a batch of recovery jobs ([`carts::schedule`]) together: the configuration, the

@@ -14,13 +14,13 @@ use std::collections::{HashMap, HashSet};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row};
+use vocabulary::money::minor_digits;
 
 use super::model::{self, Decimal};
 use crate::{
     Result,
     clock::now,
     db::{Backend, Value, bind_values, insert_new_rows, insert_rows, insert_sql, upsert_rows},
-    money::minor_digits,
     orders::events::{OrderEvent, Subscribers, Tx},
     sales_daily::{Accumulator, SaleFacts, SoldLine},
 };
@@ -1050,7 +1050,7 @@ pub async fn coupons(tx: &mut Tx, backend: Backend, currency: &str, coupons: &[m
     let ours = modified(tx, "coupons", coupons.iter().map(|c| c.id)).await?;
     let now = now();
     let digits = minor_digits(currency);
-    let decimal = |d: &Decimal| d.minor(digits).map(|m| crate::money::decimal(m, digits)).unwrap_or_default();
+    let decimal = |d: &Decimal| d.minor(digits).map(|m| vocabulary::money::decimal(m, digits)).unwrap_or_default();
     let mut rows = Vec::new();
     for coupon in coupons.iter().filter(|c| c.id > 0) {
         if coupon.status == "trash" {

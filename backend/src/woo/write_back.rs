@@ -28,6 +28,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tokio::sync::Notify;
+use vocabulary::money;
 
 use super::{
     Woo,
@@ -41,7 +42,6 @@ use crate::{
     clock::now,
     db::Db,
     jobs::{self, ClaimedJob, Failure, NewJob},
-    money,
     orders::{
         OrderStatus,
         customer::FieldChange,

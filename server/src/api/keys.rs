@@ -8,7 +8,7 @@ use axum::{
 };
 use backend::access::{
     Denied, Scope,
-    credentials::{self, CredentialInfo, Kind, NewCredential},
+    credentials::{self, CredentialInfo, CredentialType, NewCredential},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,7 +33,7 @@ pub async fn list(
     if !caller.user.role.manages_store() {
         return Err(backend::Error::Forbidden.into());
     }
-    let items = credentials::list(&state.services.db, Kind::ConnectionKey, None).await?;
+    let items = credentials::list(&state.services.db, CredentialType::ConnectionKey, None).await?;
     Ok(Json(KeyList { items }))
 }
 
@@ -95,7 +95,7 @@ pub async fn create(
         &state.services.hasher,
         &caller.user,
         ip.as_deref(),
-        NewCredential { kind: Kind::ConnectionKey, label: new.label, scope, lifetime_days: new.expires_days },
+        NewCredential { kind: CredentialType::ConnectionKey, label: new.label, scope, lifetime_days: new.expires_days },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { secret: issued.secret, key: issued.info })))
@@ -117,7 +117,7 @@ pub async fn revoke(
         &state.services.credentials,
         &caller.user,
         ip.as_deref(),
-        Kind::ConnectionKey,
+        CredentialType::ConnectionKey,
         id,
     )
     .await?;

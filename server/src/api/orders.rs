@@ -105,8 +105,8 @@ pub async fn list(
 }
 
 /// A listing's bad filter is a 400 `invalid_query` (not a 422: it is the query string).
-pub fn list_error(e: backend::Error) -> ApiError {
-    match e {
+pub fn list_error(e: impl Into<backend::Error>) -> ApiError {
+    match e.into() {
         backend::Error::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message),
         other => other.into(),
     }

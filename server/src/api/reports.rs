@@ -41,7 +41,7 @@ pub async fn sales(
         Period::parse(query.period.as_deref(), query.from.as_deref(), query.to.as_deref()).map_err(list_error)?;
     let store = backend::settings::get(&state.services.db).await?;
     let currency = match query.currency.filter(|c| !c.is_empty()) {
-        Some(c) if backend::money::is_currency_code(&c) => c,
+        Some(c) if vocabulary::money::is_currency_code(&c) => c,
         Some(_) => return Err(list_error(backend::Error::invalid("currency must be a three-letter code such as TRY"))),
         None => store.currency.clone(),
     };

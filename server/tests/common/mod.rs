@@ -8,7 +8,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 use backend::{
     access::{
         Scope,
-        credentials::{self, Kind, NewCredential},
+        credentials::{self, CredentialType, NewCredential},
         secret::SecretHasher,
         security::{self, SecurityCache, SecuritySettings},
     },
@@ -284,7 +284,8 @@ impl TestApp {
 
     /// A new connection key acting as `user`.
     pub async fn key_for(&self, user: &User, scope: Scope, lifetime_days: Option<i64>) -> (i64, String) {
-        let new = NewCredential { kind: Kind::ConnectionKey, label: "Test phone".into(), scope, lifetime_days };
+        let new =
+            NewCredential { kind: CredentialType::ConnectionKey, label: "Test phone".into(), scope, lifetime_days };
         let issued = credentials::create(&self.db, &self.hasher, user, None, new).await.unwrap();
         (issued.info.id, issued.secret)
     }

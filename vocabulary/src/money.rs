@@ -1,9 +1,6 @@
 //! Money as Backroom keeps it: integer minor units plus an ISO 4217 currency code, read
-//! from what people type and written for people and for spreadsheets.
-//!
-//! This file is also compiled into the panel's browser bundle (`app::orders::amount`
-//! includes it by path), where this crate does not exist: it uses the standard library
-//! only, and nothing through `crate::`.
+//! from what people type and written for people and for spreadsheets. The panel's
+//! refund form previews amounts with this very code in the browser.
 
 /// Digits after the decimal point for a currency (ISO 4217's minor unit).
 pub fn minor_digits(currency: &str) -> u32 {
