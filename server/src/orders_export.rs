@@ -6,7 +6,11 @@ use app::{
     context::{ClientIp, SignedIn},
     error::PanelError,
     filters::Paged,
-    orders::list::{MAX_SELECTED, MatchingOrders, OrdersQuery},
+    orders::{
+        CSV_PATH,
+        list::MAX_SELECTED,
+        query::{MatchingOrders, OrdersQuery},
+    },
 };
 use axum::{
     Extension, Router,
@@ -34,7 +38,7 @@ const COLUMNS: [&str; 10] =
     ["number", "date", "status", "customer", "email", "phone", "items", "total", "currency", "payment method"];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(app::orders::list::CSV_PATH, get(export))
+    Router::new().route(CSV_PATH, get(export))
 }
 
 async fn export(

@@ -14,7 +14,7 @@ use crate::{
     following::{Followed, POLL_EVERY},
     forms::action_error,
     loaded::LoadedRecord,
-    orders::list::OrdersQuery,
+    orders::query::OrdersQuery,
 };
 
 /// Starts a bulk sync of the `selected` orders, or, without a selection, of every order
@@ -26,7 +26,7 @@ use crate::{
 pub async fn start_bulk_sync(selected: Option<Vec<i64>>, query: OrdersQuery, resync: bool) -> Result<i64, PanelError> {
     use backend::accounting::bulk;
 
-    use crate::orders::list::MatchingOrders;
+    use crate::orders::query::MatchingOrders;
     let me = super::acting().await?;
     let db = &me.ctx.db;
     let (ids, description) = match selected {
