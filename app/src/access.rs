@@ -154,15 +154,9 @@ fn lifetime_days(text: &str) -> Result<Option<i64>, PanelError> {
 pub async fn list_credentials(kind: CredentialType) -> Result<Vec<CredentialRow>, PanelError> {
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
-    // Connection keys are the shop's; application passwords are each user's own.
-    let owner = match kind {
-        CredentialType::ConnectionKey if me.role.manages_store() => None,
-        CredentialType::ConnectionKey => return Err(PanelError::Forbidden),
-        CredentialType::AppPassword => Some(me.id),
-    };
     let tz = backend::settings::get(&ctx.db).await?.tz();
     let now = backend::clock::now();
-    Ok(backend::access::credentials::list(&ctx.db, kind, owner)
+    Ok(backend::access::credentials::list(&ctx.db, &me, kind)
         .await?
         .into_iter()
         .map(|c| credential_row(c, tz, now))

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 pub use vocabulary::audit::Outcome;
 
-use crate::{Result, clock::now, db::Db};
+use vocabulary::people::Role;
+
+use crate::{Error, Result, clock::now, db::Db, users::User};
 
 /// One event to record. `actor` is a readable name (an email, `system`, `cli`);
 /// `credential` names what the actor used, when not a panel session (`connection_key:3`).
@@ -89,8 +91,18 @@ pub struct Filter {
     pub before_id: Option<i64>,
 }
 
-/// Entries matching `filter`, newest first, at most `limit` (1–1000).
-pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>> {
+/// Who may read the audit log: owners and admins (it names every person, key and address
+/// that did something in the shop).
+pub fn may_read(role: Role) -> bool {
+    role.manages_store()
+}
+
+/// Entries matching `filter`, newest first, at most `limit` (1–1000); `Forbidden` for a
+/// `reader` who may not read the log.
+pub async fn search(db: &Db, reader: &User, filter: &Filter, limit: i64) -> Result<Vec<Entry>> {
+    if !may_read(reader.role) {
+        return Err(Error::Forbidden);
+    }
     let mut conditions = Vec::new();
     let mut n = 0;
     let mut next = || {
@@ -159,11 +171,6 @@ pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>> 
             })
         })
         .collect()
-}
-
-/// The newest entries, newest first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Entry>> {
-    search(db, &Filter::default(), limit).await
 }
 
 fn like_escape(s: &str) -> String {

@@ -338,6 +338,10 @@ async fn scope_and_role_are_enforced(engine: Engine) {
     let response = app.client.get(app.url("/api/v1/keys")).header(header::AUTHORIZATION, &basic).send().await.unwrap();
     let (status, code) = error_code(response).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    // Nor read the audit log, which names every person, key and address.
+    let response = app.client.get(app.url("/api/v1/audit")).header(header::AUTHORIZATION, &basic).send().await.unwrap();
+    let (status, code) = error_code(response).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
     app.stop().await;
 }
 

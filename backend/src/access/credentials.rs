@@ -185,9 +185,15 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CredentialInfo> {
     })
 }
 
-/// Credentials of `kind`, newest first; of one user when `user_id` is given. Revoked
-/// ones stay listed for 30 days, so a person can see what happened.
-pub async fn list(db: &Db, kind: CredentialType, user_id: Option<i64>) -> Result<Vec<CredentialInfo>> {
+/// What `reader` may see of the credentials of `kind`, newest first (revoked ones stay
+/// listed for 30 days, so a person can see what happened): the shop's connection keys for owners and admins (`Forbidden` for anyone
+/// else), and their own application passwords for anyone.
+pub async fn list(db: &Db, reader: &User, kind: CredentialType) -> Result<Vec<CredentialInfo>> {
+    let user_id = match kind {
+        CredentialType::ConnectionKey if reader.role.manages_store() => None,
+        CredentialType::ConnectionKey => return Err(Error::Forbidden),
+        CredentialType::AppPassword => Some(reader.id),
+    };
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_credentials c JOIN users u ON u.id = c.user_id \
          WHERE c.kind = $1 AND ($2 = 0 OR c.user_id = $2) AND (c.revoked_at IS NULL OR c.revoked_at > $3) \

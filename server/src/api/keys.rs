@@ -30,10 +30,7 @@ pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<KeyList>, ApiError> {
-    if !caller.user.role.manages_store() {
-        return Err(backend::Error::Forbidden.into());
-    }
-    let items = credentials::list(&state.services.db, CredentialType::ConnectionKey, None).await?;
+    let items = credentials::list(&state.services.db, &caller.user, CredentialType::ConnectionKey).await?;
     Ok(Json(KeyList { items }))
 }
 

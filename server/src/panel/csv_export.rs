@@ -17,7 +17,7 @@ use crate::AppState;
 
 /// Someone signed in to the panel, asking for a download.
 pub struct Requester {
-    user: User,
+    pub user: User,
     ip: Option<String>,
 }
 
