@@ -62,7 +62,7 @@ impl AuditQuery {
                     .ok_or_else(|| PanelError::Message("the outcome must be success, failure or denied".into()))?,
             ),
         };
-        let (from, to) = crate::filters::day_range(&self.from, &self.to, tz)?;
+        let (from, to) = backend::days::instants(&self.from, &self.to, tz)?;
         Ok(Filter { actor: filled(&self.actor), action: filled(&self.action), outcome, from, to, before_id: None })
     }
 }
@@ -270,7 +270,9 @@ mod tests {
         let denied = AuditQuery { outcome: "denied".into(), action: "key.".into(), ..AuditQuery::default() };
         let filter = denied.filter(chrono_tz::UTC).unwrap();
         assert_eq!((filter.outcome, filter.action.as_deref()), (Some(backend::audit::Outcome::Denied), Some("key.")));
-        for (bad, says) in [(query("31.01.2025", ""), "“from” day"), (query("2025-02-01", "2025-01-01"), "after")] {
+        for (bad, says) in
+            [(query("31.01.2025", ""), "from must be a day"), (query("2025-02-01", "2025-01-01"), "after")]
+        {
             assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");
         }
         let odd = AuditQuery { outcome: "maybe".into(), ..AuditQuery::default() };

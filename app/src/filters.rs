@@ -10,9 +10,6 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_location, params::ParamsMap};
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-use crate::error::PanelError;
-
 /// Earlier pages a listing remembers for "Previous page"; from further on, "First page"
 /// remains.
 const MAX_PREV: usize = 20;
@@ -192,26 +189,6 @@ pub fn DayFields(
             <input id=to_id name="to" type="date" required=required value=to.get_untracked() prop:value=move || to.get()/>
         </div>
     }
-}
-
-/// `from` and `to` days (either may be empty) as the instants a listing filters by: the
-/// start of the first day, and the start of the day after the last (it is included).
-///
-/// Fails, naming the field, on a malformed day or a "from" after the "to".
-#[cfg(feature = "ssr")]
-pub fn day_range(from: &str, to: &str, tz: chrono_tz::Tz) -> Result<(Option<i64>, Option<i64>), PanelError> {
-    let day = |text: &str, field: &str| match text.trim() {
-        "" => Ok(None),
-        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| PanelError::Message(format!("the “{field}” day must look like 2026-01-31"))),
-    };
-    let (first, last) = (day(from, "from")?, day(to, "to")?);
-    if first.zip(last).is_some_and(|(first, last)| first > last) {
-        return Err(PanelError::Message("the “from” day is after the “to” day".into()));
-    }
-    let start = |d: chrono::NaiveDate| backend::sales_daily::day_start(d, tz);
-    Ok((first.map(start), last.and_then(|d| d.succ_opt()).map(start)))
 }
 
 /// A listing's filters and its place among cursor pages, as its address keeps them: the

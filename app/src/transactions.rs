@@ -56,7 +56,7 @@ impl TransactionsQuery {
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::transactions::Filter, PanelError> {
         use crate::filters::filled;
-        let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
+        let (after, before) = backend::days::instants(&self.from, &self.to, tz)?;
         let order_id = match self.order.trim().trim_start_matches('#') {
             "" => None,
             id => Some(
@@ -258,7 +258,7 @@ mod tests {
         let order = TransactionsQuery { order: " #1042 ".into(), ..TransactionsQuery::default() };
         assert_eq!(order.filter(chrono_tz::UTC).unwrap().order_id, Some(1042));
         for (bad, says) in [
-            (TransactionsQuery { from: "01.03.2025".into(), ..TransactionsQuery::default() }, "“from” day"),
+            (TransactionsQuery { from: "01.03.2025".into(), ..TransactionsQuery::default() }, "from must be a day"),
             (
                 TransactionsQuery {
                     from: "2025-03-02".into(),

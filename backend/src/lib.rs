@@ -12,6 +12,7 @@ pub mod config;
 pub mod csv;
 pub mod cursor;
 pub mod dashboard;
+pub mod days;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -30,10 +30,6 @@ pub enum Period {
 impl Period {
     /// `today`, `7d`, `30d`, `90d`, or a custom range of days.
     pub fn parse(name: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<Period> {
-        let day = |text: &str, what: &str| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| Error::invalid(format!("{what} must be a day such as 2026-11-01")))
-        };
         match (name.filter(|n| !n.is_empty()), from.filter(|f| !f.is_empty()), to.filter(|t| !t.is_empty())) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 Err(Error::invalid("give a period, or from and to, not both"))
@@ -44,10 +40,9 @@ impl Period {
             (Some("90d"), None, None) => Ok(Period::LastDays(90)),
             (Some(_), None, None) => Err(Error::invalid("the period must be today, 7d, 30d or 90d")),
             (None, Some(from), Some(to)) => {
-                let (first, last) = (day(from, "from")?, day(to, "to")?);
-                if first > last {
-                    return Err(Error::invalid("from must not be after to"));
-                }
+                let (Some(first), Some(last)) = crate::days::range(Some(from), Some(to))? else {
+                    return Err(Error::invalid("give both from and to"));
+                };
                 if (last - first).num_days() as u64 >= MAX_DAYS {
                     return Err(Error::invalid(format!("a report covers at most {MAX_DAYS} days")));
                 }

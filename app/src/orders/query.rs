@@ -107,22 +107,11 @@ mod ssr {
         /// Fails, saying what is wrong, on an unknown status, sort or direction, or a day that
         /// is not a date; the backend itself refuses a long search or a broken cursor.
         pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::list::Filter, PanelError> {
-            use backend::orders::{
-                OrderStatus,
-                list::{DEFAULT_PER_PAGE, Filter, SortBy},
-            };
-            let statuses = self.statuses().map(str::parse::<OrderStatus>).collect::<Result<Vec<_>, _>>()?;
-            let sort = match self.sort.trim() {
-                "" | "date" => SortBy::Date,
-                "total" => SortBy::Total,
-                _ => return Err(PanelError::Message("the list sorts by date or by total".into())),
-            };
-            let ascending = match self.dir.trim() {
-                "" | "desc" => false,
-                "asc" => true,
-                _ => return Err(PanelError::Message("the direction is asc or desc".into())),
-            };
-            let (after, before) = crate::filters::day_range(&self.from, &self.to, tz)?;
+            use backend::orders::list::{self, DEFAULT_PER_PAGE, Filter};
+            let statuses = list::statuses(&self.status)?;
+            let sort = self.sort.parse()?;
+            let ascending = list::ascending(&self.dir)?;
+            let (after, before) = backend::days::instants(&self.from, &self.to, tz)?;
             Ok(Filter {
                 statuses,
                 after,
@@ -229,7 +218,7 @@ mod tests {
         assert!(filter.ascending);
         for (bad, says) in [
             (query(&[("status", "no-order-is-in-it")]), "unknown order status"),
-            (query(&[("from", "01.03.2025")]), "“from” day"),
+            (query(&[("from", "01.03.2025")]), "from must be a day"),
             (query(&[("from", "2025-03-02"), ("to", "2025-03-01")]), "after"),
             (query(&[("sort", "name")]), "date or by total"),
         ] {

@@ -24,6 +24,42 @@ pub enum SortBy {
     Total,
 }
 
+impl std::str::FromStr for SortBy {
+    type Err = Error;
+    /// `date` (also when empty) or `total`.
+    fn from_str(text: &str) -> Result<SortBy> {
+        match text.trim() {
+            "" | "date" => Ok(SortBy::Date),
+            "total" => Ok(SortBy::Total),
+            _ => Err(Error::invalid("the list sorts by date or by total")),
+        }
+    }
+}
+
+/// The statuses a filter names: one or several, comma-separated (`processing,on-hold`);
+/// none when empty (every status).
+pub fn statuses(text: &str) -> Result<Vec<OrderStatus>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<OrderStatus>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            Error::invalid(format!(
+                "{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed"
+            ))
+        })
+}
+
+/// Whether a list runs from the smallest or oldest: `asc`, or `desc` (also when empty).
+pub fn ascending(direction: &str) -> Result<bool> {
+    match direction.trim() {
+        "" | "desc" => Ok(false),
+        "asc" => Ok(true),
+        _ => Err(Error::invalid("the sort direction must be asc or desc")),
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     pub statuses: Vec<OrderStatus>,
@@ -316,6 +352,21 @@ fn listing(filter: &Filter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filters_statuses_sort_and_direction_are_read_once_for_the_api_and_the_panel() {
+        assert_eq!(statuses(" processing, on-hold,").unwrap(), [OrderStatus::Processing, OrderStatus::OnHold]);
+        assert!(statuses("").unwrap().is_empty());
+        let refused = statuses("processing,sent").unwrap_err().to_string();
+        assert!(refused.starts_with(r#"unknown order status "sent"; the statuses are pending"#), "{refused}");
+        assert_eq!(("".parse::<SortBy>().unwrap(), "total".parse::<SortBy>().unwrap()), (SortBy::Date, SortBy::Total));
+        assert!("name".parse::<SortBy>().is_err());
+        assert_eq!(
+            (ascending("").unwrap(), ascending("desc").unwrap(), ascending("asc").unwrap()),
+            (false, false, true)
+        );
+        assert!(ascending("up").is_err());
+    }
 
     #[test]
     fn a_search_is_read_by_its_shape() {

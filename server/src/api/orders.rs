@@ -16,7 +16,6 @@ use backend::orders::{
     refunds::{self, NewRefund, Refunded},
     status,
 };
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -72,23 +71,9 @@ pub async fn list(
     Authenticated(_): Authenticated,
     ApiQuery(query): ApiQuery<OrdersQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
-    let statuses = query
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(',').map(|one| one.trim().parse::<OrderStatus>()).collect::<Result<Vec<_>, _>>())
-        .transpose()
-        .map_err(|e| {
-            bad(format!("{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed"))
-        })?
-        .unwrap_or_default();
+    let statuses = list::statuses(query.status.as_deref().unwrap_or_default()).map_err(list_error)?;
     let (after, before) = date_range(&state, query.after.as_deref(), query.before.as_deref()).await?;
-    let ascending = match query.order.as_deref() {
-        None | Some("") | Some("desc") => false,
-        Some("asc") => true,
-        Some(_) => return Err(bad("order must be asc or desc".into())),
-    };
+    let ascending = list::ascending(query.order.as_deref().unwrap_or_default()).map_err(list_error)?;
     let filter = Filter {
         statuses,
         after,
@@ -113,29 +98,18 @@ pub fn list_error(e: impl Into<backend::Error>) -> ApiError {
 }
 
 /// A listing's `after` and `before`: each a day (midnight in the shop's time zone) or an
-/// RFC 3339 time. The shop's settings are read only when a day needs its time zone.
+/// RFC 3339 time ([`backend::days::moment`]). The shop's settings are read only when a
+/// day needs its time zone.
 pub async fn date_range(
     state: &AppState,
     after: Option<&str>,
     before: Option<&str>,
 ) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let (after, before) = (after.filter(|t| !t.is_empty()), before.filter(|t| !t.is_empty()));
-    let needs_tz = [after, before].into_iter().flatten().any(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok());
+    let needs_tz = [after, before].into_iter().flatten().any(backend::days::is_day);
     let tz = if needs_tz { backend::settings::get(&state.services.db).await?.tz() } else { chrono_tz::Tz::UTC };
-    let moment = |text: Option<&str>, name: &str| {
-        text.map(|t| {
-            let day = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|day| backend::sales_daily::day_start(day, tz));
-            day.or_else(|| chrono::DateTime::parse_from_rfc3339(t).ok().map(|t| t.timestamp())).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    format!("{name} must be a day such as 2026-11-01 or an RFC 3339 time"),
-                )
-            })
-        })
-        .transpose()
-    };
-    Ok((moment(after, "after")?, moment(before, "before")?))
+    let moment = |text: Option<&str>, field| text.map(|t| backend::days::moment(t, field, tz)).transpose();
+    Ok((moment(after, "after").map_err(list_error)?, moment(before, "before").map_err(list_error)?))
 }
 
 #[derive(Serialize, ToSchema)]
