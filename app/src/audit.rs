@@ -97,12 +97,13 @@ pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let filter = backend::audit::Filter { before_id, ..filters.filter(tz)? };
-    // One more than a page tells whether there is an older page.
-    let mut entries = backend::audit::search(&ctx.db, &me, &filter, PAGE_SIZE + 1).await?;
-    let more = entries.len() as i64 > PAGE_SIZE;
-    entries.truncate(PAGE_SIZE as usize);
+    use backend::paging;
+    let entries = backend::audit::search(&ctx.db, &me, &filter, paging::rows_to_read(PAGE_SIZE)).await?;
+    let page = paging::cut(entries, PAGE_SIZE, |last| last.id.to_string());
+    let more = page.next_cursor.is_some();
     Ok(AuditResults {
-        rows: entries
+        rows: page
+            .rows
             .into_iter()
             .map(|e| AuditRow {
                 id: e.id,

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod master_key;
 pub mod metrics;
 pub mod orders;
+pub mod paging;
 pub mod passwords;
 pub mod private_files;
 pub mod rate_counts;

@@ -176,18 +176,14 @@ pub async fn accounting_log(query: LogQuery) -> Result<LogView, PanelError> {
     let (order_id, before) = query.ids()?;
     let store = backend::settings::get(db).await?;
     let tz = store.tz();
-    // One more than a page says whether an older page exists.
-    let mut entries =
-        backend::accounting::log::entries(db, order_id, query.errors_only(), before, LOG_PAGE + 1).await?;
-    let older = if entries.len() as i64 > LOG_PAGE {
-        entries.truncate(LOG_PAGE as usize);
-        entries.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
+    use backend::paging;
+    let entries =
+        backend::accounting::log::entries(db, order_id, query.errors_only(), before, paging::rows_to_read(LOG_PAGE))
+            .await?;
+    let page = paging::cut(entries, LOG_PAGE, |last| last.id.to_string());
     Ok(LogView {
-        entries: entries.into_iter().map(|e| LogLine::new(e, tz)).collect(),
-        older,
+        entries: page.rows.into_iter().map(|e| LogLine::new(e, tz)).collect(),
+        older: page.next_cursor,
         time_zone: store.time_zone,
     })
 }

@@ -104,10 +104,13 @@ pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> 
     let (state, before) = state_and_cursor(&query.state, &query.cursor, &CART_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    let mut carts = backend::whatsapp::report::carts(&ctx.db, state, before, super::PAGE + 1).await?;
-    let older = super::older_page(&mut carts, |c| c.id);
+    use backend::paging;
+    let carts = backend::whatsapp::report::carts(&ctx.db, state, before, paging::rows_to_read(super::PAGE)).await?;
+    let page = paging::cut(carts, super::PAGE, |last| last.id.to_string());
+    let older = page.next_cursor;
     Ok(CartsView {
-        carts: carts
+        carts: page
+            .rows
             .into_iter()
             .map(|c| CartLine {
                 id: c.id,

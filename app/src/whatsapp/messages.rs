@@ -77,10 +77,14 @@ pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, Pan
     let (state, before) = super::carts::state_and_cursor(&query.state, &query.cursor, &MESSAGE_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
-    let mut messages = backend::whatsapp::report::messages(&ctx.db, state, before, super::PAGE + 1).await?;
-    let older = super::older_page(&mut messages, |m| m.id);
+    use backend::paging;
+    let messages =
+        backend::whatsapp::report::messages(&ctx.db, state, before, paging::rows_to_read(super::PAGE)).await?;
+    let page = paging::cut(messages, super::PAGE, |last| last.id.to_string());
+    let older = page.next_cursor;
     Ok(MessagesView {
-        messages: messages
+        messages: page
+            .rows
             .into_iter()
             .map(|m| MessageLine {
                 id: m.id,

@@ -79,18 +79,6 @@ pub fn StateFilter(
 #[cfg(feature = "ssr")]
 const PAGE: i64 = 50;
 
-/// Cuts `rows`, asked for one more than a page (`PAGE + 1`), to a page, and says where the
-/// page of older rows starts (the last row's `id`) when the extra row shows there is one.
-#[cfg(feature = "ssr")]
-fn older_page<T>(rows: &mut Vec<T>, id: fn(&T) -> i64) -> Option<String> {
-    if rows.len() as i64 > PAGE {
-        rows.truncate(PAGE as usize);
-        rows.last().map(|row| id(row).to_string())
-    } else {
-        None
-    }
-}
-
 /// A page of a list (carts, messages), newest first: the time zone of its times, its
 /// `rows` in their `table` or `none` when no row matches the filter, and the links to
 /// newer and `older` pages.

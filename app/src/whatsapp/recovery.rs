@@ -204,6 +204,11 @@ mod tests {
         assert!(days(&query("year", "", ""), today).unwrap_err().to_string().contains("this month"));
         assert!(days(&query("", "2026-09-30", "2026-09-01"), today).unwrap_err().to_string().contains("after"));
         assert!(days(&query("", "2026-09-01", ""), today).unwrap_err().to_string().contains("both"));
-        assert!(days(&query("", "1 Sept", "2026-09-30"), today).unwrap_err().to_string().contains("from must be a day such as"));
+        assert!(
+            days(&query("", "1 Sept", "2026-09-30"), today)
+                .unwrap_err()
+                .to_string()
+                .contains("from must be a day such as")
+        );
     }
 }

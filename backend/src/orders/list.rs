@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 use vocabulary::orders::MAX_SEARCH_CHARS;
 
 use super::OrderStatus;
-use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, typed_text};
+use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, paging, typed_text};
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 25;
@@ -96,12 +96,8 @@ pub struct OrderRow {
     pub payment_method: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page {
-    pub rows: Vec<OrderRow>,
-    /// Absent on the last page.
-    pub next_cursor: Option<String>,
-}
+/// A page of the list.
+pub type Page = paging::Page<OrderRow>;
 
 /// What a search looks for, decided by its shape.
 #[derive(Debug, PartialEq, Eq)]
@@ -225,7 +221,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         let (k, i) = (param(&mut binds, Bind::Int(key)), param(&mut binds, Bind::Int(id)));
         conditions.push(format!("({key_column} {comparison} {k} OR ({key_column} = {k} AND id {comparison} {i}))"));
     }
-    let limit = param(&mut binds, Bind::Int(filter.per_page + 1));
+    let limit = param(&mut binds, Bind::Int(paging::rows_to_read(filter.per_page)));
     let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM orders {clause} ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}"
@@ -238,17 +234,14 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         };
     }
     let rows = query.fetch_all(db.pool()).await?;
-    let mut rows: Vec<OrderRow> = rows.iter().map(order_row).collect::<Result<_>>()?;
-    let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
-        rows.truncate(filter.per_page as usize);
-        let last = rows.last().expect("a full page has a last row");
+    let rows: Vec<OrderRow> = rows.iter().map(order_row).collect::<Result<_>>()?;
+    Ok(paging::cut(rows, filter.per_page, |last| {
         let key = match filter.sort {
             SortBy::Date => last.created_at,
             SortBy::Total => last.total,
         };
         cursor::encode(hasher, &listing(filter), &[key, last.id])
-    });
-    Ok(Page { rows, next_cursor })
+    }))
 }
 
 /// A name word is rare when fewer orders than this start a first or last name with it.

@@ -5,7 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 use vocabulary::orders::{MAX_GATEWAY_CHARS, TRANSACTION_STATUSES};
 
 use super::detail::Transaction;
-use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db};
+use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, paging};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -19,11 +19,8 @@ pub struct Filter {
     pub cursor: Option<String>,
 }
 
-pub struct Page {
-    /// Each with the order it belongs to.
-    pub rows: Vec<(i64, Transaction)>,
-    pub next_cursor: Option<String>,
-}
+/// A page of transactions, each with the order it belongs to.
+pub type Page = paging::Page<(i64, Transaction)>;
 
 const LISTING: &str = "transactions:date:desc";
 
@@ -57,7 +54,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         let (k, i) = (ints.len() - 1, ints.len());
         conditions.push(format!("(created_at < ${k} OR (created_at = ${k} AND id < ${i}))"));
     }
-    ints.push(filter.per_page + 1);
+    ints.push(paging::rows_to_read(filter.per_page));
     let limit = ints.len();
     for (sql, value) in [("gateway = ", &filter.gateway), ("status = ", &filter.status)] {
         if let Some(value) = value {
@@ -77,16 +74,11 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     for value in texts {
         query = query.bind(value);
     }
-    let mut rows: Vec<(i64, Transaction)> = query
+    let rows: Vec<(i64, Transaction)> = query
         .fetch_all(db.pool())
         .await?
         .iter()
         .map(|r| Ok((r.try_get("order_id")?, Transaction::from_row(r)?)))
         .collect::<Result<_>>()?;
-    let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
-        rows.truncate(filter.per_page as usize);
-        let (_, last) = rows.last().expect("a full page has a last row");
-        cursor::encode(hasher, LISTING, &[last.created_at, last.id])
-    });
-    Ok(Page { rows, next_cursor })
+    Ok(paging::cut(rows, filter.per_page, |(_, last)| cursor::encode(hasher, LISTING, &[last.created_at, last.id])))
 }

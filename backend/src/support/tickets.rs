@@ -22,7 +22,7 @@ use crate::{
         templates::{self, Shop},
     },
     orders::{OrderStatus, trail::Actor},
-    typed_text,
+    paging, typed_text,
 };
 
 pub const MAX_PER_PAGE: i64 = 100;
@@ -58,11 +58,8 @@ pub struct TicketRow {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page {
-    pub rows: Vec<TicketRow>,
-    pub next_cursor: Option<String>,
-}
+/// A page of the inbox.
+pub type Page = paging::Page<TicketRow>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -170,7 +167,7 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         let (u, i) = (int(*updated, &mut ints, offset), int(*id, &mut ints, offset));
         conditions.push(format!("(t.updated_at < {u} OR (t.updated_at = {u} AND t.id < {i}))"));
     }
-    let limit = int(filter.per_page + 1, &mut ints, offset);
+    let limit = int(paging::rows_to_read(filter.per_page), &mut ints, offset);
     let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
     let sql = format!("SELECT {ROW_COLUMNS} {clause} ORDER BY t.updated_at DESC, t.id DESC LIMIT {limit}");
     let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -180,13 +177,8 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     for i in ints {
         query = query.bind(i);
     }
-    let mut rows = query.fetch_all(db.pool()).await?.iter().map(row).collect::<Result<Vec<_>>>()?;
-    let next_cursor = (rows.len() as i64 > filter.per_page).then(|| {
-        rows.truncate(filter.per_page as usize);
-        let last = rows.last().expect("a full page has a last row");
-        cursor::encode(hasher, "tickets", &[last.updated_at, last.id])
-    });
-    Ok(Page { rows, next_cursor })
+    let rows = query.fetch_all(db.pool()).await?.iter().map(row).collect::<Result<Vec<_>>>()?;
+    Ok(paging::cut(rows, filter.per_page, |last| cursor::encode(hasher, "tickets", &[last.updated_at, last.id])))
 }
 
 /// Open tickets with a customer message the shop has not seen: the navigation's count.

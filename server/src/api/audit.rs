@@ -4,7 +4,7 @@
 use axum::{Json, extract::State, http::StatusCode};
 use backend::{
     audit::{self, Entry, Filter, Outcome},
-    cursor,
+    cursor, paging,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -76,10 +76,7 @@ pub async fn list(
     }
     let filter =
         Filter { actor: query.actor, action: query.action, outcome, from: query.from, to: query.to, before_id };
-    let mut entries = audit::search(&state.services.db, &caller.user, &filter, per_page + 1).await?;
-    let next_cursor = (entries.len() as i64 > per_page).then(|| {
-        entries.truncate(per_page as usize);
-        cursor::encode(&state.services.hasher, "audit", &[entries.last().map_or(0, |e| e.id)])
-    });
-    Ok(Json(AuditPage { items: entries, next_cursor }))
+    let entries = audit::search(&state.services.db, &caller.user, &filter, paging::rows_to_read(per_page)).await?;
+    let page = paging::cut(entries, per_page, |last| cursor::encode(&state.services.hasher, "audit", &[last.id]));
+    Ok(Json(AuditPage { items: page.rows, next_cursor: page.next_cursor }))
 }
