@@ -3,12 +3,17 @@
 //! shortest retention; the retention job prunes what is older than the configured one.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 pub use vocabulary::audit::Outcome;
 
 use vocabulary::people::Role;
 
-use crate::{Error, Result, clock::now, db::Db, users::User};
+use crate::{
+    Error, Result,
+    clock::now,
+    db::{Db, Dynamic, like_escape},
+    users::User,
+};
 
 /// One event to record. `actor` is a readable name (an email, `system`, `cli`);
 /// `credential` names what the actor used, when not a panel session (`connection_key:3`).
@@ -103,58 +108,32 @@ pub async fn search(db: &Db, reader: &User, filter: &Filter, limit: i64) -> Resu
     if !may_read(reader.role) {
         return Err(Error::Forbidden);
     }
-    let mut conditions = Vec::new();
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        format!("${n}")
-    };
-    let actor = filter
-        .actor
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", like_escape(&s.to_lowercase())));
-    let action =
-        filter.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
-    if actor.is_some() {
-        conditions.push(format!("LOWER(actor) LIKE {} ESCAPE '\\'", next()));
+    let mut q = Dynamic::default();
+    if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let actor = q.param(format!("%{}%", like_escape(&actor.to_lowercase())));
+        q.when(format!("LOWER(actor) LIKE {actor} ESCAPE '\\'"));
     }
-    if action.is_some() {
-        conditions.push(format!("action LIKE {} ESCAPE '\\'", next()));
-    }
-    if filter.outcome.is_some() {
-        conditions.push(format!("outcome = {}", next()));
-    }
-    if filter.from.is_some() {
-        conditions.push(format!("at >= {}", next()));
-    }
-    if filter.to.is_some() {
-        conditions.push(format!("at < {}", next()));
-    }
-    if filter.before_id.is_some() {
-        conditions.push(format!("id < {}", next()));
-    }
-    let limit_param = next();
-    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!(
-        "SELECT id, at, actor, credential, action, target, ip, user_agent, outcome, details FROM audit_log \
-         {clause} ORDER BY id DESC LIMIT {limit_param}"
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    if let Some(actor) = actor {
-        query = query.bind(actor);
-    }
-    if let Some(action) = action {
-        query = query.bind(action);
+    if let Some(action) = filter.action.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let action = q.param(format!("{}%", like_escape(action)));
+        q.when(format!("action LIKE {action} ESCAPE '\\'"));
     }
     if let Some(outcome) = filter.outcome {
-        query = query.bind(outcome.as_str());
+        let outcome = q.param(outcome.as_str());
+        q.when(format!("outcome = {outcome}"));
     }
-    for value in [filter.from, filter.to, filter.before_id].into_iter().flatten() {
-        query = query.bind(value);
+    for (sql, value) in [("at >= ", filter.from), ("at < ", filter.to), ("id < ", filter.before_id)] {
+        if let Some(value) = value {
+            let value = q.param(value);
+            q.when(format!("{sql}{value}"));
+        }
     }
-    let rows = query.bind(limit.clamp(1, 1000)).fetch_all(db.pool()).await?;
+    let limit = q.param(limit.clamp(1, 1000));
+    let sql = format!(
+        "SELECT id, at, actor, credential, action, target, ip, user_agent, outcome, details FROM audit_log \
+         {} ORDER BY id DESC LIMIT {limit}",
+        q.where_clause()
+    );
+    let rows = q.query(sql).fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
             Ok(Entry {
@@ -171,10 +150,6 @@ pub async fn search(db: &Db, reader: &User, filter: &Filter, limit: i64) -> Resu
             })
         })
         .collect()
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Deletes entries older than `days` (at least 30, the floor the database enforces).

@@ -391,6 +391,43 @@ pub fn insert_sql(backend: Backend, table: &str, columns: &[&str], rows: usize) 
     sql
 }
 
+/// A statement whose text depends on what is asked (a listing's filters): each value gets
+/// its placeholder as it is added, in order, so the text and the binds cannot drift
+/// apart; conditions join into one `WHERE` clause.
+#[derive(Debug, Default)]
+pub struct Dynamic {
+    values: Vec<Value>,
+    conditions: Vec<String>,
+}
+
+impl Dynamic {
+    /// The placeholder (`$3`) `value` is bound to.
+    pub fn param(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    /// Adds a condition the rows must meet.
+    pub fn when(&mut self, condition: String) {
+        self.conditions.push(condition);
+    }
+
+    /// `WHERE` and the conditions joined by `AND`; nothing without a condition.
+    pub fn where_clause(&self) -> String {
+        if self.conditions.is_empty() { String::new() } else { format!("WHERE {}", self.conditions.join(" AND ")) }
+    }
+
+    /// The statement `sql` (built with [`Dynamic::param`]'s placeholders) with every value bound.
+    pub fn query(&self, sql: String) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        bind_values(sqlx::query(sqlx::AssertSqlSafe(sql)), &self.values)
+    }
+}
+
+/// `text` for a `LIKE` pattern escaped by a backslash: its `%`, `_` and backslashes match themselves.
+pub fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// Binds `values` in order to a statement of [`insert_sql`].
 pub fn bind_values<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,

@@ -8,7 +8,13 @@ use sqlx::{AssertSqlSafe, Row};
 use vocabulary::orders::MAX_SEARCH_CHARS;
 
 use super::OrderStatus;
-use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, paging, typed_text};
+use crate::{
+    Error, Result,
+    access::secret::SecretHasher,
+    cursor,
+    db::{Db, Dynamic},
+    paging, typed_text,
+};
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 25;
@@ -146,36 +152,36 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         None => None,
     };
 
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let param = |binds: &mut Vec<Bind>, value: Bind| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
+    let mut q = Dynamic::default();
     if !filter.statuses.is_empty() {
-        let list: Vec<String> =
-            filter.statuses.iter().map(|s| param(&mut binds, Bind::Text(s.as_str().to_owned()))).collect();
-        conditions.push(format!("status IN ({})", list.join(", ")));
+        let list: Vec<String> = filter.statuses.iter().map(|s| q.param(s.as_str())).collect();
+        q.when(format!("status IN ({})", list.join(", ")));
     }
     if let Some(after) = filter.after {
-        conditions.push(format!("created_at >= {}", param(&mut binds, Bind::Int(after))));
+        let after = q.param(after);
+        q.when(format!("created_at >= {after}"));
     }
     if let Some(before) = filter.before {
-        conditions.push(format!("created_at < {}", param(&mut binds, Bind::Int(before))));
+        let before = q.param(before);
+        q.when(format!("created_at < {before}"));
     }
     if let Some(customer) = filter.customer_id {
-        conditions.push(format!("customer_id = {}", param(&mut binds, Bind::Int(customer))));
+        let customer = q.param(customer);
+        q.when(format!("customer_id = {customer}"));
     }
     match search {
-        Some(Search::Number(n)) => conditions.push(format!("number = {}", param(&mut binds, Bind::Text(n)))),
-        Some(Search::Email(e)) => conditions.push(format!("billing_email = {}", param(&mut binds, Bind::Text(e)))),
+        Some(Search::Number(n)) => {
+            let n = q.param(n);
+            q.when(format!("number = {n}"));
+        }
+        Some(Search::Email(e)) => {
+            let e = q.param(e);
+            q.when(format!("billing_email = {e}"));
+        }
         Some(Search::Phone(digits)) => {
             // Phones are stored as typed; compare their last digits.
-            let tail = digits[digits.len().saturating_sub(10)..].to_owned();
-            conditions.push(format!(
-                "REPLACE(REPLACE(REPLACE(billing_phone, ' ', ''), '-', ''), '+', '') LIKE {}",
-                param(&mut binds, Bind::Text(format!("%{tail}")))
-            ));
+            let tail = q.param(format!("%{}", &digits[digits.len().saturating_sub(10)..]));
+            q.when(format!("REPLACE(REPLACE(REPLACE(billing_phone, ' ', ''), '-', ''), '+', '') LIKE {tail}"));
         }
         Some(Search::Name(name)) => {
             // Each word is the start of the first or the last name. SQLite's LOWER folds
@@ -201,13 +207,9 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
                     // PostgreSQL's planner has statistics and chooses by itself.
                     crate::db::Backend::Postgres => format!("(LOWER({field}) COLLATE \"C\")"),
                 };
-                let (from, to) = (
-                    param(&mut binds, Bind::Text((*word).to_owned())),
-                    param(&mut binds, Bind::Text(format!("{word}\u{10FFFF}"))),
-                );
+                let (from, to) = (q.param((*word).to_owned()), q.param(format!("{word}\u{10FFFF}")));
                 let (first, last) = (column("billing_first_name"), column("billing_last_name"));
-                conditions
-                    .push(format!("(({first} >= {from} AND {first} < {to}) OR ({last} >= {from} AND {last} < {to}))"));
+                q.when(format!("(({first} >= {from} AND {first} < {to}) OR ({last} >= {from} AND {last} < {to}))"));
             }
         }
         None => {}
@@ -218,22 +220,15 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     };
     let (direction, comparison) = if filter.ascending { ("ASC", ">") } else { ("DESC", "<") };
     if let Some((key, id)) = after_key {
-        let (k, i) = (param(&mut binds, Bind::Int(key)), param(&mut binds, Bind::Int(id)));
-        conditions.push(format!("({key_column} {comparison} {k} OR ({key_column} = {k} AND id {comparison} {i}))"));
+        let (k, i) = (q.param(key), q.param(id));
+        q.when(format!("({key_column} {comparison} {k} OR ({key_column} = {k} AND id {comparison} {i}))"));
     }
-    let limit = param(&mut binds, Bind::Int(paging::rows_to_read(filter.per_page)));
-    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let limit = q.param(paging::rows_to_read(filter.per_page));
+    let clause = q.where_clause();
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM orders {clause} ORDER BY {key_column} {direction}, id {direction} LIMIT {limit}"
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for bind in binds {
-        query = match bind {
-            Bind::Int(v) => query.bind(v),
-            Bind::Text(v) => query.bind(v),
-        };
-    }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = q.query(sql).fetch_all(db.pool()).await?;
     let rows: Vec<OrderRow> = rows.iter().map(order_row).collect::<Result<_>>()?;
     Ok(paging::cut(rows, filter.per_page, |last| {
         let key = match filter.sort {
@@ -326,11 +321,6 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<ExportRow>> {
         .map(|r| Ok(ExportRow { row: order_row(r)?, phone: r.try_get("billing_phone")? }))
         .collect::<Result<Vec<_>>>()?;
     Ok(ids.iter().filter_map(|id| found.iter().position(|r| r.row.id == *id).map(|at| found.swap_remove(at))).collect())
-}
-
-enum Bind {
-    Int(i64),
-    Text(String),
 }
 
 /// Which listing a cursor belongs to: the sort and its direction.

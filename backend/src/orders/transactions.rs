@@ -1,11 +1,17 @@
 //! Payment transactions across the store, newest first: filters for a date range, a
 //! gateway, a status and an order; keyset pages with a signed cursor.
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 use vocabulary::orders::{MAX_GATEWAY_CHARS, TRANSACTION_STATUSES};
 
 use super::detail::Transaction;
-use crate::{Error, Result, access::secret::SecretHasher, cursor, db::Db, paging};
+use crate::{
+    Error, Result,
+    access::secret::SecretHasher,
+    cursor,
+    db::{Db, Dynamic},
+    paging,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -37,44 +43,33 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
         return Err(Error::invalid(format!("the gateway is at most {MAX_GATEWAY_CHARS} characters")));
     }
     let after_key = filter.cursor.as_deref().map(|c| cursor::decode(hasher, LISTING, c, 2)).transpose()?;
-    let mut conditions = Vec::new();
-    let mut ints = Vec::new();
-    let mut texts = Vec::new();
-    // Integers are bound first, then texts; the placeholders are numbered to match.
+    let mut q = Dynamic::default();
     for (sql, value) in
         [("created_at >= ", filter.after), ("created_at < ", filter.before), ("order_id = ", filter.order_id)]
     {
         if let Some(value) = value {
-            ints.push(value);
-            conditions.push(format!("{sql}${}", ints.len()));
+            let value = q.param(value);
+            q.when(format!("{sql}{value}"));
+        }
+    }
+    for (sql, value) in [("gateway = ", &filter.gateway), ("status = ", &filter.status)] {
+        if let Some(value) = value {
+            let value = q.param(value.as_str());
+            q.when(format!("{sql}{value}"));
         }
     }
     if let Some(key) = &after_key {
-        ints.extend([key[0], key[1]]);
-        let (k, i) = (ints.len() - 1, ints.len());
-        conditions.push(format!("(created_at < ${k} OR (created_at = ${k} AND id < ${i}))"));
+        let (k, i) = (q.param(key[0]), q.param(key[1]));
+        q.when(format!("(created_at < {k} OR (created_at = {k} AND id < {i}))"));
     }
-    ints.push(paging::rows_to_read(filter.per_page));
-    let limit = ints.len();
-    for (sql, value) in [("gateway = ", &filter.gateway), ("status = ", &filter.status)] {
-        if let Some(value) = value {
-            texts.push(value.clone());
-            conditions.push(format!("{sql}${}", ints.len() + texts.len()));
-        }
-    }
-    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let limit = q.param(paging::rows_to_read(filter.per_page));
     let sql = format!(
         "SELECT id, order_id, gateway, transaction_id, kind, amount, currency, status, created_at FROM payment_transactions \
-         {clause} ORDER BY created_at DESC, id DESC LIMIT ${limit}"
+         {} ORDER BY created_at DESC, id DESC LIMIT {limit}",
+        q.where_clause()
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for value in ints {
-        query = query.bind(value);
-    }
-    for value in texts {
-        query = query.bind(value);
-    }
-    let rows: Vec<(i64, Transaction)> = query
+    let rows: Vec<(i64, Transaction)> = q
+        .query(sql)
         .fetch_all(db.pool())
         .await?
         .iter()

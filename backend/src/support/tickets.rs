@@ -15,7 +15,7 @@ use crate::{
     audit,
     clock::now,
     cursor,
-    db::Db,
+    db::{Db, Dynamic, like_escape},
     mail::{
         self,
         outbox::{self, NewMail},
@@ -123,61 +123,44 @@ pub async fn list(db: &Db, hasher: &SecretHasher, filter: &Filter) -> Result<Pag
     if !(1..=MAX_PER_PAGE).contains(&filter.per_page) {
         return Err(Error::invalid(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
     }
-    let mut conditions = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut ints: Vec<i64> = Vec::new();
-    // Text parameters come first ($1…), then integers, so each is bound once in order.
-    let text = |value: String, texts: &mut Vec<String>| {
-        texts.push(value);
-        format!("${}", texts.len())
-    };
+    let mut q = Dynamic::default();
     if let Some(status) = filter.status {
-        conditions.push(format!("t.status = {}", text(status.as_str().to_owned(), &mut texts)));
+        let status = q.param(status.as_str());
+        q.when(format!("t.status = {status}"));
     }
     if let Some(raw) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
         let search = typed_text::within(raw, MAX_SEARCH_CHARS)
             .ok_or_else(|| Error::invalid(format!("the search is at most {MAX_SEARCH_CHARS} characters")))?;
         let condition = if search.to_ascii_uppercase().starts_with("T-") {
-            format!("t.reference = {}", text(search.to_ascii_uppercase(), &mut texts))
+            format!("t.reference = {}", q.param(search.to_ascii_uppercase()))
         } else if search.contains('@') {
-            format!("t.customer_email = {}", text(search.to_lowercase(), &mut texts))
+            format!("t.customer_email = {}", q.param(search.to_lowercase()))
         } else if search.trim_start_matches('#').chars().all(|c| c.is_ascii_digit()) {
-            format!("o.number = {}", text(search.trim_start_matches('#').to_owned(), &mut texts))
+            format!("o.number = {}", q.param(search.trim_start_matches('#')))
         } else {
-            let pattern =
-                format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let p = text(pattern, &mut texts);
+            let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+            let p = q.param(pattern);
             format!("(LOWER(t.subject) LIKE {p} ESCAPE '\\' OR LOWER(t.customer_name) LIKE {p} ESCAPE '\\')")
         };
-        conditions.push(condition);
+        q.when(condition);
     }
-    let int = |value: i64, ints: &mut Vec<i64>, offset: usize| {
-        ints.push(value);
-        format!("${}", offset + ints.len())
-    };
-    let offset = texts.len();
     match filter.assignee {
-        Some(Some(user)) => conditions.push(format!("t.assignee_user_id = {}", int(user, &mut ints, offset))),
-        Some(None) => conditions.push("t.assignee_user_id IS NULL".to_owned()),
+        Some(Some(user)) => {
+            let user = q.param(user);
+            q.when(format!("t.assignee_user_id = {user}"));
+        }
+        Some(None) => q.when("t.assignee_user_id IS NULL".to_owned()),
         None => {}
     }
     if let Some(c) = filter.cursor.as_deref()
         && let [updated, id] = cursor::decode(hasher, "tickets", c, 2)?.as_slice()
     {
-        let (u, i) = (int(*updated, &mut ints, offset), int(*id, &mut ints, offset));
-        conditions.push(format!("(t.updated_at < {u} OR (t.updated_at = {u} AND t.id < {i}))"));
+        let (u, i) = (q.param(*updated), q.param(*id));
+        q.when(format!("(t.updated_at < {u} OR (t.updated_at = {u} AND t.id < {i}))"));
     }
-    let limit = int(paging::rows_to_read(filter.per_page), &mut ints, offset);
-    let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!("SELECT {ROW_COLUMNS} {clause} ORDER BY t.updated_at DESC, t.id DESC LIMIT {limit}");
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for t in texts {
-        query = query.bind(t);
-    }
-    for i in ints {
-        query = query.bind(i);
-    }
-    let rows = query.fetch_all(db.pool()).await?.iter().map(row).collect::<Result<Vec<_>>>()?;
+    let limit = q.param(paging::rows_to_read(filter.per_page));
+    let sql = format!("SELECT {ROW_COLUMNS} {} ORDER BY t.updated_at DESC, t.id DESC LIMIT {limit}", q.where_clause());
+    let rows = q.query(sql).fetch_all(db.pool()).await?.iter().map(row).collect::<Result<Vec<_>>>()?;
     Ok(paging::cut(rows, filter.per_page, |last| cursor::encode(hasher, "tickets", &[last.updated_at, last.id])))
 }
 
