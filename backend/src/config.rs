@@ -58,7 +58,7 @@ impl std::fmt::Debug for Config {
         let hidden = |s: &Option<SecretString>| s.as_ref().map(|_| "[hidden]");
         f.debug_struct("Config")
             .field("addr", &self.addr)
-            .field("database", &crate::db::describe_url(secrecy::ExposeSecret::expose_secret(&self.database_url)))
+            .field("database", &describe_url(secrecy::ExposeSecret::expose_secret(&self.database_url)))
             .field("public_url", &self.public_url)
             .field("master_key", &hidden(&self.master_key))
             .field("master_key_file", &self.master_key_file)
@@ -303,9 +303,34 @@ fn invalid_value(key: &str, expected: &str) -> Error {
     Error::invalid(format!("BACKROOM_{}: expected {expected}", key.to_ascii_uppercase()))
 }
 
+/// The database URL without its password, fit for logs and error messages.
+pub fn describe_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, tail) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+            format!("{scheme}://{host}{tail}")
+        }
+        None => "(unrecognised URL)".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn described_urls_hide_passwords_and_options() {
+        assert_eq!(
+            describe_url("postgres://shop:hunter2@db:5432/backroom?sslmode=require"),
+            "postgres://db:5432/backroom"
+        );
+        assert_eq!(describe_url("sqlite://data/backroom.db"), "sqlite://data/backroom.db");
+    }
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

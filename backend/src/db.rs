@@ -71,7 +71,7 @@ impl Db {
     /// URL has an unknown scheme, or the server does not answer.
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
-        let shown = describe_url(url);
+        let shown = crate::config::describe_url(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -511,22 +511,6 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-/// The database URL without its password, fit for logs and error messages.
-pub fn describe_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, tail) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-            let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
-            format!("{scheme}://{host}{tail}")
-        }
-        None => "(unrecognised URL)".to_owned(),
-    }
-}
-
 /// The innermost cause of a connection error, without the URL it may repeat.
 fn plain_cause(e: &sqlx::Error) -> String {
     let mut source: &dyn std::error::Error = e;
@@ -539,15 +523,6 @@ fn plain_cause(e: &sqlx::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn described_urls_hide_passwords_and_options() {
-        assert_eq!(
-            describe_url("postgres://shop:hunter2@db:5432/backroom?sslmode=require"),
-            "postgres://db:5432/backroom"
-        );
-        assert_eq!(describe_url("sqlite://data/backroom.db"), "sqlite://data/backroom.db");
-    }
 
     #[tokio::test]
     async fn a_folder_that_cannot_be_created_is_reported() {

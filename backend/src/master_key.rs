@@ -127,6 +127,11 @@ impl MasterKey {
         STANDARD.encode(self.derive("master-key-check"))
     }
 
+    /// The sealer of stored secrets, with keys derived from this one.
+    pub fn sealer(&self) -> crate::sealed::Sealer {
+        crate::sealed::Sealer::new(|purpose| self.derive(purpose))
+    }
+
     /// A 32-byte key for one purpose (`"sessions"`, `"connection-keys"`, …), so no two
     /// uses share a key.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
@@ -185,8 +190,7 @@ pub async fn rotate(db: &Db, config: &Config) -> Result<Rotated> {
         }
     }
     let mut tx = db.begin().await?;
-    let resealed =
-        crate::sealed::Sealer::new(&old).reseal_all(&mut tx, &crate::sealed::Sealer::new(&new), false).await?;
+    let resealed = old.sealer().reseal_all(&mut tx, &new.sealer(), false).await?;
     sqlx::query("UPDATE store_settings SET master_key_check = $1 WHERE id = 1")
         .bind(new.check_value())
         .execute(&mut *tx)

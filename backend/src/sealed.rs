@@ -20,7 +20,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Error, Result, db::Db, master_key::MasterKey};
+use crate::{Error, Result, db::Db};
 
 /// The key version new values are sealed under.
 const CURRENT_VERSION: u32 = 1;
@@ -97,10 +97,13 @@ fn unreadable() -> Error {
 }
 
 impl Sealer {
-    pub fn new(master: &MasterKey) -> Sealer {
+    /// A sealer with the keys `derive` makes for each version's purpose
+    /// (`sealed-secrets/v1`); [`crate::master_key::MasterKey::sealer`] derives them from
+    /// the master key.
+    pub fn new(derive: impl Fn(&str) -> [u8; 32]) -> Sealer {
         let keys = (1..=CURRENT_VERSION)
             .map(|version| {
-                let key = master.derive(&format!("sealed-secrets/v{version}"));
+                let key = derive(&format!("sealed-secrets/v{version}"));
                 (version, Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)))
             })
             .collect();
@@ -237,9 +240,20 @@ mod tests {
 
     use super::*;
 
+    /// A sealer with fixed keys, one per purpose.
+    fn test_sealer() -> Sealer {
+        Sealer::new(|purpose| {
+            let mut key = [7; 32];
+            for (at, byte) in purpose.bytes().enumerate() {
+                key[at % 32] ^= byte;
+            }
+            key
+        })
+    }
+
     #[test]
     fn a_sealed_value_opens_and_is_not_readable() {
-        let sealer = Sealer::new(&MasterKey::for_tests());
+        let sealer = test_sealer();
         let sealed = sealer.seal(Place::AccountingApiKey, "cari-api-key-şifre");
         assert!(sealed.starts_with("v1b:"));
         assert!(!sealed.contains("cari"));
@@ -250,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_value_moved_to_another_place_does_not_open() {
-        let sealer = Sealer::new(&MasterKey::for_tests());
+        let sealer = test_sealer();
         let token = sealer.seal(Place::WhatsAppAccessToken, "meta-token");
         assert!(sealer.open(Place::WhatsAppAppSecret, &token).is_err());
         assert!(sealer.open(Place::WooConsumerSecret, &token).is_err());
@@ -273,7 +287,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("backroom-sealed-{}", uuid::Uuid::new_v4()));
         let db = Db::connect(&format!("sqlite://{}", dir.join("backroom.db").display())).await.unwrap();
         db.migrate().await.unwrap();
-        let sealer = Sealer::new(&MasterKey::for_tests());
+        let sealer = test_sealer();
         let legacy = seal_unbound(&sealer, "cari-api-key");
         assert_eq!(sealer.open_as(None, &legacy).unwrap().expose_secret(), "cari-api-key");
         assert!(sealer.open(Place::AccountingApiKey, &legacy).is_err(), "a value must be bound to be opened");
@@ -302,7 +316,7 @@ mod tests {
 
     #[test]
     fn an_altered_value_is_refused() {
-        let sealer = Sealer::new(&MasterKey::for_tests());
+        let sealer = test_sealer();
         let sealed = sealer.seal(Place::AccountingApiKey, "secret");
         let mut bytes = STANDARD.decode(&sealed[4..]).unwrap();
         let last = bytes.len() - 1;

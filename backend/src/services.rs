@@ -87,7 +87,7 @@ impl Services {
         // Loaded now so a missing or unreadable key stops the start, not a later request.
         let (master_key, origin) = MasterKey::load_or_create(config)?;
         master_key.check(&db, &origin, config.new_master_key).await?;
-        let sealer = Sealer::new(&master_key);
+        let sealer = master_key.sealer();
         sealer.bind_all(&db).await?;
         let hasher = SecretHasher::new(
             sealer.stored_key(&db, Place::ApiSecretsKey, || SecretHasher::from_master(&master_key).key()).await?,

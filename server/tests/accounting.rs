@@ -505,7 +505,7 @@ async fn a_process_killed_mid_sync_ends_with_one_invoice(engine: Engine) {
     })
     .await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
-    let sealer = backend::sealed::Sealer::new(&master);
+    let sealer = master.sealer();
     settings::update(&db, &sealer, &owner, None, default_settings(&mock)).await.unwrap();
     let id = insert_order(&db, Spec::default()).await;
     // The ledger makes the invoice and takes its time answering: the process dies first.

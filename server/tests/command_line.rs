@@ -241,7 +241,7 @@ async fn the_master_key_is_rotated_and_everything_made_before_keeps_working(engi
             secret::SecretHasher,
         },
         master_key::MasterKey,
-        sealed::{Place, Sealer},
+        sealed::Place,
     };
     use secrecy::ExposeSecret;
     let (url, data_dir) = fresh_database(engine).await;
@@ -264,7 +264,7 @@ async fn the_master_key_is_rotated_and_everything_made_before_keeps_working(engi
         lifetime_days: None,
     };
     let key = credentials::create(&db, &SecretHasher::from_master(&master), &owner, None, new).await.unwrap().secret;
-    let old_sealer = Sealer::new(&master);
+    let old_sealer = master.sealer();
     sqlx::query("UPDATE accounting_settings SET api_key_sealed = $1 WHERE id = 1")
         .bind(old_sealer.seal(Place::AccountingApiKey, "cari-api-key"))
         .execute(db.writer())
@@ -303,7 +303,7 @@ async fn the_master_key_is_rotated_and_everything_made_before_keeps_working(engi
         .await
         .unwrap();
     let config = backend::config::Config { master_key_file: Some(key_file.clone()), ..Default::default() };
-    let new_sealer = Sealer::new(&MasterKey::load_or_create(&config).unwrap().0);
+    let new_sealer = MasterKey::load_or_create(&config).unwrap().0.sealer();
     assert_eq!(new_sealer.open(Place::AccountingApiKey, &stored).unwrap().expose_secret(), "cari-api-key");
     assert!(old_sealer.open(Place::AccountingApiKey, &stored).is_err());
 

@@ -330,7 +330,7 @@ async fn three_instances_on_one_postgres_are_one_shop() {
     // WhatsApp's hourly cap holds for the shop, not per instance: twelve carts due at
     // once, six workers in three processes, a cap of five.
     let graph = graph_mock::GraphMock::start();
-    let sealer = backend::sealed::Sealer::new(&master);
+    let sealer = master.sealer();
     let credentials = whatsapp_settings::Credentials {
         phone_number_id: graph_mock::PHONE_NUMBER_ID.into(),
         waba_id: graph_mock::WABA_ID.into(),

@@ -946,7 +946,7 @@ async fn a_process_killed_between_sending_and_recording_sends_once(engine: Engin
     })
     .await;
     let (master, owner) = master_key_and_owner(&db, &data_dir).await;
-    let sealer = backend::sealed::Sealer::new(&master);
+    let sealer = master.sealer();
     let links = backend::whatsapp::link::Signer::from_master(&master);
     let whatsapp = backend::whatsapp::WhatsApp::new(
         db.clone(),

@@ -7,7 +7,7 @@ use backend::{config::Config, db::Db, master_key::MasterKey, sealed::Sealer, use
 pub async fn open_shop(owner: &str) -> Result<(Db, Sealer, users::User), Box<dyn std::error::Error>> {
     let config = Config::load()?;
     let db = Db::connect(secrecy::ExposeSecret::expose_secret(&config.database_url)).await?;
-    let sealer = Sealer::new(&MasterKey::load_or_create(&config)?.0);
+    let sealer = MasterKey::load_or_create(&config)?.0.sealer();
     let owner = users::find_by_email(&db, &users::Email::parse(owner)?).await?.ok_or("no such owner")?;
     Ok((db, sealer, owner))
 }
