@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{hooks::use_location, params::ParamsMap};
 use serde::{Deserialize, Serialize};
-use vocabulary::audit::Outcome;
+use vocabulary::audit::{MAX_FILTER_CHARS, Outcome};
 
 use crate::{
     error::PanelError,
@@ -53,15 +53,7 @@ impl AuditQuery {
         use backend::audit::Filter;
 
         use crate::filters::filled;
-        let outcome = match self.outcome.trim() {
-            "" => None,
-            given => Some(
-                Outcome::ALL
-                    .into_iter()
-                    .find(|o| o.as_str() == given)
-                    .ok_or_else(|| PanelError::Message("the outcome must be success, failure or denied".into()))?,
-            ),
-        };
+        let outcome = Some(self.outcome.trim()).filter(|o| !o.is_empty()).map(str::parse::<Outcome>).transpose()?;
         let (from, to) = backend::days::instants(&self.from, &self.to, tz)?;
         Ok(Filter { actor: filled(&self.actor), action: filled(&self.action), outcome, from, to, before_id: None })
     }
@@ -93,7 +85,7 @@ pub struct AuditResults {
 #[server(endpoint = "search_audit")]
 pub async fn search_audit(filters: AuditQuery, before_id: Option<i64>) -> Result<AuditResults, PanelError> {
     let ctx = crate::context::services()?;
-    let me = crate::context::require_user().await?;
+    let me = crate::context::require_role(backend::audit::may_read).await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let filter = backend::audit::Filter { before_id, ..filters.filter(tz)? };
@@ -215,11 +207,11 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
                 <div class="filters">
                     <div class="field">
                         <label for="audit-actor">"Actor contains"</label>
-                        <input id="audit-actor" name="actor" type="search" maxlength="254" value=initial.actor.clone() prop:value=field(|q| q.actor.clone())/>
+                        <input id="audit-actor" name="actor" type="search" maxlength=MAX_FILTER_CHARS.to_string() value=initial.actor.clone() prop:value=field(|q| q.actor.clone())/>
                     </div>
                     <div class="field">
                         <label for="audit-action">"Action starts with"</label>
-                        <input id="audit-action" name="action" type="search" maxlength="100" placeholder="key." value=initial.action.clone() prop:value=field(|q| q.action.clone())/>
+                        <input id="audit-action" name="action" type="search" maxlength=MAX_FILTER_CHARS.to_string() placeholder="key." value=initial.action.clone() prop:value=field(|q| q.action.clone())/>
                     </div>
                     <div class="field">
                         <label for="audit-outcome">"Outcome"</label>

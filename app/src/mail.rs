@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::people::{Email, MAX_NAME_CHARS};
 
 use crate::{
     error::PanelError,
@@ -131,15 +132,15 @@ pub fn MailPage() -> impl IntoView {
                 <ActionForm action=save>
                     <div class="field">
                         <label for="from_name">"Sender name (empty: the store name)"</label>
-                        <input id="from_name" name="from_name" maxlength="100" value=s.from_name.clone()/>
+                        <input id="from_name" name="from_name" maxlength=MAX_NAME_CHARS.to_string() value=s.from_name.clone()/>
                     </div>
                     <div class="field">
                         <label for="from_address">"Sender address (empty: no-reply at the shop's domain)"</label>
-                        <input id="from_address" name="from_address" type="email" maxlength="254" value=s.from_address.clone()/>
+                        <input id="from_address" name="from_address" type="email" maxlength=Email::MAX_LENGTH.to_string() value=s.from_address.clone()/>
                     </div>
                     <div class="field">
                         <label for="notify_address">"The shop's notification address (new tickets; customers' replies)"</label>
-                        <input id="notify_address" name="notify_address" type="email" maxlength="254" value=s.notify_address.clone()/>
+                        <input id="notify_address" name="notify_address" type="email" maxlength=Email::MAX_LENGTH.to_string() value=s.notify_address.clone()/>
                     </div>
                     <button type="submit" class="primary" disabled=move || save.pending().get()>"Save email settings"</button>
                 </ActionForm>
@@ -152,7 +153,7 @@ pub fn MailPage() -> impl IntoView {
             <ActionForm action=test>
                 <div class="field">
                     <label for="test_to">"To (empty: the notification address, else you)"</label>
-                    <input id="test_to" name="to" type="email" maxlength="254"/>
+                    <input id="test_to" name="to" type="email" maxlength=Email::MAX_LENGTH.to_string()/>
                 </div>
                 <button type="submit" disabled=move || test.pending().get()>"Send test email"</button>
             </ActionForm>

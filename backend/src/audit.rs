@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::audit::MAX_FILTER_CHARS;
 pub use vocabulary::audit::Outcome;
 
 use vocabulary::people::Role;
@@ -107,6 +108,10 @@ pub fn may_read(role: Role) -> bool {
 pub async fn search(db: &Db, reader: &User, filter: &Filter, limit: i64) -> Result<Vec<Entry>> {
     if !may_read(reader.role) {
         return Err(Error::Forbidden);
+    }
+    let too_long = |text: &Option<String>| text.as_ref().is_some_and(|t| t.chars().count() > MAX_FILTER_CHARS);
+    if too_long(&filter.actor) || too_long(&filter.action) {
+        return Err(Error::invalid(format!("actor and action filters are at most {MAX_FILTER_CHARS} characters")));
     }
     let mut q = Dynamic::default();
     if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

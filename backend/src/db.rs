@@ -241,7 +241,7 @@ impl Db {
     }
 }
 
-/// One value of a row for [`insert_rows`].
+/// A value bound to a statement: a row's for [`insert_rows`], a filter's for [`Dynamic`].
 #[derive(Clone, Debug)]
 pub enum Value {
     Int(i64),
@@ -428,7 +428,7 @@ pub fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// Binds `values` in order to a statement of [`insert_sql`].
+/// Binds `values` in order to a statement (of [`insert_sql`], or built with [`Dynamic`]).
 pub fn bind_values<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     values: &'q [Value],

@@ -1,7 +1,17 @@
-//! The audit log's words: how an action it records went.
+//! The audit log's words: how an action it records went, and how long a filter's text
+//! may be.
+
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Invalid;
+
+/// The most characters of the actor or action a search of the log gives (an email
+/// address at most).
+pub const MAX_FILTER_CHARS: usize = 254;
+
+/// How an audited action went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -28,5 +38,15 @@ impl Outcome {
             Outcome::Failure => "Failure",
             Outcome::Denied => "Denied",
         }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Outcome, Invalid> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s.trim())
+            .ok_or_else(|| Invalid::new("the outcome must be success, failure or denied"))
     }
 }

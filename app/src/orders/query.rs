@@ -110,7 +110,7 @@ mod ssr {
             use backend::orders::list::{self, DEFAULT_PER_PAGE, Filter};
             let statuses = list::statuses(&self.status)?;
             let sort = self.sort.parse()?;
-            let ascending = list::ascending(&self.dir)?;
+            let ascending = list::ascending(self.dir.trim())?;
             let (after, before) = backend::days::instants(&self.from, &self.to, tz)?;
             Ok(Filter {
                 statuses,

@@ -186,8 +186,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CredentialInfo> {
 }
 
 /// What `reader` may see of the credentials of `kind`, newest first (revoked ones stay
-/// listed for 30 days, so a person can see what happened): the shop's connection keys for owners and admins (`Forbidden` for anyone
-/// else), and their own application passwords for anyone.
+/// listed for 30 days, so a person can see what happened): the shop's connection keys for
+/// owners and admins (`Forbidden` for anyone else), and their own application passwords
+/// for anyone.
 pub async fn list(db: &Db, reader: &User, kind: CredentialType) -> Result<Vec<CredentialInfo>> {
     let user_id = match kind {
         CredentialType::ConnectionKey if reader.role.manages_store() => None,

@@ -8,6 +8,7 @@ pub mod transport;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::people::MAX_NAME_CHARS;
 
 use crate::{
     Error, Result, audit,
@@ -80,8 +81,8 @@ pub async fn update_settings(db: &Db, actor: &User, ip: Option<&str>, new: MailS
         return Err(Error::Forbidden);
     }
     let from_name = one_line(&new.from_name);
-    if from_name.chars().count() > 100 {
-        return Err(Error::invalid("the sender name is at most 100 characters"));
+    if from_name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid(format!("the sender name is at most {MAX_NAME_CHARS} characters")));
     }
     let address = |text: &str, what: &str| -> Result<String> {
         match text.trim() {

@@ -1,4 +1,5 @@
-//! Changing an order's status by hand, under an explicit policy: each status lists where
+//! Changing an order's status by hand, under the explicit policy of
+//! [`OrderStatus::next`](vocabulary::orders::OrderStatus::next): each status lists where
 //! it may go, some moves need a reason (reopening a completed or cancelled order), nothing
 //! leaves `refunded`, and nothing enters it here — a refund does that. A change writes, in
 //! one transaction: the order, a system note, an `order.status_changed` event for later
