@@ -32,19 +32,31 @@ pub fn instants(from: &str, to: &str, tz: Tz) -> Result<(Option<i64>, Option<i64
     Ok((first.map(|d| day_start(d, tz)), last.and_then(|d| d.succ_opt()).map(|d| day_start(d, tz))))
 }
 
-/// Whether `text` is a day (which needs the shop's time zone to become an instant).
-pub fn is_day(text: &str) -> bool {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok()
+/// An API's `after` or `before`: a day (its midnight in the shop's time zone) or an exact
+/// time. Read without the time zone, so the shop's settings are needed only for a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    Day(NaiveDate),
+    At(i64),
 }
 
-/// An API's `after` or `before` (`field`): a day, as its midnight in `tz`, or an RFC 3339 time.
-pub fn moment(text: &str, field: &str, tz: Tz) -> Result<i64> {
-    let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .map(|day| day_start(day, tz))
-        .or_else(|| chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp()))
-        .ok_or_else(|| Error::invalid(format!("{field} must be a day such as 2026-11-01 or an RFC 3339 time")))
+impl Moment {
+    /// `text` given as `field`: `2026-11-01` or an RFC 3339 time.
+    pub fn parse(text: &str, field: &str) -> Result<Moment> {
+        let text = text.trim();
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Moment::Day)
+            .or_else(|_| chrono::DateTime::parse_from_rfc3339(text).map(|t| Moment::At(t.timestamp())))
+            .map_err(|_| Error::invalid(format!("{field} must be a day such as 2026-11-01 or an RFC 3339 time")))
+    }
+
+    /// The instant, a day's taken in `tz`.
+    pub fn at(self, tz: Tz) -> i64 {
+        match self {
+            Moment::Day(day) => day_start(day, tz),
+            Moment::At(at) => at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,9 +82,11 @@ mod tests {
 
     #[test]
     fn a_moment_is_a_days_midnight_or_an_exact_time() {
-        assert_eq!(moment("2025-03-01", "after", ISTANBUL).unwrap(), 1_740_776_400);
-        assert_eq!(moment("2025-03-01T00:00:00Z", "after", ISTANBUL).unwrap(), 1_740_787_200);
-        assert!(moment("yesterday", "before", ISTANBUL).unwrap_err().to_string().starts_with("before must be a day"));
-        assert!(is_day(" 2025-03-01") && !is_day("2025-03-01T00:00:00Z"));
+        let moment = |text| Moment::parse(text, "after").map(|m| m.at(ISTANBUL));
+        assert_eq!(moment(" 2025-03-01").unwrap(), 1_740_776_400);
+        assert_eq!(moment("2025-03-01T00:00:00Z").unwrap(), 1_740_787_200);
+        assert!(matches!(Moment::parse("2025-03-01T00:00:00Z", "after"), Ok(Moment::At(_))), "no time zone needed");
+        let refused = Moment::parse("yesterday", "before").unwrap_err().to_string();
+        assert!(refused.starts_with("before must be a day"), "{refused}");
     }
 }

@@ -326,7 +326,8 @@ fn SettingsForm(
                     ]/>
                     <fieldset class="choices">
                         <legend>"Send an order's invoice when it becomes"</legend>
-                        {OrderStatus::ALL.map(|s| (s.as_str(), s.label())).into_iter().map(|(value, label)| {
+                        {OrderStatus::ALL.into_iter().map(|status| {
+                        let (value, label) = (status.as_str(), status.label());
                             let id = format!("trigger-{value}");
                             view! {
                                 <span class="choice">

@@ -314,7 +314,8 @@ fn OrderFilters(query: Memo<OrdersQuery>, search_input: NodeRef<leptos::html::In
                 </div>
                 <fieldset class="status-filter">
                     <legend>"Status"</legend>
-                    {OrderStatus::ALL.map(|s| (s.as_str(), s.label())).into_iter().map(|(value, label)| {
+                    {OrderStatus::ALL.into_iter().map(|status| {
+                        let (value, label) = (status.as_str(), status.label());
                         let id = format!("status-{value}");
                         let checked = move || query.with(|q| q.statuses().any(|s| s == value));
                         view! {

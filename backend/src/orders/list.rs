@@ -50,9 +50,8 @@ pub fn statuses(text: &str) -> Result<Vec<OrderStatus>> {
         return Ok(Vec::new());
     }
     text.split(',').map(|s| s.trim().parse::<OrderStatus>()).collect::<Result<_, _>>().map_err(|e| {
-        Error::invalid(format!(
-            "{e}; the statuses are pending, processing, on-hold, completed, cancelled, refunded, failed"
-        ))
+        let known = OrderStatus::ALL.map(OrderStatus::as_str).join(", ");
+        Error::invalid(format!("{e}; the statuses are {known}"))
     })
 }
 

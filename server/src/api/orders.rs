@@ -7,14 +7,17 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use backend::orders::{
-    OrderStatus,
-    customer::{self, CustomerEdit},
-    detail::{self, Note, Order, Refund, StoreWrite},
-    list::{self, Filter, OrderRow, SortBy},
-    notes,
-    refunds::{self, NewRefund, Refunded},
-    status,
+use backend::{
+    days::Moment,
+    orders::{
+        OrderStatus,
+        customer::{self, CustomerEdit},
+        detail::{self, Note, Order, Refund, StoreWrite},
+        list::{self, Filter, OrderRow, SortBy},
+        notes,
+        refunds::{self, NewRefund, Refunded},
+        status,
+    },
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -98,18 +101,18 @@ pub fn list_error(e: impl Into<backend::Error>) -> ApiError {
 }
 
 /// A listing's `after` and `before`: each a day (midnight in the shop's time zone) or an
-/// RFC 3339 time ([`backend::days::moment`]). The shop's settings are read only when a
-/// day needs its time zone.
+/// RFC 3339 time ([`Moment`]). The shop's settings are read only when a day needs its
+/// time zone.
 pub async fn date_range(
     state: &AppState,
     after: Option<&str>,
     before: Option<&str>,
 ) -> Result<(Option<i64>, Option<i64>), ApiError> {
-    let (after, before) = (after.filter(|t| !t.is_empty()), before.filter(|t| !t.is_empty()));
-    let needs_tz = [after, before].into_iter().flatten().any(backend::days::is_day);
+    let read = |text: Option<&str>, field| text.filter(|t| !t.is_empty()).map(|t| Moment::parse(t, field)).transpose();
+    let (after, before) = (read(after, "after").map_err(list_error)?, read(before, "before").map_err(list_error)?);
+    let needs_tz = [after, before].into_iter().flatten().any(|m| matches!(m, Moment::Day(_)));
     let tz = if needs_tz { backend::settings::get(&state.services.db).await?.tz() } else { chrono_tz::Tz::UTC };
-    let moment = |text: Option<&str>, field| text.map(|t| backend::days::moment(t, field, tz)).transpose();
-    Ok((moment(after, "after").map_err(list_error)?, moment(before, "before").map_err(list_error)?))
+    Ok((after.map(|m| m.at(tz)), before.map(|m| m.at(tz))))
 }
 
 #[derive(Serialize, ToSchema)]
