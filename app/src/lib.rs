@@ -22,7 +22,6 @@ pub mod mail;
 pub mod orders;
 pub mod reports;
 pub mod security;
-pub mod sessions;
 pub mod settings;
 pub mod store;
 pub mod support;

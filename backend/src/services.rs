@@ -10,21 +10,26 @@ use ipnet::IpNet;
 use crate::{
     Result,
     access::{authenticate::CredentialCache, secret::SecretHasher, security::SecurityCache},
-    accounting::Accounting,
+    accounting::{self, Accounting},
     background,
+    clock::now,
     config::Config,
     db::Db,
-    jobs::{Kinds, Registry, Worker},
-    mail::transport::Transport,
+    jobs::{Failure, Kinds, Registry, Worker},
+    mail::{self, transport::Transport},
     master_key::MasterKey,
     orders::events::Subscribers,
     reports::ReportCache,
+    sales_daily,
     sealed::{Place, Sealer},
     sessions::SessionPolicy,
-    whatsapp::{WhatsApp, link},
-    woo::Woo,
+    settings,
+    whatsapp::{self, WhatsApp, link},
+    woo::{self, Woo},
 };
 
+/// How long one run of the import job goes on before it makes way for other work.
+const IMPORT_STRETCH: Duration = Duration::from_secs(20);
 /// How often an idle WhatsApp worker looks for a due message.
 const WHATSAPP_IDLE_POLL: Duration = Duration::from_millis(200);
 /// How many due WhatsApp jobs a worker takes and runs at once.
@@ -145,7 +150,90 @@ impl Services {
 
     /// Every job kind with what runs it.
     pub fn jobs(&self) -> Arc<Registry> {
-        background::registry(self)
+        let (db, policy) = (self.db.clone(), self.sessions);
+        let (transport, accounting, whatsapp) = (self.mail.clone(), self.accounting.clone(), self.whatsapp.clone());
+        let (cleanup_db, rebuild_db, mail_db, bulk_db, sender) =
+            (db.clone(), db.clone(), db, accounting.db.clone(), whatsapp.clone());
+        let (importer, reconciler, fetcher, writer) =
+            (self.woo.clone(), self.woo.clone(), self.woo.clone(), self.woo.clone());
+        let runner = format!("importer-{}", uuid::Uuid::new_v4().simple());
+        Arc::new(
+            Registry::default()
+                .on(background::SESSION_CLEANUP_JOB, move |job| {
+                    let db = cleanup_db.clone();
+                    // A payload that does not read still cleans up, and books the next night.
+                    let night = job.payload::<background::CleanUp>().ok().map(|c| c.night);
+                    async move { background::clean_up(&db, policy, night).await.map_err(Failure::from) }
+                })
+                .on(sales_daily::REBUILD_JOB, move |_job| {
+                    let db = rebuild_db.clone();
+                    async move {
+                        let tz = settings::get(&db).await?.tz();
+                        sales_daily::rebuild(&db, tz).await.map_err(Failure::from)
+                    }
+                })
+                .on(mail::outbox::SEND_JOB, move |job| {
+                    let (db, transport) = (mail_db.clone(), transport.clone());
+                    async move {
+                        let mail::outbox::SendMail { mail_id } = job.payload()?;
+                        mail::outbox::send(&db, &transport, mail_id, job.attempt >= job.max_attempts)
+                            .await
+                            .map_err(Failure::Retry)
+                    }
+                })
+                .on(accounting::SYNC_JOB, move |job| {
+                    let accounting = accounting.clone();
+                    async move { accounting::sync::run(&accounting, &job).await }
+                })
+                .on_batch(whatsapp::RECOVERY_JOB, move |jobs| {
+                    let whatsapp = whatsapp.clone();
+                    async move { whatsapp::recovery::run(&whatsapp, &jobs).await }
+                })
+                .on(whatsapp::SEND_JOB, move |job| {
+                    let whatsapp = sender.clone();
+                    async move {
+                        let whatsapp::send::SendMessage { message_id } = job.payload()?;
+                        whatsapp::send::run(&whatsapp, message_id).await
+                    }
+                })
+                .on(accounting::BULK_JOB, move |job| {
+                    let db = bulk_db.clone();
+                    async move {
+                        let accounting::bulk::FanOut { bulk_id } = job.payload()?;
+                        accounting::bulk::fan_out(&db, bulk_id).await.map_err(Failure::from)
+                    }
+                })
+                .on(woo::IMPORT_JOB, move |_job| {
+                    let (woo, runner) = (importer.clone(), runner.clone());
+                    async move {
+                        // A stretch at a time, put off (no attempt spent) until it is done.
+                        match woo::import::run(&woo, &runner, IMPORT_STRETCH).await? {
+                            woo::import::Stretch::Finished => Ok(()),
+                            woo::import::Stretch::More => {
+                                Err(Failure::RetryAt { reason: "importing".into(), at: now() })
+                            }
+                            woo::import::Stretch::WaitUntil(at) => {
+                                Err(Failure::RetryAt { reason: "the store asked the import to wait".into(), at })
+                            }
+                            woo::import::Stretch::Busy => {
+                                Err(Failure::RetryAt { reason: "another process is importing".into(), at: now() + 10 })
+                            }
+                        }
+                    }
+                })
+                .on(woo::RECONCILE_JOB, move |_job| {
+                    let woo = reconciler.clone();
+                    async move { woo::reconcile::run_and_reschedule(&woo).await }
+                })
+                .on(woo::FETCH_JOB, move |job| {
+                    let woo = fetcher.clone();
+                    async move { woo::webhooks::fetch(&woo, &job.payload()?).await }
+                })
+                .on(woo::write_back::WRITE_JOB, move |job| {
+                    let woo = writer.clone();
+                    async move { woo::write_back::run(&woo, &job).await }
+                }),
+        )
     }
 
     /// The job workers of this process. Sending to the ledger and to Meta waits on remote

@@ -21,7 +21,7 @@ pub async fn refuse_cross_origin_writes(req: Request, next: Next) -> Response {
 }
 
 fn takes_no_cookies(path: &str) -> bool {
-    path.starts_with("/api/v1/") || path == "/oauth/token" || path == "/oauth/revoke"
+    crate::paths::is_rest_api(path) || crate::paths::is_oauth_token_endpoint(path)
 }
 
 fn is_safe(method: &Method) -> bool {

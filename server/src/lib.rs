@@ -18,6 +18,7 @@ mod nul_characters;
 mod oauth;
 mod orders_export;
 mod panel;
+mod paths;
 mod progress;
 mod recovery_link;
 mod reports_export;

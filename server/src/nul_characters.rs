@@ -123,11 +123,11 @@ impl Asker {
 /// The refusal in the shape of what was called: OAuth's error, the API's, the panel's,
 /// or plain text for a page.
 fn refusal(path: &str) -> Response {
-    if path.starts_with("/oauth/token") || path.starts_with("/oauth/revoke") {
+    if crate::paths::is_oauth_token_endpoint(path) {
         crate::oauth::token_error(StatusCode::BAD_REQUEST, "invalid_request", MESSAGE)
-    } else if path == "/api/v1" || path.starts_with("/api/v1/") {
+    } else if crate::paths::is_rest_api(path) {
         crate::api::error::ApiError::new(StatusCode::BAD_REQUEST, "bad_request", MESSAGE).into_response()
-    } else if path.starts_with("/api/") {
+    } else if crate::paths::is_server_function(path) {
         let error = app::error::PanelError::Message(MESSAGE.into());
         (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()
     } else {

@@ -22,7 +22,7 @@ use axum::{
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes;
 
-use crate::AppState;
+use crate::{AppState, paths};
 
 pub fn router(state: AppState) -> Router<AppState> {
     let routes = leptos_axum::generate_route_list(app::App);
@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// every error with 500; give each the status it deserves (400 for bad input, 401, 403,
 /// 409, 429), so only our own faults are 500s.
 async fn error_status(req: Request, next: Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
+    let is_server_fn = paths::is_server_function(req.uri().path());
     let response = next.run(req).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
@@ -69,8 +69,7 @@ async fn error_status(req: Request, next: Next) -> Response {
 /// sign-in pages are skipped when they have nothing to do.
 async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let is_panel_page = path == "/admin" || path.starts_with("/admin/");
-    if req.method() != Method::GET || !is_panel_page {
+    if req.method() != Method::GET || !paths::is_panel_page(path) {
         return next.run(req).await;
     }
     let (on_setup, on_login) = (path == "/admin/setup", path == "/admin/login");
@@ -101,19 +100,10 @@ pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
     Redirect::to(&format!("/admin/login?next={next}")).into_response()
 }
 
-/// Whether a path is the panel's (its pages, server functions and exports) or the OAuth
-/// consent page: the paths the session cookie is read for.
-pub fn uses_session(path: &str) -> bool {
-    path == "/admin"
-        || path.starts_with("/admin/")
-        || path.starts_with("/oauth/authorize")
-        || (path.starts_with("/api/") && !path.starts_with("/api/v1/"))
-}
-
 /// Resolves the session cookie once for every panel page and server function, so the
 /// gate and the server functions a page calls share one lookup.
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if uses_session(req.uri().path()) {
+    if paths::uses_session(req.uri().path()) {
         let user = match session_token(req.headers()) {
             None => None,
             Some(token) => {

@@ -33,18 +33,12 @@ fn page_policy(nonce: &PageNonce) -> String {
     )
 }
 
-/// Whether an answer holds what only a signed-in person or a credential may see: the
-/// panel, its server functions and exports, the OAuth pages and the REST API.
-fn is_private(path: &str) -> bool {
-    crate::panel::uses_session(path) || path.starts_with("/oauth/") || path.starts_with("/api/")
-}
-
 /// Adds the headers; a page that sets its own policy (the support form, which storefronts
 /// frame) keeps it.
 pub async fn add(mut req: Request, next: Next) -> Response {
     let nonce = PageNonce::new();
     req.extensions_mut().insert(nonce.clone());
-    let private = is_private(req.uri().path());
+    let private = crate::paths::is_private(req.uri().path());
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -344,7 +344,7 @@ async fn a_next_with_line_breaks_leads_to_the_dashboard(engine: Engine) {
 }
 
 async fn each_person_sees_and_ends_their_signed_in_browsers(engine: Engine) {
-    use app::sessions::{EndSession, ListSessions, SessionRow};
+    use app::access::sessions::{EndSession, ListSessions, SessionRow};
     let app = spawn_app(engine).await;
     app.signed_in_owner().await;
     let laptop = browser();

@@ -1,10 +1,11 @@
 //! The access page: the shop's connection keys (for the mobile app and integrations), each
 //! user's application passwords ([`credentials`]), the OAuth apps people sign in to, and
-//! the devices signed in with them ([`oauth`]). A new secret is shown once, on a copy
-//! screen, and never again.
+//! the devices signed in with them ([`oauth`]), and the browsers signed in to the panel
+//! ([`sessions`]). A new secret is shown once, on a copy screen, and never again.
 
 mod credentials;
 mod oauth;
+pub mod sessions;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -58,7 +59,7 @@ pub fn AccessPage() -> impl IntoView {
                 <CredentialSection kind=CredentialType::AppPassword shown/>
                 {me.manages_store.then(|| view! { <OauthApps/> })}
                 <Devices everyone=me.manages_users/>
-                <crate::sessions::Sessions everyone=me.manages_users/>
+                <sessions::Sessions everyone=me.manages_users/>
             }.into_any()
         }}/>
     }

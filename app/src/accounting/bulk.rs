@@ -1,71 +1,19 @@
-//! Bulk accounting sync: the orders list's "Sync selected" and "Sync all matching", and
-//! a run's own page — its progress, followed about every second while it runs, and a
-//! way to cancel it.
+//! A bulk accounting sync's own page: its progress, followed about every second while it
+//! runs, and a way to cancel it. The orders list starts a run (`orders::accounting_sync`).
 
-use std::{collections::BTreeSet, time::Duration};
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
-use super::{BulkStateBadge, BulkView, LOG_PATH, bulk_href};
+use super::{BulkStateBadge, BulkView, LOG_PATH};
 use crate::{
     error::PanelError,
     following::{Followed, POLL_EVERY},
     forms::action_error,
     loaded::LoadedRecord,
-    orders::query::OrdersQuery,
 };
-
-/// Starts a bulk sync of the `selected` orders, or, without a selection, of every order
-/// matching the list's `query` (at most the backend's limit); answers the run's id.
-///
-/// Fails when accounting is not set up, nothing is to be synced, or too many orders
-/// match.
-#[server(endpoint = "start_bulk_sync", input = leptos::server_fn::codec::Json)]
-pub async fn start_bulk_sync(selected: Option<Vec<i64>>, query: OrdersQuery, resync: bool) -> Result<i64, PanelError> {
-    use backend::accounting::bulk;
-
-    use crate::orders::query::MatchingOrders;
-    let me = super::acting().await?;
-    let db = &me.ctx.db;
-    let (ids, description) = match selected {
-        Some(ids) => {
-            let description = match ids.len() {
-                1 => "1 selected order".to_owned(),
-                n => format!("{n} selected orders"),
-            };
-            (ids, description)
-        }
-        None => {
-            let tz = backend::settings::get(db).await?.tz();
-            // One over the limit, so that too many is refused rather than cut short.
-            let mut pages = MatchingOrders::new(&query, tz, bulk::MAX_ORDERS + 1)?;
-            let mut ids = Vec::new();
-            while let Some(page) = pages.next_page(db, &me.ctx.hasher).await? {
-                ids.extend(page);
-            }
-            (ids, matching_description(&query))
-        }
-    };
-    Ok(bulk::start(db, &me.user, me.ip.as_deref(), &ids, &description, resync).await?)
-}
-
-/// "All orders", or the filters that chose them: `orders matching status processing; search “Ayşe”`.
-#[cfg(feature = "ssr")]
-fn matching_description(query: &OrdersQuery) -> String {
-    let filters: Vec<String> =
-        [("status", &query.status), ("from", &query.from), ("to", &query.to), ("search", &query.search)]
-            .into_iter()
-            .filter(|(_, value)| !value.trim().is_empty())
-            .map(
-                |(name, value)| {
-                    if name == "search" { format!("search “{}”", value.trim()) } else { format!("{name} {value}") }
-                },
-            )
-            .collect();
-    if filters.is_empty() { "all orders".to_owned() } else { format!("orders matching {}", filters.join("; ")) }
-}
 
 /// The run, or `None` when there is no such run.
 #[server(endpoint = "bulk_sync_progress")]
@@ -85,66 +33,6 @@ pub async fn cancel_bulk_sync(id: i64) -> Result<(), PanelError> {
     let me = super::acting().await?;
     backend::accounting::bulk::cancel(&me.ctx.db, &me.user, me.ip.as_deref(), id).await?;
     Ok(())
-}
-
-/// The orders list's start of a bulk sync: made by the list's page, so that a list that
-/// redraws (new orders arriving) neither forgets the "Resync" tick nor loses a start on
-/// its way; once started, the page goes to the run's progress.
-#[derive(Clone, Copy)]
-pub struct BulkSyncStart {
-    action: ServerAction<StartBulkSync>,
-    resync: RwSignal<bool>,
-}
-
-impl BulkSyncStart {
-    pub fn create() -> BulkSyncStart {
-        let start = BulkSyncStart { action: ServerAction::new(), resync: RwSignal::new(false) };
-        let navigate = use_navigate();
-        Effect::new(move |_| {
-            if let Some(Ok(id)) = start.action.value().get() {
-                navigate(&bulk_href(id), Default::default());
-            }
-        });
-        start
-    }
-}
-
-/// "Sync selected to accounting", "Sync all matching to accounting" and the "Resync"
-/// tick, for the orders list's toolbar.
-#[component]
-pub fn SyncToAccounting(
-    start: BulkSyncStart,
-    query: Memo<OrdersQuery>,
-    selected: RwSignal<BTreeSet<i64>>,
-) -> impl IntoView {
-    let BulkSyncStart { action, resync } = start;
-    let error = action_error(action);
-    let pending = move || action.pending().get();
-    let sync = move |ids: Option<Vec<i64>>| {
-        if !action.pending().get_untracked() {
-            action.dispatch(StartBulkSync {
-                selected: ids,
-                query: query.get_untracked(),
-                resync: resync.get_untracked(),
-            });
-        }
-    };
-    let sync_selected = move |_| sync(Some(selected.with_untracked(|s| s.iter().copied().collect())));
-    let sync_matching = move |_| sync(None);
-    view! {
-        <div class="orders-toolbar accounting-sync" role="group" aria-label="Accounting sync">
-            <button type="button" disabled=move || pending() || selected.with(BTreeSet::is_empty) on:click=sync_selected>
-                "Sync selected to accounting"
-            </button>
-            <button type="button" disabled=pending on:click=sync_matching>"Sync all matching to accounting"</button>
-            <span class="choice">
-                <input type="checkbox" id="sync-resync" prop:checked=move || resync.get() on:change=move |ev| resync.set(event_target_checked(&ev))/>
-                <label for="sync-resync">"Resync already synced orders"</label>
-            </span>
-            <span role="status" class="muted">{move || pending().then_some("Starting the sync…")}</span>
-            {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        </div>
-    }
 }
 
 #[component]
@@ -273,21 +161,5 @@ mod tests {
         assert_eq!(state_sentence(&run("finished", 8, 2, 0, 0, 10)), "Finished: 8 synced, 2 skipped.");
         assert_eq!(state_sentence(&run("finished", 7, 2, 1, 0, 10)), "Finished: 7 synced, 2 skipped, 1 failed.");
         assert_eq!(state_sentence(&run("cancelled", 3, 1, 0, 6, 10)), "Cancelled, after 4 of 10 orders.");
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn a_sync_of_all_matching_is_described_by_its_filters() {
-        assert_eq!(matching_description(&OrdersQuery { sort: "total".into(), ..OrdersQuery::default() }), "all orders");
-        let query = OrdersQuery {
-            status: "processing,completed".into(),
-            from: "2026-01-01".into(),
-            search: " Ayşe ".into(),
-            ..OrdersQuery::default()
-        };
-        assert_eq!(
-            matching_description(&query),
-            "orders matching status processing,completed; from 2026-01-01; search “Ayşe”"
-        );
     }
 }

@@ -13,9 +13,12 @@ use serde::{Deserialize, Serialize};
 use vocabulary::orders::{MAX_SEARCH_CHARS, OrderStatus};
 use wasm_bindgen::JsCast;
 
-use super::{CSV_PATH, LIST_PATH, OrderStatusBadge, query::OrdersQuery};
+use super::{
+    CSV_PATH, LIST_PATH, OrderStatusBadge,
+    accounting_sync::{BulkSyncStart, SyncToAccounting},
+    query::OrdersQuery,
+};
 use crate::{
-    accounting::bulk::{BulkSyncStart, SyncToAccounting},
     error::PanelError,
     filters::{DayFields, FilterButtons, Paged, Pager, form_fields, use_listing_query},
     loaded::LoadedLatest,

@@ -1,6 +1,7 @@
 //! The orders area: the list with its filters and exports, and one order's page; an
 //! order status's badge.
 
+pub mod accounting_sync;
 pub mod amount;
 pub mod customer;
 pub mod list;

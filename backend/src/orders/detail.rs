@@ -32,7 +32,7 @@ pub struct Order {
     pub refunds: Vec<Refund>,
     pub transactions: Vec<Transaction>,
     /// The order's invoice and credit notes in the accounting ledger, and where each is.
-    pub accounting: Vec<crate::accounting::Document>,
+    pub accounting: Vec<super::documents::Document>,
     /// Changes made in Backroom to an order the store keeps, and whether the store has
     /// taken each, oldest first.
     pub store_writes: Vec<StoreWrite>,
@@ -265,7 +265,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Order> {
         refund_columns(db.backend()),
         array(
             "accounting_documents",
-            &crate::accounting::DOCUMENT_JSON_COLUMNS,
+            &super::documents::JSON_COLUMNS,
             "order_id = $1",
             "CASE WHEN kind = 'invoice' THEN 0 ELSE 1 END, id",
             "accounting_json",

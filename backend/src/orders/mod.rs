@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod detail;
+pub mod documents;
 pub mod events;
 pub mod list;
 pub mod notes;

@@ -177,7 +177,7 @@ fn too_large() -> ApiError {
 /// handlers (an unknown path, a wrong method, a body over the size limit). Wraps the
 /// whole server, outside the body limit, and looks only at `/api/v1`.
 pub async fn uniform_errors(req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/v1/") || req.uri().path() == "/api/v1";
+    let is_api = crate::paths::is_rest_api(req.uri().path());
     let response = next.run(req).await;
     if !is_api {
         return response;

@@ -64,7 +64,7 @@ pub async fn list_sessions() -> Result<Vec<SessionRow>, PanelError> {
             browser: browser_name(s.user_agent.as_deref()),
             user: s.user_email,
             signed_in: backend::clock::local_minute(s.created_at, tz),
-            last_seen: crate::access::last_used_text(Some(s.last_seen_at), s.ip, tz),
+            last_seen: super::last_used_text(Some(s.last_seen_at), s.ip, tz),
             id: s.id,
         })
         .collect())
