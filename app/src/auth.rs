@@ -64,9 +64,8 @@ pub async fn create_owner(
     if demo.is_some() {
         demo::load(&ctx.db, demo::DemoOptions { orders: FIRST_RUN_DEMO_ORDERS, seed: 1 }, |_| {}).await?;
     }
-    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let token = backend::sessions::start(&ctx.db, ctx.sessions, owner.id, ip.as_deref(), user_agent).await?;
-    crate::context::set_session_cookie(&ctx, Some(&token));
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    crate::session::begin(&ctx, backend::sessions::SessionData { user: owner, ip, user_agent }).await?;
     leptos_axum::redirect("/admin");
     Ok(())
 }
@@ -95,20 +94,16 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let (headers, ip) = crate::context::request_info().await?;
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
-    let (_, token) = backend::sign_in::sign_in(&ctx.db, ctx.sessions, attempt).await?;
-    crate::context::set_session_cookie(&ctx, Some(&token));
+    let user = backend::sign_in::sign_in(&ctx.db, &attempt).await?;
+    let backend::sign_in::Attempt { ip, user_agent, .. } = attempt;
+    crate::session::begin(&ctx, backend::sessions::SessionData { user, ip, user_agent }).await?;
     leptos_axum::redirect(after_sign_in(next.as_deref()));
     Ok(())
 }
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), PanelError> {
-    let ctx = crate::context::services()?;
-    let (headers, _) = crate::context::request_info().await?;
-    if let Some(token) = crate::context::session_token(&headers) {
-        backend::sessions::end(&ctx.db, &token).await?;
-    }
-    crate::context::set_session_cookie(&ctx, None);
+    crate::session::end().await?;
     leptos_axum::redirect("/admin/login");
     Ok(())
 }
@@ -118,7 +113,7 @@ pub async fn sign_out_everywhere() -> Result<(), PanelError> {
     let ctx = crate::context::services()?;
     let user = crate::context::require_user().await?;
     backend::sessions::end_all(&ctx.db, user.id).await?;
-    crate::context::set_session_cookie(&ctx, None);
+    crate::session::end().await?;
     leptos_axum::redirect("/admin/login");
     Ok(())
 }

@@ -2,12 +2,13 @@
 //! composition root) and the request's signed-in user. Server functions read them from
 //! Leptos's context and the request.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use backend::{services::Services, users::User};
 use leptos::prelude::*;
 
 use crate::error::PanelError;
 
+/// The name of the panel's session cookie (set by the session layer, [`crate::session`]).
 pub const SESSION_COOKIE: &str = "backroom_session";
 
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's
@@ -20,7 +21,7 @@ pub fn services() -> Result<Services, PanelError> {
     use_context::<Services>().ok_or(PanelError::Internal)
 }
 
-/// Who sent the request: the session cookie resolved once by the server (one database
+/// Who sent the request: the session resolved once by the server (one database
 /// read per request, whatever the page and its server functions ask); put in the
 /// request's extensions, `None` when signed out.
 #[derive(Clone, Debug)]
@@ -31,18 +32,6 @@ pub async fn request_info() -> Result<(HeaderMap, Option<String>), PanelError> {
     let (headers, ip): (HeaderMap, Option<axum::Extension<ClientIp>>) =
         leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
     Ok((headers, ip.and_then(|axum::Extension(ClientIp(ip))| ip)))
-}
-
-/// The session token from the request's cookies, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
 }
 
 /// The signed-in user, or `SignedOut`.
@@ -80,20 +69,4 @@ pub async fn acting(allowed: fn(backend::users::Role) -> bool) -> Result<Acting,
     let user = require_role(allowed).await?;
     let (_, ip) = request_info().await?;
     Ok(Acting { ctx, user, ip })
-}
-
-/// Sets (or, with `None`, clears) the session cookie on the response.
-pub fn set_session_cookie(ctx: &Services, token: Option<&str>) {
-    let secure = if ctx.secure_cookies { "; Secure" } else { "" };
-    let cookie = match token {
-        Some(token) => format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            ctx.sessions.absolute_timeout.as_secs()
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    };
-    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie))
-    {
-        response.append_header(header::SET_COOKIE, value);
-    }
 }

@@ -22,6 +22,8 @@ pub mod mail;
 pub mod orders;
 pub mod reports;
 pub mod security;
+#[cfg(feature = "ssr")]
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod support;

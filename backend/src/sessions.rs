@@ -1,14 +1,16 @@
-//! Panel sessions, kept in the database so every instance sees the same ones: a random
-//! token in an HttpOnly cookie, stored only as its SHA-256. A new token at every sign-in;
-//! an idle and an absolute timeout; "sign out everywhere".
+//! Panel sessions, kept in the database so every instance sees the same ones. The panel's
+//! session layer (tower-sessions, in `app::session`) carries the id in an HttpOnly cookie
+//! and gives a new one at every sign-in; here the id is stored only as its SHA-256, with
+//! an idle and an absolute timeout, and "sign out everywhere".
 
 use std::time::Duration;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Result, clock::now, db::Db, users::User};
+use crate::{Result, clock::now, db::Db, error::is_unique_violation, users::User};
 
 /// How long a session lives.
 #[derive(Clone, Copy, Debug)]
@@ -19,51 +21,61 @@ pub struct SessionPolicy {
 
 /// `last_seen_at` is written at most this often, so reading pages costs no writes.
 const TOUCH_INTERVAL_SECS: i64 = 60;
-const TOKEN_LENGTH: usize = 43;
+/// The longest user agent kept with a session.
+const MAX_USER_AGENT_CHARS: usize = 200;
 
-fn token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+/// What a session holds: who signed in, and from where. Read afresh with the session on
+/// every request, so a disabled account or a changed role counts at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionData {
+    pub user: User,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
-/// A token shaped like ours; anything else is refused without a database read.
-fn well_formed(token: &str) -> bool {
-    token.len() == TOKEN_LENGTH && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// A live session: what it holds, and when it ends unless used again (the earlier of its
+/// idle and absolute timeouts).
+#[derive(Clone, Debug)]
+pub struct Live {
+    pub data: SessionData,
+    pub ends_at: i64,
 }
 
-/// Starts a session for `user_id` and returns the token for the cookie.
-pub async fn start(
-    db: &Db,
-    policy: SessionPolicy,
-    user_id: i64,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-) -> Result<String> {
-    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+fn id_hash(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
+}
+
+/// Stores a new session under `id`; `false` when that id is taken (the caller draws
+/// another).
+pub async fn create(db: &Db, policy: SessionPolicy, id: &str, data: &SessionData) -> Result<bool> {
     let now = now();
-    sqlx::query(
+    let created = sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $3, $4, $5, $6)",
     )
-    .bind(token_hash(&token))
-    .bind(user_id)
+    .bind(id_hash(id))
+    .bind(data.user.id)
     .bind(now)
     .bind(now + policy.absolute_timeout.as_secs() as i64)
-    .bind(ip)
-    .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
+    .bind(data.ip.as_deref())
+    .bind(data.user_agent.as_deref().map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect::<String>()))
     .execute(db.writer())
-    .await?;
-    Ok(token)
+    .await;
+    match created {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// The signed-in user for a token, or `None` for an unknown, expired or forged token or a
-/// disabled account. An expired session is deleted on sight.
-pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Option<User>> {
-    if !well_formed(token) {
-        return Ok(None);
-    }
-    let hash = token_hash(token);
+/// The live session with this id, or `None` for an unknown or expired one or a disabled
+/// account. An expired session is deleted on sight; a live one is marked seen (at most
+/// once a minute).
+pub async fn resolve(db: &Db, policy: SessionPolicy, id: &str) -> Result<Option<Live>> {
+    let hash = id_hash(id);
     let Some(row) = sqlx::query(
-        "SELECT s.last_seen_at, s.expires_at, u.id, u.email, u.name, u.role, u.disabled_at, u.created_at \
+        "SELECT s.last_seen_at, s.expires_at, s.ip, s.user_agent, \
+         u.id, u.email, u.name, u.role, u.disabled_at, u.created_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(&hash)
@@ -75,7 +87,8 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
     let now = now();
     let last_seen: i64 = row.try_get("last_seen_at")?;
     let expires: i64 = row.try_get("expires_at")?;
-    if expires <= now || last_seen + policy.idle_timeout.as_secs() as i64 <= now {
+    let idle_ends = last_seen + policy.idle_timeout.as_secs() as i64;
+    if expires <= now || idle_ends <= now {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&hash).execute(db.writer()).await?;
         return Ok(None);
     }
@@ -83,21 +96,28 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, token: &str) -> Result<Opti
     if user.disabled {
         return Ok(None);
     }
+    let mut ends_at = expires.min(idle_ends);
     if now - last_seen >= TOUCH_INTERVAL_SECS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(&hash)
-            .execute(db.writer())
-            .await?;
+        touch(db, id).await?;
+        ends_at = expires.min(now + policy.idle_timeout.as_secs() as i64);
     }
-    Ok(Some(user))
+    let data = SessionData { user, ip: row.try_get("ip")?, user_agent: row.try_get("user_agent")? };
+    Ok(Some(Live { data, ends_at }))
+}
+
+/// Marks a session seen now. A session ended meanwhile (signed out elsewhere) stays ended.
+pub async fn touch(db: &Db, id: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now())
+        .bind(id_hash(id))
+        .execute(db.writer())
+        .await?;
+    Ok(())
 }
 
 /// Ends one session (sign out).
-pub async fn end(db: &Db, token: &str) -> Result<()> {
-    if well_formed(token) {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(token)).execute(db.writer()).await?;
-    }
+pub async fn end(db: &Db, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash(id)).execute(db.writer()).await?;
     Ok(())
 }
 
@@ -110,7 +130,7 @@ pub async fn end_all(db: &Db, user_id: i64) -> Result<u64> {
 /// A browser signed in to the panel, as the list of sessions shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveSession {
-    /// The stored fingerprint of the session's token: names it, but cannot sign in.
+    /// The stored fingerprint of the session's id: names it, but cannot sign in.
     pub id: String,
     pub user_id: i64,
     pub user_email: String,
@@ -120,9 +140,9 @@ pub struct ActiveSession {
     pub user_agent: Option<String>,
 }
 
-/// The fingerprint [`ActiveSession::id`] of a session token, to tell the caller's own.
-pub fn id_of(token: &str) -> String {
-    token_hash(token)
+/// The fingerprint [`ActiveSession::id`] of a session id, to tell the caller's own.
+pub fn fingerprint(id: &str) -> String {
+    id_hash(id)
 }
 
 /// The sessions still alive, of one user or (with `None`) everyone's, most recently
@@ -195,17 +215,4 @@ pub async fn delete_expired(db: &Db, policy: SessionPolicy) -> Result<u64> {
         .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_tokens_of_our_shape_are_looked_up() {
-        assert!(well_formed(&URL_SAFE_NO_PAD.encode([1u8; 32])));
-        assert!(!well_formed("short"));
-        assert!(!well_formed(&"é".repeat(43)));
-        assert!(!well_formed(&format!("{}'", "a".repeat(42))));
-    }
 }

@@ -11,7 +11,6 @@ use crate::{
     clock::now,
     db::Db,
     passwords,
-    sessions::{self, SessionPolicy},
     throttle::{self, Policy},
     users::{self, Email, User},
 };
@@ -36,12 +35,12 @@ pub struct Attempt {
     pub user_agent: Option<String>,
 }
 
-/// Checks the credentials and starts a session; returns the user and the session token.
+/// Checks the credentials; returns the user, for whom the caller starts a session.
 ///
 /// Fails with `LockedOut` while the account is locked for this address, or the address
 /// itself is (even for the right password), and with `BadCredentials` for an unknown
 /// email, a wrong password or a disabled account alike.
-pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result<(User, String)> {
+pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
     let email = Email::parse(&attempt.email);
     let account = email.as_ref().map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.as_str().to_owned());
     let ip = attempt.ip.as_deref().unwrap_or("unknown");
@@ -50,7 +49,7 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
     let ip_subject = format!("ip:{ip}");
 
     if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
-        audit_attempt(db, &attempt, None, Outcome::Denied, "locked out").await?;
+        audit_attempt(db, attempt, None, Outcome::Denied, "locked out").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
     }
     if throttle::failures(db, &account_subject, ACCOUNT_POLICY).await? >= POLICY.max_failures {
@@ -72,15 +71,14 @@ pub async fn sign_in(db: &Db, policy: SessionPolicy, attempt: Attempt) -> Result
         throttle::record_failure(db, &pair_subject, POLICY).await?;
         throttle::record_failure(db, &ip_subject, ADDRESS_POLICY).await?;
         throttle::record_failure(db, &account_subject, ACCOUNT_POLICY).await?;
-        audit_attempt(db, &attempt, None, Outcome::Failure, "").await?;
+        audit_attempt(db, attempt, None, Outcome::Failure, "").await?;
         return Err(Error::BadCredentials);
     };
 
     throttle::clear(db, &pair_subject).await?;
     throttle::clear(db, &account_subject).await?;
-    let token = sessions::start(db, policy, user.id, attempt.ip.as_deref(), attempt.user_agent.as_deref()).await?;
-    audit_attempt(db, &attempt, Some(&user), Outcome::Success, "").await?;
-    Ok((user, token))
+    audit_attempt(db, attempt, Some(&user), Outcome::Success, "").await?;
+    Ok(user)
 }
 
 async fn audit_attempt(db: &Db, attempt: &Attempt, user: Option<&User>, outcome: Outcome, details: &str) -> Result<()> {

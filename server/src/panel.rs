@@ -6,10 +6,7 @@ pub mod csv_export;
 
 use std::sync::atomic::Ordering;
 
-use app::{
-    context::{SignedIn, session_token},
-    error::PanelError,
-};
+use app::{context::SignedIn, error::PanelError};
 use axum::{
     Router,
     body::Body,
@@ -100,18 +97,18 @@ pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
     Redirect::to(&format!("/admin/login?next={next}")).into_response()
 }
 
-/// Resolves the session cookie once for every panel page and server function, so the
-/// gate and the server functions a page calls share one lookup.
-pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Resolves the session once for every panel page and server function (through the
+/// session layer, [`app::session`]), so the gate and the server functions a page calls
+/// share one lookup.
+pub async fn resolve_session(mut req: Request, next: Next) -> Response {
     if paths::uses_session(req.uri().path()) {
-        let user = match session_token(req.headers()) {
+        let user = match req.extensions().get::<tower_sessions::Session>() {
+            Some(session) => match app::session::signed_in(session).await {
+                Ok(user) => user,
+                // The store has logged the cause.
+                Err(_) => return unavailable_now(),
+            },
             None => None,
-            Some(token) => {
-                match backend::sessions::resolve(&state.services.db, state.services.sessions, &token).await {
-                    Ok(user) => user,
-                    Err(e) => return unavailable(e),
-                }
-            }
         };
         req.extensions_mut().insert(SignedIn(user));
     }
@@ -132,6 +129,10 @@ async fn setup_done(state: &AppState) -> Result<bool, Response> {
 
 fn unavailable(e: backend::Error) -> Response {
     tracing::error!(error = %e.report(), "panel gate could not read the database");
+    unavailable_now()
+}
+
+fn unavailable_now() -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "Backroom cannot reach its database right now; try again shortly.")
         .into_response()
 }

@@ -48,6 +48,11 @@ async fn signing_in_sets_a_safe_cookie_and_opens_the_dashboard(engine: Engine) {
     assert!(cookie.starts_with("backroom_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http on loopback gets no Secure flag: {cookie}");
+    let max_age: i64 = cookie.split("Max-Age=").nth(1).and_then(|v| v.split(';').next()).unwrap().parse().unwrap();
+    assert!((7 * 86_400 - 60..=7 * 86_400).contains(&max_age), "the cookie lasts the absolute timeout: {cookie}");
+    let id = cookie.trim_start_matches("backroom_session=").split(';').next().unwrap().to_owned();
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT id_hash FROM sessions").fetch_all(app.db.pool()).await.unwrap();
+    assert!(!stored.is_empty() && stored.iter().all(|(hash,)| *hash != id), "the id is stored only as its hash");
 
     let page = fresh.get(app.url("/admin")).send().await.unwrap();
     assert_status(&page, StatusCode::OK);
@@ -117,9 +122,16 @@ async fn sign_out_everywhere_ends_every_session(engine: Engine) {
 async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
     let app = spawn_app(engine).await;
     app.signed_in_owner().await;
-    for cookie in ["backroom_session=forged", "backroom_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+    // Not an id at all, the old token's shape, and an id of the right shape that names no session.
+    for cookie in [
+        "backroom_session=forged",
+        "backroom_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "backroom_session=AAAAAAAAAAAAAAAAAAAAAA",
+    ] {
         let r = browser().get(app.url("/admin")).header(header::COOKIE, cookie).send().await.unwrap();
         assert_eq!(location(&r), "/admin/login", "{cookie}");
+        let removal = r.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(removal.starts_with("backroom_session=;") && removal.contains("Max-Age=0"), "{cookie}: {removal}");
     }
     // Age every session past the idle timeout (2 h): the next request is sent to sign in.
     let sessions = || async {

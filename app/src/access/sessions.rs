@@ -52,8 +52,7 @@ fn browser_name(user_agent: Option<&str>) -> String {
 pub async fn list_sessions() -> Result<Vec<SessionRow>, PanelError> {
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
-    let (headers, _) = crate::context::request_info().await?;
-    let mine = crate::context::session_token(&headers).map(|token| backend::sessions::id_of(&token));
+    let mine = crate::session::current_fingerprint().await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
     let whose = if me.role.manages_users() { None } else { Some(me.id) };
     Ok(backend::sessions::active(&ctx.db, ctx.sessions, whose)

@@ -1,0 +1,129 @@
+//! The panel's session layer: tower-sessions carries the session id in an HttpOnly cookie
+//! and cycles it at every sign-in, over [`SessionTable`], our store on the `sessions`
+//! table (where the backend keeps each id only as its hash, and enforces the idle and
+//! absolute timeouts). A session holds one value, [`SessionData`]: who signed in and
+//! from where, read afresh with the session, in the one database read a request costs.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use backend::{
+    db::Db,
+    services::Services,
+    sessions::{self, SessionData, SessionPolicy},
+    users::User,
+};
+use tower_sessions::{
+    Expiry, Session, SessionManagerLayer,
+    cookie::{SameSite, time::OffsetDateTime},
+    session::{Id, Record},
+    session_store::{self, SessionStore},
+};
+
+use crate::{context::SESSION_COOKIE, error::PanelError};
+
+/// The key a session's [`SessionData`] is kept under.
+const DATA_KEY: &str = "signed_in";
+
+/// The layer the server wraps the panel in: the cookie's name and flags (`Secure` when
+/// the shop's public URL is https; `SameSite=Lax`, so links from email open the panel
+/// signed in).
+pub fn layer(services: &Services) -> SessionManagerLayer<SessionTable> {
+    SessionManagerLayer::new(SessionTable { db: services.db.clone(), policy: services.sessions })
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(services.secure_cookies)
+        .with_path("/")
+}
+
+/// Who this session belongs to, or `None` when signed out (no cookie, or a session
+/// unknown, expired or of a disabled account). Fails only when the database cannot say.
+pub async fn signed_in(session: &Session) -> Result<Option<User>, session_store::Error> {
+    match session.get::<SessionData>(DATA_KEY).await {
+        Ok(data) => Ok(data.map(|d| d.user)),
+        Err(tower_sessions::session::Error::Store(e)) => Err(e),
+        Err(e) => Err(session_store::Error::Decode(e.to_string())),
+    }
+}
+
+/// Signs `user` in in this browser: a new session id (so an id planted before sign-in
+/// is worth nothing), lasting the absolute timeout.
+pub async fn begin(services: &Services, data: SessionData) -> Result<(), PanelError> {
+    let session = this_session().await?;
+    session.cycle_id().await.map_err(internal)?;
+    let ends = OffsetDateTime::now_utc() + services.sessions.absolute_timeout;
+    session.set_expiry(Some(Expiry::AtDateTime(ends)));
+    session.insert(DATA_KEY, data).await.map_err(internal)
+}
+
+/// Signs this browser out: its session is deleted and its cookie removed.
+pub async fn end() -> Result<(), PanelError> {
+    this_session().await?.flush().await.map_err(internal)
+}
+
+/// The fingerprint of this browser's session, as the list of sessions names it.
+pub async fn current_fingerprint() -> Result<Option<String>, PanelError> {
+    Ok(this_session().await?.id().map(|id| sessions::fingerprint(&id.to_string())))
+}
+
+async fn this_session() -> Result<Session, PanelError> {
+    leptos_axum::extract::<Session>().await.map_err(|_| PanelError::Internal)
+}
+
+fn internal(e: tower_sessions::session::Error) -> PanelError {
+    tracing::error!(error = %e, "the session could not be changed");
+    PanelError::Internal
+}
+
+/// Sessions in the database, through the backend's [`sessions`].
+#[derive(Clone, Debug)]
+pub struct SessionTable {
+    db: Db,
+    policy: SessionPolicy,
+}
+
+#[async_trait]
+impl SessionStore for SessionTable {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = data_of(record)?;
+        // A 128-bit id drawn twice is all but impossible; if it happens, draw again.
+        while !sessions::create(&self.db, self.policy, &record.id.to_string(), &data).await.map_err(unreachable)? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    /// A session changes only at sign-in, which creates it; saving keeps it alive, and
+    /// never brings back one ended meanwhile.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sessions::touch(&self.db, &record.id.to_string()).await.map_err(unreachable)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(live) = sessions::resolve(&self.db, self.policy, &id.to_string()).await.map_err(unreachable)? else {
+            return Ok(None);
+        };
+        let data = serde_json::to_value(live.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(live.ends_at)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data: HashMap::from([(DATA_KEY.to_owned(), data)]), expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sessions::end(&self.db, &id.to_string()).await.map_err(unreachable)
+    }
+}
+
+/// The [`SessionData`] a new session was given at sign-in.
+fn data_of(record: &Record) -> session_store::Result<SessionData> {
+    let value =
+        record.data.get(DATA_KEY).cloned().ok_or_else(|| session_store::Error::Decode("no session data".into()))?;
+    serde_json::from_value(value).map_err(|e| session_store::Error::Decode(e.to_string()))
+}
+
+/// The database could not be used: logged with its cause; the request fails.
+fn unreachable(e: backend::Error) -> session_store::Error {
+    tracing::error!(error = %e.report(), "the sessions table could not be used");
+    session_store::Error::Backend(e.to_string())
+}
