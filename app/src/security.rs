@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::money::MAX_AMOUNT_CHARS;
 
 use crate::{error::PanelError, forms::action_error, loaded::Loaded};
 
@@ -167,7 +168,7 @@ pub(crate) fn AmountField(name: &'static str, label: String, value: String, hint
     view! {
         <div class="field">
             <label for=name>{label}</label>
-            <input id=name name=format!("settings[{name}]") type="text" inputmode="decimal" maxlength="20"
+            <input id=name name=format!("settings[{name}]") type="text" inputmode="decimal" maxlength=MAX_AMOUNT_CHARS.to_string()
                 aria-describedby=hint_id.clone() value=value/>
             <p class="hint" id=hint_id>{hint}</p>
         </div>

@@ -3,7 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use vocabulary::people::MAX_NAME_CHARS;
+use vocabulary::{
+    money::CURRENCY_CODE_CHARS,
+    people::MAX_NAME_CHARS,
+    settings::{MAX_PUBLIC_URL_CHARS, MAX_TIME_ZONE_CHARS},
+};
 
 use crate::{error::PanelError, forms::action_error, loaded::Loaded};
 
@@ -72,16 +76,16 @@ pub fn SettingsPage() -> impl IntoView {
                         </div>
                         <div class="field">
                             <label for="public_url">"Public URL (what customers and the mobile app see)"</label>
-                            <input id="public_url" name="public_url" type="url" maxlength="200" placeholder=s.effective_url.clone() value=s.public_url/>
+                            <input id="public_url" name="public_url" type="url" maxlength=MAX_PUBLIC_URL_CHARS.to_string() placeholder=s.effective_url.clone() value=s.public_url/>
                             <p class="hint">"Leave empty to use " {s.effective_url.clone()} "."</p>
                         </div>
                         <div class="field">
                             <label for="currency">"Currency (ISO code)"</label>
-                            <input id="currency" name="currency" type="text" minlength="3" maxlength="3" required value=s.currency/>
+                            <input id="currency" name="currency" type="text" minlength=CURRENCY_CODE_CHARS.to_string() maxlength=CURRENCY_CODE_CHARS.to_string() required value=s.currency/>
                         </div>
                         <div class="field">
                             <label for="time_zone">"Time zone (reports and “today” use it)"</label>
-                            <input id="time_zone" name="time_zone" type="text" maxlength="64" required value=s.time_zone/>
+                            <input id="time_zone" name="time_zone" type="text" maxlength=MAX_TIME_ZONE_CHARS.to_string() required value=s.time_zone/>
                         </div>
                         <div class="field">
                             <label for="locale">"Language"</label>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
-use vocabulary::orders::{MAX_GATEWAY_CHARS, TRANSACTION_STATUSES};
+use vocabulary::orders::{MAX_GATEWAY_CHARS, MAX_ORDER_ID_CHARS, TRANSACTION_STATUSES};
 
 use crate::{
     error::PanelError,
@@ -52,17 +52,19 @@ impl TransactionsQuery {
     /// The backend's filter, with the days turned into instants in the shop's time zone.
     ///
     /// Fails, saying which field, on a malformed day, a "from" after the "to", or an order
-    /// that is not an id; the backend checks the status, the gateway and the cursor.
+    /// that is not an id (or is longer than [`MAX_ORDER_ID_CHARS`]); the backend checks the
+    /// status, the gateway and the cursor.
     #[cfg(feature = "ssr")]
     pub fn filter(&self, tz: chrono_tz::Tz) -> Result<backend::orders::transactions::Filter, PanelError> {
         use crate::filters::filled;
         let (after, before) = backend::days::instants(&self.from, &self.to, tz)?;
-        let order_id = match self.order.trim().trim_start_matches('#') {
+        let order = self.order.trim();
+        let order_id = match order.trim_start_matches('#') {
             "" => None,
             id => Some(
                 id.parse::<i64>()
                     .ok()
-                    .filter(|id| *id > 0)
+                    .filter(|id| *id > 0 && order.chars().count() <= MAX_ORDER_ID_CHARS)
                     .ok_or_else(|| PanelError::Message("the order must be an order ID such as 1042".into()))?,
             ),
         };
@@ -224,7 +226,7 @@ fn TransactionFilters(query: Memo<TransactionsQuery>) -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="transactions-order">"Order ID"</label>
-                        <input id="transactions-order" name="order" type="search" inputmode="numeric" maxlength="20"
+                        <input id="transactions-order" name="order" type="search" inputmode="numeric" maxlength=MAX_ORDER_ID_CHARS.to_string()
                             value=initial.order.clone() prop:value=field(|q| q.order.clone())/>
                     </div>
                 </div>
@@ -268,6 +270,8 @@ mod tests {
                 "after",
             ),
             (TransactionsQuery { order: "ORD-7".into(), ..TransactionsQuery::default() }, "order ID"),
+            // A real ID, but padded past what the field takes.
+            (TransactionsQuery { order: format!("#{:0>20}", 1042), ..TransactionsQuery::default() }, "order ID"),
         ] {
             assert!(bad.filter(chrono_tz::UTC).unwrap_err().to_string().contains(says), "{bad:?}");
         }

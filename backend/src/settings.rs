@@ -3,7 +3,11 @@
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use vocabulary::{money::is_currency_code, people::MAX_NAME_CHARS};
+use vocabulary::{
+    money::is_currency_code,
+    people::MAX_NAME_CHARS,
+    settings::{MAX_PUBLIC_URL_CHARS, MAX_TIME_ZONE_CHARS},
+};
 
 use crate::{Error, Result, audit, clock::now, db::Db, jobs, users::User};
 
@@ -36,7 +40,7 @@ impl StoreSettings {
             None | Some("") => None,
             Some(url) => {
                 let ok = (url.starts_with("https://") || url.starts_with("http://"))
-                    && url.len() <= 200
+                    && url.len() <= MAX_PUBLIC_URL_CHARS
                     && !url.chars().any(|c| c.is_whitespace() || c.is_control());
                 if !ok {
                     return Err(Error::invalid("the public URL must start with https:// or http://"));
@@ -49,7 +53,7 @@ impl StoreSettings {
             return Err(Error::invalid("the currency must be a three-letter ISO code such as TRY or EUR"));
         }
         self.time_zone = self.time_zone.trim().to_owned();
-        if self.time_zone.parse::<Tz>().is_err() {
+        if self.time_zone.chars().count() > MAX_TIME_ZONE_CHARS || self.time_zone.parse::<Tz>().is_err() {
             return Err(Error::invalid("the time zone must be an IANA name such as Europe/Istanbul"));
         }
         if !LOCALES.iter().any(|(code, _)| *code == self.locale) {
@@ -125,4 +129,30 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: StoreSettings)
     audit::record(&mut *tx, &audit::Event::by(actor, "settings.update", "store", ip)).await?;
     tx.commit().await?;
     Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(time_zone: &str) -> StoreSettings {
+        StoreSettings {
+            name: "Shop".into(),
+            public_url: None,
+            currency: "try".into(),
+            time_zone: time_zone.into(),
+            locale: "en".into(),
+        }
+    }
+
+    #[test]
+    fn a_time_zone_is_an_iana_name_of_at_most_64_characters() {
+        let fine = settings(" Europe/Istanbul ").validated().unwrap();
+        assert_eq!((fine.time_zone.as_str(), fine.currency.as_str()), ("Europe/Istanbul", "TRY"));
+        let too_long = format!("Europe/{}", "x".repeat(MAX_TIME_ZONE_CHARS));
+        for zone in ["Mars/Olympus", too_long.as_str()] {
+            let e = settings(zone).validated().unwrap_err();
+            assert!(e.to_string().contains("an IANA name"), "{zone}: {e}");
+        }
+    }
 }

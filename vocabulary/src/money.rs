@@ -2,6 +2,12 @@
 //! from what people type and written for people and for spreadsheets. The panel's
 //! refund form previews amounts with this very code in the browser.
 
+/// The letters of a currency code (ISO 4217: `TRY`, `EUR`).
+pub const CURRENCY_CODE_CHARS: usize = 3;
+/// The most characters of an amount a person types: the largest Backroom holds,
+/// 92233720368547758.07 (an `i64` of minor units), is 20 with its decimal point.
+pub const MAX_AMOUNT_CHARS: usize = 20;
+
 /// Digits after the decimal point for a currency (ISO 4217's minor unit).
 pub fn minor_digits(currency: &str) -> u32 {
     match currency {
@@ -14,7 +20,7 @@ pub fn minor_digits(currency: &str) -> u32 {
 
 /// True for three upper-case ASCII letters.
 pub fn is_currency_code(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+    code.len() == CURRENCY_CODE_CHARS && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Formats an amount for people: `1,234.50 TRY` in English, `1.234,50 TRY` in Turkish.
@@ -57,11 +63,15 @@ pub fn decimal(amount: i64, digits: u32) -> String {
 /// decimals after one comma or point (`12,5`, `12.50`, `12`). Empty is zero.
 ///
 /// Fails, with a sentence for the person, on anything else: letters, a minus sign, more
-/// decimals than the currency has, grouping (`1.234,50`), or an amount too large.
+/// decimals than the currency has, grouping (`1.234,50`), more than [`MAX_AMOUNT_CHARS`]
+/// characters, or an amount too large.
 pub fn parse_amount(text: &str, digits: u32) -> Result<i64, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(0);
+    }
+    if text.chars().count() > MAX_AMOUNT_CHARS {
+        return Err(format!("an amount is at most {MAX_AMOUNT_CHARS} characters"));
     }
     let not_amount = || format!("“{text}” is not an amount: type digits, with a comma or a point before the decimals");
     let (whole, fraction) = match text.find([',', '.']) {
@@ -123,6 +133,7 @@ mod tests {
             ("12 TL", "not an amount"),
             (".", "not an amount"),
             ("99999999999999999999", "too large"),
+            ("000000000000000000012,50", "at most 20 characters"),
             ("10.5", "this currency has none"),
         ] {
             let digits = if says.contains("none") { 0 } else { 2 };

@@ -18,6 +18,9 @@ pub const MAX_REASON_CHARS: usize = 500;
 pub const MAX_CUSTOMER_FIELD_CHARS: usize = 200;
 /// The most characters of a payment gateway's name in a filter.
 pub const MAX_GATEWAY_CHARS: usize = 100;
+/// The most characters of an order's ID typed into a filter: a `#` and the 19 digits of
+/// the largest ID (an `i64`).
+pub const MAX_ORDER_ID_CHARS: usize = 20;
 
 /// A payment transaction's states: (value, label), the one that matters most first.
 pub const TRANSACTION_STATUSES: [(&str, &str); 3] =

@@ -6,7 +6,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use vocabulary::orders::OrderStatus;
+use vocabulary::{
+    accounting::{MAX_API_KEY_CHARS, MAX_BASE_URL_CHARS, MAX_COMPANY_CODE_CHARS, MAX_INVOICE_PREFIX_CHARS},
+    orders::OrderStatus,
+};
 
 use super::LOG_PATH;
 use crate::{
@@ -297,17 +300,17 @@ fn SettingsForm(
                     <legend>"Connection"</legend>
                     <div class="field">
                         <label for="base_url">"Base URL of the ledger's API"</label>
-                        <input id="base_url" name="settings[base_url]" type="url" required maxlength="300" spellcheck="false"
+                        <input id="base_url" name="settings[base_url]" type="url" required maxlength=MAX_BASE_URL_CHARS.to_string() spellcheck="false"
                             placeholder="https://sistem.cari.com.tr/api" value=s.base_url.clone()/>
                     </div>
                     <div class="field">
                         <label for="company_code">"Company code (firma kodu)"</label>
-                        <input id="company_code" name="settings[company_code]" type="text" maxlength="60" autocomplete="off"
+                        <input id="company_code" name="settings[company_code]" type="text" maxlength=MAX_COMPANY_CODE_CHARS.to_string() autocomplete="off"
                             spellcheck="false" value=s.company_code.clone()/>
                     </div>
                     <div class="field">
                         <label for="api_key">"API key"</label>
-                        <input id="api_key" name="settings[api_key]" type="password" maxlength="500" autocomplete="new-password"
+                        <input id="api_key" name="settings[api_key]" type="password" maxlength=MAX_API_KEY_CHARS.to_string() autocomplete="new-password"
                             spellcheck="false" aria-describedby="api_key-hint"
                             prop:value=move || api_key.get() on:input=move |ev| api_key.set(event_target_value(&ev))/>
                         <p class="hint" id="api_key-hint">{key_hint}</p>
@@ -317,8 +320,8 @@ fn SettingsForm(
                     <legend>"Invoices"</legend>
                     <div class="field">
                         <label for="invoice_prefix">"Invoice prefix"</label>
-                        <input id="invoice_prefix" name="settings[invoice_prefix]" type="text" required maxlength="16" spellcheck="false" aria-describedby="invoice_prefix-hint" value=s.invoice_prefix.clone()/>
-                        <p class="hint" id="invoice_prefix-hint">"1 to 16 letters, digits or dashes, such as WEB."</p>
+                        <input id="invoice_prefix" name="settings[invoice_prefix]" type="text" required maxlength=MAX_INVOICE_PREFIX_CHARS.to_string() spellcheck="false" aria-describedby="invoice_prefix-hint" value=s.invoice_prefix.clone()/>
+                        <p class="hint" id="invoice_prefix-hint">{format!("1 to {MAX_INVOICE_PREFIX_CHARS} letters, digits or dashes, such as WEB.")}</p>
                     </div>
                     <RadioChoices legend="Invoice numbers" name="settings[numbering]" current=numbering options=&[
                         ("order_number", "numbering-order", "The prefix and the order's number (WEB1042)"),

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
+use vocabulary::store::{MAX_KEY_CHARS, MAX_URL_CHARS};
 
 use super::{CheckView, IMPORT_PATH, STORE_PATH};
 use crate::{error::PanelError, forms::action_error};
@@ -101,18 +102,18 @@ pub fn StoreConnectPage() -> impl IntoView {
             <ActionForm action=connect>
                 <div class="field">
                     <label for="store-url">"The store's address"</label>
-                    <input id="store-url" name="form[url]" type="url" required maxlength="300" spellcheck="false"
+                    <input id="store-url" name="form[url]" type="url" required maxlength=MAX_URL_CHARS.to_string() spellcheck="false"
                         autocomplete="url" placeholder="https://shop.example.com" aria-describedby="store-url-hint"/>
                     <p class="hint" id="store-url-hint">"Its home page, with https:// where the store has it."</p>
                 </div>
                 <div class="field">
                     <label for="consumer-key">"Consumer key"</label>
-                    <input id="consumer-key" name="form[consumer_key]" type="text" required maxlength="100" spellcheck="false"
+                    <input id="consumer-key" name="form[consumer_key]" type="text" required maxlength=MAX_KEY_CHARS.to_string() spellcheck="false"
                         autocomplete="off" placeholder="ck_…"/>
                 </div>
                 <div class="field">
                     <label for="consumer-secret">"Consumer secret"</label>
-                    <input id="consumer-secret" name="form[consumer_secret]" type="password" required maxlength="100"
+                    <input id="consumer-secret" name="form[consumer_secret]" type="password" required maxlength=MAX_KEY_CHARS.to_string()
                         spellcheck="false" autocomplete="new-password" placeholder="cs_…" aria-describedby="consumer-secret-hint"/>
                     <p class="hint" id="consumer-secret-hint">"Kept sealed in Backroom's database, never shown again."</p>
                 </div>

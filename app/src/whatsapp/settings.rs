@@ -8,6 +8,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::whatsapp::{
+    MAX_CALLING_CODE_DIGITS, MAX_OPENING_HOURS_CHARS, MAX_OPT_OUT_TEXT_CHARS, MAX_OUTSIDE_MESSAGE_CHARS,
+    MAX_PHONE_CHARS, MAX_WIDGET_LABEL_CHARS, MAX_WIDGET_TEXT_CHARS,
+};
 
 use super::{CopyButton, SETUP_PATH, WhatsAppNav};
 use crate::{
@@ -366,14 +370,15 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                 <h2 id="limits-heading">"Opt-outs and limits"</h2>
                 <div class="field">
                     <label for="opt_out_words">"Opt-out words (separated by commas)"</label>
-                    <input id="opt_out_words" name="settings[opt_out_words]" type="text" maxlength="2000" spellcheck="false"
+                    <input id="opt_out_words" name="settings[opt_out_words]" type="text" maxlength=MAX_OPT_OUT_TEXT_CHARS.to_string() spellcheck="false"
                         aria-describedby="opt_out_words-hint" value=s.opt_out_words.clone()/>
                     <p class="hint" id="opt_out_words-hint">"A reply that is one of these, whatever its case, stops every message to its sender."</p>
                 </div>
                 <NumberField name="hourly_cap" label="At most this many messages an hour" min=0 max=1000000 value=s.hourly_cap hint="0 for no cap."/>
                 <div class="field">
                     <label for="default_country">"Default country calling code"</label>
-                    <input id="default_country" name="settings[default_country]" type="text" inputmode="numeric" maxlength="4" required
+                    // The digits, and a + before them if typed.
+                    <input id="default_country" name="settings[default_country]" type="text" inputmode="numeric" maxlength=(MAX_CALLING_CODE_DIGITS + 1).to_string() required
                         aria-describedby="default_country-hint" value=s.default_country.clone()/>
                     <p class="hint" id="default_country-hint">"For numbers typed without one, such as 0532 123 45 67: 90 for Türkiye."</p>
                 </div>
@@ -397,17 +402,17 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                     <CheckboxField name="widget_enabled" label="Show the WhatsApp button on the shop" checked=s.widget_enabled.is_some()/>
                     <div class="field">
                         <label for="widget_phone">"Phone shoppers write to"</label>
-                        <input id="widget_phone" name="settings[widget_phone]" type="tel" maxlength="30" aria-describedby="widget_phone-hint"
+                        <input id="widget_phone" name="settings[widget_phone]" type="tel" maxlength=MAX_PHONE_CHARS.to_string() aria-describedby="widget_phone-hint"
                             value=s.widget_phone.clone()/>
                         <p class="hint" id="widget_phone-hint">"The full number with its country code, such as 90 555 000 00 00."</p>
                     </div>
                     <div class="field">
                         <label for="widget_text">"Prefilled message"</label>
-                        <textarea id="widget_text" name="settings[widget_text]" rows="2" maxlength="500">{s.widget_text.clone()}</textarea>
+                        <textarea id="widget_text" name="settings[widget_text]" rows="2" maxlength=MAX_WIDGET_TEXT_CHARS.to_string()>{s.widget_text.clone()}</textarea>
                     </div>
                     <div class="field">
                         <label for="widget_label">"Button label"</label>
-                        <input id="widget_label" name="settings[widget_label]" type="text" maxlength="60" required value=s.widget_label.clone()/>
+                        <input id="widget_label" name="settings[widget_label]" type="text" maxlength=MAX_WIDGET_LABEL_CHARS.to_string() required value=s.widget_label.clone()/>
                     </div>
                     <RadioChoices legend="Position" name="settings[widget_position]" current=position options=&[
                         ("right", "widget-right", "Bottom right"), ("left", "widget-left", "Bottom left"),
@@ -429,7 +434,7 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                         {WEEKDAYS.into_iter().zip(hours).map(|((name, day), value)| view! {
                             <div class="field">
                                 <label for=name>{day}</label>
-                                <input id=name name=format!("settings[{name}]") type="text" maxlength="11" spellcheck="false"
+                                <input id=name name=format!("settings[{name}]") type="text" maxlength=MAX_OPENING_HOURS_CHARS.to_string() spellcheck="false"
                                     placeholder="09:00-18:00" value=value/>
                             </div>
                         }).collect_view()}
@@ -439,7 +444,7 @@ fn SettingsForm(current: WhatsAppSettingsView, save: ServerAction<SaveWhatsappSe
                     ]/>
                     <div class="field">
                         <label for="widget_outside_message">"The message outside the hours"</label>
-                        <textarea id="widget_outside_message" name="settings[widget_outside_message]" rows="2" maxlength="300"
+                        <textarea id="widget_outside_message" name="settings[widget_outside_message]" rows="2" maxlength=MAX_OUTSIDE_MESSAGE_CHARS.to_string()
                             placeholder="We answer from 09:00 on weekdays.">{s.widget_outside_message.clone()}</textarea>
                     </div>
                 </div>

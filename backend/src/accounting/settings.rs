@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::accounting::{MAX_API_KEY_CHARS, MAX_BASE_URL_CHARS, MAX_COMPANY_CODE_CHARS, MAX_INVOICE_PREFIX_CHARS};
 
 use crate::{
     Error, Result, audit,
@@ -204,18 +205,23 @@ pub async fn update(
     }
     let base_url = new.base_url.trim().trim_end_matches('/').to_owned();
     if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
-        || base_url.len() > 300
+        || base_url.len() > MAX_BASE_URL_CHARS
         || base_url.contains(char::is_whitespace)
     {
         return Err(Error::invalid("the base URL must be an http(s) address such as https://sistem.cari.com.tr/api"));
     }
     let company_code = new.company_code.trim().to_owned();
-    if company_code.chars().count() > 60 || company_code.chars().any(char::is_control) {
-        return Err(Error::invalid("the company code is at most 60 characters"));
+    if company_code.chars().count() > MAX_COMPANY_CODE_CHARS || company_code.chars().any(char::is_control) {
+        return Err(Error::invalid(format!("the company code is at most {MAX_COMPANY_CODE_CHARS} characters")));
     }
     let prefix = new.invoice_prefix.trim().to_owned();
-    if prefix.is_empty() || prefix.len() > 16 || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(Error::invalid("the invoice prefix is 1 to 16 letters, digits or dashes (e.g. WEB)"));
+    if prefix.is_empty()
+        || prefix.len() > MAX_INVOICE_PREFIX_CHARS
+        || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::invalid(format!(
+            "the invoice prefix is 1 to {MAX_INVOICE_PREFIX_CHARS} letters, digits or dashes (e.g. WEB)"
+        )));
     }
     let mut triggers = Vec::new();
     for status in &new.trigger_statuses {
@@ -232,8 +238,8 @@ pub async fn update(
         return Err(Error::invalid("logs are kept between 1 and 3650 days"));
     }
     let api_key = new.api_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
-    if api_key.is_some_and(|k| k.len() > 500 || k.chars().any(char::is_control)) {
-        return Err(Error::invalid("the API key is at most 500 characters, on one line"));
+    if api_key.is_some_and(|k| k.len() > MAX_API_KEY_CHARS || k.chars().any(char::is_control)) {
+        return Err(Error::invalid(format!("the API key is at most {MAX_API_KEY_CHARS} characters, on one line")));
     }
     let now = now();
     let mut tx = db.begin().await?;

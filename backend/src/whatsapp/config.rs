@@ -5,6 +5,10 @@
 //! document written by an older build still reads.
 
 use serde::{Deserialize, Serialize};
+use vocabulary::whatsapp::{
+    MAX_CALLING_CODE_DIGITS, MAX_OPENING_HOURS_CHARS, MAX_OPT_OUT_WORD_CHARS, MAX_OPT_OUT_WORDS,
+    MAX_OUTSIDE_MESSAGE_CHARS, MAX_PHONE_CHARS, MAX_WIDGET_LABEL_CHARS, MAX_WIDGET_TEXT_CHARS,
+};
 
 use crate::{Error, Result};
 
@@ -314,8 +318,12 @@ impl Config {
     /// `allow_short_delays` lets tests use delays under ten minutes.
     pub fn validate(mut self, allow_short_delays: bool) -> Result<Config> {
         self.default_country = self.default_country.trim().trim_start_matches('+').to_owned();
-        if !(1..=3).contains(&self.default_country.len()) || !self.default_country.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::invalid("the default country is a calling code of 1 to 3 digits, such as 90"));
+        if !(1..=MAX_CALLING_CODE_DIGITS).contains(&self.default_country.len())
+            || !self.default_country.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(Error::invalid(format!(
+                "the default country is a calling code of 1 to {MAX_CALLING_CODE_DIGITS} digits, such as 90"
+            )));
         }
         self.shop_origins = self
             .shop_origins
@@ -386,13 +394,20 @@ impl Config {
             return Err(Error::invalid("each message is mapped to one template"));
         }
         self.opt_out_words = self.opt_out_words.iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
-        if self.opt_out_words.len() > 50 || self.opt_out_words.iter().any(|w| w.chars().count() > 40) {
-            return Err(Error::invalid("up to 50 opt-out words of up to 40 characters"));
+        if self.opt_out_words.len() > MAX_OPT_OUT_WORDS
+            || self.opt_out_words.iter().any(|w| w.chars().count() > MAX_OPT_OUT_WORD_CHARS)
+        {
+            return Err(Error::invalid(format!(
+                "up to {MAX_OPT_OUT_WORDS} opt-out words of up to {MAX_OPT_OUT_WORD_CHARS} characters"
+            )));
         }
         if !(0..=1_000_000).contains(&self.hourly_cap) {
             return Err(Error::invalid("the hourly cap is 0 (none) to 1,000,000"));
         }
         let w = &mut self.widget;
+        if w.phone.chars().count() > MAX_PHONE_CHARS {
+            return Err(Error::invalid(format!("the widget's phone is at most {MAX_PHONE_CHARS} characters")));
+        }
         w.phone = w.phone.chars().filter(char::is_ascii_digit).collect();
         if w.enabled && !(7..=15).contains(&w.phone.len()) {
             return Err(Error::invalid("the widget's phone is the full number with its country code"));
@@ -402,17 +417,19 @@ impl Config {
                 "the widget sits right or left, and outside the hours hides or shows a message",
             ));
         }
-        if w.text.chars().count() > 500
-            || w.label.chars().count() > 60
-            || w.outside_message.chars().count() > 300
+        if w.text.chars().count() > MAX_WIDGET_TEXT_CHARS
+            || w.label.chars().count() > MAX_WIDGET_LABEL_CHARS
+            || w.outside_message.chars().count() > MAX_OUTSIDE_MESSAGE_CHARS
             || w.label.trim().is_empty()
         {
-            return Err(Error::invalid(
-                "the widget's label (1 to 60 characters), text (up to 500) and message (up to 300) are too long or empty",
-            ));
+            return Err(Error::invalid(format!(
+                "the widget's label (1 to {MAX_WIDGET_LABEL_CHARS} characters), text (up to {MAX_WIDGET_TEXT_CHARS}) \
+                 and message (up to {MAX_OUTSIDE_MESSAGE_CHARS}) are too long or empty",
+            )));
         }
         for day in &w.hours {
-            if !day.trim().is_empty() && opening_hours(day).is_none() {
+            let day = day.trim();
+            if !day.is_empty() && (day.chars().count() > MAX_OPENING_HOURS_CHARS || opening_hours(day).is_none()) {
                 return Err(Error::invalid(format!("“{day}” is not opening hours such as 09:00-18:00")));
             }
         }
@@ -497,6 +514,24 @@ mod tests {
         assert!(config.clone().validate(false).is_ok());
         config.recovery.coupon_amount_minor = -1;
         assert!(config.validate(false).is_err());
+    }
+
+    #[test]
+    fn a_widget_phone_or_opening_hours_longer_than_the_form_takes_are_refused() {
+        let mut config = Config::default();
+        config.widget.enabled = true;
+        config.widget.phone = "+90 (555) 000-00-00".into();
+        config.widget.hours[0] = "09:00-18:00".into();
+        assert!(config.clone().validate(false).is_ok());
+        // Both would read, but neither fits its field.
+        let mut long_phone = config.clone();
+        long_phone.widget.phone = format!("+90 555 000 00 00{}", " ".repeat(MAX_PHONE_CHARS));
+        let e = long_phone.validate(false).unwrap_err().to_string();
+        assert_eq!(e, "the widget's phone is at most 30 characters");
+        let mut long_hours = config;
+        long_hours.widget.hours[0] = "09:00 - 18:00".into();
+        let e = long_hours.validate(false).unwrap_err().to_string();
+        assert_eq!(e, "“09:00 - 18:00” is not opening hours such as 09:00-18:00");
     }
 
     #[test]

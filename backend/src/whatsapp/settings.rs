@@ -6,6 +6,9 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::whatsapp::{
+    MAX_ACCESS_TOKEN_CHARS, MAX_APP_SECRET_CHARS, MAX_GRAPH_BASE_URL_CHARS, MAX_GRAPH_VERSION_CHARS, MAX_ID_DIGITS,
+};
 
 use super::{config::Config, graph::Account};
 use crate::{
@@ -141,7 +144,7 @@ pub async fn update(
     }
     let id = |text: &str, what: &str| -> Result<String> {
         let text = text.trim();
-        if text.len() > 40 || !text.chars().all(|c| c.is_ascii_digit()) {
+        if text.len() > MAX_ID_DIGITS || !text.chars().all(|c| c.is_ascii_digit()) {
             return Err(Error::invalid(format!("the {what} is the number Meta shows for it (digits only)")));
         }
         Ok(text.to_owned())
@@ -150,7 +153,7 @@ pub async fn update(
     let waba_id = id(&new.waba_id, "WhatsApp Business Account ID")?;
     let version = new.graph_version.trim();
     if !(version.starts_with('v')
-        && version.len() <= 8
+        && version.len() <= MAX_GRAPH_VERSION_CHARS
         && version[1..].split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
     {
         return Err(Error::invalid("the Graph API version looks like v23.0"));
@@ -158,13 +161,12 @@ pub async fn update(
     let base = new.graph_base_url.trim().trim_end_matches('/');
     if !(base.starts_with("https://") || base.starts_with("http://"))
         || base.contains(char::is_whitespace)
-        || base.len() > 300
+        || base.len() > MAX_GRAPH_BASE_URL_CHARS
     {
         return Err(Error::invalid("the Graph API base URL is an http(s) address such as https://graph.facebook.com"));
     }
-    let secret = |place: Place, value: &Option<String>| {
-        value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| sealer.seal(place, v))
-    };
+    let access_token = typed_secret(&new.access_token, "access token", MAX_ACCESS_TOKEN_CHARS)?;
+    let app_secret = typed_secret(&new.app_secret, "app secret", MAX_APP_SECRET_CHARS)?;
     let mut tx = db.begin().await?;
     sqlx::query(
         "UPDATE whatsapp_settings SET phone_number_id = $1, waba_id = $2, graph_version = $3, graph_base_url = $4, \
@@ -174,12 +176,42 @@ pub async fn update(
     .bind(&waba_id)
     .bind(version)
     .bind(base)
-    .bind(secret(Place::WhatsAppAccessToken, &new.access_token))
-    .bind(secret(Place::WhatsAppAppSecret, &new.app_secret))
+    .bind(access_token.map(|v| sealer.seal(Place::WhatsAppAccessToken, v)))
+    .bind(app_secret.map(|v| sealer.seal(Place::WhatsAppAppSecret, v)))
     .bind(now())
     .execute(&mut *tx)
     .await?;
     audit::record(&mut *tx, &audit::Event::by(actor, "whatsapp.settings.update", "whatsapp", ip)).await?;
     tx.commit().await?;
     get(db).await
+}
+
+/// A secret as typed: trimmed, and `None` when empty (the stored one is kept).
+///
+/// Fails, naming `what` it is, when it is longer than `max` characters.
+fn typed_secret<'a>(value: &'a Option<String>, what: &str, max: usize) -> Result<Option<&'a str>> {
+    let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(Error::invalid(format!("the {what} is at most {max} characters")));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_left_empty_is_kept_and_one_too_long_is_refused() {
+        assert_eq!(typed_secret(&None, "access token", 5).unwrap(), None);
+        assert_eq!(typed_secret(&Some("  ".into()), "access token", 5).unwrap(), None);
+        assert_eq!(typed_secret(&Some(" abcde ".into()), "access token", 5).unwrap(), Some("abcde"));
+        for (value, what, max) in [
+            ("t".repeat(MAX_ACCESS_TOKEN_CHARS + 1), "access token", MAX_ACCESS_TOKEN_CHARS),
+            ("s".repeat(MAX_APP_SECRET_CHARS + 1), "app secret", MAX_APP_SECRET_CHARS),
+        ] {
+            let e = typed_secret(&Some(value), what, max).unwrap_err();
+            assert_eq!(e.to_string(), format!("the {what} is at most {max} characters"));
+        }
+    }
 }

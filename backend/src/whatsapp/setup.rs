@@ -5,6 +5,7 @@
 //! through the message log like every message, and reports Meta's answer.
 
 use serde::{Deserialize, Serialize};
+use vocabulary::whatsapp::{MAX_PARAMETER_CHARS, MAX_PHONE_CHARS};
 
 use super::{
     WhatsApp,
@@ -84,11 +85,25 @@ pub struct TestSend {
     pub url_suffix: Option<String>,
 }
 
+impl TestSend {
+    /// Refuses a phone number or a parameter's value longer than the form takes.
+    fn check_lengths(&self) -> Result<()> {
+        if self.to.chars().count() > MAX_PHONE_CHARS {
+            return Err(Error::invalid(format!("the phone number is at most {MAX_PHONE_CHARS} characters")));
+        }
+        if self.parameters.iter().any(|p| p.chars().count() > MAX_PARAMETER_CHARS) {
+            return Err(Error::invalid(format!("a parameter's value is at most {MAX_PARAMETER_CHARS} characters")));
+        }
+        Ok(())
+    }
+}
+
 /// Sends a test message now; `Ok` carries Meta's id, `Err` says why it did not go.
 pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test: TestSend) -> Result<String> {
     if !actor.role.manages_store() {
         return Err(Error::Forbidden);
     }
+    test.check_lengths()?;
     let config = settings::config(whatsapp.db.pool()).await?;
     let to = phone::normalise(&test.to, &config.default_country)?;
     let known = templates::list(whatsapp.db.pool()).await?;
@@ -144,5 +159,28 @@ fn failure_words(failure: &crate::jobs::Failure) -> String {
         crate::jobs::Failure::Retry(reason)
         | crate::jobs::Failure::Dead(reason)
         | crate::jobs::Failure::RetryAt { reason, .. } => reason.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_or_a_value_longer_than_the_form_takes_is_refused() {
+        // Characters are counted, not bytes: a value of Turkish letters may be as long.
+        let test = TestSend {
+            to: "+90 (532) 123-45-67".into(),
+            parameters: vec!["ş".repeat(MAX_PARAMETER_CHARS)],
+            ..TestSend::default()
+        };
+        assert!(test.check_lengths().is_ok());
+        let long_phone = TestSend { to: "5".repeat(MAX_PHONE_CHARS + 1), ..test.clone() };
+        assert_eq!(long_phone.check_lengths().unwrap_err().to_string(), "the phone number is at most 30 characters");
+        let long_value = TestSend { parameters: vec!["x".into(), "ş".repeat(MAX_PARAMETER_CHARS + 1)], ..test };
+        assert_eq!(
+            long_value.check_lengths().unwrap_err().to_string(),
+            "a parameter's value is at most 200 characters"
+        );
     }
 }

@@ -6,6 +6,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::store::{MAX_KEY_CHARS, MAX_URL_CHARS};
 
 use super::{
     Woo,
@@ -83,7 +84,7 @@ pub fn parse_url(text: &str) -> Result<String> {
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(Error::invalid("enter the store's address alone, without a query or a user name"));
     }
-    if text.len() > 300 {
+    if text.len() > MAX_URL_CHARS {
         return Err(Error::invalid("the store's address is too long"));
     }
     Ok(text.to_owned())
@@ -200,8 +201,9 @@ pub async fn check(http: &reqwest::Client, url: &str, key: &str, secret: &Secret
 
 fn key_shape(key: &str, secret: &SecretString) -> std::result::Result<String, String> {
     let (key, secret) = (key.trim(), secret.expose_secret().trim());
-    let fine =
-        |s: &str, prefix: &str| s.starts_with(prefix) && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_graphic());
+    let fine = |s: &str, prefix: &str| {
+        s.starts_with(prefix) && s.len() <= MAX_KEY_CHARS && s.bytes().all(|b| b.is_ascii_graphic())
+    };
     if !fine(key, "ck_") {
         return Err("the consumer key starts with ck_ (WooCommerce → Settings → Advanced → REST API)".into());
     }

@@ -7,6 +7,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+use vocabulary::whatsapp::{
+    MAX_ACCESS_TOKEN_CHARS, MAX_APP_SECRET_CHARS, MAX_GRAPH_BASE_URL_CHARS, MAX_GRAPH_VERSION_CHARS, MAX_ID_DIGITS,
+    MAX_PARAMETER_CHARS, MAX_PHONE_CHARS,
+};
 
 mod templates;
 
@@ -257,21 +261,21 @@ fn CredentialsStep(
         <ActionForm action=save>
             <div class="field">
                 <label for="wa-phone-number-id">"Phone Number ID"</label>
-                <input id="wa-phone-number-id" name="credentials[phone_number_id]" type="text" inputmode="numeric" maxlength="40"
+                <input id="wa-phone-number-id" name="credentials[phone_number_id]" type="text" inputmode="numeric" maxlength=MAX_ID_DIGITS.to_string()
                     autocomplete="off" spellcheck="false" value=account.phone_number_id.clone()/>
             </div>
             <div class="field">
                 <label for="wa-waba-id">"WhatsApp Business Account ID (WABA ID)"</label>
-                <input id="wa-waba-id" name="credentials[waba_id]" type="text" inputmode="numeric" maxlength="40"
+                <input id="wa-waba-id" name="credentials[waba_id]" type="text" inputmode="numeric" maxlength=MAX_ID_DIGITS.to_string()
                     autocomplete="off" spellcheck="false" value=account.waba_id.clone()/>
             </div>
-            <SecretField id="wa-access-token" name="credentials[access_token]" label="Access token" maxlength=1000
+            <SecretField id="wa-access-token" name="credentials[access_token]" label="Access token" maxlength=MAX_ACCESS_TOKEN_CHARS
                 typed=secrets.access_token stored=account.has_access_token/>
-            <SecretField id="wa-app-secret" name="credentials[app_secret]" label="App secret" maxlength=200
+            <SecretField id="wa-app-secret" name="credentials[app_secret]" label="App secret" maxlength=MAX_APP_SECRET_CHARS
                 typed=secrets.app_secret stored=account.has_app_secret/>
             <div class="field">
                 <label for="wa-graph-version">"Graph API version"</label>
-                <input id="wa-graph-version" name="credentials[graph_version]" type="text" maxlength="8" required spellcheck="false"
+                <input id="wa-graph-version" name="credentials[graph_version]" type="text" maxlength=MAX_GRAPH_VERSION_CHARS.to_string() required spellcheck="false"
                     aria-describedby="wa-graph-version-hint" value=account.graph_version.clone()/>
                 <p class="hint" id="wa-graph-version-hint">"Such as v23.0, the version Backroom was built against."</p>
             </div>
@@ -279,7 +283,7 @@ fn CredentialsStep(
                 <summary>"Advanced"</summary>
                 <div class="field">
                     <label for="wa-graph-base-url">"Graph API base URL"</label>
-                    <input id="wa-graph-base-url" name="credentials[graph_base_url]" type="url" maxlength="300" required spellcheck="false"
+                    <input id="wa-graph-base-url" name="credentials[graph_base_url]" type="url" maxlength=MAX_GRAPH_BASE_URL_CHARS.to_string() required spellcheck="false"
                         aria-describedby="wa-graph-base-url-hint" value=account.graph_base_url.clone()/>
                     <p class="hint" id="wa-graph-base-url-hint">"https://graph.facebook.com unless Meta's API is reached through a proxy."</p>
                 </div>
@@ -298,7 +302,7 @@ fn SecretField(
     id: &'static str,
     name: &'static str,
     label: &'static str,
-    maxlength: u32,
+    maxlength: usize,
     typed: RwSignal<String>,
     stored: bool,
 ) -> impl IntoView {
@@ -306,7 +310,7 @@ fn SecretField(
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input id=id name=name type="password" maxlength=maxlength
+            <input id=id name=name type="password" maxlength=maxlength.to_string()
                 autocomplete="new-password" spellcheck="false" aria-describedby=hint_id.clone()
                 prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
             <p class="hint" id=hint_id>{if stored { "Saved — leave empty to keep it." } else { "Not saved yet." }}</p>
@@ -409,7 +413,7 @@ fn TestSendStep(templates: Vec<TemplateLine>, send: ServerAction<SendWhatsappTes
                 view! {
                     <div class="field">
                         <label for=id.clone()>{format!("Value of {{{{{}}}}}", i + 1)}</label>
-                        <input id=id type="text" required maxlength="200" autocomplete="off" on:input=set_slot(values, i)/>
+                        <input id=id type="text" required maxlength=MAX_PARAMETER_CHARS.to_string() autocomplete="off" on:input=set_slot(values, i)/>
                     </div>
                 }
             })
@@ -421,7 +425,7 @@ fn TestSendStep(templates: Vec<TemplateLine>, send: ServerAction<SendWhatsappTes
         <form class="test-send" aria-labelledby="step-test" on:submit=submit>
             <div class="field">
                 <label for="wa-test-to">"Send to (phone)"</label>
-                <input id="wa-test-to" type="tel" required maxlength="30" autocomplete="off" aria-describedby="wa-test-to-hint"
+                <input id="wa-test-to" type="tel" required maxlength=MAX_PHONE_CHARS.to_string() autocomplete="off" aria-describedby="wa-test-to-hint"
                     on:input=move |ev| to.set(event_target_value(&ev))/>
                 <p class="hint" id="wa-test-to-hint">"With its country code, such as +90 532 123 45 67; a national number uses the default country of the settings."</p>
             </div>
