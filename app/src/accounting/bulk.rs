@@ -18,7 +18,7 @@ use crate::{
 /// The run, or `None` when there is no such run.
 #[server(endpoint = "bulk_sync_progress")]
 pub async fn bulk_sync_progress(id: i64) -> Result<Option<BulkView>, PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let tz = backend::settings::get(&me.ctx.db).await?.tz();
     match backend::accounting::bulk::progress(&me.ctx.db, id).await {
         Ok(run) => Ok(Some(BulkView::new(run, tz))),
@@ -30,7 +30,7 @@ pub async fn bulk_sync_progress(id: i64) -> Result<Option<BulkView>, PanelError>
 /// Stops a running sync: what has not started is cancelled, what is being sent finishes.
 #[server(endpoint = "cancel_bulk_sync")]
 pub async fn cancel_bulk_sync(id: i64) -> Result<(), PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     backend::accounting::bulk::cancel(&me.ctx.db, &me.user, me.ip.as_deref(), id).await?;
     Ok(())
 }

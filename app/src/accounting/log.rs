@@ -19,16 +19,6 @@ use crate::{
     loaded::{DataTable, LoadedLatest},
 };
 
-/// Documents that need a person, at most.
-#[cfg(feature = "ssr")]
-const MAX_PROBLEMS: i64 = 100;
-/// Log entries per page.
-#[cfg(feature = "ssr")]
-const LOG_PAGE: i64 = 50;
-/// Bulk syncs listed.
-#[cfg(feature = "ssr")]
-const RECENT_BULK_SYNCS: i64 = 10;
-
 /// The log's filters and page as the address gives them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -51,26 +41,6 @@ impl LogQuery {
 
     pub fn errors_only(&self) -> bool {
         !self.errors.trim().is_empty()
-    }
-
-    /// The order and the entry the page starts before.
-    ///
-    /// Fails, saying which, when the order or the page is not an id.
-    #[cfg(feature = "ssr")]
-    fn ids(&self) -> Result<(Option<i64>, Option<i64>), PanelError> {
-        let id = |text: &str, says: &str| match text.trim().trim_start_matches('#') {
-            "" => Ok(None),
-            id => id
-                .parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .map(Some)
-                .ok_or_else(|| PanelError::Message(says.to_owned())),
-        };
-        Ok((
-            id(&self.order, "the order must be an order ID such as 1042")?,
-            id(&self.cursor, "this page of the log does not exist")?,
-        ))
     }
 }
 
@@ -107,34 +77,6 @@ pub struct LogLine {
     pub error: String,
 }
 
-#[cfg(feature = "ssr")]
-impl LogLine {
-    pub fn new(e: backend::accounting::log::LogEntry, tz: chrono_tz::Tz) -> LogLine {
-        LogLine {
-            id: e.id,
-            at: backend::clock::format_local(e.created_at, tz, "%Y-%m-%d %H:%M:%S"),
-            order_id: e.order_id,
-            operation: e.operation,
-            method: e.method,
-            url: e.url,
-            status: e.status,
-            duration_ms: e.duration_ms,
-            request: e.request.map(readable_json).unwrap_or_default(),
-            response: e.response.map(readable_json).unwrap_or_default(),
-            error: e.error.unwrap_or_default(),
-        }
-    }
-}
-
-/// JSON laid out over lines; anything else as it is.
-#[cfg(feature = "ssr")]
-fn readable_json(text: String) -> String {
-    serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|value| serde_json::to_string_pretty(&value).ok())
-        .unwrap_or(text)
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogView {
     pub entries: Vec<LogLine>,
@@ -153,16 +95,96 @@ pub struct Overview {
     pub time_zone: String,
 }
 
+/// The page's reading on the server: its limits, the query's ids, the backend's entries
+/// as lines.
+#[cfg(feature = "ssr")]
+pub(super) mod ssr {
+    use super::{LogLine, LogQuery};
+    use crate::error::PanelError;
+
+    /// Documents that need a person, at most.
+    pub(super) const MAX_PROBLEMS: i64 = 100;
+    /// Log entries per page.
+    pub(super) const LOG_PAGE: i64 = 50;
+    /// Bulk syncs listed.
+    pub(super) const RECENT_BULK_SYNCS: i64 = 10;
+
+    impl LogQuery {
+        /// The order and the entry the page starts before.
+        ///
+        /// Fails, saying which, when the order or the page is not an id.
+        pub(super) fn ids(&self) -> Result<(Option<i64>, Option<i64>), PanelError> {
+            let id = |text: &str, says: &str| match text.trim().trim_start_matches('#') {
+                "" => Ok(None),
+                id => id
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .map(Some)
+                    .ok_or_else(|| PanelError::Message(says.to_owned())),
+            };
+            Ok((
+                id(&self.order, "the order must be an order ID such as 1042")?,
+                id(&self.cursor, "this page of the log does not exist")?,
+            ))
+        }
+    }
+
+    impl LogLine {
+        pub fn new(e: backend::accounting::log::LogEntry, tz: chrono_tz::Tz) -> LogLine {
+            LogLine {
+                id: e.id,
+                at: backend::clock::format_local(e.created_at, tz, "%Y-%m-%d %H:%M:%S"),
+                order_id: e.order_id,
+                operation: e.operation,
+                method: e.method,
+                url: e.url,
+                status: e.status,
+                duration_ms: e.duration_ms,
+                request: e.request.map(readable_json).unwrap_or_default(),
+                response: e.response.map(readable_json).unwrap_or_default(),
+                error: e.error.unwrap_or_default(),
+            }
+        }
+    }
+
+    /// JSON laid out over lines; anything else as it is.
+    fn readable_json(text: String) -> String {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|value| serde_json::to_string_pretty(&value).ok())
+            .unwrap_or(text)
+    }
+
+    /// What queueing a document again came to, in words.
+    pub(in crate::accounting) fn queued_words(queued: backend::accounting::Queued, what: &str) -> String {
+        use backend::accounting::Queued;
+        match queued {
+            Queued::Queued => format!("The {what} is queued; it is sent in a moment."),
+            Queued::AlreadySynced => format!("The {what} is already in the ledger."),
+            Queued::AlreadyQueued => format!("The {what} is already waiting to be sent."),
+        }
+    }
+}
+
 #[server(endpoint = "accounting_overview")]
 pub async fn accounting_overview() -> Result<Overview, PanelError> {
     use backend::accounting::{self, bulk};
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let db = &me.ctx.db;
     let store = backend::settings::get(db).await?;
     let tz = store.tz();
     Ok(Overview {
-        problems: accounting::problems(db, MAX_PROBLEMS).await?.into_iter().map(|d| DocumentLine::new(d, tz)).collect(),
-        bulk_runs: bulk::recent(db, RECENT_BULK_SYNCS).await?.into_iter().map(|run| BulkView::new(run, tz)).collect(),
+        problems: accounting::problems(db, ssr::MAX_PROBLEMS)
+            .await?
+            .into_iter()
+            .map(|d| DocumentLine::new(d, tz))
+            .collect(),
+        bulk_runs: bulk::recent(db, ssr::RECENT_BULK_SYNCS)
+            .await?
+            .into_iter()
+            .map(|run| BulkView::new(run, tz))
+            .collect(),
         can_configure: me.user.role.manages_store(),
         time_zone: store.time_zone,
     })
@@ -171,16 +193,21 @@ pub async fn accounting_overview() -> Result<Overview, PanelError> {
 /// One page of the request log matching `query`, newest first.
 #[server(endpoint = "accounting_log")]
 pub async fn accounting_log(query: LogQuery) -> Result<LogView, PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let db = &me.ctx.db;
     let (order_id, before) = query.ids()?;
     let store = backend::settings::get(db).await?;
     let tz = store.tz();
     use backend::paging;
-    let entries =
-        backend::accounting::log::entries(db, order_id, query.errors_only(), before, paging::rows_to_read(LOG_PAGE))
-            .await?;
-    let page = paging::cut(entries, LOG_PAGE, |last| last.id.to_string());
+    let entries = backend::accounting::log::entries(
+        db,
+        order_id,
+        query.errors_only(),
+        before,
+        paging::rows_to_read(ssr::LOG_PAGE),
+    )
+    .await?;
+    let page = paging::cut(entries, ssr::LOG_PAGE, |last| last.id.to_string());
     Ok(LogView {
         entries: page.rows.into_iter().map(|e| LogLine::new(e, tz)).collect(),
         older: page.next_cursor,
@@ -188,29 +215,18 @@ pub async fn accounting_log(query: LogQuery) -> Result<LogView, PanelError> {
     })
 }
 
-/// What queueing a document again came to, in words.
-#[cfg(feature = "ssr")]
-pub(super) fn queued_words(queued: backend::accounting::Queued, what: &str) -> String {
-    use backend::accounting::Queued;
-    match queued {
-        Queued::Queued => format!("The {what} is queued; it is sent in a moment."),
-        Queued::AlreadySynced => format!("The {what} is already in the ledger."),
-        Queued::AlreadyQueued => format!("The {what} is already waiting to be sent."),
-    }
-}
-
 /// Tries a failed, dead or manual document again now.
 #[server(endpoint = "retry_accounting_document")]
 pub async fn retry_accounting_document(document_id: i64) -> Result<String, PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let queued = backend::accounting::retry(&me.ctx.db, &me.user, me.ip.as_deref(), document_id).await?;
-    Ok(queued_words(queued, "document"))
+    Ok(ssr::queued_words(queued, "document"))
 }
 
 /// Tries every failed and dead document again.
 #[server(endpoint = "retry_all_accounting_documents")]
 pub async fn retry_all_accounting_documents() -> Result<String, PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     Ok(match backend::accounting::retry_all(&me.ctx.db, &me.user, me.ip.as_deref()).await? {
         0 => "Nothing was waiting to be retried.".to_owned(),
         1 => "1 document is queued again.".to_owned(),

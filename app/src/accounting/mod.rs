@@ -51,27 +51,6 @@ pub struct DocumentLine {
     pub synced: String,
 }
 
-#[cfg(feature = "ssr")]
-impl DocumentLine {
-    /// The backend's document `d`, its times in `tz`.
-    pub fn new(d: backend::accounting::Document, tz: chrono_tz::Tz) -> DocumentLine {
-        let at = |t: i64| backend::clock::local_minute(t, tz);
-        DocumentLine {
-            id: d.id,
-            order_id: d.order_id,
-            order_number: d.order_number,
-            kind: d.kind,
-            state: d.state,
-            number: d.number.unwrap_or_default(),
-            remote_number: d.remote_number.unwrap_or_default(),
-            attempts: d.attempts,
-            last_error: d.last_error.unwrap_or_default(),
-            updated: at(d.updated_at),
-            synced: d.synced_at.map(at).unwrap_or_default(),
-        }
-    }
-}
-
 /// "Invoice" or "Credit note".
 pub fn kind_label(kind: &str) -> &str {
     match kind {
@@ -119,27 +98,6 @@ impl BulkView {
     }
 }
 
-#[cfg(feature = "ssr")]
-impl BulkView {
-    pub fn new(run: backend::accounting::bulk::BulkRun, tz: chrono_tz::Tz) -> BulkView {
-        let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M:%S");
-        BulkView {
-            id: run.id,
-            description: run.description,
-            resync: run.resync,
-            state: run.state,
-            total: run.total,
-            done: run.done,
-            skipped: run.skipped,
-            failed: run.failed,
-            cancelled: run.cancelled,
-            remaining: run.remaining,
-            started: at(run.created_at),
-            finished: run.finished_at.map(at).unwrap_or_default(),
-        }
-    }
-}
-
 /// A bulk sync's state as a badge.
 #[component]
 pub fn BulkStateBadge(state: String) -> impl IntoView {
@@ -153,8 +111,53 @@ pub fn BulkStateBadge(state: String) -> impl IntoView {
     view! { <span class=format!("badge bulk-{state}")>{label}</span> }
 }
 
-/// Who may open the errors and log page and sync orders: someone who manages orders.
+/// The area on the server: the backend's documents and runs as lines, and who may act.
 #[cfg(feature = "ssr")]
-async fn acting() -> Result<crate::context::Acting, crate::error::PanelError> {
-    crate::context::acting(backend::users::Role::manages_orders).await
+mod ssr {
+    use super::{BulkView, DocumentLine};
+
+    impl DocumentLine {
+        /// The backend's document `d`, its times in `tz`.
+        pub fn new(d: backend::accounting::Document, tz: chrono_tz::Tz) -> DocumentLine {
+            let at = |t: i64| backend::clock::local_minute(t, tz);
+            DocumentLine {
+                id: d.id,
+                order_id: d.order_id,
+                order_number: d.order_number,
+                kind: d.kind,
+                state: d.state,
+                number: d.number.unwrap_or_default(),
+                remote_number: d.remote_number.unwrap_or_default(),
+                attempts: d.attempts,
+                last_error: d.last_error.unwrap_or_default(),
+                updated: at(d.updated_at),
+                synced: d.synced_at.map(at).unwrap_or_default(),
+            }
+        }
+    }
+
+    impl BulkView {
+        pub fn new(run: backend::accounting::bulk::BulkRun, tz: chrono_tz::Tz) -> BulkView {
+            let at = |t: i64| backend::clock::format_local(t, tz, "%Y-%m-%d %H:%M:%S");
+            BulkView {
+                id: run.id,
+                description: run.description,
+                resync: run.resync,
+                state: run.state,
+                total: run.total,
+                done: run.done,
+                skipped: run.skipped,
+                failed: run.failed,
+                cancelled: run.cancelled,
+                remaining: run.remaining,
+                started: at(run.created_at),
+                finished: run.finished_at.map(at).unwrap_or_default(),
+            }
+        }
+    }
+
+    /// Who may open the errors and log page and sync orders: someone who manages orders.
+    pub(super) async fn acting() -> Result<crate::context::Acting, crate::error::PanelError> {
+        crate::context::acting(backend::users::Role::manages_orders).await
+    }
 }

@@ -43,10 +43,10 @@ pub async fn timeline(db: &backend::db::Db, order_id: i64, tz: chrono_tz::Tz) ->
 /// Fails when accounting is not set up.
 #[server(endpoint = "sync_order_to_accounting")]
 pub async fn sync_order_to_accounting(id: i64, resync: Option<String>) -> Result<String, PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let queued =
         backend::accounting::sync_order(&me.ctx.db, &me.user, None, me.ip.as_deref(), id, resync.is_some()).await?;
-    Ok(super::log::queued_words(queued, "invoice"))
+    Ok(super::log::ssr::queued_words(queued, "invoice"))
 }
 
 /// The order's part: its documents for everyone; "Sync now" and the requests for those

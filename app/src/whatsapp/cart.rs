@@ -52,7 +52,7 @@ pub struct CartPage {
 /// The cart `id`, or `None` when there is none.
 #[server(endpoint = "whatsapp_cart")]
 pub async fn whatsapp_cart(id: i64) -> Result<Option<CartPage>, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let Some(detail) = backend::whatsapp::report::cart(&ctx.db, id).await? else { return Ok(None) };
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();

@@ -100,13 +100,14 @@ pub struct CartsView {
 
 #[server(endpoint = "whatsapp_carts")]
 pub async fn whatsapp_carts(query: CartsQuery) -> Result<CartsView, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let (state, before) = state_and_cursor(&query.state, &query.cursor, &CART_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     use backend::paging;
-    let carts = backend::whatsapp::report::carts(&ctx.db, state, before, paging::rows_to_read(super::PAGE)).await?;
-    let page = paging::cut(carts, super::PAGE, |last| last.id.to_string());
+    let carts =
+        backend::whatsapp::report::carts(&ctx.db, state, before, paging::rows_to_read(super::ssr::PAGE)).await?;
+    let page = paging::cut(carts, super::ssr::PAGE, |last| last.id.to_string());
     let older = page.next_cursor;
     Ok(CartsView {
         carts: page

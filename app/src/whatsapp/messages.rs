@@ -73,14 +73,14 @@ pub struct MessagesView {
 
 #[server(endpoint = "whatsapp_messages")]
 pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let (state, before) = super::carts::state_and_cursor(&query.state, &query.cursor, &MESSAGE_STATES)?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     use backend::paging;
     let messages =
-        backend::whatsapp::report::messages(&ctx.db, state, before, paging::rows_to_read(super::PAGE)).await?;
-    let page = paging::cut(messages, super::PAGE, |last| last.id.to_string());
+        backend::whatsapp::report::messages(&ctx.db, state, before, paging::rows_to_read(super::ssr::PAGE)).await?;
+    let page = paging::cut(messages, super::ssr::PAGE, |last| last.id.to_string());
     let older = page.next_cursor;
     Ok(MessagesView {
         messages: page
@@ -90,7 +90,7 @@ pub async fn whatsapp_messages(query: MessagesQuery) -> Result<MessagesView, Pan
                 id: m.id,
                 at: backend::clock::local_minute(m.created_at, tz),
                 to: m.to_phone,
-                purpose: super::purpose_label(&m.purpose),
+                purpose: super::ssr::purpose_label(&m.purpose),
                 template: m.template,
                 error: match (m.error_code, m.error_title.filter(|t| !t.is_empty())) {
                     (Some(code), Some(title)) => format!("{code}: {title}"),

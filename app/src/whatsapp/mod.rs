@@ -75,10 +75,6 @@ pub fn StateFilter(
     }
 }
 
-/// Rows a page of a list (carts, messages) shows.
-#[cfg(feature = "ssr")]
-const PAGE: i64 = 50;
-
 /// A page of a list (carts, messages), newest first: the time zone of its times, its
 /// `rows` in their `table` or `none` when no row matches the filter, and the links to
 /// newer and `older` pages.
@@ -178,27 +174,31 @@ fn select_field(id: &str) -> bool {
         .is_some_and(|select| select.call0(&field).is_ok())
 }
 
-/// The context and user of a page's reads: owners and admins, as for every WhatsApp page.
+/// The area's reading and acting on the server: who may, and how lists are paged.
 #[cfg(feature = "ssr")]
-async fn reading() -> Result<backend::services::Services, crate::error::PanelError> {
-    let ctx = crate::context::services()?;
-    crate::context::require_role(backend::users::Role::manages_store).await?;
-    Ok(ctx)
-}
+mod ssr {
+    /// Rows a page of a list (carts, messages) shows.
+    pub(super) const PAGE: i64 = 50;
 
-/// Who changes the WhatsApp settings: an owner or an admin (the backend checks again).
-#[cfg(feature = "ssr")]
-async fn acting() -> Result<crate::context::Acting, crate::error::PanelError> {
-    crate::context::acting(backend::users::Role::manages_store).await
-}
+    /// The context and user of a page's reads: owners and admins, as for every WhatsApp page.
+    pub(super) async fn reading() -> Result<backend::services::Services, crate::error::PanelError> {
+        let ctx = crate::context::services()?;
+        crate::context::require_role(backend::users::Role::manages_store).await?;
+        Ok(ctx)
+    }
 
-/// A message's purpose in words: the backend's label, "Test send", or the stored value.
-#[cfg(feature = "ssr")]
-fn purpose_label(purpose: &str) -> String {
-    use backend::whatsapp::config::Purpose;
-    match Purpose::ALL.into_iter().find(|p| p.as_str() == purpose) {
-        Some(p) => p.label().to_owned(),
-        None if purpose == "test" => "Test send".to_owned(),
-        None => purpose.to_owned(),
+    /// Who changes the WhatsApp settings: an owner or an admin (the backend checks again).
+    pub(super) async fn acting() -> Result<crate::context::Acting, crate::error::PanelError> {
+        crate::context::acting(backend::users::Role::manages_store).await
+    }
+
+    /// A message's purpose in words: the backend's label, "Test send", or the stored value.
+    pub(super) fn purpose_label(purpose: &str) -> String {
+        use backend::whatsapp::config::Purpose;
+        match Purpose::ALL.into_iter().find(|p| p.as_str() == purpose) {
+            Some(p) => p.label().to_owned(),
+            None if purpose == "test" => "Test send".to_owned(),
+            None => purpose.to_owned(),
+        }
     }
 }

@@ -69,7 +69,7 @@ pub struct RecoveryView {
 
 #[server(endpoint = "whatsapp_recovery")]
 pub async fn whatsapp_recovery(query: PeriodQuery) -> Result<RecoveryView, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let store = backend::settings::get(&ctx.db).await?;
     let tz = store.tz();
     let (first, last) = days(&query, backend::sales_daily::local_day(backend::clock::now(), tz))?;

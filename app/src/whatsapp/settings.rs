@@ -243,7 +243,7 @@ pub struct WhatsAppSettingsView {
 
 #[server(endpoint = "whatsapp_settings")]
 pub async fn whatsapp_settings() -> Result<WhatsAppSettingsView, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let config = backend::whatsapp::settings::config(ctx.db.pool()).await?;
     let currency = backend::settings::get(&ctx.db).await?.currency;
     Ok(WhatsAppSettingsView {
@@ -258,7 +258,7 @@ pub async fn whatsapp_settings() -> Result<WhatsAppSettingsView, PanelError> {
 #[server(endpoint = "save_whatsapp_settings")]
 pub async fn save_whatsapp_settings(settings: WhatsAppSettingsForm) -> Result<(), PanelError> {
     use backend::whatsapp::settings::{config, update_config};
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let whatsapp = &me.ctx.whatsapp;
     let currency = backend::settings::get(&me.ctx.db).await?.currency;
     let new = settings.apply(config(whatsapp.db.pool()).await?, &currency)?;

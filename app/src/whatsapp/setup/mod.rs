@@ -76,7 +76,7 @@ pub struct CheckLine {
 
 #[server(endpoint = "whatsapp_account")]
 pub async fn whatsapp_account() -> Result<AccountView, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     let s = backend::whatsapp::settings::get(&ctx.db).await?;
     let store = backend::settings::get(&ctx.db).await?;
     Ok(AccountView {
@@ -96,7 +96,7 @@ pub async fn whatsapp_account() -> Result<AccountView, PanelError> {
 /// Saves the account's ids and any new secret. Fails naming the field that is wrong.
 #[server(endpoint = "save_whatsapp_credentials")]
 pub async fn save_whatsapp_credentials(credentials: CredentialsForm) -> Result<(), PanelError> {
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let whatsapp = &me.ctx.whatsapp;
     backend::whatsapp::settings::update(
         &whatsapp.db,
@@ -114,7 +114,7 @@ pub async fn save_whatsapp_credentials(credentials: CredentialsForm) -> Result<(
 /// Asks Meta, with the saved account, whether everything is in place.
 #[server(endpoint = "run_whatsapp_checks")]
 pub async fn run_whatsapp_checks() -> Result<Vec<CheckLine>, PanelError> {
-    let ctx = super::reading().await?;
+    let ctx = super::ssr::reading().await?;
     Ok(backend::whatsapp::setup::checks(&ctx.whatsapp)
         .await?
         .into_iter()
@@ -131,7 +131,7 @@ pub async fn send_whatsapp_test(
     parameters: Vec<String>,
 ) -> Result<String, PanelError> {
     use backend::whatsapp::setup::{TestSend, test_send};
-    let me = super::acting().await?;
+    let me = super::ssr::acting().await?;
     let test = TestSend { to, template, language, parameters, url_suffix: None };
     Ok(test_send(&me.ctx.whatsapp, &me.user, me.ip.as_deref(), test).await?)
 }

@@ -72,7 +72,7 @@ pub async fn whatsapp_templates() -> Result<TemplatesView, PanelError> {
         config::{Field, Purpose},
         settings, templates,
     };
-    let ctx = crate::whatsapp::reading().await?;
+    let ctx = crate::whatsapp::ssr::reading().await?;
     let config = settings::config(ctx.db.pool()).await?;
     let templates: Vec<TemplateLine> = templates::list(ctx.db.pool())
         .await?
@@ -112,7 +112,7 @@ pub async fn whatsapp_templates() -> Result<TemplatesView, PanelError> {
 /// Fetches the account's templates from Meta again; answers how many it has.
 #[server(endpoint = "refresh_whatsapp_templates")]
 pub async fn refresh_whatsapp_templates() -> Result<String, PanelError> {
-    let me = crate::whatsapp::acting().await?;
+    let me = crate::whatsapp::ssr::acting().await?;
     Ok(match backend::whatsapp::templates::refresh(&me.ctx.whatsapp).await?.len() {
         0 => "Meta has no templates for this account yet.".to_owned(),
         1 => "1 template fetched from Meta.".to_owned(),
@@ -126,7 +126,7 @@ pub async fn refresh_whatsapp_templates() -> Result<String, PanelError> {
 #[server(endpoint = "save_whatsapp_mapping", input = leptos::server_fn::codec::Json)]
 pub async fn save_whatsapp_mapping(mapping: Vec<MappingChoice>) -> Result<(), PanelError> {
     use backend::whatsapp::settings;
-    let me = crate::whatsapp::acting().await?;
+    let me = crate::whatsapp::ssr::acting().await?;
     let whatsapp = &me.ctx.whatsapp;
     let mut config = settings::config(whatsapp.db.pool()).await?;
     config.mapping = mapping.into_iter().map(MappingChoice::parse).collect::<Result<_, _>>()?;
