@@ -61,6 +61,12 @@ test('the search runs as it is typed and finds the order by its email; a reload 
   await page.getByLabel('Search').pressSequentially(order.email, { delay: 15 });
   await page.waitForURL((url) => url.searchParams.get('search') === order.email);
   await page.locator(`#orders-rows tr[data-id="${order.id}"]`).waitFor();
+  // A pause in the typing longer than the search's own (a busy machine) searches for what
+  // was typed so far, whose rows include this order too: wait for the whole email's rows.
+  await page.waitForFunction(
+    (email) => [...document.querySelectorAll('#orders-rows td:nth-child(5)')].every((td) => td.textContent === email),
+    order.email,
+  );
   for (const email of await page.locator('#orders-rows td:nth-child(5)').allTextContents()) assert.equal(email, order.email);
   await page.reload();
   await hydrated(page);
