@@ -1,6 +1,7 @@
 //! Backroom's vocabulary: the words the server and the panel share, defined once and
 //! compiled into both the server and the panel's WebAssembly — order and ticket
-//! statuses, roles, credential kinds and scopes, audit outcomes, money, email addresses,
+//! statuses, roles, credential kinds and scopes, audit outcomes, money, email addresses
+//! and phone numbers,
 //! and the limits on what people may type: into those, and into the settings of the shop,
 //! of its WooCommerce store, of its ledger and of WhatsApp. Nothing here touches a
 //! database or the web: each type reads itself from text (failing with [`Invalid`], a
@@ -12,6 +13,7 @@ pub mod audit;
 pub mod money;
 pub mod orders;
 pub mod people;
+pub mod phone;
 pub mod settings;
 pub mod store;
 pub mod support;

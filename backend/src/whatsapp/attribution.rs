@@ -7,8 +7,9 @@
 //! Failed, cancelled and draft orders are not purchases and end nothing.
 
 use sqlx::Row;
+use vocabulary::phone::Phone;
 
-use super::{carts, config::Config, phone};
+use super::{carts, config::Config};
 use crate::{Result, clock::now, db::Db};
 
 /// How many orders one pass reads.
@@ -34,7 +35,8 @@ pub async fn scan(db: &Db, config: &Config) -> Result<usize> {
         if matches!(status.as_str(), "failed" | "cancelled" | "trash" | "checkout-draft") {
             continue;
         }
-        let phone = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country)
+        let phone = Phone::parse(&order.try_get::<String, _>("billing_phone")?, &config.default_country)
+            .map(String::from)
             .unwrap_or_default();
         let email = order.try_get::<String, _>("billing_email")?.trim().to_lowercase();
         if phone.is_empty() && email.is_empty() {

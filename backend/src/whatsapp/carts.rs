@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use vocabulary::phone::Phone;
 
-use super::{RECOVERY_JOB, WhatsApp, config::Config, phone, settings};
+use super::{RECOVERY_JOB, WhatsApp, config::Config, settings};
 use crate::{
     Error, Result,
     clock::now,
@@ -62,7 +63,7 @@ fn check(input: &Capture, config: &Config) -> Result<String> {
     let consent = input.consent.ok_or_else(|| {
         Error::invalid("consent is required: true when the shopper agreed to WhatsApp messages, false otherwise")
     })?;
-    let phone = phone::normalise(&input.phone, &config.default_country)?;
+    let phone = String::from(Phone::parse(&input.phone, &config.default_country)?);
     if !consent {
         return Ok(phone);
     }

@@ -13,7 +13,6 @@ pub mod coupons;
 pub mod graph;
 pub mod link;
 pub mod notifications;
-pub mod phone;
 pub mod recovery;
 pub mod report;
 pub mod restore;

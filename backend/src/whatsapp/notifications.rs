@@ -5,12 +5,11 @@
 
 use futures_util::future::BoxFuture;
 use sqlx::Row;
-use vocabulary::money;
+use vocabulary::{money, phone::Phone};
 
 use super::{
     SEND_JOB, WhatsApp, carts,
     config::{Field, Purpose},
-    phone,
     send::{self, Outgoing},
     settings,
 };
@@ -48,7 +47,9 @@ async fn notify(tx: &mut Tx<'_>, order_id: i64, status: &str) -> Result<()> {
         .bind(order_id)
         .fetch_one(&mut **tx)
         .await?;
-    let Ok(to_phone) = phone::normalise(&order.try_get::<String, _>("billing_phone")?, &config.default_country) else {
+    let Ok(to_phone) =
+        Phone::parse(&order.try_get::<String, _>("billing_phone")?, &config.default_country).map(String::from)
+    else {
         return Ok(());
     };
     if !carts::consented(&mut **tx, &to_phone).await? {

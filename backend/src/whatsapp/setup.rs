@@ -5,12 +5,14 @@
 //! through the message log like every message, and reports Meta's answer.
 
 use serde::{Deserialize, Serialize};
-use vocabulary::whatsapp::{MAX_PARAMETER_CHARS, MAX_PHONE_CHARS};
+use vocabulary::{
+    phone::Phone,
+    whatsapp::{MAX_PARAMETER_CHARS, MAX_PHONE_CHARS},
+};
 
 use super::{
     WhatsApp,
     graph::GraphError,
-    phone,
     send::{self, Delivered, Outgoing},
     settings, templates,
 };
@@ -105,7 +107,7 @@ pub async fn test_send(whatsapp: &WhatsApp, actor: &User, ip: Option<&str>, test
     }
     test.check_lengths()?;
     let config = settings::config(whatsapp.db.pool()).await?;
-    let to = phone::normalise(&test.to, &config.default_country)?;
+    let to = String::from(Phone::parse(&test.to, &config.default_country)?);
     let known = templates::list(whatsapp.db.pool()).await?;
     let Some(template) = known.iter().find(|t| t.name == test.template && t.language == test.language) else {
         return Err(Error::invalid("choose one of the account's templates (refresh the list if it is new)"));
