@@ -95,6 +95,15 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Set a new password for a user (an owner locked out, with no mail set up); every
+    /// session of theirs is signed out. The password is read from standard input.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the new password from standard input (the only way, so it stays out of shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,6 +201,17 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("").to_owned() } else { name };
             let user = users::create(&db, NewUser { email, name, role, password }).await.map_err(|e| e.to_string())?;
             println!("added {} ({})", user.email, user.role);
+            Ok(())
+        }
+        Command::User { command: UserCommand::ResetPassword { email, password_stdin: _ } } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let password = read_password()?;
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
+            let user = match users::reset_password(&db, &email, password).await {
+                Err(backend::Error::NotFound) => return Err(format!("no user has the email {email}")),
+                other => other.map_err(|e| e.to_string())?,
+            };
+            println!("the password of {} is set; every session of theirs is signed out", user.email);
             Ok(())
         }
         Command::Key { command: KeyCommand::Create { label, scope, expires_days, user } } => {

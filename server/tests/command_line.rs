@@ -32,6 +32,41 @@ async fn a_user_added_on_the_command_line_can_sign_in(engine: Engine) {
     app.stop().await;
 }
 
+async fn a_locked_out_owner_sets_a_new_password_on_the_command_line(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    assert_status(&app.get("/admin").await, StatusCode::OK);
+    let url = app.database_url.clone();
+    let reset = |email: &str, password: &str| {
+        backroom(&["user", "reset-password", "--email", email, "--password-stdin"], &url, Some(password))
+    };
+
+    let sessions = app.count("SELECT COUNT(*) FROM sessions").await;
+    assert!(sessions >= 1);
+    let done = reset(&OWNER_EMAIL.to_uppercase(), "a brand new password\n");
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(String::from_utf8_lossy(&done.stdout).contains(OWNER_EMAIL), "{}", String::from_utf8_lossy(&done.stdout));
+    assert_eq!(location(&app.get("/admin").await), "/admin/login", "every session of theirs is signed out");
+    let old = app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_status(&old, StatusCode::UNAUTHORIZED);
+    let new = app.sign_in_with(&browser(), OWNER_EMAIL, "a brand new password").await;
+    assert!(new.status().is_success() || new.status().is_redirection(), "{}", new.status());
+    let audited: (String, String) =
+        sqlx::query_as("SELECT actor, details FROM audit_log WHERE action = 'user.password_reset'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, ("command line".to_owned(), format!("sessions signed out: {sessions}")));
+
+    let unknown = reset("nobody@shop.example", "a brand new password\n");
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("no user has the email nobody@shop.example"), "{}", stderr(&unknown));
+    let weak = reset(OWNER_EMAIL, "short\n");
+    assert!(!weak.status.success());
+    assert!(stderr(&weak).contains("at least 10 characters"), "{}", stderr(&weak));
+    app.stop().await;
+}
+
 async fn a_key_created_on_the_command_line_works_once_printed(engine: Engine) {
     let app = spawn_app(engine).await;
     app.owner().await;
@@ -371,6 +406,7 @@ on_both_databases!(
     a_backup_taken_under_writes_restores_a_consistent_shop,
     the_master_key_is_rotated_and_everything_made_before_keeps_working,
     a_user_added_on_the_command_line_can_sign_in,
+    a_locked_out_owner_sets_a_new_password_on_the_command_line,
     bad_command_line_input_gets_a_clear_message,
     settings_are_checked_and_a_new_time_zone_rebuilds_the_daily_sales,
 );
