@@ -3,6 +3,7 @@
 //! lives here once. It depends on neither Leptos nor axum.
 
 pub mod access;
+pub mod account;
 pub mod accounting;
 pub mod audit;
 pub mod background;

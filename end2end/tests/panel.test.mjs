@@ -187,6 +187,27 @@ test('the access, security and audit pages pass an accessibility check', async (
   }
 });
 
+test('changing the password asks the current one first, and the new one signs in', async () => {
+  await page.goto(`${BASE}/admin/access`);
+  await hydrated();
+  const section = page.locator('section[aria-labelledby="password-heading"]');
+  await section.getByLabel('Current password').fill('not my password');
+  await section.getByLabel(/^New password/).fill('a newer owner password');
+  await section.getByRole('button', { name: 'Change password' }).click();
+  await section.getByRole('alert').filter({ hasText: 'the current password is not right' }).waitFor();
+  await section.getByLabel('Current password').fill(OWNER.password);
+  await section.getByRole('button', { name: 'Change password' }).click();
+  await section.getByRole('status').filter({ hasText: /^Your password is changed/ }).waitFor();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.waitForURL(`${BASE}/admin/login`);
+  await hydrated();
+  await page.getByLabel('Email').fill(OWNER.email);
+  await page.getByLabel('Password').fill('a newer owner password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/admin`);
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+});
+
 test('no page reported a hydration error or a panic', () => {
   assert.deepEqual(problems, []);
 });

@@ -119,6 +119,85 @@ async fn sign_out_everywhere_ends_every_session(engine: Engine) {
     app.stop().await;
 }
 
+async fn changing_your_password_asks_the_current_one_and_signs_out_the_rest(engine: Engine) {
+    use app::access::password::ChangePassword;
+    use backend::access::credentials::{self, NewCredential};
+    use vocabulary::access::{CredentialType, Scope};
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    let laptop = browser();
+    app.sign_in_with(&laptop, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let owner = app.owner().await;
+    let new = |kind| NewCredential { kind, label: "Phone".into(), scope: Scope::Read, lifetime_days: None };
+    let app_password =
+        credentials::create(&app.db, &app.hasher, &owner, None, new(CredentialType::AppPassword)).await.unwrap().secret;
+    let key = credentials::create(&app.db, &app.hasher, &owner, None, new(CredentialType::ConnectionKey))
+        .await
+        .unwrap()
+        .secret;
+    let with_password = |secret: String| {
+        app.client
+            .get(app.url("/api/v1/me"))
+            .basic_auth(OWNER_EMAIL, Some(secret))
+            .header("x-backroom-timestamp", backend::clock::now().to_string())
+            .send()
+    };
+    assert_status(&with_password(app_password.clone()).await.unwrap(), StatusCode::OK);
+    let shop = &app;
+    let change = move |current: &'static str, new: &'static str, others: bool| {
+        let mut form = vec![("current", current), ("new", new)];
+        if others {
+            form.push(("sign_out_others", "yes"));
+        }
+        async move { shop.call::<ChangePassword>(&shop.client, &form).await }
+    };
+
+    for (current, new, says) in [
+        ("not the password", "a brand new password", "the current password is not right"),
+        (OWNER_PASSWORD, "short", "at least 10 characters"),
+    ] {
+        let refused = change(current, new, true).await;
+        assert_status(&refused, StatusCode::BAD_REQUEST);
+        let shown: app::error::PanelError = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+        assert!(shown.to_string().contains(says), "{shown}");
+    }
+    assert_status(&laptop.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+
+    // Every other session of theirs (the first-run browser's, the laptop's) and the application password.
+    let others = app.count("SELECT COUNT(*) FROM sessions").await - 1 + 1;
+    let changed = change(OWNER_PASSWORD, "a brand new password", true).await;
+    assert_status(&changed, StatusCode::OK);
+    let said: String = serde_json::from_str(&changed.text().await.unwrap()).unwrap();
+    assert_eq!(said, format!("Your password is changed; {others} other sign-ins ended."));
+    assert_status(&app.get("/admin").await, StatusCode::OK);
+    assert_eq!(location(&laptop.get(app.url("/admin")).send().await.unwrap()), "/admin/login");
+    assert_status(&with_password(app_password).await.unwrap(), StatusCode::UNAUTHORIZED);
+    assert_status(&app.api(reqwest::Method::GET, "/api/v1/me", &key).send().await.unwrap(), StatusCode::OK);
+    assert_status(&app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await, StatusCode::UNAUTHORIZED);
+    let again = browser();
+    let signed_in = app.sign_in_with(&again, OWNER_EMAIL, "a brand new password").await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
+
+    let kept = change("a brand new password", "a third good password", false).await;
+    assert_status(&kept, StatusCode::OK);
+    assert_status(&again.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+    let outcomes: Vec<(String,)> =
+        sqlx::query_as("SELECT outcome FROM audit_log WHERE action = 'user.password_change' ORDER BY id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcomes.iter().map(|(o,)| o.as_str()).collect::<Vec<_>>(), ["failure", "success", "success"]);
+
+    for _ in 0..10 {
+        assert_status(&change("wrong guess", "another good password", false).await, StatusCode::BAD_REQUEST);
+    }
+    assert_status(
+        &change("a third good password", "another good password", false).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    app.stop().await;
+}
+
 async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
     let app = spawn_app(engine).await;
     app.signed_in_owner().await;
@@ -406,6 +485,7 @@ on_both_databases!(
     the_eleventh_attempt_is_refused_even_with_the_right_password,
     sign_out_everywhere_ends_every_session,
     a_forged_or_expired_session_cookie_leads_to_sign_in,
+    changing_your_password_asks_the_current_one_and_signs_out_the_rest,
     cross_origin_posts_are_refused,
     bad_sign_in_bodies_get_clear_errors_not_500s,
     an_agent_cannot_manage_users,

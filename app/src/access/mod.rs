@@ -1,10 +1,12 @@
 //! The access page: the shop's connection keys (for the mobile app and integrations), each
 //! user's application passwords ([`credentials`]), the OAuth apps people sign in to, and
-//! the devices signed in with them ([`oauth`]), and the browsers signed in to the panel
-//! ([`sessions`]). A new secret is shown once, on a copy screen, and never again.
+//! the devices signed in with them ([`oauth`]), the browsers signed in to the panel
+//! ([`sessions`]), and your own password ([`password`]). A new secret is shown once, on a
+//! copy screen, and never again.
 
 mod credentials;
 mod oauth;
+pub mod password;
 pub mod sessions;
 
 use leptos::prelude::*;
@@ -36,6 +38,7 @@ pub fn AccessPage() -> impl IntoView {
     let me = crate::loaded::load(|| (), |_| signed_in_user());
     // One copy screen on the whole page at a time: the secret last issued, until "Done".
     let shown = RwSignal::new(None::<NewSecret>);
+    let password_change = ServerAction::<password::ChangePassword>::new();
     view! {
         <Title text="Access & keys · Backroom"/>
         <h1>"Access & keys"</h1>
@@ -59,7 +62,8 @@ pub fn AccessPage() -> impl IntoView {
                 <CredentialSection kind=CredentialType::AppPassword shown/>
                 {me.manages_store.then(|| view! { <OauthApps/> })}
                 <Devices everyone=me.manages_users/>
-                <sessions::Sessions everyone=me.manages_users/>
+                <sessions::Sessions everyone=me.manages_users ended_elsewhere=password_change.version()/>
+                <password::PasswordChange action=password_change/>
             }.into_any()
         }}/>
     }

@@ -78,10 +78,12 @@ pub async fn end_session(id: String) -> Result<(), PanelError> {
     Ok(())
 }
 
+/// The list; it is read again after one is signed out here, and whenever
+/// `ended_elsewhere` changes (a password change that signed the others out).
 #[component]
-pub fn Sessions(everyone: bool) -> impl IntoView {
+pub fn Sessions(everyone: bool, ended_elsewhere: RwSignal<usize>) -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
-    let sessions = crate::loaded::load(move || end.version().get(), |_| list_sessions());
+    let sessions = crate::loaded::load(move || (end.version().get(), ended_elsewhere.get()), |_| list_sessions());
     let error = action_error(end);
     view! {
         <section class="access-section" aria-labelledby="sessions-heading">
