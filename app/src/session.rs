@@ -50,11 +50,22 @@ pub async fn signed_in(session: &Session) -> Result<Option<User>, session_store:
 /// Signs `user` in in this browser: a new session id (so an id planted before sign-in
 /// is worth nothing), lasting the absolute timeout.
 pub async fn begin(services: &Services, data: SessionData) -> Result<(), PanelError> {
+    let session = renewed(services).await?;
+    session.insert(DATA_KEY, data).await.map_err(internal)
+}
+
+/// Gives this browser's session a new id, as after signing in (a password change does,
+/// so a copy of the old cookie signs nobody in).
+pub async fn renew(services: &Services) -> Result<(), PanelError> {
+    renewed(services).await.map(|_| ())
+}
+
+async fn renewed(services: &Services) -> Result<Session, PanelError> {
     let session = this_session().await?;
     session.cycle_id().await.map_err(internal)?;
     let ends = OffsetDateTime::now_utc() + services.sessions.absolute_timeout;
     session.set_expiry(Some(Expiry::AtDateTime(ends)));
-    session.insert(DATA_KEY, data).await.map_err(internal)
+    Ok(session)
 }
 
 /// Signs this browser out: its session is deleted and its cookie removed.

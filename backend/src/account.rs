@@ -1,6 +1,7 @@
-//! A person's own account: changing their password, the current one asked first. Ten
-//! wrong current passwords within 15 minutes lock the change for 15 minutes (as sign-in
-//! does), so a browser left signed in cannot be used to guess the password.
+//! A person's own account: changing their password, the current one asked first (ten
+//! wrong current passwords within 15 minutes lock the change for 15 minutes, as sign-in
+//! does, so a browser left signed in cannot be used to guess the password); and an
+//! operator setting a new one from the command line.
 
 use secrecy::SecretString;
 
@@ -38,7 +39,7 @@ pub async fn change_password(
     keep: Option<&str>,
     ip: Option<&str>,
 ) -> Result<u64> {
-    let subject = format!("password-change:{}", user.id);
+    let subject = change_subject(user.id);
     if let Some(until) = throttle::locked_until(db, &[&subject]).await? {
         audit::record(db.writer(), &change_event(user, ip, Outcome::Denied, "locked out")).await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
@@ -88,11 +89,53 @@ pub async fn change_password(
     let details = if change.sign_out_others { format!("signed out elsewhere: {ended}") } else { String::new() };
     audit::record(&mut *tx, &change_event(user, ip, Outcome::Success, &details)).await?;
     tx.commit().await?;
-    throttle::clear(db, &subject).await?;
     if change.sign_out_others {
         remembered.forget_all();
     }
+    // The change is made: a failure to forget the failures only leaves them to expire.
+    if let Err(e) = throttle::clear(db, &subject).await {
+        tracing::warn!(error = %e.report(), "a password change's failed attempts could not be forgotten");
+    }
     Ok(ended)
+}
+
+/// Sets a new password for the account with this email, from the command line (an owner
+/// locked out, no mail set up): every session of the account ends, its failed sign-ins
+/// are forgotten (so no lock keeps the owner out), and the change is in the audit log. Its
+/// keys, application passwords and devices stay.
+///
+/// Fails with `NotFound` for an unknown email and `Invalid` for a weak password.
+pub async fn reset_password(db: &Db, email: &Email, password: SecretString) -> Result<User> {
+    let user = users::find_by_email(db, email).await?.ok_or(Error::NotFound)?;
+    let password_hash = passwords::hash(password).await?;
+    sign_in::forget_failures(db, email).await?;
+    throttle::clear(db, &change_subject(user.id)).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(&password_hash)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    let details = format!("sessions signed out: {}", ended.rows_affected());
+    audit::record(
+        &mut *tx,
+        &audit::Event {
+            actor: "command line",
+            action: "user.password_reset",
+            target: &user.email,
+            details: &details,
+            ..audit::Event::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// What wrong current passwords in a password change are counted (and locked) under.
+fn change_subject(user_id: i64) -> String {
+    format!("password-change:{user_id}")
 }
 
 fn change_event<'a>(user: &'a User, ip: Option<&'a str>, outcome: Outcome, details: &'a str) -> audit::Event<'a> {

@@ -44,8 +44,8 @@ pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
     let email = Email::parse(&attempt.email);
     let account = email.as_ref().map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.as_str().to_owned());
     let ip = attempt.ip.as_deref().unwrap_or("unknown");
-    let account_subject = format!("email:{account}");
-    let pair_subject = format!("email-ip:{account}|{ip}");
+    let account_subject = account_subject(&account);
+    let pair_subject = pair_subject(&account, ip);
     let ip_subject = format!("ip:{ip}");
 
     if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
@@ -79,6 +79,28 @@ pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
     throttle::clear(db, &account_subject).await?;
     audit_attempt(db, attempt, Some(&user), Outcome::Success, "").await?;
     Ok(user)
+}
+
+/// Forgets an account's failed sign-ins, from every address: its locks and its slowdown
+/// (after an operator set a new password, the owner signs in at once).
+pub async fn forget_failures(db: &Db, email: &Email) -> Result<()> {
+    let account = email.as_str();
+    sqlx::query("DELETE FROM sign_in_throttle WHERE subject = $1 OR subject LIKE $2 ESCAPE '\\'")
+        .bind(account_subject(account))
+        .bind(pair_subject(&crate::db::like_escape(account), "%"))
+        .execute(db.writer())
+        .await?;
+    Ok(())
+}
+
+/// What an account's failures from everywhere are counted under.
+fn account_subject(account: &str) -> String {
+    format!("email:{account}")
+}
+
+/// What an account's failures from one address are counted (and locked) under.
+fn pair_subject(account: &str, ip: &str) -> String {
+    format!("email-ip:{account}|{ip}")
 }
 
 async fn audit_attempt(db: &Db, attempt: &Attempt, user: Option<&User>, outcome: Outcome, details: &str) -> Result<()> {

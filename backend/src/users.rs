@@ -131,37 +131,6 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
     rows.iter().map(user_from_row).collect()
 }
 
-/// Sets a new password for the account with this email, from the command line (an owner
-/// locked out, no mail set up): every session of the account ends, and the change is in
-/// the audit log. Its keys, application passwords and devices stay.
-///
-/// Fails with `NotFound` for an unknown email and `Invalid` for a weak password.
-pub async fn reset_password(db: &Db, email: &Email, password: SecretString) -> Result<User> {
-    let user = find_by_email(db, email).await?.ok_or(Error::NotFound)?;
-    let password_hash = passwords::hash(password).await?;
-    let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&password_hash)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-    let details = format!("sessions signed out: {}", ended.rows_affected());
-    crate::audit::record(
-        &mut *tx,
-        &crate::audit::Event {
-            actor: "command line",
-            action: "user.password_reset",
-            target: &user.email,
-            details: &details,
-            ..crate::audit::Event::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(user)
-}
-
 /// Disables or re-enables an account. Disabling signs the user out everywhere. The last
 /// enabled owner cannot be disabled, and nobody disables themselves. The panel and the API
 /// call [`crate::access::set_user_disabled`], which also ends the account's credentials.

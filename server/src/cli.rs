@@ -207,7 +207,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let password = read_password()?;
             let db = Db::open(&config).await.map_err(|e| e.report())?;
-            let user = match users::reset_password(&db, &email, password).await {
+            let user = match backend::account::reset_password(&db, &email, password).await {
                 Err(backend::Error::NotFound) => return Err(format!("no user has the email {email}")),
                 other => other.map_err(|e| e.to_string())?,
             };

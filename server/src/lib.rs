@@ -196,6 +196,7 @@ fn router(state: AppState) -> Router {
         .fallback_service(tower_http::services::ServeDir::new(site_root))
         .layer(axum::middleware::from_fn(panel::resolve_session))
         .layer(app::session::layer(&state.services))
+        .layer(axum::middleware::from_fn(panel::session_cookie_where_used))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), storefront_cors::allow_storefront))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::resolve))

@@ -6,12 +6,15 @@ pub mod csv_export;
 
 use std::sync::atomic::Ordering;
 
-use app::{context::SignedIn, error::PanelError};
+use app::{
+    context::{SESSION_COOKIE, SignedIn},
+    error::PanelError,
+};
 use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{Method, StatusCode},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -111,6 +114,32 @@ pub async fn resolve_session(mut req: Request, next: Next) -> Response {
             None => None,
         };
         req.extensions_mut().insert(SignedIn(user));
+    }
+    next.run(req).await
+}
+
+/// Hides the session cookie from the session layer outside the paths that use it, so the
+/// REST API, OAuth's token endpoints, the storefront's endpoints and static files neither
+/// read a session nor answer with a `Set-Cookie` (one removing a malformed cookie, which a
+/// shared cache could hand to everyone).
+pub async fn session_cookie_where_used(mut req: Request, next: Next) -> Response {
+    if !paths::uses_session(req.uri().path()) && req.headers().contains_key(header::COOKIE) {
+        let others: Vec<String> = req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(SESSION_COOKIE))
+            .map(str::to_owned)
+            .collect();
+        req.headers_mut().remove(header::COOKIE);
+        if let Ok(value) = HeaderValue::from_str(&others.join("; "))
+            && !others.is_empty()
+        {
+            req.headers_mut().insert(header::COOKIE, value);
+        }
     }
     next.run(req).await
 }

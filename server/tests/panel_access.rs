@@ -167,6 +167,8 @@ async fn changing_your_password_asks_the_current_one_and_signs_out_the_rest(engi
     let others = app.count("SELECT COUNT(*) FROM sessions").await - 1 + 1;
     let changed = change(OWNER_PASSWORD, "a brand new password", true).await;
     assert_status(&changed, StatusCode::OK);
+    let renewed = changed.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(renewed.starts_with("backroom_session=") && !renewed.contains("Max-Age=0"), "a new id: {renewed}");
     let said: String = serde_json::from_str(&changed.text().await.unwrap()).unwrap();
     assert_eq!(said, format!("Your password is changed; {others} other sign-ins ended."));
     assert_status(&app.get("/admin").await, StatusCode::OK);
@@ -211,6 +213,11 @@ async fn a_forged_or_expired_session_cookie_leads_to_sign_in(engine: Engine) {
         assert_eq!(location(&r), "/admin/login", "{cookie}");
         let removal = r.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         assert!(removal.starts_with("backroom_session=;") && removal.contains("Max-Age=0"), "{cookie}: {removal}");
+    }
+    // Outside the panel the session cookie is not read, and never answered with a Set-Cookie.
+    for path in ["/api/v1/me", "/healthz", "/oauth/token"] {
+        let r = browser().get(app.url(path)).header(header::COOKIE, "backroom_session=forged").send().await.unwrap();
+        assert!(r.headers().get(header::SET_COOKIE).is_none(), "{path}: {:?}", r.headers().get(header::SET_COOKIE));
     }
     // Age every session past the idle timeout (2 h): the next request is sent to sign in.
     let sessions = || async {

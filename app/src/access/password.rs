@@ -1,11 +1,14 @@
 //! Changing your own password: the current one first, then the new one. Your other
-//! browsers, application passwords and devices are signed out too unless you untick it;
-//! the shop's connection keys stay.
+//! browsers, application passwords and devices are signed out too unless you untick it
+//! (the shop's connection keys stay), and this browser's session gets a new id.
 
 use leptos::prelude::*;
 use vocabulary::people::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
-use crate::{error::PanelError, forms::action_error};
+use crate::{
+    error::PanelError,
+    forms::{action_error, reset_on_success},
+};
 
 /// Changes the signed-in person's password; answers what came of it, in a sentence.
 ///
@@ -33,6 +36,7 @@ pub async fn change_password(
         me.ip.as_deref(),
     )
     .await?;
+    crate::session::renew(&me.ctx).await?;
     Ok(match (sign_out_others.is_some(), ended) {
         (false, _) => "Your password is changed.".to_owned(),
         (true, 0) => "Your password is changed; nothing else was signed in.".to_owned(),
@@ -46,11 +50,14 @@ pub async fn change_password(
 pub fn PasswordChange(action: ServerAction<ChangePassword>) -> impl IntoView {
     let error = action_error(action);
     let done = move || action.value().get().and_then(Result::ok);
+    // Neither password stays in the form once it is changed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(action, form);
     view! {
         <section class="access-section" aria-labelledby="password-heading">
             <h2 id="password-heading">"Your password"</h2>
             <div class="card">
-                <ActionForm action>
+                <ActionForm action node_ref=form>
                     <div class="field">
                         <label for="password-current">"Current password"</label>
                         <input id="password-current" name="current" type="password" required autocomplete="current-password"
