@@ -3662,13 +3662,15 @@ async function runAction(action) {
   }
   const copies = faults.duplicate > 0 ? 2 : 1;
   if (copies === 2) faults.duplicate--;
+  // One request, sent twice for a duplicate: the same headers, the delivery id included
+  // (made from the clock, it would differ if the second copy left in the next second).
+  const headers = [
+    ['User-Agent', hookshot()], ['Accept', '*/*'], ['Accept-Encoding', 'deflate, gzip, br, zstd'], ['Content-Type', 'application/json'],
+    ['X-WC-Webhook-Source', `${homeUrl()}/`], ['X-WC-Webhook-Topic', w.topic], ['X-WC-Webhook-Resource', resource], ['X-WC-Webhook-Event', event ?? ''],
+    ['X-WC-Webhook-Signature', webhookSignature(body, w.secret)], ['X-WC-Webhook-ID', String(w.id)], ['X-WC-Webhook-Delivery-ID', wpHash(`${w.id}${nowSec()}`)],
+  ];
   let last = null;
   for (let copy = 0; copy < copies; copy++) {
-    const headers = [
-      ['User-Agent', hookshot()], ['Accept', '*/*'], ['Accept-Encoding', 'deflate, gzip, br, zstd'], ['Content-Type', 'application/json'],
-      ['X-WC-Webhook-Source', `${homeUrl()}/`], ['X-WC-Webhook-Topic', w.topic], ['X-WC-Webhook-Resource', resource], ['X-WC-Webhook-Event', event ?? ''],
-      ['X-WC-Webhook-Signature', webhookSignature(body, w.secret)], ['X-WC-Webhook-ID', String(w.id)], ['X-WC-Webhook-Delivery-ID', wpHash(`${w.id}${nowSec()}`)],
-    ];
     const res = await httpSend(w.delivery_url, { headers, body, timeoutMs: config.delivery_timeout_ms, redirects: 0 });
     last = { ...base, duplicate: copy > 0, stale, url: w.delivery_url, request: { method: 'POST', http_version: '1.0', headers: Object.fromEntries(headers), body }, response: res.error ? null : { status: res.status, body: res.body.slice(0, 2000) }, error: res.error ?? null, duration_ms: res.duration_ms };
     logDeliveryRecord(last);
