@@ -8,9 +8,6 @@ use leptos::prelude::*;
 
 use crate::error::PanelError;
 
-/// The name of the panel's session cookie (set by the session layer, [`crate::session`]).
-pub const SESSION_COOKIE: &str = "backroom_session";
-
 /// The client's IP address as the server worked it out (socket, or a trusted proxy's
 /// `X-Forwarded-For`); put in the request's extensions by the server.
 #[derive(Clone, Debug)]

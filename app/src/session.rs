@@ -20,17 +20,22 @@ use tower_sessions::{
     session_store::{self, SessionStore},
 };
 
-use crate::{context::SESSION_COOKIE, error::PanelError};
+use crate::error::PanelError;
 
+/// The name of the panel's session cookie.
+const COOKIE: &str = "backroom_session";
 /// The key a session's [`SessionData`] is kept under.
 const DATA_KEY: &str = "signed_in";
+
+/// The session layer over [`SessionTable`].
+pub type SessionLayer = SessionManagerLayer<SessionTable>;
 
 /// The layer the server wraps the panel in: the cookie's name and flags (`Secure` when
 /// the shop's public URL is https; `SameSite=Lax`, so links from email open the panel
 /// signed in).
-pub fn layer(services: &Services) -> SessionManagerLayer<SessionTable> {
+pub fn layer(services: &Services) -> SessionLayer {
     SessionManagerLayer::new(SessionTable { db: services.db.clone(), policy: services.sessions })
-        .with_name(SESSION_COOKIE)
+        .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(services.secure_cookies)
@@ -50,22 +55,18 @@ pub async fn signed_in(session: &Session) -> Result<Option<User>, session_store:
 /// Signs `user` in in this browser: a new session id (so an id planted before sign-in
 /// is worth nothing), lasting the absolute timeout.
 pub async fn begin(services: &Services, data: SessionData) -> Result<(), PanelError> {
-    let session = renewed(services).await?;
-    session.insert(DATA_KEY, data).await.map_err(internal)
+    renew(services).await?;
+    this_session().await?.insert(DATA_KEY, data).await.map_err(internal)
 }
 
-/// Gives this browser's session a new id, as after signing in (a password change does,
-/// so a copy of the old cookie signs nobody in).
+/// Gives this browser's session a new id lasting the absolute timeout, as at sign-in (a
+/// password change does too, so a copy of the old cookie signs nobody in).
 pub async fn renew(services: &Services) -> Result<(), PanelError> {
-    renewed(services).await.map(|_| ())
-}
-
-async fn renewed(services: &Services) -> Result<Session, PanelError> {
     let session = this_session().await?;
     session.cycle_id().await.map_err(internal)?;
     let ends = OffsetDateTime::now_utc() + services.sessions.absolute_timeout;
     session.set_expiry(Some(Expiry::AtDateTime(ends)));
-    Ok(session)
+    Ok(())
 }
 
 /// Signs this browser out: its session is deleted and its cookie removed.

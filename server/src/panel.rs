@@ -6,21 +6,20 @@ pub mod csv_export;
 
 use std::sync::atomic::Ordering;
 
-use app::{
-    context::{SESSION_COOKIE, SignedIn},
-    error::PanelError,
-};
+use app::{context::SignedIn, error::PanelError, session::SessionLayer};
 use axum::{
     Router,
     body::Body,
     extract::{Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{Method, StatusCode},
     middleware::{Next, from_fn, from_fn_with_state},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::LeptosRoutes;
+use tower::{Layer, ServiceExt};
+use tower_sessions::Session;
 
 use crate::{AppState, paths};
 
@@ -100,46 +99,30 @@ pub fn sign_in_first(uri: &axum::http::Uri) -> Response {
     Redirect::to(&format!("/admin/login?next={next}")).into_response()
 }
 
-/// Resolves the session once for every panel page and server function (through the
-/// session layer, [`app::session`]), so the gate and the server functions a page calls
-/// share one lookup.
-pub async fn resolve_session(mut req: Request, next: Next) -> Response {
-    if paths::uses_session(req.uri().path()) {
-        let user = match req.extensions().get::<tower_sessions::Session>() {
-            Some(session) => match app::session::signed_in(session).await {
-                Ok(user) => user,
-                // The store has logged the cause.
-                Err(_) => return unavailable_now(),
-            },
-            None => None,
-        };
-        req.extensions_mut().insert(SignedIn(user));
+/// Puts the session layer ([`app::session`]) around the paths that use a session (the
+/// panel, its server functions and exports, OAuth's consent page); every other path (the
+/// REST API, OAuth's token endpoints, the storefront's endpoints, static files) passes
+/// straight through, neither reading a session nor answering with a `Set-Cookie`.
+pub async fn sessions_where_used(State(layer): State<SessionLayer>, req: Request, next: Next) -> Response {
+    if !paths::uses_session(req.uri().path()) {
+        return next.run(req).await;
     }
-    next.run(req).await
+    match layer.layer(next).oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
-/// Hides the session cookie from the session layer outside the paths that use it, so the
-/// REST API, OAuth's token endpoints, the storefront's endpoints and static files neither
-/// read a session nor answer with a `Set-Cookie` (one removing a malformed cookie, which a
-/// shared cache could hand to everyone).
-pub async fn session_cookie_where_used(mut req: Request, next: Next) -> Response {
-    if !paths::uses_session(req.uri().path()) && req.headers().contains_key(header::COOKIE) {
-        let others: Vec<String> = req
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .map(str::trim)
-            .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(SESSION_COOKIE))
-            .map(str::to_owned)
-            .collect();
-        req.headers_mut().remove(header::COOKIE);
-        if let Ok(value) = HeaderValue::from_str(&others.join("; "))
-            && !others.is_empty()
-        {
-            req.headers_mut().insert(header::COOKIE, value);
-        }
+/// Resolves the session (where the layer put one) once for every panel page and server
+/// function, so the gate and the server functions a page calls share one lookup.
+pub async fn resolve_session(mut req: Request, next: Next) -> Response {
+    if let Some(session) = req.extensions().get::<Session>().cloned() {
+        let user = match app::session::signed_in(&session).await {
+            Ok(user) => user,
+            // The store has logged the cause.
+            Err(_) => return unavailable_now(),
+        };
+        req.extensions_mut().insert(SignedIn(user));
     }
     next.run(req).await
 }
