@@ -12,7 +12,7 @@ use crate::{
     clock::now,
     db::Db,
     passwords, sign_in, throttle,
-    users::{self, Email, User},
+    users::{self, Email, Revoke, User},
 };
 
 /// What a person asks when changing their own password.
@@ -53,39 +53,13 @@ pub async fn change_password(
     }
     let password_hash = passwords::hash(change.new).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&password_hash)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    let mut ended = 0;
-    if change.sign_out_others {
-        let at = now();
-        ended += sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
-            .bind(user.id)
-            .bind(keep)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        ended += sqlx::query(
-            "UPDATE api_credentials SET revoked_at = $1 \
-             WHERE user_id = $2 AND kind = 'app_password' AND revoked_at IS NULL",
-        )
-        .bind(at)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        ended += sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'password changed' \
-             WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(at)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    }
+    users::set_password_hash(&mut tx, user.id, &password_hash).await?;
+    let ended = if change.sign_out_others {
+        let revoke = Revoke::AppPasswordsAndDevices { reason: "password changed" };
+        users::sign_out(&mut tx, user.id, keep, revoke).await?
+    } else {
+        0
+    };
     let details = if change.sign_out_others { format!("signed out elsewhere: {ended}") } else { String::new() };
     audit::record(&mut *tx, &change_event(user, ip, Outcome::Success, &details)).await?;
     tx.commit().await?;
@@ -111,13 +85,9 @@ pub async fn reset_password(db: &Db, email: &Email, password: SecretString) -> R
     sign_in::forget_failures(db, email).await?;
     throttle::clear(db, &change_subject(user.id)).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(&password_hash)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
-    let details = format!("sessions signed out: {}", ended.rows_affected());
+    users::set_password_hash(&mut tx, user.id, &password_hash).await?;
+    let ended = users::sign_out(&mut tx, user.id, None, Revoke::SessionsOnly).await?;
+    let details = format!("sessions signed out: {ended}");
     audit::record(
         &mut *tx,
         &audit::Event {

@@ -96,20 +96,26 @@ pub async fn resolve(db: &Db, policy: SessionPolicy, id: &str) -> Result<Option<
     if user.disabled {
         return Ok(None);
     }
-    let mut ends_at = expires.min(idle_ends);
-    if now - last_seen >= TOUCH_INTERVAL_SECS {
-        touch(db, id).await?;
-        ends_at = expires.min(now + policy.idle_timeout.as_secs() as i64);
-    }
+    let seen = if now - last_seen >= TOUCH_INTERVAL_SECS {
+        mark_seen(db, &hash, now).await?;
+        now
+    } else {
+        last_seen
+    };
+    let ends_at = expires.min(seen + policy.idle_timeout.as_secs() as i64);
     let data = SessionData { user, ip: row.try_get("ip")?, user_agent: row.try_get("user_agent")? };
     Ok(Some(Live { data, ends_at }))
 }
 
 /// Marks a session seen now. A session ended meanwhile (signed out elsewhere) stays ended.
 pub async fn touch(db: &Db, id: &str) -> Result<()> {
+    mark_seen(db, &id_hash(id), now()).await
+}
+
+async fn mark_seen(db: &Db, hash: &str, at: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now())
-        .bind(id_hash(id))
+        .bind(at)
+        .bind(hash)
         .execute(db.writer())
         .await?;
     Ok(())

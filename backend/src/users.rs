@@ -2,7 +2,7 @@
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use vocabulary::people::MAX_NAME_CHARS;
 pub use vocabulary::people::{Email, Role};
 
@@ -162,21 +162,70 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
     if disabled {
         // Everything the person could still act through ends now, for good: enabling the
         // account again brings back none of it.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'user disabled' \
-             WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        sign_out(&mut tx, user_id, None, Revoke::Everything { reason: "user disabled" }).await?;
     }
     tx.commit().await?;
     find(db, user_id).await
+}
+
+/// What signing a person out revokes besides their panel sessions.
+pub(crate) enum Revoke<'a> {
+    /// Nothing: their keys, application passwords and devices stay.
+    SessionsOnly,
+    /// Their application passwords and OAuth devices (`reason` recorded on the devices);
+    /// the connection keys they made stay, being the shop's.
+    AppPasswordsAndDevices { reason: &'a str },
+    /// Every credential of theirs and their OAuth devices.
+    Everything { reason: &'a str },
+}
+
+/// Signs `user_id` out, inside the caller's transaction: every panel session of theirs
+/// but `keep` (a session's fingerprint) ends, and what `revoke` names is revoked. Returns
+/// how many sessions, credentials and devices ended.
+pub(crate) async fn sign_out(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep: Option<&str>,
+    revoke: Revoke<'_>,
+) -> Result<u64> {
+    let mut ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let (kinds, reason) = match revoke {
+        Revoke::SessionsOnly => return Ok(ended),
+        Revoke::AppPasswordsAndDevices { reason } => ("AND kind = 'app_password'", reason),
+        Revoke::Everything { reason } => ("", reason),
+    };
+    let at = now();
+    ended += sqlx::query(AssertSqlSafe(format!(
+        "UPDATE api_credentials SET revoked_at = $1 WHERE user_id = $2 {kinds} AND revoked_at IS NULL"
+    )))
+    .bind(at)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    ended += sqlx::query(
+        "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(reason)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(ended)
+}
+
+/// Stores a new password's hash for `user_id`, inside the caller's transaction.
+pub(crate) async fn set_password_hash(conn: &mut AnyConnection, user_id: i64, password_hash: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
