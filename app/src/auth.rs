@@ -16,7 +16,8 @@ pub struct CurrentUser {
     pub email: String,
     pub name: String,
     pub role_label: String,
-    pub manages_users: bool,
+    pub oversees_sign_ins: bool,
+    pub manages_team: bool,
     pub manages_orders: bool,
     pub manages_store: bool,
     pub store_name: String,
@@ -36,7 +37,8 @@ pub async fn signed_in_user() -> Result<Option<CurrentUser>, PanelError> {
         email: user.email,
         name: user.name,
         role_label: user.role.label().to_owned(),
-        manages_users: user.role.manages_users(),
+        oversees_sign_ins: user.role.oversees_sign_ins(),
+        manages_team: user.role.manages_team(),
         manages_orders: user.role.manages_orders(),
         manages_store: user.role.manages_store(),
         store_name: store.name,
@@ -90,12 +92,44 @@ pub fn after_sign_in(next: Option<&str>) -> &str {
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), PanelError> {
+    use backend::sign_in::Passed;
     let ctx = crate::context::services()?;
     let (headers, ip) = crate::context::request_info().await?;
     let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
-    let user = backend::sign_in::sign_in(&ctx.db, &attempt).await?;
-    let backend::sign_in::Attempt { ip, user_agent, .. } = attempt;
+    match backend::sign_in::sign_in(&ctx.db, &attempt).await? {
+        Passed::SignedIn(user) => {
+            let backend::sign_in::Attempt { ip, user_agent, .. } = attempt;
+            crate::session::begin(&ctx, backend::sessions::SessionData { user, ip, user_agent }).await?;
+            leptos_axum::redirect(after_sign_in(next.as_deref()));
+        }
+        Passed::CodeNeeded { challenge } => {
+            crate::session::await_code(&ctx, &challenge);
+            let next: String = form_urlencoded::byte_serialize(after_sign_in(next.as_deref()).as_bytes()).collect();
+            leptos_axum::redirect(&format!("/admin/sign-in-code?next={next}"));
+        }
+    }
+    Ok(())
+}
+
+/// The second step of a sign-in with two-factor sign-in on: the code from the person's
+/// app, or one of their recovery codes.
+#[server(endpoint = "sign_in_code")]
+pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), PanelError> {
+    let ctx = crate::context::services()?;
+    let (headers, ip) = crate::context::request_info().await?;
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let challenge = crate::session::awaited_code().await?.unwrap_or_default();
+    let user = backend::sign_in::sign_in_with_code(
+        &ctx.db,
+        &ctx.sealer,
+        &challenge,
+        &code,
+        ip.as_deref(),
+        user_agent.as_deref(),
+    )
+    .await?;
+    crate::session::code_received(&ctx);
     crate::session::begin(&ctx, backend::sessions::SessionData { user, ip, user_agent }).await?;
     leptos_axum::redirect(after_sign_in(next.as_deref()));
     Ok(())
@@ -161,12 +195,14 @@ pub fn SetupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = action_error(action);
-    let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
+    let (next, reset) =
+        leptos_router::hooks::use_query_map().with_untracked(|q| (q.get("next"), q.get("reset").is_some()));
     view! {
         <Title text="Sign in · Backroom"/>
         <main class="auth-page">
             <div class="card">
                 <h1>"Sign in to Backroom"</h1>
+                {reset.then(|| view! { <p role="status">"Your new password is set, and you are signed out everywhere. Sign in with it."</p> })}
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
@@ -180,6 +216,33 @@ pub fn LoginPage() -> impl IntoView {
                     {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
                 </ActionForm>
+                <p><a href="/admin/forgot-password">"Forgot your password?"</a></p>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let action = ServerAction::<SignInCode>::new();
+    let error = action_error(action);
+    let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
+    view! {
+        <Title text="Your code · Backroom"/>
+        <main class="auth-page">
+            <div class="card">
+                <h1>"Enter your code"</h1>
+                <p>"Open your authenticator app and type the six digits it shows for Backroom. Without your phone, type one of your recovery codes."</p>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="code">"Code"</label>
+                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="20" required/>
+                    </div>
+                    {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                    {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>"Sign in"</button>
+                </ActionForm>
+                <p><a href="/admin/login">"Start again"</a></p>
             </div>
         </main>
     }

@@ -90,7 +90,7 @@ pub fn PanelLayout() -> impl IntoView {
                     <Suspense>
                         {move || Suspend::new(async move {
                             let user: Option<CurrentUser> = signed_in().await;
-                            let (users, store) = user.map_or((false, false), |u| (u.manages_users, u.manages_store));
+                            let (users, store) = user.map_or((false, false), |u| (u.manages_team, u.manages_store));
                             view! {
                                 {store.then(|| view! {
                                     <li><A href="/admin/security">"Security"</A></li>

@@ -3,6 +3,7 @@
 //! result; the rules live in the `backend` crate.
 
 pub mod access;
+pub mod account_links;
 pub mod accounting;
 pub mod audit;
 pub mod auth;
@@ -82,6 +83,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="auth-page"><div class="card"><h1>"Page not found"</h1><p><a href="/admin">"Back to the dashboard"</a></p></div></main> }>
                 <Route path=path!("/admin/setup") view=auth::SetupPage/>
                 <Route path=path!("/admin/login") view=auth::LoginPage/>
+                <Route path=path!("/admin/sign-in-code") view=auth::SignInCodePage/>
+                <Route path=path!("/admin/forgot-password") view=account_links::ForgotPasswordPage/>
+                <Route path=path!("/admin/reset-password") view=account_links::ResetPasswordPage/>
+                <Route path=path!("/admin/invitation") view=account_links::InvitationPage/>
                 <ParentRoute path=path!("/admin") view=layout::PanelLayout>
                     <Route path=path!("") view=dashboard::DashboardPage/>
                     <Route path=path!("orders") view=orders::list::OrdersPage/>

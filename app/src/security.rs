@@ -1,6 +1,6 @@
 //! The security settings page (owners and admins): what the REST API's guards enforce —
 //! HTTPS, the IP allowlist, trusted proxies, the timestamp window, rate limits, lockouts,
-//! audit retention and dev mode.
+//! audit retention and dev mode; and whether owners sign in with a second factor.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +25,8 @@ pub struct SecurityForm {
     pub audit_retention_days: i64,
     #[serde(default)]
     pub dev_mode: Option<String>,
+    #[serde(default)]
+    pub owners_two_factor: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -43,6 +45,7 @@ impl SecurityForm {
             lockout_window_secs: s.lockout_window_secs,
             audit_retention_days: s.audit_retention_days,
             dev_mode: ticked(s.dev_mode),
+            owners_two_factor: ticked(s.owners_two_factor),
         }
     }
 
@@ -60,6 +63,7 @@ impl SecurityForm {
             lockout_window_secs: self.lockout_window_secs,
             audit_retention_days: self.audit_retention_days,
             dev_mode: self.dev_mode.is_some(),
+            owners_two_factor: self.owners_two_factor.is_some(),
         })
     }
 }
@@ -129,6 +133,11 @@ pub fn SecurityPage() -> impl IntoView {
                         <label for="dev_mode">"Dev mode"</label>
                     </div>
                     <p class="hint field-hint">"Allows exp:// redirect URIs for OAuth apps (Expo development builds). Leave it off in production."</p>
+                    <div class="field checkbox">
+                        <input id="owners_two_factor" name="settings[owners_two_factor]" type="checkbox" checked=s.owners_two_factor.is_some()/>
+                        <label for="owners_two_factor">"Owners sign in with a code from an authenticator app"</label>
+                    </div>
+                    <p class="hint field-hint">"An owner who has not set one up yet is asked to, on the Access page, before anything else."</p>
                     <button type="submit" class="primary" disabled=move || save.pending().get()>"Save security settings"</button>
                 </ActionForm>
             </div>

@@ -13,6 +13,7 @@ use backend::{
     sessions::{self, SessionData, SessionPolicy},
     users::User,
 };
+use leptos::prelude::use_context;
 use tower_sessions::{
     Expiry, Session, SessionManagerLayer,
     cookie::{SameSite, time::OffsetDateTime},
@@ -77,6 +78,49 @@ pub async fn end() -> Result<(), PanelError> {
 /// The fingerprint of this browser's session, as the list of sessions names it.
 pub async fn current_fingerprint() -> Result<Option<String>, PanelError> {
     Ok(this_session().await?.id().map(|id| sessions::fingerprint(&id.to_string())))
+}
+
+/// The cookie a sign-in waiting for its two-factor code keeps its challenge in.
+const CHALLENGE_COOKIE: &str = "backroom_sign_in";
+
+/// Keeps `challenge` in this browser while its code is awaited (five minutes): an
+/// HttpOnly cookie sent only with this site's own requests.
+pub fn await_code(services: &Services, challenge: &str) {
+    let max_age = tower_sessions::cookie::time::Duration::seconds(backend::sign_in::CHALLENGE_SECS);
+    set_cookie(services, challenge, max_age);
+}
+
+/// The challenge this browser's sign-in waits on, if any.
+pub async fn awaited_code() -> Result<Option<String>, PanelError> {
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(|_| PanelError::Internal)?;
+    Ok(headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == CHALLENGE_COOKIE)
+        .map(|cookie| cookie.value().to_owned()))
+}
+
+/// Removes the challenge cookie (the code was right).
+pub fn code_received(services: &Services) {
+    set_cookie(services, "", tower_sessions::cookie::time::Duration::ZERO);
+}
+
+fn set_cookie(services: &Services, value: &str, max_age: tower_sessions::cookie::time::Duration) {
+    let cookie = tower_sessions::cookie::Cookie::build((CHALLENGE_COOKIE, value.to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(services.secure_cookies)
+        .path("/")
+        .max_age(max_age)
+        .build();
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie.to_string()))
+    {
+        response.append_header(axum::http::header::SET_COOKIE, value);
+    }
 }
 
 async fn this_session() -> Result<Session, PanelError> {

@@ -1,5 +1,6 @@
 //! The recurring background work: the nightly clean-up of expired sessions, tokens,
-//! nonces, old audit entries, old accounting request logs and applied WhatsApp webhook
+//! nonces, old account links, sign-ins that waited too long for their code, old audit
+//! entries, old accounting request logs and applied WhatsApp webhook
 //! deliveries, and its schedule. Which job kinds exist and what runs each is wired in
 //! the composition root ([`crate::services::Services::jobs`]).
 
@@ -8,13 +9,13 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Result, access, accounting, audit,
+    Result, access, account_links, accounting, audit,
     clock::now,
     db::Db,
     jobs::{self, NewJob},
     sales_daily,
     sessions::{self, SessionPolicy},
-    settings, throttle, whatsapp,
+    settings, sign_in, throttle, whatsapp,
 };
 
 pub const SESSION_CLEANUP_JOB: &str = "sessions.cleanup";
@@ -39,6 +40,8 @@ pub(crate) async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<Naive
     let counters = throttle::delete_stale(db).await?;
     let nonces = access::authenticate::delete_expired_nonces(db).await?;
     let oauth = access::oauth::delete_expired(db).await?;
+    let account_links = account_links::delete_old(db).await?;
+    let challenges = sign_in::delete_expired_challenges(db).await?;
     let retention_days = access::security::get(db).await?.audit_retention_days;
     let audit_entries = audit::prune(db, retention_days).await?;
     let accounting_log = accounting::log::prune(db, accounting::settings::get(db).await?.log_retention_days).await?;
@@ -48,6 +51,8 @@ pub(crate) async fn clean_up(db: &Db, policy: SessionPolicy, night: Option<Naive
         counters,
         nonces,
         oauth,
+        account_links,
+        challenges,
         audit_entries,
         accounting_log,
         whatsapp_deliveries,

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_links;
 pub mod accounting;
 pub mod audit;
 pub mod background;
@@ -36,7 +37,9 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod support;
+pub mod team;
 pub mod throttle;
+pub mod two_factor;
 pub mod typed_text;
 pub mod users;
 pub mod whatsapp;

@@ -26,7 +26,8 @@ use crate::{Error, Result, db::Db};
 const CURRENT_VERSION: u32 = 1;
 const NONCE_LEN: usize = 12;
 
-/// Where a sealed value lives; each of these tables has one row.
+/// Where a sealed value lives; each of these tables has one row, but `two_factor`, which
+/// has one a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
     WooConsumerSecret,
@@ -38,10 +39,12 @@ pub enum Place {
     ApiSecretsKey,
     /// The key recovery links are signed with ([`crate::whatsapp::link::Signer`]).
     RecoveryLinksKey,
+    /// A person's authenticator secret ([`crate::two_factor`]); one row a person.
+    TwoFactorSecret,
 }
 
 impl Place {
-    pub const ALL: [Place; 7] = [
+    pub const ALL: [Place; 8] = [
         Place::WooConsumerSecret,
         Place::WooWebhookSecret,
         Place::AccountingApiKey,
@@ -49,6 +52,7 @@ impl Place {
         Place::WhatsAppAppSecret,
         Place::ApiSecretsKey,
         Place::RecoveryLinksKey,
+        Place::TwoFactorSecret,
     ];
 
     /// The table and column that hold it.
@@ -61,6 +65,7 @@ impl Place {
             Place::WhatsAppAppSecret => ("whatsapp_settings", "app_secret_sealed"),
             Place::ApiSecretsKey => ("store_settings", "api_secrets_key"),
             Place::RecoveryLinksKey => ("store_settings", "recovery_links_key"),
+            Place::TwoFactorSecret => ("two_factor", "secret_sealed"),
         }
     }
 

@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::{Result, clock::now, db::Db, error::is_unique_violation, users::User};
@@ -42,7 +40,7 @@ pub struct Live {
 }
 
 fn id_hash(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
+    crate::access::secret::token_digest(id)
 }
 
 /// Stores a new session under `id`; `false` when that id is taken (the caller draws
@@ -192,7 +190,7 @@ pub async fn end_by_id(db: &Db, actor: &User, ip: Option<&str>, id: &str) -> Res
     .fetch_optional(&mut *tx)
     .await?;
     let Some((user_id, email)) = owner else { return Err(crate::Error::NotFound) };
-    if user_id != actor.id && !actor.role.manages_users() {
+    if user_id != actor.id && !actor.role.oversees_sign_ins() {
         return Err(crate::Error::Forbidden);
     }
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id).execute(&mut *tx).await?;

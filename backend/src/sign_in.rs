@@ -1,19 +1,38 @@
 //! Signing in to the panel: one generic error for any wrong part; a lockout after
 //! repeated failures on an account from one address, or from one address on many
 //! accounts; and, for an account failing from everywhere, a slowdown rather than a lock.
-//! Counted in the database, so that every instance agrees.
+//! Counted in the database, so that every instance agrees. For a person with two-factor
+//! sign-in on ([`crate::two_factor`]), the right password opens a five-minute wait for
+//! their code (a challenge), and wrong codes count as wrong passwords do.
 
 use secrecy::SecretString;
 
 use crate::{
     Error, Result,
+    access::secret,
     audit::{self, Outcome},
     clock::now,
     db::Db,
     passwords,
+    sealed::Sealer,
     throttle::{self, Policy},
+    two_factor,
     users::{self, Email, User},
 };
+
+/// How long a sign-in waits for its code.
+pub const CHALLENGE_SECS: i64 = 5 * 60;
+/// A challenge token's characters (260 bits).
+const CHALLENGE_CHARS: usize = 52;
+
+/// What the password let through.
+pub enum Passed {
+    /// The person is signed in; the caller starts their session.
+    SignedIn(User),
+    /// The person's code is needed: the caller keeps this token (in a cookie) for
+    /// [`sign_in_with_code`].
+    CodeNeeded { challenge: String },
+}
 
 /// Ten failures within 15 minutes on one account from one address lock that account out
 /// for that address, for 15 minutes.
@@ -35,12 +54,13 @@ pub struct Attempt {
     pub user_agent: Option<String>,
 }
 
-/// Checks the credentials; returns the user, for whom the caller starts a session.
+/// Checks the credentials; answers the user, for whom the caller starts a session, or,
+/// for a person with two-factor sign-in on, the challenge their code answers.
 ///
 /// Fails with `LockedOut` while the account is locked for this address, or the address
 /// itself is (even for the right password), and with `BadCredentials` for an unknown
 /// email, a wrong password or a disabled account alike.
-pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
+pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<Passed> {
     let email = Email::parse(&attempt.email);
     let account = email.as_ref().map_or_else(|_| attempt.email.trim().to_lowercase(), |e| e.as_str().to_owned());
     let ip = attempt.ip.as_deref().unwrap_or("unknown");
@@ -49,7 +69,7 @@ pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
     let ip_subject = format!("ip:{ip}");
 
     if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
-        audit_attempt(db, attempt, None, Outcome::Denied, "locked out").await?;
+        audit_attempt(db, &attempt.email, Origin::of(attempt), None, Outcome::Denied, "locked out").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
     }
     if throttle::failures(db, &account_subject, ACCOUNT_POLICY).await? >= POLICY.max_failures {
@@ -71,14 +91,100 @@ pub async fn sign_in(db: &Db, attempt: &Attempt) -> Result<User> {
         throttle::record_failure(db, &pair_subject, POLICY).await?;
         throttle::record_failure(db, &ip_subject, ADDRESS_POLICY).await?;
         throttle::record_failure(db, &account_subject, ACCOUNT_POLICY).await?;
-        audit_attempt(db, attempt, None, Outcome::Failure, "").await?;
+        audit_attempt(db, &attempt.email, Origin::of(attempt), None, Outcome::Failure, "").await?;
         return Err(Error::BadCredentials);
     };
 
+    if two_factor::is_on(db, user.id).await? {
+        // The failures are forgotten only once the code is right too: the right password
+        // again does not buy more guesses at the code.
+        let challenge = secret::random_token(CHALLENGE_CHARS);
+        sqlx::query("INSERT INTO sign_in_challenges (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(secret::token_digest(&challenge))
+            .bind(user.id)
+            .bind(now() + CHALLENGE_SECS)
+            .execute(db.writer())
+            .await?;
+        audit_attempt(
+            db,
+            &attempt.email,
+            Origin::of(attempt),
+            Some(&user),
+            Outcome::Success,
+            "password right; code asked",
+        )
+        .await?;
+        return Ok(Passed::CodeNeeded { challenge });
+    }
     throttle::clear(db, &pair_subject).await?;
     throttle::clear(db, &account_subject).await?;
-    audit_attempt(db, attempt, Some(&user), Outcome::Success, "").await?;
+    audit_attempt(db, &attempt.email, Origin::of(attempt), Some(&user), Outcome::Success, "").await?;
+    Ok(Passed::SignedIn(user))
+}
+
+/// The second step of a sign-in: the code from the person's app (or a recovery code)
+/// for the challenge their password opened. Returns the user, for whom the caller starts
+/// a session; the challenge ends.
+///
+/// Fails with `Invalid` for a wrong code (counted as a wrong password is) or a challenge
+/// that is over (five minutes passed, or it was used), and `LockedOut` as [`sign_in`].
+pub async fn sign_in_with_code(
+    db: &Db,
+    sealer: &Sealer,
+    challenge: &str,
+    code: &str,
+    attempt_ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<User> {
+    let over = || Error::invalid("this sign-in is over (it waits five minutes for the code); sign in again");
+    let user_id: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM sign_in_challenges WHERE token_hash = $1 AND expires_at > $2")
+            .bind(secret::token_digest(challenge))
+            .bind(now())
+            .fetch_optional(db.pool())
+            .await?;
+    let user = users::find(db, user_id.ok_or_else(over)?).await?;
+    let ip = attempt_ip.unwrap_or("unknown");
+    let (account_subject, pair_subject, ip_subject) =
+        (account_subject(&user.email), pair_subject(&user.email, ip), format!("ip:{ip}"));
+    let from = Origin { ip: attempt_ip, user_agent };
+    if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
+        audit_attempt(db, &user.email, from, Some(&user), Outcome::Denied, "locked out at the code").await?;
+        return Err(Error::LockedOut { retry_after_secs: until - now() });
+    }
+    let mut tx = db.begin().await?;
+    let ended = sqlx::query("DELETE FROM sign_in_challenges WHERE token_hash = $1 AND expires_at > $2")
+        .bind(secret::token_digest(challenge))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if ended != 1 {
+        return Err(over());
+    }
+    if user.disabled || !two_factor::verify(&mut tx, sealer, user.id, code).await? {
+        // The challenge stays open for another try (the transaction is dropped).
+        drop(tx);
+        throttle::record_failure(db, &pair_subject, POLICY).await?;
+        throttle::record_failure(db, &ip_subject, ADDRESS_POLICY).await?;
+        throttle::record_failure(db, &account_subject, ACCOUNT_POLICY).await?;
+        audit_attempt(db, &user.email, from, Some(&user), Outcome::Failure, "wrong code").await?;
+        return Err(Error::invalid("the code is not right"));
+    }
+    tx.commit().await?;
+    throttle::clear(db, &pair_subject).await?;
+    throttle::clear(db, &account_subject).await?;
+    audit_attempt(db, &user.email, from, Some(&user), Outcome::Success, "code right").await?;
     Ok(user)
+}
+
+/// Removes the sign-ins whose five minutes for a code are over (the nightly clean-up).
+pub(crate) async fn delete_expired_challenges(db: &Db) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sign_in_challenges WHERE expires_at <= $1")
+        .bind(now())
+        .execute(db.writer())
+        .await?
+        .rows_affected())
 }
 
 /// Forgets an account's failed sign-ins, from every address: its locks and its slowdown
@@ -103,16 +209,35 @@ fn pair_subject(account: &str, ip: &str) -> String {
     format!("email-ip:{account}|{ip}")
 }
 
-async fn audit_attempt(db: &Db, attempt: &Attempt, user: Option<&User>, outcome: Outcome, details: &str) -> Result<()> {
-    let (email, ip, user_agent) = (&attempt.email, attempt.ip.as_deref(), attempt.user_agent.as_deref());
+/// Where an attempt came from: its address and browser.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+}
+
+impl<'a> Origin<'a> {
+    fn of(attempt: &'a Attempt) -> Origin<'a> {
+        Origin { ip: attempt.ip.as_deref(), user_agent: attempt.user_agent.as_deref() }
+    }
+}
+
+async fn audit_attempt(
+    db: &Db,
+    email: &str,
+    from: Origin<'_>,
+    user: Option<&User>,
+    outcome: Outcome,
+    details: &str,
+) -> Result<()> {
     audit::record(
         db.writer(),
         &audit::Event {
             actor_user_id: user.map(|u| u.id),
             actor: user.map_or(email.trim(), |u| u.email.as_str()),
             action: "panel.sign_in",
-            ip,
-            user_agent,
+            ip: from.ip,
+            user_agent: from.user_agent,
             outcome: Some(outcome),
             details,
             ..audit::Event::default()

@@ -43,38 +43,88 @@ pub async fn create(db: &Db, new: NewUser) -> Result<User> {
     insert(db, new, false).await?.ok_or_else(|| Error::internal("insert returned no row"))
 }
 
-/// Inserts the user; with `only_first`, only while no user exists. The store settings
-/// row is locked first, so two first-run forms sent at once — to one instance or to two
+/// Inserts the user; with `only_first`, only while no user exists. The team is locked
+/// first ([`lock_team`]), so two first-run forms sent at once — to one instance or to two
 /// on PostgreSQL — are taken one after the other and only the first creates an owner.
 async fn insert(db: &Db, new: NewUser, only_first: bool) -> Result<Option<User>> {
-    let name = new.name.trim().to_owned();
+    let name = checked_name(&new.name)?;
+    let password_hash = passwords::hash(new.password).await?;
+    let mut tx = db.begin().await?;
+    if only_first {
+        lock_team(&mut tx).await?;
+    }
+    let user = insert_hashed(&mut tx, &new.email, &name, new.role, &password_hash, only_first).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// A person's name as stored: trimmed, within [`MAX_NAME_CHARS`].
+pub(crate) fn checked_name(name: &str) -> Result<String> {
+    let name = name.trim();
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::invalid(format!("the name may have at most {MAX_NAME_CHARS} characters")));
     }
-    let password_hash = passwords::hash(new.password).await?;
-    let mut tx = db.begin().await?;
-    let condition = if only_first {
-        sqlx::query("UPDATE store_settings SET updated_at = updated_at WHERE id = 1").execute(&mut *tx).await?;
-        "WHERE NOT EXISTS (SELECT 1 FROM users)"
-    } else {
-        ""
-    };
+    Ok(name.to_owned())
+}
+
+/// Inserts a user whose password is hashed already, inside the caller's transaction;
+/// with `only_first`, only while no user exists (`None` otherwise).
+pub(crate) async fn insert_hashed(
+    conn: &mut AnyConnection,
+    email: &Email,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+    only_first: bool,
+) -> Result<Option<User>> {
+    let condition = if only_first { "WHERE NOT EXISTS (SELECT 1 FROM users)" } else { "" };
     let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO users (email, name, role, password_hash, created_at) \
          SELECT $1, $2, $3, $4, $5 {condition} RETURNING {USER_COLUMNS}"
     )))
-    .bind(new.email.as_str())
-    .bind(&name)
-    .bind(new.role.as_str())
-    .bind(&password_hash)
+    .bind(email.as_str())
+    .bind(name)
+    .bind(role.as_str())
+    .bind(password_hash)
     .bind(now())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) { Error::Conflict("a user with this email already exists".into()) } else { e.into() }
     })?;
-    tx.commit().await?;
     row.as_ref().map(user_from_row).transpose()
+}
+
+/// Takes the team's lock for the rest of the caller's transaction (the store settings
+/// row), so that changes which count owners — two owners demoting or disabling each
+/// other at once, on one instance or two — are made one after the other, and the shop
+/// always keeps an enabled owner.
+async fn lock_team(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE store_settings SET updated_at = updated_at WHERE id = 1").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The actor as they are now, under the team's lock: a request that began before their
+/// role changed or their account was disabled acts with what they have now.
+async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
+    let current = find_in(conn, actor.id).await?;
+    if current.disabled {
+        return Err(Error::Forbidden);
+    }
+    Ok(current)
+}
+
+/// Fails unless an enabled owner other than `user_id` remains.
+async fn another_owner_remains(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
+    let owners: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if owners == 0 {
+        return Err(Error::invalid("the shop needs at least one enabled owner"));
+    }
+    Ok(())
 }
 
 /// Creates the owner account on first run. Fails with `Conflict` once any user exists,
@@ -94,9 +144,14 @@ pub async fn any_exist(db: &Db) -> Result<bool> {
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<User> {
+    find_in(&mut *db.pool().acquire().await?, id).await
+}
+
+/// [`find`], inside the caller's transaction.
+pub(crate) async fn find_in(conn: &mut AnyConnection, id: i64) -> Result<User> {
     let row = sqlx::query(AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
         .bind(id)
-        .fetch_one(db.pool())
+        .fetch_one(&mut *conn)
         .await?;
     user_from_row(&row)
 }
@@ -132,26 +187,25 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
 }
 
 /// Disables or re-enables an account. Disabling signs the user out everywhere. The last
-/// enabled owner cannot be disabled, and nobody disables themselves. The panel and the API
-/// call [`crate::access::set_user_disabled`], which also ends the account's credentials.
+/// enabled owner cannot be disabled, nobody disables themselves, and only an owner acts
+/// on an owner. The panel and the API call [`crate::access::set_user_disabled`], which
+/// also forgets the account's remembered credentials.
 pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -> Result<User> {
-    if !actor.role.manages_users() {
+    if !actor.role.manages_team() {
         return Err(Error::Forbidden);
     }
     if actor.id == user_id {
         return Err(Error::invalid("you cannot disable your own account"));
     }
-    let target = find(db, user_id).await?;
     let mut tx = db.begin().await?;
+    lock_team(&mut tx).await?;
+    let actor = acting_now(&mut tx, actor).await?;
+    let target = find_in(&mut tx, user_id).await?;
+    if !actor.role.may_manage(target.role) {
+        return Err(Error::Forbidden);
+    }
     if disabled && target.role == Role::Owner {
-        let owners: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1")
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if owners == 0 {
-            return Err(Error::invalid("the shop needs at least one enabled owner"));
-        }
+        another_owner_remains(&mut tx, user_id).await?;
     }
     let disabled_at = disabled.then(now);
     sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
@@ -166,6 +220,68 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
     }
     tx.commit().await?;
     find(db, user_id).await
+}
+
+/// Gives a person another role. Only someone who may manage both the person's role and
+/// the new one does it ([`Role::may_manage`]); nobody changes their own (an owner hands
+/// the ownership over instead, [`hand_over_ownership`]); the last enabled owner stays
+/// one. The panel calls [`crate::access::set_user_role`], which also forgets remembered
+/// credentials, so that the new role counts at once for the API too.
+/// Returns the role the person had, and the account now.
+pub(crate) async fn set_role(db: &Db, actor: &User, user_id: i64, role: Role) -> Result<(Role, User)> {
+    if !actor.role.manages_team() {
+        return Err(Error::Forbidden);
+    }
+    if actor.id == user_id {
+        return Err(Error::invalid("you cannot change your own role"));
+    }
+    let mut tx = db.begin().await?;
+    lock_team(&mut tx).await?;
+    let actor = acting_now(&mut tx, actor).await?;
+    let target = find_in(&mut tx, user_id).await?;
+    if !actor.role.may_manage(target.role) || !actor.role.may_manage(role) {
+        return Err(Error::Forbidden);
+    }
+    if target.role == Role::Owner && role != Role::Owner {
+        another_owner_remains(&mut tx, user_id).await?;
+    }
+    store_role(&mut tx, user_id, role).await?;
+    tx.commit().await?;
+    Ok((target.role, find(db, user_id).await?))
+}
+
+/// Makes `user_id` an owner and the owner `actor` an admin, in one step. The new owner
+/// must be an enabled account other than the actor's.
+pub(crate) async fn hand_over_ownership(db: &Db, actor: &User, user_id: i64) -> Result<User> {
+    if actor.role != Role::Owner {
+        return Err(Error::Forbidden);
+    }
+    if actor.id == user_id {
+        return Err(Error::invalid("choose someone else to hand the ownership over to"));
+    }
+    let mut tx = db.begin().await?;
+    lock_team(&mut tx).await?;
+    let me = acting_now(&mut tx, actor).await?;
+    let target = find_in(&mut tx, user_id).await?;
+    if me.role != Role::Owner {
+        return Err(Error::Forbidden);
+    }
+    if target.disabled {
+        return Err(Error::invalid("enable the account before handing the ownership over to it"));
+    }
+    store_role(&mut tx, user_id, Role::Owner).await?;
+    store_role(&mut tx, actor.id, Role::Admin).await?;
+    tx.commit().await?;
+    find(db, user_id).await
+}
+
+async fn store_role(conn: &mut AnyConnection, user_id: i64, role: Role) -> Result<()> {
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// What signing a person out revokes besides their panel sessions.

@@ -95,14 +95,22 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Set a new password for a user (an owner locked out, with no mail set up); every
-    /// session of theirs is signed out. The password is read from standard input.
+    /// For a user locked out with no mail set up: print a single-use link (30 minutes) that
+    /// sets a new password, or, with --password-stdin, set the one read from standard
+    /// input. Either way every session of theirs is signed out.
     ResetPassword {
         #[arg(long)]
         email: String,
-        /// Read the new password from standard input (the only way, so it stays out of shell history).
-        #[arg(long, required = true)]
+        /// Read the new password from standard input (so it stays out of shell history)
+        /// instead of printing a link.
+        #[arg(long)]
         password_stdin: bool,
+    },
+    /// Turn two-factor sign-in off for a user who lost their phone and their recovery
+    /// codes; they sign in with the password alone and can set it up again.
+    TwoFactorOff {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -203,7 +211,19 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("added {} ({})", user.email, user.role);
             Ok(())
         }
-        Command::User { command: UserCommand::ResetPassword { email, password_stdin: _ } } => {
+        Command::User { command: UserCommand::ResetPassword { email, password_stdin: false } } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let services = Services::build(&config, config.addr).await.map_err(|e| e.report())?;
+            let link = match backend::account::password_reset_link(&services.db, &services.base_url, &email).await {
+                Err(backend::Error::NotFound) => return Err(format!("no user has the email {email}")),
+                other => other.map_err(|e| e.to_string())?,
+            };
+            services.db.close().await;
+            eprintln!("open this link to set a new password for {email}; it works once, for 30 minutes:");
+            println!("{link}");
+            Ok(())
+        }
+        Command::User { command: UserCommand::ResetPassword { email, password_stdin: true } } => {
             let email = Email::parse(&email).map_err(|e| e.to_string())?;
             let password = read_password()?;
             let db = Db::open(&config).await.map_err(|e| e.report())?;
@@ -212,6 +232,17 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 other => other.map_err(|e| e.to_string())?,
             };
             println!("the password of {} is set; every session of theirs is signed out", user.email);
+            Ok(())
+        }
+        Command::User { command: UserCommand::TwoFactorOff { email } } => {
+            let email = Email::parse(&email).map_err(|e| e.to_string())?;
+            let db = Db::open(&config).await.map_err(|e| e.report())?;
+            let user = match backend::two_factor::turn_off_by_operator(&db, &email).await {
+                Err(backend::Error::NotFound) => return Err(format!("no user has the email {email}")),
+                other => other.map_err(|e| e.to_string())?,
+            };
+            db.close().await;
+            println!("two-factor sign-in is off for {}; they sign in with their password", user.email);
             Ok(())
         }
         Command::Key { command: KeyCommand::Create { label, scope, expires_days, user } } => {

@@ -64,14 +64,17 @@ async fn error_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Before a panel page renders: first run → setup; signed out → sign-in; the setup and
-/// sign-in pages are skipped when they have nothing to do.
+/// Before a panel page renders: first run → setup; signed out → sign-in (but for the pages
+/// seen signed out, [`paths::is_signed_out_page`]); an owner the shop requires two-factor
+/// sign-in of, without it → where it is set up; the setup and sign-in pages are skipped
+/// when they have nothing to do.
 async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if req.method() != Method::GET || !paths::is_panel_page(path) {
         return next.run(req).await;
     }
-    let (on_setup, on_login) = (path == "/admin/setup", path == "/admin/login");
+    let (on_setup, on_login, signed_out_page) =
+        (path == "/admin/setup", path == "/admin/login", paths::is_signed_out_page(path));
     match setup_done(&state).await {
         Err(response) => return response,
         Ok(false) if on_setup => return next.run(req).await,
@@ -79,17 +82,38 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         Ok(true) if on_setup => return Redirect::to("/admin/login").into_response(),
         Ok(true) => {}
     }
-    let signed_in = req.extensions().get::<SignedIn>().is_some_and(|s| s.0.is_some());
-    match (signed_in, on_login) {
+    let user = req.extensions().get::<SignedIn>().and_then(|s| s.0.clone());
+    if let Some(user) = &user
+        && path != TWO_FACTOR_SETUP
+    {
+        match two_factor_missing(&state, user).await {
+            Err(response) => return response,
+            Ok(true) => return Redirect::to(&format!("{TWO_FACTOR_SETUP}?two_factor=required")).into_response(),
+            Ok(false) => {}
+        }
+    }
+    match (user.is_some(), on_login) {
         (true, true) => {
             let next = req.uri().query().and_then(|q| {
                 form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "next").map(|(_, v)| v.into_owned())
             });
             Redirect::to(app::auth::after_sign_in(next.as_deref())).into_response()
         }
-        (false, false) => Redirect::to("/admin/login").into_response(),
+        (false, _) if !signed_out_page => Redirect::to("/admin/login").into_response(),
         _ => next.run(req).await,
     }
+}
+
+/// Where an owner sets two-factor sign-in up when the shop requires it of owners.
+const TWO_FACTOR_SETUP: &str = "/admin/access";
+
+/// Whether the shop requires two-factor sign-in of owners and `user` is an owner without
+/// it: such an owner sees only the page where it is set up, until it is.
+async fn two_factor_missing(state: &AppState, user: &backend::users::User) -> Result<bool, Response> {
+    if user.role != backend::users::Role::Owner || !state.services.security.get().await.owners_two_factor {
+        return Ok(false);
+    }
+    Ok(!backend::two_factor::is_on(&state.services.db, user.id).await.map_err(unavailable)?)
 }
 
 /// Sends a signed-out visitor to sign in, and back to `uri` afterwards.

@@ -7,6 +7,19 @@ pub fn is_panel_page(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/")
 }
 
+/// A panel page seen signed out: sign-in (with its two-factor code), and the pages a
+/// password reset or an invitation link opens (with asking for the reset).
+pub fn is_signed_out_page(path: &str) -> bool {
+    matches!(
+        path,
+        "/admin/login"
+            | "/admin/sign-in-code"
+            | "/admin/forgot-password"
+            | "/admin/reset-password"
+            | "/admin/invitation"
+    )
+}
+
 /// The REST API: `/api/v1` and everything under it.
 pub fn is_rest_api(path: &str) -> bool {
     path == "/api/v1" || path.starts_with("/api/v1/")
@@ -41,6 +54,7 @@ mod tests {
     #[test]
     fn each_path_belongs_to_its_part() {
         assert!(is_panel_page("/admin") && is_panel_page("/admin/orders") && !is_panel_page("/administrator"));
+        assert!(is_signed_out_page("/admin/invitation") && !is_signed_out_page("/admin/users"));
         assert!(is_rest_api("/api/v1") && is_rest_api("/api/v1/orders") && !is_rest_api("/api/v10"));
         assert!(is_server_function("/api/sign_in") && !is_server_function("/api/v1/orders"));
         assert!(uses_session("/oauth/authorize?client_id=x") && !uses_session("/oauth/token"));

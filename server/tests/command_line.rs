@@ -72,6 +72,62 @@ async fn a_locked_out_owner_sets_a_new_password_on_the_command_line(engine: Engi
     app.stop().await;
 }
 
+async fn a_reset_link_printed_on_the_command_line_sets_a_new_password(engine: Engine) {
+    let app = spawn_app(engine).await;
+    app.signed_in_owner().await;
+    let url = app.database_url.clone();
+    let made = backroom_in(&app.data_dir, &["user", "reset-password", "--email", OWNER_EMAIL], &url, None);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let link = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    let (page, token) =
+        link.split_once("?token=").unwrap_or_else(|| panic!("only the link on standard output: {link}"));
+    assert!(page.ends_with("/admin/reset-password"), "{link}");
+    assert!(stderr(&made).contains("30 minutes"), "{}", stderr(&made));
+    let reset = app
+        .call::<app::account_links::ResetPassword>(
+            &browser(),
+            &[("token", token), ("password", "a brand new password")],
+        )
+        .await;
+    assert_eq!(location(&reset), "/admin/login?reset=done", "{}", reset.status());
+    assert_eq!(location(&app.get("/admin").await), "/admin/login", "every session of theirs is signed out");
+    let signed_in = app.sign_in_with(&browser(), OWNER_EMAIL, "a brand new password").await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.password_reset_link' AND actor = 'command line'")
+        .await;
+    assert_eq!(audited, 1);
+
+    let unknown = backroom_in(&app.data_dir, &["user", "reset-password", "--email", "nobody@shop.example"], &url, None);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("no user has the email nobody@shop.example"), "{}", stderr(&unknown));
+    app.stop().await;
+}
+
+async fn two_factor_sign_in_is_turned_off_on_the_command_line(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let owner = app.owner().await;
+    let enrolment = backend::two_factor::begin(&app.db, &app.sealer, &owner, "Test Shop").await.unwrap();
+    let secret = totp_rs::Secret::try_from_base32(&enrolment.secret).unwrap();
+    let code = totp_rs::Builder::new().with_secret(secret).build().unwrap().generate(backend::clock::now() as u64);
+    backend::two_factor::confirm(&app.db, &app.sealer, &owner, &code.to_string(), None).await.unwrap();
+    let asked = app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert!(location(&asked).starts_with("/admin/sign-in-code"), "{}", location(&asked));
+
+    let url = app.database_url.clone();
+    let off = backroom(&["user", "two-factor-off", "--email", OWNER_EMAIL], &url, None);
+    assert!(off.status.success(), "{}", stderr(&off));
+    let signed_in = app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(location(&signed_in), "/admin");
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.two_factor_off' AND actor = 'command line'")
+        .await;
+    assert_eq!(audited, 1);
+    let unknown = backroom(&["user", "two-factor-off", "--email", "nobody@shop.example"], &url, None);
+    assert!(stderr(&unknown).contains("no user has the email nobody@shop.example"), "{}", stderr(&unknown));
+    app.stop().await;
+}
+
 async fn a_key_created_on_the_command_line_works_once_printed(engine: Engine) {
     let app = spawn_app(engine).await;
     app.owner().await;
@@ -412,6 +468,8 @@ on_both_databases!(
     the_master_key_is_rotated_and_everything_made_before_keeps_working,
     a_user_added_on_the_command_line_can_sign_in,
     a_locked_out_owner_sets_a_new_password_on_the_command_line,
+    a_reset_link_printed_on_the_command_line_sets_a_new_password,
+    two_factor_sign_in_is_turned_off_on_the_command_line,
     bad_command_line_input_gets_a_clear_message,
     settings_are_checked_and_a_new_time_zone_rebuilds_the_daily_sales,
 );

@@ -46,8 +46,20 @@ impl Role {
         }
     }
 
-    /// Who may add, change and disable users.
-    pub fn manages_users(self) -> bool {
+    /// Who runs the team: adds and invites people, changes their roles, disables them.
+    pub fn manages_team(self) -> bool {
+        self >= Role::Admin
+    }
+
+    /// Whether this role may give `role` to someone or act on a person who has it (add,
+    /// invite, change a role to or from it, disable): an owner any role, an admin any
+    /// below owner.
+    pub fn may_manage(self, role: Role) -> bool {
+        self.manages_team() && (self == Role::Owner || role != Role::Owner)
+    }
+
+    /// Who sees and ends everyone's sessions, application passwords and devices.
+    pub fn oversees_sign_ins(self) -> bool {
         self == Role::Owner
     }
 
@@ -163,8 +175,17 @@ mod tests {
     fn roles_parse_from_their_names() {
         assert_eq!("manager".parse::<Role>().unwrap(), Role::Manager);
         assert!("root".parse::<Role>().is_err());
-        assert!(Role::Owner.manages_users() && !Role::Admin.manages_users());
+        assert!(Role::Owner.oversees_sign_ins() && !Role::Admin.oversees_sign_ins());
+        assert!(Role::Admin.manages_team() && !Role::Manager.manages_team());
         assert!(Role::Admin.manages_store() && !Role::Manager.manages_store());
+    }
+
+    #[test]
+    fn only_an_owner_gives_or_takes_ownership() {
+        assert!(Role::Owner.may_manage(Role::Owner) && Role::Owner.may_manage(Role::Agent));
+        assert!(Role::Admin.may_manage(Role::Admin) && Role::Admin.may_manage(Role::Agent));
+        assert!(!Role::Admin.may_manage(Role::Owner));
+        assert!(!Role::Manager.may_manage(Role::Agent) && !Role::Agent.may_manage(Role::Agent));
     }
 
     #[test]

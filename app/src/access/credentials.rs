@@ -325,7 +325,7 @@ fn select_contents(element: &web_sys::HtmlElement) -> bool {
 /// What the server does for this part of the page besides its server functions: rows as
 /// the page shows them, the copy screen's content, the expiry field read.
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use super::*;
 
     pub(super) fn credential_row(
@@ -382,7 +382,7 @@ mod ssr {
     }
 
     /// `text` as an inline SVG QR code (black on white, whatever the theme, so phones read it).
-    pub(super) fn qr_svg(text: &str) -> Option<String> {
+    pub(in crate::access) fn qr_svg(text: &str) -> Option<String> {
         use qrcode::{EcLevel, QrCode, render::svg};
         let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
         let image = code.render::<svg::Color>().min_dimensions(240, 240).build();

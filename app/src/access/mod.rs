@@ -1,13 +1,15 @@
 //! The access page: the shop's connection keys (for the mobile app and integrations), each
 //! user's application passwords ([`credentials`]), the OAuth apps people sign in to, and
 //! the devices signed in with them ([`oauth`]), the browsers signed in to the panel
-//! ([`sessions`]), and your own password ([`password`]). A new secret is shown once, on a
+//! ([`sessions`]), and your own password ([`password`]) and two-factor sign-in
+//! ([`two_factor`]). A new secret is shown once, on a
 //! copy screen, and never again.
 
 mod credentials;
 mod oauth;
 pub mod password;
 pub mod sessions;
+pub mod two_factor;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,9 +41,16 @@ pub fn AccessPage() -> impl IntoView {
     // One copy screen on the whole page at a time: the secret last issued, until "Done".
     let shown = RwSignal::new(None::<NewSecret>);
     let password_change = ServerAction::<password::ChangePassword>::new();
+    let two_factor_first = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("two_factor").is_some());
     view! {
         <Title text="Access & keys · Backroom"/>
         <h1>"Access & keys"</h1>
+        {two_factor_first.then(|| view! {
+            <p class="error" role="alert">
+                "The shop requires owners to sign in with a code from an authenticator app. "
+                <a href="#two-factor-heading">"Set up two-factor sign-in"</a>" to go on."
+            </p>
+        })}
         <p class="muted">
             "What may use this shop's REST API: connection keys, application passwords and apps that sign people in. "
             "Every secret is shown once, when it is made; Backroom keeps only a fingerprint of it."
@@ -61,9 +70,10 @@ pub fn AccessPage() -> impl IntoView {
                 }}
                 <CredentialSection kind=CredentialType::AppPassword shown/>
                 {me.manages_store.then(|| view! { <OauthApps/> })}
-                <Devices everyone=me.manages_users/>
-                <sessions::Sessions everyone=me.manages_users ended_elsewhere=password_change.version()/>
+                <Devices everyone=me.oversees_sign_ins/>
+                <sessions::Sessions everyone=me.oversees_sign_ins ended_elsewhere=password_change.version()/>
                 <password::PasswordChange action=password_change/>
+                <two_factor::TwoFactor/>
             }.into_any()
         }}/>
     }

@@ -81,7 +81,7 @@ pub async fn list_devices() -> Result<Vec<DeviceRow>, PanelError> {
     let ctx = crate::context::services()?;
     let me = crate::context::require_user().await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
-    let whose = if me.role.manages_users() { None } else { Some(me.id) };
+    let whose = if me.role.oversees_sign_ins() { None } else { Some(me.id) };
     Ok(backend::access::oauth::devices(&ctx.db, whose)
         .await?
         .into_iter()

@@ -54,7 +54,7 @@ pub async fn list_sessions() -> Result<Vec<SessionRow>, PanelError> {
     let me = crate::context::require_user().await?;
     let mine = crate::session::current_fingerprint().await?;
     let tz = backend::settings::get(&ctx.db).await?.tz();
-    let whose = if me.role.manages_users() { None } else { Some(me.id) };
+    let whose = if me.role.oversees_sign_ins() { None } else { Some(me.id) };
     Ok(backend::sessions::active(&ctx.db, ctx.sessions, whose)
         .await?
         .into_iter()

@@ -71,7 +71,7 @@ pub struct Issued {
 fn may_manage(actor: &User, kind: CredentialType, owner_id: i64) -> bool {
     match kind {
         CredentialType::ConnectionKey => actor.role.manages_store(),
-        CredentialType::AppPassword => actor.id == owner_id || actor.role.manages_users(),
+        CredentialType::AppPassword => actor.id == owner_id || actor.role.oversees_sign_ins(),
     }
 }
 

@@ -743,7 +743,7 @@ pub async fn sign_out_device(
             .fetch_optional(db.pool())
             .await?;
     let owner = owner.ok_or(Error::NotFound)?;
-    if owner != actor.id && !actor.role.manages_users() {
+    if owner != actor.id && !actor.role.oversees_sign_ins() {
         return Err(Error::Forbidden);
     }
     let mut tx = db.begin().await?;

@@ -64,6 +64,12 @@ pub fn random_token(chars: usize) -> String {
     (0..chars).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
 }
 
+/// What is stored of a random token with entropy enough that no key is needed (a session
+/// id, a single-use link's token, a recovery code): its SHA-256, in base64url.
+pub fn token_digest(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
 /// The kind of a well-formed secret with a valid checksum; `None` for anything else.
 /// Reads no database.
 pub fn parse(text: &str) -> Option<SecretKind> {

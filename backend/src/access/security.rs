@@ -44,6 +44,10 @@ pub struct SecuritySettings {
     pub audit_retention_days: i64,
     /// Allows development-only OAuth redirect URIs such as `exp://`.
     pub dev_mode: bool,
+    /// Owners sign in to the panel with a code from their authenticator app too; an owner
+    /// without one sets it up before anything else.
+    #[serde(default)]
+    pub owners_two_factor: bool,
 }
 
 impl Default for SecuritySettings {
@@ -59,6 +63,7 @@ impl Default for SecuritySettings {
             lockout_window_secs: 600,
             audit_retention_days: 365,
             dev_mode: false,
+            owners_two_factor: false,
         }
     }
 }
@@ -123,7 +128,8 @@ pub fn format_networks(networks: &[IpNet]) -> String {
 pub async fn get(db: &Db) -> Result<SecuritySettings> {
     let row = sqlx::query(
         "SELECT https_required, ip_allowlist, trusted_proxies, timestamp_window_secs, rate_per_credential, rate_per_ip, \
-         lockout_failures, lockout_window_secs, audit_retention_days, dev_mode FROM security_settings WHERE id = 1",
+         lockout_failures, lockout_window_secs, audit_retention_days, dev_mode, owners_two_factor \
+         FROM security_settings WHERE id = 1",
     )
     .fetch_one(db.pool())
     .await?;
@@ -144,6 +150,7 @@ pub async fn get(db: &Db) -> Result<SecuritySettings> {
         lockout_window_secs: row.try_get("lockout_window_secs")?,
         audit_retention_days: row.try_get("audit_retention_days")?,
         dev_mode: row.try_get::<i64, _>("dev_mode")? != 0,
+        owners_two_factor: row.try_get::<i64, _>("owners_two_factor")? != 0,
     })
 }
 
@@ -155,7 +162,8 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SecuritySettin
     sqlx::query(
         "UPDATE security_settings SET https_required = $1, ip_allowlist = $2, trusted_proxies = $3, \
          timestamp_window_secs = $4, rate_per_credential = $5, rate_per_ip = $6, lockout_failures = $7, \
-         lockout_window_secs = $8, audit_retention_days = $9, dev_mode = $10, updated_at = $11 WHERE id = 1",
+         lockout_window_secs = $8, audit_retention_days = $9, dev_mode = $10, owners_two_factor = $11, updated_at = $12 \
+         WHERE id = 1",
     )
     .bind(i64::from(new.https_required))
     .bind(format_networks(&new.ip_allowlist))
@@ -167,6 +175,7 @@ pub async fn update(db: &Db, actor: &User, ip: Option<&str>, new: SecuritySettin
     .bind(new.lockout_window_secs)
     .bind(new.audit_retention_days)
     .bind(i64::from(new.dev_mode))
+    .bind(i64::from(new.owners_two_factor))
     .bind(now())
     .execute(&mut *tx)
     .await?;

@@ -3,6 +3,8 @@
 //! person (a name, a note, a subject) is escaped in the HTML part; subjects and names are
 //! made single-line before they reach a header (see [`one_line`]).
 
+use vocabulary::people::Role;
+
 /// A rendered email: what goes into the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
@@ -133,6 +135,60 @@ pub fn test_message(shop: Shop<'_>) -> Rendered {
     compose(shop, subject, &[Part::Text(body)])
 }
 
+/// To a person who asked to reset their password (or for whom the command line made the
+/// link): the link, and how long it works.
+pub fn password_reset(shop: Shop<'_>, name: &str, link: &str, minutes: i64) -> Rendered {
+    let (subject, greeting, intro, after) = if shop.turkish() {
+        (
+            format!("{}: Backroom parolanızı yenileyin", shop.name),
+            greeting_tr(name),
+            "Backroom parolanızı yenilemek için aşağıdaki bağlantıyı açın:".to_owned(),
+            format!(
+                "Bağlantı bir kez ve {minutes} dakika boyunca çalışır; kullanıldığında her oturumunuz kapanır. \
+                 Bunu siz istemediyseniz bu e-postayı yok sayabilirsiniz: parolanız değişmez."
+            ),
+        )
+    } else {
+        (
+            format!("{}: reset your Backroom password", shop.name),
+            greeting_en(name),
+            "To set a new password for Backroom, open this link:".to_owned(),
+            format!(
+                "The link works once, for {minutes} minutes; using it signs you out everywhere. \
+                 If you did not ask for it, ignore this email: your password stays as it is."
+            ),
+        )
+    };
+    compose(shop, subject, &[Part::Text(greeting), Part::Text(intro), Part::Link(link.to_owned()), Part::Text(after)])
+}
+
+/// To a person invited to run the shop: who invited them, as what, and the link.
+pub fn invitation(shop: Shop<'_>, inviter: &str, role: Role, link: &str, days: i64) -> Rendered {
+    let (subject, intro, after) = if shop.turkish() {
+        let role = match role {
+            Role::Owner => "sahip",
+            Role::Admin => "yönetici",
+            Role::Manager => "mağaza yöneticisi",
+            Role::Agent => "destek temsilcisi",
+        };
+        (
+            format!("{}: Backroom'a davet edildiniz", shop.name),
+            format!("{inviter} sizi {} mağazasını Backroom'da {role} olarak yönetmeye davet etti.", shop.name),
+            format!(
+                "Hesabınızı açmak ve parolanızı belirlemek için bağlantıyı açın. Bağlantı bir kez ve {days} gün boyunca çalışır."
+            ),
+        )
+    } else {
+        (
+            format!("{}: you are invited to Backroom", shop.name),
+            format!("{inviter} invited you to run {} in Backroom, as {}.", shop.name, role.label().to_lowercase()),
+            format!("Open the link to make your account and set your password. It works once, for {days} days."),
+        )
+    };
+    let greeting = if shop.turkish() { greeting_tr("") } else { greeting_en("") };
+    compose(shop, subject, &[Part::Text(greeting), Part::Text(intro), Part::Link(link.to_owned()), Part::Text(after)])
+}
+
 fn greeting_en(name: &str) -> String {
     if name.trim().is_empty() { "Hello,".to_owned() } else { format!("Hello {},", name.trim()) }
 }
@@ -145,6 +201,8 @@ enum Part {
     Text(String),
     /// What a person wrote, set apart.
     Quote(String),
+    /// An address to open, on a line of its own.
+    Link(String),
 }
 
 /// Both parts from the same paragraphs, with the shop's name at the foot.
@@ -173,6 +231,10 @@ fn compose(shop: Shop<'_>, subject: String, parts: &[Part]) -> Rendered {
                     "<blockquote style=\"border-left:3px solid #ccc;margin:1rem 0;padding:.25rem 1rem\">{}</blockquote>",
                     lines.join("<br>")
                 ));
+            }
+            Part::Link(url) => {
+                text.push_str(url);
+                html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(url)));
             }
         }
         text.push_str("\n\n");
@@ -227,6 +289,23 @@ mod tests {
         assert_eq!(mail.subject, "Çiçek Evi: #7 numaralı siparişiniz hakkında bir not");
         assert!(mail.text.starts_with("Merhaba Şükrü Öztürk,"));
         assert!(mail.html.contains("lang=\"tr\""));
+    }
+
+    #[test]
+    fn account_links_are_on_a_line_of_their_own_and_a_link_in_html() {
+        let link = "https://shop.example/admin/reset-password?token=abc&x=\"1\"";
+        let mail = password_reset(SHOP, "Ada", link, 30);
+        assert!(mail.text.contains(&format!("\n\n{link}\n\n")), "{}", mail.text);
+        assert!(mail.text.contains("30 minutes"));
+        let escaped = "https://shop.example/admin/reset-password?token=abc&amp;x=&quot;1&quot;";
+        assert!(mail.html.contains(&format!("<a href=\"{escaped}\">{escaped}</a>")), "{}", mail.html);
+        let invited = invitation(Shop { name: "Çiçek Evi", locale: "tr" }, "Ayşe", Role::Admin, link, 7);
+        assert_eq!(invited.subject, "Çiçek Evi: Backroom'a davet edildiniz");
+        assert!(invited.text.contains("Ayşe sizi Çiçek Evi mağazasını Backroom'da yönetici olarak"));
+        assert!(invited.text.contains("7 gün"));
+        let invited = invitation(SHOP, "Ayşe", Role::Manager, link, 7);
+        assert!(invited.text.contains("Ayşe invited you to run Anadolu <Home> in Backroom, as shop manager."));
+        assert!(invited.text.contains("7 days"));
     }
 
     #[test]
