@@ -110,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("accounting/log") view=accounting::log::AccountingLogPage/>
                     <Route path=path!("accounting/bulk/:id") view=accounting::bulk::BulkSyncPage/>
                     <Route path=path!("access") view=access::AccessPage/>
+                    <Route path=path!("two-factor") view=access::two_factor::TwoFactorSetupPage/>
                     <Route path=path!("security") view=security::SecurityPage/>
                     <Route path=path!("audit") view=audit::AuditPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>

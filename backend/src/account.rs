@@ -1,8 +1,9 @@
-//! A person's own account: changing their password, the current one asked first (ten
-//! wrong current passwords within 15 minutes lock the change for 15 minutes, as sign-in
-//! does, so a browser left signed in cannot be used to guess the password); resetting a
-//! forgotten one with a single-use link sent by email; and an operator setting a new one,
-//! or making such a link, from the command line.
+//! A person's own account: changing their password, and turning two-factor sign-in on or
+//! off or making new recovery codes, the current password asked first each time (ten
+//! wrong ones within 15 minutes lock these changes for 15 minutes, as sign-in does, so a
+//! browser left signed in cannot be used to guess the password); resetting a forgotten
+//! password with a single-use link sent by email; and an operator setting a new one, or
+//! making such a link, from the command line.
 
 use secrecy::SecretString;
 
@@ -14,8 +15,11 @@ use crate::{
     clock::now,
     db::Db,
     mail::{outbox, templates},
-    passwords, settings, sign_in,
+    passwords,
+    sealed::Sealer,
+    settings, sign_in,
     throttle::{self, Policy},
+    two_factor,
     users::{self, Email, Revoke, User},
 };
 
@@ -49,18 +53,7 @@ pub async fn change_password(
     keep: Option<&str>,
     ip: Option<&str>,
 ) -> Result<u64> {
-    let subject = change_subject(user.id);
-    if let Some(until) = throttle::locked_until(db, &[&subject]).await? {
-        audit::record(db.writer(), &change_event(user, ip, Outcome::Denied, "locked out")).await?;
-        return Err(Error::LockedOut { retry_after_secs: until - now() });
-    }
-    let email = Email::parse(&user.email)?;
-    let stored = users::find_credentials(db, &email).await?.map(|(_, hash)| hash);
-    if !passwords::verify(change.current, stored).await? {
-        throttle::record_failure(db, &subject, sign_in::POLICY).await?;
-        audit::record(db.writer(), &change_event(user, ip, Outcome::Failure, "wrong current password")).await?;
-        return Err(Error::invalid("the current password is not right"));
-    }
+    confirm_password(db, user, change.current, ip, "user.password_change").await?;
     let password_hash = passwords::hash(change.new).await?;
     let mut tx = db.begin().await?;
     users::set_password_hash(&mut tx, user.id, &password_hash).await?;
@@ -71,16 +64,72 @@ pub async fn change_password(
         0
     };
     let details = if change.sign_out_others { format!("signed out elsewhere: {ended}") } else { String::new() };
-    audit::record(&mut *tx, &change_event(user, ip, Outcome::Success, &details)).await?;
+    audit::record(&mut *tx, &own_event(user, ip, "user.password_change", Outcome::Success, &details)).await?;
     tx.commit().await?;
     if change.sign_out_others {
         remembered.forget_all();
     }
     // The change is made: a failure to forget the failures only leaves them to expire.
-    if let Err(e) = throttle::clear(db, &subject).await {
+    if let Err(e) = throttle::clear(db, &change_subject(user.id)).await {
         tracing::warn!(error = %e.report(), "a password change's failed attempts could not be forgotten");
     }
     Ok(ended)
+}
+
+/// Turns two-factor sign-in on with the first code from the person's app, their password
+/// asked too (so a browser left signed in cannot tie the account to someone else's
+/// phone); answers the recovery codes, shown once.
+pub async fn turn_on_two_factor(
+    db: &Db,
+    sealer: &Sealer,
+    user: &User,
+    code: &str,
+    password: SecretString,
+    ip: Option<&str>,
+) -> Result<Vec<String>> {
+    confirm_password(db, user, password, ip, "user.two_factor_on").await?;
+    two_factor::confirm(db, sealer, user, code, ip).await
+}
+
+/// New recovery codes in place of the old, the password asked first; shown once.
+pub async fn new_recovery_codes(db: &Db, user: &User, password: SecretString, ip: Option<&str>) -> Result<Vec<String>> {
+    confirm_password(db, user, password, ip, "user.recovery_codes").await?;
+    two_factor::new_recovery_codes(db, user, ip).await
+}
+
+/// Turns two-factor sign-in off, the password asked first. Fails with `Invalid` when the
+/// shop requires it of `user` (`required`).
+pub async fn turn_off_two_factor(
+    db: &Db,
+    user: &User,
+    password: SecretString,
+    required: bool,
+    ip: Option<&str>,
+) -> Result<()> {
+    if required {
+        return Err(Error::invalid("the shop requires two-factor sign-in of owners; it stays on"));
+    }
+    confirm_password(db, user, password, ip, "user.two_factor_off").await?;
+    two_factor::turn_off(db, user, ip).await
+}
+
+/// Checks the signed-in person's own password before a change to their account
+/// (`action`, as the audit log names it): a wrong one is audited and counted, and ten in
+/// 15 minutes lock every such change for 15 minutes.
+async fn confirm_password(db: &Db, user: &User, password: SecretString, ip: Option<&str>, action: &str) -> Result<()> {
+    let subject = change_subject(user.id);
+    if let Some(until) = throttle::locked_until(db, &[&subject]).await? {
+        audit::record(db.writer(), &own_event(user, ip, action, Outcome::Denied, "locked out")).await?;
+        return Err(Error::LockedOut { retry_after_secs: until - now() });
+    }
+    let email = Email::parse(&user.email)?;
+    let stored = users::find_credentials(db, &email).await?.map(|(_, hash)| hash);
+    if !passwords::verify(password, stored).await? {
+        throttle::record_failure(db, &subject, sign_in::POLICY).await?;
+        audit::record(db.writer(), &own_event(user, ip, action, Outcome::Failure, "wrong current password")).await?;
+        return Err(Error::invalid("the current password is not right"));
+    }
+    Ok(())
 }
 
 /// Sets a new password for the account with this email, from the command line (an owner
@@ -107,21 +156,21 @@ pub async fn reset_password(db: &Db, email: &Email, password: SecretString) -> R
 /// a disabled account gets no link. Fails with `Invalid` for text that is no email
 /// address, and `RateLimited` past ten requests an hour from one address.
 pub async fn request_password_reset(db: &Db, base_url: &str, email: &str, ip: Option<&str>) -> Result<()> {
+    // Each request counts before it is checked, so requests sent at once cannot pass the
+    // limits together.
     let ip_subject = format!("reset-ip:{}", ip.unwrap_or("unknown"));
-    if let Some(until) = throttle::locked_until(db, &[&ip_subject]).await? {
+    if throttle::count_attempt(db, &ip_subject, RESET_ADDRESS_POLICY).await? > RESET_ADDRESS_POLICY.max_failures {
         return Err(Error::RateLimited {
             message: "Too many password resets asked from this address. Please try again later.".into(),
-            retry_after_secs: (until - now()).max(1),
+            retry_after_secs: RESET_ADDRESS_POLICY.window_secs,
         });
     }
-    throttle::record_attempt(db, &ip_subject, RESET_ADDRESS_POLICY).await?;
     let email = Email::parse(email)?;
     let event = |outcome, details| request_event(email.as_str(), ip, outcome, details);
     let account_subject = format!("reset-account:{email}");
-    if throttle::locked_until(db, &[&account_subject]).await?.is_some() {
+    if throttle::count_attempt(db, &account_subject, RESET_ACCOUNT_POLICY).await? > RESET_ACCOUNT_POLICY.max_failures {
         return audit::record(db.writer(), &event(Outcome::Denied, "too many links asked for this account")).await;
     }
-    throttle::record_attempt(db, &account_subject, RESET_ACCOUNT_POLICY).await?;
     let user = match users::find_by_email(db, &email).await? {
         Some(user) if !user.disabled => user,
         Some(_) => return audit::record(db.writer(), &event(Outcome::Failure, "the account is disabled")).await,
@@ -176,8 +225,10 @@ pub async fn reset_password_with_link(
     password: SecretString,
     ip: Option<&str>,
 ) -> Result<User> {
-    let password_hash = passwords::hash(password).await?;
     let closed = || Error::invalid("this link has expired or was already used; ask for a new one");
+    // A cheap look first: the password is hashed (slow on purpose) only for an open link.
+    account_links::open(db, Purpose::PasswordReset, token).await?.ok_or_else(closed)?;
+    let password_hash = passwords::hash(password).await?;
     let mut tx = db.begin().await?;
     let link = account_links::take(&mut tx, Purpose::PasswordReset, token).await?.ok_or_else(closed)?;
     let user = users::find_in(&mut tx, link.user_id.ok_or_else(closed)?).await?;
@@ -232,11 +283,18 @@ fn command_line_event<'a>(action: &'a str, target: &'a str, details: &'a str) ->
     audit::Event { actor: "command line", action, target, details, ..audit::Event::default() }
 }
 
-/// What wrong current passwords in a password change are counted (and locked) under.
+/// What wrong current passwords in a change to one's account are counted (and locked)
+/// under.
 fn change_subject(user_id: i64) -> String {
     format!("password-change:{user_id}")
 }
 
-fn change_event<'a>(user: &'a User, ip: Option<&'a str>, outcome: Outcome, details: &'a str) -> audit::Event<'a> {
-    audit::Event { outcome: Some(outcome), details, ..audit::Event::by(user, "user.password_change", &user.email, ip) }
+fn own_event<'a>(
+    user: &'a User,
+    ip: Option<&'a str>,
+    action: &'a str,
+    outcome: Outcome,
+    details: &'a str,
+) -> audit::Event<'a> {
+    audit::Event { outcome: Some(outcome), details, ..audit::Event::by(user, action, &user.email, ip) }
 }

@@ -228,11 +228,15 @@ fn default_file(config: &Config) -> PathBuf {
 /// Takes a new master key for a database whose secrets were sealed under another, in one
 /// transaction: the sealed values are emptied (the keys API secrets and recovery links
 /// are made with are made again at start), the credentials made under the old key are
-/// revoked, the store is marked disconnected, and the event is audited.
+/// revoked, two-factor sign-in is off for everyone (their authenticator secrets cannot be
+/// read; their recovery codes go with them), the store is marked disconnected, and the
+/// event is audited.
 async fn start_anew_with(db: &Db, check: &str, lost: &str) -> Result<()> {
     let now = crate::clock::now();
     let mut tx = db.begin().await?;
     crate::sealed::Sealer::forget_all(&mut tx).await?;
+    sqlx::query("DELETE FROM two_factor").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM recovery_codes").execute(&mut *tx).await?;
     sqlx::query("UPDATE api_credentials SET revoked_at = $1 WHERE revoked_at IS NULL")
         .bind(now)
         .execute(&mut *tx)

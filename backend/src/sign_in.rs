@@ -3,7 +3,8 @@
 //! accounts; and, for an account failing from everywhere, a slowdown rather than a lock.
 //! Counted in the database, so that every instance agrees. For a person with two-factor
 //! sign-in on ([`crate::two_factor`]), the right password opens a five-minute wait for
-//! their code (a challenge), and wrong codes count as wrong passwords do.
+//! their code (a challenge); a wrong code counts toward the same locks as a wrong password,
+//! and ten codes tried on one account within 15 minutes, from anywhere, lock its code step.
 
 use secrecy::SecretString;
 
@@ -19,6 +20,10 @@ use crate::{
     two_factor,
     users::{self, Email, User},
 };
+
+/// Ten codes tried within 15 minutes on one account, from wherever, lock its code step for
+/// 15 minutes.
+const CODE_POLICY: Policy = POLICY;
 
 /// How long a sign-in waits for its code.
 pub const CHALLENGE_SECS: i64 = 5 * 60;
@@ -148,9 +153,19 @@ pub async fn sign_in_with_code(
     let (account_subject, pair_subject, ip_subject) =
         (account_subject(&user.email), pair_subject(&user.email, ip), format!("ip:{ip}"));
     let from = Origin { ip: attempt_ip, user_agent };
-    if let Some(until) = throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
+    let locked = match throttle::locked_until(db, &[&pair_subject, &ip_subject]).await? {
+        Some(until) => Some(until),
+        None => throttle::locked_until(db, &[&code_subject(user.id)]).await?,
+    };
+    if let Some(until) = locked {
         audit_attempt(db, &user.email, from, Some(&user), Outcome::Denied, "locked out at the code").await?;
         return Err(Error::LockedOut { retry_after_secs: until - now() });
+    }
+    // Codes are counted for the account from every address (only someone who knows the
+    // password gets this far, so nobody else can lock it), each before it is checked.
+    if throttle::count_attempt(db, &code_subject(user.id), CODE_POLICY).await? > CODE_POLICY.max_failures {
+        audit_attempt(db, &user.email, from, Some(&user), Outcome::Denied, "too many codes").await?;
+        return Err(Error::LockedOut { retry_after_secs: CODE_POLICY.lockout_secs });
     }
     let mut tx = db.begin().await?;
     let ended = sqlx::query("DELETE FROM sign_in_challenges WHERE token_hash = $1 AND expires_at > $2")
@@ -172,8 +187,9 @@ pub async fn sign_in_with_code(
         return Err(Error::invalid("the code is not right"));
     }
     tx.commit().await?;
-    throttle::clear(db, &pair_subject).await?;
-    throttle::clear(db, &account_subject).await?;
+    for subject in [pair_subject, account_subject, code_subject(user.id)] {
+        throttle::clear(db, &subject).await?;
+    }
     audit_attempt(db, &user.email, from, Some(&user), Outcome::Success, "code right").await?;
     Ok(user)
 }
@@ -197,6 +213,11 @@ pub async fn forget_failures(db: &Db, email: &Email) -> Result<()> {
         .execute(db.writer())
         .await?;
     Ok(())
+}
+
+/// What the codes tried for an account are counted (and locked) under.
+fn code_subject(user_id: i64) -> String {
+    format!("code:{user_id}")
 }
 
 /// What an account's failures from everywhere are counted under.

@@ -1,6 +1,7 @@
 //! Running the team (owners and admins, see [`Role::manages_team`]): inviting people by
-//! email, changing roles, handing the ownership over. Every change is audited. The rules
-//! on who may act on whom live in [`crate::users`].
+//! email, changing roles, handing the ownership over. Every change is audited, in its own
+//! transaction, which holds the team's lock ([`users::lock_team`]) where owners are
+//! counted or a role is given.
 
 use secrecy::SecretString;
 
@@ -97,20 +98,33 @@ pub async fn open(db: &Db, token: &str) -> Result<Option<(String, Role)>> {
 }
 
 /// Accepts an invitation: the account is made with the invited role, the person's name
-/// and password. Fails with `Invalid` for a link that is no longer open (used, cancelled,
-/// expired), a weak password or a long name.
+/// and password — if the person who invited them may still give that role (an admin
+/// demoted or disabled since, or an owner no longer one, may not). Fails with `Invalid`
+/// for a link that is no longer open (used, cancelled, expired) or no longer valid, a
+/// weak password or a long name.
 pub async fn accept(db: &Db, token: &str, name: &str, password: SecretString, ip: Option<&str>) -> Result<User> {
+    let closed = || Error::invalid("this invitation has expired, was cancelled or was already used; ask for a new one");
     let name = users::checked_name(name)?;
     if name.is_empty() {
         return Err(Error::invalid("enter your name"));
     }
+    // A cheap look first: the password is hashed (slow on purpose) only for an open link.
+    account_links::open(db, Purpose::Invitation, token).await?.ok_or_else(closed)?;
     let password_hash = passwords::hash(password).await?;
     let mut tx = db.begin().await?;
-    let link = account_links::take(&mut tx, Purpose::Invitation, token).await?.ok_or_else(|| {
-        Error::invalid("this invitation has expired, was cancelled or was already used; ask for a new one")
-    })?;
+    users::lock_team(&mut tx).await?;
+    let link = account_links::take(&mut tx, Purpose::Invitation, token).await?.ok_or_else(closed)?;
     let email = Email::parse(&link.email)?;
     let role = link.role.unwrap_or(Role::Agent);
+    let inviter = match link.created_by {
+        Some(id) => Some(users::find_in(&mut tx, id).await?),
+        None => None,
+    };
+    if !inviter.is_some_and(|inviter| !inviter.disabled && inviter.role.may_manage(role)) {
+        return Err(Error::invalid(
+            "this invitation is no longer valid: the person who sent it can no longer give this role; ask for a new one",
+        ));
+    }
     let user = users::insert_hashed(&mut tx, &email, &name, role, &password_hash, false)
         .await?
         .ok_or_else(|| Error::internal("insert returned no row"))?;
@@ -123,8 +137,10 @@ pub async fn accept(db: &Db, token: &str, name: &str, password: SecretString, ip
     Ok(user)
 }
 
-/// Gives a person another role ([`users::set_role`] says who may); the new role counts
-/// at once, in the panel and for the API.
+/// Gives a person another role. Only someone who may manage both the person's role and
+/// the new one does it ([`Role::may_manage`]); nobody changes their own (an owner hands
+/// the ownership over instead); the last enabled owner stays one. The new role counts at
+/// once, in the panel and for the API. Audited in the same transaction.
 pub async fn change_role(
     db: &Db,
     remembered: &CredentialCache,
@@ -133,18 +149,37 @@ pub async fn change_role(
     role: Role,
     ip: Option<&str>,
 ) -> Result<User> {
-    let (before, user) = users::set_role(db, actor, user_id, role).await?;
-    remembered.forget_all();
-    let details = format!("{before} → {}", user.role);
+    if !actor.role.manages_team() {
+        return Err(Error::Forbidden);
+    }
+    if actor.id == user_id {
+        return Err(Error::invalid("you cannot change your own role"));
+    }
+    let mut tx = db.begin().await?;
+    users::lock_team(&mut tx).await?;
+    let actor = users::acting_now(&mut tx, actor).await?;
+    let target = users::find_in(&mut tx, user_id).await?;
+    if !actor.role.may_manage(target.role) || !actor.role.may_manage(role) {
+        return Err(Error::Forbidden);
+    }
+    if target.role == Role::Owner && role != Role::Owner {
+        users::another_owner_remains(&mut tx, user_id).await?;
+    }
+    users::store_role(&mut tx, user_id, role).await?;
+    let details = format!("{} → {role}", target.role);
     audit::record(
-        db.writer(),
-        &audit::Event { details: &details, ..audit::Event::by(actor, "user.role_change", &user.email, ip) },
+        &mut *tx,
+        &audit::Event { details: &details, ..audit::Event::by(&actor, "user.role_change", &target.email, ip) },
     )
     .await?;
-    Ok(user)
+    tx.commit().await?;
+    remembered.forget_all();
+    users::find(db, user_id).await
 }
 
-/// Hands the ownership over to `user_id`: they become an owner and `actor` an admin.
+/// Hands the ownership over to `user_id`, an enabled account other than the actor's:
+/// they become an owner and the owner `actor` an admin, in one step. Audited in the same
+/// transaction.
 pub async fn hand_over_ownership(
     db: &Db,
     remembered: &CredentialCache,
@@ -152,8 +187,26 @@ pub async fn hand_over_ownership(
     user_id: i64,
     ip: Option<&str>,
 ) -> Result<User> {
-    let user = users::hand_over_ownership(db, actor, user_id).await?;
+    if actor.role != Role::Owner {
+        return Err(Error::Forbidden);
+    }
+    if actor.id == user_id {
+        return Err(Error::invalid("choose someone else to hand the ownership over to"));
+    }
+    let mut tx = db.begin().await?;
+    users::lock_team(&mut tx).await?;
+    let actor = users::acting_now(&mut tx, actor).await?;
+    let target = users::find_in(&mut tx, user_id).await?;
+    if actor.role != Role::Owner {
+        return Err(Error::Forbidden);
+    }
+    if target.disabled {
+        return Err(Error::invalid("enable the account before handing the ownership over to it"));
+    }
+    users::store_role(&mut tx, user_id, Role::Owner).await?;
+    users::store_role(&mut tx, actor.id, Role::Admin).await?;
+    audit::record(&mut *tx, &audit::Event::by(&actor, "user.ownership_hand_over", &target.email, ip)).await?;
+    tx.commit().await?;
     remembered.forget_all();
-    audit::record(db.writer(), &audit::Event::by(actor, "user.ownership_hand_over", &user.email, ip)).await?;
-    Ok(user)
+    users::find(db, user_id).await
 }

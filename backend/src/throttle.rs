@@ -43,7 +43,22 @@ pub async fn failures(db: &Db, subject: &str, policy: Policy) -> Result<i64> {
 /// lock ends if this failure started (or met) one.
 pub async fn record_failure(db: &Db, subject: &str, policy: Policy) -> Result<Option<i64>> {
     let now = now();
-    let locked_until: Option<i64> = sqlx::query_scalar(
+    let (locked_until, _) = record(db, subject, policy).await?;
+    Ok(locked_until.filter(|until| *until > now))
+}
+
+/// Counts an attempt and answers how many the subject made in its current window, this
+/// one included: where a limit must hold for attempts sent at once (each counts before
+/// it is checked, so none slips between another's check and its count).
+pub async fn count_attempt(db: &Db, subject: &str, policy: Policy) -> Result<i64> {
+    Ok(record(db, subject, policy).await?.1)
+}
+
+/// One failure (or attempt) counted, in one statement; answers the lock's end and the
+/// count in the window.
+async fn record(db: &Db, subject: &str, policy: Policy) -> Result<(Option<i64>, i64)> {
+    let now = now();
+    let row: (Option<i64>, i64) = sqlx::query_as(
         "INSERT INTO sign_in_throttle (subject, failures, window_started_at, locked_until) \
          VALUES ($1, 1, $2, CASE WHEN $4 <= 1 THEN $5 ELSE NULL END) \
          ON CONFLICT (subject) DO UPDATE SET \
@@ -54,7 +69,7 @@ pub async fn record_failure(db: &Db, subject: &str, policy: Policy) -> Result<Op
              THEN sign_in_throttle.failures + 1 ELSE 1 END, \
            window_started_at = CASE WHEN sign_in_throttle.window_started_at > $3 \
              THEN sign_in_throttle.window_started_at ELSE $2 END \
-         RETURNING locked_until",
+         RETURNING locked_until, failures",
     )
     .bind(subject)
     .bind(now)
@@ -63,7 +78,7 @@ pub async fn record_failure(db: &Db, subject: &str, policy: Policy) -> Result<Op
     .bind(now + policy.lockout_secs)
     .fetch_one(db.writer())
     .await?;
-    Ok(locked_until.filter(|until| *until > now))
+    Ok(row)
 }
 
 /// Counts an attempt where every attempt counts, not only failures (the support form's

@@ -6,7 +6,7 @@
 //! and no code passes twice: the step a code was taken for is remembered, and only a later
 //! one passes after it. Sign-in asks for the code ([`crate::sign_in`]).
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sqlx::{AnyConnection, Row};
 use totp_rs::{Builder, Secret, Totp};
 
@@ -16,7 +16,6 @@ use crate::{
     audit,
     clock::now,
     db::Db,
-    passwords,
     sealed::{Place, Sealer},
     users::User,
 };
@@ -96,8 +95,14 @@ pub async fn begin(db: &Db, sealer: &Sealer, user: &User, shop_name: &str) -> Re
 
 /// Turns two-factor sign-in on with the first code from the app; answers the recovery
 /// codes, shown once. Audited. Fails with `Invalid` for a wrong code or when nothing was
-/// begun.
-pub async fn confirm(db: &Db, sealer: &Sealer, user: &User, code: &str, ip: Option<&str>) -> Result<Vec<String>> {
+/// begun. The person's password is checked first ([`crate::account::turn_on_two_factor`]).
+pub(crate) async fn confirm(
+    db: &Db,
+    sealer: &Sealer,
+    user: &User,
+    code: &str,
+    ip: Option<&str>,
+) -> Result<Vec<String>> {
     let mut tx = db.begin().await?;
     if !take_code(&mut tx, sealer, user.id, code, false).await? {
         return Err(Error::invalid("the code is not right; type the six digits your app shows now"));
@@ -114,8 +119,9 @@ pub async fn confirm(db: &Db, sealer: &Sealer, user: &User, code: &str, ip: Opti
 }
 
 /// Ten new recovery codes in place of the old (all of which stop working), shown once.
-/// Audited. Fails with `Invalid` while two-factor sign-in is off.
-pub async fn new_recovery_codes(db: &Db, user: &User, ip: Option<&str>) -> Result<Vec<String>> {
+/// Audited. Fails with `Invalid` while two-factor sign-in is off. The person's password
+/// is checked first ([`crate::account::new_recovery_codes`]).
+pub(crate) async fn new_recovery_codes(db: &Db, user: &User, ip: Option<&str>) -> Result<Vec<String>> {
     if !is_on(db, user.id).await? {
         return Err(Error::invalid("two-factor sign-in is off"));
     }
@@ -126,17 +132,9 @@ pub async fn new_recovery_codes(db: &Db, user: &User, ip: Option<&str>) -> Resul
     Ok(codes)
 }
 
-/// Turns two-factor sign-in off, the person's password asked first. Fails with `Invalid`
-/// for a wrong password, and when the shop requires it of `user` (`required`).
-pub async fn turn_off(db: &Db, user: &User, password: SecretString, required: bool, ip: Option<&str>) -> Result<()> {
-    if required {
-        return Err(Error::invalid("the shop requires two-factor sign-in of owners; it stays on"));
-    }
-    let email = vocabulary::people::Email::parse(&user.email)?;
-    let stored = crate::users::find_credentials(db, &email).await?.map(|(_, hash)| hash);
-    if !passwords::verify(password, stored).await? {
-        return Err(Error::invalid("the password is not right"));
-    }
+/// Turns two-factor sign-in off. Audited. The person's password is checked first
+/// ([`crate::account::turn_off_two_factor`]).
+pub(crate) async fn turn_off(db: &Db, user: &User, ip: Option<&str>) -> Result<()> {
     remove(db, user, &audit::Event::by(user, "user.two_factor_off", &user.email, ip)).await
 }
 

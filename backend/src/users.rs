@@ -99,14 +99,14 @@ pub(crate) async fn insert_hashed(
 /// row), so that changes which count owners — two owners demoting or disabling each
 /// other at once, on one instance or two — are made one after the other, and the shop
 /// always keeps an enabled owner.
-async fn lock_team(conn: &mut AnyConnection) -> Result<()> {
+pub(crate) async fn lock_team(conn: &mut AnyConnection) -> Result<()> {
     sqlx::query("UPDATE store_settings SET updated_at = updated_at WHERE id = 1").execute(&mut *conn).await?;
     Ok(())
 }
 
 /// The actor as they are now, under the team's lock: a request that began before their
 /// role changed or their account was disabled acts with what they have now.
-async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
+pub(crate) async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
     let current = find_in(conn, actor.id).await?;
     if current.disabled {
         return Err(Error::Forbidden);
@@ -115,7 +115,7 @@ async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
 }
 
 /// Fails unless an enabled owner other than `user_id` remains.
-async fn another_owner_remains(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
+pub(crate) async fn another_owner_remains(conn: &mut AnyConnection, user_id: i64) -> Result<()> {
     let owners: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'owner' AND disabled_at IS NULL AND id <> $1")
             .bind(user_id)
@@ -188,8 +188,8 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
 
 /// Disables or re-enables an account. Disabling signs the user out everywhere. The last
 /// enabled owner cannot be disabled, nobody disables themselves, and only an owner acts
-/// on an owner. The panel and the API call [`crate::access::set_user_disabled`], which
-/// also forgets the account's remembered credentials.
+/// on an owner. The panel calls [`crate::access::set_user_disabled`], which also forgets
+/// the account's remembered credentials.
 pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: bool) -> Result<User> {
     if !actor.role.manages_team() {
         return Err(Error::Forbidden);
@@ -222,60 +222,9 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
     find(db, user_id).await
 }
 
-/// Gives a person another role. Only someone who may manage both the person's role and
-/// the new one does it ([`Role::may_manage`]); nobody changes their own (an owner hands
-/// the ownership over instead, [`hand_over_ownership`]); the last enabled owner stays
-/// one. The panel calls [`crate::access::set_user_role`], which also forgets remembered
-/// credentials, so that the new role counts at once for the API too.
-/// Returns the role the person had, and the account now.
-pub(crate) async fn set_role(db: &Db, actor: &User, user_id: i64, role: Role) -> Result<(Role, User)> {
-    if !actor.role.manages_team() {
-        return Err(Error::Forbidden);
-    }
-    if actor.id == user_id {
-        return Err(Error::invalid("you cannot change your own role"));
-    }
-    let mut tx = db.begin().await?;
-    lock_team(&mut tx).await?;
-    let actor = acting_now(&mut tx, actor).await?;
-    let target = find_in(&mut tx, user_id).await?;
-    if !actor.role.may_manage(target.role) || !actor.role.may_manage(role) {
-        return Err(Error::Forbidden);
-    }
-    if target.role == Role::Owner && role != Role::Owner {
-        another_owner_remains(&mut tx, user_id).await?;
-    }
-    store_role(&mut tx, user_id, role).await?;
-    tx.commit().await?;
-    Ok((target.role, find(db, user_id).await?))
-}
-
-/// Makes `user_id` an owner and the owner `actor` an admin, in one step. The new owner
-/// must be an enabled account other than the actor's.
-pub(crate) async fn hand_over_ownership(db: &Db, actor: &User, user_id: i64) -> Result<User> {
-    if actor.role != Role::Owner {
-        return Err(Error::Forbidden);
-    }
-    if actor.id == user_id {
-        return Err(Error::invalid("choose someone else to hand the ownership over to"));
-    }
-    let mut tx = db.begin().await?;
-    lock_team(&mut tx).await?;
-    let me = acting_now(&mut tx, actor).await?;
-    let target = find_in(&mut tx, user_id).await?;
-    if me.role != Role::Owner {
-        return Err(Error::Forbidden);
-    }
-    if target.disabled {
-        return Err(Error::invalid("enable the account before handing the ownership over to it"));
-    }
-    store_role(&mut tx, user_id, Role::Owner).await?;
-    store_role(&mut tx, actor.id, Role::Admin).await?;
-    tx.commit().await?;
-    find(db, user_id).await
-}
-
-async fn store_role(conn: &mut AnyConnection, user_id: i64, role: Role) -> Result<()> {
+/// Stores a person's new role, inside the caller's transaction (which holds the team's
+/// lock, [`lock_team`]).
+pub(crate) async fn store_role(conn: &mut AnyConnection, user_id: i64, role: Role) -> Result<()> {
     sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
         .bind(role.as_str())
         .bind(user_id)
@@ -310,6 +259,8 @@ pub(crate) async fn sign_out(
         .execute(&mut *conn)
         .await?
         .rows_affected();
+    // A sign-in waiting for its code would become a session: it ends too.
+    sqlx::query("DELETE FROM sign_in_challenges WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     let (kinds, reason) = match revoke {
         Revoke::SessionsOnly => return Ok(ended),
         Revoke::AppPasswordsAndDevices { reason } => ("AND kind = 'app_password'", reason),

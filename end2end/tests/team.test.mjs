@@ -149,6 +149,7 @@ test('the owner turns two-factor sign-in on, and the next sign-in asks for a cod
   assert.match(secret, /^[A-Z2-7]{32}$/);
   await twoFactor.getByRole('img', { name: 'QR code with your authenticator secret' }).waitFor();
   await twoFactor.getByLabel('Code from the app').fill(totp(secret));
+  await twoFactor.getByLabel('Your password', { exact: true }).fill(shop.owner.password);
   await twoFactor.getByRole('button', { name: 'Turn it on' }).click();
   await twoFactor.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
   assert.equal(await twoFactor.locator('.recovery-codes li').count(), 10);

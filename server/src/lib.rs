@@ -194,6 +194,7 @@ fn router(state: AppState) -> Router {
         .merge(metrics::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .fallback_service(tower_http::services::ServeDir::new(site_root))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), panel::two_factor_first))
         .layer(axum::middleware::from_fn(panel::resolve_session))
         .layer(axum::middleware::from_fn_with_state(app::session::layer(&state.services), panel::sessions_where_used))
         .layer(axum::middleware::from_fn(cross_origin::refuse_cross_origin_writes))

@@ -65,9 +65,8 @@ async fn error_status(req: Request, next: Next) -> Response {
 }
 
 /// Before a panel page renders: first run → setup; signed out → sign-in (but for the pages
-/// seen signed out, [`paths::is_signed_out_page`]); an owner the shop requires two-factor
-/// sign-in of, without it → where it is set up; the setup and sign-in pages are skipped
-/// when they have nothing to do.
+/// seen signed out, [`paths::is_signed_out_page`]); the setup and sign-in pages are
+/// skipped when they have nothing to do.
 async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if req.method() != Method::GET || !paths::is_panel_page(path) {
@@ -82,17 +81,8 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         Ok(true) if on_setup => return Redirect::to("/admin/login").into_response(),
         Ok(true) => {}
     }
-    let user = req.extensions().get::<SignedIn>().and_then(|s| s.0.clone());
-    if let Some(user) = &user
-        && path != TWO_FACTOR_SETUP
-    {
-        match two_factor_missing(&state, user).await {
-            Err(response) => return response,
-            Ok(true) => return Redirect::to(&format!("{TWO_FACTOR_SETUP}?two_factor=required")).into_response(),
-            Ok(false) => {}
-        }
-    }
-    match (user.is_some(), on_login) {
+    let signed_in = req.extensions().get::<SignedIn>().is_some_and(|s| s.0.is_some());
+    match (signed_in, on_login) {
         (true, true) => {
             let next = req.uri().query().and_then(|q| {
                 form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "next").map(|(_, v)| v.into_owned())
@@ -105,10 +95,39 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
 }
 
 /// Where an owner sets two-factor sign-in up when the shop requires it of owners.
-const TWO_FACTOR_SETUP: &str = "/admin/access";
+const TWO_FACTOR_SETUP: &str = "/admin/two-factor";
+
+/// When the shop requires two-factor sign-in of owners, a signed-in owner without it uses
+/// nothing through their session but the page that sets it up, its server functions and
+/// signing out: every other page, export and live feed sends them there, every other
+/// server function is refused. (Signed out, the sign-in itself asks for the code of an
+/// owner who has it.)
+pub async fn two_factor_first(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let Some(user) = req.extensions().get::<SignedIn>().and_then(|s| s.0.clone()) else {
+        return next.run(req).await;
+    };
+    let allowed = if paths::is_server_function(path) {
+        app::access::two_factor::allowed_before_two_factor(path)
+    } else {
+        path == TWO_FACTOR_SETUP || paths::is_signed_out_page(path)
+    };
+    if allowed {
+        return next.run(req).await;
+    }
+    match two_factor_missing(&state, &user).await {
+        Err(response) => response,
+        Ok(false) => next.run(req).await,
+        Ok(true) if paths::is_server_function(path) => {
+            let error = PanelError::Message(format!("set up two-factor sign-in first ({TWO_FACTOR_SETUP})"));
+            (StatusCode::FORBIDDEN, axum::Json(error)).into_response()
+        }
+        Ok(true) => Redirect::to(&format!("{TWO_FACTOR_SETUP}?required")).into_response(),
+    }
+}
 
 /// Whether the shop requires two-factor sign-in of owners and `user` is an owner without
-/// it: such an owner sees only the page where it is set up, until it is.
+/// it.
 async fn two_factor_missing(state: &AppState, user: &backend::users::User) -> Result<bool, Response> {
     if user.role != backend::users::Role::Owner || !state.services.security.get().await.owners_two_factor {
         return Ok(false);

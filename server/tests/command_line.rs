@@ -110,7 +110,10 @@ async fn two_factor_sign_in_is_turned_off_on_the_command_line(engine: Engine) {
     let enrolment = backend::two_factor::begin(&app.db, &app.sealer, &owner, "Test Shop").await.unwrap();
     let secret = totp_rs::Secret::try_from_base32(&enrolment.secret).unwrap();
     let code = totp_rs::Builder::new().with_secret(secret).build().unwrap().generate(backend::clock::now() as u64);
-    backend::two_factor::confirm(&app.db, &app.sealer, &owner, &code.to_string(), None).await.unwrap();
+    let password = OWNER_PASSWORD.to_owned().into();
+    backend::account::turn_on_two_factor(&app.db, &app.sealer, &owner, &code.to_string(), password, None)
+        .await
+        .unwrap();
     let asked = app.sign_in_with(&browser(), OWNER_EMAIL, OWNER_PASSWORD).await;
     assert!(location(&asked).starts_with("/admin/sign-in-code"), "{}", location(&asked));
 

@@ -231,7 +231,20 @@ async fn an_invited_person_makes_their_account_with_the_role_given(engine: Engin
         async move { app.call::<InviteUser>(&admin, &[("email", email), ("role", role)]).await }
     };
     assert_status(&as_admin("new-owner@shop.example", "owner").await, StatusCode::FORBIDDEN);
-    assert_status(&as_admin("helper@shop.example", "agent").await, StatusCode::OK);
+    assert_status(&as_admin("helper@shop.example", "admin").await, StatusCode::OK);
+    // Demoted since, the admin can no longer give what they offered.
+    let admin_id = backend::users::find_by_email(&app.db, &email("admin@shop.example")).await.unwrap().unwrap().id;
+    let demoted = app.call::<ChangeRole>(&app.client, &[("user_id", &admin_id.to_string()), ("role", "manager")]).await;
+    assert_status(&demoted, StatusCode::OK);
+    let helper_link = links_sent(&app, "user.invitation").await.pop().unwrap();
+    let stale = app
+        .call::<AcceptInvitation>(
+            &browser(),
+            &[("token", token(&helper_link)), ("name", "Helper"), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_status(&stale, StatusCode::BAD_REQUEST);
+    assert!(message(stale).await.contains("no longer valid"));
     assert_status(
         &app.call::<InviteUser>(&invitee, &[("email", "x@shop.example"), ("role", "agent")]).await,
         StatusCode::FORBIDDEN,

@@ -36,10 +36,15 @@ async fn set_up(app: &TestApp, client: &reqwest::Client) -> (String, String, Vec
     assert_status(&begun, StatusCode::OK);
     let setup: Setup = begun.json().await.unwrap();
     assert!(setup.qr_svg.as_deref().is_some_and(|svg| svg.contains("<svg")));
-    let wrong = app.call::<ConfirmTwoFactor>(client, &[("code", &wrong_code(&setup.secret))]).await;
+    let wrong = app
+        .call::<ConfirmTwoFactor>(client, &[("code", &wrong_code(&setup.secret)), ("password", OWNER_PASSWORD)])
+        .await;
     assert_status(&wrong, StatusCode::BAD_REQUEST);
     let first = code(&setup.secret, 0);
-    let confirmed = app.call::<ConfirmTwoFactor>(client, &[("code", &first)]).await;
+    let no_password = app.call::<ConfirmTwoFactor>(client, &[("code", &first), ("password", "not my password")]).await;
+    assert_status(&no_password, StatusCode::BAD_REQUEST);
+    assert!(no_password.text().await.unwrap().contains("the current password is not right"));
+    let confirmed = app.call::<ConfirmTwoFactor>(client, &[("code", &first), ("password", OWNER_PASSWORD)]).await;
     assert_status(&confirmed, StatusCode::OK);
     (setup.secret, first, confirmed.json().await.unwrap())
 }
@@ -136,17 +141,24 @@ async fn it_is_turned_off_with_the_password_unless_the_shop_requires_it(engine: 
     let manager_browser = browser();
     app.sign_in_with(&manager_browser, &manager.email, OWNER_PASSWORD).await;
 
-    // Required of owners: an owner without it sees only the Access page; others go on.
+    // Required of owners: an owner without it sees only the page that sets it up, and may
+    // call only its server functions; others go on.
     app.set_security(|s| s.owners_two_factor = true).await;
-    assert_eq!(location(&app.get("/admin").await), "/admin/access?two_factor=required");
-    assert_eq!(location(&app.get("/admin/orders").await), "/admin/access?two_factor=required");
-    assert_status(&app.get("/admin/access?two_factor=required").await, StatusCode::OK);
+    assert_eq!(location(&app.get("/admin").await), "/admin/two-factor?required");
+    assert_eq!(location(&app.get("/admin/orders.csv").await), "/admin/two-factor?required");
+    assert_status(&app.get("/admin/two-factor?required").await, StatusCode::OK);
+    let refused = app.call::<app::users::ListTeam>(&app.client, &[]).await;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("set up two-factor sign-in first"));
     assert_status(&manager_browser.get(app.url("/admin")).send().await.unwrap(), StatusCode::OK);
+    let sessions = app.call::<app::access::sessions::ListSessions>(&manager_browser, &[]).await;
+    assert_status(&sessions, StatusCode::OK);
     let status: TwoFactorView = app.call::<TwoFactorStatus>(&app.client, &[]).await.json().await.unwrap();
     assert!(status.required && !status.on);
 
     set_up(&app, &app.client).await;
     assert_status(&app.get("/admin").await, StatusCode::OK);
+    assert_status(&app.call::<app::users::ListTeam>(&app.client, &[]).await, StatusCode::OK);
     let refused = app.call::<TurnOffTwoFactor>(&app.client, &[("password", OWNER_PASSWORD)]).await;
     assert_status(&refused, StatusCode::BAD_REQUEST);
     assert!(refused.text().await.unwrap().contains("requires"));
@@ -159,9 +171,23 @@ async fn it_is_turned_off_with_the_password_unless_the_shop_requires_it(engine: 
     assert_status(&off, StatusCode::OK);
     let (_, signed_in) = password_step(&app).await;
     assert_eq!(location(&signed_in), "/admin");
-    let audited =
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('user.two_factor_on', 'user.two_factor_off')").await;
-    assert_eq!(audited, 2);
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, outcome FROM audit_log WHERE action IN ('user.two_factor_on', 'user.two_factor_off') ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let audited: Vec<(&str, &str)> = audited.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
+    assert_eq!(
+        audited,
+        [
+            ("user.two_factor_on", "failure"),
+            ("user.two_factor_on", "success"),
+            ("user.two_factor_off", "failure"),
+            ("user.two_factor_off", "success"),
+        ],
+        "each wrong password too"
+    );
     app.stop().await;
 }
 

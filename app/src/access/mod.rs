@@ -41,16 +41,10 @@ pub fn AccessPage() -> impl IntoView {
     // One copy screen on the whole page at a time: the secret last issued, until "Done".
     let shown = RwSignal::new(None::<NewSecret>);
     let password_change = ServerAction::<password::ChangePassword>::new();
-    let two_factor_first = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("two_factor").is_some());
     view! {
         <Title text="Access & keys · Backroom"/>
         <h1>"Access & keys"</h1>
-        {two_factor_first.then(|| view! {
-            <p class="error" role="alert">
-                "The shop requires owners to sign in with a code from an authenticator app. "
-                <a href="#two-factor-heading">"Set up two-factor sign-in"</a>" to go on."
-            </p>
-        })}
+
         <p class="muted">
             "What may use this shop's REST API: connection keys, application passwords and apps that sign people in. "
             "Every secret is shown once, when it is made; Backroom keeps only a fingerprint of it."

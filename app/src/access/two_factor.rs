@@ -1,7 +1,7 @@
 //! Your two-factor sign-in: set it up with an authenticator app (scan the QR code, or
-//! type the secret, then type the first code back), see your recovery codes once, make
-//! new ones, or turn it off with your password. When the shop requires it of owners, an
-//! owner without it is sent here first.
+//! type the secret, then type the first code back with your password), see your recovery
+//! codes once, make new ones or turn it off (your password again). When the shop requires
+//! it of owners, an owner without it sees only [`TwoFactorSetupPage`] until it is on.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,31 +44,62 @@ pub async fn begin_two_factor() -> Result<Setup, PanelError> {
     Ok(Setup { qr_svg: super::credentials::ssr::qr_svg(&enrolment.url), secret: enrolment.secret })
 }
 
-/// Turns it on with the first code; answers the recovery codes, shown once.
+/// Turns it on with the first code and the person's password; answers the recovery
+/// codes, shown once.
 #[server(endpoint = "confirm_two_factor")]
-pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, PanelError> {
+pub async fn confirm_two_factor(code: String, password: String) -> Result<Vec<String>, PanelError> {
     let me = crate::context::acting(|_| true).await?;
-    Ok(backend::two_factor::confirm(&me.ctx.db, &me.ctx.sealer, &me.user, &code, me.ip.as_deref()).await?)
+    let (db, sealer, ip) = (&me.ctx.db, &me.ctx.sealer, me.ip.as_deref());
+    Ok(backend::account::turn_on_two_factor(db, sealer, &me.user, &code, password.into(), ip).await?)
 }
 
 #[server(endpoint = "new_recovery_codes")]
-pub async fn new_recovery_codes() -> Result<Vec<String>, PanelError> {
+pub async fn new_recovery_codes(password: String) -> Result<Vec<String>, PanelError> {
     let me = crate::context::acting(|_| true).await?;
-    Ok(backend::two_factor::new_recovery_codes(&me.ctx.db, &me.user, me.ip.as_deref()).await?)
+    Ok(backend::account::new_recovery_codes(&me.ctx.db, &me.user, password.into(), me.ip.as_deref()).await?)
 }
 
 #[server(endpoint = "turn_off_two_factor")]
 pub async fn turn_off_two_factor(password: String) -> Result<(), PanelError> {
     let me = crate::context::acting(|_| true).await?;
     let required = required_of(&me).await;
-    backend::two_factor::turn_off(&me.ctx.db, &me.user, password.into(), required, me.ip.as_deref()).await?;
+    backend::account::turn_off_two_factor(&me.ctx.db, &me.user, password.into(), required, me.ip.as_deref()).await?;
     Ok(())
+}
+
+/// The server functions an owner the shop requires two-factor sign-in of may call before
+/// it is on: those of the page that sets it up, and signing out.
+pub fn allowed_before_two_factor(path: &str) -> bool {
+    use leptos::server_fn::ServerFn;
+    [
+        TwoFactorStatus::PATH,
+        BeginTwoFactor::PATH,
+        ConfirmTwoFactor::PATH,
+        crate::auth::SignedInUser::PATH,
+        crate::auth::SignOut::PATH,
+        crate::auth::SignOutEverywhere::PATH,
+    ]
+    .contains(&path)
 }
 
 /// Whether the shop requires two-factor sign-in of the person asking.
 #[cfg(feature = "ssr")]
 async fn required_of(me: &crate::context::Acting) -> bool {
     me.user.role == backend::users::Role::Owner && me.ctx.security.get().await.owners_two_factor
+}
+
+/// The page an owner the shop requires two-factor sign-in of is sent to until it is on.
+#[component]
+pub fn TwoFactorSetupPage() -> impl IntoView {
+    let required = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("required").is_some());
+    view! {
+        <leptos_meta::Title text="Two-factor sign-in · Backroom"/>
+        <h1>"Two-factor sign-in"</h1>
+        {required.then(|| view! {
+            <p class="error" role="alert">"The shop requires owners to sign in with a code from an authenticator app. Set it up here to go on."</p>
+        })}
+        <TwoFactor/>
+    }
 }
 
 #[component]
@@ -109,6 +140,10 @@ pub fn TwoFactor() -> impl IntoView {
                         view! {
                             <p>{format!("On: signing in asks for a code from your authenticator app. Recovery codes left: {}.", view.recovery_codes_left)}</p>
                             <ActionForm action=renew>
+                                <div class="field">
+                                    <label for="recovery-password">"Your password, for new recovery codes"</label>
+                                    <input id="recovery-password" name="password" type="password" required autocomplete="current-password" maxlength=MAX_PASSWORD_CHARS.to_string()/>
+                                </div>
                                 <button type="submit">"Make new recovery codes"</button>
                             </ActionForm>
                             {(!view.required).then(|| view! {
@@ -131,7 +166,7 @@ pub fn TwoFactor() -> impl IntoView {
                                 <button type="submit" class="primary">"Set up two-factor sign-in"</button>
                             </ActionForm>
                             {move || begin.value().get().and_then(Result::ok).map(|setup| view! {
-                                <p>"Scan this code with your app, or type the secret into it. Then type the six digits the app shows."</p>
+                                <p>"Scan this code with your app, or type the secret into it. Then type the six digits the app shows, and your password."</p>
                                 {setup.qr_svg.map(|svg| view! {
                                     <div class="qr" role="img" aria-label="QR code with your authenticator secret" inner_html=svg></div>
                                 })}
@@ -140,6 +175,10 @@ pub fn TwoFactor() -> impl IntoView {
                                     <div class="field">
                                         <label for="two-factor-code">"Code from the app"</label>
                                         <input id="two-factor-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="10" required/>
+                                    </div>
+                                    <div class="field">
+                                        <label for="two-factor-on-password">"Your password"</label>
+                                        <input id="two-factor-on-password" name="password" type="password" required autocomplete="current-password" maxlength=MAX_PASSWORD_CHARS.to_string()/>
                                     </div>
                                     <button type="submit" class="primary">"Turn it on"</button>
                                 </ActionForm>
