@@ -1,6 +1,7 @@
 //! What the panel's action forms share: the error of an action's last run, forms emptied
 //! once they succeed, the actions of one page (an order, a ticket) that each reload it and
-//! say what they did, and a choice of several as radio buttons.
+//! say what they did, a choice of several as radio buttons, and the field that asks for
+//! a person's own password before a change to their account.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 
@@ -106,5 +107,22 @@ pub fn RadioChoices(
                 </span>
             }).collect_view()}
         </fieldset>
+    }
+}
+
+/// The person's own password, asked before a change to their account (the form field is
+/// `name`, `password` unless said).
+#[component]
+pub fn CurrentPassword(
+    id: &'static str,
+    label: &'static str,
+    #[prop(default = "password")] name: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name type="password" required autocomplete="current-password"
+                maxlength=vocabulary::people::MAX_PASSWORD_CHARS.to_string()/>
+        </div>
     }
 }

@@ -152,13 +152,8 @@ pub async fn change_role(
     if !actor.role.manages_team() {
         return Err(Error::Forbidden);
     }
-    if actor.id == user_id {
-        return Err(Error::invalid("you cannot change your own role"));
-    }
-    let mut tx = db.begin().await?;
-    users::lock_team(&mut tx).await?;
-    let actor = users::acting_now(&mut tx, actor).await?;
-    let target = users::find_in(&mut tx, user_id).await?;
+    let (mut tx, actor, target) =
+        users::begin_team_change(db, actor, user_id, "you cannot change your own role").await?;
     if !actor.role.may_manage(target.role) || !actor.role.may_manage(role) {
         return Err(Error::Forbidden);
     }
@@ -190,13 +185,8 @@ pub async fn hand_over_ownership(
     if actor.role != Role::Owner {
         return Err(Error::Forbidden);
     }
-    if actor.id == user_id {
-        return Err(Error::invalid("choose someone else to hand the ownership over to"));
-    }
-    let mut tx = db.begin().await?;
-    users::lock_team(&mut tx).await?;
-    let actor = users::acting_now(&mut tx, actor).await?;
-    let target = users::find_in(&mut tx, user_id).await?;
+    let (mut tx, actor, target) =
+        users::begin_team_change(db, actor, user_id, "choose someone else to hand the ownership over to").await?;
     if actor.role != Role::Owner {
         return Err(Error::Forbidden);
     }

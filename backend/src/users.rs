@@ -95,6 +95,25 @@ pub(crate) async fn insert_hashed(
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// Begins a change `actor` makes to another person's account: the transaction, holding
+/// the team's lock ([`lock_team`]), with the actor as they are now ([`acting_now`]) and the
+/// person. Fails with `Invalid` (saying `yourself`) when the person is the actor.
+pub(crate) async fn begin_team_change(
+    db: &Db,
+    actor: &User,
+    user_id: i64,
+    yourself: &str,
+) -> Result<(sqlx::Transaction<'static, sqlx::Any>, User, User)> {
+    if actor.id == user_id {
+        return Err(Error::invalid(yourself));
+    }
+    let mut tx = db.begin().await?;
+    lock_team(&mut tx).await?;
+    let actor = acting_now(&mut tx, actor).await?;
+    let target = find_in(&mut tx, user_id).await?;
+    Ok((tx, actor, target))
+}
+
 /// Takes the team's lock for the rest of the caller's transaction (the store settings
 /// row), so that changes which count owners — two owners demoting or disabling each
 /// other at once, on one instance or two — are made one after the other, and the shop
@@ -106,7 +125,7 @@ pub(crate) async fn lock_team(conn: &mut AnyConnection) -> Result<()> {
 
 /// The actor as they are now, under the team's lock: a request that began before their
 /// role changed or their account was disabled acts with what they have now.
-pub(crate) async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
+async fn acting_now(conn: &mut AnyConnection, actor: &User) -> Result<User> {
     let current = find_in(conn, actor.id).await?;
     if current.disabled {
         return Err(Error::Forbidden);
@@ -194,13 +213,7 @@ pub(crate) async fn set_disabled(db: &Db, actor: &User, user_id: i64, disabled: 
     if !actor.role.manages_team() {
         return Err(Error::Forbidden);
     }
-    if actor.id == user_id {
-        return Err(Error::invalid("you cannot disable your own account"));
-    }
-    let mut tx = db.begin().await?;
-    lock_team(&mut tx).await?;
-    let actor = acting_now(&mut tx, actor).await?;
-    let target = find_in(&mut tx, user_id).await?;
+    let (mut tx, actor, target) = begin_team_change(db, actor, user_id, "you cannot disable your own account").await?;
     if !actor.role.may_manage(target.role) {
         return Err(Error::Forbidden);
     }

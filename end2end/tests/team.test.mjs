@@ -69,7 +69,7 @@ test('an invited person makes their account from the emailed link, with the role
   await invite.getByLabel('Role').selectOption({ label: 'Support agent' });
   await invite.getByRole('button', { name: 'Send the invitation' }).click();
   await page.getByRole('status').filter({ hasText: `The invitation is on its way to ${invitee.email}` }).waitFor();
-  await page.getByRole('cell', { name: invitee.email }).waitFor();
+  await page.getByRole('cell', { name: invitee.email, exact: true }).waitFor();
   assert.deepEqual(await accessibilityProblems(page), [], '/admin/users with an invitation');
 
   const link = await linkMailed(invitee.email, /you are invited to Backroom/);

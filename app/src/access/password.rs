@@ -7,7 +7,7 @@ use vocabulary::people::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 use crate::{
     error::PanelError,
-    forms::{action_error, reset_on_success},
+    forms::{CurrentPassword, action_error, reset_on_success},
 };
 
 /// Changes the signed-in person's password; answers what came of it, in a sentence.
@@ -58,11 +58,7 @@ pub fn PasswordChange(action: ServerAction<ChangePassword>) -> impl IntoView {
             <h2 id="password-heading">"Your password"</h2>
             <div class="card">
                 <ActionForm action node_ref=form>
-                    <div class="field">
-                        <label for="password-current">"Current password"</label>
-                        <input id="password-current" name="current" type="password" required autocomplete="current-password"
-                            maxlength=MAX_PASSWORD_CHARS.to_string()/>
-                    </div>
+                    <CurrentPassword id="password-current" label="Current password" name="current"/>
                     <div class="field">
                         <label for="password-new">{format!("New password (at least {MIN_PASSWORD_CHARS} characters)")}</label>
                         <input id="password-new" name="new" type="password" required autocomplete="new-password"

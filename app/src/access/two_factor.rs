@@ -5,9 +5,12 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use vocabulary::people::MAX_PASSWORD_CHARS;
 
-use crate::{error::PanelError, forms::action_error, loaded::Loaded};
+use crate::{
+    error::PanelError,
+    forms::{CurrentPassword, action_error},
+    loaded::Loaded,
+};
 
 /// Where you stand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,18 +143,12 @@ pub fn TwoFactor() -> impl IntoView {
                         view! {
                             <p>{format!("On: signing in asks for a code from your authenticator app. Recovery codes left: {}.", view.recovery_codes_left)}</p>
                             <ActionForm action=renew>
-                                <div class="field">
-                                    <label for="recovery-password">"Your password, for new recovery codes"</label>
-                                    <input id="recovery-password" name="password" type="password" required autocomplete="current-password" maxlength=MAX_PASSWORD_CHARS.to_string()/>
-                                </div>
+                                <CurrentPassword id="recovery-password" label="Your password, for new recovery codes"/>
                                 <button type="submit">"Make new recovery codes"</button>
                             </ActionForm>
                             {(!view.required).then(|| view! {
                                 <ActionForm action=off>
-                                    <div class="field">
-                                        <label for="two-factor-password">"Your password, to turn it off"</label>
-                                        <input id="two-factor-password" name="password" type="password" required autocomplete="current-password" maxlength=MAX_PASSWORD_CHARS.to_string()/>
-                                    </div>
+                                    <CurrentPassword id="two-factor-password" label="Your password, to turn it off"/>
                                     <button type="submit">"Turn two-factor sign-in off"</button>
                                 </ActionForm>
                             })}
@@ -176,10 +173,7 @@ pub fn TwoFactor() -> impl IntoView {
                                         <label for="two-factor-code">"Code from the app"</label>
                                         <input id="two-factor-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="10" required/>
                                     </div>
-                                    <div class="field">
-                                        <label for="two-factor-on-password">"Your password"</label>
-                                        <input id="two-factor-on-password" name="password" type="password" required autocomplete="current-password" maxlength=MAX_PASSWORD_CHARS.to_string()/>
-                                    </div>
+                                    <CurrentPassword id="two-factor-on-password" label="Your password"/>
                                     <button type="submit" class="primary">"Turn it on"</button>
                                 </ActionForm>
                             })}
