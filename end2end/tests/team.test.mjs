@@ -90,12 +90,12 @@ test('an invited person makes their account from the emailed link, with the role
 test('the owner changes a role in place', async () => {
   await page.reload();
   await hydrated(page);
-  await page.getByLabel(`Role of ${invitee.email}`).selectOption({ label: 'Shop manager' });
+  await page.getByLabel(`Role of ${invitee.email}`, { exact: true }).selectOption({ label: 'Shop manager' });
   await page.getByRole('button', { name: `Change the role of ${invitee.email}` }).click();
   await waitFor('the new role', () => shop.sql(`SELECT role FROM users WHERE email = '${invitee.email}'`)[0][0] === 'manager');
   await page.reload();
   await hydrated(page);
-  assert.equal(await page.getByLabel(`Role of ${invitee.email}`).inputValue(), 'manager');
+  assert.equal(await page.getByLabel(`Role of ${invitee.email}`, { exact: true }).inputValue(), 'manager');
   assert.equal(await page.getByRole('heading', { name: 'Invitations not yet accepted' }).count(), 0);
 });
 
