@@ -58,9 +58,8 @@ pub async fn invitation_for(token: String) -> Result<Option<InvitationView>, Pan
 #[server(endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String, name: String, password: String) -> Result<(), PanelError> {
     let ctx = crate::context::services()?;
-    let (headers, ip) = crate::context::request_info().await?;
+    let (ip, user_agent) = crate::context::client().await?;
     let user = backend::team::accept(&ctx.db, &token, &name, password.into(), ip.as_deref()).await?;
-    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     crate::session::begin(&ctx, backend::sessions::SessionData { user, ip, user_agent }).await?;
     leptos_axum::redirect("/admin");
     Ok(())

@@ -55,7 +55,7 @@ pub async fn create_owner(
 ) -> Result<(), PanelError> {
     use backend::{demo, settings, users};
     let ctx = crate::context::services()?;
-    let (headers, ip) = crate::context::request_info().await?;
+    let (ip, user_agent) = crate::context::client().await?;
     let email = users::Email::parse(&email)?;
     let owner = users::create_first_owner(&ctx.db, email, name, password.into()).await?;
     let mut store = settings::get(&ctx.db).await?;
@@ -66,7 +66,6 @@ pub async fn create_owner(
     if demo.is_some() {
         demo::load(&ctx.db, demo::DemoOptions { orders: FIRST_RUN_DEMO_ORDERS, seed: 1 }, |_| {}).await?;
     }
-    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     crate::session::begin(&ctx, backend::sessions::SessionData { user: owner, ip, user_agent }).await?;
     leptos_axum::redirect("/admin");
     Ok(())
@@ -94,8 +93,7 @@ pub fn after_sign_in(next: Option<&str>) -> &str {
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), PanelError> {
     use backend::sign_in::Passed;
     let ctx = crate::context::services()?;
-    let (headers, ip) = crate::context::request_info().await?;
-    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (ip, user_agent) = crate::context::client().await?;
     let attempt = backend::sign_in::Attempt { email, password: password.into(), ip, user_agent };
     match backend::sign_in::sign_in(&ctx.db, &attempt).await? {
         Passed::SignedIn(user) => {
@@ -117,8 +115,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 #[server(endpoint = "sign_in_code")]
 pub async fn sign_in_code(code: String, next: Option<String>) -> Result<(), PanelError> {
     let ctx = crate::context::services()?;
-    let (headers, ip) = crate::context::request_info().await?;
-    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (ip, user_agent) = crate::context::client().await?;
     let challenge = crate::session::awaited_code().await?.unwrap_or_default();
     let user = backend::sign_in::sign_in_with_code(
         &ctx.db,

@@ -31,6 +31,13 @@ pub async fn request_info() -> Result<(HeaderMap, Option<String>), PanelError> {
     Ok((headers, ip.and_then(|axum::Extension(ClientIp(ip))| ip)))
 }
 
+/// Who is asking, for a session begun now: the client's IP and its `User-Agent`.
+pub async fn client() -> Result<(Option<String>, Option<String>), PanelError> {
+    let (headers, ip) = request_info().await?;
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Ok((ip, user_agent))
+}
+
 /// The signed-in user, or `SignedOut`.
 pub async fn require_user() -> Result<User, PanelError> {
     let signed_in: Option<axum::Extension<SignedIn>> =

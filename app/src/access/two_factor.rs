@@ -35,7 +35,7 @@ pub async fn two_factor_status() -> Result<TwoFactorView, PanelError> {
     let required = required_of(&me).await;
     Ok(match two_factor::status(&me.ctx.db, me.user.id).await? {
         Status::On { recovery_codes_left } => TwoFactorView { on: true, recovery_codes_left, required },
-        Status::Off | Status::Pending => TwoFactorView { on: false, recovery_codes_left: 0, required },
+        Status::Off => TwoFactorView { on: false, recovery_codes_left: 0, required },
     })
 }
 
