@@ -311,6 +311,10 @@ async fn scope_and_role_are_enforced(engine: Engine) {
     let (status, code) =
         error_code(app.api(Method::POST, "/api/v1/keys", &read).json(&body).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "insufficient_scope"));
+    // A control character is refused even at the label's end, where trimming would hide it.
+    let trailing = serde_json::json!({ "label": "\u{fa35}\u{c}", "scope": "read" });
+    let refused = app.api(Method::POST, "/api/v1/keys", &write).json(&trailing).send().await.unwrap();
+    assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     let response = app.api(Method::POST, "/api/v1/keys", &write).json(&body).send().await.unwrap();
     assert_status(&response, StatusCode::CREATED);
     let created: Value = response.json().await.unwrap();

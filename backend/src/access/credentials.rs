@@ -87,7 +87,9 @@ pub async fn create(
         return Err(Error::Forbidden);
     }
     let label = match typed_text::within(&new.label, MAX_LABEL_CHARS) {
-        Some(label) if !label.chars().any(char::is_control) => label.to_owned(),
+        // No control character anywhere in the label as sent, at its ends neither (the API's
+        // document says so; trimming would hide a trailing form feed or line break).
+        Some(label) if !new.label.chars().any(char::is_control) => label.to_owned(),
         _ => return Err(Error::invalid(format!("the label needs 1 to {MAX_LABEL_CHARS} characters"))),
     };
     if let Some(days) = new.lifetime_days
